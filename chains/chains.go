@@ -1,0 +1,263 @@
+// Package chains holds the chain-neutral types that every follower emits and
+// every consumer reads: block references, blocks, transactions, transfers,
+// assets and the events of the follower contract.
+//
+// The contract (see DESIGN.md, "Follower order"): a follower emits Connected
+// blocks parent-first; when the node switches branch it emits Disconnected
+// for each orphaned block, newest first, then Connected for the new branch.
+// It persists its checkpoint only after the handler has returned nil for a
+// block, so a restart neither skips nor repeats one.
+package chains
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+)
+
+// Chain names a blockchain chainhound follows.
+type Chain string
+
+const (
+	Ethereum Chain = "ethereum"
+	Bitcoin  Chain = "bitcoin"
+)
+
+// ParseChain returns the Chain named s, or an error naming s.
+func ParseChain(s string) (Chain, error) {
+	switch Chain(s) {
+	case Ethereum, Bitcoin:
+		return Chain(s), nil
+	}
+	return "", fmt.Errorf("unknown chain %q (want ethereum or bitcoin)", s)
+}
+
+// BlockRef identifies a block. Hashes are lowercase hex: "0x"-prefixed on
+// Ethereum, without prefix (display byte order) on Bitcoin.
+type BlockRef struct {
+	Number uint64    `json:"number"`
+	Hash   string    `json:"hash"`
+	Parent string    `json:"parent,omitempty"`
+	Time   time.Time `json:"time,omitempty"`
+}
+
+func (r BlockRef) String() string { return fmt.Sprintf("%d/%s", r.Number, r.Hash) }
+
+// Asset is what a transfer moves. Contract is empty for the chain's native
+// asset (ETH, BTC) and the lowercase contract address for a token.
+type Asset struct {
+	Symbol   string `json:"symbol"`
+	Contract string `json:"contract,omitempty"`
+	Decimals uint8  `json:"decimals"`
+}
+
+var (
+	ETH = Asset{Symbol: "ETH", Decimals: 18}
+	BTC = Asset{Symbol: "BTC", Decimals: 8}
+)
+
+// Key is the asset's identity for maps: "" for native, else the contract.
+func (a Asset) Key() string { return a.Contract }
+
+// TransferKind says where a transfer came from.
+type TransferKind uint8
+
+const (
+	// Native is the value of a top-level Ethereum transaction.
+	Native TransferKind = iota + 1
+	// Internal is value moved by a contract call (call trace).
+	Internal
+	// Token is an ERC-20 Transfer log.
+	Token
+	// NFT is an ERC-721 Transfer log; Amount holds the token id.
+	NFT
+	// Fee is gasUsed × effectiveGasPrice from the sender to FeeSink.
+	Fee
+	// Wrap is a WETH Deposit: ETH in, WETH minted to the depositor.
+	Wrap
+	// Unwrap is a WETH Withdrawal: WETH burned, ETH paid out.
+	Unwrap
+)
+
+var transferKindNames = [...]string{"", "native", "internal", "token", "nft", "fee", "wrap", "unwrap"}
+
+func (k TransferKind) String() string {
+	if int(k) < len(transferKindNames) && k != 0 {
+		return transferKindNames[k]
+	}
+	return fmt.Sprintf("TransferKind(%d)", uint8(k))
+}
+
+// FeeSink is the pseudo-address that receives fees, so balances conserve.
+const FeeSink = "fee"
+
+// Transfer is one movement of value on the account model (Ethereum).
+// Addresses are lowercase hex with 0x. Transfers of a block are ordered by
+// (TxIndex, Seq).
+type Transfer struct {
+	Kind     TransferKind
+	TxIndex  int // the transaction's index in its block
+	Seq      int // order within the transaction: value first, then internal calls and logs in execution order, the fee last
+	LogIndex int // the log's index in the block for Token/NFT/Wrap/Unwrap, else -1
+	From     string
+	To       string
+	Asset    Asset
+	Amount   *big.Int
+}
+
+// Outpoint names a Bitcoin transaction output.
+type Outpoint struct {
+	Tx    string // txid, lowercase hex, display order
+	Index uint32
+}
+
+func (o Outpoint) String() string { return fmt.Sprintf("%s:%d", o.Tx, o.Index) }
+
+// Input spends an outpoint. Value and Address are filled only when resolved
+// (see PrevoutResolver); Coinbase inputs spend nothing.
+type Input struct {
+	Prev     Outpoint
+	Coinbase bool
+	Value    int64  // satoshi; valid when Resolved
+	Address  string // valid when Resolved
+	Resolved bool
+}
+
+// ScriptClass names an output script's type.
+type ScriptClass string
+
+const (
+	P2PKH       ScriptClass = "p2pkh"
+	P2SH        ScriptClass = "p2sh"
+	P2WPKH      ScriptClass = "p2wpkh"
+	P2WSH       ScriptClass = "p2wsh"
+	P2TR        ScriptClass = "p2tr"
+	P2A         ScriptClass = "p2a"
+	P2PK        ScriptClass = "p2pk"
+	Multisig    ScriptClass = "multisig"
+	NullData    ScriptClass = "op_return"
+	NonStandard ScriptClass = "nonstandard"
+)
+
+// Output is one Bitcoin transaction output. Address is the network's
+// encoding; for bare multisig and non-standard scripts a stable identifier
+// "script:<sha256 hex of the script>"; for OP_RETURN "op_return:<hex data>".
+type Output struct {
+	Index   uint32
+	Value   int64 // satoshi
+	Address string
+	Class   ScriptClass
+	Data    []byte // the pushed data of an OP_RETURN output
+}
+
+// Tx is one transaction of a block. Ethereum fills the account-model
+// fields, Bitcoin the UTXO fields.
+type Tx struct {
+	Hash  string // lowercase hex ("0x"-prefixed on Ethereum)
+	Index int    // position in the block
+
+	// Account model.
+	From      string
+	To        string // "" for contract creation
+	Failed    bool   // receipt status 0: moves no value, pays its fee
+	GasPrice  *big.Int
+	Transfers []Transfer
+
+	// UTXO model.
+	Inputs  []Input
+	Outputs []Output
+}
+
+// Block is a block with its transactions in block order.
+type Block struct {
+	Chain Chain
+	Ref   BlockRef
+	Txs   []Tx
+}
+
+// EventType is the kind of a follower event.
+type EventType uint8
+
+const (
+	// Connected: Block joins the canonical chain (parent-first order).
+	Connected EventType = iota + 1
+	// Disconnected: Block left the canonical chain (newest first).
+	Disconnected
+	// Confirmed: the block Ref reached the configured confirmation depth.
+	Confirmed
+	// Pending: Tx was seen in the mempool (not yet in a block); sent once.
+	Pending
+)
+
+var eventTypeNames = [...]string{"", "connected", "disconnected", "confirmed", "pending"}
+
+func (t EventType) String() string {
+	if int(t) < len(eventTypeNames) && t != 0 {
+		return eventTypeNames[t]
+	}
+	return fmt.Sprintf("EventType(%d)", uint8(t))
+}
+
+// Event is what a follower emits.
+type Event struct {
+	Type  EventType
+	Chain Chain
+	// Block is set for Connected and Disconnected.
+	Block *Block
+	// Ref is the block concerned (also set for Connected/Disconnected).
+	Ref BlockRef
+	// Head is the node's head height when the event was emitted, so the
+	// consumer can compute depth = Head - Ref.Number + 1.
+	Head uint64
+	// Tx is set for Pending.
+	Tx *Tx
+}
+
+// Handler processes one event. Returning nil acknowledges it: only then
+// may the follower checkpoint past it. A non-nil error stops the follower.
+type Handler func(ctx context.Context, ev Event) error
+
+// Follower follows one node of one chain.
+type Follower interface {
+	Chain() Chain
+	// Run follows the node until ctx is done or h returns an error,
+	// delivering events in the contract's order.
+	Run(ctx context.Context, h Handler) error
+	// Status reports progress for /healthz and metrics.
+	Status() Status
+}
+
+// Status is a follower's progress.
+type Status struct {
+	Network       string
+	Head          uint64 // the node's head
+	Processed     uint64 // last block acknowledged by the handler
+	LastBlockTime time.Time
+	Connected     bool
+}
+
+// CheckpointStore persists a follower's last acknowledged block.
+type CheckpointStore interface {
+	// Checkpoint returns the last saved block of chain; ok is false when
+	// none was saved.
+	Checkpoint(ctx context.Context, chain Chain) (ref BlockRef, ok bool, err error)
+	SaveCheckpoint(ctx context.Context, chain Chain, ref BlockRef) error
+}
+
+// BlockSource fetches canonical blocks by height, for catch-up replays.
+type BlockSource interface {
+	BlockByNumber(ctx context.Context, n uint64) (*Block, error)
+	HeadNumber(ctx context.Context) (uint64, error)
+}
+
+// BalanceReader reads an account's balance of an asset at a block (account
+// model only): the clean part of an address the first time taint reaches it.
+type BalanceReader interface {
+	BalanceAt(ctx context.Context, address string, asset Asset, block uint64) (*big.Int, error)
+}
+
+// PrevoutResolver resolves the value and address of outpoints (UTXO model).
+type PrevoutResolver interface {
+	Prevouts(ctx context.Context, ops []Outpoint) ([]Output, error)
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// usageError marks bad usage or bad input: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// envVar returns CHAINHOUND_<FLAG> for a flag name (CONTRACT.md).
+func envVar(flag string) []string {
+	return []string{"CHAINHOUND_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Usage: "YAML configuration `FILE`", EnvVars: envVar("config")},
+		&cli.StringFlag{Name: "data-dir", Value: "./chainhound-data", Usage: "data `DIR` of the embedded store", EnvVars: envVar("data-dir")},
+		&cli.StringFlag{Name: "api", Value: "http://127.0.0.1:8080", Usage: "`URL` of a running daemon's API", EnvVars: envVar("api")},
+		&cli.StringFlag{Name: "api-key", Usage: "API `KEY` for --api", EnvVars: envVar("api-key")},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json", EnvVars: envVar("log-format")},
+	}
+}
+
+func setupLogging(c *cli.Context) error {
+	var level slog.Level
+	switch c.String("log-level") {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return usagef("--log-level: unknown level %q (want debug, info, warn or error)", c.String("log-level"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch c.String("log-format") {
+	case "text":
+		h = slog.NewTextHandler(os.Stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	default:
+		return usagef("--log-format: unknown format %q (want text or json)", c.String("log-format"))
+	}
+	slog.SetDefault(slog.New(h))
+	return nil
+}

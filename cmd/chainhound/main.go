@@ -1,0 +1,59 @@
+// Command chainhound follows Ethereum and Bitcoin nodes, traces stolen funds
+// and alerts exchanges and companies. See README.md and CONTRACT.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+// run executes the CLI and maps errors to the exit status of CONTRACT.md:
+// 0 success, 1 runtime failure, 2 bad usage or bad input.
+func run(args []string) int {
+	app := newApp()
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "chainhound: "+err.Error())
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:                 "chainhound",
+		Usage:                "follow stolen crypto to the exchange, in time to freeze it",
+		Version:              versionString(),
+		Flags:                globalFlags(),
+		EnableBashCompletion: true,
+		// One line on stderr, exit 2, for bad usage (CONTRACT.md).
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return usagef("%v", err)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(os.Stderr, "chainhound: unknown command %q\n", name)
+			os.Exit(2)
+		},
+		Before:   setupLogging,
+		Commands: commands(),
+	}
+}
+
+// commands lists the subcommands, one file each. Add a line per command.
+func commands() []*cli.Command {
+	return []*cli.Command{
+		serveCommand(),
+		versionCommand(),
+	}
+}

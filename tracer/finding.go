@@ -1,0 +1,66 @@
+package tracer
+
+import (
+	"math/big"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// FindingType names what the engine found. The strings are the alert types
+// of CONTRACT.md.
+type FindingType string
+
+const (
+	ExchangeDeposit FindingType = "taint.exchange_deposit"
+	MixerDeposit    FindingType = "taint.mixer_deposit"
+	MixerWithdrawal FindingType = "taint.mixer_withdrawal"
+	BridgeDeposit   FindingType = "taint.bridge"
+	SanctionedHit   FindingType = "taint.sanctioned"
+	TreasuryOutflow FindingType = "treasury.outflow"
+	TreasuryDrain   FindingType = "treasury.drain"
+	// TaintLeft: taint left what chainhound follows (another chain it does
+	// not follow, a burn, an unspendable output).
+	TaintLeft FindingType = "taint.left"
+)
+
+// Hop is one step of a finding's path back to the seed, oldest first.
+type Hop struct {
+	Chain  chains.Chain `json:"chain"`
+	Tx     string       `json:"tx"`
+	From   string       `json:"from"`
+	To     string       `json:"to"`
+	Amount *big.Int     `json:"amount"` // tainted amount carried by this hop
+	Block  uint64       `json:"block,omitempty"`
+}
+
+// Finding is what the engine reports: where stolen (or watched) value went,
+// how much of it and by what path.
+type Finding struct {
+	// ID is deterministic: the same events give the same IDs, so a
+	// retraction names exactly what it withdraws.
+	ID         string
+	Type       FindingType
+	Chain      chains.Chain
+	Block      chains.BlockRef
+	Tx         string
+	Index      int // the transaction's index in its block
+	From       string
+	To         string
+	Asset      chains.Asset
+	Amount     *big.Int // the whole transfer
+	Tainted    *big.Int // its tainted part (nil for treasury findings)
+	Share      float64  // Tainted / what the incident stole, for display
+	Confidence float64
+	Incident   string
+	// Label is the entry of the address that made this a finding (the
+	// receiver for taint findings, the treasury for treasury findings).
+	Label *watchlists.Entry
+	// Known is true when a treasury outflow's destination is labelled.
+	Known   bool
+	Hops    int
+	Path    []Hop
+	Time    time.Time
+	Pending bool // raised from a mempool transaction, not yet in a block
+}

@@ -1,0 +1,103 @@
+package watchlists
+
+import (
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// Kind classifies a watchlist entry (CONTRACT.md).
+type Kind string
+
+const (
+	Treasury   Kind = "treasury"
+	Exchange   Kind = "exchange"
+	Mixer      Kind = "mixer"
+	Bridge     Kind = "bridge"
+	Sanctioned Kind = "sanctioned"
+	Stolen     Kind = "stolen"
+	Custom     Kind = "custom"
+)
+
+// Kinds lists every kind in CONTRACT.md order.
+var Kinds = []Kind{Treasury, Exchange, Mixer, Bridge, Sanctioned, Stolen, Custom}
+
+// ParseKind returns the Kind named s or an error naming s.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown kind %q (want treasury, exchange, mixer, bridge, sanctioned, stolen or custom)", s)
+}
+
+// Entry says who an address belongs to or why it matters. Address is
+// normalised: lowercase 0x-hex on Ethereum (EIP-55 only on output), the
+// network's canonical encoding on Bitcoin (bech32 lowercase).
+type Entry struct {
+	Chain   chains.Chain `json:"chain"`
+	Address string       `json:"address"`
+	Kind    Kind         `json:"kind"`
+	Owner   string       `json:"owner,omitempty"` // tenant
+	Label   string       `json:"label,omitempty"` // e.g. "Binance 14"
+	Source  string       `json:"source,omitempty"`
+	Added   time.Time    `json:"added"`
+	Note    string       `json:"note,omitempty"`
+}
+
+// Policy is a taint policy (TAINT.md).
+type Policy string
+
+const (
+	Haircut Policy = "haircut"
+	Poison  Policy = "poison"
+	FIFO    Policy = "fifo"
+)
+
+// ParsePolicy returns the Policy named s ("" means haircut).
+func ParsePolicy(s string) (Policy, error) {
+	switch Policy(s) {
+	case "":
+		return Haircut, nil
+	case Haircut, Poison, FIFO:
+		return Policy(s), nil
+	}
+	return "", fmt.Errorf("unknown policy %q (want haircut, poison or fifo)", s)
+}
+
+// Seed names where an incident's stolen funds start: a theft transaction
+// (its transfers out of the victim are the stolen amounts), or a
+// compromised address whose every outflow from FromBlock on counts.
+type Seed struct {
+	Tx        string `json:"tx,omitempty"`
+	Address   string `json:"address,omitempty"`
+	FromBlock uint64 `json:"from_block,omitempty"`
+}
+
+// IncidentStatus is open or closed.
+type IncidentStatus string
+
+const (
+	Open   IncidentStatus = "open"
+	Closed IncidentStatus = "closed"
+)
+
+// Incident is a declared theft that the tracer follows.
+type Incident struct {
+	ID      string         `json:"id"` // "inc_" + ULID-like sortable id
+	Title   string         `json:"title,omitempty"`
+	Owner   string         `json:"owner,omitempty"` // tenant
+	Chain   chains.Chain   `json:"chain"`
+	Seeds   []Seed         `json:"seeds"`
+	Policy  Policy         `json:"policy"`
+	Dust    *big.Int       `json:"dust,omitempty"` // smallest unit; nil = the chain's configured default
+	MaxHops int            `json:"max_hops,omitempty"`
+	Status  IncidentStatus `json:"status"`
+	Opened  time.Time      `json:"opened"`
+	Closed  *time.Time     `json:"closed,omitempty"`
+	// Auto is true when the engine opened it from a treasury drain.
+	Auto bool `json:"auto,omitempty"`
+}
