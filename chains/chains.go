@@ -261,3 +261,9 @@ type BalanceReader interface {
 type PrevoutResolver interface {
 	Prevouts(ctx context.Context, ops []Outpoint) ([]Output, error)
 }
+
+// TxLocator finds the canonical block that holds a transaction, so an
+// incident seeded by a theft transaction knows where to start.
+type TxLocator interface {
+	TxBlock(ctx context.Context, tx string) (BlockRef, error)
+}
