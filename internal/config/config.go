@@ -1,0 +1,294 @@
+// Package config reads and validates chainhound's YAML configuration
+// (CONTRACT.md, "Configuration file"). Every problem is reported as one
+// error naming the file, the line and the key, before anything starts.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	DataDir string `yaml:"data_dir"`
+	API     API    `yaml:"api"`
+	Store   Store  `yaml:"store"`
+	Chains  Chains `yaml:"chains"`
+	Tracer  Tracer `yaml:"tracer"`
+	Alerts  Alerts `yaml:"alerts"`
+}
+
+// API is the HTTP listener.
+type API struct {
+	Listen  string   `yaml:"listen"`
+	Origins []string `yaml:"origins"` // browser origins allowed on the websocket
+}
+
+// Store selects the backend.
+type Store struct {
+	Backend string `yaml:"backend"` // pebble | redis
+	URL     string `yaml:"url"`
+}
+
+// Chains holds the followed chains; a nil chain is not followed.
+type Chains struct {
+	Ethereum *Ethereum `yaml:"ethereum"`
+	Bitcoin  *Bitcoin  `yaml:"bitcoin"`
+}
+
+// Ethereum configures the Ethereum follower.
+type Ethereum struct {
+	Network       string        `yaml:"network"`
+	RPC           string        `yaml:"rpc"`
+	Confirmations int           `yaml:"confirmations"`
+	StartBlock    StartBlock    `yaml:"start_block"`
+	Traces        string        `yaml:"traces"` // auto | on | off
+	Mempool       bool          `yaml:"mempool"`
+	PollInterval  time.Duration `yaml:"poll_interval"`
+}
+
+// Bitcoin configures the Bitcoin follower.
+type Bitcoin struct {
+	Network       string        `yaml:"network"`
+	RPC           string        `yaml:"rpc"`
+	RPCUser       string        `yaml:"rpc_user"`
+	RPCPassword   string        `yaml:"rpc_password"`
+	RPCCookie     string        `yaml:"rpc_cookie"`
+	Confirmations int           `yaml:"confirmations"`
+	StartBlock    StartBlock    `yaml:"start_block"`
+	Mempool       bool          `yaml:"mempool"`
+	PollInterval  time.Duration `yaml:"poll_interval"`
+}
+
+// StartBlock is "latest" or a height.
+type StartBlock struct {
+	Latest bool
+	Number uint64
+}
+
+func (s StartBlock) String() string {
+	if s.Latest {
+		return "latest"
+	}
+	return strconv.FormatUint(s.Number, 10)
+}
+
+// Tracer configures the taint engine.
+type Tracer struct {
+	Policy       string            `yaml:"policy"`
+	Dust         map[string]string `yaml:"dust"` // chain → smallest-unit integer
+	MaxHops      int               `yaml:"max_hops"`
+	MinShare     float64           `yaml:"min_share"`
+	Drain        Drain             `yaml:"drain"`
+	AutoIncident bool              `yaml:"auto_incident"`
+
+	// DustAmounts is Dust parsed.
+	DustAmounts map[string]*big.Int `yaml:"-"`
+}
+
+// Drain says when treasury outflows amount to a drain.
+type Drain struct {
+	Amount map[string]string `yaml:"amount"` // chain → smallest-unit integer
+	Share  float64           `yaml:"share"`  // of the treasury's balance
+	Window time.Duration     `yaml:"window"`
+
+	Amounts map[string]*big.Int `yaml:"-"`
+}
+
+// Alerts configures the alert log.
+type Alerts struct {
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention bounds the alert log; zero means unbounded.
+type Retention struct {
+	MaxCount uint64        `yaml:"max_count"`
+	MaxAge   time.Duration `yaml:"max_age"`
+}
+
+// Error is a configuration error: file, line, key and why.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, ": %s", e.Key)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads, checks and returns the configuration in file.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("cannot read: %v", errors.Unwrap(err))}
+	}
+	return Parse(file, data)
+}
+
+// Parse checks and decodes data, naming file in errors.
+func Parse(file string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: file, Line: 1, Msg: "file is empty"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: file, Line: root.Line, Msg: "not a YAML mapping of configuration keys"}
+	}
+	if err := checkKeys(file, root, "", schema); err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	if err := root.Decode(c); err != nil {
+		return nil, yamlError(file, err)
+	}
+	c.applyDefaults()
+	if err := c.validate(file, root); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var yamlLine = func(msg string) (int, string) {
+	// yaml.v3 messages look like "yaml: line 3: mapping values are not allowed".
+	rest := strings.TrimPrefix(msg, "yaml: ")
+	rest = strings.TrimPrefix(rest, "unmarshal errors:\n  ")
+	if l, ok := strings.CutPrefix(rest, "line "); ok {
+		num, tail, _ := strings.Cut(l, ": ")
+		if n, err := strconv.Atoi(num); err == nil {
+			return n, tail
+		}
+	}
+	return 0, rest
+}
+
+func yamlError(file string, err error) error {
+	if err.Error() == "EOF" {
+		return &Error{File: file, Line: 1, Msg: "file is empty"}
+	}
+	line, msg := yamlLine(err.Error())
+	if first, _, ok := strings.Cut(msg, "\n"); ok {
+		msg = first
+	}
+	if strings.HasPrefix(msg, "start_block") {
+		k, m, _ := strings.Cut(msg, ": ")
+		return &Error{File: file, Line: line, Key: k, Msg: m}
+	}
+	return &Error{File: file, Line: line, Msg: "not valid YAML: " + msg}
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "./chainhound-data"
+	}
+	if c.API.Listen == "" {
+		c.API.Listen = "127.0.0.1:8080"
+	}
+	if c.Store.Backend == "" {
+		c.Store.Backend = "pebble"
+	}
+	if c.Tracer.Policy == "" {
+		c.Tracer.Policy = "haircut"
+	}
+	if c.Tracer.MaxHops == 0 {
+		c.Tracer.MaxHops = 12
+	}
+	if c.Tracer.MinShare == 0 {
+		c.Tracer.MinShare = 0.001
+	}
+	if c.Tracer.Drain.Window == 0 {
+		c.Tracer.Drain.Window = time.Hour
+	}
+	if e := c.Chains.Ethereum; e != nil {
+		if e.Traces == "" {
+			e.Traces = "auto"
+		}
+		if e.PollInterval == 0 {
+			e.PollInterval = 2 * time.Second
+		}
+		if e.Network == "" {
+			e.Network = "mainnet"
+		}
+	}
+	if b := c.Chains.Bitcoin; b != nil {
+		if b.Network == "" {
+			b.Network = "mainnet"
+		}
+		if b.PollInterval == 0 {
+			b.PollInterval = 10 * time.Second
+			if b.Network == "regtest" || b.Network == "simnet" {
+				b.PollInterval = 2 * time.Second
+			}
+		}
+	}
+}
+
+// UnmarshalYAML accepts "latest" or a non-negative integer.
+func (s *StartBlock) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: start_block: want latest or a block number", n.Line)
+	}
+	if n.Value == "latest" || n.Value == "" {
+		*s = StartBlock{Latest: true}
+		return nil
+	}
+	v, err := strconv.ParseUint(n.Value, 10, 64)
+	if err != nil {
+		return fmt.Errorf("line %d: start_block: %q is neither latest nor a block number", n.Line, n.Value)
+	}
+	*s = StartBlock{Number: v}
+	return nil
+}
+
+// isZero lets an absent start_block mean latest.
+func (c *Config) fixStartBlocks(root *yaml.Node) {
+	if e := c.Chains.Ethereum; e != nil && find(root, "chains.ethereum.start_block") == nil {
+		e.StartBlock = StartBlock{Latest: true}
+	}
+	if b := c.Chains.Bitcoin; b != nil && find(root, "chains.bitcoin.start_block") == nil {
+		b.StartBlock = StartBlock{Latest: true}
+	}
+}
+
+// ParseURL is url.Parse that insists on a scheme and a host.
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%q has no scheme or host", s)
+	}
+	return u, nil
+}

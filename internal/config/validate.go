@@ -1,0 +1,229 @@
+package config
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// schema lists the known keys: a nested map for a mapping, nil for a leaf,
+// anyKey for a mapping keyed by chain name.
+type keys map[string]keys
+
+var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
+
+var schema = keys{
+	"data_dir": nil,
+	"api":      {"listen": nil, "origins": nil},
+	"store":    {"backend": nil, "url": nil},
+	"chains": {
+		"ethereum": {"network": nil, "rpc": nil, "confirmations": nil, "start_block": nil, "traces": nil, "mempool": nil, "poll_interval": nil},
+		"bitcoin": {"network": nil, "rpc": nil, "rpc_user": nil, "rpc_password": nil, "rpc_cookie": nil,
+			"confirmations": nil, "start_block": nil, "mempool": nil, "poll_interval": nil},
+	},
+	"tracer": {
+		"policy": nil, "dust": chainKeyed, "max_hops": nil, "min_share": nil,
+		"drain":         {"amount": chainKeyed, "share": nil, "window": nil},
+		"auto_incident": nil,
+	},
+	"alerts": {"retention": {"max_count": nil, "max_age": nil}},
+}
+
+func checkKeys(file string, n *yaml.Node, path string, known keys) error {
+	if n.Kind != yaml.MappingNode {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		return &Error{File: file, Line: n.Line, Key: path, Msg: "want a mapping of keys"}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := join(path, k.Value)
+		sub, ok := known[k.Value]
+		if !ok {
+			return &Error{File: file, Line: k.Line, Key: p, Msg: fmt.Sprintf("unknown key (known here: %s)", knownList(known))}
+		}
+		if sub != nil {
+			if err := checkKeys(file, v, p, sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func knownList(k keys) string {
+	names := make([]string, 0, len(k))
+	for n := range k {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+// find returns the value node at a dotted path, or nil.
+func find(root *yaml.Node, path string) *yaml.Node {
+	n := root
+	for _, k := range strings.Split(path, ".") {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+var (
+	ethNetworks = []string{"mainnet", "sepolia", "holesky", "dev"}
+	btcNetworks = []string{"mainnet", "testnet", "testnet4", "signet", "regtest", "simnet"}
+)
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) validate(file string, root *yaml.Node) error {
+	c.fixStartBlocks(root)
+	bad := func(path, format string, args ...any) error {
+		line := 0
+		if n := find(root, path); n != nil {
+			line = n.Line
+		}
+		return &Error{File: file, Line: line, Key: path, Msg: fmt.Sprintf(format, args...)}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return bad("data_dir", "must not be empty")
+	}
+	switch c.Store.Backend {
+	case "pebble":
+	case "redis":
+		if c.Store.URL == "" {
+			return bad("store", "backend redis needs url (redis://host:port/db)")
+		}
+		u, err := parseURL(c.Store.URL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			return bad("store.url", "want redis:// or rediss:// URL, got %q", c.Store.URL)
+		}
+	default:
+		return bad("store.backend", "unknown backend %q (want pebble or redis)", c.Store.Backend)
+	}
+	if _, _, err := splitHostPort(c.API.Listen); err != nil {
+		return bad("api.listen", "want host:port, got %q", c.API.Listen)
+	}
+	if e := c.Chains.Ethereum; e != nil {
+		p := "chains.ethereum"
+		if !oneOf(e.Network, ethNetworks) {
+			return bad(p+".network", "unknown ethereum network %q (want %s)", e.Network, strings.Join(ethNetworks, ", "))
+		}
+		if e.RPC == "" {
+			return bad(p, "rpc is required (ws://, wss://, http:// or https:// URL of the node)")
+		}
+		u, err := parseURL(e.RPC)
+		if err != nil {
+			return bad(p+".rpc", "unparsable URL: %v", err)
+		}
+		if !oneOf(u.Scheme, []string{"ws", "wss", "http", "https"}) {
+			return bad(p+".rpc", "unsupported scheme %q (want ws, wss, http or https)", u.Scheme)
+		}
+		if e.Confirmations < 0 {
+			return bad(p+".confirmations", "must not be negative, got %d", e.Confirmations)
+		}
+		if !oneOf(e.Traces, []string{"auto", "on", "off"}) {
+			return bad(p+".traces", "unknown value %q (want auto, on or off)", e.Traces)
+		}
+		if e.PollInterval < 0 {
+			return bad(p+".poll_interval", "must not be negative")
+		}
+		if e.Mempool && (u.Scheme == "http" || u.Scheme == "https") {
+			return bad(p+".mempool", "needs a ws:// or wss:// rpc to subscribe to pending transactions")
+		}
+	}
+	if b := c.Chains.Bitcoin; b != nil {
+		p := "chains.bitcoin"
+		if !oneOf(b.Network, btcNetworks) {
+			return bad(p+".network", "unknown bitcoin network %q (want %s)", b.Network, strings.Join(btcNetworks, ", "))
+		}
+		if b.RPC == "" {
+			return bad(p, "rpc is required (http:// URL of bitcoind or btcd)")
+		}
+		u, err := parseURL(b.RPC)
+		if err != nil {
+			return bad(p+".rpc", "unparsable URL: %v", err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return bad(p+".rpc", "unsupported scheme %q (want http or https)", u.Scheme)
+		}
+		if b.RPCCookie == "" && (b.RPCUser == "" || b.RPCPassword == "") {
+			return bad(p, "missing credentials: set rpc_user and rpc_password, or rpc_cookie")
+		}
+		if b.RPCCookie != "" && (b.RPCUser != "" || b.RPCPassword != "") {
+			return bad(p+".rpc_cookie", "set either rpc_cookie or rpc_user/rpc_password, not both")
+		}
+		if b.Confirmations < 0 {
+			return bad(p+".confirmations", "must not be negative, got %d", b.Confirmations)
+		}
+		if b.PollInterval < 0 {
+			return bad(p+".poll_interval", "must not be negative")
+		}
+	}
+	t := &c.Tracer
+	if !oneOf(t.Policy, []string{"haircut", "poison", "fifo"}) {
+		return bad("tracer.policy", "unknown policy %q (want haircut, poison or fifo)", t.Policy)
+	}
+	if t.MaxHops < 0 {
+		return bad("tracer.max_hops", "must not be negative, got %d", t.MaxHops)
+	}
+	if t.MinShare < 0 || t.MinShare >= 1 {
+		return bad("tracer.min_share", "want a fraction in [0, 1), got %v", t.MinShare)
+	}
+	var err error
+	if t.DustAmounts, err = amounts(t.Dust, "tracer.dust", bad); err != nil {
+		return err
+	}
+	if t.Drain.Amounts, err = amounts(t.Drain.Amount, "tracer.drain.amount", bad); err != nil {
+		return err
+	}
+	if t.Drain.Share < 0 || t.Drain.Share > 1 {
+		return bad("tracer.drain.share", "want a fraction in [0, 1], got %v", t.Drain.Share)
+	}
+	if t.Drain.Window < 0 {
+		return bad("tracer.drain.window", "must not be negative")
+	}
+	if c.Alerts.Retention.MaxAge < 0 {
+		return bad("alerts.retention.max_age", "must not be negative")
+	}
+	return nil
+}
+
+func amounts(in map[string]string, path string, bad func(string, string, ...any) error) (map[string]*big.Int, error) {
+	out := make(map[string]*big.Int, len(in))
+	for chain, s := range in {
+		v, ok := new(big.Int).SetString(s, 10)
+		if !ok || v.Sign() < 0 {
+			return nil, bad(path+"."+chain, "want a non-negative integer amount in the smallest unit (wei, satoshi), got %q", s)
+		}
+		out[chain] = v
+	}
+	return out, nil
+}
