@@ -1,0 +1,36 @@
+// Package api is chainhound's HTTP interface (CONTRACT.md, "HTTP API" and
+// "Websocket"): REST under /v1, the websocket alert push with resume by
+// sequence, API keys with roles and tenants, /healthz and Prometheus
+// /metrics.
+//
+// The package consumes small interfaces it declares itself (deps.go):
+// Watchlist, Incidents, AlertLog, Health, KeyStore and the optional Tracer
+// and Summarizer. cmd/chainhound wires the real implementations.
+//
+// # Who sees what
+//
+//	role          watchlist                 incidents            alerts                   trace  keys
+//	admin         all; any owner            all                  all                      yes    yes
+//	company       own treasury entries      own (open, read,     Audience has its tenant  no     no
+//	                                        close)
+//	exchange      own exchange entries      no (403)             Audience has its tenant  no     no
+//	investigator  no (403)                  read all, no writes  all                      yes    no
+//
+// Investigators read every alert: the contract gives them "traces and
+// alerts" without a tenant, and their work (following funds across
+// exchanges and victims) needs the whole stream. They do not see
+// watchlist entries, which reveal tenants' wallets.
+//
+// No key or a bad or revoked key is 401; a role that may not use a verb is
+// 403; another tenant's resource is 404, exactly as if it did not exist.
+//
+// # Websocket
+//
+// One hub goroutine owns the subscriber set and fans each alert out as one
+// websocket.PreparedMessage. A connection has one reader and one writer
+// goroutine. The writer first pages the log from since=N at the client's
+// pace, then joins the hub, which replays from a ring of recent alerts
+// whatever was appended meanwhile: no gap, no duplicate. The hub never
+// blocks: a subscriber whose queue is full is closed with code 4008 and the
+// reason "slow consumer; resume with since=<last seq>".
+package api
