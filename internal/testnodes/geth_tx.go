@@ -1,0 +1,145 @@
+package testnodes
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// NewAccount returns a fresh key funded with fund wei from g.Key; the
+// funding transaction is mined before it returns.
+func (g *Geth) NewAccount(tb testing.TB, fund *big.Int) *ecdsa.PrivateKey {
+	tb.Helper()
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		tb.Fatalf("testnodes: generate key: %v", err)
+	}
+	if fund != nil && fund.Sign() > 0 {
+		g.SendETH(tb, g.Key, AddressOf(key), fund)
+	}
+	return key
+}
+
+// SendETH sends wei from from to to in a signed EIP-1559 transaction and
+// waits for its receipt; the test fails unless it succeeded.
+func (g *Geth) SendETH(tb testing.TB, from *ecdsa.PrivateKey, to common.Address, wei *big.Int) *types.Receipt {
+	tb.Helper()
+	r := g.Transact(tb, from, &to, wei, nil, 0)
+	mustSucceed(tb, r, "send %s wei to %s", wei, to)
+	return r
+}
+
+// Transact signs and sends any call or deployment (to nil = create) and
+// waits for its receipt, whatever its status. gas 0 estimates the limit;
+// for a call expected to revert pass a limit, so that it is mined and fails.
+func (g *Geth) Transact(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, gas uint64) *types.Receipt {
+	tb.Helper()
+	tx := g.SendTx(tb, from, to, value, data, gas)
+	return g.WaitMined(tb, tx.Hash())
+}
+
+// SendTx signs and submits a transaction like Transact but does not wait
+// for it to be mined, so a test can put several into one block (with
+// WithPeriod) or watch the pending pool.
+func (g *Geth) SendTx(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, gas uint64) *types.Transaction {
+	tb.Helper()
+	if value == nil {
+		value = new(big.Int)
+	}
+	ctx, cancel := g.ctx(tb)
+	defer cancel()
+	sender := AddressOf(from)
+	if gas == 0 {
+		est, err := g.Client.EstimateGas(ctx, ethereum.CallMsg{From: sender, To: to, Value: value, Data: data})
+		if err != nil {
+			tb.Fatalf("testnodes: estimate gas for tx from %s to %v: %v (pass a gas limit for a call expected to revert)", sender, to, err)
+		}
+		gas = est + est/5 // headroom: estimates are exact for this state only
+	}
+	tip, err := g.Client.SuggestGasTipCap(ctx)
+	if err != nil {
+		tb.Fatalf("testnodes: eth_maxPriorityFeePerGas: %v", err)
+	}
+	head, err := g.Client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		tb.Fatalf("testnodes: head header: %v", err)
+	}
+	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
+
+	g.sendMu.Lock()
+	defer g.sendMu.Unlock()
+	nonce, err := g.Client.PendingNonceAt(ctx, sender)
+	if err != nil {
+		tb.Fatalf("testnodes: pending nonce of %s: %v", sender, err)
+	}
+	tx, err := types.SignNewTx(from, types.LatestSignerForChainID(g.ChainID), &types.DynamicFeeTx{
+		ChainID:   g.ChainID,
+		Nonce:     nonce,
+		GasTipCap: tip,
+		GasFeeCap: feeCap,
+		Gas:       gas,
+		To:        to,
+		Value:     value,
+		Data:      data,
+	})
+	if err != nil {
+		tb.Fatalf("testnodes: sign tx from %s: %v", sender, err)
+	}
+	if err := g.Client.SendTransaction(ctx, tx); err != nil {
+		tb.Fatalf("testnodes: send tx %s from %s nonce %d: %v", tx.Hash(), sender, nonce, err)
+	}
+	return tx
+}
+
+// WaitMined polls for the receipt of hash until it is mined (60s at most).
+func (g *Geth) WaitMined(tb testing.TB, hash common.Hash) *types.Receipt {
+	tb.Helper()
+	ctx, cancel := g.ctx(tb)
+	defer cancel()
+	for {
+		r, err := g.Client.TransactionReceipt(ctx, hash)
+		if err == nil {
+			return r
+		}
+		// Right after start geth answers "transaction indexing is in
+		// progress" until its indexer catches up: as good as not found.
+		if !errors.Is(err, ethereum.NotFound) && !strings.Contains(err.Error(), "indexing is in progress") {
+			tb.Fatalf("testnodes: receipt of %s: %v", hash, err)
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("testnodes: tx %s not mined: %v", hash, context.Cause(ctx))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// MineBlocks advances the chain by n blocks with zero-value transactions
+// from g.Key to itself (each mined in its own block when the period is 0),
+// for tests that need confirmations.
+func (g *Geth) MineBlocks(tb testing.TB, n int) {
+	tb.Helper()
+	self := AddressOf(g.Key)
+	for i := 0; i < n; i++ {
+		start := g.BlockNumber(tb)
+		g.SendETH(tb, g.Key, self, new(big.Int))
+		WaitFor(tb, 60*time.Second, "a new geth block", func() bool { return g.BlockNumber(tb) > start })
+	}
+}
+
+func mustSucceed(tb testing.TB, r *types.Receipt, format string, args ...any) {
+	tb.Helper()
+	if r.Status != types.ReceiptStatusSuccessful {
+		args = append(args, r.TxHash, r.BlockNumber, r.GasUsed)
+		tb.Fatalf("testnodes: "+format+": tx %s reverted in block %v (gas used %d)", args...)
+	}
+}
