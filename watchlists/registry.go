@@ -1,0 +1,335 @@
+package watchlists
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// Networks names the configured network of each chain ("" = mainnet).
+type Networks map[chains.Chain]string
+
+// Registry is the in-memory watchlist the tracer consults on every
+// transfer: entries by chain and normalised address, several per address.
+// Writes go to the Store first, then to memory. It is safe for concurrent
+// use; Lookup takes only a read lock and allocates nothing.
+type Registry struct {
+	store    Store
+	networks Networks
+
+	mu     sync.RWMutex
+	byAddr map[chains.Chain]map[string][]Entry
+	n      int
+	intern map[string]string // shared Kind/Owner/Source strings
+	last   [3]string         // the last interned Kind, Owner, Source
+	mem    arena             // backing bytes of addresses, labels, notes
+	slab   []Entry           // backing array of single-entry slices
+}
+
+// NewRegistry returns an empty registry over store (nil: memory only).
+func NewRegistry(store Store, networks Networks) *Registry {
+	if networks == nil {
+		networks = Networks{}
+	}
+	return &Registry{
+		store:    store,
+		networks: networks,
+		byAddr:   map[chains.Chain]map[string][]Entry{},
+		intern:   map[string]string{},
+	}
+}
+
+// Network returns the configured network of chain ("mainnet" by default).
+func (r *Registry) Network(chain chains.Chain) string {
+	if n := r.networks[chain]; n != "" {
+		return n
+	}
+	return "mainnet"
+}
+
+// Load reads every stored entry into memory (after the shipped labels, if
+// any were loaded, so a stored entry with the same key wins).
+func (r *Registry) Load(ctx context.Context) error {
+	if r.store == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.store.Entries(ctx, func(e Entry) error {
+		r.putLocked(e)
+		return nil
+	})
+}
+
+// Lookup returns the entries of addr (normalised) on chain, or nil. The
+// returned slice is shared: callers must not modify it.
+func (r *Registry) Lookup(chain chains.Chain, addr string) []Entry {
+	r.mu.RLock()
+	es := r.byAddr[chain][addr]
+	r.mu.RUnlock()
+	return es
+}
+
+// Len returns the number of entries held.
+func (r *Registry) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.n
+}
+
+// Validate normalises e's address for the configured network and checks
+// its kind, owner and text fields. It returns the entry as it would be
+// stored.
+func (r *Registry) Validate(e Entry) (Entry, error) {
+	addr, err := Normalize(e.Chain, r.Network(e.Chain), strings.TrimSpace(e.Address))
+	if err != nil {
+		return e, err
+	}
+	e.Address = addr
+	if _, err := ParseKind(string(e.Kind)); err != nil {
+		return e, err
+	}
+	if err := ValidateOwner(e.Owner); err != nil {
+		return e, err
+	}
+	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
+		if len(v) > 1024 || strings.ContainsRune(v, 0) {
+			return e, fmt.Errorf("%s: longer than 1024 bytes or holds a NUL", name)
+		}
+	}
+	if e.Added.IsZero() {
+		e.Added = time.Now().UTC().Truncate(time.Second)
+	}
+	return e, nil
+}
+
+// ValidateOwner checks a tenant name: up to 64 letters, digits, '.', '_'
+// or '-' ("" is the operator's own, e.g. shipped labels).
+func ValidateOwner(owner string) error {
+	if len(owner) > 64 {
+		return fmt.Errorf("owner: longer than 64 characters")
+	}
+	for i := 0; i < len(owner); i++ {
+		c := owner[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("owner %q: character %q not allowed (letters, digits, '.', '_', '-')", owner, c)
+		}
+	}
+	return nil
+}
+
+// Add validates and stores entries, all or none: the first invalid one
+// fails the call and nothing is stored. It returns the entries as stored.
+func (r *Registry) Add(ctx context.Context, entries ...Entry) ([]Entry, error) {
+	out := make([]Entry, len(entries))
+	for i, e := range entries {
+		v, err := r.Validate(e)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		out[i] = v
+	}
+	if r.store != nil && len(out) > 0 {
+		if err := r.store.PutEntries(ctx, out); err != nil {
+			return nil, fmt.Errorf("store %d entries: %w", len(out), err)
+		}
+	}
+	r.mu.Lock()
+	for _, e := range out {
+		r.putLocked(e)
+	}
+	r.mu.Unlock()
+	return out, nil
+}
+
+// AddShipped puts already-valid entries in memory only (the embedded
+// labels: never written to the store).
+func (r *Registry) AddShipped(entries []Entry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range entries {
+		r.putLocked(e)
+	}
+}
+
+// in returns the shared copy of s (slot caches the last one of a field).
+func (r *Registry) in(slot int, s string) string {
+	if s == "" {
+		return ""
+	}
+	if s == r.last[slot] {
+		return r.last[slot]
+	}
+	v, ok := r.intern[s]
+	if !ok {
+		v = strings.Clone(s)
+		r.intern[v] = v
+	}
+	r.last[slot] = v
+	return v
+}
+
+// one returns e as a one-element slice carved from a shared slab (cap 1,
+// so an append copies).
+func (r *Registry) one(e Entry) []Entry {
+	if len(r.slab) == cap(r.slab) {
+		r.slab = make([]Entry, 0, 4096)
+	}
+	r.slab = append(r.slab, e)
+	n := len(r.slab)
+	return r.slab[n-1 : n : n]
+}
+
+func (r *Registry) putLocked(e Entry) {
+	e.Kind = Kind(r.in(0, string(e.Kind)))
+	e.Owner = r.in(1, e.Owner)
+	e.Source = r.in(2, e.Source)
+	e.Label = r.mem.str(e.Label)
+	e.Note = r.mem.str(e.Note)
+	m := r.byAddr[e.Chain]
+	if m == nil {
+		m = map[string][]Entry{}
+		r.byAddr[e.Chain] = m
+	}
+	es := m[e.Address]
+	for i := range es {
+		if es[i].Owner == e.Owner && es[i].Kind == e.Kind {
+			// Copy on write: a reader may hold the old slice.
+			ns := slices.Clone(es)
+			e.Address = es[i].Address
+			ns[i] = e
+			m[e.Address] = ns
+			return
+		}
+	}
+	if len(es) == 0 {
+		e.Address = r.mem.str(e.Address)
+		m[e.Address] = r.one(e)
+	} else {
+		e.Address = es[0].Address
+		ns := make([]Entry, len(es)+1)
+		copy(ns, es)
+		ns[len(es)] = e
+		m[e.Address] = ns
+	}
+	r.n++
+}
+
+// arena packs many small immutable strings into shared 64 KiB chunks:
+// one allocation for hundreds of entries instead of one per field, which
+// is what keeps a million entries small and quick for the GC. Bytes are
+// never written after a string is made from them.
+type arena struct{ buf []byte }
+
+func (a *arena) str(s string) string {
+	switch {
+	case s == "":
+		return ""
+	case len(s) > 1024:
+		return strings.Clone(s)
+	}
+	if cap(a.buf)-len(a.buf) < len(s) {
+		a.buf = make([]byte, 0, 64<<10)
+	}
+	off := len(a.buf)
+	a.buf = append(a.buf, s...)
+	return unsafe.String(&a.buf[off], len(s))
+}
+
+// Remove deletes the entries of addr on chain owned by owner; kind ""
+// means every kind. It returns how many went. addr is normalised first.
+func (r *Registry) Remove(ctx context.Context, chain chains.Chain, addr, owner string, kind Kind) (int, error) {
+	norm, err := Normalize(chain, r.Network(chain), strings.TrimSpace(addr))
+	if err != nil {
+		return 0, err
+	}
+	var keys []EntryKey
+	for _, e := range r.Lookup(chain, norm) {
+		if e.Owner == owner && (kind == "" || e.Kind == kind) && !e.Shipped() {
+			keys = append(keys, e.Key())
+		}
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	if r.store != nil {
+		if err := r.store.DeleteEntries(ctx, keys); err != nil {
+			return 0, fmt.Errorf("delete %s %s: %w", chain, norm, err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.byAddr[chain]
+	es := m[norm]
+	ns := make([]Entry, 0, len(es))
+	for _, e := range es {
+		if slices.Contains(keys, e.Key()) {
+			r.n--
+			continue
+		}
+		ns = append(ns, e)
+	}
+	if len(ns) == 0 {
+		delete(m, norm)
+	} else {
+		m[norm] = ns
+	}
+	return len(keys), nil
+}
+
+// Filter selects entries in List; zero fields match everything. Owner
+// "*" (or AnyOwner) matches every owner; "" matches only unowned entries
+// when OwnerSet is true.
+type Filter struct {
+	Chain    chains.Chain
+	Kind     Kind
+	Owner    string
+	OwnerSet bool // match Owner exactly, even ""
+	Shipped  *bool
+}
+
+// List returns the entries matching f, sorted by chain, address, owner, kind.
+func (r *Registry) List(f Filter) []Entry {
+	r.mu.RLock()
+	var out []Entry
+	for chain, m := range r.byAddr {
+		if f.Chain != "" && chain != f.Chain {
+			continue
+		}
+		for _, es := range m {
+			for _, e := range es {
+				if f.Kind != "" && e.Kind != f.Kind {
+					continue
+				}
+				if (f.OwnerSet || f.Owner != "") && e.Owner != f.Owner {
+					continue
+				}
+				if f.Shipped != nil && e.Shipped() != *f.Shipped {
+					continue
+				}
+				out = append(out, e)
+			}
+		}
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Entry) int {
+		return strings.Compare(a.sortKey(), b.sortKey())
+	})
+	return out
+}
+
+func (e Entry) sortKey() string {
+	return string(e.Chain) + "\x00" + e.Address + "\x00" + e.Owner + "\x00" + string(e.Kind)
+}
+
+// ShippedSourcePrefix starts the Source of every embedded label entry.
+const ShippedSourcePrefix = "shipped:"
+
+// Shipped reports whether e comes from the embedded label files.
+func (e Entry) Shipped() bool { return strings.HasPrefix(e.Source, ShippedSourcePrefix) }
