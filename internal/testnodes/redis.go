@@ -1,0 +1,164 @@
+package testnodes
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a throwaway redis-server on a loopback port, without
+// persistence, stopped by tb.Cleanup.
+type Redis struct {
+	Addr    string // 127.0.0.1:PORT
+	URL     string // redis://127.0.0.1:PORT/0
+	LogPath string // the server's log, printed when the test fails
+}
+
+// StartRedis starts Debian's redis-server (from PATH or /usr/bin) on a free
+// loopback port with a temporary --dir, no RDB snapshots and no AOF, and
+// waits until it answers PING. When the binary is missing and the test runs
+// as root with apt-get available, it installs the redis-server package
+// once; otherwise the test fails saying what to install.
+func StartRedis(tb testing.TB) *Redis {
+	tb.Helper()
+	bin := redisBinary(tb)
+	var lastErr error
+	for attempt := 1; attempt <= 3; attempt++ {
+		r, err := startRedisOnce(tb, bin)
+		if err == nil {
+			return r
+		}
+		lastErr = err
+		tb.Logf("testnodes: redis start attempt %d: %v", attempt, err)
+	}
+	tb.Fatalf("testnodes: redis-server did not start: %v", lastErr)
+	return nil
+}
+
+func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
+	tb.Helper()
+	dir := tb.TempDir()
+	port := FreePort(tb)
+	logPath := filepath.Join(dir, "redis.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create log %s: %w", logPath, err)
+	}
+	cmd := exec.Command(bin,
+		"--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--dir", dir,
+		"--daemonize", "no",
+	)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	stop := func() {
+		stopWaited(cmd, exited, 5*time.Second)
+		logFile.Close()
+	}
+
+	r := &Redis{
+		Addr:    fmt.Sprintf("127.0.0.1:%d", port),
+		URL:     fmt.Sprintf("redis://127.0.0.1:%d/0", port),
+		LogPath: logPath,
+	}
+	client := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer client.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := client.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			break
+		}
+		select {
+		case <-exited:
+			logFile.Close()
+			return nil, fmt.Errorf("redis-server exited during start-up (%v); log:\n%s", waitErr, tailFile(logPath, 4000))
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("no PING answer on %s within 20s: %v; log:\n%s", r.Addr, err, tailFile(logPath, 4000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Cleanup(func() {
+		stop()
+		if tb.Failed() {
+			tb.Logf("testnodes: redis log %s (tail):\n%s", logPath, tailFile(logPath, 4000))
+		}
+	})
+	return r, nil
+}
+
+// Client returns a go-redis client for r, closed by tb.Cleanup.
+func (r *Redis) Client(tb testing.TB) *redis.Client {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: r.Addr})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+var (
+	redisInstallOnce sync.Once
+	redisInstallErr  error
+)
+
+// redisBinary finds redis-server, installing Debian's package once when
+// possible.
+func redisBinary(tb testing.TB) string {
+	tb.Helper()
+	if p, ok := findRedis(); ok {
+		return p
+	}
+	apt, aptErr := exec.LookPath("apt-get")
+	if os.Geteuid() != 0 || aptErr != nil {
+		tb.Fatalf("testnodes: redis-server not found in PATH or /usr/bin; install Debian's redis-server (apt-get install redis-server)")
+	}
+	redisInstallOnce.Do(func() {
+		tb.Logf("testnodes: redis-server missing, running apt-get install -y redis-server")
+		cmd := exec.Command(apt, "install", "-y", "--no-install-recommends", "redis-server")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			redisInstallErr = fmt.Errorf("apt-get install -y redis-server: %w\n%s", err, out)
+		}
+	})
+	if redisInstallErr != nil {
+		tb.Fatalf("testnodes: %v; install Debian's redis-server by hand", redisInstallErr)
+	}
+	p, ok := findRedis()
+	if !ok {
+		tb.Fatalf("testnodes: redis-server still not found after apt-get install; install Debian's redis-server")
+	}
+	return p
+}
+
+func findRedis() (string, bool) {
+	if p, err := exec.LookPath("redis-server"); err == nil {
+		return p, true
+	}
+	const debian = "/usr/bin/redis-server"
+	if st, err := os.Stat(debian); err == nil && !st.IsDir() {
+		return debian, true
+	}
+	return "", false
+}
