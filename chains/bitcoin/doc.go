@@ -1,0 +1,24 @@
+// Package bitcoin follows a Bitcoin node (bitcoind or btcd) over JSON-RPC
+// and emits its blocks as chain-neutral chains.Events.
+//
+// One path serves both node kinds: the follower polls getbestblockhash,
+// fetches raw blocks with `getblock <hash> 0` through btcd's rpcclient in
+// HTTP POST mode, and decodes them with wire/v2. Every block is checked
+// against the hash it was asked for and its merkle root before it is
+// delivered, so a truncated or corrupted answer is an error, never a
+// silently skipped block.
+//
+// Outputs carry their value and address (P2PKH, P2SH, P2WPKH, P2WSH, P2TR,
+// P2A encoded for the configured network; bare multisig, P2PK and
+// non-standard scripts as "script:<sha256 hex>"; OP_RETURN as
+// "op_return:<hex>" with its data). Inputs carry the outpoint they spend;
+// its value and address are resolved on demand through Prevouts, which
+// needs the node's transaction index.
+//
+// Order follows DESIGN.md "Follower order": Connected parent-first; on a
+// branch switch, found by parent hash against a window of the last 144
+// blocks, Disconnected newest first and then Connected; the checkpoint is
+// saved only after the handler acknowledged a block, and on restart its
+// hash is checked against the node so a block orphaned while chainhound
+// was down is disconnected first.
+package bitcoin

@@ -1,0 +1,105 @@
+package bitcoin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/chainhound/chainhound/chains"
+)
+
+// Script opcodes used by the output templates.
+const (
+	opFalse         = 0x00
+	opPushData1     = 0x4c
+	opPushData2     = 0x4d
+	opPushData4     = 0x4e
+	op1             = 0x51
+	op16            = 0x60
+	opReturn        = 0x6a
+	opDup           = 0x76
+	opEqual         = 0x87
+	opEqualVerify   = 0x88
+	opHash160       = 0xa9
+	opCheckSig      = 0xac
+	opCheckMultisig = 0xae
+)
+
+// ScriptOutput classifies an output script and names where it pays:
+// an address encoded for params for P2PKH, P2SH, P2WPKH, P2WSH, P2TR and
+// P2A; "op_return:<hex>" with the pushed data for OP_RETURN; and
+// "script:<sha256 hex of the script>" for everything else (P2PK, bare
+// multisig, future witness versions, non-standard scripts), which stays
+// the same identifier wherever the script appears.
+func ScriptOutput(script []byte, params *chaincfg.Params) (class chains.ScriptClass, addr string, data []byte) {
+	n := len(script)
+	switch {
+	case n == 25 && script[0] == opDup && script[1] == opHash160 && script[2] == 20 &&
+		script[23] == opEqualVerify && script[24] == opCheckSig:
+		return chains.P2PKH, base58Check(params.PubKeyHashAddrID, script[3:23]), nil
+	case n == 23 && script[0] == opHash160 && script[1] == 20 && script[22] == opEqual:
+		return chains.P2SH, base58Check(params.ScriptHashAddrID, script[2:22]), nil
+	case n == 22 && script[0] == opFalse && script[1] == 20:
+		return chains.P2WPKH, segwitAddress(params.Bech32HRPSegwit, 0, script[2:]), nil
+	case n == 34 && script[0] == opFalse && script[1] == 32:
+		return chains.P2WSH, segwitAddress(params.Bech32HRPSegwit, 0, script[2:]), nil
+	case n == 34 && script[0] == op1 && script[1] == 32:
+		return chains.P2TR, segwitAddress(params.Bech32HRPSegwit, 1, script[2:]), nil
+	case n == 4 && script[0] == op1 && script[1] == 2 && script[2] == 0x4e && script[3] == 0x73:
+		return chains.P2A, segwitAddress(params.Bech32HRPSegwit, 1, script[2:]), nil
+	case n > 0 && script[0] == opReturn:
+		data := nullData(script[1:])
+		return chains.NullData, "op_return:" + hex.EncodeToString(data), data
+	case (n == 35 && script[0] == 33 || n == 67 && script[0] == 65) && script[n-1] == opCheckSig:
+		return chains.P2PK, scriptID(script), nil
+	case n > 0 && script[n-1] == opCheckMultisig:
+		if ok, err := txscript.IsMultisigScript(script); ok && err == nil {
+			return chains.Multisig, scriptID(script), nil
+		}
+	}
+	return chains.NonStandard, scriptID(script), nil
+}
+
+// scriptID is the stable identifier of a script without an address.
+func scriptID(script []byte) string {
+	sum := sha256.Sum256(script)
+	return "script:" + hex.EncodeToString(sum[:])
+}
+
+// nullData returns the data an OP_RETURN script carries: its pushes
+// concatenated, or the raw bytes after OP_RETURN when they are not all
+// pushes (so nothing a bridge wrote there is lost).
+func nullData(s []byte) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		op := s[i]
+		i++
+		var l int
+		switch {
+		case op == opFalse:
+			continue
+		case op < opPushData1:
+			l = int(op)
+		case op == opPushData1 && i+1 <= len(s):
+			l = int(s[i])
+			i++
+		case op == opPushData2 && i+2 <= len(s):
+			l = int(s[i]) | int(s[i+1])<<8
+			i += 2
+		case op == opPushData4 && i+4 <= len(s):
+			l = int(s[i]) | int(s[i+1])<<8 | int(s[i+2])<<16 | int(s[i+3])<<24
+			i += 4
+		case op >= op1 && op <= op16 || op == 0x4f: // OP_1..OP_16, OP_1NEGATE
+			continue
+		default:
+			return append([]byte(nil), s...)
+		}
+		if l < 0 || i+l > len(s) {
+			return append([]byte(nil), s...)
+		}
+		out = append(out, s[i:i+l]...)
+		i += l
+	}
+	return out
+}
