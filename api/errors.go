@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // Code is a machine-readable error code, the "code" of the error body.
@@ -121,7 +123,7 @@ func asError(err error) (*Error, bool) {
 	switch {
 	case errors.As(err, &e):
 		return e, true
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, watchlists.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: "not found"}, true
 	case errors.Is(err, ErrConflict):
 		return &Error{Code: CodeConflict, Message: err.Error()}, true

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/chainhound/chainhound/alerts"
+)
+
+// Alert pages: DefaultLimit alerts unless limit says otherwise, at most
+// alerts.MaxPage; a request scans at most maxScan stored alerts, so a
+// tenant that sees few alerts pages on with next.
+const (
+	DefaultLimit = 100
+	maxScan      = 50000
+)
+
+type alertsPage struct {
+	Alerts []alerts.Alert `json:"alerts"`
+	Next   uint64         `json:"next"`
+}
+
+// listAlerts answers GET /v1/alerts?since=&limit=&type=: the visible
+// alerts after since, and next, the seq to pass as since for the next
+// page (the last alert scanned, shown or not).
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
+	q := r.URL.Query()
+	f, e := ParseFilter(q, "since", "limit")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	since, e := parseSeq(q, "since")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	limit := DefaultLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > alerts.MaxPage {
+			writeError(w, Errorf(CodeInvalidFilter, "limit", "limit=%q out of range 1..%d", v, alerts.MaxPage))
+			return
+		}
+		limit = n
+	}
+	page := alertsPage{Alerts: []alerts.Alert{}, Next: since}
+	scanned := 0
+	for len(page.Alerts) < limit && scanned < maxScan {
+		batch, err := s.deps.Alerts.Since(r.Context(), page.Next, limit-len(page.Alerts))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for i := range batch {
+			a := &batch[i]
+			page.Next = a.Seq
+			if seesAlert(k, a.Audience) && f.Match(a) {
+				page.Alerts = append(page.Alerts, *a)
+			}
+		}
+		scanned += len(batch)
+	}
+	writeJSON(w, http.StatusOK, page)
+}

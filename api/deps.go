@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// Watchlist is the watchlist registry (*watchlists.Registry). One address
+// may carry one entry per (owner, kind); adding an existing one replaces it.
+type Watchlist interface {
+	Add(ctx context.Context, entries ...watchlists.Entry) ([]watchlists.Entry, error)
+	Remove(ctx context.Context, chain chains.Chain, addr, owner string, kind watchlists.Kind) (int, error)
+	List(f watchlists.Filter) []watchlists.Entry
+}
+
+var _ Watchlist = (*watchlists.Registry)(nil)
+
+// Incidents keeps declared thefts (*watchlists.IncidentBook). Open assigns
+// the ID, status and opening time; Get and Close of an absent id wrap
+// watchlists.ErrNotFound; List("*", "") lists all.
+type Incidents interface {
+	Open(ctx context.Context, inc watchlists.Incident) (watchlists.Incident, error)
+	Close(ctx context.Context, id string) (watchlists.Incident, error)
+	Get(id string) (watchlists.Incident, error)
+	List(owner string, status watchlists.IncidentStatus) []watchlists.Incident
+}
+
+var _ Incidents = (*watchlists.IncidentBook)(nil)
+
+// Summarizer gives an incident's taint summary (holders, amount still
+// tainted, where it went): tracer.Engine's Summary, adapted in cmd.
+type Summarizer interface {
+	Summary(id string) (any, bool)
+}
+
+// SummaryFunc adapts a function to Summarizer.
+type SummaryFunc func(id string) (any, bool)
+
+// Summary calls f.
+func (f SummaryFunc) Summary(id string) (any, bool) { return f(id) }
+
+// AlertLog is the sequenced alert log (*alerts.Log).
+type AlertLog interface {
+	Since(ctx context.Context, since uint64, limit int) ([]alerts.Alert, error)
+	Last() uint64
+	Subscribe(buf int) *alerts.Subscription
+}
+
+var _ AlertLog = (*alerts.Log)(nil)
+
+// Health reports each followed chain's progress (the followers' Status).
+type Health interface {
+	ChainStatus() map[chains.Chain]chains.Status
+}
+
+// HealthFunc adapts a function to Health.
+type HealthFunc func() map[chains.Chain]chains.Status
+
+// ChainStatus calls f.
+func (f HealthFunc) ChainStatus() map[chains.Chain]chains.Status { return f() }
+
+// TraceRequest asks for the forward flow graph of one transaction.
+type TraceRequest struct {
+	Chain  chains.Chain
+	Tx     string
+	Hops   int // 0: the tracer's default
+	Policy watchlists.Policy
+}
+
+// Tracer traces a transaction forward for /v1/trace. The result is sent
+// as JSON; for format=dot it must implement DOT() string.
+type Tracer interface {
+	Trace(ctx context.Context, req TraceRequest) (any, error)
+}
+
+// Deps are the parts the server consumes. Keys and Alerts are required;
+// a nil Watchlist, Incidents or Tracer makes its endpoints answer 501.
+type Deps struct {
+	Keys      KeyStore
+	Alerts    AlertLog
+	Watchlist Watchlist
+	Incidents Incidents
+	Summaries Summarizer
+	Tracer    Tracer
+	Health    Health
+	Metrics   *Metrics // nil: the server makes its own
+}

@@ -1,0 +1,300 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/gorilla/websocket"
+)
+
+// hubFeedBuffer is the hub's own buffer on the alert log. Should the hub
+// fall that far behind, the log drops it and the hub catches up from the
+// store: it never makes Append wait.
+const hubFeedBuffer = 8192
+
+// fanMsg is one alert ready to send: encoded once, shared by every
+// subscriber.
+type fanMsg struct {
+	alert alerts.Alert
+	pm    *websocket.PreparedMessage
+}
+
+// kick reasons, set by the hub before it closes subscriber.kicked.
+const (
+	kickSlow = iota + 1
+	kickShutdown
+)
+
+// subscriber is one websocket connection as the hub sees it.
+type subscriber struct {
+	key    Key
+	filter Filter
+	send   chan *fanMsg  // the bounded queue; the hub never blocks on it
+	kicked chan struct{} // closed by the hub: see kickReason
+	// Owned by the hub goroutine.
+	after      uint64 // skip alerts with Seq ≤ after (served by the catch-up)
+	kickReason int    // written before kicked is closed
+	in         bool   // in the set
+}
+
+func (s *subscriber) wants(m *fanMsg) bool {
+	return m.alert.Seq > s.after && s.filter.Match(&m.alert)
+}
+
+type joinReq struct {
+	sub   *subscriber
+	after uint64
+	ok    chan bool // false: after is older than the ring; page more
+}
+
+// hub owns the subscriber set and fans alerts out.
+type hub struct {
+	log     AlertLog
+	cfg     Config
+	metrics *Metrics
+	logger  *slog.Logger
+
+	join  chan joinReq
+	leave chan *subscriber
+	done  chan struct{} // closed when run returns
+
+	// Owned by run.
+	all      map[*subscriber]struct{}            // admin and investigator keys: every alert
+	byTenant map[string]map[*subscriber]struct{} // others: alerts whose Audience has the tenant
+	ring     []*fanMsg                           // the last RingSize alerts
+	ringHead int
+	floor    uint64 // every alert with Seq > floor is in the ring or later
+	last     uint64 // the last alert fanned out
+}
+
+func newHub(log AlertLog, cfg Config, m *Metrics, logger *slog.Logger) *hub {
+	return &hub{
+		log: log, cfg: cfg, metrics: m, logger: logger,
+		join:     make(chan joinReq),
+		leave:    make(chan *subscriber, 64),
+		done:     make(chan struct{}),
+		all:      map[*subscriber]struct{}{},
+		byTenant: map[string]map[*subscriber]struct{}{},
+	}
+}
+
+// run fans alerts out until ctx is done, then tells every subscriber to
+// go away.
+func (h *hub) run(ctx context.Context) {
+	defer close(h.done)
+	if h.log == nil {
+		<-ctx.Done()
+		return
+	}
+	// Subscribe first, then read Last: every alert after it arrives on
+	// the subscription (earlier ones that also arrive are skipped).
+	sub := h.log.Subscribe(hubFeedBuffer)
+	h.last = h.log.Last()
+	h.floor = h.last
+	defer func() { sub.Close() }()
+	for {
+		select {
+		case <-ctx.Done():
+			h.shutdown()
+			return
+		case a, ok := <-sub.C:
+			if !ok {
+				h.logger.Warn("websocket hub fell behind the alert log; catching up from the store", "after", h.last)
+				sub = h.log.Subscribe(hubFeedBuffer)
+				h.catchUp(ctx)
+				continue
+			}
+			if a.Seq > h.last {
+				h.fanOut(a)
+			}
+		case j := <-h.join:
+			j.ok <- h.add(j.sub, j.after)
+		case s := <-h.leave:
+			h.remove(s)
+		}
+	}
+}
+
+// catchUp pages the stored log after h.last, retrying store errors until
+// ctx is done.
+func (h *hub) catchUp(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		page, err := h.log.Since(ctx, h.last, 1000)
+		if err != nil {
+			h.logger.Error("websocket hub: read alert log", "after", h.last, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		if len(page) == 0 {
+			return
+		}
+		for _, a := range page {
+			if a.Seq > h.last {
+				h.fanOut(a)
+			}
+		}
+	}
+}
+
+func (h *hub) fanOut(a alerts.Alert) {
+	h.last = a.Seq
+	h.metrics.Alerts.WithLabelValues(a.Type).Inc()
+	data, err := json.Marshal(a)
+	if err != nil {
+		h.logger.Error("websocket hub: encode alert", "seq", a.Seq, "err", err)
+		return
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		h.logger.Error("websocket hub: prepare alert", "seq", a.Seq, "err", err)
+		return
+	}
+	m := &fanMsg{alert: a, pm: pm}
+	h.remember(m)
+	for s := range h.all {
+		h.offer(s, m)
+	}
+	for _, t := range uniq(a.Audience) {
+		for s := range h.byTenant[t] {
+			h.offer(s, m)
+		}
+	}
+}
+
+// uniq returns xs without repeats (audiences are short).
+func uniq(xs []string) []string {
+	for i := 1; i < len(xs); i++ {
+		for j := 0; j < i; j++ {
+			if xs[i] == xs[j] {
+				out := make([]string, 0, len(xs))
+				for _, x := range xs {
+					if !contains(out, x) {
+						out = append(out, x)
+					}
+				}
+				return out
+			}
+		}
+	}
+	return xs
+}
+
+// offer queues m for s without blocking; a full queue drops s.
+func (h *hub) offer(s *subscriber, m *fanMsg) {
+	if !s.wants(m) {
+		return
+	}
+	select {
+	case s.send <- m:
+	default:
+		h.metrics.WSDropped.Inc()
+		h.logger.Info("websocket subscriber too slow; dropped", "key", s.key.ID, "tenant", s.key.Tenant, "seq", m.alert.Seq)
+		h.kick(s, kickSlow)
+	}
+}
+
+func (h *hub) remember(m *fanMsg) {
+	if len(h.ring) < h.cfg.RingSize {
+		h.ring = append(h.ring, m)
+		return
+	}
+	h.floor = h.ring[h.ringHead].alert.Seq
+	h.ring[h.ringHead] = m
+	h.ringHead = (h.ringHead + 1) % len(h.ring)
+}
+
+// add joins s to the set after seq after, replaying from the ring what
+// the hub fanned out since. It refuses when the ring no longer reaches
+// back to after.
+func (h *hub) add(s *subscriber, after uint64) bool {
+	if after < h.floor {
+		return false
+	}
+	s.after = after
+	s.in = true
+	if seesAllAlerts(s.key) {
+		h.all[s] = struct{}{}
+	} else {
+		set := h.byTenant[s.key.Tenant]
+		if set == nil {
+			set = map[*subscriber]struct{}{}
+			h.byTenant[s.key.Tenant] = set
+		}
+		set[s] = struct{}{}
+	}
+	h.metrics.WSSubscribers.Inc()
+	n := len(h.ring)
+	for i := 0; i < n && s.in; i++ {
+		m := h.ring[(h.ringHead+i)%n]
+		if m.alert.Seq > after && seesAlert(s.key, m.alert.Audience) {
+			h.offer(s, m)
+		}
+	}
+	return true
+}
+
+func (h *hub) remove(s *subscriber) {
+	if !s.in {
+		return
+	}
+	s.in = false
+	if seesAllAlerts(s.key) {
+		delete(h.all, s)
+	} else if set := h.byTenant[s.key.Tenant]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.byTenant, s.key.Tenant)
+		}
+	}
+	h.metrics.WSSubscribers.Dec()
+}
+
+func (h *hub) kick(s *subscriber, reason int) {
+	h.remove(s)
+	s.kickReason = reason
+	close(s.kicked)
+}
+
+func (h *hub) shutdown() {
+	for s := range h.all {
+		h.kick(s, kickShutdown)
+	}
+	for _, set := range h.byTenant {
+		for s := range set {
+			h.kick(s, kickShutdown)
+		}
+	}
+}
+
+// joinHub asks the hub to add s after seq after. ok is false when the
+// catch-up must page further; closed is true when the hub has stopped.
+func (h *hub) joinHub(s *subscriber, after uint64) (ok, closed bool) {
+	req := joinReq{sub: s, after: after, ok: make(chan bool, 1)}
+	select {
+	case h.join <- req:
+	case <-h.done:
+		return false, true
+	}
+	select {
+	case ok := <-req.ok:
+		return ok, false
+	case <-h.done:
+		return false, true
+	}
+}
+
+// leaveHub removes s (a no-op if the hub dropped it already).
+func (h *hub) leaveHub(s *subscriber) {
+	select {
+	case h.leave <- s:
+	case <-h.done:
+	}
+}

@@ -1,0 +1,247 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+type seedRequest struct {
+	Tx        string `json:"tx"`
+	Address   string `json:"address"`
+	FromBlock uint64 `json:"from_block"`
+}
+
+type incidentRequest struct {
+	Title   string        `json:"title"`
+	Chain   string        `json:"chain"`
+	Seeds   []seedRequest `json:"seeds"`
+	Policy  string        `json:"policy"`
+	Dust    string        `json:"dust"`
+	MaxHops int           `json:"max_hops"`
+	Owner   string        `json:"owner"`
+}
+
+// incidentView is an incident with its taint summary.
+type incidentView struct {
+	inc     watchlists.Incident
+	summary any
+}
+
+func (v incidentView) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(v.inc)
+	if err != nil || v.summary == nil {
+		return b, err
+	}
+	sum, err := json.Marshal(v.summary)
+	if err != nil {
+		return nil, fmt.Errorf("encode summary of %s: %w", v.inc.ID, err)
+	}
+	b = append(b[:len(b)-1], `,"summary":`...)
+	b = append(b, sum...)
+	return append(b, '}'), nil
+}
+
+func (s *Server) viewIncident(inc watchlists.Incident) incidentView {
+	inc.Seeds = append([]watchlists.Seed(nil), inc.Seeds...)
+	for i, sd := range inc.Seeds {
+		if sd.Address != "" {
+			inc.Seeds[i].Address = watchlists.Display(inc.Chain, sd.Address)
+		}
+	}
+	v := incidentView{inc: inc}
+	if s.deps.Summaries != nil {
+		if sum, ok := s.deps.Summaries.Summary(inc.ID); ok {
+			v.summary = sum
+		}
+	}
+	return v
+}
+
+// parseTx checks a transaction hash of chain and returns it lowercased.
+func parseTx(field string, chain chains.Chain, tx string) (string, *Error) {
+	h, err := watchlists.NormalizeTxHash(chain, tx)
+	if err != nil {
+		return "", Errorf(CodeInvalid, field, "invalid %s transaction hash %v", chain, err)
+	}
+	return h, nil
+}
+
+// seesIncident reports whether k may read inc.
+func seesIncident(k Key, inc watchlists.Incident) bool {
+	switch k.Role {
+	case RoleAdmin, RoleInvestigator:
+		return true
+	case RoleCompany:
+		return inc.Owner == k.Tenant
+	}
+	return false
+}
+
+func (s *Server) incidentsReady(w http.ResponseWriter, k Key, write bool) bool {
+	if k.Role == RoleExchange || (write && k.Role == RoleInvestigator) {
+		verb := "read incidents"
+		if write {
+			verb = "open or close incidents"
+		}
+		writeError(w, forbidden(k, verb))
+		return false
+	}
+	if s.deps.Incidents == nil {
+		writeError(w, Errorf(CodeNotImplemented, "", "this server has no incidents configured"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident, *Error) {
+	var inc watchlists.Incident
+	chain, e := parseChain("chain", req.Chain)
+	if e != nil {
+		return inc, e
+	}
+	if len(req.Title) > 256 {
+		return inc, Errorf(CodeInvalid, "title", "title is longer than 256 bytes")
+	}
+	if len(req.Seeds) == 0 {
+		return inc, Errorf(CodeInvalid, "seeds", "at least one seed is required: {\"tx\":H} or {\"address\":A,\"from_block\":N}")
+	}
+	if len(req.Seeds) > 1000 {
+		return inc, Errorf(CodeInvalid, "seeds", "at most 1000 seeds")
+	}
+	seeds := make([]watchlists.Seed, len(req.Seeds))
+	for i, sd := range req.Seeds {
+		field := fmt.Sprintf("seeds[%d]", i)
+		switch {
+		case sd.Tx != "" && sd.Address != "":
+			return inc, Errorf(CodeInvalid, field, "a seed names a tx or an address, not both")
+		case sd.Tx != "":
+			if sd.FromBlock != 0 {
+				return inc, Errorf(CodeInvalid, field+".from_block", "from_block belongs to an address seed")
+			}
+			tx, e := parseTx(field+".tx", chain, sd.Tx)
+			if e != nil {
+				return inc, e
+			}
+			seeds[i] = watchlists.Seed{Tx: tx}
+		case sd.Address != "":
+			addr, e := s.normalize(field+".address", chain, sd.Address)
+			if e != nil {
+				return inc, e
+			}
+			seeds[i] = watchlists.Seed{Address: addr, FromBlock: sd.FromBlock}
+		default:
+			return inc, Errorf(CodeInvalid, field, "a seed needs tx or address")
+		}
+	}
+	policy, err := watchlists.ParsePolicy(req.Policy)
+	if err != nil {
+		return inc, Errorf(CodeInvalid, "policy", "%v", err)
+	}
+	var dust *big.Int
+	if req.Dust != "" {
+		d, err := watchlists.ParseAmount(req.Dust)
+		if err != nil {
+			return inc, Errorf(CodeInvalid, "dust", "dust %v", err)
+		}
+		dust = d
+	}
+	if req.MaxHops < 0 || req.MaxHops > watchlists.MaxHopsLimit {
+		return inc, Errorf(CodeInvalid, "max_hops", "max_hops %d out of range 0..%d", req.MaxHops, watchlists.MaxHopsLimit)
+	}
+	owner, e := ownerFor(k, "owner", req.Owner)
+	if e != nil {
+		return inc, e
+	}
+	return watchlists.Incident{
+		Title: req.Title, Owner: owner, Chain: chain, Seeds: seeds,
+		Policy: policy, Dust: dust, MaxHops: req.MaxHops,
+	}, nil
+}
+
+func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k Key) {
+	if !s.incidentsReady(w, k, true) {
+		return
+	}
+	req, e := decodeBody[incidentRequest](s, w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	inc, e := s.parseIncident(req, k)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	inc, err := s.deps.Incidents.Open(r.Context(), inc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("incident opened", "incident", inc.ID, "chain", inc.Chain, "owner", inc.Owner, "key", k.ID)
+	writeJSON(w, http.StatusCreated, s.viewIncident(inc))
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k Key) {
+	if !s.incidentsReady(w, k, false) {
+		return
+	}
+	list := s.deps.Incidents.List("*", "")
+	out := make([]incidentView, 0, len(list))
+	for _, inc := range list {
+		if seesIncident(k, inc) {
+			out = append(out, s.viewIncident(inc))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string][]incidentView{"incidents": out})
+}
+
+// visibleIncident loads incident {id} or answers 404.
+func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k Key) (watchlists.Incident, bool) {
+	id := r.PathValue("id")
+	inc, err := s.deps.Incidents.Get(id)
+	if err != nil && !errors.Is(err, watchlists.ErrNotFound) {
+		s.fail(w, r, err)
+		return inc, false
+	}
+	if err != nil || !seesIncident(k, inc) {
+		writeError(w, Errorf(CodeNotFound, "id", "no incident %q", id))
+		return inc, false
+	}
+	return inc, true
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k Key) {
+	if !s.incidentsReady(w, k, false) {
+		return
+	}
+	if inc, ok := s.visibleIncident(w, r, k); ok {
+		writeJSON(w, http.StatusOK, s.viewIncident(inc))
+	}
+}
+
+func (s *Server) closeIncident(w http.ResponseWriter, r *http.Request, k Key) {
+	if !s.incidentsReady(w, k, true) {
+		return
+	}
+	inc, ok := s.visibleIncident(w, r, k)
+	if !ok {
+		return
+	}
+	if inc.Status == watchlists.Closed {
+		writeError(w, Errorf(CodeConflict, "id", "incident %s is already closed", inc.ID))
+		return
+	}
+	inc, err := s.deps.Incidents.Close(r.Context(), inc.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("incident closed", "incident", inc.ID, "key", k.ID)
+	writeJSON(w, http.StatusOK, s.viewIncident(inc))
+}

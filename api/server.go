@@ -1,0 +1,214 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is chainhound's HTTP server.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	metrics *Metrics
+	hub     *hub
+	limits  *limiters
+	mux     *http.ServeMux
+
+	startOnce sync.Once
+	hubCtx    context.Context
+	hubStop   context.CancelFunc
+	hubDone   chan struct{}
+}
+
+// New returns a server over deps. The websocket hub starts with the first
+// call of Handler or Run and stops with Close (Run closes it itself).
+func New(cfg Config, deps Deps) *Server {
+	cfg = cfg.withDefaults()
+	m := deps.Metrics
+	if m == nil {
+		m = NewMetrics()
+	}
+	m.watchHealth(deps.Health)
+	s := &Server{
+		cfg:     cfg,
+		deps:    deps,
+		log:     cfg.Logger.With("component", "api"),
+		metrics: m,
+		limits:  newLimiters(cfg.Rate, cfg.Burst),
+		hubDone: make(chan struct{}),
+	}
+	s.hubCtx, s.hubStop = context.WithCancel(context.Background())
+	s.hub = newHub(deps.Alerts, cfg, m, s.log)
+	s.mux = s.routes()
+	return s
+}
+
+// Metrics returns the server's metrics, for the other parts to increment.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+func (s *Server) start() {
+	s.startOnce.Do(func() {
+		go func() {
+			defer close(s.hubDone)
+			s.hub.run(s.hubCtx)
+		}()
+	})
+}
+
+// Handler returns the HTTP handler and starts the hub.
+func (s *Server) Handler() http.Handler {
+	s.start()
+	return s.mux
+}
+
+// Close stops the hub, closing every websocket with 1001 (going away).
+func (s *Server) Close() {
+	s.start()
+	s.hubStop()
+	<-s.hubDone
+}
+
+// Run serves on listen until ctx is done, then shuts down gracefully:
+// websocket subscribers are told to go away (they resume by sequence) and
+// in-flight requests get up to 10 s.
+func (s *Server) Run(ctx context.Context, listen string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("api listen %s: %w", listen, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	s.log.Info("api listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.Close()
+		return fmt.Errorf("api serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("api shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api serve: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
+	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, Key)) {
+		handle(pattern, s.authenticated(h))
+	}
+	handle("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+
+	auth("POST /v1/watchlist", s.addEntry)
+	auth("GET /v1/watchlist", s.listEntries)
+	auth("DELETE /v1/watchlist/{chain}/{address}", s.removeEntry)
+	auth("POST /v1/incidents", s.openIncident)
+	auth("GET /v1/incidents", s.listIncidents)
+	auth("GET /v1/incidents/{id}", s.getIncident)
+	auth("POST /v1/incidents/{id}/close", s.closeIncident)
+	auth("GET /v1/alerts", s.listAlerts)
+	auth("GET /v1/alerts/ws", s.alertsWS)
+	auth("GET /v1/trace/{chain}/{tx}", s.trace)
+	auth("POST /v1/keys", s.createKey)
+	auth("GET /v1/keys", s.listKeys)
+	auth("POST /v1/keys/{id}/revoke", s.revokeKey)
+	handle("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, Errorf(CodeNotFound, "", "no such endpoint %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// writeJSON sends v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+type errorBody struct {
+	Error *Error `json:"error"`
+}
+
+// writeError sends e in the CONTRACT.md error shape.
+func writeError(w http.ResponseWriter, e *Error) {
+	writeJSON(w, e.Code.Status(), errorBody{Error: e})
+}
+
+// fail classifies err, logs what is not the client's fault, and answers.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e, known := asError(err)
+	if !known {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, e)
+}
+
+// decodeBody reads one JSON object of type T from r's body, capped at
+// MaxBodyBytes, refusing unknown fields and trailing data.
+func decodeBody[T any](s *Server, w http.ResponseWriter, r *http.Request) (T, *Error) {
+	var v T
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return v, Errorf(CodeInvalidJSON, "", "Content-Type %q is not application/json", ct)
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		var mbe *http.MaxBytesError
+		var ute *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &mbe):
+			return v, Errorf(CodeTooLarge, "", "request body exceeds %d bytes", s.cfg.MaxBodyBytes)
+		case errors.As(err, &ute):
+			return v, Errorf(CodeInvalidJSON, ute.Field, "field %s: want %s, got JSON %s", ute.Field, ute.Type, ute.Value)
+		case errors.As(err, &se):
+			return v, Errorf(CodeInvalidJSON, "", "malformed JSON at byte %d: %v", se.Offset, err)
+		case errors.Is(err, io.EOF):
+			return v, Errorf(CodeInvalidJSON, "", "empty body: want a JSON object")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return v, Errorf(CodeInvalidJSON, f, "unknown field %q", f)
+		}
+		return v, Errorf(CodeInvalidJSON, "", "malformed JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return v, Errorf(CodeTooLarge, "", "request body exceeds %d bytes", s.cfg.MaxBodyBytes)
+		}
+		return v, Errorf(CodeInvalidJSON, "", "trailing data after the JSON object")
+	}
+	return v, nil
+}
