@@ -68,7 +68,7 @@ func (d *decoder) block(b *rpcBlock, receipts []rpcReceipt, traces []rpcTxTrace)
 		Number: uint64(*b.Number),
 		Hash:   b.Hash.Hex(),
 		Parent: b.ParentHash.Hex(),
-		Time:   time.Unix(int64(b.Timestamp), 0).UTC(),
+		Time:   timeOf(uint64(b.Timestamp)),
 	}
 	where := func(format string, args ...any) error {
 		return fmt.Errorf("block %d %s: %s: %w", ref.Number, ref.Hash, fmt.Sprintf(format, args...), ErrBadResponse)
@@ -267,3 +267,5 @@ func countLogSteps(steps []traceStep) int {
 	}
 	return n
 }
+
+func timeOf(unix uint64) time.Time { return time.Unix(int64(unix), 0).UTC() }

@@ -1,0 +1,203 @@
+package ethereum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
+	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	gethnode "github.com/ethereum/go-ethereum/node"
+)
+
+// recorder keeps the events a handler acknowledged, and checks the
+// follower contract as they arrive: Connected extends the tip,
+// Disconnected removes exactly the tip.
+type recorder struct {
+	mu     sync.Mutex
+	events []chains.Event
+	chain  []chains.BlockRef // the chain as the consumer sees it
+	errs   []error
+	// failAt makes the handler fail once on Connected of this block number.
+	failAt uint64
+}
+
+func (r *recorder) handle(ctx context.Context, ev chains.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev.Type {
+	case chains.Connected:
+		if r.failAt != 0 && ev.Ref.Number == r.failAt {
+			r.failAt = 0
+			return errors.New("consumer stops here")
+		}
+		if n := len(r.chain); n > 0 && (r.chain[n-1].Hash != ev.Ref.Parent || r.chain[n-1].Number+1 != ev.Ref.Number) {
+			r.errs = append(r.errs, fmt.Errorf("connected %s on top of %s", ev.Ref, r.chain[n-1]))
+		}
+		if ev.Head < ev.Ref.Number {
+			r.errs = append(r.errs, fmt.Errorf("connected %s with head %d", ev.Ref, ev.Head))
+		}
+		r.chain = append(r.chain, ev.Ref)
+	case chains.Disconnected:
+		if n := len(r.chain); n == 0 || r.chain[n-1].Hash != ev.Ref.Hash {
+			r.errs = append(r.errs, fmt.Errorf("disconnected %s, not the tip", ev.Ref))
+		} else {
+			r.chain = r.chain[:n-1]
+		}
+	}
+	r.events = append(r.events, ev)
+	return nil
+}
+
+func (r *recorder) tip() chains.BlockRef {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.chain) == 0 {
+		return chains.BlockRef{}
+	}
+	return r.chain[len(r.chain)-1]
+}
+
+// since returns the Connected/Disconnected events after index i as
+// "+N"/"-N" strings with the hashes.
+func (r *recorder) since(i int) ([]string, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var seq, hashes []string
+	for _, ev := range r.events[i:] {
+		switch ev.Type {
+		case chains.Connected:
+			seq, hashes = append(seq, fmt.Sprintf("+%d", ev.Ref.Number)), append(hashes, ev.Ref.Hash)
+		case chains.Disconnected:
+			seq, hashes = append(seq, fmt.Sprintf("-%d", ev.Ref.Number)), append(hashes, ev.Ref.Hash)
+		}
+	}
+	return seq, hashes
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.events)
+}
+
+func (r *recorder) check(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, err := range r.errs {
+		t.Error(err)
+	}
+}
+
+// simNode is go-ethereum's simulated backend served over http and ws on
+// loopback, for real reorgs (Backend.Fork).
+type simNode struct {
+	*simulated.Backend
+	HTTP, WS string
+}
+
+func startSim(t *testing.T, alloc types.GenesisAlloc) *simNode {
+	t.Helper()
+	hp, wp := testnodes.FreePort(t), testnodes.FreePort(t)
+	b := simulated.NewBackend(alloc, func(nc *gethnode.Config, ec *ethconfig.Config) {
+		nc.HTTPHost, nc.HTTPPort, nc.HTTPModules = "127.0.0.1", hp, []string{"eth"}
+		nc.WSHost, nc.WSPort, nc.WSModules = "127.0.0.1", wp, []string{"eth"}
+	})
+	t.Cleanup(func() { b.Close() })
+	return &simNode{Backend: b, HTTP: fmt.Sprintf("http://127.0.0.1:%d", hp), WS: fmt.Sprintf("ws://127.0.0.1:%d", wp)}
+}
+
+func (s *simNode) headHash(t *testing.T) (uint64, string) {
+	t.Helper()
+	h, err := s.Client().HeaderByNumber(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Number.Uint64(), h.Hash().Hex()
+}
+
+func (s *simNode) hashAt(t *testing.T, n uint64) string {
+	t.Helper()
+	h, err := s.Client().HeaderByNumber(context.Background(), new(bigInt).SetUint64(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Hash().Hex()
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() || os.Getenv("CHAINHOUND_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func openStore(t *testing.T, dir string) *pebble.Store {
+	t.Helper()
+	s, err := pebble.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// running is a follower started in the background.
+type running struct {
+	f      *Follower
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startFollower(t *testing.T, cfg Config, r *recorder) *running {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 50 * time.Millisecond
+	}
+	f, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	run := &running{f: f, cancel: cancel, done: make(chan error, 1)}
+	go func() { run.done <- f.Run(ctx, r.handle) }()
+	t.Cleanup(func() { run.stop(t) })
+	return run
+}
+
+// stop cancels the follower and waits for Run to return.
+func (r *running) stop(t *testing.T) error {
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		r.f.Close()
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("follower did not stop within 10s")
+		return nil
+	}
+}
+
+// waitTip waits until the consumer's tip is the node's head.
+func waitTip(t *testing.T, r *recorder, s *simNode) {
+	t.Helper()
+	n, h := s.headHash(t)
+	testnodes.WaitFor(t, 20*time.Second, fmt.Sprintf("consumer tip at node head %d %s", n, h), func() bool {
+		tip := r.tip()
+		return tip.Number == n && tip.Hash == h
+	})
+}
