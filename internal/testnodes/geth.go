@@ -249,6 +249,20 @@ func (g *Geth) ctx(tb testing.TB) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(tb.Context(), 60*time.Second)
 }
 
+// DialWS returns an ethclient over g.WS (for subscriptions), closed by
+// tb.Cleanup.
+func (g *Geth) DialWS(tb testing.TB) *ethclient.Client {
+	tb.Helper()
+	ctx, cancel := g.ctx(tb)
+	defer cancel()
+	c, err := ethclient.DialContext(ctx, g.WS)
+	if err != nil {
+		tb.Fatalf("testnodes: dial geth websocket %s: %v", g.WS, err)
+	}
+	tb.Cleanup(c.Close)
+	return c
+}
+
 // BlockNumber returns the current head number.
 func (g *Geth) BlockNumber(tb testing.TB) uint64 {
 	tb.Helper()

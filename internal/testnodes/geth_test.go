@@ -1,12 +1,17 @@
 package testnodes
 
 import (
+	"context"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // txCost is what a mined transaction charged its sender for gas.
@@ -17,10 +22,26 @@ func txCost(r *types.Receipt) *big.Int {
 func TestGethBlocksAdvanceWithPeriod(t *testing.T) {
 	t.Parallel()
 	g := StartGeth(t, WithPeriod(1))
+	heads := make(chan *types.Header, 16)
+	sub, err := g.DialWS(t).SubscribeNewHead(t.Context(), heads)
+	if err != nil {
+		t.Fatalf("subscribe newHeads over %s: %v", g.WS, err)
+	}
+	defer sub.Unsubscribe()
 	start := g.BlockNumber(t)
 	WaitFor(t, 15*time.Second, "two empty blocks at --dev.period 1", func() bool {
 		return g.BlockNumber(t) >= start+2
 	})
+	select {
+	case h := <-heads:
+		if h.Number.Uint64() <= start {
+			t.Errorf("websocket head %d, want after %d", h.Number, start)
+		}
+	case err := <-sub.Err():
+		t.Fatalf("newHeads subscription: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no newHeads notification over the websocket")
+	}
 }
 
 func TestGethTwoNodesDistinctPorts(t *testing.T) {
@@ -169,4 +190,52 @@ func TestGeth(t *testing.T) {
 			t.Errorf("sender balance %s, want %s (only gas charged)", got, want)
 		}
 	})
+}
+
+func TestGethStoppedByCleanup(t *testing.T) {
+	t.Parallel()
+	var url string
+	t.Run("node", func(t *testing.T) {
+		url = StartGeth(t).HTTP
+	})
+	// The subtest's cleanup has run: nothing answers there any more.
+	c, err := rpc.Dial(url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	var id hexutil.Big
+	if err := c.CallContext(ctx, &id, "eth_chainId"); err == nil {
+		t.Fatalf("geth at %s still answers after cleanup (chain %s)", url, id.ToInt())
+	}
+}
+
+func TestTailFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := map[string]struct {
+		path string
+		n    int
+		want string
+	}{
+		"short file whole":     {write("a", "one\ntwo\n"), 100, "one\ntwo"},
+		"partial line dropped": {write("b", "first line\nsecond\nthird\n"), 12, "third"},
+		"empty":                {write("c", ""), 10, "(empty)"},
+		"missing file says so": {filepath.Join(dir, "nope"), 10, "(read " + filepath.Join(dir, "nope") + ": open " + filepath.Join(dir, "nope") + ": no such file or directory)"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tailFile(tc.path, tc.n); got != tc.want {
+				t.Errorf("tailFile(%q, %d) = %q, want %q", tc.path, tc.n, got, tc.want)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package testnodes
 
 import (
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -35,5 +36,18 @@ func TestRedis(t *testing.T) {
 	}
 	if n, err := other.Client(t).Exists(ctx, "chainhound:test").Result(); err != nil || n != 0 {
 		t.Errorf("second server EXISTS = %d, %v; want 0", n, err)
+	}
+}
+
+func TestRedisStoppedByCleanup(t *testing.T) {
+	t.Parallel()
+	var addr string
+	t.Run("server", func(t *testing.T) {
+		addr = StartRedis(t).Addr
+	})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer c.Close()
+	if err := c.Ping(t.Context()).Err(); err == nil {
+		t.Fatalf("redis at %s still answers PING after cleanup", addr)
 	}
 }
