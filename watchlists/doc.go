@@ -30,6 +30,5 @@
 //     currency BTC → bitcoin, ETH → ethereum; others are counted and
 //     skipped. category maps to a kind: exchange → exchange, mixing_service
 //     and coinjoin → mixer, bridge → bridge; anything else takes --kind
-//     (default custom); abuse or an "ofac" pack → sanctioned when --kind
-//     is not given.
+//     (default custom). actor and abuse go into the note.
 package watchlists

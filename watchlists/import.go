@@ -1,0 +1,253 @@
+package watchlists
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// Format names an import file format (see doc.go for the schemas).
+type Format string
+
+const (
+	FormatOFACXML Format = "ofac-xml"
+	FormatLines   Format = "lines"
+	FormatCSV     Format = "csv"
+	FormatJSON    Format = "json"
+	FormatTagPack Format = "tagpack"
+)
+
+// Formats lists the import formats.
+var Formats = []Format{FormatOFACXML, FormatLines, FormatCSV, FormatJSON, FormatTagPack}
+
+// ParseFormat returns the Format named s, or one guessed from the file
+// name's extension when s is "".
+func ParseFormat(s, name string) (Format, error) {
+	if s == "" {
+		switch strings.ToLower(filepath.Ext(strings.TrimSuffix(name, ".bz2"))) {
+		case ".xml":
+			return FormatOFACXML, nil
+		case ".csv":
+			return FormatCSV, nil
+		case ".json":
+			return FormatJSON, nil
+		case ".yaml", ".yml":
+			return FormatTagPack, nil
+		case ".txt", ".lst", "":
+			return FormatLines, nil
+		}
+		return "", fmt.Errorf("cannot tell the format of %s from its extension (give --format)", name)
+	}
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown format %q (want ofac-xml, lines, csv, json or tagpack)", s)
+}
+
+// ImportOptions says how to read a file.
+type ImportOptions struct {
+	Format Format
+	// Chain and Kind apply to rows that do not name their own; Owner to
+	// every row without an owner; Source to rows without a source (default:
+	// the file's base name).
+	Chain  chains.Chain
+	Kind   Kind
+	Owner  string
+	Source string
+	// SkipInvalid keeps the good rows of a file with bad ones.
+	SkipInvalid bool
+	Networks    Networks
+	// Now stamps Added (default time.Now).
+	Now time.Time
+}
+
+// RowError is one refused row: its line in the file and why.
+type RowError struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// ImportResult is what a file held.
+type ImportResult struct {
+	File    string
+	Format  Format
+	Entries []Entry        // valid, normalised, de-duplicated by key
+	Bad     []RowError     // refused rows (only with SkipInvalid; else an error)
+	Skipped map[string]int // rows of chains chainhound does not follow, by asset
+	Dups    int            // rows repeating an earlier row's key
+}
+
+// ImportError is returned when a file holds bad rows and SkipInvalid is
+// not set: nothing from the file may be stored.
+type ImportError struct {
+	File string
+	Bad  []RowError
+}
+
+func (e *ImportError) Error() string {
+	b := e.Bad[0]
+	msg := fmt.Sprintf("%s:%d: %s", e.File, b.Line, b.Reason)
+	if len(e.Bad) > 1 {
+		msg += fmt.Sprintf(" (and %d more bad rows; nothing imported)", len(e.Bad)-1)
+	} else {
+		msg += " (nothing imported)"
+	}
+	return msg
+}
+
+// Import reads one file named name from r. With bad rows and without
+// SkipInvalid it returns an *ImportError and no entries; a file that
+// cannot be parsed at all gives an error naming the file and line.
+func Import(r io.Reader, name string, opt ImportOptions) (*ImportResult, error) {
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	opt.Now = opt.Now.UTC().Truncate(time.Second)
+	if opt.Source == "" {
+		opt.Source = filepath.Base(name)
+	}
+	if err := ValidateOwner(opt.Owner); err != nil {
+		return nil, err
+	}
+	c := &collector{opt: opt, res: &ImportResult{File: name, Format: opt.Format, Skipped: map[string]int{}}, seen: map[EntryKey]bool{}}
+	var err error
+	br := bufio.NewReaderSize(r, 1<<16)
+	switch opt.Format {
+	case FormatOFACXML:
+		err = readOFAC(br, c)
+	case FormatLines:
+		err = readLines(br, c)
+	case FormatCSV:
+		err = readCSV(br, c)
+	case FormatJSON:
+		err = readJSON(br, c)
+	case FormatTagPack:
+		err = readTagPack(br, c)
+	default:
+		err = fmt.Errorf("unknown format %q", opt.Format)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(c.res.Bad) > 0 && !opt.SkipInvalid {
+		return nil, &ImportError{File: name, Bad: c.res.Bad}
+	}
+	return c.res, nil
+}
+
+// collector validates rows and gathers the result.
+type collector struct {
+	opt  ImportOptions
+	res  *ImportResult
+	seen map[EntryKey]bool
+}
+
+func (c *collector) bad(line int, format string, args ...any) {
+	c.res.Bad = append(c.res.Bad, RowError{Line: line, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (c *collector) skip(asset string) { c.res.Skipped[asset]++ }
+
+// row validates one row; empty chain/kind/owner/source take the options'.
+func (c *collector) row(line int, e Entry) {
+	if e.Chain == "" {
+		e.Chain = c.opt.Chain
+	}
+	if e.Chain == "" {
+		c.bad(line, "chain: missing (give a chain column or --chain)")
+		return
+	}
+	if _, err := chains.ParseChain(string(e.Chain)); err != nil {
+		c.bad(line, "chain: %v", err)
+		return
+	}
+	if e.Kind == "" {
+		e.Kind = c.opt.Kind
+	}
+	if e.Kind == "" {
+		c.bad(line, "kind: missing (give a kind column or --kind)")
+		return
+	}
+	if _, err := ParseKind(string(e.Kind)); err != nil {
+		c.bad(line, "kind: %v", err)
+		return
+	}
+	if e.Owner == "" {
+		e.Owner = c.opt.Owner
+	}
+	if err := ValidateOwner(e.Owner); err != nil {
+		c.bad(line, "%v", err)
+		return
+	}
+	if e.Source == "" {
+		e.Source = c.opt.Source
+	}
+	addr, err := Normalize(e.Chain, c.opt.Networks[e.Chain], strings.TrimSpace(e.Address))
+	if err != nil {
+		c.bad(line, "address: %v", err)
+		return
+	}
+	e.Address = addr
+	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
+		if len(v) > 1024 || strings.ContainsRune(v, 0) {
+			c.bad(line, "%s: longer than 1024 bytes or holds a NUL", name)
+			return
+		}
+	}
+	if e.Added.IsZero() {
+		e.Added = c.opt.Now
+	}
+	if c.seen[e.Key()] {
+		c.res.Dups++
+		return
+	}
+	c.seen[e.Key()] = true
+	c.res.Entries = append(c.res.Entries, e)
+}
+
+// SkippedSummary renders Skipped as "USDT 93, TRX 29" (sorted by asset).
+func (r *ImportResult) SkippedSummary() string {
+	keys := make([]string, 0, len(r.Skipped))
+	for k := range r.Skipped {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, r.Skipped[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func readLines(r *bufio.Reader, c *collector) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := sc.Text()
+		if i := strings.IndexByte(s, '#'); i >= 0 {
+			s = s[:i]
+		}
+		s = strings.TrimSpace(s)
+		if line == 1 {
+			s = strings.TrimPrefix(s, "\ufeff")
+		}
+		if s == "" {
+			continue
+		}
+		c.row(line, Entry{Address: s})
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", line+1, err)
+	}
+	return nil
+}
