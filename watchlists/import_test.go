@@ -168,7 +168,7 @@ func TestImportOneBadRow(t *testing.T) {
 		"json": {FormatJSON, "[\n {\"chain\":\"ethereum\",\"address\":\"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\",\"kind\":\"sanctioned\"},\n" +
 			" {\"chain\":\"ethereum\",\n  \"address\":\"0x098b716b8aaf21512996dc57eb0615e2383e2f9\",\"kind\":\"sanctioned\"},\n" +
 			" {\"chain\":\"bitcoin\",\"address\":\"bc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw\",\"kind\":\"stolen\"}\n]\n", 3, "wrong length"},
-		"lines": {FormatLines, "# OFAC\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX\ntb1q05aktddf9ce4p7hh3stgsf253m4vweu7xj7kyx\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa\n", 3, "wrong network"},
+		"lines":        {FormatLines, "# OFAC\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX\ntb1q05aktddf9ce4p7hh3stgsf253m4vweu7xj7kyx\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa\n", 3, "wrong network"},
 		"csv bad kind": {FormatCSV, "address,kind\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,exchange\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,casino\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,mixer\n", 3, "unknown kind"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -192,7 +192,6 @@ func TestImportOneBadRow(t *testing.T) {
 		})
 	}
 }
-
 
 func TestImportUnparsable(t *testing.T) {
 	for name, tc := range map[string]struct {
