@@ -1,0 +1,47 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/cockroachdb/pebble"
+)
+
+var _ tracer.Store = (*Store)(nil)
+
+func tracerKey(k []byte) []byte {
+	return append(append(make([]byte, 0, len(prefixTracer)+len(k)), prefixTracer...), k...)
+}
+
+// SaveTracer writes the tracer's puts and deletes in one atomic, synced
+// batch (one per block).
+func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, k := range deletes {
+		if err := b.Delete(tracerKey(k), nil); err != nil {
+			return fmt.Errorf("tracer batch delete %q: %w", k, err)
+		}
+	}
+	for _, kv := range puts {
+		if err := b.Set(tracerKey(kv.Key), kv.Value, nil); err != nil {
+			return fmt.Errorf("tracer batch set %q: %w", kv.Key, err)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
+	}
+	return nil
+}
+
+// ScanTracer calls fn for every tracer key (without the store's prefix) in
+// key order.
+func (s *Store) ScanTracer(ctx context.Context, fn func(key, val []byte) error) error {
+	return s.scan(ctx, prefixTracer, func(key, val []byte) error {
+		return fn(key[len(prefixTracer):], val)
+	})
+}

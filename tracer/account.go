@@ -1,0 +1,289 @@
+package tracer
+
+import (
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/holiman/uint256"
+)
+
+// burnAddress receives value that nobody can spend.
+const burnAddress = "0x0000000000000000000000000000000000000000"
+
+// victimOf returns the sender of a theft transaction's stolen transfers:
+// the sender of its first value transfer (a token transferFrom names the
+// victim there, not in tx.From).
+func victimOf(tx *chains.Tx) string {
+	for i := range tx.Transfers {
+		t := &tx.Transfers[i]
+		if t.Kind != chains.Fee && t.Kind != chains.NFT && t.Amount != nil && t.Amount.Sign() > 0 {
+			return t.From
+		}
+	}
+	return tx.From
+}
+
+// applyAccountTx applies one Ethereum transaction's transfers in order.
+func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
+	seeds := ap.txSeeds[tx.Hash]
+	var victim string
+	if len(seeds) > 0 {
+		victim = victimOf(tx)
+	}
+	var amt uint256.Int
+	for k := range tx.Transfers {
+		t := &tx.Transfers[k]
+		if tx.Failed && t.Kind != chains.Fee {
+			continue
+		}
+		if t.Kind == chains.NFT || t.Amount == nil || t.Amount.Sign() <= 0 {
+			continue
+		}
+		if amt.SetFromBig(t.Amount) {
+			continue // beyond 256 bits: not a real amount
+		}
+		if ap.live {
+			if err := ap.treasuryOutflow(tx, k, t, &amt); err != nil {
+				return err
+			}
+		}
+		if t.From == t.To {
+			continue
+		}
+		asset := t.Asset.Key()
+		src := ap.cs.holdings[acctKey(t.From, asset)]
+		dst := ap.cs.holdings[acctKey(t.To, asset)]
+		var seeded []*incident
+		if t.Kind != chains.Fee {
+			if len(seeds) > 0 && t.From == victim {
+				seeded = seeds
+			}
+			if len(ap.addrSeed) > 0 {
+				if incs := ap.addrSeed[t.From]; len(incs) > 0 {
+					seeded = append(append([]*incident(nil), seeded...), incs...)
+				}
+			}
+		}
+		if len(src) == 0 && len(dst) == 0 && len(seeded) == 0 {
+			continue // the hot path: nobody here holds taint
+		}
+		if err := ap.moveAccount(ti, tx, k, t, asset, &amt, src, dst, seeded); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, amt *uint256.Int, src, dst []*holding, seeded []*incident) error {
+	srcKey, dstKey := acctKey(t.From, asset), acctKey(t.To, asset)
+	done := map[*incident]bool{}
+	for _, inc := range seeded {
+		if !ap.inLane(inc) || done[inc] {
+			continue
+		}
+		done[inc] = true
+		ap.addStolen(inc, asset, amt)
+		segs := []segment{{tainted: true, amt: *amt}}
+		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, inc, amt, amt, nil, segs); err != nil {
+			return err
+		}
+	}
+	for _, h := range append([]*holding(nil), src...) {
+		inc := h.inc
+		if !ap.inLane(inc) || done[inc] {
+			continue
+		}
+		done[inc] = true
+		x, via, segs := ap.debitAccount(srcKey, h, amt)
+		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, inc, amt, &x, via, segs); err != nil {
+			return err
+		}
+	}
+	for _, h := range append([]*holding(nil), dst...) {
+		inc := h.inc
+		if !ap.inLane(inc) || done[inc] {
+			continue
+		}
+		// A clean inflow to a tainted holder.
+		ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
+		h.bal.Add(&h.bal, amt)
+		if h.fifo != nil {
+			h.fifo = appendSegment(h.fifo, segment{amt: *amt})
+		}
+	}
+	return nil
+}
+
+// debitAccount takes amt out of h and returns the taint it carries, the
+// hop it came by and, for FIFO, the segments it consumed.
+func (ap *applier) debitAccount(k hkey, h *holding, amt *uint256.Int) (x uint256.Int, via *hop, segs []segment) {
+	ap.e.touchHolding(ap.j, ap.cs, k, h.inc)
+	bal := h.bal
+	if bal.Lt(amt) {
+		bal.Set(amt) // value chainhound did not see arrive (a withdrawal, a reward): clamp
+	}
+	via = h.via
+	switch h.inc.policy {
+	case watchlists.Poison:
+		x.Set(amt)
+	case watchlists.FIFO:
+		segs = takeFront(&h.fifo, amt)
+		x = taintedSum(segs)
+		via = largestVia(segs, h.via)
+		h.taint.Sub(&h.taint, minAmt(&x, &h.taint))
+	default: // haircut: ⌊a·t/B⌋, the remainder stays with the sender
+		x.MulDivOverflow(amt, &h.taint, &bal)
+		h.taint.Sub(&h.taint, &x)
+	}
+	h.bal.Sub(&bal, amt)
+	if h.inc.policy != watchlists.Poison && (h.taint.IsZero() || h.taint.Lt(&h.inc.dust)) {
+		ap.cs.del(k, h.inc)
+	}
+	return x, via, segs
+}
+
+// creditAccount gives the receiver of a transfer its taint x (of amt).
+func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, dstKey hkey, inc *incident, amt, x *uint256.Int, via *hop, segs []segment) error {
+	h := ap.cs.get(dstKey, inc)
+	depth := 1
+	if via != nil {
+		depth = int(via.depth) + 1
+	}
+	if x.IsZero() || depth > inc.maxHops || t.To == chains.FeeSink {
+		// No taint travels (or it leaves as fee): a clean inflow.
+		if h != nil {
+			ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
+			h.bal.Add(&h.bal, amt)
+			if h.fifo != nil {
+				h.fifo = appendSegment(h.fifo, segment{amt: *amt})
+			}
+		}
+		return nil
+	}
+	if h == nil && ap.cutoff(inc, asset, x) {
+		return nil // dust: dropped
+	}
+	nh := ap.newHop(inc, via, tx, t.Seq, t.From, t.To, x)
+	if t.To == "" || t.To == burnAddress {
+		ap.finding(TaintLeft, tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, nil, nh)
+		return nil
+	}
+	if lab := firstOfKind(ap.e.labels(ap.cs.chain, t.To), watchlists.Exchange, watchlists.Mixer, watchlists.Bridge, watchlists.Sanctioned); lab != nil {
+		ap.finding(findingTypeOf(lab.Kind), tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, lab, nh)
+		if lab.Kind != watchlists.Sanctioned {
+			ap.park(inc, t.To, asset, x, nh)
+			return nil // a service: exact tracking stops, the deposit is the finding
+		}
+	}
+	for i := range segs {
+		if segs[i].tainted {
+			segs[i].via = nh
+		}
+	}
+	ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
+	if h == nil {
+		h = &holding{inc: inc, via: nh}
+		if inc.policy != watchlists.Poison {
+			pre, err := ap.preBalance(ti, k, t.To, t.Asset)
+			if err != nil {
+				return err
+			}
+			h.bal.Set(pre)
+			if inc.policy == watchlists.FIFO {
+				h.fifo = []segment{}
+				if !pre.IsZero() {
+					h.fifo = append(h.fifo, segment{amt: *pre})
+				}
+			}
+		}
+		ap.cs.put(dstKey, h)
+	} else if h.taint.Lt(x) {
+		h.via = nh // the larger part now came this way
+	}
+	h.bal.Add(&h.bal, amt)
+	h.taint.Add(&h.taint, x)
+	if h.fifo != nil {
+		if segs == nil {
+			segs = []segment{{tainted: true, amt: *x, via: nh}}
+			if rest := new(uint256.Int).Sub(amt, x); !rest.IsZero() {
+				segs = append(segs, segment{amt: *rest})
+			}
+		}
+		for _, s := range segs {
+			h.fifo = appendSegment(h.fifo, s)
+		}
+	}
+	return nil
+}
+
+// preBalance is what addr held of asset just before transfer (ti, k): its
+// balance at the previous block, read once from the node, plus this
+// block's earlier transfers.
+func (ap *applier) preBalance(ti, k int, addr string, asset chains.Asset) (*uint256.Int, error) {
+	pre := new(uint256.Int)
+	if ap.e.deps.Balances != nil && ap.b.Ref.Number > 0 {
+		bal, err := ap.e.deps.Balances.BalanceAt(ap.ctx, addr, asset, ap.b.Ref.Number-1)
+		if err != nil {
+			return nil, err
+		}
+		if bal != nil && bal.Sign() > 0 {
+			pre.SetFromBig(bal)
+		}
+	}
+	var v uint256.Int
+	for i := 0; i <= ti && i < len(ap.b.Txs); i++ {
+		tx := &ap.b.Txs[i]
+		for n := range tx.Transfers {
+			if i == ti && n >= k {
+				break
+			}
+			t := &tx.Transfers[n]
+			if (tx.Failed && t.Kind != chains.Fee) || t.Kind == chains.NFT || t.Amount == nil || t.Asset.Key() != asset.Key() || t.From == t.To {
+				continue
+			}
+			if v.SetFromBig(t.Amount) {
+				continue
+			}
+			if t.To == addr {
+				pre.Add(pre, &v)
+			} else if t.From == addr {
+				if pre.Lt(&v) {
+					pre.Clear()
+				} else {
+					pre.Sub(pre, &v)
+				}
+			}
+		}
+	}
+	return pre, nil
+}
+
+func minAmt(a, b *uint256.Int) *uint256.Int {
+	if a.Lt(b) {
+		return a
+	}
+	return b
+}
+
+func findingTypeOf(k watchlists.Kind) FindingType {
+	switch k {
+	case watchlists.Exchange:
+		return ExchangeDeposit
+	case watchlists.Mixer:
+		return MixerDeposit
+	case watchlists.Bridge:
+		return BridgeDeposit
+	}
+	return SanctionedHit
+}
+
+// park keeps taint that reached a service, for recognisers to move on.
+func (ap *applier) park(inc *incident, service, asset string, x *uint256.Int, via *hop) {
+	pk := parkKey{inc: inc, service: service, asset: asset}
+	ap.e.touchParked(ap.j, ap.cs, pk)
+	p := ap.cs.parked[pk]
+	if p == nil {
+		p = &parked{via: via}
+		ap.cs.parked[pk] = p
+	}
+	p.amt.Add(&p.amt, x)
+}

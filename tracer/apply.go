@@ -1,0 +1,314 @@
+package tracer
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/holiman/uint256"
+)
+
+// applier applies one block (or one mempool transaction) for a set of
+// incident lanes, recording every change in j.
+type applier struct {
+	e    *Engine
+	ctx  context.Context
+	cs   *chainState
+	b    *chains.Block
+	j    *journal
+	only *incident // catch-up: the one lane applied; nil = every live lane
+	live bool      // the live pass: treasury rules and recognisers run
+
+	findings []Finding
+	drains   []drainHit
+	outVals  map[chains.Outpoint]int64 // this block's outputs, built on demand
+	txSeeds  map[string][]*incident
+	addrSeed map[string][]*incident
+}
+
+func (ap *applier) inLane(inc *incident) bool {
+	if ap.only != nil {
+		return inc == ap.only
+	}
+	return inc.active() && inc.def.Chain == ap.cs.chain
+}
+
+// lanes returns the incidents this pass applies, in id order.
+func (ap *applier) lanes() []*incident {
+	if ap.only != nil {
+		return []*incident{ap.only}
+	}
+	var out []*incident
+	for _, inc := range ap.e.incidents {
+		if ap.inLane(inc) {
+			out = append(out, inc)
+		}
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].def.ID < out[k].def.ID })
+	return out
+}
+
+func (ap *applier) indexSeeds() {
+	ap.txSeeds = map[string][]*incident{}
+	ap.addrSeed = map[string][]*incident{}
+	for _, inc := range ap.lanes() {
+		for tx := range inc.seedTx {
+			ap.txSeeds[tx] = append(ap.txSeeds[tx], inc)
+		}
+		for a, from := range inc.seedAddr {
+			if ap.b.Ref.Number >= from {
+				ap.addrSeed[a] = append(ap.addrSeed[a], inc)
+			}
+		}
+	}
+}
+
+func (ap *applier) run() error {
+	ap.indexSeeds()
+	for i := range ap.b.Txs {
+		if err := ap.ctx.Err(); err != nil {
+			return err
+		}
+		tx := &ap.b.Txs[i]
+		var err error
+		if ap.cs.utxo {
+			err = ap.applyUTXOTx(i, tx)
+		} else {
+			err = ap.applyAccountTx(i, tx)
+		}
+		if err != nil {
+			return fmt.Errorf("%s block %d tx %s: %w", ap.cs.chain, ap.b.Ref.Number, tx.Hash, err)
+		}
+		if err := ap.recognise(tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newHop creates and journals a hop.
+func (ap *applier) newHop(inc *incident, parent *hop, tx *chains.Tx, seq int, from, to string, amt *uint256.Int) *hop {
+	h := &hop{parent: parent, inc: inc, tx: tx.Hash, txIndex: int32(tx.Index), seq: int32(seq), block: ap.b.Ref.Number, chain: ap.cs.chain, from: from, to: to}
+	h.amt.Set(amt)
+	h.depth = 1
+	if parent != nil {
+		h.depth = parent.depth + 1
+	}
+	ap.e.recordHop(ap.j, h)
+	return h
+}
+
+// cutoff reports whether a new holding of x taint is too small to keep:
+// below the incident's dust floor or below MinShare of what it stole.
+func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int) bool {
+	if x.IsZero() || x.Lt(&inc.dust) {
+		return true
+	}
+	if ap.e.cfg.MinShare > 0 {
+		if st := inc.stolenOf(asset); st != nil && !st.IsZero() {
+			ppm := uint256.NewInt(uint64(ap.e.cfg.MinShare * 1e6))
+			var min uint256.Int
+			min.MulDivOverflow(st, ppm, uint256.NewInt(1_000_000))
+			if x.Lt(&min) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (ap *applier) addStolen(inc *incident, asset string, amt *uint256.Int) {
+	ap.e.touchIncident(ap.j, inc)
+	st := inc.rt.stolen[asset]
+	if st == nil {
+		st = new(uint256.Int)
+		inc.rt.stolen[asset] = st
+	}
+	st.Add(st, amt)
+}
+
+// connect applies a block to every live lane.
+func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chainState(b.Chain)
+	if cs.hasLast {
+		if cs.last.Hash == b.Ref.Hash {
+			return nil // already applied
+		}
+		if j := cs.journals[b.Ref.Number]; j != nil && j.ref.Hash == b.Ref.Hash && b.Ref.Number < cs.last.Number {
+			return nil // an older block already applied, redelivered
+		}
+		if b.Ref.Number <= cs.last.Number {
+			return fmt.Errorf("%s block %s does not extend the last applied block %s: disconnect first", b.Chain, b.Ref, cs.last)
+		}
+		if b.Ref.Number == cs.last.Number+1 && b.Ref.Parent != "" && b.Ref.Parent != cs.last.Hash {
+			return fmt.Errorf("%s block %s has parent %s, not the last applied block %s", b.Chain, b.Ref, b.Ref.Parent, cs.last)
+		}
+	}
+	j := newJournal(b.Ref)
+	j.prev, j.hadPrev = cs.last, cs.hasLast
+	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: j, live: true}
+	if err := ap.run(); err != nil {
+		e.undo(j)
+		return err
+	}
+	if err := e.autoIncidents(ctx, ap); err != nil {
+		e.undo(j)
+		return err
+	}
+	j.findings = ap.findings
+	cs.last, cs.hasLast = b.Ref, true
+	cs.journals[b.Ref.Number] = j
+	pruned := e.pruneJournals(cs, b.Ref.Number)
+
+	if len(j.findings) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Raise(ctx, j.findings); err != nil {
+			e.rollback(cs, j)
+			return fmt.Errorf("raise findings of %s block %s: %w", b.Chain, b.Ref, err)
+		}
+	}
+	if err := e.persistBlock(ctx, cs, j, pruned); err != nil {
+		e.rollback(cs, j)
+		return err
+	}
+	return nil
+}
+
+// rollback undoes a block applied in memory whose persistence failed.
+func (e *Engine) rollback(cs *chainState, j *journal) {
+	e.undo(j)
+	delete(cs.journals, j.ref.Number)
+	cs.last, cs.hasLast = j.prev, j.hadPrev
+}
+
+func (e *Engine) persistBlock(ctx context.Context, cs *chainState, j *journal, pruned []uint64) error {
+	if e.deps.Store == nil {
+		return nil
+	}
+	puts, dels := e.batch(j.recs)
+	puts = append(puts, KV{journalKey(cs.chain, j.ref.Number), encodeJournal(j)}, KV{lastKey(cs.chain), encodeRef(cs.last)})
+	for _, h := range pruned {
+		dels = append(dels, journalKey(cs.chain, h))
+	}
+	if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
+		return fmt.Errorf("save tracer state of %s block %s: %w", cs.chain, j.ref, err)
+	}
+	return nil
+}
+
+// pruneJournals drops journals deeper than the finality depth.
+func (e *Engine) pruneJournals(cs *chainState, head uint64) []uint64 {
+	depth := uint64(e.finalityDepth(cs.chain))
+	if head < depth {
+		return nil
+	}
+	var out []uint64
+	for h := range cs.journals {
+		if h+depth <= head {
+			out = append(out, h)
+		}
+	}
+	for _, h := range out {
+		delete(cs.journals, h)
+	}
+	return out
+}
+
+// disconnect undoes the newest block and retracts its findings.
+func (e *Engine) disconnect(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chainState(chain)
+	if !cs.hasLast || cs.last.Hash != ref.Hash {
+		if j := cs.journals[ref.Number]; j != nil && j.ref.Hash == ref.Hash {
+			return fmt.Errorf("%s block %s is not the newest applied block %s: disconnect newest first", chain, ref, cs.last)
+		}
+		return nil // never applied (or already undone): nothing to do
+	}
+	j := cs.journals[ref.Number]
+	if j == nil || j.ref.Hash != ref.Hash {
+		return fmt.Errorf("%s block %s: no journal to undo it (deeper than the finality depth %d?)", chain, ref, e.finalityDepth(chain))
+	}
+	e.undo(j)
+	for _, r := range e.deps.Recognisers {
+		if u, ok := r.(Undoer); ok {
+			u.Undo(ctx, chain, ref)
+		}
+	}
+	delete(cs.journals, ref.Number)
+	cs.last, cs.hasLast = j.prev, j.hadPrev
+	// Lanes still catching up rewind past the undone block.
+	var incRecs []rec
+	for _, inc := range e.incidents {
+		if inc.def.Chain == chain && !inc.rt.joined && inc.rt.cursor >= ref.Number {
+			inc.rt.cursor = ref.Number - 1
+			incRecs = append(incRecs, rec{kind: recIncident, inc: inc})
+		}
+	}
+	if e.deps.Store != nil {
+		puts, dels := e.batch(append(append([]rec(nil), j.recs...), incRecs...))
+		dels = append(dels, journalKey(chain, ref.Number))
+		if cs.hasLast {
+			puts = append(puts, KV{lastKey(chain), encodeRef(cs.last)})
+		} else {
+			dels = append(dels, lastKey(chain))
+		}
+		if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
+			return fmt.Errorf("save undo of %s block %s: %w", chain, ref, err)
+		}
+	}
+	if len(j.findings) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Retract(ctx, j.findings); err != nil {
+			return fmt.Errorf("retract findings of %s block %s: %w", chain, ref, err)
+		}
+	}
+	return nil
+}
+
+// confirmed prunes journals at and below a block that reached its depth.
+func (e *Engine) confirmed(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chainState(chain)
+	var dels [][]byte
+	for h := range cs.journals {
+		if h <= ref.Number && cs.hasLast && h < cs.last.Number {
+			delete(cs.journals, h)
+			dels = append(dels, journalKey(chain, h))
+		}
+	}
+	if len(dels) == 0 || e.deps.Store == nil {
+		return nil
+	}
+	if err := e.deps.Store.SaveTracer(ctx, nil, dels); err != nil {
+		return fmt.Errorf("prune %s journals up to %d: %w", chain, ref.Number, err)
+	}
+	return nil
+}
+
+// pending raises, marked Pending, the findings a mempool transaction would
+// make, and changes nothing.
+func (e *Engine) pending(ctx context.Context, chain chains.Chain, tx *chains.Tx) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chainState(chain)
+	next := chains.BlockRef{Number: cs.last.Number + 1, Hash: "pending", Parent: cs.last.Hash}
+	b := &chains.Block{Chain: chain, Ref: next, Txs: []chains.Tx{*tx}}
+	j := newJournal(next)
+	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: j, live: true}
+	err := ap.run()
+	e.undo(j)
+	if err != nil {
+		return err
+	}
+	if len(ap.findings) == 0 || e.deps.Sink == nil {
+		return nil
+	}
+	for i := range ap.findings {
+		ap.findings[i].Pending = true
+		ap.findings[i].Block = chains.BlockRef{}
+	}
+	return e.deps.Sink.Raise(ctx, ap.findings)
+}

@@ -1,0 +1,163 @@
+package tracer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// startCatchUp replays inc's past blocks in the background. Call with e.mu
+// held; the goroutine takes the lock block by block.
+func (e *Engine) startCatchUp(inc *incident) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		err := e.catchUp(e.bg, inc)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			e.mu.Lock()
+			inc.caughtErr = err.Error()
+			e.mu.Unlock()
+			e.log.Error("catch-up failed", "incident", inc.def.ID, "chain", inc.def.Chain, "err", err)
+		}
+	}()
+}
+
+type fetched struct {
+	b   *chains.Block
+	err error
+}
+
+// fetchRange fetches blocks from..to with at most conc requests at once and
+// delivers them in height order.
+func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, conc int) []chan fetched {
+	out := make([]chan fetched, to-from+1)
+	sem := make(chan struct{}, conc)
+	for i := range out {
+		out[i] = make(chan fetched, 1)
+	}
+	go func() {
+		for i := range out {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for k := i; k < len(out); k++ {
+					out[k] <- fetched{err: ctx.Err()}
+				}
+				return
+			}
+			go func(i int) {
+				defer func() { <-sem }()
+				n := from + uint64(i)
+				b, err := src.BlockByNumber(ctx, n)
+				if err == nil && (b == nil || b.Ref.Number != n) {
+					err = fmt.Errorf("block source returned the wrong block for %d", n)
+				}
+				out[i] <- fetched{b, err}
+			}(i)
+		}
+	}()
+	return out
+}
+
+// catchUp replays blocks for inc alone until it reaches the live head,
+// then joins the live stream.
+func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
+	chain := inc.def.Chain
+	src := e.deps.Sources[chain]
+	if src == nil {
+		return fmt.Errorf("no block source for %s", chain)
+	}
+	conc := e.cfg.CatchUpConcurrency
+	for {
+		e.mu.Lock()
+		if inc.rt.closed {
+			e.mu.Unlock()
+			return nil
+		}
+		cs := e.chainState(chain)
+		target := cs.last.Number
+		inc.target = target
+		if !cs.hasLast || inc.rt.cursor >= target {
+			inc.rt.joined = true
+			err := e.saveIncident(ctx, inc)
+			e.mu.Unlock()
+			e.log.Info("catch-up done: incident joins the live stream", "incident", inc.def.ID, "chain", chain, "block", target)
+			return err
+		}
+		from := inc.rt.cursor + 1
+		e.mu.Unlock()
+		to := target
+		if max := from + uint64(4*conc) - 1; to > max {
+			to = max
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		chans := fetchRange(cctx, src, from, to, conc)
+		for _, ch := range chans {
+			f := <-ch
+			if f.err != nil {
+				cancel()
+				return fmt.Errorf("catch-up of incident %s: fetch %s block: %w", inc.def.ID, chain, f.err)
+			}
+			applied, err := e.catchUpBlock(ctx, inc, f.b)
+			if err != nil {
+				cancel()
+				return err
+			}
+			if !applied {
+				break // rewound or another branch: start over from the cursor
+			}
+		}
+		cancel()
+	}
+}
+
+// catchUpBlock applies b for inc alone. It returns false when b no longer
+// fits (a reorg rewound the incident or b is on another branch).
+func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Block) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chainState(inc.def.Chain)
+	if inc.rt.closed || inc.rt.joined || inc.rt.cursor+1 != b.Ref.Number || !cs.hasLast || b.Ref.Number > cs.last.Number {
+		return false, nil
+	}
+	lj := cs.journals[b.Ref.Number]
+	if lj != nil && lj.ref.Hash != b.Ref.Hash {
+		return false, nil
+	}
+	live := lj != nil
+	if !live {
+		lj = newJournal(b.Ref) // final block: nothing will undo it
+	}
+	mark, fmark := len(lj.recs), len(lj.findings)
+	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: lj, only: inc}
+	if err := ap.run(); err != nil {
+		e.truncate(lj, mark)
+		return false, fmt.Errorf("catch-up of incident %s: %w", inc.def.ID, err)
+	}
+	e.touchIncident(lj, inc)
+	inc.rt.cursor = b.Ref.Number
+	if live {
+		lj.findings = append(lj.findings, ap.findings...)
+	}
+	if len(ap.findings) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Raise(ctx, ap.findings); err != nil {
+			e.truncate(lj, mark)
+			lj.findings = lj.findings[:fmark]
+			return false, fmt.Errorf("catch-up of incident %s: raise findings: %w", inc.def.ID, err)
+		}
+	}
+	if e.deps.Store != nil {
+		puts, dels := e.batch(lj.recs[mark:])
+		if live {
+			puts = append(puts, KV{journalKey(cs.chain, b.Ref.Number), encodeJournal(lj)})
+		}
+		if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
+			e.truncate(lj, mark)
+			lj.findings = lj.findings[:fmark]
+			return false, fmt.Errorf("catch-up of incident %s: save block %d: %w", inc.def.ID, b.Ref.Number, err)
+		}
+	}
+	return true, nil
+}

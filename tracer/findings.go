@@ -1,0 +1,75 @@
+package tracer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math/big"
+	"strconv"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/holiman/uint256"
+)
+
+// FindingID is deterministic: the same chain, block, transaction, position,
+// incident and type give the same id.
+func FindingID(chain chains.Chain, blockHash, tx string, index, seq int, incident string, typ FindingType) string {
+	h := sha256.New()
+	for _, s := range []string{string(chain), blockHash, tx, strconv.Itoa(index), strconv.Itoa(seq), incident, string(typ)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "f_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// pathOf returns the hops from the seed to h, oldest first.
+func pathOf(h *hop) []Hop {
+	n := 0
+	for p := h; p != nil; p = p.parent {
+		n++
+	}
+	out := make([]Hop, n)
+	for p := h; p != nil; p = p.parent {
+		n--
+		out[n] = Hop{Chain: p.chain, Tx: p.tx, From: p.from, To: p.to, Amount: p.amt.ToBig(), Block: p.block}
+	}
+	return out
+}
+
+// share is tainted ÷ what inc stole of the asset, for display.
+func share(inc *incident, asset string, tainted *uint256.Int) float64 {
+	st := inc.stolenOf(asset)
+	if st == nil || st.IsZero() {
+		return 0
+	}
+	a, _ := new(big.Float).SetInt(tainted.ToBig()).Float64()
+	b, _ := new(big.Float).SetInt(st.ToBig()).Float64()
+	return a / b
+}
+
+// finding records a taint finding of this block.
+func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to string, asset chains.Asset, amt, tainted *uint256.Int, inc *incident, label *watchlists.Entry, via *hop) {
+	f := Finding{
+		ID:         FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, inc.def.ID, typ),
+		Type:       typ,
+		Chain:      ap.cs.chain,
+		Block:      ap.b.Ref,
+		Tx:         tx.Hash,
+		Index:      tx.Index,
+		From:       from,
+		To:         to,
+		Asset:      asset,
+		Amount:     amt.ToBig(),
+		Tainted:    tainted.ToBig(),
+		Share:      share(inc, asset.Key(), tainted),
+		Confidence: 1,
+		Incident:   inc.def.ID,
+		Label:      label,
+		Time:       ap.b.Ref.Time,
+	}
+	if via != nil {
+		f.Hops = int(via.depth)
+		f.Path = pathOf(via)
+	}
+	ap.findings = append(ap.findings, f)
+}

@@ -1,0 +1,210 @@
+package tracer
+
+import (
+	"github.com/chainhound/chainhound/chains"
+)
+
+type recKind uint8
+
+const (
+	recHolding recKind = iota + 1
+	recHop
+	recIncident
+	recParked
+	recDrain
+)
+
+// rec is one thing a block changed, with its value before the block (prior
+// nil: it did not exist). The journal's records are also the block's
+// dirty set: the batch writes their current values.
+type rec struct {
+	kind  recKind
+	chain chains.Chain
+	k     hkey
+	inc   *incident
+	h     *hop // recHop: the hop created
+	prior any  // *holding, incRuntime, *parked, *drainWindow, or nil
+}
+
+type recID struct {
+	kind  recKind
+	chain chains.Chain
+	k     hkey
+	inc   *incident
+	h     *hop
+}
+
+func (r *rec) id() recID { return recID{r.kind, r.chain, r.k, r.inc, r.h} }
+
+// journal is what one block changed.
+type journal struct {
+	ref      chains.BlockRef
+	prev     chains.BlockRef // the chain's last block before this one
+	hadPrev  bool
+	recs     []rec
+	seen     map[recID]struct{}
+	findings []Finding
+}
+
+func newJournal(ref chains.BlockRef) *journal {
+	return &journal{ref: ref, seen: map[recID]struct{}{}}
+}
+
+// record adds r unless a record of the same thing is already there (the
+// first prior is the one that undoes the block).
+func (j *journal) record(r rec) {
+	id := r.id()
+	if j.seen == nil {
+		j.seen = map[recID]struct{}{}
+	}
+	if _, ok := j.seen[id]; ok {
+		return
+	}
+	j.seen[id] = struct{}{}
+	j.recs = append(j.recs, r)
+}
+
+// touchHolding records the holding of inc at k before it changes.
+func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident) {
+	id := recID{kind: recHolding, chain: cs.chain, k: k, inc: inc}
+	if _, ok := j.seen[id]; ok {
+		return
+	}
+	var prior any
+	if h := cs.get(k, inc); h != nil {
+		prior = h.clone()
+	}
+	j.record(rec{kind: recHolding, chain: cs.chain, k: k, inc: inc, prior: prior})
+}
+
+func (e *Engine) touchIncident(j *journal, inc *incident) {
+	id := recID{kind: recIncident, inc: inc}
+	if _, ok := j.seen[id]; ok {
+		return
+	}
+	j.record(rec{kind: recIncident, inc: inc, prior: inc.rt.clone()})
+}
+
+func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
+	k := hkey{a: pk.service, b: pk.asset}
+	id := recID{kind: recParked, chain: cs.chain, k: k, inc: pk.inc}
+	if _, ok := j.seen[id]; ok {
+		return
+	}
+	var prior any
+	if p := cs.parked[pk]; p != nil {
+		c := *p
+		prior = &c
+	}
+	j.record(rec{kind: recParked, chain: cs.chain, k: k, inc: pk.inc, prior: prior})
+}
+
+func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
+	id := recID{kind: recDrain, chain: cs.chain, k: k}
+	if _, ok := j.seen[id]; ok {
+		return
+	}
+	var prior any
+	if d := cs.drains[k]; d != nil {
+		prior = d.clone()
+	}
+	j.record(rec{kind: recDrain, chain: cs.chain, k: k, prior: prior})
+}
+
+func (e *Engine) recordHop(j *journal, h *hop) {
+	j.record(rec{kind: recHop, chain: h.chain, h: h, inc: h.inc})
+}
+
+// undo restores every record's prior value, newest first.
+func (e *Engine) undo(j *journal) { e.undoRecs(j.recs) }
+
+// truncate undoes and forgets j's records from mark on.
+func (e *Engine) truncate(j *journal, mark int) {
+	e.undoRecs(j.recs[mark:])
+	for i := mark; i < len(j.recs); i++ {
+		delete(j.seen, j.recs[i].id())
+	}
+	j.recs = j.recs[:mark]
+}
+
+func (e *Engine) undoRecs(recs []rec) {
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := &recs[i]
+		switch r.kind {
+		case recHolding:
+			cs := e.chainState(r.chain)
+			if r.prior == nil {
+				cs.del(r.k, r.inc)
+			} else {
+				cs.put(r.k, r.prior.(*holding).clone())
+			}
+		case recIncident:
+			r.inc.rt = r.prior.(incRuntime).clone()
+		case recParked:
+			cs := e.chainState(r.chain)
+			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}
+			if r.prior == nil {
+				delete(cs.parked, pk)
+			} else {
+				c := *r.prior.(*parked)
+				cs.parked[pk] = &c
+			}
+		case recDrain:
+			cs := e.chainState(r.chain)
+			if r.prior == nil {
+				delete(cs.drains, r.k)
+			} else {
+				cs.drains[r.k] = r.prior.(*drainWindow).clone()
+			}
+		case recHop:
+			// Hops are referenced only by holdings; restoring those drops it.
+			r.h.dead = true
+		}
+	}
+}
+
+// batch returns the store writes that bring the store in line with the
+// current state of everything recs name.
+func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
+	for i := range recs {
+		r := &recs[i]
+		switch r.kind {
+		case recHolding:
+			cs := e.chainState(r.chain)
+			key := holdingKey(r.chain, r.k, r.inc)
+			if h := cs.get(r.k, r.inc); h != nil {
+				puts = append(puts, KV{key, encodeHolding(h)})
+			} else {
+				dels = append(dels, key)
+			}
+		case recHop:
+			// A hop exists as long as some journal or holding may name it;
+			// it is written when created and deleted when its block is undone.
+			if !r.h.dead {
+				puts = append(puts, KV{hopKey(r.h), encodeHop(r.h)})
+			} else {
+				dels = append(dels, hopKey(r.h))
+			}
+		case recIncident:
+			puts = append(puts, KV{incidentKey(r.inc.def.ID), encodeIncident(r.inc)})
+		case recParked:
+			cs := e.chainState(r.chain)
+			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}
+			key := parkedKey(r.chain, pk)
+			if p := cs.parked[pk]; p != nil {
+				puts = append(puts, KV{key, encodeParked(p)})
+			} else {
+				dels = append(dels, key)
+			}
+		case recDrain:
+			cs := e.chainState(r.chain)
+			key := drainKey(r.chain, r.k)
+			if d := cs.drains[r.k]; d != nil {
+				puts = append(puts, KV{key, encodeDrain(d)})
+			} else {
+				dels = append(dels, key)
+			}
+		}
+	}
+	return puts, dels
+}

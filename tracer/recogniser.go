@@ -1,0 +1,159 @@
+package tracer
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/holiman/uint256"
+)
+
+// Deposit is tainted value that reached a service (exchange, mixer,
+// bridge) in a transaction: exact tracking stopped there and the taint is
+// parked at the service, where a Recogniser may pick it up.
+type Deposit struct {
+	Incident string
+	Service  string // the service address
+	Label    *watchlists.Entry
+	From     string
+	Asset    chains.Asset
+	Amount   *big.Int
+	Tainted  *big.Int
+	Hops     int
+}
+
+// Move is a Recogniser's verdict: taint parked at a service goes on to an
+// address (on this chain or another one), e.g. a bridge payout or a mixer
+// withdrawal.
+type Move struct {
+	Incident string
+	// Service and Asset name the parked taint drawn on (this chain).
+	Service string
+	Asset   chains.Asset
+	// Take is how much of the parked taint the move consumes; it is capped
+	// at what is parked, and Amount shrinks in proportion.
+	Take *big.Int
+	// Chain, To and ToAsset say where the taint goes: an address on the
+	// account model, "txid:vout" on the UTXO model.
+	Chain   chains.Chain
+	To      string
+	ToAsset chains.Asset
+	Amount  *big.Int // tainted amount credited at To
+	// Type of the finding to raise ("" for none), e.g. MixerWithdrawal or
+	// BridgeDeposit; Confidence goes into it.
+	Type       FindingType
+	Confidence float64
+}
+
+// Recogniser sees each transaction of the live stream (and, in catch-up,
+// each transaction of the lane that deposits tainted value into a
+// service) and may move parked taint on. The engine calls it; it knows
+// nothing of what it recognises.
+type Recogniser interface {
+	Name() string
+	Recognise(ctx context.Context, b *chains.Block, tx *chains.Tx, deposits []Deposit) ([]Move, error)
+}
+
+// Undoer is implemented by a Recogniser that keeps state per block.
+type Undoer interface {
+	Undo(ctx context.Context, chain chains.Chain, ref chains.BlockRef)
+}
+
+// recognise hands tx and its tainted service deposits to the recognisers
+// and applies the moves they return.
+func (ap *applier) recognise(tx *chains.Tx) error {
+	if len(ap.e.deps.Recognisers) == 0 || ap.b.Ref.Hash == "pending" {
+		return nil
+	}
+	var deps []Deposit
+	for _, f := range ap.findings {
+		if f.Tx != tx.Hash || f.Label == nil || f.Tainted == nil || f.Label.Kind == watchlists.Sanctioned {
+			continue
+		}
+		deps = append(deps, Deposit{Incident: f.Incident, Service: f.To, Label: f.Label, From: f.From, Asset: f.Asset, Amount: f.Amount, Tainted: f.Tainted, Hops: f.Hops})
+	}
+	if !ap.live && len(deps) == 0 {
+		return nil
+	}
+	for _, r := range ap.e.deps.Recognisers {
+		moves, err := r.Recognise(ap.ctx, ap.b, tx, deps)
+		if err != nil {
+			return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
+		}
+		for i, m := range moves {
+			if err := ap.applyMove(tx, i, m); err != nil {
+				return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (ap *applier) applyMove(tx *chains.Tx, i int, m Move) error {
+	inc := ap.e.incidents[m.Incident]
+	if inc == nil || !ap.inLane(inc) {
+		return nil
+	}
+	if m.Take == nil || m.Amount == nil || m.Take.Sign() <= 0 || m.Amount.Sign() <= 0 {
+		return fmt.Errorf("move %d: take and amount must be positive", i)
+	}
+	pk := parkKey{inc: inc, service: m.Service, asset: m.Asset.Key()}
+	p := ap.cs.parked[pk]
+	if p == nil || p.amt.IsZero() {
+		return nil
+	}
+	var take, amt uint256.Int
+	if take.SetFromBig(m.Take) || amt.SetFromBig(m.Amount) {
+		return fmt.Errorf("move %d: amount beyond 256 bits", i)
+	}
+	if p.amt.Lt(&take) {
+		amt.MulDivOverflow(&amt, &p.amt, &take)
+		take.Set(&p.amt)
+	}
+	ap.e.touchParked(ap.j, ap.cs, pk)
+	p.amt.Sub(&p.amt, &take)
+	seq := 1<<20 + i
+	nh := ap.newHop(inc, p.via, tx, seq, m.Service, m.To, &amt)
+	if p.amt.IsZero() {
+		delete(ap.cs.parked, pk)
+	}
+	dst := ap.e.chains[m.Chain]
+	followed := dst != nil || ap.e.deps.Sources[m.Chain] != nil
+	if m.Type != "" {
+		ap.finding(m.Type, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, nh)
+		ap.findings[len(ap.findings)-1].Confidence = m.Confidence
+		ap.findings[len(ap.findings)-1].Chain = m.Chain
+	}
+	if !followed || int(nh.depth) > inc.maxHops {
+		ap.finding(TaintLeft, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, nh)
+		return nil
+	}
+	dst = ap.e.chainState(m.Chain)
+	var k hkey
+	if dst.utxo {
+		op, err := parseOutpoint(m.To)
+		if err != nil {
+			return fmt.Errorf("move %d to %s: %w", i, m.Chain, err)
+		}
+		k = utxoKey(op)
+	} else {
+		k = acctKey(m.To, m.ToAsset.Key())
+	}
+	ap.e.touchHolding(ap.j, dst, k, inc)
+	h := dst.get(k, inc)
+	if h == nil {
+		h = &holding{inc: inc, via: nh}
+		if inc.policy == watchlists.FIFO {
+			h.fifo = []segment{}
+		}
+		dst.put(k, h)
+	}
+	h.bal.Add(&h.bal, &amt)
+	h.taint.Add(&h.taint, &amt)
+	if h.fifo != nil {
+		h.fifo = appendSegment(h.fifo, segment{tainted: true, amt: amt, via: nh})
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+package tracer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/holiman/uint256"
+)
+
+func spendable(o *chains.Output) bool {
+	return o.Class != chains.NullData && !strings.HasPrefix(o.Address, "op_return:")
+}
+
+// applyUTXOTx applies one Bitcoin transaction for the lanes it concerns.
+func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
+	var incs []*incident
+	add := func(inc *incident) {
+		for _, x := range incs {
+			if x == inc {
+				return
+			}
+		}
+		incs = append(incs, inc)
+	}
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		if in.Coinbase {
+			continue
+		}
+		for _, h := range ap.cs.holdings[utxoKey(in.Prev)] {
+			if ap.inLane(h.inc) {
+				add(h.inc)
+			}
+		}
+	}
+	seeds := map[*incident]string{} // incident → victim address ("" unknown)
+	for _, inc := range ap.txSeeds[tx.Hash] {
+		seeds[inc] = ""
+	}
+	if len(ap.addrSeed) > 0 {
+		for i := range tx.Inputs {
+			in := &tx.Inputs[i]
+			if in.Coinbase {
+				continue
+			}
+			if in.Resolved {
+				for _, inc := range ap.addrSeed[in.Address] {
+					seeds[inc] = in.Address
+				}
+			}
+			for _, incs := range ap.addrSeed {
+				for _, inc := range incs {
+					if inc.rt.victimOuts[in.Prev] {
+						ap.e.touchIncident(ap.j, inc)
+						delete(inc.rt.victimOuts, in.Prev)
+						for a, from := range inc.seedAddr {
+							if ap.b.Ref.Number >= from {
+								seeds[inc] = a
+							}
+						}
+					}
+				}
+			}
+		}
+		for oi := range tx.Outputs {
+			o := &tx.Outputs[oi]
+			for _, inc := range ap.addrSeed[o.Address] {
+				ap.e.touchIncident(ap.j, inc)
+				if inc.rt.victimOuts == nil {
+					inc.rt.victimOuts = map[chains.Outpoint]bool{}
+				}
+				inc.rt.victimOuts[chains.Outpoint{Tx: tx.Hash, Index: o.Index}] = true
+			}
+		}
+	}
+	if ap.live {
+		if err := ap.treasuryUTXO(tx); err != nil {
+			return err
+		}
+	}
+	for inc := range seeds {
+		add(inc)
+	}
+	if len(incs) == 0 {
+		return nil
+	}
+	sort.Slice(incs, func(i, k int) bool { return incs[i].def.ID < incs[k].def.ID })
+	vals, addrs, err := ap.inputValues(ti, tx)
+	if err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		if victim, ok := seeds[inc]; ok {
+			ap.seedUTXO(tx, inc, victim, addrs)
+		} else {
+			ap.spreadUTXO(tx, inc, vals)
+		}
+	}
+	// The spent outpoints of these lanes are gone.
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		if in.Coinbase {
+			continue
+		}
+		k := utxoKey(in.Prev)
+		for _, h := range append([]*holding(nil), ap.cs.holdings[k]...) {
+			if ap.inLane(h.inc) && containsInc(incs, h.inc) {
+				ap.e.touchHolding(ap.j, ap.cs, k, h.inc)
+				ap.cs.del(k, h.inc)
+			}
+		}
+	}
+	return nil
+}
+
+func containsInc(incs []*incident, inc *incident) bool {
+	for _, x := range incs {
+		if x == inc {
+			return true
+		}
+	}
+	return false
+}
+
+// inputValues returns each input's value and address: from a tracked
+// holding, the input itself when resolved, an earlier output of this
+// block, or the PrevoutResolver for the rest (one call per transaction).
+func (ap *applier) inputValues(ti int, tx *chains.Tx) ([]int64, []string, error) {
+	vals := make([]int64, len(tx.Inputs))
+	addrs := make([]string, len(tx.Inputs))
+	var missing []int
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		switch {
+		case in.Coinbase:
+		case in.Resolved:
+			vals[i], addrs[i] = in.Value, in.Address
+		default:
+			if hs := ap.cs.holdings[utxoKey(in.Prev)]; len(hs) > 0 {
+				vals[i] = int64(hs[0].bal.Uint64())
+				if hs[0].via != nil {
+					addrs[i] = hs[0].via.to
+				}
+			} else if o, ok := ap.blockOutput(ti, in.Prev); ok {
+				vals[i], addrs[i] = o.Value, o.Address
+			} else {
+				missing = append(missing, i)
+			}
+		}
+	}
+	if len(missing) > 0 && ap.e.deps.Prevouts != nil {
+		ops := make([]chains.Outpoint, len(missing))
+		for n, i := range missing {
+			ops[n] = tx.Inputs[i].Prev
+		}
+		outs, err := ap.e.deps.Prevouts.Prevouts(ap.ctx, ops)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resolve %d prevouts: %w", len(ops), err)
+		}
+		if len(outs) != len(ops) {
+			return nil, nil, fmt.Errorf("resolve prevouts: got %d outputs for %d outpoints", len(outs), len(ops))
+		}
+		for n, i := range missing {
+			vals[i], addrs[i] = outs[n].Value, outs[n].Address
+		}
+	}
+	return vals, addrs, nil
+}
+
+// blockOutput finds an output created earlier in this block.
+func (ap *applier) blockOutput(ti int, op chains.Outpoint) (chains.Output, bool) {
+	if ap.outVals == nil {
+		ap.outVals = map[chains.Outpoint]int64{}
+		for i := range ap.b.Txs {
+			for _, o := range ap.b.Txs[i].Outputs {
+				ap.outVals[chains.Outpoint{Tx: ap.b.Txs[i].Hash, Index: o.Index}] = int64(i)
+			}
+		}
+	}
+	i, ok := ap.outVals[op]
+	if !ok || int(i) >= ti {
+		return chains.Output{}, false
+	}
+	for _, o := range ap.b.Txs[i].Outputs {
+		if o.Index == op.Index {
+			return o, true
+		}
+	}
+	return chains.Output{}, false
+}
+
+// seedUTXO taints, in full, a theft transaction's outputs that leave the
+// victim (outputs back to an input address are change).
+func (ap *applier) seedUTXO(tx *chains.Tx, inc *incident, victim string, addrs []string) {
+	victims := map[string]bool{}
+	if victim != "" {
+		victims[victim] = true
+	}
+	for _, a := range addrs {
+		if a != "" {
+			victims[a] = true
+		}
+	}
+	from := victim
+	if from == "" && len(addrs) > 0 {
+		from = addrs[0]
+	}
+	for oi := range tx.Outputs {
+		o := &tx.Outputs[oi]
+		if victims[o.Address] || o.Value <= 0 || !spendable(o) {
+			continue
+		}
+		v := uint256.NewInt(uint64(o.Value))
+		ap.addStolen(inc, "", v)
+		ap.creditUTXO(tx, o, inc, from, v, nil, []segment{{tainted: true, amt: *v}})
+	}
+}
+
+// spreadUTXO moves one lane's taint from a transaction's inputs to its
+// outputs by the lane's policy (TAINT.md, UTXO model).
+func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
+	var T uint256.Int
+	var parent *holding
+	var queue []segment
+	var sumIn, sumOut uint64
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		sumIn += uint64(vals[i])
+		if in.Coinbase {
+			continue
+		}
+		h := ap.cs.get(utxoKey(in.Prev), inc)
+		if h == nil {
+			queue = appendSegment(queue, segment{amt: *uint256.NewInt(uint64(vals[i]))})
+			continue
+		}
+		T.Add(&T, &h.taint)
+		if parent == nil || h.taint.Gt(&parent.taint) {
+			parent = h
+		}
+		if h.fifo != nil {
+			for _, s := range h.fifo {
+				queue = appendSegment(queue, s)
+			}
+		} else {
+			queue = appendSegment(queue, segment{tainted: true, amt: h.taint})
+			if rest := new(uint256.Int).Sub(&h.bal, &h.taint); !rest.IsZero() && !h.bal.Lt(&h.taint) {
+				queue = appendSegment(queue, segment{amt: *rest})
+			}
+		}
+	}
+	if T.IsZero() || parent == nil {
+		return
+	}
+	for oi := range tx.Outputs {
+		sumOut += uint64(tx.Outputs[oi].Value)
+	}
+	if sumIn < sumOut {
+		sumIn = sumOut // unknown input values: no fee
+	}
+	from := ""
+	if parent.via != nil {
+		from = parent.via.to
+	}
+	denom := uint256.NewInt(sumIn)
+	for oi := range tx.Outputs {
+		o := &tx.Outputs[oi]
+		if o.Value <= 0 {
+			continue
+		}
+		v := uint256.NewInt(uint64(o.Value))
+		var tau uint256.Int
+		var segs []segment
+		via := parent.via
+		switch inc.policy {
+		case watchlists.Poison:
+			if spendable(o) {
+				tau.Set(v)
+			}
+		case watchlists.FIFO:
+			segs = takeFront(&queue, v)
+			tau = taintedSum(segs)
+			via = largestVia(segs, parent.via)
+		default: // haircut: min(v, ⌊v·T/(Σv(o)+f)⌋)
+			tau.MulDivOverflow(v, &T, denom)
+			if tau.Gt(v) {
+				tau.Set(v)
+			}
+		}
+		if tau.IsZero() {
+			continue
+		}
+		ap.creditUTXO(tx, o, inc, from, &tau, via, segs)
+	}
+}
+
+// creditUTXO gives output o its taint tau of inc.
+func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, from string, tau *uint256.Int, via *hop, segs []segment) {
+	depth := 1
+	if via != nil {
+		depth = int(via.depth) + 1
+	}
+	if depth > inc.maxHops || ap.cutoff(inc, "", tau) {
+		return
+	}
+	nh := ap.newHop(inc, via, tx, int(o.Index), from, o.Address, tau)
+	v := uint256.NewInt(uint64(o.Value))
+	if !spendable(o) {
+		ap.finding(TaintLeft, tx, int(o.Index), from, o.Address, chains.BTC, v, tau, inc, nil, nh)
+		return
+	}
+	if lab := firstOfKind(ap.e.labels(ap.cs.chain, o.Address), watchlists.Exchange, watchlists.Mixer, watchlists.Bridge, watchlists.Sanctioned); lab != nil {
+		ap.finding(findingTypeOf(lab.Kind), tx, int(o.Index), from, o.Address, chains.BTC, v, tau, inc, lab, nh)
+		if lab.Kind != watchlists.Sanctioned {
+			ap.park(inc, o.Address, "", tau, nh)
+			return
+		}
+	}
+	k := utxoKey(chains.Outpoint{Tx: tx.Hash, Index: o.Index})
+	ap.e.touchHolding(ap.j, ap.cs, k, inc)
+	h := &holding{inc: inc, via: nh}
+	h.bal.Set(v)
+	h.taint.Set(tau)
+	if inc.policy == watchlists.FIFO {
+		h.fifo = []segment{}
+		if segs == nil {
+			segs = []segment{{tainted: true, amt: *tau}}
+			if rest := new(uint256.Int).Sub(v, tau); !v.Lt(tau) && !rest.IsZero() {
+				segs = append(segs, segment{amt: *rest})
+			}
+		}
+		for _, s := range segs {
+			if s.tainted {
+				s.via = nh
+			}
+			h.fifo = appendSegment(h.fifo, s)
+		}
+	}
+	ap.cs.put(k, h)
+}
