@@ -1,0 +1,166 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Retention bounds the stored log. Zero fields are unbounded.
+type Retention struct {
+	MaxCount uint64        // keep at most this many most recent alerts
+	MaxAge   time.Duration // drop alerts appended longer ago than this
+}
+
+// MaxPage is the most alerts Since returns in one call.
+const MaxPage = 10000
+
+// Log is the durable, sequenced alert log with live fan-out. It is safe
+// for concurrent use.
+type Log struct {
+	st  Store
+	ret Retention
+	now func() time.Time
+
+	mu   sync.Mutex // serialises appends: seq order = write order = fan-out order
+	last atomic.Uint64
+
+	subMu sync.Mutex
+	subs  map[*Subscription]struct{}
+}
+
+// OpenLog opens the log kept in st, resuming the sequence after the last
+// one stored (or pruned).
+func OpenLog(ctx context.Context, st Store, r Retention) (*Log, error) {
+	last, err := st.LastAlertSeq(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open alert log: %w", err)
+	}
+	l := &Log{st: st, ret: r, now: time.Now, subs: make(map[*Subscription]struct{})}
+	l.last.Store(last)
+	return l, nil
+}
+
+// Last returns the seq of the last alert appended (0 when none ever was).
+func (l *Log) Last() uint64 { return l.last.Load() }
+
+// Append assigns each alert the next seq, stores them durably in one
+// batch, then hands them to live subscribers. It returns the alerts with
+// their Seq set. Alerts with an unknown type or severity are refused, and
+// then nothing is stored.
+func (l *Log) Append(ctx context.Context, as []Alert) ([]Alert, error) {
+	return l.append(ctx, as, nil)
+}
+
+// append is Append with index entries computed from the assigned alerts
+// and written in the same batch.
+func (l *Log) append(ctx context.Context, as []Alert, index func(assigned []Alert, w *AlertWrite)) ([]Alert, error) {
+	if len(as) == 0 {
+		return nil, nil
+	}
+	for i := range as {
+		if err := validate(&as[i]); err != nil {
+			return nil, fmt.Errorf("append alert %d of %d: %w", i, len(as), err)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now().UTC()
+	seq := l.last.Load()
+	out := make([]Alert, len(as))
+	w := AlertWrite{Records: make([]Record, len(as))}
+	for i, a := range as {
+		seq++
+		a.Seq = seq
+		out[i] = a
+		w.Records[i] = Record{Alert: a, Audience: a.Audience, Appended: now}
+	}
+	w.Last = seq
+	if index != nil {
+		index(out, &w)
+	}
+	if err := l.st.WriteAlerts(ctx, w); err != nil {
+		return nil, fmt.Errorf("append alerts %d..%d: %w", out[0].Seq, seq, err)
+	}
+	l.last.Store(seq)
+	l.publish(out)
+	return out, nil
+}
+
+// Since returns up to limit alerts with Seq > since in ascending order
+// (limit ≤ 0 or above MaxPage means MaxPage). An empty result means the
+// caller has read to the end. Alerts pruned by retention are gone: the
+// first alert returned may then have a Seq well above since+1.
+func (l *Log) Since(ctx context.Context, since uint64, limit int) ([]Alert, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	recs, err := l.st.AlertsSince(ctx, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read alerts after %d: %w", since, err)
+	}
+	out := make([]Alert, len(recs))
+	for i, r := range recs {
+		out[i] = r.Alert
+		out[i].Audience = r.Audience
+	}
+	return out, nil
+}
+
+// get returns the stored alert seq.
+func (l *Log) get(ctx context.Context, seq uint64) (Alert, bool, error) {
+	if seq == 0 {
+		return Alert{}, false, nil
+	}
+	as, err := l.Since(ctx, seq-1, 1)
+	if err != nil || len(as) == 0 || as[0].Seq != seq {
+		return Alert{}, false, err
+	}
+	return as[0], true, nil
+}
+
+func validate(a *Alert) error {
+	if !knownTypes[a.Type] {
+		return fmt.Errorf("field type: unknown alert type %q", a.Type)
+	}
+	if _, ok := severityRank[a.Severity]; !ok {
+		return fmt.Errorf("field severity: unknown severity %q (want critical, high, medium, low or info)", a.Severity)
+	}
+	if a.Chain == "" {
+		return fmt.Errorf("field chain: empty")
+	}
+	return nil
+}
+
+var knownTypes = map[string]bool{
+	TypeExchangeDeposit: true, TypeMixerDeposit: true, TypeMixerWithdrawal: true,
+	TypeBridge: true, TypeSanctioned: true, TypeTreasuryOutflow: true,
+	TypeTreasuryDrain: true, TypeConfirmed: true, TypeRetracted: true,
+}
+
+// Types lists the alert types of CONTRACT.md.
+var Types = []string{
+	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge,
+	TypeSanctioned, TypeTreasuryOutflow, TypeTreasuryDrain, TypeConfirmed, TypeRetracted,
+}
+
+// Severities lists the severities, most severe first.
+var Severities = []string{Critical, High, Medium, Low, Info}
+
+var severityRank = map[string]int{Critical: 0, High: 1, Medium: 2, Low: 3, Info: 4}
+
+// AtLeast reports whether severity s is at least as severe as min (for
+// min_severity filters). Unknown severities are never at least anything.
+func AtLeast(s, min string) bool {
+	rs, ok1 := severityRank[s]
+	rm, ok2 := severityRank[min]
+	return ok1 && ok2 && rs <= rm
+}
+
+// ValidType reports whether t is an alert type of CONTRACT.md.
+func ValidType(t string) bool { return knownTypes[t] }
+
+// ValidSeverity reports whether s is a severity of CONTRACT.md.
+func ValidSeverity(s string) bool { _, ok := severityRank[s]; return ok }
