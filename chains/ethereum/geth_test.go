@@ -1,0 +1,190 @@
+package ethereum
+
+import (
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+func lower(a common.Address) string { return strings.ToLower(a.Hex()) }
+
+func fee(r *types.Receipt) *big.Int {
+	return new(big.Int).Mul(new(big.Int).SetUint64(r.GasUsed), r.EffectiveGasPrice)
+}
+
+// TestGeth follows a real geth --dev (traces on, mempool on) through native
+// transfers, an ERC-20 deployment and transfer, a contract that splits
+// value by internal calls and a reverted call, and checks the exact
+// transfers, the fees, the Pending events, and that the node's balances
+// equal the sums of the transfers.
+func TestGeth(t *testing.T) {
+	g := testnodes.StartGeth(t, testnodes.WithPeriod(1))
+	start := g.BlockNumber(t) + 1
+	r := &recorder{}
+	run := startFollower(t, Config{Network: "dev", RPC: g.WS, StartBlock: strconv.FormatUint(start, 10), Traces: TracesOn, Mempool: true, Checkpoints: openStore(t, t.TempDir())}, r)
+
+	alice := g.NewAccount(t, testnodes.EtherAmount(10))
+	bob, carol := g.NewAccount(t, nil), g.NewAccount(t, nil)
+	A, B, C := testnodes.AddressOf(alice), testnodes.AddressOf(bob), testnodes.AddressOf(carol)
+	native := g.SendETH(t, alice, B, testnodes.EtherAmount(1))
+	token := g.DeployToken(t, alice, big.NewInt(1_000_000))
+	tokTx := g.TokenTransfer(t, token, alice, B, big.NewInt(12345))
+	fwd := g.DeployForwarder(t, alice)
+	three := testnodes.EtherAmount(3)
+	split := g.Split(t, fwd, alice, []common.Address{B, C}, three)
+	failed := g.Fail(t, fwd, alice, big.NewInt(7))
+	// Two transactions watched in the pool before they are mined.
+	ptx := g.SendTx(t, alice, &C, big.NewInt(5), nil, 0)
+	pmined := g.WaitMined(t, ptx.Hash())
+	last := pmined.BlockNumber.Uint64()
+	testnodes.WaitFor(t, 30*time.Second, "follower at block "+strconv.FormatUint(last, 10), func() bool { return r.tip().Number >= last })
+	run.stop(t)
+	r.check(t)
+
+	txs := map[string]chains.Tx{}
+	var pend []*chains.Tx
+	r.mu.Lock()
+	for _, ev := range r.events {
+		switch ev.Type {
+		case chains.Connected:
+			for _, tx := range ev.Block.Txs {
+				txs[tx.Hash] = tx
+			}
+		case chains.Pending:
+			pend = append(pend, ev.Tx)
+		}
+	}
+	r.mu.Unlock()
+
+	type tr struct {
+		kind     chains.TransferKind
+		from, to string
+		asset    string
+		amount   string
+	}
+	got := func(h common.Hash) []tr {
+		tx, ok := txs[strings.ToLower(h.Hex())]
+		if !ok {
+			t.Fatalf("tx %s not delivered", h.Hex())
+		}
+		var out []tr
+		for i, x := range tx.Transfers {
+			if x.Seq != i {
+				t.Errorf("tx %s transfer %d has seq %d", h.Hex(), i, x.Seq)
+			}
+			out = append(out, tr{x.Kind, x.From, x.To, x.Asset.Contract, x.Amount.String()})
+		}
+		return out
+	}
+	half := new(big.Int).Div(three, big.NewInt(2))
+	tests := []struct {
+		name string
+		r    *types.Receipt
+		want []tr
+	}{
+		{"native", native, []tr{{chains.Native, lower(A), lower(B), "", testnodes.EtherAmount(1).String()}, {chains.Fee, lower(A), chains.FeeSink, "", fee(native).String()}}},
+		{"token", tokTx, []tr{{chains.Token, lower(A), lower(B), lower(token), "12345"}, {chains.Fee, lower(A), chains.FeeSink, "", fee(tokTx).String()}}},
+		{"internal split", split, []tr{
+			{chains.Native, lower(A), lower(fwd), "", three.String()},
+			{chains.Internal, lower(fwd), lower(B), "", half.String()},
+			{chains.Internal, lower(fwd), lower(C), "", new(big.Int).Sub(three, half).String()},
+			{chains.Fee, lower(A), chains.FeeSink, "", fee(split).String()}}},
+		{"reverted", failed, []tr{{chains.Fee, lower(A), chains.FeeSink, "", fee(failed).String()}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if g := got(tc.r.TxHash); !slices.Equal(g, tc.want) {
+				t.Errorf("transfers\n got %v\nwant %v", g, tc.want)
+			}
+		})
+	}
+	if !txs[strings.ToLower(failed.TxHash.Hex())].Failed {
+		t.Error("reverted tx not marked Failed")
+	}
+
+	t.Run("balances equal sums of transfers", func(t *testing.T) {
+		eth := map[string]*big.Int{}
+		tok := map[string]*big.Int{}
+		for _, tx := range txs {
+			for _, x := range tx.Transfers {
+				m := eth
+				if x.Asset.Contract == lower(token) {
+					m = tok
+				} else if x.Asset.Contract != "" {
+					continue
+				}
+				for _, side := range []struct {
+					a    string
+					sign int
+				}{{x.From, -1}, {x.To, 1}} {
+					if m[side.a] == nil {
+						m[side.a] = new(big.Int)
+					}
+					if side.sign < 0 {
+						m[side.a].Sub(m[side.a], x.Amount)
+					} else {
+						m[side.a].Add(m[side.a], x.Amount)
+					}
+				}
+			}
+		}
+		for name, a := range map[string]common.Address{"alice": A, "bob": B, "carol": C, "forwarder": fwd} {
+			if bal, sum := g.Balance(t, a), eth[lower(a)]; sum == nil || bal.Cmp(sum) != 0 {
+				t.Errorf("%s: node balance %s wei, sum of transfers %v", name, bal, sum)
+			}
+		}
+		for name, a := range map[string]common.Address{"alice": A, "bob": B} {
+			if bal, sum := g.TokenBalance(t, token, a), tok[lower(a)]; sum == nil || bal.Cmp(sum) != 0 {
+				t.Errorf("%s: token balance %s, sum of transfers %v", name, bal, sum)
+			}
+		}
+	})
+
+	t.Run("pending", func(t *testing.T) {
+		n := 0
+		for _, p := range pend {
+			if p.Hash == strings.ToLower(ptx.Hash().Hex()) {
+				n++
+				if len(p.Transfers) != 1 || p.Transfers[0].Amount.Int64() != 5 || p.Transfers[0].To != lower(C) {
+					t.Errorf("pending transfers %+v", p.Transfers)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("pending tx %s reported %d times, want once", ptx.Hash().Hex(), n)
+		}
+	})
+
+	t.Run("reader", func(t *testing.T) {
+		ctx := t.Context()
+		f, err := New(Config{Network: "dev", RPC: g.HTTP, Traces: TracesOff, Checkpoints: openStore(t, t.TempDir())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		ref, err := f.TxBlock(ctx, strings.ToLower(split.TxHash.Hex()))
+		if err != nil || ref.Number != split.BlockNumber.Uint64() || ref.Hash != strings.ToLower(split.BlockHash.Hex()) {
+			t.Errorf("TxBlock: %+v, %v; want block %d", ref, err, split.BlockNumber)
+		}
+		bal, err := f.BalanceAt(ctx, lower(B), chains.ETH, last)
+		if err != nil || bal.Cmp(g.Balance(t, B)) != 0 {
+			t.Errorf("BalanceAt bob: %v, %v", bal, err)
+		}
+		tb, err := f.BalanceAt(ctx, lower(B), chains.Asset{Contract: lower(token)}, last)
+		if err != nil || tb.Int64() != 12345 {
+			t.Errorf("token BalanceAt bob: %v, %v", tb, err)
+		}
+		b, err := f.BlockByNumber(ctx, native.BlockNumber.Uint64())
+		if err != nil || len(b.Txs) == 0 {
+			t.Fatalf("BlockByNumber: %v", err)
+		}
+	})
+}
