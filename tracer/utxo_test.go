@@ -1,0 +1,162 @@
+package tracer_test
+
+import (
+	"fmt"
+	"math/big"
+	"reflect"
+	"testing"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+func basePrevouts() prevoutMap {
+	return prevoutMap{
+		op("v", 0):     {Index: 0, Value: 100000, Address: "vaddr", Class: chains.P2WPKH},
+		op("clean", 0): {Index: 0, Value: 12000, Address: "caddr", Class: chains.P2WPKH},
+		op("clean", 1): {Index: 1, Value: 30000, Address: "caddr", Class: chains.P2WPKH},
+	}
+}
+
+// theft spends the victim's coin: 99000 to the thief, 1000 fee.
+var theft = utx{ins: []chains.Outpoint{op("v", 0)}, outs: outs("t1", 99000)}
+
+// TestUTXOPolicies runs hand-computed cases on the UTXO model; want maps
+// policy → outpoint → taint held at the end.
+func TestUTXOPolicies(t *testing.T) {
+	var forty []any
+	want40 := map[string]int64{}
+	for i := 0; i < 40; i++ {
+		forty = append(forty, fmt.Sprintf("s%d", i), 2400)
+		if i != 7 {
+			want40[fmt.Sprintf("b2-0:%d", i)] = 2400
+		}
+	}
+	cases := []struct {
+		name   string
+		inc    watchlists.Incident
+		blocks [][]utx
+		want   map[watchlists.Policy]map[string]int64
+		left   int // taint.left findings
+		exHits int
+	}{
+		{
+			name: "peel chain, merge with clean funds, fees",
+			blocks: [][]utx{
+				{theft},
+				{{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("p1", 10000, "c1", 88000)}},
+				{{ins: []chains.Outpoint{op("b2-0", 1), op("clean", 0)}, outs: outs("p2", 50000, "c2", 49000)}},
+			},
+			want: map[watchlists.Policy]map[string]int64{
+				// T=88000 over Σv(i)=100000: p2 ⌊50000·0.88⌋, c2 ⌊49000·0.88⌋, 880 to the fee.
+				watchlists.Haircut: {"b2-0:0": 10000, "b3-0:0": 44000, "b3-0:1": 43120},
+				// [T88000][C12000]: p2 takes T50000, c2 T38000+C11000, fee C1000.
+				watchlists.FIFO:   {"b2-0:0": 10000, "b3-0:0": 50000, "b3-0:1": 38000},
+				watchlists.Poison: {"b2-0:0": 10000, "b3-0:0": 50000, "b3-0:1": 49000},
+			},
+		},
+		{
+			name: "split to 40 outputs, one an exchange",
+			blocks: [][]utx{
+				{theft},
+				{{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs(forty...)}},
+			},
+			want: map[watchlists.Policy]map[string]int64{
+				watchlists.Haircut: want40, watchlists.FIFO: want40, watchlists.Poison: want40,
+			},
+			exHits: 1,
+		},
+		{
+			name: "fifo order of inputs",
+			blocks: [][]utx{
+				{theft},
+				{{ins: []chains.Outpoint{op("clean", 1), op("b1-0", 0)}, outs: outs("a", 50000, "b", 78000)}},
+			},
+			want: map[watchlists.Policy]map[string]int64{
+				watchlists.Haircut: {"b2-0:0": 38372, "b2-0:1": 59860},
+				watchlists.FIFO:    {"b2-0:0": 20000, "b2-0:1": 78000},
+				watchlists.Poison:  {"b2-0:0": 50000, "b2-0:1": 78000},
+			},
+		},
+		{
+			name: "op_return drops taint",
+			blocks: [][]utx{
+				{theft},
+				{{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("a", 90000, "op_return:6a01", 8000)}},
+			},
+			want: map[watchlists.Policy]map[string]int64{
+				watchlists.Haircut: {"b2-0:0": 90000},
+				watchlists.FIFO:    {"b2-0:0": 90000},
+				watchlists.Poison:  {"b2-0:0": 90000},
+			},
+			left: 1, // haircut and FIFO carry 8000 into the OP_RETURN; poison taints only spendable outputs
+		},
+		{
+			name: "dust cut-off",
+			inc:  watchlists.Incident{Dust: big.NewInt(5000)},
+			blocks: [][]utx{
+				{theft},
+				{{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("a", 4000, "b", 94000)}},
+			},
+			want: map[watchlists.Policy]map[string]int64{
+				watchlists.Haircut: {"b2-0:1": 94000},
+				watchlists.FIFO:    {"b2-0:1": 94000},
+				watchlists.Poison:  {"b2-0:1": 94000},
+			},
+		},
+		{
+			name: "max-hop cut-off",
+			inc:  watchlists.Incident{MaxHops: 2},
+			blocks: [][]utx{
+				{theft},
+				{{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("a", 98000)}},
+				{{ins: []chains.Outpoint{op("b2-0", 0)}, outs: outs("b", 97000)}},
+			},
+			want: map[watchlists.Policy]map[string]int64{
+				watchlists.Haircut: {}, watchlists.FIFO: {}, watchlists.Poison: {},
+			},
+		},
+	}
+	for _, tc := range cases {
+		for _, pol := range policies {
+			t.Run(tc.name+"/"+string(pol), func(t *testing.T) {
+				labels := labelMap{}
+				labels.add(chains.Bitcoin, "s7", watchlists.Exchange, "Test Exchange")
+				pre := basePrevouts()
+				e, log := newTestEngine(t, labels, nil, pre)
+				inc := tc.inc
+				inc.ID, inc.Chain, inc.Policy = "inc_1", chains.Bitcoin, pol
+				inc.Seeds = []watchlists.Seed{{Tx: "b1-0"}}
+				open(t, e, inc)
+				connect(t, e, btcBlock(0, ""))
+				for i, txs := range tc.blocks {
+					b := btcBlock(uint64(i+1), "", txs...)
+					pre.addBlock(b)
+					connect(t, e, b)
+				}
+				got := held(t, e, "inc_1")
+				if len(tc.blocks) == 1 {
+					t.Fatal("need a spend")
+				}
+				if !reflect.DeepEqual(got, tc.want[pol]) {
+					t.Errorf("holdings\n got %v\nwant %v", got, tc.want[pol])
+				}
+				wantLeft := tc.left
+				if pol == watchlists.Poison {
+					wantLeft = 0
+				}
+				if n := len(log.ofType(tracer.TaintLeft)); n != wantLeft {
+					t.Errorf("taint.left: got %d, want %d", n, wantLeft)
+				}
+				if n := len(log.ofType(tracer.ExchangeDeposit)); n != tc.exHits {
+					t.Errorf("exchange deposits: got %d, want %d", n, tc.exHits)
+				}
+				s, _ := e.Summary("inc_1")
+				if s.Stolen[""].Int64() != 99000 {
+					t.Errorf("stolen %v, want 99000", s.Stolen)
+				}
+			})
+		}
+	}
+}
