@@ -1,0 +1,227 @@
+package bitcoin
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/chainhound/chainhound/chains"
+)
+
+// node talks JSON-RPC to bitcoind or btcd. rpcclient in HTTP POST mode
+// sends one request at a time per client, so node keeps a pool of clients
+// for concurrent backfill and prevout resolution.
+type node struct {
+	clients chan *rpcclient.Client
+	all     []*rpcclient.Client
+}
+
+func dialNode(p *parsed, size int) (*node, error) {
+	n := &node{clients: make(chan *rpcclient.Client, size)}
+	for i := 0; i < size; i++ {
+		c, err := rpcclient.New(&rpcclient.ConnConfig{
+			Host:         p.host,
+			User:         p.RPCUser,
+			Pass:         p.RPCPassword,
+			CookiePath:   p.RPCCookie,
+			HTTPPostMode: true,
+			DisableTLS:   !p.tls,
+		}, nil)
+		if err != nil {
+			n.close()
+			return nil, fmt.Errorf("bitcoin: rpc client for %s: %w", p.host, err)
+		}
+		n.all = append(n.all, c)
+		n.clients <- c
+	}
+	return n, nil
+}
+
+func (n *node) close() {
+	for _, c := range n.all {
+		c.Shutdown()
+	}
+}
+
+// rpcError is an error the node answered (as opposed to a transport
+// failure or an unreadable answer).
+func rpcCode(err error) (btcjson.RPCErrorCode, bool) {
+	var re *btcjson.RPCError
+	if errors.As(err, &re) {
+		return re.Code, true
+	}
+	return 0, false
+}
+
+// errBadAnswer marks an answer that is not what the method returns: the
+// node (or something between us and it) is broken, retrying will not help
+// for long.
+var errBadAnswer = errors.New("malformed answer")
+
+// errAuth: the node refused our credentials.
+var errAuth = errors.New("authentication refused by the node")
+
+// call sends method with params and returns the raw result. It gives up
+// waiting when ctx is done (the request itself is left to the client).
+func (n *node) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
+	raw := make([]json.RawMessage, len(params))
+	for i, p := range params {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: marshal param %d: %w", method, i, err)
+		}
+		raw[i] = b
+	}
+	var c *rpcclient.Client
+	select {
+	case c = <-n.clients:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	fut := c.RawRequestAsync(method, raw)
+	n.clients <- c
+	select {
+	case r := <-fut:
+		ch := make(chan *rpcclient.Response, 1)
+		ch <- r
+		res, err := rpcclient.ReceiveFuture(ch)
+		if err != nil {
+			if _, ok := rpcCode(err); ok {
+				return nil, fmt.Errorf("%s: %w", method, err)
+			}
+			switch msg := err.Error(); {
+			case strings.Contains(msg, "status code: 401"), strings.Contains(msg, "status code: 403"):
+				return nil, fmt.Errorf("%s: %w (check rpc_user/rpc_password or rpc_cookie): %v", method, errAuth, err)
+			case strings.Contains(msg, "status code: 5"): // the node or a proxy is failing
+				return nil, fmt.Errorf("%s: %w", method, err)
+			case strings.Contains(msg, "status code:"): // an unreadable reply
+				return nil, fmt.Errorf("%s: %w: %v", method, errBadAnswer, err)
+			}
+			return nil, fmt.Errorf("%s: %w", method, err)
+		}
+		return res, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// callInto calls method and decodes its result into out.
+func (n *node) callInto(ctx context.Context, out any, method string, params ...any) error {
+	res, err := n.call(ctx, method, params...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(res, out); err != nil {
+		return fmt.Errorf("%s: %w: %v (answer %.200q)", method, errBadAnswer, err, res)
+	}
+	return nil
+}
+
+func (n *node) bestBlockHash(ctx context.Context) (chainhash.Hash, error) {
+	var s string
+	if err := n.callInto(ctx, &s, "getbestblockhash"); err != nil {
+		return chainhash.Hash{}, err
+	}
+	h, err := chainhash.NewHashFromStr(s)
+	if err != nil || len(s) != 64 {
+		return chainhash.Hash{}, fmt.Errorf("getbestblockhash: %w: %q is not a block hash", errBadAnswer, s)
+	}
+	return *h, nil
+}
+
+func (n *node) blockHash(ctx context.Context, height uint64) (chainhash.Hash, error) {
+	var s string
+	if err := n.callInto(ctx, &s, "getblockhash", height); err != nil {
+		return chainhash.Hash{}, err
+	}
+	h, err := chainhash.NewHashFromStr(s)
+	if err != nil || len(s) != 64 {
+		return chainhash.Hash{}, fmt.Errorf("getblockhash %d: %w: %q is not a block hash", height, errBadAnswer, s)
+	}
+	return *h, nil
+}
+
+// header is what the follower needs of getblockheader (verbose).
+type header struct {
+	Hash          string `json:"hash"`
+	Height        int64  `json:"height"`
+	Confirmations int64  `json:"confirmations"` // -1 when not on the main chain
+	PreviousHash  string `json:"previousblockhash"`
+	Time          int64  `json:"time"`
+}
+
+func (h header) ref() chains.BlockRef {
+	return chains.BlockRef{Number: uint64(h.Height), Hash: h.Hash, Parent: h.PreviousHash, Time: time.Unix(h.Time, 0).UTC()}
+}
+
+func (n *node) header(ctx context.Context, h chainhash.Hash) (header, error) {
+	var hd header
+	if err := n.callInto(ctx, &hd, "getblockheader", h.String(), true); err != nil {
+		return header{}, err
+	}
+	if hd.Hash != h.String() || hd.Height < 0 {
+		return header{}, fmt.Errorf("getblockheader %s: %w: hash %q height %d", h, errBadAnswer, hd.Hash, hd.Height)
+	}
+	return hd, nil
+}
+
+// rawBlock returns the serialized block (getblock <hash> 0).
+func (n *node) rawBlock(ctx context.Context, h chainhash.Hash) ([]byte, error) {
+	var s string
+	if err := n.callInto(ctx, &s, "getblock", h.String(), 0); err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("getblock %s: %w: not hex: %v", h, errBadAnswer, err)
+	}
+	return b, nil
+}
+
+// rawTx returns a serialized transaction (getrawtransaction <txid> 0).
+func (n *node) rawTx(ctx context.Context, txid string) ([]byte, error) {
+	var s string
+	if err := n.callInto(ctx, &s, "getrawtransaction", txid, 0); err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("getrawtransaction %s: %w: not hex: %v", txid, errBadAnswer, err)
+	}
+	return b, nil
+}
+
+// chainInfo is what the follower needs of getblockchaininfo.
+type chainInfo struct {
+	Chain         string `json:"chain"`
+	Blocks        int64  `json:"blocks"`
+	BestBlockHash string `json:"bestblockhash"`
+	Pruned        bool   `json:"pruned"`
+}
+
+// isTransport reports whether err is a failure to reach the node (worth
+// retrying with backoff) rather than an answer.
+func isTransport(err error) bool {
+	if err == nil || errors.Is(err, errBadAnswer) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if _, ok := rpcCode(err); ok {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "connection refused") || strings.Contains(s, "EOF") ||
+		strings.Contains(s, "connection reset") || strings.Contains(s, "invalid http POST response") ||
+		strings.Contains(s, "status code: 5") || errors.Is(err, rpcclient.ErrClientShutdown)
+}

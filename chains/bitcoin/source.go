@@ -1,0 +1,157 @@
+package bitcoin
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/chainhound/chainhound/chains"
+)
+
+// BlockByNumber fetches and decodes the node's canonical block at height n.
+func (f *Follower) BlockByNumber(ctx context.Context, n uint64) (*chains.Block, error) {
+	b, err := f.fetchBlock(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("bitcoin: block %d: %w", n, err)
+	}
+	return b, nil
+}
+
+// HeadNumber is the node's best block height.
+func (f *Follower) HeadNumber(ctx context.Context) (uint64, error) {
+	var n int64
+	if err := f.node.callInto(ctx, &n, "getblockcount"); err != nil {
+		return 0, fmt.Errorf("bitcoin: head: %w", err)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("bitcoin: getblockcount: %w: %d", errBadAnswer, n)
+	}
+	return uint64(n), nil
+}
+
+// Prevouts resolves the value and address of each outpoint, in order,
+// from the node's transaction index (getrawtransaction) through a bounded
+// cache of recently resolved transactions.
+func (f *Follower) Prevouts(ctx context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
+	out := make([]chains.Output, len(ops))
+	for i, op := range ops {
+		outs, err := f.txOutputs(ctx, op.Tx)
+		if err != nil {
+			return nil, err
+		}
+		if int(op.Index) >= len(outs) {
+			return nil, fmt.Errorf("bitcoin: outpoint %s: transaction has only %d outputs", op, len(outs))
+		}
+		out[i] = outs[op.Index]
+	}
+	return out, nil
+}
+
+func (f *Follower) txOutputs(ctx context.Context, txid string) ([]chains.Output, error) {
+	if outs, ok := f.txs.get(txid); ok {
+		return outs, nil
+	}
+	if _, err := chainhash.NewHashFromStr(txid); err != nil || len(txid) != 64 {
+		return nil, fmt.Errorf("bitcoin: transaction id %q: want 64 hex digits", txid)
+	}
+	raw, err := f.node.rawTx(ctx, txid)
+	if err != nil {
+		if _, answered := rpcCode(err); answered {
+			return nil, fmt.Errorf("bitcoin: transaction %s not found (%v); if it exists, %s", txid, err, txIndexHelp)
+		}
+		return nil, fmt.Errorf("bitcoin: transaction %s: %w", txid, err)
+	}
+	tx, err := DecodeTx(raw, f.params)
+	if err != nil {
+		return nil, fmt.Errorf("bitcoin: getrawtransaction %s: %w", txid, err)
+	}
+	if tx.Hash != txid {
+		return nil, fmt.Errorf("bitcoin: getrawtransaction %s: node returned transaction %s", txid, tx.Hash)
+	}
+	f.txs.put(txid, tx.Outputs)
+	return tx.Outputs, nil
+}
+
+// TxBlock finds the main-chain block that holds transaction tx.
+func (f *Follower) TxBlock(ctx context.Context, tx string) (chains.BlockRef, error) {
+	var v struct {
+		BlockHash string `json:"blockhash"`
+	}
+	res, err := f.node.call(ctx, "getrawtransaction", tx, 1)
+	if err != nil {
+		if _, answered := rpcCode(err); answered {
+			return chains.BlockRef{}, fmt.Errorf("bitcoin: transaction %s not found (%v); if it exists, %s", tx, err, txIndexHelp)
+		}
+		return chains.BlockRef{}, fmt.Errorf("bitcoin: transaction %s: %w", tx, err)
+	}
+	if err := json.Unmarshal(res, &v); err != nil {
+		return chains.BlockRef{}, fmt.Errorf("bitcoin: getrawtransaction %s: %w: %v", tx, errBadAnswer, err)
+	}
+	if v.BlockHash == "" {
+		return chains.BlockRef{}, fmt.Errorf("bitcoin: transaction %s is not in a block yet (mempool)", tx)
+	}
+	hash, err := chainhash.NewHashFromStr(v.BlockHash)
+	if err != nil {
+		return chains.BlockRef{}, fmt.Errorf("bitcoin: getrawtransaction %s: %w: block hash %q", tx, errBadAnswer, v.BlockHash)
+	}
+	hd, err := f.node.header(ctx, *hash)
+	if err != nil {
+		return chains.BlockRef{}, fmt.Errorf("bitcoin: block of transaction %s: %w", tx, err)
+	}
+	if hd.Confirmations < 0 {
+		return chains.BlockRef{}, fmt.Errorf("bitcoin: transaction %s is only in orphaned block %s", tx, hd.Hash)
+	}
+	return hd.ref(), nil
+}
+
+// txCache is a bounded LRU of transaction outputs by txid.
+type txCache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // of *cacheEntry, most recent first
+	byID  map[string]*list.Element
+}
+
+type cacheEntry struct {
+	txid string
+	outs []chains.Output
+}
+
+func newTxCache(max int) *txCache {
+	return &txCache{max: max, order: list.New(), byID: map[string]*list.Element{}}
+}
+
+func (c *txCache) get(txid string) ([]chains.Output, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byID[txid]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*cacheEntry).outs, true
+}
+
+func (c *txCache) put(txid string, outs []chains.Output) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byID[txid]; ok {
+		c.order.MoveToFront(e)
+		return
+	}
+	c.byID[txid] = c.order.PushFront(&cacheEntry{txid, outs})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byID, last.Value.(*cacheEntry).txid)
+	}
+}
+
+func (c *txCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
