@@ -39,12 +39,12 @@ type Follower struct {
 	status chains.Status
 
 	// Owned by Run.
-	tip       *chains.BlockRef  // last acknowledged block
-	window    []chains.BlockRef // acknowledged blocks, oldest first, at most MaxReorgDepth
-	confirmNext uint64          // lowest height Confirmed may still be emitted for
-	head      uint64            // the node's head height, as last seen
-	pending   map[string]struct{}
-	retryBase time.Duration
+	tip         *chains.BlockRef  // last acknowledged block
+	window      []chains.BlockRef // acknowledged blocks, oldest first, at most MaxReorgDepth
+	confirmNext uint64            // lowest height Confirmed may still be emitted for
+	head        uint64            // the node's head height, as last seen
+	pending     map[string]struct{}
+	retryBase   time.Duration
 }
 
 // New validates cfg and prepares a follower; it does not contact the node
