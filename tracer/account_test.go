@@ -50,12 +50,12 @@ func TestAccountPolicies(t *testing.T) {
 		return c
 	}
 	cases := []struct {
-		name    string
-		inc     watchlists.Incident
-		bal     balanceMap
-		blocks  [][][]xf // block → tx → transfers; block numbers start at 1
-		want    map[watchlists.Policy]map[string]int64
-		exHits  int // exchange deposits expected
+		name   string
+		inc    watchlists.Incident
+		bal    balanceMap
+		blocks [][][]xf // block → tx → transfers; block numbers start at 1
+		want   map[watchlists.Policy]map[string]int64
+		exHits int // exchange deposits expected
 	}{
 		{
 			name: "peel chain",
