@@ -30,7 +30,7 @@ type FindingSeq struct {
 
 // AlertWrite is one atomic, durable change to the alert log and its
 // indexes. Records carry their assigned Seq; Last is the new value of the
-// sequence counter.
+// sequence counter (0: leave it unchanged, for index-only writes).
 type AlertWrite struct {
 	Records     []Record
 	Last        uint64

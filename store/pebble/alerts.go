@@ -65,8 +65,10 @@ func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 			return err
 		}
 	}
-	if err := b.Set(keyAlertSeq, u64(w.Last), nil); err != nil {
-		return err
+	if w.Last != 0 {
+		if err := b.Set(keyAlertSeq, u64(w.Last), nil); err != nil {
+			return err
+		}
 	}
 	for _, f := range w.SetFindings {
 		if err := b.Set(alertFindingKey(f.ID), u64(f.Seq), nil); err != nil {

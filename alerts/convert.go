@@ -1,0 +1,86 @@
+package alerts
+
+import (
+	"context"
+	"math/big"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// alertOf converts a finding to its alert (Seq unassigned).
+func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) {
+	aud, err := r.audience(ctx, f)
+	if err != nil {
+		return Alert{}, err
+	}
+	amountForSeverity := f.Tainted
+	if !isTaint(string(f.Type)) || amountForSeverity == nil {
+		amountForSeverity = f.Amount
+	}
+	conf := f.Confidence
+	if conf <= 0 {
+		conf = 1.0 // exact tracking
+	}
+	a := Alert{
+		Type:       string(f.Type),
+		Severity:   r.sev.Severity(string(f.Type), f.Chain, f.Asset.Key(), amountForSeverity, f.Share, conf),
+		Chain:      string(f.Chain),
+		Tx:         f.Tx,
+		Index:      f.Index,
+		From:       address(f.Chain, f.From),
+		To:         address(f.Chain, f.To),
+		Asset:      &Asset{Symbol: f.Asset.Symbol, Decimals: f.Asset.Decimals},
+		Amount:     decimal(f.Amount),
+		Tainted:    decimal(f.Tainted),
+		Share:      f.Share,
+		Confidence: conf,
+		Incident:   f.Incident,
+		Hops:       f.Hops,
+		Path:       make([]Hop, len(f.Path)),
+		Time:       f.Time.UTC(),
+		Finding:    f.ID,
+		Pending:    f.Pending,
+		Audience:   aud,
+	}
+	if f.Asset.Contract != "" {
+		c := address(f.Chain, f.Asset.Contract)
+		a.Asset.Contract = &c
+	}
+	if !f.Pending && f.Block.Hash != "" {
+		a.Block = &BlockRef{Number: f.Block.Number, Hash: f.Block.Hash}
+	}
+	if a.Time.IsZero() {
+		if !f.Block.Time.IsZero() {
+			a.Time = f.Block.Time.UTC()
+		} else {
+			a.Time = time.Now().UTC().Truncate(time.Second)
+		}
+	}
+	if f.Label != nil {
+		a.Label = &Label{Kind: string(f.Label.Kind), Name: f.Label.Label, Owner: f.Label.Owner}
+	}
+	for i, h := range f.Path {
+		a.Path[i] = Hop{Chain: string(h.Chain), Tx: h.Tx, From: address(h.Chain, h.From), To: address(h.Chain, h.To), Amount: decimal(h.Amount)}
+	}
+	return a, nil
+}
+
+// address renders addr as CONTRACT.md wants: EIP-55 on Ethereum (when it
+// is a hex address), unchanged elsewhere.
+func address(chain chains.Chain, addr string) string {
+	if chain == chains.Ethereum && common.IsHexAddress(addr) {
+		return common.HexToAddress(addr).Hex()
+	}
+	return addr
+}
+
+// decimal renders an amount in the smallest unit; nil is "0".
+func decimal(v *big.Int) string {
+	if v == nil {
+		return "0"
+	}
+	return v.String()
+}
