@@ -383,6 +383,9 @@ func (f *Follower) unwind(ctx context.Context, h chains.Handler) error {
 			return fatalf("checkpoint hash %q: %w", f.tip.Hash, err)
 		}
 		b, err := f.fetchBlockByHash(ctx, f.tip.Number, *hash)
+		if code, ok := rpcCode(err); ok && code == -5 {
+			return fatalf("block %s is unknown to the node at %s: wrong node, network or data directory?", f.tip, f.cfg.host)
+		}
 		if err != nil {
 			return fmt.Errorf("fetch orphaned block %s: %w", f.tip, err)
 		}
@@ -399,6 +402,9 @@ func (f *Follower) unwind(ctx context.Context, h chains.Handler) error {
 		f.log.Info("bitcoin block disconnected", "block", b.Ref.Number, "hash", b.Ref.Hash)
 		if n := len(f.window); n > 0 && f.window[n-1].Hash == b.Ref.Hash {
 			f.window = f.window[:n-1]
+		}
+		if n := len(f.window); n == 0 || f.window[n-1].Hash != parent.Hash {
+			f.window = append(f.window[:0:0], parent)
 		}
 		f.tip = &parent
 		f.confirmNext = min(f.confirmNext, parent.Number+1)
@@ -421,7 +427,8 @@ func (f *Follower) onMainChain(ctx context.Context, ref chains.BlockRef) (bool, 
 	return hash.String() == ref.Hash, nil
 }
 
-// parentRef is the reference of b's parent, from the window when known.
+// parentRef is the reference of b's parent, from the window when known,
+// else from its header (which may be off the main chain too).
 func (f *Follower) parentRef(ctx context.Context, b chains.BlockRef) (chains.BlockRef, error) {
 	if n := len(f.window); n >= 2 && f.window[n-1].Hash == b.Hash && f.window[n-2].Hash == b.Parent {
 		return f.window[n-2], nil
@@ -430,9 +437,9 @@ func (f *Follower) parentRef(ctx context.Context, b chains.BlockRef) (chains.Blo
 	if err != nil {
 		return chains.BlockRef{}, fmt.Errorf("parent of %s: %w", b, err)
 	}
-	hd, err := f.node.header(ctx, *hash)
+	hd, err := f.node.rawHeader(ctx, *hash)
 	if err != nil {
 		return chains.BlockRef{}, err
 	}
-	return hd.ref(), nil
+	return chains.BlockRef{Number: b.Number - 1, Hash: b.Parent, Parent: hd.PrevBlock.String(), Time: hd.Timestamp.UTC()}, nil
 }

@@ -3,7 +3,7 @@ package bitcoin
 import (
 	"context"
 	"errors"
-	"fmt"
+
 	"log/slog"
 	"os"
 	"strings"
@@ -162,12 +162,4 @@ func openStore(t *testing.T, dir string) *pebble.Store {
 		t.Fatalf("open pebble store: %v", err)
 	}
 	return s
-}
-
-func hashes(prefix string, hs ...fmt.Stringer) []string {
-	out := make([]string, len(hs))
-	for i, h := range hs {
-		out[i] = prefix + h.String()
-	}
-	return out
 }

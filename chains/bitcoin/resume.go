@@ -75,19 +75,8 @@ func (f *Follower) resume(ctx context.Context, h chains.Handler) error {
 		f.log.Info("bitcoin follower starting without checkpoint", "start_block", f.cfg.StartBlock)
 		return nil
 	}
-	hash, err := chainhash.NewHashFromStr(cp.Hash)
-	if err != nil {
+	if _, err := chainhash.NewHashFromStr(cp.Hash); err != nil {
 		return fatalf("checkpoint %s: bad hash: %w", cp, err)
-	}
-	hd, err := f.node.header(ctx, *hash)
-	if code, ok := rpcCode(err); ok && code == -5 {
-		return fatalf("checkpoint block %s is unknown to the node at %s: wrong node, network or data directory?", cp, f.cfg.host)
-	}
-	if err != nil {
-		return err
-	}
-	if uint64(hd.Height) != cp.Number {
-		return fatalf("checkpoint %s: the node puts that block at height %d", cp, hd.Height)
 	}
 	best, err := f.node.bestBlockHash(ctx)
 	if err != nil {
@@ -98,7 +87,7 @@ func (f *Follower) resume(ctx context.Context, h chains.Handler) error {
 		return err
 	}
 	f.head = uint64(bh.Height)
-	ref := hd.ref()
+	ref := cp
 	f.tip = &ref
 	f.window = []chains.BlockRef{ref}
 	depth := max(f.cfg.Confirmations, 1)

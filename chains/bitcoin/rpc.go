@@ -1,6 +1,7 @@
 package bitcoin
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
 )
 
@@ -169,6 +171,27 @@ func (n *node) header(ctx context.Context, h chainhash.Hash) (header, error) {
 	}
 	if hd.Hash != h.String() || hd.Height < 0 {
 		return header{}, fmt.Errorf("getblockheader %s: %w: hash %q height %d", h, errBadAnswer, hd.Hash, hd.Height)
+	}
+	return hd, nil
+}
+
+// rawHeader returns the block header of h (getblockheader <hash> false),
+// which both node kinds answer for blocks off the main chain too.
+func (n *node) rawHeader(ctx context.Context, h chainhash.Hash) (wire.BlockHeader, error) {
+	var s string
+	if err := n.callInto(ctx, &s, "getblockheader", h.String(), false); err != nil {
+		return wire.BlockHeader{}, err
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != wire.MaxBlockHeaderPayload {
+		return wire.BlockHeader{}, fmt.Errorf("getblockheader %s: %w: not an 80-byte header in hex", h, errBadAnswer)
+	}
+	var hd wire.BlockHeader
+	if err := hd.Deserialize(bytes.NewReader(b)); err != nil {
+		return wire.BlockHeader{}, fmt.Errorf("getblockheader %s: %w: %v", h, errBadAnswer, err)
+	}
+	if hd.BlockHash() != h {
+		return wire.BlockHeader{}, fmt.Errorf("getblockheader %s: %w: got header of %s", h, errBadAnswer, hd.BlockHash())
 	}
 	return hd, nil
 }
