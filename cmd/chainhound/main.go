@@ -55,5 +55,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		serveCommand(),
 		versionCommand(),
+		watchCommand(),
+		incidentCommand(),
 	}
 }

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/urfave/cli/v2"
+)
+
+func incidentCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "incident",
+		Usage: "declare thefts for the tracer to follow, list, show and close them",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "open",
+				Usage: "open an incident from theft transactions or a compromised address",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "chain", Usage: "ethereum or bitcoin", Required: true},
+					&cli.StringSliceFlag{Name: "tx", Usage: "theft transaction `HASH` (repeatable)"},
+					&cli.StringFlag{Name: "address", Usage: "compromised `ADDRESS`: its outflows from --from-block on count as stolen"},
+					&cli.Uint64Flag{Name: "from-block", Usage: "first `BLOCK` whose outflows from --address count"},
+					&cli.StringFlag{Name: "title", Usage: "a name for the incident"},
+					&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo"},
+					&cli.StringFlag{Name: "dust", Usage: "ignore taint below `AMOUNT` (integer in wei or satoshi; default: the configured one)"},
+					&cli.IntFlag{Name: "max-hops", Usage: "stop following after `N` hops (0: the configured default)"},
+					&cli.StringFlag{Name: "owner", Usage: "tenant that owns the incident"},
+					watchFormatFlag(),
+				},
+				Action: incidentOpen,
+			},
+			{
+				Name:   "ls",
+				Usage:  "list incidents",
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "status", Usage: "open or closed (default: both)"}, watchFormatFlag()},
+				Action: incidentLs,
+			},
+			{
+				Name:      "show",
+				Usage:     "show one incident",
+				ArgsUsage: "ID",
+				Flags:     []cli.Flag{watchFormatFlag()},
+				Action:    incidentShow,
+			},
+			{
+				Name:      "close",
+				Usage:     "stop tracking an incident (the record stays)",
+				ArgsUsage: "ID",
+				Flags:     []cli.Flag{watchFormatFlag()},
+				Action:    incidentClose,
+			},
+		},
+	}
+}
+
+func incidentFromFlags(c *cli.Context) (watchlists.Incident, error) {
+	var inc watchlists.Incident
+	chain, err := chains.ParseChain(c.String("chain"))
+	if err != nil {
+		return inc, usagef("--chain: %v", err)
+	}
+	inc.Chain = chain
+	txs := c.StringSlice("tx")
+	addr := c.String("address")
+	switch {
+	case len(txs) > 0 && addr != "":
+		return inc, usagef("--tx and --address: give theft transactions or a compromised address, not both")
+	case len(txs) == 0 && addr == "":
+		return inc, usagef("--tx or --address: one is required")
+	case addr != "" && !c.IsSet("from-block"):
+		return inc, usagef("--from-block: required with --address")
+	case addr == "" && c.IsSet("from-block"):
+		return inc, usagef("--from-block: only with --address")
+	}
+	for _, tx := range txs {
+		inc.Seeds = append(inc.Seeds, watchlists.Seed{Tx: tx})
+	}
+	if addr != "" {
+		inc.Seeds = append(inc.Seeds, watchlists.Seed{Address: addr, FromBlock: c.Uint64("from-block")})
+	}
+	if inc.Policy, err = watchlists.ParsePolicy(c.String("policy")); err != nil {
+		return inc, usagef("--policy: %v", err)
+	}
+	if s := c.String("dust"); s != "" {
+		if inc.Dust, err = watchlists.ParseAmount(s); err != nil {
+			return inc, usagef("--dust: %v", err)
+		}
+	}
+	inc.MaxHops = c.Int("max-hops")
+	inc.Title = c.String("title")
+	inc.Owner = c.String("owner")
+	return inc, nil
+}
+
+// seedFlag names the flag behind a validation error of IncidentBook.
+func seedFlag(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, ".tx"):
+		return "--tx"
+	case strings.Contains(msg, ".address"):
+		return "--address"
+	case strings.HasPrefix(msg, "max_hops"):
+		return "--max-hops"
+	case strings.HasPrefix(msg, "title"):
+		return "--title"
+	case strings.HasPrefix(msg, "owner"):
+		return "--owner"
+	}
+	return "incident"
+}
+
+func incidentOpen(c *cli.Context) error {
+	format, err := watchOutputFormat(c)
+	if err != nil {
+		return err
+	}
+	inc, err := incidentFromFlags(c)
+	if err != nil {
+		return err
+	}
+	var opened watchlists.Incident
+	err = withState(c, func(st *directState) error {
+		if _, err := st.book.Validate(inc); err != nil {
+			return usagef("%s: %v", seedFlag(err), err)
+		}
+		opened, err = st.book.Open(c.Context, inc)
+		return err
+	}, func(api *watchAPI) error {
+		body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "policy": inc.Policy, "max_hops": inc.MaxHops}
+		if inc.Owner != "" {
+			body["owner"] = inc.Owner
+		}
+		if inc.Dust != nil {
+			body["dust"] = inc.Dust.String()
+		}
+		var resp struct {
+			ID string `json:"id"`
+		}
+		if err := api.do(c.Context, "POST", "/v1/incidents", body, &resp); err != nil {
+			return err
+		}
+		return api.do(c.Context, "GET", "/v1/incidents/"+url.PathEscape(resp.ID), nil, &opened)
+	})
+	if err != nil {
+		return err
+	}
+	return printIncident(c, format, opened)
+}
+
+func incidentLs(c *cli.Context) error {
+	format, err := watchOutputFormat(c)
+	if err != nil {
+		return err
+	}
+	status := watchlists.IncidentStatus(c.String("status"))
+	if status != "" && status != watchlists.Open && status != watchlists.Closed {
+		return usagef("--status: unknown status %q (want open or closed)", status)
+	}
+	var list []watchlists.Incident
+	err = withState(c, func(st *directState) error {
+		if err := st.book.Load(c.Context); err != nil {
+			return err
+		}
+		list = st.book.List("*", status)
+		return nil
+	}, func(api *watchAPI) error {
+		var resp struct {
+			Incidents []watchlists.Incident `json:"incidents"`
+		}
+		if err := api.do(c.Context, "GET", "/v1/incidents", nil, &resp); err != nil {
+			return err
+		}
+		for _, inc := range resp.Incidents {
+			if status == "" || inc.Status == status {
+				list = append(list, inc)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		if list == nil {
+			list = []watchlists.Incident{}
+		}
+		return watchJSON(c, map[string]any{"incidents": list})
+	}
+	t := newWatchTable(c.App.Writer, "ID", "STATUS", "CHAIN", "POLICY", "SEEDS", "OPENED", "OWNER", "TITLE")
+	for _, inc := range list {
+		t.row(inc.ID, string(inc.Status), string(inc.Chain), string(inc.Policy), fmt.Sprint(len(inc.Seeds)),
+			inc.Opened.Format(time.RFC3339), inc.Owner, inc.Title)
+	}
+	return t.flush()
+}
+
+func incidentID(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("incident %s: want exactly one ID, got %d arguments", c.Command.Name, c.NArg())
+	}
+	id := c.Args().First()
+	if !strings.HasPrefix(id, "inc_") {
+		return "", usagef("ID %q: incident ids start with inc_", id)
+	}
+	return id, nil
+}
+
+func incidentShow(c *cli.Context) error {
+	return incidentGetOrClose(c, false)
+}
+
+func incidentClose(c *cli.Context) error {
+	return incidentGetOrClose(c, true)
+}
+
+func incidentGetOrClose(c *cli.Context, close bool) error {
+	if again, err := reparseInterspersed(c); again {
+		return err
+	}
+	format, err := watchOutputFormat(c)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID(c)
+	if err != nil {
+		return err
+	}
+	var inc watchlists.Incident
+	err = withState(c, func(st *directState) error {
+		if err := st.book.Load(c.Context); err != nil {
+			return err
+		}
+		if close {
+			inc, err = st.book.Close(c.Context, id)
+		} else {
+			inc, err = st.book.Get(id)
+		}
+		if errors.Is(err, watchlists.ErrNotFound) {
+			return usagef("ID %s: no such incident", id)
+		}
+		return err
+	}, func(api *watchAPI) error {
+		path := "/v1/incidents/" + url.PathEscape(id)
+		if close {
+			if err := api.do(c.Context, "POST", path+"/close", nil, nil); err != nil {
+				return err
+			}
+		}
+		return api.do(c.Context, "GET", path, nil, &inc)
+	})
+	if err != nil {
+		return err
+	}
+	return printIncident(c, format, inc)
+}
+
+func printIncident(c *cli.Context, format string, inc watchlists.Incident) error {
+	if format == "json" {
+		return watchJSON(c, inc)
+	}
+	w := c.App.Writer
+	t := newWatchTable(w, "FIELD", "VALUE")
+	t.row("id", inc.ID)
+	t.row("status", string(inc.Status))
+	t.row("title", inc.Title)
+	t.row("owner", inc.Owner)
+	t.row("chain", string(inc.Chain))
+	t.row("policy", string(inc.Policy))
+	dust := "default"
+	if inc.Dust != nil {
+		dust = inc.Dust.String()
+	}
+	t.row("dust", dust)
+	hops := "default"
+	if inc.MaxHops > 0 {
+		hops = fmt.Sprint(inc.MaxHops)
+	}
+	t.row("max hops", hops)
+	t.row("opened", inc.Opened.Format(time.RFC3339))
+	if inc.Closed != nil {
+		t.row("closed", inc.Closed.Format(time.RFC3339))
+	}
+	for i, s := range inc.Seeds {
+		if s.Tx != "" {
+			t.row(fmt.Sprintf("seed %d", i+1), "tx "+s.Tx)
+		} else {
+			t.row(fmt.Sprintf("seed %d", i+1), fmt.Sprintf("address %s from block %d", watchlists.Display(inc.Chain, s.Address), s.FromBlock))
+		}
+	}
+	return t.flush()
+}
