@@ -1,0 +1,417 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DispatcherConfig configures webhook delivery. Zero fields take the
+// defaults in brackets.
+type DispatcherConfig struct {
+	MaxAttempts    int           // attempts before dead-lettering [8]
+	InitialBackoff time.Duration // wait after the first failure [1s]; doubles per failure
+	MaxBackoff     time.Duration // cap of the wait [5m]
+	Jitter         float64       // ± fraction of each wait, 0..1 [0.2]
+	Timeout        time.Duration // per request [10s]
+	Client         *http.Client  // [a client that follows no redirects]
+	Buffer         int           // live subscription buffer [1024]
+	Logger         *slog.Logger
+}
+
+func (c *DispatcherConfig) defaults() {
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.InitialBackoff <= 0 {
+		c.InitialBackoff = time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Minute
+	}
+	if c.MaxBackoff < c.InitialBackoff {
+		c.MaxBackoff = c.InitialBackoff
+	}
+	if c.Jitter < 0 || c.Jitter > 1 {
+		c.Jitter = 0.2
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Client == nil {
+		c.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if c.Buffer <= 0 {
+		c.Buffer = 1024
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Backoff returns the wait after the attempts-th failed attempt, before
+// jitter: InitialBackoff·2^(attempts−1), capped at MaxBackoff.
+func (c DispatcherConfig) Backoff(attempts int) time.Duration {
+	c.defaults()
+	d := c.InitialBackoff
+	for i := 1; i < attempts && d < c.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, c.MaxBackoff)
+}
+
+// DispatchStats counts deliveries since start.
+type DispatchStats struct {
+	Delivered   uint64 // 2xx responses
+	Failures    uint64 // failed attempts
+	DeadLetters uint64 // deliveries given up
+}
+
+// Dispatcher delivers alerts to webhooks. It follows the log from a
+// durable cursor, turns each alert into one queued delivery per matching
+// webhook (atomically with the cursor), and sends each tenant's queue in
+// its own goroutine. The pipeline never waits for it: it reads the log like
+// any subscriber and, when it falls behind, resumes from its cursor.
+type Dispatcher struct {
+	log *Log
+	st  WebhookStore
+	cfg DispatcherConfig
+	lg  *slog.Logger
+
+	delivered, failures, dead atomic.Uint64
+
+	mu     sync.Mutex
+	queues map[string]*tenantQueue
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type tenantQueue struct {
+	mu      sync.Mutex
+	pending []Delivery
+	wake    chan struct{}
+}
+
+// NewDispatcher returns a dispatcher of log's alerts to the webhooks in st.
+func NewDispatcher(log *Log, st WebhookStore, cfg DispatcherConfig) *Dispatcher {
+	cfg.defaults()
+	return &Dispatcher{log: log, st: st, cfg: cfg, lg: cfg.Logger.With("component", "webhooks"), queues: map[string]*tenantQueue{}}
+}
+
+// Start resumes the stored queue and starts delivering. Stop it with Close.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	pending, err := d.st.PendingDeliveries(ctx)
+	if err != nil {
+		return fmt.Errorf("start webhook dispatcher: %w", err)
+	}
+	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	d.stop = make(chan struct{})
+	d.add(pending)
+	if len(pending) > 0 {
+		d.lg.Info("resuming webhook deliveries", "pending", len(pending))
+	}
+	d.wg.Add(1)
+	go d.feed()
+	return nil
+}
+
+// Close stops delivery and waits for it. A request in flight is allowed
+// to finish (at most Timeout) so its outcome is recorded; what is left
+// stays queued for the next Start.
+func (d *Dispatcher) Close() {
+	if d.stop == nil {
+		return
+	}
+	close(d.stop)
+	d.cancel()
+	d.wg.Wait()
+	d.stop = nil
+}
+
+// Stats returns the counters.
+func (d *Dispatcher) Stats() DispatchStats {
+	return DispatchStats{Delivered: d.delivered.Load(), Failures: d.failures.Load(), DeadLetters: d.dead.Load()}
+}
+
+// Collectors returns Prometheus collectors of the counters, for the api's
+// registry: chainhound_webhook_deliveries_total,
+// chainhound_webhook_failures_total, chainhound_webhook_dead_letters_total.
+func (d *Dispatcher) Collectors() []prometheus.Collector {
+	c := func(name, help string, v *atomic.Uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
+	}
+	return []prometheus.Collector{
+		c("chainhound_webhook_deliveries_total", "Webhook deliveries answered with 2xx.", &d.delivered),
+		c("chainhound_webhook_failures_total", "Failed webhook delivery attempts.", &d.failures),
+		c("chainhound_webhook_dead_letters_total", "Webhook deliveries dead-lettered after the last attempt.", &d.dead),
+	}
+}
+
+// feed follows the log from the cursor: subscribe, page to the end, then
+// live; after a drop, again.
+func (d *Dispatcher) feed() {
+	defer d.wg.Done()
+	for {
+		err := d.follow()
+		select {
+		case <-d.stop:
+			return
+		default:
+		}
+		if err != nil {
+			d.lg.Warn("webhook feed", "err", err)
+			select {
+			case <-d.stop:
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (d *Dispatcher) follow() error {
+	sub := d.log.Subscribe(d.cfg.Buffer)
+	defer sub.Close()
+	cursor, err := d.st.DeliveryCursor(d.ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		page, err := d.log.Since(d.ctx, cursor, 500)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		if cursor, err = d.enqueue(page, cursor); err != nil {
+			return err
+		}
+	}
+	for {
+		var batch []Alert
+		select {
+		case <-d.stop:
+			return nil
+		case a, ok := <-sub.C:
+			if !ok {
+				return nil // dropped: resume from the cursor
+			}
+			batch = append(batch, a)
+		}
+	more:
+		for len(batch) < 256 {
+			select {
+			case a, ok := <-sub.C:
+				if !ok {
+					break more
+				}
+				batch = append(batch, a)
+			default:
+				break more
+			}
+		}
+		live := batch[:0]
+		for _, a := range batch {
+			if a.Seq > cursor {
+				live = append(live, a)
+			}
+		}
+		if len(live) == 0 {
+			continue
+		}
+		if cursor, err = d.enqueue(live, cursor); err != nil {
+			return err
+		}
+	}
+}
+
+// enqueue stores one delivery per (alert, matching webhook) and the new
+// cursor, then hands them to the tenant queues.
+func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
+	hooks, err := d.st.ListWebhooks(d.ctx)
+	if err != nil {
+		return cursor, err
+	}
+	now := time.Now().UTC()
+	var ds []Delivery
+	for _, a := range as {
+		var body []byte
+		for _, h := range hooks {
+			if !h.wants(a) {
+				continue
+			}
+			if body == nil {
+				if body, err = json.Marshal(a); err != nil {
+					return cursor, fmt.Errorf("encode alert %d: %w", a.Seq, err)
+				}
+			}
+			ds = append(ds, Delivery{Seq: a.Seq, Tenant: h.Tenant, Body: body, Next: now, Created: now})
+		}
+	}
+	last := as[len(as)-1].Seq
+	if err := d.st.EnqueueDeliveries(d.ctx, ds, last); err != nil {
+		return cursor, fmt.Errorf("queue deliveries of alerts %d..%d: %w", as[0].Seq, last, err)
+	}
+	d.add(ds)
+	return last, nil
+}
+
+// add appends ds to their tenants' queues, starting a sender per new tenant.
+func (d *Dispatcher) add(ds []Delivery) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, dl := range ds {
+		q := d.queues[dl.Tenant]
+		if q == nil {
+			q = &tenantQueue{wake: make(chan struct{}, 1)}
+			d.queues[dl.Tenant] = q
+			d.wg.Add(1)
+			go d.send(dl.Tenant, q)
+		}
+		q.mu.Lock()
+		q.pending = append(q.pending, dl)
+		q.mu.Unlock()
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// send delivers one tenant's queue in order.
+func (d *Dispatcher) send(tenant string, q *tenantQueue) {
+	defer d.wg.Done()
+	for {
+		q.mu.Lock()
+		if len(q.pending) == 0 {
+			q.mu.Unlock()
+			select {
+			case <-d.stop:
+				return
+			case <-q.wake:
+				continue
+			}
+		}
+		dl := q.pending[0]
+		q.mu.Unlock()
+		if wait := time.Until(dl.Next); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-d.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		select {
+		case <-d.stop:
+			return
+		default:
+		}
+		done := d.attempt(&dl)
+		q.mu.Lock()
+		if done {
+			q.pending = q.pending[1:]
+		} else {
+			q.pending[0] = dl
+		}
+		q.mu.Unlock()
+	}
+}
+
+// attempt makes one delivery attempt and records its outcome; it reports
+// whether dl left the queue.
+func (d *Dispatcher) attempt(dl *Delivery) bool {
+	ctx := context.WithoutCancel(d.ctx) // let a started attempt finish and be recorded
+	lg := d.lg.With("tenant", dl.Tenant, "seq", dl.Seq)
+	hook, ok, err := d.st.GetWebhook(ctx, dl.Tenant)
+	if err != nil {
+		lg.Warn("webhook lookup", "err", err)
+		dl.Next = time.Now().Add(d.cfg.InitialBackoff)
+		return false
+	}
+	if !ok {
+		dl.LastError = "webhook deleted"
+		d.finish(ctx, lg, dl, true)
+		return true
+	}
+	err = d.post(ctx, hook, dl)
+	if err == nil {
+		d.delivered.Add(1)
+		d.finish(ctx, lg, dl, false)
+		return true
+	}
+	d.failures.Add(1)
+	dl.Attempts++
+	dl.LastError = err.Error()
+	if dl.Attempts >= d.cfg.MaxAttempts {
+		lg.Warn("webhook delivery dead-lettered", "attempts", dl.Attempts, "err", err)
+		d.finish(ctx, lg, dl, true)
+		return true
+	}
+	wait := d.cfg.Backoff(dl.Attempts)
+	if j := d.cfg.Jitter; j > 0 {
+		wait = time.Duration(float64(wait) * (1 - j + 2*j*rand.Float64()))
+	}
+	dl.Next = time.Now().Add(wait).UTC()
+	lg.Info("webhook delivery failed", "attempt", dl.Attempts, "retry_in", wait, "err", err)
+	if err := d.st.UpdateDelivery(ctx, *dl); err != nil {
+		lg.Warn("record webhook attempt", "err", err)
+	}
+	return false
+}
+
+func (d *Dispatcher) finish(ctx context.Context, lg *slog.Logger, dl *Delivery, dead bool) {
+	if dead {
+		d.dead.Add(1)
+		dl.Dead = time.Now().UTC()
+	}
+	if err := d.st.FinishDelivery(ctx, *dl, dead); err != nil {
+		lg.Warn("record webhook delivery", "dead", dead, "err", err)
+	}
+}
+
+func (d *Dispatcher) post(ctx context.Context, h Webhook, dl *Delivery) error {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(dl.Body))
+	if err != nil {
+		return fmt.Errorf("build request to %s: %w", h.URL, err)
+	}
+	ts := time.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "chainhound-webhook")
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, dl.Body))
+	req.Header.Set(HeaderSeq, strconv.FormatUint(dl.Seq, 10))
+	resp, err := d.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("post to %s: %w", h.URL, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("post to %s: %w", h.URL, &statusError{resp.StatusCode})
+	}
+	return nil
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string {
+	return "status " + strconv.Itoa(e.code) + " " + http.StatusText(e.code)
+}
