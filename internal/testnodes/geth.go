@@ -120,6 +120,7 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Get
 		"--verbosity", "2",
 	}
 	cmd := exec.Command(bin, args...)
+	dieWithParent(cmd)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
@@ -136,7 +137,13 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Get
 		logFile.Close()
 	}
 
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
 	g := &Geth{
+		Key:     key,
 		HTTP:    fmt.Sprintf("http://127.0.0.1:%d", httpPort),
 		WS:      fmt.Sprintf("ws://127.0.0.1:%d", wsPort),
 		LogPath: logPath,
@@ -180,11 +187,6 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Get
 		}
 	})
 
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		tb.Fatalf("testnodes: generate key: %v", err)
-	}
-	g.Key = key
 	return g, nil
 }
 

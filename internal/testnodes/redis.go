@@ -60,6 +60,7 @@ func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
 		"--dir", dir,
 		"--daemonize", "no",
 	)
+	dieWithParent(cmd)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
