@@ -109,7 +109,7 @@ func (s *Store) AlertsSince(ctx context.Context, since uint64, limit int) ([]ale
 		return nil, err
 	}
 	defer it.Close()
-	var out []alerts.Record
+	out := make([]alerts.Record, 0, min(max(limit, 16), 1024))
 	for it.First(); it.Valid() && (limit <= 0 || len(out) < limit); it.Next() {
 		var r alerts.Record
 		if err := json.Unmarshal(it.Value(), &r); err != nil {
