@@ -1,0 +1,29 @@
+package watchlists
+
+import (
+	"context"
+	"fmt"
+)
+
+// Record stores an incident opened elsewhere — the tracer's automatic
+// incidents after a treasury drain — keeping its ID and times, without
+// calling OnOpen (the opener already follows it).
+func (b *IncidentBook) Record(ctx context.Context, inc Incident) error {
+	if inc.ID == "" {
+		return fmt.Errorf("record incident: no id")
+	}
+	if b.store != nil {
+		if err := b.store.PutIncident(ctx, inc); err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	b.incidents[inc.ID] = inc
+	b.mu.Unlock()
+	return nil
+}
+
+// SaveIncident is Record, under the name the tracer's IncidentRecorder uses.
+func (b *IncidentBook) SaveIncident(ctx context.Context, inc Incident) error {
+	return b.Record(ctx, inc)
+}
