@@ -48,25 +48,44 @@ func encodeEntry(e watchlists.Entry) []byte {
 	return binary.AppendVarint(b, nanos)
 }
 
-func decodeEntry(key, val []byte, e *watchlists.Entry) error {
-	parts := bytes.SplitN(key[len(prefixWatchlist):], []byte{0}, 4)
-	if len(parts) != 4 {
-		return fmt.Errorf("watchlist key %q: want 4 parts", key)
+// reuse returns prev when b spells it (no allocation), else string(b).
+func reuse(prev string, b []byte) string {
+	if string(b) == prev {
+		return prev
 	}
-	e.Chain = chains.Chain(parts[0])
+	return string(b)
+}
+
+func decodeEntry(key, val []byte, e *watchlists.Entry) error {
+	rest := key[len(prefixWatchlist):]
+	var parts [4][]byte
+	for i := 0; i < 3; i++ {
+		j := bytes.IndexByte(rest, 0)
+		if j < 0 {
+			return fmt.Errorf("watchlist key %q: want 4 parts", key)
+		}
+		parts[i], rest = rest[:j], rest[j+1:]
+	}
+	parts[3] = rest
+	// Consecutive keys mostly share chain, owner and kind: reuse e's.
+	e.Chain = chains.Chain(reuse(string(e.Chain), parts[0]))
 	e.Address = string(parts[1])
-	e.Owner = string(parts[2])
-	e.Kind = watchlists.Kind(parts[3])
+	e.Owner = reuse(e.Owner, parts[2])
+	e.Kind = watchlists.Kind(reuse(string(e.Kind), parts[3]))
 	if len(val) < 1 || val[0] != entryRecordV1 {
 		return fmt.Errorf("watchlist record %q: unknown version", key)
 	}
 	val = val[1:]
-	for _, dst := range []*string{&e.Label, &e.Source, &e.Note} {
+	for i, dst := range [3]*string{&e.Label, &e.Source, &e.Note} {
 		n, k := binary.Uvarint(val)
 		if k <= 0 || uint64(len(val)-k) < n {
 			return fmt.Errorf("watchlist record %q: truncated", key)
 		}
-		*dst = string(val[k : k+int(n)])
+		if i == 1 {
+			*dst = reuse(*dst, val[k:k+int(n)])
+		} else {
+			*dst = string(val[k : k+int(n)])
+		}
 		val = val[k+int(n):]
 	}
 	nanos, k := binary.Varint(val)
