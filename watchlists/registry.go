@@ -283,9 +283,10 @@ func (r *Registry) Remove(ctx context.Context, chain chains.Chain, addr, owner s
 	return len(keys), nil
 }
 
-// Filter selects entries in List; zero fields match everything. Owner
-// "*" (or AnyOwner) matches every owner; "" matches only unowned entries
-// when OwnerSet is true.
+// Filter selects entries in List; zero fields match everything. A
+// non-empty Owner matches that owner only; with OwnerSet, Owner "" matches
+// only unowned entries. Shipped, when set, keeps only shipped (true) or
+// only stored (false) entries.
 type Filter struct {
 	Chain    chains.Chain
 	Kind     Kind
