@@ -239,3 +239,20 @@ func TestTailFile(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkGeth measures the harness's per-operation cost against one
+// node: a mined ETH transfer, beside the bare cost of an RPC round trip.
+func BenchmarkGeth(b *testing.B) {
+	g := StartGeth(b)
+	to := AddressOf(g.NewAccount(b, nil))
+	b.Run("RPCRoundTrip", func(b *testing.B) {
+		for b.Loop() {
+			g.BlockNumber(b)
+		}
+	})
+	b.Run("SendETHMined", func(b *testing.B) {
+		for b.Loop() {
+			g.SendETH(b, g.Key, to, big.NewInt(1))
+		}
+	})
+}
