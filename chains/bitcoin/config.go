@@ -142,6 +142,9 @@ func (c Config) parse() (*parsed, error) {
 			p.PollInterval = 2 * time.Second
 		}
 	}
+	if c.Confirmations > MaxReorgDepth {
+		return nil, fmt.Errorf("bitcoin: confirmations %d: at most %d (the reorg window)", c.Confirmations, MaxReorgDepth)
+	}
 	if p.BackfillConcurrency < 0 || p.BackfillConcurrency > 64 {
 		return nil, fmt.Errorf("bitcoin: backfill concurrency %d: want 1 to 64", c.BackfillConcurrency)
 	}

@@ -88,6 +88,10 @@ func (n *node) call(ctx context.Context, method string, params ...any) (json.Raw
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	what := method
+	for _, p := range raw {
+		what += " " + strings.Trim(string(p), `"`)
+	}
 	fut := c.RawRequestAsync(method, raw)
 	n.clients <- c
 	select {
@@ -97,17 +101,17 @@ func (n *node) call(ctx context.Context, method string, params ...any) (json.Raw
 		res, err := rpcclient.ReceiveFuture(ch)
 		if err != nil {
 			if _, ok := rpcCode(err); ok {
-				return nil, fmt.Errorf("%s: %w", method, err)
+				return nil, fmt.Errorf("%s: %w", what, err)
 			}
 			switch msg := err.Error(); {
 			case strings.Contains(msg, "status code: 401"), strings.Contains(msg, "status code: 403"):
-				return nil, fmt.Errorf("%s: %w (check rpc_user/rpc_password or rpc_cookie): %v", method, errAuth, err)
+				return nil, fmt.Errorf("%s: %w (check rpc_user/rpc_password or rpc_cookie): %v", what, errAuth, err)
 			case strings.Contains(msg, "status code: 5"): // the node or a proxy is failing
-				return nil, fmt.Errorf("%s: %w", method, err)
+				return nil, fmt.Errorf("%s: %w", what, err)
 			case strings.Contains(msg, "status code:"): // an unreadable reply
-				return nil, fmt.Errorf("%s: %w: %v", method, errBadAnswer, err)
+				return nil, fmt.Errorf("%s: %w: %v", what, errBadAnswer, err)
 			}
-			return nil, fmt.Errorf("%s: %w", method, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		return res, nil
 	case <-ctx.Done():

@@ -1,0 +1,266 @@
+package bitcoin
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/chainhound/chainhound/chains"
+)
+
+// scriptedNode is a scripted HTTP JSON-RPC server, used only for what a
+// real node cannot be made to do: answer garbage, truncated blocks, the
+// wrong chain, fail for a while. By default it answers like a mainnet
+// node with txindex whose tip is the real block 702861 of testdata.
+type scriptedNode struct {
+	t        *testing.T
+	srv      *httptest.Server
+	raw      []byte
+	hash     chainhash.Hash
+	header   wire.BlockHeader
+	mu       sync.Mutex
+	override map[string]func(params []json.RawMessage) (status int, body string)
+	calls    atomic.Int64
+}
+
+func newScriptedNode(t *testing.T) *scriptedNode {
+	s := &scriptedNode{t: t, raw: readBlock(t, "block702861.raw"), override: map[string]func([]json.RawMessage) (int, string){}}
+	s.hash = chainhash.DoubleHashH(s.raw[:80])
+	if err := s.header.Deserialize(strings.NewReader(string(s.raw[:80]))); err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *scriptedNode) set(method string, answer func([]json.RawMessage) (int, string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.override[method] = answer
+}
+
+func result(v any) (int, string) {
+	b, _ := json.Marshal(v)
+	return 200, fmt.Sprintf(`{"result":%s,"error":null,"id":1}`, b)
+}
+
+func rpcErr(code int, msg string) (int, string) {
+	return 200, fmt.Sprintf(`{"result":null,"error":{"code":%d,"message":%q},"id":1}`, code, msg)
+}
+
+func (s *scriptedNode) serve(w http.ResponseWriter, r *http.Request) {
+	s.calls.Add(1)
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Method string            `json:"method"`
+		Params []json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, "bad request", 400)
+		return
+	}
+	s.mu.Lock()
+	answer, ok := s.override[req.Method]
+	s.mu.Unlock()
+	var status int
+	var out string
+	if ok {
+		status, out = answer(req.Params)
+	} else {
+		status, out = s.answer(req.Method)
+	}
+	w.WriteHeader(status)
+	io.WriteString(w, out)
+}
+
+func (s *scriptedNode) answer(method string) (int, string) {
+	h := s.hash.String()
+	switch method {
+	case "getblockchaininfo":
+		return result(map[string]any{"chain": "main", "blocks": 702861, "bestblockhash": h})
+	case "getindexinfo":
+		return result(map[string]any{"txindex": map[string]any{"synced": true, "best_block_height": 702861}})
+	case "getbestblockhash", "getblockhash":
+		return result(h)
+	case "getblockheader":
+		return result(map[string]any{"hash": h, "height": 702861, "confirmations": 1,
+			"previousblockhash": s.header.PrevBlock.String(), "time": s.header.Timestamp.Unix()})
+	case "getblock":
+		return result(hex.EncodeToString(s.raw))
+	case "getrawmempool":
+		return result([]string{})
+	case "getblockcount":
+		return result(702861)
+	}
+	return rpcErr(-32601, "Method not found")
+}
+
+func (s *scriptedNode) config(t *testing.T) Config {
+	return Config{
+		Network: "mainnet", RPC: s.srv.URL, RPCUser: "u", RPCPassword: "p",
+		PollInterval: 20 * time.Millisecond, Checkpoints: openStore(t, t.TempDir()),
+		Logger: testLogger(t),
+	}
+}
+
+// TestFollowerRejectsMalformedAnswers: every broken answer stops Run with
+// an error that names what was wrong, and no block reaches the handler.
+func TestFollowerRejectsMalformedAnswers(t *testing.T) {
+	other := readBlock(t, "block413567.raw")
+	tests := []struct {
+		name   string
+		script func(s *scriptedNode)
+		want   []string
+	}{
+		{"garbage JSON", func(s *scriptedNode) {
+			s.set("getblockchaininfo", func([]json.RawMessage) (int, string) { return 200, `{"result": {"chain": "ma` })
+		}, []string{"getblockchaininfo", "malformed answer"}},
+		{"HTML instead of JSON-RPC", func(s *scriptedNode) {
+			s.set("getbestblockhash", func([]json.RawMessage) (int, string) { return 404, `<html>not here</html>` })
+		}, []string{"getbestblockhash", "malformed answer", "404"}},
+		{"result of the wrong type", func(s *scriptedNode) {
+			s.set("getbestblockhash", func([]json.RawMessage) (int, string) { return result(12345) })
+		}, []string{"getbestblockhash", "malformed answer"}},
+		{"not a block hash", func(s *scriptedNode) {
+			s.set("getblockhash", func([]json.RawMessage) (int, string) { return result("xyz") })
+		}, []string{"getblockhash 702861", "not a block hash"}},
+		{"truncated block", func(s *scriptedNode) {
+			s.set("getblock", func([]json.RawMessage) (int, string) { return result(hex.EncodeToString(s.raw[:len(s.raw)/2])) })
+		}, []string{"decode block 702861", "malformed answer"}},
+		{"block not in hex", func(s *scriptedNode) {
+			s.set("getblock", func([]json.RawMessage) (int, string) { return result("0000zz") })
+		}, []string{"getblock", "not hex"}},
+		{"another block than asked for", func(s *scriptedNode) {
+			s.set("getblock", func([]json.RawMessage) (int, string) { return result(hex.EncodeToString(other)) })
+		}, []string{"asked for " + "000000000000000000000c835b2adcaedc20fdf6ee440009c249452c726dafae"}},
+		{"RPC error for a block", func(s *scriptedNode) {
+			s.set("getblock", func([]json.RawMessage) (int, string) { return rpcErr(-1, "disk on fire") })
+		}, []string{"getblock", "disk on fire"}},
+		{"wrong chain", func(s *scriptedNode) {
+			s.set("getblockchaininfo", func([]json.RawMessage) (int, string) {
+				return result(map[string]any{"chain": "test", "blocks": 10})
+			})
+		}, []string{`on chain "test"`, `network is "mainnet"`}},
+		{"bitcoind without txindex", func(s *scriptedNode) {
+			s.set("getindexinfo", func([]json.RawMessage) (int, string) { return result(map[string]any{}) })
+		}, []string{"no transaction index", "-txindex=1"}},
+		{"btcd without txindex", func(s *scriptedNode) {
+			s.set("getindexinfo", func([]json.RawMessage) (int, string) { return rpcErr(-32601, "Method not found") })
+			s.set("getrawtransaction", func([]json.RawMessage) (int, string) {
+				return rpcErr(-5, "No information available about transaction")
+			})
+		}, []string{"cannot look up transactions", "--txindex"}},
+		{"credentials refused", func(s *scriptedNode) {
+			s.set("getblockchaininfo", func([]json.RawMessage) (int, string) { return 401, "" })
+		}, []string{"authentication refused", "rpc_user"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScriptedNode(t)
+			tc.script(s)
+			rec := &recorder{}
+			r := startFollower(t, s.config(t), rec)
+			var err error
+			select {
+			case err = <-r.done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not stop")
+			}
+			r.f.Close()
+			if err == nil {
+				t.Fatal("Run returned nil")
+			}
+			t.Logf("Run: %v", err)
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if evs := rec.snapshot(); len(evs) != 0 {
+				t.Fatalf("handler received %d events from a broken node", len(evs))
+			}
+		})
+	}
+}
+
+// TestFollowerRetriesUnreachableNode: a node failing with 503s is retried
+// with backoff (Status says disconnected), and once it answers the block
+// is delivered exactly once.
+func TestFollowerRetriesUnreachableNode(t *testing.T) {
+	s := newScriptedNode(t)
+	var fail atomic.Bool
+	fail.Store(true)
+	s.set("getbestblockhash", func([]json.RawMessage) (int, string) {
+		if fail.Load() {
+			return 503, "Service Unavailable"
+		}
+		return result(s.hash.String())
+	})
+	rec := &recorder{}
+	r := startFollower(t, s.config(t), rec)
+	r.waitFor(t, "disconnected status", func() bool { return !r.f.Status().Connected && s.calls.Load() > 6 })
+	if len(rec.snapshot()) != 0 {
+		t.Fatal("events while the node failed")
+	}
+	fail.Store(false)
+	r.waitProcessed(t, s.hash.String())
+	r.waitFor(t, "connected status", func() bool { return r.f.Status().Connected })
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	var connected int
+	for _, ev := range rec.snapshot() {
+		if ev.Type == chains.Connected {
+			connected++
+			if ev.Ref.Number != 702861 || len(ev.Block.Txs) != 2500 {
+				t.Fatalf("delivered %v with %d txs", ev.Ref, len(ev.Block.Txs))
+			}
+		}
+	}
+	if connected != 1 {
+		t.Fatalf("block delivered %d times, want once", connected)
+	}
+}
+
+// TestFollowerUnknownCheckpoint: a checkpoint the node has never seen
+// (another network's or a wiped node's) stops Run with a clear error
+// instead of unwinding blindly.
+func TestFollowerUnknownCheckpoint(t *testing.T) {
+	s := newScriptedNode(t)
+	cfg := s.config(t)
+	stranger := chains.BlockRef{Number: 702861, Hash: strings.Repeat("ab", 32)}
+	if err := cfg.Checkpoints.SaveCheckpoint(context.Background(), chains.Bitcoin, stranger); err != nil {
+		t.Fatal(err)
+	}
+	s.set("getblock", func(p []json.RawMessage) (int, string) {
+		if strings.Contains(string(p[0]), stranger.Hash) {
+			return rpcErr(-5, "Block not found")
+		}
+		return result(hex.EncodeToString(s.raw))
+	})
+	rec := &recorder{}
+	r := startFollower(t, cfg, rec)
+	err := <-r.done
+	r.f.Close()
+	if err == nil || !strings.Contains(err.Error(), "unknown to the node") || !strings.Contains(err.Error(), stranger.Hash) {
+		t.Fatalf("Run = %v, want an unknown-checkpoint error", err)
+	}
+	if cp, _, _ := cfg.Checkpoints.Checkpoint(context.Background(), chains.Bitcoin); cp.Hash != stranger.Hash {
+		t.Fatalf("checkpoint changed to %v", cp)
+	}
+	if len(rec.snapshot()) != 0 {
+		t.Fatal("events delivered")
+	}
+}
