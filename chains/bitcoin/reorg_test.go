@@ -21,7 +21,6 @@ func strs(prefix string, hs []chainhash.Hash) []string {
 	return out
 }
 
-
 // TestFollowerReorgAcrossRestart uses two real btcd nodes kept apart, each
 // mining its own branch, then connected so the follower's node switches to
 // the longer one. The follower is stopped before the switch and restarted
