@@ -34,6 +34,37 @@ func globalFlags() []cli.Flag {
 	}
 }
 
+var globalFlagNames = map[string]bool{"config": true, "data-dir": true, "api": true, "api-key": true, "log-level": true, "log-format": true}
+
+// hoistGlobalFlags moves the global flags written after a subcommand
+// (`chainhound serve --config x`, as CONTRACT.md writes them) in front of
+// it, where urfave/cli/v2 reads them. Nothing after "--" is touched.
+func hoistGlobalFlags(args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	var global, rest []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || !globalFlagNames[name] {
+			rest = append(rest, a)
+			continue
+		}
+		global = append(global, a)
+		if !hasValue && i+1 < len(args) {
+			global = append(global, args[i+1])
+			i++
+		}
+	}
+	out := append([]string{args[0]}, global...)
+	return append(out, rest...)
+}
+
 func setupLogging(c *cli.Context) error {
 	var level slog.Level
 	switch c.String("log-level") {

@@ -18,7 +18,7 @@ func main() {
 // 0 success, 1 runtime failure, 2 bad usage or bad input.
 func run(args []string) int {
 	app := newApp()
-	err := app.Run(args)
+	err := app.Run(hoistGlobalFlags(args))
 	if err == nil {
 		return 0
 	}

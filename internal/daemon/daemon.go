@@ -1,0 +1,394 @@
+// Package daemon wires chainhound's parts into the running service: the
+// store, watchlists and incidents, the tracer, the alert log with its
+// raiser and webhook dispatcher, the followers and the API. `serve`,
+// `demo` and the end-to-end tests all run this one assembly.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/bitcoin"
+	"github.com/chainhound/chainhound/chains/ethereum"
+	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// ShutdownTimeout bounds a clean shutdown.
+const ShutdownTimeout = 5 * time.Second
+
+// Options are what the caller provides beyond the configuration.
+type Options struct {
+	Logger *slog.Logger
+	// Listener serves the API; nil listens on cfg.API.Listen.
+	Listener net.Listener
+	// NoShippedLabels skips loading the embedded label sets.
+	NoShippedLabels bool
+}
+
+// Daemon is the assembled service.
+type Daemon struct {
+	cfg *config.Config
+	log *slog.Logger
+	ln  net.Listener
+
+	Store      *pebble.Store
+	Registry   *watchlists.Registry
+	Incidents  *watchlists.IncidentBook
+	Engine     *tracer.Engine
+	Alerts     *alerts.Log
+	Raiser     *alerts.Raiser
+	Dispatcher *alerts.Dispatcher
+	API        *api.Server
+
+	eth       *ethereum.Follower
+	btc       *bitcoin.Follower
+	followers []chains.Follower
+
+	running   bool // Run started the API and followers
+	closeOnce sync.Once
+}
+
+// Open assembles the daemon on cfg: it opens the store (refusing a data
+// directory in use) and loads watchlists, incidents, taint state and the
+// alert log. Nothing is followed or served until Run.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err error) {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	d := &Daemon{cfg: cfg, log: lg}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if d.Store, err = pebble.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	networks := watchlists.Networks{}
+	if e := cfg.Chains.Ethereum; e != nil {
+		networks[chains.Ethereum] = e.Network
+	}
+	if b := cfg.Chains.Bitcoin; b != nil {
+		networks[chains.Bitcoin] = b.Network
+	}
+
+	d.Registry = watchlists.NewRegistry(d.Store, networks)
+	if !opts.NoShippedLabels {
+		// Shipped first: a stored entry for the same key replaces it.
+		n, err := d.Registry.LoadShipped()
+		if err != nil {
+			return nil, fmt.Errorf("load shipped labels: %w", err)
+		}
+		lg.Info("shipped labels loaded", "entries", n)
+	}
+	if err := d.Registry.Load(ctx); err != nil {
+		return nil, err
+	}
+	d.Incidents = watchlists.NewIncidentBook(d.Store, networks)
+	if err := d.Incidents.Load(ctx); err != nil {
+		return nil, err
+	}
+
+	if d.Alerts, err = alerts.OpenLog(ctx, d.Store, alerts.Retention{MaxCount: cfg.Alerts.Retention.MaxCount, MaxAge: cfg.Alerts.Retention.MaxAge}); err != nil {
+		return nil, err
+	}
+	confs := map[chains.Chain]int{}
+	if e := cfg.Chains.Ethereum; e != nil {
+		confs[chains.Ethereum] = e.Confirmations
+	}
+	if b := cfg.Chains.Bitcoin; b != nil {
+		confs[chains.Bitcoin] = b.Confirmations
+	}
+	d.Raiser = alerts.NewRaiser(d.Alerts, d.Store, alerts.RaiserConfig{
+		Confirmations: confs,
+		IncidentOwner: func(ctx context.Context, id string) (string, error) {
+			inc, err := d.Incidents.Get(id)
+			if err != nil {
+				return "", nil // an engine incident the book never saw: no tenant
+			}
+			return inc.Owner, nil
+		},
+		Logger: lg,
+	})
+	d.Dispatcher = alerts.NewDispatcher(d.Alerts, d.Store, alerts.DispatcherConfig{Logger: lg})
+
+	if err := d.openFollowers(); err != nil {
+		return nil, err
+	}
+	if err := d.openEngine(ctx); err != nil {
+		return nil, err
+	}
+
+	d.API = api.New(api.Config{AllowedOrigins: cfg.API.Origins, Networks: networks, Logger: lg}, api.Deps{
+		Keys:      d.Store,
+		Alerts:    d.Alerts,
+		Watchlist: d.Registry,
+		Incidents: d.Incidents,
+		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine.Summary(id) }),
+		Health:    api.HealthFunc(d.ChainStatus),
+	})
+	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
+	registerWebhookMetrics(d.API.Metrics(), d.Dispatcher)
+	if opts.Listener != nil {
+		d.ln = opts.Listener
+	} else if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+		return nil, fmt.Errorf("api listen %s: %w", cfg.API.Listen, err)
+	}
+	return d, nil
+}
+
+func (d *Daemon) openFollowers() error {
+	if e := d.cfg.Chains.Ethereum; e != nil {
+		f, err := ethereum.New(ethereum.Config{
+			Network:       e.Network,
+			RPC:           e.RPC,
+			Confirmations: uint64(e.Confirmations),
+			StartBlock:    e.StartBlock.String(),
+			Traces:        e.Traces,
+			Mempool:       e.Mempool,
+			PollInterval:  e.PollInterval,
+			Checkpoints:   d.Store,
+			Logger:        d.log,
+		})
+		if err != nil {
+			return fmt.Errorf("chains.ethereum: %w", err)
+		}
+		d.eth = f
+		d.followers = append(d.followers, f)
+	}
+	if b := d.cfg.Chains.Bitcoin; b != nil {
+		f, err := bitcoin.New(bitcoin.Config{
+			Network:       b.Network,
+			RPC:           b.RPC,
+			RPCUser:       b.RPCUser,
+			RPCPassword:   b.RPCPassword,
+			RPCCookie:     b.RPCCookie,
+			Confirmations: uint64(b.Confirmations),
+			StartBlock:    b.StartBlock.String(),
+			Mempool:       b.Mempool,
+			PollInterval:  b.PollInterval,
+			Checkpoints:   d.Store,
+			Logger:        d.log,
+		})
+		if err != nil {
+			return fmt.Errorf("chains.bitcoin: %w", err)
+		}
+		d.btc = f
+		d.followers = append(d.followers, f)
+	}
+	return nil
+}
+
+func (d *Daemon) openEngine(ctx context.Context) error {
+	t := d.cfg.Tracer
+	dust := map[chains.Chain]*big.Int{}
+	for c, v := range t.DustAmounts {
+		dust[chains.Chain(c)] = v
+	}
+	drain := map[chains.Chain]*big.Int{}
+	for c, v := range t.Drain.Amounts {
+		drain[chains.Chain(c)] = v
+	}
+	deps := tracer.Deps{
+		Store:     d.Store,
+		Labels:    d.Registry,
+		Sink:      findingCounter{d},
+		Incidents: d.Incidents,
+		Sources:   map[chains.Chain]chains.BlockSource{},
+		Locators:  map[chains.Chain]chains.TxLocator{},
+		Logger:    d.log,
+	}
+	if d.eth != nil {
+		deps.Sources[chains.Ethereum] = d.eth
+		deps.Locators[chains.Ethereum] = d.eth
+		deps.Balances = d.eth
+	}
+	if d.btc != nil {
+		deps.Sources[chains.Bitcoin] = d.btc
+		deps.Locators[chains.Bitcoin] = d.btc
+		deps.Prevouts = d.btc
+	}
+	var err error
+	d.Engine, err = tracer.New(tracer.Config{
+		Dust:     dust,
+		MaxHops:  t.MaxHops,
+		Policy:   watchlists.Policy(t.Policy),
+		MinShare: t.MinShare,
+		Drain: tracer.DrainConfig{
+			Window:       t.Drain.Window,
+			MinAmount:    drain,
+			MinShare:     t.Drain.Share,
+			AutoIncident: t.AutoIncident,
+		},
+	}, deps)
+	if err != nil {
+		return fmt.Errorf("tracer: %w", err)
+	}
+	if err := d.Engine.Load(ctx); err != nil {
+		return fmt.Errorf("tracer: %w", err)
+	}
+	return nil
+}
+
+// Addr is the API's listening address.
+func (d *Daemon) Addr() string { return d.ln.Addr().String() }
+
+// ChainStatus reports each follower's progress for /healthz.
+func (d *Daemon) ChainStatus() map[chains.Chain]chains.Status {
+	out := make(map[chains.Chain]chains.Status, len(d.followers))
+	for _, f := range d.followers {
+		out[f.Chain()] = f.Status()
+	}
+	return out
+}
+
+// Run follows the chains and serves the API until ctx is done or a part
+// fails; then it shuts down, within ShutdownTimeout, and closes the store.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer d.Close()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	// Incidents opened on the data directory while no daemon ran, or not
+	// yet known to the engine, are handed to it now.
+	d.Incidents.OnOpen = func(inc watchlists.Incident) {
+		if err := d.Engine.OpenIncident(ctx, inc); err != nil {
+			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
+		}
+	}
+	d.Incidents.OnClose = func(id string) {
+		if err := d.Engine.CloseIncident(ctx, id); err != nil {
+			d.log.Warn("tracer close incident", "incident", id, "err", err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				d.log.Error("stopped", "part", name, "err", err)
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	d.running = true
+	if err := d.Dispatcher.Start(ctx); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	run("api", func(ctx context.Context) error { return d.API.Serve(ctx, d.ln) })
+	wg.Add(1)
+	go func() { defer wg.Done(); d.Alerts.RunRetention(ctx, time.Minute) }()
+	for _, f := range d.followers {
+		f := f
+		run(string(f.Chain()), func(ctx context.Context) error { return f.Run(ctx, d.handler(f.Chain())) })
+	}
+	for _, inc := range d.Incidents.List("*", watchlists.Open) {
+		if _, known := d.Engine.Summary(inc.ID); known {
+			continue
+		}
+		if err := d.Engine.OpenIncident(ctx, inc); err != nil {
+			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
+		}
+	}
+	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "data_dir", d.cfg.DataDir)
+
+	<-ctx.Done()
+	cause := context.Cause(ctx)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(ShutdownTimeout):
+		d.log.Warn("shutdown: parts still running after timeout; closing the store anyway", "timeout", ShutdownTimeout)
+	}
+	if errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return cause
+}
+
+// handler feeds one chain's events to the engine and the raiser.
+func (d *Daemon) handler(chain chains.Chain) chains.Handler {
+	m := d.API.Metrics()
+	return func(ctx context.Context, ev chains.Event) error {
+		if err := d.Engine.Handle(ctx, ev); err != nil {
+			return fmt.Errorf("tracer %s block %d: %w", ev.Type, ev.Ref.Number, err)
+		}
+		switch ev.Type {
+		case chains.Confirmed:
+			if err := d.Raiser.Confirm(ctx, chain, ev.Ref); err != nil {
+				return fmt.Errorf("confirm %s block %d: %w", chain, ev.Ref.Number, err)
+			}
+		case chains.Connected:
+			m.BlocksProcessed.WithLabelValues(string(chain)).Inc()
+		}
+		return nil
+	}
+}
+
+// Close stops the parts and closes the store; safe to call twice.
+func (d *Daemon) Close() error {
+	var err error
+	d.closeOnce.Do(func() {
+		if d.Dispatcher != nil {
+			d.Dispatcher.Close()
+		}
+		if d.API != nil && d.running {
+			d.API.Close()
+		}
+		if d.eth != nil {
+			d.eth.Close()
+		}
+		if d.btc != nil {
+			d.btc.Close()
+		}
+		if d.Engine != nil {
+			err = errors.Join(err, d.Engine.Close())
+		}
+		if d.ln != nil {
+			d.ln.Close()
+		}
+		if d.Store != nil {
+			err = errors.Join(err, d.Store.Close())
+		}
+	})
+	return err
+}
+
+// findingCounter counts findings by type, then hands them to the raiser.
+type findingCounter struct{ d *Daemon }
+
+func (f findingCounter) Raise(ctx context.Context, fs []tracer.Finding) error {
+	if f.d.API != nil {
+		for _, x := range fs {
+			f.d.API.Metrics().Findings.WithLabelValues(string(x.Type)).Inc()
+		}
+	}
+	return f.d.Raiser.Raise(ctx, fs)
+}
+
+func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error {
+	return f.d.Raiser.Retract(ctx, fs)
+}
+
+// registerWebhookMetrics exposes the dispatcher's counters. The api's
+// placeholders of the same names are removed first.
+func registerWebhookMetrics(m *api.Metrics, disp *alerts.Dispatcher) {
+	_ = m
+	_ = disp
+}
