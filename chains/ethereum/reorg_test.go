@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -164,6 +165,13 @@ func TestConfirmed(t *testing.T) {
 		sim.Commit()
 		waitTip(t, r, sim)
 	}
+	// Confirmed for block 4 follows Connected of block 6.
+	testnodes.WaitFor(t, 10*time.Second, "confirmation of block 4", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		last := r.events[len(r.events)-1]
+		return last.Type == chains.Confirmed && last.Ref.Number == 4
+	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var confirmed []uint64
