@@ -50,9 +50,17 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 		},
 		Txs: make([]chains.Tx, len(msg.Transactions)),
 	}
-	names := make(txNames, len(txids))
+	// One slab each for the inputs and outputs of the whole block.
+	var nin, nout int
+	for _, tx := range msg.Transactions {
+		nin += len(tx.TxIn)
+		nout += len(tx.TxOut)
+	}
+	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
 	for i, tx := range msg.Transactions {
-		extractTx(&b.Txs[i], tx, txids[i], i, params, names)
+		b.Txs[i].Inputs, ins = ins[:len(tx.TxIn):len(tx.TxIn)], ins[len(tx.TxIn):]
+		b.Txs[i].Outputs, outs = outs[:len(tx.TxOut):len(tx.TxOut)], outs[len(tx.TxOut):]
+		extractTx(&b.Txs[i], tx, txids[i], i, params)
 	}
 	return b, nil
 }
@@ -68,31 +76,16 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 	if r.Len() != 0 {
 		return nil, fmt.Errorf("decode transaction: %d trailing bytes", r.Len())
 	}
-	out := &chains.Tx{}
-	extractTx(out, &tx, txid(raw, &tx), -1, params, nil)
+	out := &chains.Tx{Inputs: make([]chains.Input, len(tx.TxIn)), Outputs: make([]chains.Output, len(tx.TxOut))}
+	extractTx(out, &tx, txid(raw, &tx), -1, params)
 	return out, nil
 }
 
-// txNames shares one string per txid within a block: many inputs spend
-// outputs of the same transaction, often one of the same block.
-type txNames map[chainhash.Hash]string
-
-func (n txNames) name(h *chainhash.Hash) string {
-	if n == nil {
-		return hashString(h)
-	}
-	if s, ok := n[*h]; ok {
-		return s
-	}
-	s := hashString(h)
-	n[*h] = s
-	return s
-}
-
-func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, params *chaincfg.Params, names txNames) {
-	out.Hash = names.name(&id)
+// extractTx fills out from tx; out.Inputs and out.Outputs must have the
+// lengths of tx's (DecodeTx and DecodeBlock allocate them).
+func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, params *chaincfg.Params) {
+	out.Hash = hashString(&id)
 	out.Index = index
-	out.Inputs = make([]chains.Input, len(tx.TxIn))
 	coinbase := index == 0 && len(tx.TxIn) == 1 &&
 		tx.TxIn[0].PreviousOutPoint.Index == wire.MaxPrevOutIndex &&
 		tx.TxIn[0].PreviousOutPoint.Hash == (chainhash.Hash{})
@@ -102,10 +95,9 @@ func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, par
 			continue
 		}
 		out.Inputs[j] = chains.Input{Prev: chains.Outpoint{
-			Tx: names.name(&in.PreviousOutPoint.Hash), Index: in.PreviousOutPoint.Index,
+			Tx: hashString(&in.PreviousOutPoint.Hash), Index: in.PreviousOutPoint.Index,
 		}}
 	}
-	out.Outputs = make([]chains.Output, len(tx.TxOut))
 	for j, o := range tx.TxOut {
 		class, addr, data := ScriptOutput(o.PkScript, params)
 		out.Outputs[j] = chains.Output{Index: uint32(j), Value: o.Value, Address: addr, Class: class, Data: data}

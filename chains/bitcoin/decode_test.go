@@ -1,6 +1,7 @@
 package bitcoin
 
 import (
+	"bytes"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/address/v2/base58"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
@@ -190,6 +192,29 @@ func TestDecodeBlockRejects(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "702861") {
 				t.Fatalf("error %q does not name the block height", err)
+			}
+		})
+	}
+}
+
+// TestBase58AgainstAddressV2 compares the hot-path encoder with address/v2's
+// base58 on edge inputs (leading zeros, all ones, short and long).
+func TestBase58AgainstAddressV2(t *testing.T) {
+	inputs := map[string][]byte{
+		"empty":         {},
+		"one zero":      {0},
+		"zeros":         make([]byte, 25),
+		"leading zeros": append(make([]byte, 5), 1, 2, 3),
+		"all ff":        bytes.Repeat([]byte{0xff}, 25),
+		"max 32":        bytes.Repeat([]byte{0xff}, 32),
+		"one":           {1},
+		"58":            {58},
+		"mixed":         []byte("chainhound base58 check!"),
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			if got, want := base58Encode(in), base58.Encode(in); got != want {
+				t.Fatalf("base58Encode(%x) = %q, want %q", in, got, want)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package bitcoin
 
 import (
 	"crypto/sha256"
-	"math/bits"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 )
@@ -40,29 +39,37 @@ func base58Check(version byte, payload []byte) string {
 	return base58Encode(in[:n])
 }
 
-// base58Encode encodes up to 32 bytes: the number is divided by 58^10 in
-// 64-bit limbs, each remainder giving ten digits.
+// base58Encode encodes up to 32 bytes. The number is held in 32-bit
+// limbs and divided by 58^5 per round, a constant the compiler turns into
+// a multiplication; each remainder gives five digits.
 func base58Encode(in []byte) string {
-	const base10 = 430804206899405824 // 58^10
-	var limbs [4]uint64               // big-endian limbs of the number
+	const base5 = 58 * 58 * 58 * 58 * 58 // 656356768 < 2^32
 	var padded [32]byte
 	copy(padded[32-len(in):], in)
+	var limbs [8]uint32 // big-endian
 	for i := range limbs {
-		for j := 0; j < 8; j++ {
-			limbs[i] = limbs[i]<<8 | uint64(padded[i*8+j])
-		}
+		limbs[i] = uint32(padded[4*i])<<24 | uint32(padded[4*i+1])<<16 | uint32(padded[4*i+2])<<8 | uint32(padded[4*i+3])
+	}
+	first := 0
+	for first < len(limbs) && limbs[first] == 0 {
+		first++
 	}
 	var digits [50]byte // little-endian base-58 digits
 	nd := 0
-	for limbs != [4]uint64{} {
+	for first < len(limbs) {
 		var rem uint64
-		for i := range limbs {
-			limbs[i], rem = bits.Div64(rem, limbs[i], base10)
+		for i := first; i < len(limbs); i++ {
+			cur := rem<<32 | uint64(limbs[i])
+			limbs[i] = uint32(cur / base5)
+			rem = cur % base5
 		}
-		for k := 0; k < 10; k++ {
+		for k := 0; k < 5; k++ {
 			digits[nd] = byte(rem % 58)
 			rem /= 58
 			nd++
+		}
+		for first < len(limbs) && limbs[first] == 0 {
+			first++
 		}
 	}
 	for nd > 0 && digits[nd-1] == 0 {
