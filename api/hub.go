@@ -81,19 +81,27 @@ func newHub(log AlertLog, cfg Config, m *Metrics, logger *slog.Logger) *hub {
 	}
 }
 
-// run fans alerts out until ctx is done, then tells every subscriber to
-// go away.
-func (h *hub) run(ctx context.Context) {
-	defer close(h.done)
+// subscribe attaches the hub to the log: subscribe first, then read
+// Last, so every alert after it arrives on the subscription (earlier ones
+// that also arrive are skipped). Called before run, synchronously.
+func (h *hub) subscribe() *alerts.Subscription {
 	if h.log == nil {
-		<-ctx.Done()
-		return
+		return nil
 	}
-	// Subscribe first, then read Last: every alert after it arrives on
-	// the subscription (earlier ones that also arrive are skipped).
 	sub := h.log.Subscribe(hubFeedBuffer)
 	h.last = h.log.Last()
 	h.floor = h.last
+	return sub
+}
+
+// run fans alerts out from sub until ctx is done, then tells every
+// subscriber to go away.
+func (h *hub) run(ctx context.Context, sub *alerts.Subscription) {
+	defer close(h.done)
+	if sub == nil {
+		<-ctx.Done()
+		return
+	}
 	defer func() { sub.Close() }()
 	for {
 		select {

@@ -58,9 +58,10 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 
 func (s *Server) start() {
 	s.startOnce.Do(func() {
+		sub := s.hub.subscribe()
 		go func() {
 			defer close(s.hubDone)
-			s.hub.run(s.hubCtx)
+			s.hub.run(s.hubCtx, sub)
 		}()
 	})
 }

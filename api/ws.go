@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -127,7 +128,12 @@ func (c *wsConn) read() {
 		return c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
 	})
 	for {
-		if _, _, err := c.conn.NextReader(); err != nil {
+		_, r, err := c.conn.NextReader()
+		if err != nil {
+			return
+		}
+		// Read it through, so the limit holds across fragments.
+		if _, err := io.Copy(io.Discard, r); err != nil {
 			return
 		}
 	}

@@ -74,7 +74,9 @@ func TestResumeWhileAppending(t *testing.T) {
 // says where to resume, while a fast one receives everything; resuming
 // from the reason's seq delivers the rest exactly.
 func TestSlowConsumerDropped(t *testing.T) {
-	e := newEnv(t, t.TempDir(), api.Config{QueueSize: 16})
+	// A long write deadline: the slow subscriber stays unread for as long
+	// as the fast one needs (long under -race).
+	e := newEnv(t, t.TempDir(), api.Config{QueueSize: 16, WriteWait: time.Minute})
 	key := e.key(api.RoleAdmin, "ops")
 	fast := e.mustDial(key, "?since=0")
 	slow := e.mustDial(key, "?since=0")
