@@ -57,5 +57,7 @@ func commands() []*cli.Command {
 		versionCommand(),
 		watchCommand(),
 		incidentCommand(),
+		keysCommand(),
+		alertsCommand(),
 	}
 }

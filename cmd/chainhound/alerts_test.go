@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/api"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the CLI writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func appendN(t *testing.T, lg *alerts.Log, n int) {
+	t.Helper()
+	as := make([]alerts.Alert, n)
+	for i := range as {
+		as[i] = alerts.Alert{Type: alerts.TypeExchangeDeposit, Severity: alerts.High, Chain: "ethereum",
+			Tx: fmt.Sprintf("0x%064x", i), Time: time.Now().UTC(), Audience: []string{"binance"}}
+	}
+	if _, err := lg.Append(context.Background(), as); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// printedSeqs parses JSON lines.
+func printedSeqs(t *testing.T, out string) []uint64 {
+	var seqs []uint64
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var a alerts.Alert
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		seqs = append(seqs, a.Seq)
+	}
+	return seqs
+}
+
+func waitSeqs(t *testing.T, out *syncBuffer, n int) []uint64 {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := printedSeqs(t, out.String())
+		if len(s) >= n || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alerts tail prints every alert once, in order, across a apiDaemon restart
+// in the middle (alerts appended while it is down included).
+func TestAlertsTailAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	out0, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
+	if code != 0 {
+		t.Fatal(errLine)
+	}
+	key := strings.TrimSpace(out0)
+	d := startAPIDaemon(t, dir, "127.0.0.1:0")
+	addr := d.addr
+	appendN(t, d.log, 3)
+
+	app := newApp()
+	out := &syncBuffer{}
+	app.Writer, app.ErrWriter = out, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- app.RunContext(ctx, []string{"chainhound", "--api", d.url(), "--api-key", key, "--log-level", "error",
+			"alerts", "tail", "--since", "1", "--type", alerts.TypeExchangeDeposit})
+	}()
+	if got := waitSeqs(t, out, 2); fmt.Sprint(got) != "[2 3]" {
+		t.Fatalf("before the restart: %v", got)
+	}
+	d.stop()
+	st := startAPIDaemon(t, dir, addr) // same address: the tail reconnects there
+	appendN(t, st.log, 4)
+	got := waitSeqs(t, out, 6)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("tail: %v", err)
+	}
+	if fmt.Sprint(got) != "[2 3 4 5 6 7]" {
+		t.Fatalf("printed %v, want [2 3 4 5 6 7]", got)
+	}
+}
+
+func TestAlertsTailBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"no key", []string{"alerts", "tail"}},
+		{"unknown type", []string{"--api-key", "chk_x", "alerts", "tail", "--type", "taint.nope"}},
+		{"unknown format", []string{"--api-key", "chk_x", "alerts", "tail", "--format", "xml"}},
+		{"bad api", []string{"--api", "ftp://x", "--api-key", "chk_x", "alerts", "tail"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, errLine, code := runCLI(t, tc.args...); code != 2 || errLine == "" {
+				t.Fatalf("exit %d %q, want 2", code, errLine)
+			}
+		})
+	}
+	_ = api.KeyPrefix
+}

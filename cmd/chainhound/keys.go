@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/urfave/cli/v2"
+)
+
+func keysCommand() *cli.Command {
+	format := &cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}
+	return &cli.Command{
+		Name:  "keys",
+		Usage: "manage API keys: directly on --data-dir when no daemon holds it, else through --api with an admin --api-key",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "create",
+				Usage: "create a key and print it alone on one line (the only time it is shown)",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "role", Usage: "admin, company, exchange or investigator", Required: true},
+					&cli.StringFlag{Name: "tenant", Usage: "the tenant `NAME` the key acts for", Required: true},
+				},
+				Action: keysCreate,
+			},
+			{Name: "ls", Usage: "list keys (never their secrets)", Flags: []cli.Flag{format}, Action: keysLs},
+			{Name: "revoke", Usage: "revoke a key at once", ArgsUsage: "ID", Action: keysRevoke},
+		},
+	}
+}
+
+// withKeys runs direct on the data directory, or api when --api-key is
+// given.
+func withKeys(c *cli.Context, direct func(context.Context, *pebble.Store) error, viaAPI func(context.Context, *watchAPI) error) error {
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if key := c.String("api-key"); key != "" {
+		return viaAPI(ctx, &watchAPI{base: trimSlash(c.String("api")), key: key})
+	}
+	dir, err := watchDataDir(c)
+	if err != nil {
+		return err
+	}
+	s, err := pebble.Open(dir)
+	if errors.Is(err, pebble.ErrInUse) {
+		return usagef("--data-dir %s is held by a running daemon: give an admin --api-key (and --api) to go through its API", dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return direct(ctx, s)
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func keysCreate(c *cli.Context) error {
+	role, err := api.ParseRole(c.String("role"))
+	if err != nil {
+		return usagef("--role: %v", err)
+	}
+	tenant := c.String("tenant")
+	if err := api.ValidTenant(tenant); err != nil {
+		return usagef("--tenant: %v", err)
+	}
+	return withKeys(c, func(ctx context.Context, s *pebble.Store) error {
+		secret, k, err := api.NewKey(role, tenant, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := s.CreateKey(ctx, k); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(c.App.Writer, secret)
+		return err
+	}, func(ctx context.Context, a *watchAPI) error {
+		var ck api.CreatedKey
+		if err := a.do(ctx, "POST", "/v1/keys", map[string]string{"role": string(role), "tenant": tenant}, &ck); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(c.App.Writer, ck.Secret)
+		return err
+	})
+}
+
+func keysLs(c *cli.Context) error {
+	format := c.String("format")
+	if format != "table" && format != "json" {
+		return usagef("--format: unknown format %q (want table or json)", format)
+	}
+	var keys []api.Key
+	err := withKeys(c, func(ctx context.Context, s *pebble.Store) error {
+		var err error
+		keys, err = s.Keys(ctx)
+		return err
+	}, func(ctx context.Context, a *watchAPI) error {
+		var out struct{ Keys []api.Key }
+		err := a.do(ctx, "GET", "/v1/keys", nil, &out)
+		keys = out.Keys
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		if keys == nil {
+			keys = []api.Key{}
+		}
+		return watchJSON(c, map[string][]api.Key{"keys": keys})
+	}
+	t := newWatchTable(c.App.Writer, "ID", "ROLE", "TENANT", "CREATED", "REVOKED")
+	for _, k := range keys {
+		revoked := "-"
+		if k.Revoked != nil {
+			revoked = k.Revoked.UTC().Format(time.RFC3339)
+		}
+		t.row(k.ID, string(k.Role), k.Tenant, k.Created.UTC().Format(time.RFC3339), revoked)
+	}
+	return t.flush()
+}
+
+func keysRevoke(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("keys revoke: want one key ID, got %d arguments", c.NArg())
+	}
+	id := c.Args().First()
+	return withKeys(c, func(ctx context.Context, s *pebble.Store) error {
+		k, err := s.RevokeKey(ctx, id, time.Now())
+		if errors.Is(err, api.ErrNotFound) {
+			return usagef("keys revoke: no key %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.App.Writer, "revoked %s (%s, %s)\n", k.ID, k.Role, k.Tenant)
+		return err
+	}, func(ctx context.Context, a *watchAPI) error {
+		var k api.Key
+		if err := a.do(ctx, "POST", "/v1/keys/"+url.PathEscape(id)+"/revoke", nil, &k); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.App.Writer, "revoked %s (%s, %s)\n", k.ID, k.Role, k.Tenant)
+		return err
+	})
+}
