@@ -234,6 +234,28 @@ func TestFollowerRetriesUnreachableNode(t *testing.T) {
 	}
 }
 
+// TestFollowerWaitsForWarmup: bitcoind answers -28 while it loads its
+// indexes at start; the follower waits it out instead of giving up.
+func TestFollowerWaitsForWarmup(t *testing.T) {
+	s := newScriptedNode(t)
+	var warming atomic.Int64
+	s.set("getblockchaininfo", func([]json.RawMessage) (int, string) {
+		if warming.Add(1) <= 5 { // more than the three tries an RPC error gets
+			return rpcErr(-28, "Loading block index...")
+		}
+		return result(map[string]any{"chain": "main", "blocks": 702861})
+	})
+	rec := &recorder{}
+	r := startFollower(t, s.config(t), rec)
+	r.waitProcessed(t, s.hash.String())
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if warming.Load() < 6 {
+		t.Fatalf("getblockchaininfo asked %d times", warming.Load())
+	}
+}
+
 // TestFollowerUnknownCheckpoint: a checkpoint the node has never seen
 // (another network's or a wiped node's) stops Run with a clear error
 // instead of unwinding blindly.

@@ -234,14 +234,18 @@ type chainInfo struct {
 	Pruned        bool   `json:"pruned"`
 }
 
-// isTransport reports whether err is a failure to reach the node (worth
-// retrying with backoff) rather than an answer.
+// rpcInWarmup is bitcoind's answer while it loads its indexes at start.
+const rpcInWarmup = -28
+
+// isTransport reports whether err is a failure to reach the node, or a
+// node still starting (worth retrying with backoff for as long as it
+// takes), rather than an answer.
 func isTransport(err error) bool {
 	if err == nil || errors.Is(err, errBadAnswer) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if _, ok := rpcCode(err); ok {
-		return false
+	if code, ok := rpcCode(err); ok {
+		return code == rpcInWarmup
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
