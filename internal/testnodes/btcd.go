@@ -75,6 +75,10 @@ func TestKey() *btcec.PrivateKey {
 // StartBtcd builds (once) and starts btcd --regtest --txindex on free
 // loopback ports with a temporary data directory. The node is stopped by
 // tb.Cleanup; its log is printed if the test failed.
+//
+// Nodes never find each other on their own (no DNS seeds, and loopback
+// addresses are not gossiped): two started nodes stay apart, each mining
+// its own branch, until Connect; Disconnect parts them again.
 func StartBtcd(tb testing.TB, opts ...BtcdOption) *Btcd {
 	tb.Helper()
 	cfg := btcdConfig{key: TestKey()}

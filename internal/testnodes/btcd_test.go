@@ -48,3 +48,26 @@ func TestBtcdSpendsEveryOutputKind(t *testing.T) {
 		t.Fatalf("regtest P2A address %q", scripts["p2a"].Address)
 	}
 }
+
+// TestBtcdBranchesAndConnect: two nodes kept apart mine their own branches;
+// once connected, both follow the longer one.
+func TestBtcdBranchesAndConnect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts btcd")
+	}
+	a, b := StartBtcd(t), StartBtcd(t)
+	a.Generate(t, 2)
+	a.Connect(t, b)
+	a.Disconnect(t, b)
+	a.Generate(t, 1)
+	long := b.Generate(t, 3)
+	ta, ha := a.Tip(t)
+	tb, hb := b.Tip(t)
+	if ta == tb || ha != 3 || hb != 5 {
+		t.Fatalf("apart: a at %d/%s, b at %d/%s; want 3 and 5 on different branches", ha, ta, hb, tb)
+	}
+	b.Connect(t, a)
+	if tip, h := a.Tip(t); tip != long[2] || h != 5 {
+		t.Fatalf("after connect a is at %d/%s, want b's %s", h, tip, long[2])
+	}
+}
