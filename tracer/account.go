@@ -229,29 +229,16 @@ func (ap *applier) preBalance(ti, k int, addr string, asset chains.Asset) (*uint
 			pre.SetFromBig(bal)
 		}
 	}
-	var v uint256.Int
-	for i := 0; i <= ti && i < len(ap.b.Txs); i++ {
-		tx := &ap.b.Txs[i]
-		for n := range tx.Transfers {
-			if i == ti && n >= k {
-				break
-			}
-			t := &tx.Transfers[n]
-			if (tx.Failed && t.Kind != chains.Fee) || t.Kind == chains.NFT || t.Amount == nil || t.Asset.Key() != asset.Key() || t.From == t.To {
-				continue
-			}
-			if v.SetFromBig(t.Amount) {
-				continue
-			}
-			if t.To == addr {
-				pre.Add(pre, &v)
-			} else if t.From == addr {
-				if pre.Lt(&v) {
-					pre.Clear()
-				} else {
-					pre.Sub(pre, &v)
-				}
-			}
+	for _, m := range ap.blockFlows()[acctKey(addr, asset.Key())] {
+		if m.ti > ti || (m.ti == ti && m.k >= k) {
+			break
+		}
+		if m.in {
+			pre.Add(pre, &m.amt)
+		} else if pre.Lt(&m.amt) {
+			pre.Clear()
+		} else {
+			pre.Sub(pre, &m.amt)
 		}
 	}
 	return pre, nil
@@ -286,4 +273,37 @@ func (ap *applier) park(inc *incident, service, asset string, x *uint256.Int, vi
 		ap.cs.parked[pk] = p
 	}
 	p.amt.Add(&p.amt, x)
+}
+
+// flow is one transfer into or out of an address within a block.
+type flow struct {
+	ti, k int
+	in    bool
+	amt   uint256.Int
+}
+
+// blockFlows indexes the block's transfers by (address, asset), in block
+// order, built once per block on first need.
+func (ap *applier) blockFlows() map[hkey][]flow {
+	if ap.flows != nil {
+		return ap.flows
+	}
+	ap.flows = map[hkey][]flow{}
+	var v uint256.Int
+	for i := range ap.b.Txs {
+		tx := &ap.b.Txs[i]
+		for n := range tx.Transfers {
+			t := &tx.Transfers[n]
+			if (tx.Failed && t.Kind != chains.Fee) || t.Kind == chains.NFT || t.Amount == nil || t.Amount.Sign() <= 0 || t.From == t.To {
+				continue
+			}
+			if v.SetFromBig(t.Amount) {
+				continue
+			}
+			a := t.Asset.Key()
+			ap.flows[acctKey(t.To, a)] = append(ap.flows[acctKey(t.To, a)], flow{ti: i, k: n, in: true, amt: v})
+			ap.flows[acctKey(t.From, a)] = append(ap.flows[acctKey(t.From, a)], flow{ti: i, k: n, amt: v})
+		}
+	}
+	return ap.flows
 }

@@ -23,6 +23,7 @@ type applier struct {
 	findings []Finding
 	drains   []drainHit
 	outVals  map[chains.Outpoint]int64 // this block's outputs, built on demand
+	flows    map[hkey][]flow           // this block's transfers by address, built on demand
 	txSeeds  map[string][]*incident
 	addrSeed map[string][]*incident
 }

@@ -162,7 +162,7 @@ func TestTreasuryOutflowDrainAutoIncident(t *testing.T) {
 	}
 	defer e.Close()
 	blocks := []*chains.Block{
-		ethBlock(1, "", []xf{{"0xt", "0xex", 100, false}}),  // known destination
+		ethBlock(1, "", []xf{{"0xt", "0xex", 100, false}}),    // known destination
 		ethBlock(2, "", []xf{{"0xt", "0xthief", 300, false}}), // below the drain amount alone
 		ethBlock(3, "", []xf{{"0xt", "0xthief2", 300, false}}),
 		ethBlock(4, "", []xf{{"0xthief", "0xmid", 300, false}}, []xf{{"0xthief2", "0xex", 250, false}}),

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chainhound/chainhound/alerts"
+)
+
+func writeCSV(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "transfers.csv")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func parseAlerts(t *testing.T, out string) []alerts.Alert {
+	t.Helper()
+	var as []alerts.Alert
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var a alerts.Alert
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		as = append(as, a)
+	}
+	return as
+}
+
+const (
+	txTheft = "0x1111111111111111111111111111111111111111111111111111111111111111"
+	txHop   = "0x2222222222222222222222222222222222222222222222222222222222222222"
+	txDep   = "0x3333333333333333333333333333333333333333333333333333333333333333"
+	binance = "0x001866ae5b3de6caa5a51543fd9fb64f524f5478" // Binance 9 in the shipped labels
+)
+
+func TestReplayEthereum(t *testing.T) {
+	csv := "block,time,tx,index,from,to,asset,amount\n" +
+		"100,2025-02-21T14:13:35Z," + txTheft + ",0,0x00000000000000000000000000000000000000aa,0x00000000000000000000000000000000000000bb,ETH,1000\n" +
+		"101,2025-02-21T14:13:47Z," + txHop + ",0,0x00000000000000000000000000000000000000bb,0x00000000000000000000000000000000000000cc,ETH,600\n" +
+		"101,2025-02-21T14:13:47Z," + txHop + ",1,0x00000000000000000000000000000000000000bb,0x00000000000000000000000000000000000000dd,ETH,400\n" +
+		"102,2025-02-21T14:13:59Z," + txDep + ",0,0x00000000000000000000000000000000000000cc,0x00000000000000000000000000000000000000cc,ETH,1\n" +
+		"102,2025-02-21T14:13:59Z," + txDep + ",1,0x00000000000000000000000000000000000000cc," + binance + ",ETH,600\n"
+	for _, pol := range []string{"haircut", "poison", "fifo"} {
+		t.Run(pol, func(t *testing.T) {
+			out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-tx", txTheft, "--policy", pol)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, msg)
+			}
+			as := parseAlerts(t, out)
+			if len(as) != 1 {
+				t.Fatalf("got %d alerts, want 1:\n%s", len(as), out)
+			}
+			a := as[0]
+			if a.Type != "taint.exchange_deposit" || a.Severity != "critical" || a.Seq != 1 || a.Tainted != "600" || a.Amount != "600" ||
+				a.Hops != 3 || a.Share != 0.6 || a.Label == nil || a.Label.Name != "Binance 9" || a.Block.Number != 102 || a.Tx != txDep {
+				t.Fatalf("alert %s", out)
+			}
+			if a.To != "0x001866Ae5B3de6cAa5a51543FD9fB64f524F5478" || len(a.Path) != 3 || a.Path[0].Tx != txTheft || a.Path[2].Amount != "600" {
+				t.Fatalf("alert to/path: %s", out)
+			}
+		})
+	}
+	// The same by the compromised address: every outflow from block 100.
+	out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-address", "0x00000000000000000000000000000000000000aa")
+	if code != 0 || len(parseAlerts(t, out)) != 1 {
+		t.Fatalf("seed-address: exit %d %s\n%s", code, msg, out)
+	}
+}
+
+func TestReplayBitcoin(t *testing.T) {
+	theft := strings.Repeat("a1", 32)
+	spend := strings.Repeat("b2", 32)
+	victimOut := strings.Repeat("c3", 32) + ":1"
+	const kucoin = "bc1q080rkmk3kj86pxvf5nkxecdrw6nrx3zzy9xl7q" // kucoin in the shipped labels
+	csv := "block,time,tx,index,from,to,asset,amount\n" +
+		"800000,1700000000," + theft + ",0," + victimOut + ",,BTC,100000\n" +
+		"800000,1700000000," + theft + ",0,,thief,BTC,99000\n" +
+		"800001,1700000600," + spend + ",0," + theft + ":0,,BTC,99000\n" +
+		"800001,1700000600," + spend + ",0,,other,BTC,40000\n" +
+		"800001,1700000600," + spend + ",1,," + kucoin + ",BTC,58000\n"
+	out, msg, code := runCLI(t, "replay", "--chain", "bitcoin", "--transfers", writeCSV(t, csv), "--seed-tx", theft)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	as := parseAlerts(t, out)
+	// Haircut: 58000 of 99000 in, all tainted: 58000 tainted (the 1000 fee takes the rest).
+	if len(as) != 1 || as[0].Tainted != "58000" || as[0].Hops != 2 || as[0].Index != 0 || as[0].Label.Name != "kucoin reserve wallets" {
+		t.Fatalf("alerts:\n%s", out)
+	}
+}
+
+func TestReplayBadInput(t *testing.T) {
+	good := "block,time,tx,index,from,to,asset,amount\n"
+	row := "100,," + txTheft + ",0,0x00000000000000000000000000000000000000aa,0x00000000000000000000000000000000000000bb,ETH,"
+	cases := []struct {
+		name, csv, want string
+		args            []string
+	}{
+		{"bad amount", good + row + "1000\n" + row + "ten\n", "line 3: amount \"ten\"", nil},
+		{"bad header", "block,tx\n", "line 1: header", nil},
+		{"bad address", good + strings.Replace(row, "0x00000000000000000000000000000000000000bb", "0xzz", 1) + "1\n", "line 2: to \"0xzz\"", nil},
+		{"blocks out of order", good + row + "1\n" + strings.Replace(row, "100,", "99,", 1) + "1\n", "line 3: block 99 after block 100", nil},
+		{"no seed", good + row + "1\n", "give --seed-address or --seed-tx", []string{}},
+		{"bad policy", good + row + "1\n", "--policy", []string{"--seed-tx", txTheft, "--policy", "random"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeCSV(t, tc.csv)
+			args := []string{"replay", "--chain", "ethereum", "--transfers", p}
+			if tc.args == nil {
+				args = append(args, "--seed-tx", txTheft)
+			} else {
+				args = append(args, tc.args...)
+			}
+			out, msg, code := runCLI(t, args...)
+			if code != 2 || !strings.Contains(msg, tc.want) || out != "" {
+				t.Fatalf("exit %d, stderr %q (want %q), stdout %q", code, msg, tc.want, out)
+			}
+			if strings.Contains(tc.want, "line") && !strings.Contains(msg, p) {
+				t.Fatalf("error %q does not name the file", msg)
+			}
+		})
+	}
+}
