@@ -59,5 +59,6 @@ func commands() []*cli.Command {
 		incidentCommand(),
 		keysCommand(),
 		alertsCommand(),
+		replayCommand(),
 	}
 }
