@@ -286,3 +286,66 @@ func TestFollowerUnknownCheckpoint(t *testing.T) {
 		t.Fatal("events delivered")
 	}
 }
+
+// TestFollowerMempoolEviction (scripted: btcd cannot be made to evict): a
+// pending transaction is reported once however many polls list it; once
+// evicted it is forgotten, so if it comes back it is reported again.
+func TestFollowerMempoolEviction(t *testing.T) {
+	s := newScriptedNode(t)
+	var msg wire.MsgBlock
+	if err := msg.Deserialize(strings.NewReader(string(s.raw))); err != nil {
+		t.Fatal(err)
+	}
+	tx := msg.Transactions[1]
+	var buf strings.Builder
+	if err := tx.Serialize(hexWriter{&buf}); err != nil {
+		t.Fatal(err)
+	}
+	txid := tx.TxHash().String()
+	var listed atomic.Bool
+	var polls atomic.Int64
+	s.set("getrawmempool", func([]json.RawMessage) (int, string) {
+		polls.Add(1)
+		if listed.Load() {
+			return result([]string{txid})
+		}
+		return result([]string{})
+	})
+	s.set("getrawtransaction", func([]json.RawMessage) (int, string) { return result(buf.String()) })
+	cfg := s.config(t)
+	cfg.Mempool = true
+	rec := &recorder{}
+	r := startFollower(t, cfg, rec)
+	pending := func() int {
+		return len(rec.find(func(ev chains.Event) bool { return ev.Type == chains.Pending && ev.Tx.Hash == txid }))
+	}
+	waitPolls := func(n int64) {
+		target := polls.Load() + n
+		r.waitFor(t, "mempool polls", func() bool { return polls.Load() >= target })
+	}
+	listed.Store(true)
+	r.waitFor(t, "pending", func() bool { return pending() == 1 })
+	waitPolls(3)
+	if n := pending(); n != 1 {
+		t.Fatalf("listed in several polls: reported %d times, want once", n)
+	}
+	listed.Store(false) // evicted
+	waitPolls(2)
+	listed.Store(true) // and back
+	r.waitFor(t, "pending again", func() bool { return pending() == 2 })
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.find(func(ev chains.Event) bool { return ev.Type == chains.Pending })[0]
+	if len(ev.Tx.Outputs) != len(tx.TxOut) || ev.Tx.Outputs[0].Value != tx.TxOut[0].Value || ev.Tx.Index != -1 {
+		t.Fatalf("pending tx %+v", ev.Tx)
+	}
+}
+
+// hexWriter writes hex of what it is given.
+type hexWriter struct{ w io.StringWriter }
+
+func (h hexWriter) Write(p []byte) (int, error) {
+	_, err := h.w.WriteString(hex.EncodeToString(p))
+	return len(p), err
+}
