@@ -38,11 +38,8 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 		if t.Kind == chains.NFT || t.Amount == nil || t.Amount.Sign() <= 0 {
 			continue
 		}
-		if amt.SetFromBig(t.Amount) {
-			continue // beyond 256 bits: not a real amount
-		}
 		if ap.live {
-			if err := ap.treasuryOutflow(tx, k, t, &amt); err != nil {
+			if err := ap.treasuryOutflow(tx, k, t); err != nil {
 				return err
 			}
 		}
@@ -63,8 +60,11 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 				}
 			}
 		}
-		if len(src) == 0 && len(dst) == 0 && len(seeded) == 0 {
+		if src == nil && dst == nil && len(seeded) == 0 {
 			continue // the hot path: nobody here holds taint
+		}
+		if amt.SetFromBig(t.Amount) {
+			continue // beyond 256 bits: not a real amount
 		}
 		if err := ap.moveAccount(ti, tx, k, t, asset, &amt, src, dst, seeded); err != nil {
 			return err
@@ -73,7 +73,9 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 	return nil
 }
 
-func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, amt *uint256.Int, src, dst []*holding, seeded []*incident) error {
+func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, amt *uint256.Int, srcHead, dstHead *holding, seeded []*incident) error {
+	var sbuf, dbuf [4]*holding
+	src, dst := appendList(sbuf[:0], srcHead), appendList(dbuf[:0], dstHead)
 	srcKey, dstKey := acctKey(t.From, asset), acctKey(t.To, asset)
 	done := map[*incident]bool{}
 	for _, inc := range seeded {
@@ -87,7 +89,7 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 			return err
 		}
 	}
-	for _, h := range append([]*holding(nil), src...) {
+	for _, h := range src {
 		inc := h.inc
 		if !ap.inLane(inc) || done[inc] {
 			continue
@@ -98,7 +100,7 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 			return err
 		}
 	}
-	for _, h := range append([]*holding(nil), dst...) {
+	for _, h := range dst {
 		inc := h.inc
 		if !ap.inLane(inc) || done[inc] {
 			continue
@@ -107,7 +109,7 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 		ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
 		h.bal.Add(&h.bal, amt)
 		if h.fifo != nil {
-			h.fifo = appendSegment(h.fifo, segment{amt: *amt})
+			*h.fifo = appendSegment(*h.fifo, segment{amt: *amt})
 		}
 	}
 	return nil
@@ -126,7 +128,7 @@ func (ap *applier) debitAccount(k hkey, h *holding, amt *uint256.Int) (x uint256
 	case watchlists.Poison:
 		x.Set(amt)
 	case watchlists.FIFO:
-		segs = takeFront(&h.fifo, amt)
+		segs = takeFront(h.fifo, amt)
 		x = taintedSum(segs)
 		via = largestVia(segs, h.via)
 		h.taint.Sub(&h.taint, minAmt(&x, &h.taint))
@@ -154,7 +156,7 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 			ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
 			h.bal.Add(&h.bal, amt)
 			if h.fifo != nil {
-				h.fifo = appendSegment(h.fifo, segment{amt: *amt})
+				*h.fifo = appendSegment(*h.fifo, segment{amt: *amt})
 			}
 		}
 		return nil
@@ -189,9 +191,9 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 			}
 			h.bal.Set(pre)
 			if inc.policy == watchlists.FIFO {
-				h.fifo = []segment{}
+				h.fifo = &[]segment{}
 				if !pre.IsZero() {
-					h.fifo = append(h.fifo, segment{amt: *pre})
+					*h.fifo = append(*h.fifo, segment{amt: *pre})
 				}
 			}
 		}
@@ -209,7 +211,7 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 			}
 		}
 		for _, s := range segs {
-			h.fifo = appendSegment(h.fifo, s)
+			*h.fifo = appendSegment(*h.fifo, s)
 		}
 	}
 	return nil

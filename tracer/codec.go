@@ -31,7 +31,7 @@ func hopKeyString(c chains.Chain, tx string, seq int32, incID string) string {
 	return "p/" + string(c) + "/" + tx + "/" + strconv.FormatInt(int64(seq), 10) + "/" + incID
 }
 
-func hopKey(h *hop) []byte { return []byte(hopKeyString(h.chain, h.tx, h.seq, h.inc.def.ID)) }
+func hopKey(h *hop) []byte { return []byte(hopKeyString(h.chain(), h.tx, h.seq, h.inc.def.ID)) }
 
 func incidentKey(id string) []byte { return []byte("i/" + id) }
 
@@ -133,7 +133,7 @@ func hopRef(h *hop) string {
 	if h == nil {
 		return ""
 	}
-	return hopKeyString(h.chain, h.tx, h.seq, h.inc.def.ID)
+	return hopKeyString(h.chain(), h.tx, h.seq, h.inc.def.ID)
 }
 
 func encodeHop(h *hop) []byte {
@@ -142,7 +142,7 @@ func encodeHop(h *hop) []byte {
 	w.uvarint(uint64(h.txIndex))
 	w.uvarint(uint64(h.depth))
 	w.uvarint(h.block)
-	w.str(h.from)
+	w.str(h.from())
 	w.str(h.to)
 	w.amt(&h.amt)
 	return w
@@ -164,7 +164,7 @@ func encodeHolding(h *holding) []byte {
 	w.str(hopRef(h.via))
 	w.boolean(h.fifo != nil)
 	if h.fifo != nil {
-		encodeSegments(&w, h.fifo)
+		encodeSegments(&w, *h.fifo)
 	}
 	return w
 }

@@ -33,7 +33,7 @@ func (e *Engine) newIncident(def watchlists.Incident) (*incident, error) {
 	if _, err := watchlists.ParsePolicy(string(policy)); err != nil {
 		return nil, fmt.Errorf("incident %s: %w", def.ID, err)
 	}
-	inc := &incident{def: def, policy: policy, maxHops: def.MaxHops, seedTx: map[string]bool{}, seedAddr: map[string]uint64{}}
+	inc := &incident{def: def, policy: policy, maxHops: def.MaxHops, seedTx: map[string]bool{}, seedAddr: map[string]uint64{}, rootFrom: map[*hop]string{}}
 	if inc.maxHops <= 0 {
 		inc.maxHops = e.cfg.MaxHops
 	}
@@ -164,8 +164,8 @@ func (e *Engine) CloseIncident(ctx context.Context, id string) error {
 	}
 	var dels [][]byte
 	for _, cs := range e.chains {
-		for k, hs := range cs.holdings {
-			for _, h := range hs {
+		for k, head := range cs.holdings {
+			for h := head; h != nil; h = h.next {
 				if h.inc == inc {
 					dels = append(dels, holdingKey(cs.chain, k, inc))
 				}
@@ -241,8 +241,8 @@ func (e *Engine) Summary(id string) (IncidentSummary, bool) {
 		s.Stolen[k] = v.ToBig()
 	}
 	for _, cs := range e.chains {
-		for k, hs := range cs.holdings {
-			for _, h := range hs {
+		for k, head := range cs.holdings {
+			for h := head; h != nil; h = h.next {
 				if h.inc != inc {
 					continue
 				}

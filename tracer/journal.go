@@ -112,7 +112,7 @@ func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
 }
 
 func (e *Engine) recordHop(j *journal, h *hop) {
-	j.record(rec{kind: recHop, chain: h.chain, h: h, inc: h.inc})
+	j.record(rec{kind: recHop, chain: h.chain(), h: h, inc: h.inc})
 }
 
 // undo restores every record's prior value, newest first.

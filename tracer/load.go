@@ -131,14 +131,14 @@ func (l *loader) hop(key string) (*hop, error) {
 	if inc == nil {
 		return nil, fmt.Errorf("hop %s: unknown incident", key)
 	}
-	h := &hop{chain: chains.Chain(parts[1]), tx: parts[2], seq: int32(seq), inc: inc}
+	h := &hop{chainID: chainID(chains.Chain(parts[1])), tx: parts[2], seq: int32(seq), inc: inc}
 	l.hops[key] = h // before the parent: a chain of hops cannot cycle, but guard anyway
 	r := rbuf{b: v}
 	parent := r.str()
 	h.txIndex = int32(r.uvarint())
 	h.depth = uint16(r.uvarint())
 	h.block = r.uvarint()
-	h.from = r.str()
+	from := r.str()
 	h.to = r.str()
 	r.amt(&h.amt)
 	if r.err != nil {
@@ -151,6 +151,9 @@ func (l *loader) hop(key string) (*hop, error) {
 		}
 		h.parent = p
 	}
+	if h.parent == nil || h.parent.to != from {
+		inc.rootFrom[h] = from
+	}
 	return h, nil
 }
 
@@ -161,7 +164,7 @@ func (l *loader) holding(inc *incident, v []byte) (*holding, error) {
 	r.amt(&h.taint)
 	via := r.str()
 	if r.boolean() {
-		h.fifo = []segment{}
+		h.fifo = &[]segment{}
 		n := r.uvarint()
 		for i := uint64(0); i < n && r.err == nil; i++ {
 			var s segment
@@ -175,7 +178,7 @@ func (l *loader) holding(inc *incident, v []byte) (*holding, error) {
 				}
 				s.via = p
 			}
-			h.fifo = append(h.fifo, s)
+			*h.fifo = append(*h.fifo, s)
 		}
 	}
 	if r.err != nil {
@@ -333,7 +336,7 @@ func (l *loader) journal(v []byte) (*journal, error) {
 					continue
 				}
 				seq, _ := strconv.ParseInt(parts[3], 10, 32)
-				h = &hop{chain: chains.Chain(parts[1]), tx: parts[2], seq: int32(seq), inc: l.e.incidents[parts[4]]}
+				h = &hop{chainID: chainID(chains.Chain(parts[1])), tx: parts[2], seq: int32(seq), inc: l.e.incidents[parts[4]]}
 			}
 			rc.h, rc.inc = h, h.inc
 			j.record(rc)
@@ -399,11 +402,11 @@ func (e *Engine) stateKVs() []KV {
 		}
 	}
 	for _, cs := range e.chains {
-		for k, hs := range cs.holdings {
-			for _, h := range hs {
+		for k, head := range cs.holdings {
+			for h := head; h != nil; h = h.next {
 				out = append(out, KV{holdingKey(cs.chain, k, h.inc), encodeHolding(h)})
 				addHop(h.via)
-				for _, s := range h.fifo {
+				for _, s := range fifoSegs(h) {
 					addHop(s.via)
 				}
 			}

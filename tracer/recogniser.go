@@ -146,14 +146,14 @@ func (ap *applier) applyMove(tx *chains.Tx, i int, m Move) error {
 	if h == nil {
 		h = &holding{inc: inc, via: nh}
 		if inc.policy == watchlists.FIFO {
-			h.fifo = []segment{}
+			h.fifo = &[]segment{}
 		}
 		dst.put(k, h)
 	}
 	h.bal.Add(&h.bal, &amt)
 	h.taint.Add(&h.taint, &amt)
 	if h.fifo != nil {
-		h.fifo = appendSegment(h.fifo, segment{tainted: true, amt: amt, via: nh})
+		*h.fifo = appendSegment(*h.fifo, segment{tainted: true, amt: amt, via: nh})
 	}
 	return nil
 }

@@ -32,24 +32,49 @@ type hop struct {
 	parent  *hop
 	inc     *incident
 	tx      string
+	to      string
+	amt     uint256.Int
+	block   uint64
 	txIndex int32
 	seq     int32 // the transfer's Seq (account), output index (UTXO), 1<<20+i for recogniser moves
 	depth   uint16
-	block   uint64
-	chain   chains.Chain
-	from    string
-	to      string
-	amt     uint256.Int
+	chainID uint8
 	dead    bool // its block was undone
 }
+
+// The sender of a hop is where its parent led (the holder that sent it);
+// a seed hop's sender (the victim) is kept beside the incident.
+func (h *hop) from() string {
+	if f, ok := h.inc.rootFrom[h]; ok {
+		return f
+	}
+	if h.parent != nil {
+		return h.parent.to
+	}
+	return ""
+}
+
+var chainIDs = []chains.Chain{"", chains.Ethereum, chains.Bitcoin}
+
+func chainID(c chains.Chain) uint8 {
+	for i, x := range chainIDs {
+		if x == c {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+func (h *hop) chain() chains.Chain { return chainIDs[h.chainID] }
 
 // holding is the taint of one incident at one place.
 type holding struct {
 	inc   *incident
+	next  *holding // the holding of another incident at the same place
 	bal   uint256.Int // account: the balance seen in this lane; UTXO: the outpoint's value
 	taint uint256.Int
 	via   *hop // the hop that brought (the largest part of) its taint
-	fifo  []segment
+	fifo  *[]segment // FIFO lanes only
 }
 
 // segment is a run of value in a FIFO queue, tainted by the lane's
@@ -63,9 +88,17 @@ type segment struct {
 func (h *holding) clone() *holding {
 	c := *h
 	if h.fifo != nil {
-		c.fifo = append([]segment(nil), h.fifo...)
+		q := append([]segment(nil), *h.fifo...)
+		c.fifo = &q
 	}
 	return &c
+}
+
+func fifoSegs(h *holding) []segment {
+	if h.fifo == nil {
+		return nil
+	}
+	return *h.fifo
 }
 
 func (h *holding) hops() int {
@@ -85,7 +118,7 @@ type parked struct {
 type chainState struct {
 	chain    chains.Chain
 	utxo     bool
-	holdings map[hkey][]*holding
+	holdings map[hkey]*holding // a list: one holding per incident, linked by next
 	parked   map[parkKey]*parked
 	drains   map[hkey]*drainWindow
 	last     chains.BlockRef
@@ -103,7 +136,7 @@ func newChainState(c chains.Chain) *chainState {
 	return &chainState{
 		chain:    c,
 		utxo:     c == chains.Bitcoin,
-		holdings: map[hkey][]*holding{},
+		holdings: map[hkey]*holding{},
 		parked:   map[parkKey]*parked{},
 		drains:   map[hkey]*drainWindow{},
 		journals: map[uint64]*journal{},
@@ -111,7 +144,7 @@ func newChainState(c chains.Chain) *chainState {
 }
 
 func (cs *chainState) get(k hkey, inc *incident) *holding {
-	for _, h := range cs.holdings[k] {
+	for h := cs.holdings[k]; h != nil; h = h.next {
 		if h.inc == inc {
 			return h
 		}
@@ -119,28 +152,60 @@ func (cs *chainState) get(k hkey, inc *incident) *holding {
 	return nil
 }
 
+// list appends the holdings at k (one per incident) to buf.
+func (cs *chainState) list(k hkey, buf []*holding) []*holding {
+	for h := cs.holdings[k]; h != nil; h = h.next {
+		buf = append(buf, h)
+	}
+	return buf
+}
+
+func appendList(buf []*holding, head *holding) []*holding {
+	for h := head; h != nil; h = h.next {
+		buf = append(buf, h)
+	}
+	return buf
+}
+
 // put stores h at k, replacing the holding of the same incident.
 func (cs *chainState) put(k hkey, h *holding) {
-	hs := cs.holdings[k]
-	for i := range hs {
-		if hs[i].inc == h.inc {
-			hs[i] = h
+	h.next = nil
+	p := cs.holdings[k]
+	if p == nil {
+		cs.holdings[k] = h
+		return
+	}
+	if p.inc == h.inc {
+		h.next = p.next
+		cs.holdings[k] = h
+		return
+	}
+	for ; p.next != nil; p = p.next {
+		if p.next.inc == h.inc {
+			h.next = p.next.next
+			p.next = h
 			return
 		}
 	}
-	cs.holdings[k] = append(hs, h)
+	p.next = h
 }
 
 func (cs *chainState) del(k hkey, inc *incident) {
-	hs := cs.holdings[k]
-	for i := range hs {
-		if hs[i].inc == inc {
-			if len(hs) == 1 {
-				delete(cs.holdings, k)
-				return
-			}
-			n := append(hs[:i:i], hs[i+1:]...)
-			cs.holdings[k] = n
+	p := cs.holdings[k]
+	if p == nil {
+		return
+	}
+	if p.inc == inc {
+		if p.next == nil {
+			delete(cs.holdings, k)
+		} else {
+			cs.holdings[k] = p.next
+		}
+		return
+	}
+	for ; p.next != nil; p = p.next {
+		if p.next.inc == inc {
+			p.next = p.next.next
 			return
 		}
 	}
@@ -154,6 +219,7 @@ type incident struct {
 	maxHops  int
 	seedTx   map[string]bool
 	seedAddr map[string]uint64 // compromised address → from block
+	rootFrom map[*hop]string   // the victim of each seed hop
 	start    uint64            // the block the seeds start at
 	hasStart bool
 

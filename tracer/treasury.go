@@ -44,7 +44,7 @@ type drainHit struct {
 
 // treasuryOutflow raises treasury.outflow for a transfer out of a treasury
 // address and feeds the drain window.
-func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer, amt *uint256.Int) error {
+func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer) error {
 	if t.Kind == chains.Fee || t.From == t.To {
 		return nil
 	}
@@ -52,7 +52,11 @@ func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer, amt
 	if tr == nil {
 		return nil
 	}
-	return ap.outflow(tx, k, t.Seq, t.From, t.To, t.Asset, amt, tr)
+	var amt uint256.Int
+	if amt.SetFromBig(t.Amount) {
+		return nil
+	}
+	return ap.outflow(tx, k, t.Seq, t.From, t.To, t.Asset, &amt, tr)
 }
 
 // treasuryUTXO raises treasury.outflow for each output of a transaction

@@ -30,7 +30,7 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 		if in.Coinbase {
 			continue
 		}
-		for _, h := range ap.cs.holdings[utxoKey(in.Prev)] {
+		for h := ap.cs.holdings[utxoKey(in.Prev)]; h != nil; h = h.next {
 			if ap.inLane(h.inc) {
 				add(h.inc)
 			}
@@ -106,7 +106,8 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 			continue
 		}
 		k := utxoKey(in.Prev)
-		for _, h := range append([]*holding(nil), ap.cs.holdings[k]...) {
+		var buf [4]*holding
+		for _, h := range ap.cs.list(k, buf[:0]) {
 			if ap.inLane(h.inc) && containsInc(incs, h.inc) {
 				ap.e.touchHolding(ap.j, ap.cs, k, h.inc)
 				ap.cs.del(k, h.inc)
@@ -139,10 +140,10 @@ func (ap *applier) inputValues(ti int, tx *chains.Tx) ([]int64, []string, error)
 		case in.Resolved:
 			vals[i], addrs[i] = in.Value, in.Address
 		default:
-			if hs := ap.cs.holdings[utxoKey(in.Prev)]; len(hs) > 0 {
-				vals[i] = int64(hs[0].bal.Uint64())
-				if hs[0].via != nil {
-					addrs[i] = hs[0].via.to
+			if h := ap.cs.holdings[utxoKey(in.Prev)]; h != nil {
+				vals[i] = int64(h.bal.Uint64())
+				if h.via != nil {
+					addrs[i] = h.via.to
 				}
 			} else if o, ok := ap.blockOutput(ti, in.Prev); ok {
 				vals[i], addrs[i] = o.Value, o.Address
@@ -242,7 +243,7 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 			parent = h
 		}
 		if h.fifo != nil {
-			for _, s := range h.fifo {
+			for _, s := range fifoSegs(h) {
 				queue = appendSegment(queue, s)
 			}
 		} else {
@@ -325,7 +326,7 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 	h.bal.Set(v)
 	h.taint.Set(tau)
 	if inc.policy == watchlists.FIFO {
-		h.fifo = []segment{}
+		h.fifo = &[]segment{}
 		if segs == nil {
 			segs = []segment{{tainted: true, amt: *tau}}
 			if rest := new(uint256.Int).Sub(v, tau); !v.Lt(tau) && !rest.IsZero() {
@@ -336,7 +337,7 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 			if s.tainted {
 				s.via = nh
 			}
-			h.fifo = appendSegment(h.fifo, s)
+			*h.fifo = appendSegment(*h.fifo, s)
 		}
 	}
 	ap.cs.put(k, h)
