@@ -103,10 +103,19 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 		send:   make(chan *fanMsg, s.cfg.QueueSize),
 		kicked: make(chan struct{}),
 	}
-	c := &wsConn{s: s, conn: conn, sub: sub, readerDone: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &wsConn{s: s, conn: conn, sub: sub, readerDone: make(chan struct{}), cancel: cancel}
 	s.log.Debug("websocket subscriber connected", "key", k.ID, "tenant", k.Tenant, "since", since, "filter", f.String())
 	go c.read()
-	go c.write(since)
+	// The catch-up runs on this (the handshake's) goroutine, whose stack
+	// is large anyway and goes away; the writer that stays for the live
+	// phase starts small.
+	lastSent, ok := c.catchUp(ctx, since)
+	if !ok {
+		c.finish()
+		return
+	}
+	go c.live(ctx, lastSent)
 }
 
 // wsConn is one subscriber's connection: one reader, one writer.
@@ -115,6 +124,7 @@ type wsConn struct {
 	conn       *websocket.Conn
 	sub        *subscriber
 	readerDone chan struct{}
+	cancel     context.CancelFunc // called when the reader ends
 }
 
 // read handles pongs and the close handshake; clients have nothing else
@@ -122,6 +132,7 @@ type wsConn struct {
 // closes the connection with 1009.
 func (c *wsConn) read() {
 	defer close(c.readerDone)
+	defer c.cancel()
 	c.conn.SetReadLimit(c.s.cfg.MaxFrame)
 	_ = c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
 	c.conn.SetPongHandler(func(string) error {
@@ -139,46 +150,38 @@ func (c *wsConn) read() {
 	}
 }
 
-// write sends the stored alerts after since at the client's pace, joins
-// the hub, then sends live alerts and pings until the connection ends.
-func (c *wsConn) write(since uint64) {
-	s, sub := c.s, c.sub
-	defer func() {
-		s.hub.leaveHub(sub)
-		c.conn.Close()
-		<-c.readerDone
-	}()
-	lastSent := since
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-c.readerDone:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+// finish leaves the hub and closes the connection.
+func (c *wsConn) finish() {
+	c.s.hub.leaveHub(c.sub)
+	c.conn.Close()
+	<-c.readerDone
+	c.cancel()
+}
 
-	// Catch up from the store, then join; the hub replays from its ring
-	// what was appended after the last page.
-	pos := since
+// catchUp sends the stored alerts after since at the client's pace, then
+// joins the hub, which replays from its ring what was appended after the
+// last page. It returns the last seq sent, or ok=false when the
+// connection is over.
+func (c *wsConn) catchUp(ctx context.Context, since uint64) (lastSent uint64, ok bool) {
+	s, sub := c.s, c.sub
+	lastSent, pos := since, since
 	for {
 		page, err := s.deps.Alerts.Since(ctx, pos, catchUpPage)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("websocket catch-up: read alert log", "after", pos, "err", err)
-				c.close(CloseInternal, "alert log unavailable; resume with since="+fmt.Sprint(lastSent))
+				c.close(CloseInternal, fmt.Sprintf("alert log unavailable; resume with since=%d", lastSent))
 			}
-			return
+			return lastSent, false
 		}
 		if len(page) == 0 {
-			ok, closed := s.hub.joinHub(sub, pos)
+			joined, closed := s.hub.joinHub(sub, pos)
 			if closed {
 				c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", lastSent))
-				return
+				return lastSent, false
 			}
-			if ok {
-				break
+			if joined {
+				return lastSent, true
 			}
 			continue
 		}
@@ -195,12 +198,17 @@ func (c *wsConn) write(since uint64) {
 			}
 			_ = c.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
 			if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
-				return
+				return lastSent, false
 			}
 			lastSent = a.Seq
 		}
 	}
+}
 
+// live sends the hub's alerts and pings until the connection ends.
+func (c *wsConn) live(ctx context.Context, lastSent uint64) {
+	s, sub := c.s, c.sub
+	defer c.finish()
 	ping := time.NewTicker(s.cfg.PingInterval)
 	defer ping.Stop()
 	for {
