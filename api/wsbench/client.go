@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chainhound/chainhound/alerts"
 	"github.com/gorilla/websocket"
 )
 
@@ -121,5 +120,5 @@ func runClient(url string) {
 	res := clientResult{Count: int(h.n.Load()), Closed: int(closed.Load()), P50: h.pct(50), P99: h.pct(99), Max: time.Duration(h.max.Load())}
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
-	_ = alerts.Critical
+
 }

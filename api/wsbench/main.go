@@ -22,7 +22,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -207,7 +206,7 @@ func pct(d []time.Duration, p int) time.Duration {
 	return d[(len(d)-1)*p/100]
 }
 
-func gauge(m *api.Metrics, name string) float64 { return metric(m, name) }
+func gauge(m *api.Metrics, name string) float64   { return metric(m, name) }
 func counter(m *api.Metrics, name string) float64 { return metric(m, name) }
 
 func metric(m *api.Metrics, name string) float64 {
@@ -237,5 +236,3 @@ type clientResult struct {
 	P99    time.Duration
 	Max    time.Duration
 }
-
-var _ = strings.TrimSpace
