@@ -70,10 +70,10 @@ func (h *hop) chain() chains.Chain { return chainIDs[h.chainID] }
 // holding is the taint of one incident at one place.
 type holding struct {
 	inc   *incident
-	next  *holding // the holding of another incident at the same place
+	next  *holding    // the holding of another incident at the same place
 	bal   uint256.Int // account: the balance seen in this lane; UTXO: the outpoint's value
 	taint uint256.Int
-	via   *hop // the hop that brought (the largest part of) its taint
+	via   *hop       // the hop that brought (the largest part of) its taint
 	fifo  *[]segment // FIFO lanes only
 }
 
