@@ -55,6 +55,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		serveCommand(),
 		versionCommand(),
+		demoCommand(),
 		watchCommand(),
 		incidentCommand(),
 		keysCommand(),
