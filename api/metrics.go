@@ -31,10 +31,8 @@ type Metrics struct {
 	Findings *prometheus.CounterVec
 	// Alerts appended, by type (counted by the websocket hub).
 	Alerts *prometheus.CounterVec
-	// Webhooks: deliveries by result (ok, retry, dead_letter) and
-	// failed attempts.
-	WebhookDeliveries *prometheus.CounterVec
-	WebhookFailures   prometheus.Counter
+	// Webhook deliveries are counted by the alerts dispatcher, whose
+	// collectors (chainhound_webhook_*) the daemon registers on Registry.
 	// Websocket subscribers connected and dropped for falling behind.
 	WSSubscribers prometheus.Gauge
 	WSDropped     prometheus.Counter
@@ -66,12 +64,6 @@ func NewMetrics() *Metrics {
 		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainhound_alerts_total", Help: "Alerts appended to the log, by type.",
 		}, []string{"type"}),
-		WebhookDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainhound_webhook_deliveries_total", Help: "Webhook deliveries, by result (ok, retry, dead_letter).",
-		}, []string{"result"}),
-		WebhookFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "chainhound_webhook_failures_total", Help: "Failed webhook delivery attempts.",
-		}),
 		WSSubscribers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chainhound_websocket_subscribers", Help: "Websocket subscribers connected.",
 		}),
@@ -87,7 +79,7 @@ func NewMetrics() *Metrics {
 		}, []string{"route"}),
 	}
 	r.MustRegister(m.BlocksProcessed, m.BackfillBlocks, m.BackfillRate, m.Findings, m.Alerts,
-		m.WebhookDeliveries, m.WebhookFailures, m.WSSubscribers, m.WSDropped, m.Requests, m.Duration,
+		m.WSSubscribers, m.WSDropped, m.Requests, m.Duration,
 		chainCollector{m}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -141,7 +141,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Health:    api.HealthFunc(d.ChainStatus),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
-	registerWebhookMetrics(d.API.Metrics(), d.Dispatcher)
+	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
+		return nil, err
+	}
 	if opts.Listener != nil {
 		d.ln = opts.Listener
 	} else if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
@@ -293,6 +295,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	run("api", func(ctx context.Context) error { return d.API.Serve(ctx, d.ln) })
 	wg.Add(1)
 	go func() { defer wg.Done(); d.Alerts.RunRetention(ctx, time.Minute) }()
+	if d.eth != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.reportBackfill(ctx) }()
+	}
 	for _, f := range d.followers {
 		f := f
 		run(string(f.Chain()), func(ctx context.Context) error { return f.Run(ctx, d.handler(f.Chain())) })
@@ -320,6 +326,27 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return nil
 	}
 	return cause
+}
+
+// reportBackfill copies the Ethereum follower's catch-up rate into the
+// metrics every few seconds.
+func (d *Daemon) reportBackfill(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	rate := d.API.Metrics().BackfillRate.WithLabelValues(string(chains.Ethereum))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p := d.eth.Progress()
+			if p.Remaining == 0 {
+				rate.Set(0)
+			} else {
+				rate.Set(p.BlocksPerSecond)
+			}
+		}
+	}
 }
 
 // handler feeds one chain's events to the engine and the raiser.
@@ -386,9 +413,13 @@ func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error 
 	return f.d.Raiser.Retract(ctx, fs)
 }
 
-// registerWebhookMetrics exposes the dispatcher's counters. The api's
-// placeholders of the same names are removed first.
-func registerWebhookMetrics(m *api.Metrics, disp *alerts.Dispatcher) {
-	_ = m
-	_ = disp
+// registerWebhookMetrics exposes the dispatcher's counters on the API's
+// registry.
+func registerWebhookMetrics(m *api.Metrics, disp *alerts.Dispatcher) error {
+	for _, c := range disp.Collectors() {
+		if err := m.Registry.Register(c); err != nil {
+			return fmt.Errorf("register webhook metrics: %w", err)
+		}
+	}
+	return nil
 }
