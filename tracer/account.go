@@ -77,12 +77,13 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 	var sbuf, dbuf [4]*holding
 	src, dst := appendList(sbuf[:0], srcHead), appendList(dbuf[:0], dstHead)
 	srcKey, dstKey := acctKey(t.From, asset), acctKey(t.To, asset)
-	done := map[*incident]bool{}
+	var doneBuf [4]*incident
+	done := doneSet(doneBuf[:0])
 	for _, inc := range seeded {
-		if !ap.inLane(inc) || done[inc] {
+		if !ap.inLane(inc) || done.has(inc) {
 			continue
 		}
-		done[inc] = true
+		done = append(done, inc)
 		ap.addStolen(inc, asset, amt)
 		segs := []segment{{tainted: true, amt: *amt}}
 		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, inc, amt, amt, nil, segs); err != nil {
@@ -91,10 +92,10 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 	}
 	for _, h := range src {
 		inc := h.inc
-		if !ap.inLane(inc) || done[inc] {
+		if !ap.inLane(inc) || done.has(inc) {
 			continue
 		}
-		done[inc] = true
+		done = append(done, inc)
 		x, via, segs := ap.debitAccount(srcKey, h, amt)
 		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, inc, amt, &x, via, segs); err != nil {
 			return err
@@ -102,7 +103,7 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 	}
 	for _, h := range dst {
 		inc := h.inc
-		if !ap.inLane(inc) || done[inc] {
+		if !ap.inLane(inc) || done.has(inc) {
 			continue
 		}
 		// A clean inflow to a tainted holder.
@@ -308,4 +309,16 @@ func (ap *applier) blockFlows() map[hkey][]flow {
 		}
 	}
 	return ap.flows
+}
+
+// doneSet is the few incidents already handled for one transfer.
+type doneSet []*incident
+
+func (d doneSet) has(inc *incident) bool {
+	for _, x := range d {
+		if x == inc {
+			return true
+		}
+	}
+	return false
 }

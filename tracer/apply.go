@@ -90,7 +90,7 @@ func (ap *applier) run() error {
 
 // newHop creates and journals a hop.
 func (ap *applier) newHop(inc *incident, parent *hop, tx *chains.Tx, seq int, from, to string, amt *uint256.Int) *hop {
-	h := &hop{parent: parent, inc: inc, tx: tx.Hash, txIndex: int32(tx.Index), seq: int32(seq), block: ap.b.Ref.Number, chainID: chainID(ap.cs.chain), to: to}
+	h := &hop{parent: parent, inc: inc, tx: tx.Hash, seq: int32(seq), block: uint32(ap.b.Ref.Number), chainID: chainID(ap.cs.chain), to: to}
 	if parent == nil || parent.to != from {
 		inc.rootFrom[h] = from
 	}

@@ -139,9 +139,8 @@ func hopRef(h *hop) string {
 func encodeHop(h *hop) []byte {
 	var w wbuf
 	w.str(hopRef(h.parent))
-	w.uvarint(uint64(h.txIndex))
 	w.uvarint(uint64(h.depth))
-	w.uvarint(h.block)
+	w.uvarint(uint64(h.block))
 	w.str(h.from())
 	w.str(h.to)
 	w.amt(&h.amt)

@@ -53,6 +53,10 @@ func newJournal(ref chains.BlockRef) *journal {
 // record adds r unless a record of the same thing is already there (the
 // first prior is the one that undoes the block).
 func (j *journal) record(r rec) {
+	if r.kind == recHop {
+		j.recs = append(j.recs, r) // a new hop: recorded once by construction
+		return
+	}
 	id := r.id()
 	if j.seen == nil {
 		j.seen = map[recID]struct{}{}
@@ -64,8 +68,17 @@ func (j *journal) record(r rec) {
 	j.recs = append(j.recs, r)
 }
 
+// recordNew adds r whose id the caller just found absent from j.seen.
+func (j *journal) recordNew(id recID, r rec) {
+	j.seen[id] = struct{}{}
+	j.recs = append(j.recs, r)
+}
+
 // touchHolding records the holding of inc at k before it changes.
 func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident) {
+	if j.seen == nil {
+		j.seen = map[recID]struct{}{}
+	}
 	id := recID{kind: recHolding, chain: cs.chain, k: k, inc: inc}
 	if _, ok := j.seen[id]; ok {
 		return
@@ -74,7 +87,7 @@ func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident)
 	if h := cs.get(k, inc); h != nil {
 		prior = h.clone()
 	}
-	j.record(rec{kind: recHolding, chain: cs.chain, k: k, inc: inc, prior: prior})
+	j.recordNew(id, rec{kind: recHolding, chain: cs.chain, k: k, inc: inc, prior: prior})
 }
 
 func (e *Engine) touchIncident(j *journal, inc *incident) {
@@ -82,7 +95,7 @@ func (e *Engine) touchIncident(j *journal, inc *incident) {
 	if _, ok := j.seen[id]; ok {
 		return
 	}
-	j.record(rec{kind: recIncident, inc: inc, prior: inc.rt.clone()})
+	j.recordNew(id, rec{kind: recIncident, inc: inc, prior: inc.rt.clone()})
 }
 
 func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
@@ -96,7 +109,7 @@ func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
 		c := *p
 		prior = &c
 	}
-	j.record(rec{kind: recParked, chain: cs.chain, k: k, inc: pk.inc, prior: prior})
+	j.recordNew(id, rec{kind: recParked, chain: cs.chain, k: k, inc: pk.inc, prior: prior})
 }
 
 func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
@@ -108,7 +121,7 @@ func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
 	if d := cs.drains[k]; d != nil {
 		prior = d.clone()
 	}
-	j.record(rec{kind: recDrain, chain: cs.chain, k: k, prior: prior})
+	j.recordNew(id, rec{kind: recDrain, chain: cs.chain, k: k, prior: prior})
 }
 
 func (e *Engine) recordHop(j *journal, h *hop) {

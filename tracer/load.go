@@ -135,9 +135,8 @@ func (l *loader) hop(key string) (*hop, error) {
 	l.hops[key] = h // before the parent: a chain of hops cannot cycle, but guard anyway
 	r := rbuf{b: v}
 	parent := r.str()
-	h.txIndex = int32(r.uvarint())
 	h.depth = uint16(r.uvarint())
-	h.block = r.uvarint()
+	h.block = uint32(r.uvarint())
 	from := r.str()
 	h.to = r.str()
 	r.amt(&h.amt)

@@ -34,9 +34,8 @@ type hop struct {
 	tx      string
 	to      string
 	amt     uint256.Int
-	block   uint64
-	txIndex int32
-	seq     int32 // the transfer's Seq (account), output index (UTXO), 1<<20+i for recogniser moves
+	block   uint32 // heights fit: 2³² blocks are centuries away on both chains
+	seq     int32  // the transfer's Seq (account), output index (UTXO), 1<<20+i for recogniser moves
 	depth   uint16
 	chainID uint8
 	dead    bool // its block was undone
