@@ -147,8 +147,11 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 		if b.Ref.Number <= cs.last.Number {
 			return fmt.Errorf("%s block %s does not extend the last applied block %s: disconnect first", b.Chain, b.Ref, cs.last)
 		}
-		if b.Ref.Number == cs.last.Number+1 && b.Ref.Parent != "" && b.Ref.Parent != cs.last.Hash {
-			return fmt.Errorf("%s block %s has parent %s, not the last applied block %s", b.Chain, b.Ref, b.Ref.Parent, cs.last)
+		// A follower names each block's parent: a block that does not sit on
+		// the last applied one means blocks were missed. (Offline replays
+		// leave Parent empty and may skip empty heights.)
+		if b.Ref.Parent != "" && (b.Ref.Number != cs.last.Number+1 || b.Ref.Parent != cs.last.Hash) {
+			return fmt.Errorf("%s block %s (parent %s) does not follow the last applied block %s", b.Chain, b.Ref, b.Ref.Parent, cs.last)
 		}
 	}
 	j := newJournal(b.Ref)

@@ -1,0 +1,71 @@
+package tracer_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// TestPendingChangesNothing: a mempool transaction moving taint to an
+// exchange raises a pending finding and leaves the state as it was.
+func TestPendingChangesNothing(t *testing.T) {
+	labels := labelMap{}
+	labels.add(chains.Ethereum, "0xex", watchlists.Exchange, "Ex")
+	e, log := newTestEngine(t, labels, nil, nil)
+	open(t, e, watchlists.Incident{ID: "inc_1", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
+	connect(t, e, ethBlock(1, "", []xf{{"0xv", "0xa", 1000, false}}))
+	before := tracer.StateKVs(e)
+	tx := ethBlock(2, "", []xf{{"0xa", "0xex", 400, false}}).Txs[0]
+	if err := e.Handle(context.Background(), chains.Event{Type: chains.Pending, Chain: chains.Ethereum, Tx: &tx}); err != nil {
+		t.Fatal(err)
+	}
+	fs := log.ofType(tracer.ExchangeDeposit)
+	if len(fs) != 1 || !fs[0].Pending || fs[0].Tainted.Int64() != 400 {
+		t.Fatalf("pending findings: %+v", fs)
+	}
+	if !equalState(before, tracer.StateKVs(e)) {
+		t.Fatalf("a pending transaction changed the state")
+	}
+}
+
+// TestJournalPruning: journals deeper than the finality depth are dropped
+// as blocks arrive, and at a Confirmed event; an undo past them fails
+// loudly instead of guessing.
+func TestJournalPruning(t *testing.T) {
+	log := &findingLog{}
+	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{chains.Ethereum: 3}}, tracer.Deps{Sink: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var blocks []*chains.Block
+	for n := uint64(1); n <= 10; n++ {
+		b := ethBlock(n, "", []xf{{"0xa", "0xb", 1, false}})
+		blocks = append(blocks, b)
+		connect(t, e, b)
+	}
+	if n := tracer.JournalCount(e, "ethereum"); n != 3 {
+		t.Fatalf("%d journals kept, want 3", n)
+	}
+	if err := e.Handle(context.Background(), chains.Event{Type: chains.Confirmed, Chain: chains.Ethereum, Ref: blocks[8].Ref}); err != nil {
+		t.Fatal(err)
+	}
+	if n := tracer.JournalCount(e, "ethereum"); n != 1 {
+		t.Fatalf("%d journals after confirming block 9, want 1 (the tip's)", n)
+	}
+	disconnect(t, e, blocks[9])
+	err = e.Handle(context.Background(), chains.Event{Type: chains.Disconnected, Chain: chains.Ethereum, Block: blocks[8], Ref: blocks[8].Ref})
+	if err == nil {
+		t.Fatal("undoing a block past the finality depth succeeded")
+	}
+	// A block that does not extend the tip is refused: another parent, or a gap.
+	for _, b := range []*chains.Block{ethBlock(10, "x"), ethBlock(11, "")} {
+		if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: b, Ref: b.Ref}); err == nil {
+			t.Fatalf("block %s applied on top of block 9", b.Ref)
+		}
+	}
+	connect(t, e, blocks[9])
+}
