@@ -69,3 +69,26 @@ func TestJournalPruning(t *testing.T) {
 	}
 	connect(t, e, blocks[9])
 }
+
+// TestCloseThenReorg: a reorg after an incident was closed does not bring
+// its holdings back or reopen it.
+func TestCloseThenReorg(t *testing.T) {
+	e, _ := newTestEngine(t, labelMap{}, nil, nil)
+	open(t, e, watchlists.Incident{ID: "inc_1", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
+	b1 := ethBlock(1, "", []xf{{"0xv", "0xa", 1000, false}})
+	b2 := ethBlock(2, "", []xf{{"0xa", "0xb", 400, false}})
+	connect(t, e, b1)
+	connect(t, e, b2)
+	if err := e.CloseIncident(context.Background(), "inc_1"); err != nil {
+		t.Fatal(err)
+	}
+	disconnect(t, e, b2)
+	s, _ := e.Summary("inc_1")
+	if !s.Closed || len(s.Holders) != 0 {
+		t.Fatalf("after close and reorg: closed %v holders %+v", s.Closed, s.Holders)
+	}
+	connect(t, e, b2)
+	if s, _ := e.Summary("inc_1"); len(s.Holders) != 0 {
+		t.Fatalf("a closed incident was traced again: %+v", s.Holders)
+	}
+}

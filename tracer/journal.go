@@ -146,17 +146,19 @@ func (e *Engine) undoRecs(recs []rec) {
 		switch r.kind {
 		case recHolding:
 			cs := e.chainState(r.chain)
-			if r.prior == nil {
+			if r.prior == nil || r.inc.rt.closed { // a closed incident stays without holdings
 				cs.del(r.k, r.inc)
 			} else {
 				cs.put(r.k, r.prior.(*holding).clone())
 			}
 		case recIncident:
+			closed := r.inc.rt.closed // closing is not undone by a reorg
 			r.inc.rt = r.prior.(incRuntime).clone()
+			r.inc.rt.closed = r.inc.rt.closed || closed
 		case recParked:
 			cs := e.chainState(r.chain)
 			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}
-			if r.prior == nil {
+			if r.prior == nil || r.inc.rt.closed {
 				delete(cs.parked, pk)
 			} else {
 				c := *r.prior.(*parked)
