@@ -30,6 +30,7 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 		victim = victimOf(tx)
 	}
 	var amt uint256.Int
+	ap.transit = nil
 	for k := range tx.Transfers {
 		t := &tx.Transfers[k]
 		if tx.Failed && t.Kind != chains.Fee {
@@ -60,7 +61,7 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 				}
 			}
 		}
-		if src == nil && dst == nil && len(seeded) == 0 {
+		if src == nil && dst == nil && len(seeded) == 0 && ap.transit[k] == nil {
 			continue // the hot path: nobody here holds taint
 		}
 		if amt.SetFromBig(t.Amount) {
@@ -79,6 +80,18 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 	srcKey, dstKey := acctKey(t.From, asset), acctKey(t.To, asset)
 	var doneBuf [4]*incident
 	done := doneSet(doneBuf[:0])
+	// Taint converted by a wrapping contract earlier in this transaction
+	// (ETH into WETH, WETH back into ETH) arrives with this transfer.
+	for _, c := range ap.transit[k] {
+		if !ap.inLane(c.inc) || done.has(c.inc) {
+			continue
+		}
+		done = append(done, c.inc)
+		x := minAmt(&c.x, amt)
+		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, c.inc, amt, x, c.via, nil); err != nil {
+			return err
+		}
+	}
 	for _, inc := range seeded {
 		if !ap.inLane(inc) || done.has(inc) {
 			continue
@@ -166,6 +179,15 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 		return nil // dust: dropped
 	}
 	nh := ap.newHop(inc, via, tx, t.Seq, t.From, t.To, x)
+	if m := conversionOf(tx, k); m >= 0 {
+		// The receiver is a wrapping contract that pays the sender back in
+		// another asset later in this transaction: the taint travels on.
+		if ap.transit == nil {
+			ap.transit = map[int][]transitTaint{}
+		}
+		ap.transit[m] = append(ap.transit[m], transitTaint{inc: inc, x: *x, via: nh})
+		return nil
+	}
 	if t.To == "" || t.To == burnAddress {
 		ap.finding(TaintLeft, tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, nil, nh)
 		return nil
@@ -321,4 +343,30 @@ func (d doneSet) has(inc *incident) bool {
 		}
 	}
 	return false
+}
+
+// transitTaint is taint inside a wrapping contract between the two
+// transfers of one conversion.
+type transitTaint struct {
+	inc *incident
+	x   uint256.Int
+	via *hop
+}
+
+// conversionOf returns the index of the transfer that completes a
+// conversion begun by transfer k of tx, or -1: k pays contract C, and
+// later in the transaction C pays k's sender the same amount of another
+// asset, one of the two being a WETH Wrap or Unwrap.
+func conversionOf(tx *chains.Tx, k int) int {
+	t := &tx.Transfers[k]
+	for m := k + 1; m < len(tx.Transfers); m++ {
+		u := &tx.Transfers[m]
+		if u.From != t.To || u.To != t.From || u.Asset.Key() == t.Asset.Key() || u.Amount == nil || u.Amount.Cmp(t.Amount) != 0 {
+			continue
+		}
+		if u.Kind == chains.Wrap || t.Kind == chains.Unwrap {
+			return m
+		}
+	}
+	return -1
 }

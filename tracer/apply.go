@@ -24,6 +24,7 @@ type applier struct {
 	drains   []drainHit
 	outVals  map[chains.Outpoint]int64 // this block's outputs, built on demand
 	flows    map[hkey][]flow           // this block's transfers by address, built on demand
+	transit  map[int][]transitTaint    // the current tx's conversions under way, by the completing transfer
 	txSeeds  map[string][]*incident
 	addrSeed map[string][]*incident
 }

@@ -92,3 +92,32 @@ func TestCloseThenReorg(t *testing.T) {
 		t.Fatalf("a closed incident was traced again: %+v", s.Holders)
 	}
 }
+
+// TestWrapCarriesTaint: ETH wrapped into WETH keeps its taint, as WETH, at
+// the depositor; it is found when the WETH reaches an exchange.
+func TestWrapCarriesTaint(t *testing.T) {
+	const weth = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"
+	wethAsset := chains.Asset{Symbol: "WETH", Contract: weth, Decimals: 18}
+	labels := labelMap{}
+	labels.add(chains.Ethereum, "0xex", watchlists.Exchange, "Ex")
+	for _, pol := range policies {
+		t.Run(string(pol), func(t *testing.T) {
+			e, log := newTestEngine(t, labels, balanceMap{}, nil)
+			open(t, e, watchlists.Incident{ID: "inc_1", Chain: chains.Ethereum, Policy: pol, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
+			connect(t, e, ethBlock(1, "", []xf{{"0xv", "0xa", 1000, false}}))
+			b2 := ethBlock(2, "", []xf{{"0xa", weth, 600, false}, {weth, "0xa", 600, false}})
+			b2.Txs[0].Transfers[1].Kind, b2.Txs[0].Transfers[1].Asset = chains.Wrap, wethAsset
+			connect(t, e, b2)
+			b3 := ethBlock(3, "", []xf{{"0xa", "0xex", 600, false}})
+			b3.Txs[0].Transfers[0].Kind, b3.Txs[0].Transfers[0].Asset = chains.Token, wethAsset
+			connect(t, e, b3)
+			fs := log.ofType(tracer.ExchangeDeposit)
+			if len(fs) != 1 || fs[0].Tainted.Int64() != 600 || fs[0].Asset.Contract != weth || fs[0].Hops != 4 || fs[0].Path[1].To != weth || fs[0].Path[2].From != weth {
+				t.Fatalf("deposits: %+v", fs)
+			}
+			if s, _ := e.Summary("inc_1"); pol != watchlists.Poison && s.Tainted[""].Int64() != 400 {
+				t.Fatalf("ETH still tainted: %v, want 400", s.Tainted)
+			}
+		})
+	}
+}
