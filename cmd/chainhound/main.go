@@ -31,7 +31,7 @@ func run(args []string) int {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "chainhound",
 		Usage:                "follow stolen crypto to the exchange, in time to freeze it",
 		Version:              versionString(),
@@ -47,6 +47,20 @@ func newApp() *cli.App {
 		},
 		Before:   setupLogging,
 		Commands: commands(),
+	}
+	usageErrors(app.Commands)
+	return app
+}
+
+// usageErrors makes a bad flag on any subcommand a usage error (exit 2).
+func usageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
+				return usagef("%s: %v", c.Command.FullName(), err)
+			}
+		}
+		usageErrors(c.Subcommands)
 	}
 }
 

@@ -19,7 +19,7 @@ func runCLI(t *testing.T, args ...string) (stdout, errLine string, code int) {
 	app := newApp()
 	var out, errOut bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(append([]string{"chainhound"}, args...))
+	err := app.Run(hoistGlobalFlags(append([]string{"chainhound"}, args...)))
 	if err == nil {
 		return out.String(), errOut.String(), 0
 	}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/chainhound/chainhound/store/pebble"
+)
+
+func TestHoistGlobalFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"nothing to move", []string{"ch", "serve"}, []string{"ch", "serve"}},
+		{"flag with value after subcommand", []string{"ch", "serve", "--config", "x.yaml"}, []string{"ch", "--config", "x.yaml", "serve"}},
+		{"flag=value", []string{"ch", "watch", "ls", "--data-dir=/d", "--kind", "exchange"}, []string{"ch", "--data-dir=/d", "watch", "ls", "--kind", "exchange"}},
+		{"single dash", []string{"ch", "keys", "ls", "-api-key", "k"}, []string{"ch", "-api-key", "k", "keys", "ls"}},
+		{"already in front", []string{"ch", "--log-level", "debug", "serve"}, []string{"ch", "--log-level", "debug", "serve"}},
+		{"after -- untouched", []string{"ch", "replay", "--", "--config", "x"}, []string{"ch", "replay", "--", "--config", "x"}},
+		{"non-global flag stays", []string{"ch", "alerts", "tail", "--since", "5", "--api", "http://h:1"}, []string{"ch", "--api", "http://h:1", "alerts", "tail", "--since", "5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := hoistGlobalFlags(tt.in); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Every global flag with a bad value, and the exact error it gets.
+func TestGlobalFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("chains:\n  ethereum:\n    rpc: ws://x:1\n    confirmations: -3\n"), 0o644)
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"log level", []string{"--log-level", "loud", "version"}, 2, `--log-level: unknown level "loud" (want debug, info, warn or error)`},
+		{"log format", []string{"--log-format", "xml", "version"}, 2, `--log-format: unknown format "xml" (want text or json)`},
+		{"config missing", []string{"serve", "--config", filepath.Join(dir, "absent.yaml")}, 2, "absent.yaml: cannot read: no such file or directory"},
+		{"config bad key", []string{"serve", "--config", bad}, 2, bad + ":4: chains.ethereum.confirmations: must not be negative, got -3"},
+		{"data dir not a directory", []string{"serve", "--data-dir", filepath.Join(notDir, "sub")}, 1, "create data directory " + filepath.Join(notDir, "sub")},
+		{"unknown flag", []string{"serve", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errLine, code := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(errLine, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d containing %q", code, errLine, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestServeRefusesDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	s, err := pebble.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, errLine, code := runCLI(t, "serve", "--data-dir", dir)
+	if code != 1 || !strings.Contains(errLine, "data directory is in use by another chainhound process") {
+		t.Fatalf("exit %d, %q", code, errLine)
+	}
+	// Nothing of the holder's was touched.
+	if _, _, err := s.Checkpoint(context.Background(), "ethereum"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := runCLI(t, "version")
+	if code != 0 || !strings.Contains(out, "github.com/chainhound/chainhound") || !strings.Contains(out, runtime.Version()) {
+		t.Fatalf("version: exit %d, %q", code, out)
+	}
+}
