@@ -116,6 +116,7 @@ func (o Outpoint) String() string { return fmt.Sprintf("%s:%d", o.Tx, o.Index) }
 
 // Input spends an outpoint. Value and Address are filled only when resolved
 // (see PrevoutResolver); Coinbase inputs spend nothing.
+// Address may be set without Resolved when the spending script reveals it; Value is then unknown.
 type Input struct {
 	Prev     Outpoint
 	Coinbase bool

@@ -57,10 +57,11 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 		nout += len(tx.TxOut)
 	}
 	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
+	sp := newSpender(params)
 	for i, tx := range msg.Transactions {
 		b.Txs[i].Inputs, ins = ins[:len(tx.TxIn):len(tx.TxIn)], ins[len(tx.TxIn):]
 		b.Txs[i].Outputs, outs = outs[:len(tx.TxOut):len(tx.TxOut)], outs[len(tx.TxOut):]
-		extractTx(&b.Txs[i], tx, txids[i], i, params)
+		extractTx(&b.Txs[i], tx, txids[i], i, params, sp)
 	}
 	return b, nil
 }
@@ -77,13 +78,15 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 		return nil, fmt.Errorf("decode transaction: %d trailing bytes", r.Len())
 	}
 	out := &chains.Tx{Inputs: make([]chains.Input, len(tx.TxIn)), Outputs: make([]chains.Output, len(tx.TxOut))}
-	extractTx(out, &tx, txid(raw, &tx), -1, params)
+	extractTx(out, &tx, txid(raw, &tx), -1, params, newSpender(params))
 	return out, nil
 }
 
 // extractTx fills out from tx; out.Inputs and out.Outputs must have the
-// lengths of tx's (DecodeTx and DecodeBlock allocate them).
-func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, params *chaincfg.Params) {
+// lengths of tx's (DecodeTx and DecodeBlock allocate them). An input's
+// Address is set, unresolved, when its scriptSig and witness reveal the
+// address of the output it spends (see classifySpend).
+func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, params *chaincfg.Params, sp *spender) {
 	out.Hash = hashString(&id)
 	out.Index = index
 	coinbase := index == 0 && len(tx.TxIn) == 1 &&
@@ -94,9 +97,10 @@ func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, par
 			out.Inputs[j] = chains.Input{Coinbase: true}
 			continue
 		}
-		out.Inputs[j] = chains.Input{Prev: chains.Outpoint{
-			Tx: hashString(&in.PreviousOutPoint.Hash), Index: in.PreviousOutPoint.Index,
-		}}
+		out.Inputs[j] = chains.Input{
+			Prev:    chains.Outpoint{Tx: hashString(&in.PreviousOutPoint.Hash), Index: in.PreviousOutPoint.Index},
+			Address: sp.address(in.SignatureScript, in.Witness),
+		}
 	}
 	for j, o := range tx.TxOut {
 		class, addr, data := ScriptOutput(o.PkScript, params)

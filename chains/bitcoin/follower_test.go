@@ -106,8 +106,9 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 		}
 		for j, in := range tx.Inputs {
 			op := mt.TxIn[j].PreviousOutPoint
-			if in != (chains.Input{Prev: chains.Outpoint{Tx: op.Hash.String(), Index: op.Index}}) {
-				t.Errorf("tx %s input %d = %+v, want unresolved %s", tx.Hash, j, in, op)
+			// Harness coins are P2WPKH: the witness reveals the address.
+			if in != (chains.Input{Prev: chains.Outpoint{Tx: op.Hash.String(), Index: op.Index}, Address: change}) {
+				t.Errorf("tx %s input %d = %+v, want unresolved %s from %s", tx.Hash, j, in, op, change)
 			}
 		}
 	}

@@ -1,0 +1,246 @@
+package bitcoin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"hash"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"golang.org/x/crypto/ripemd160" //nolint:staticcheck // Bitcoin's HASH160 needs RIPEMD-160, as address/v2 does
+)
+
+// What a spending script reveals about the output it spends.
+type spendKind uint8
+
+const (
+	spendUnknown spendKind = iota
+	spendP2PKH             // data: the public key
+	spendP2SH              // data: the redeem script
+	spendP2WPKH            // data: the public key
+	spendP2WSH             // data: the witness script
+)
+
+// Opcodes of spending scripts beyond those of the output templates.
+const (
+	op1Negate   = 0x4f
+	opReserved  = 0x50 // also the first byte of a taproot annex
+	opFirstBad  = 0xba // OP_CHECKSIGADD and above cannot start a valid witness v0 script
+	maxTapDepth = 128
+)
+
+// classifySpend reads an input's scriptSig and witness and says which kind
+// of output they spend and which bytes its address hashes, without knowing
+// the output. It answers spendUnknown whenever the shape is ambiguous:
+// taproot (key path, script path, annex), P2PK and bare multisig (whose
+// scriptSigs carry only signatures), non-push or malformed scriptSigs,
+// empty and single-item witnesses.
+func classifySpend(sig []byte, wit [][]byte) (spendKind, []byte) {
+	if len(sig) == 0 {
+		return classifyWitness(wit)
+	}
+	// The scriptSig must be push-only (BIP 16 requires it for P2SH, and a
+	// P2PKH spend is two pushes); count the pushes and keep the last.
+	var n int
+	var last []byte
+	lastData := false
+	for i := 0; i < len(sig); {
+		op := sig[i]
+		i++
+		l := 0
+		switch {
+		case op < opPushData1:
+			l = int(op)
+		case op == opPushData1:
+			if i+1 > len(sig) {
+				return spendUnknown, nil
+			}
+			l = int(sig[i])
+			i++
+		case op == opPushData2:
+			if i+2 > len(sig) {
+				return spendUnknown, nil
+			}
+			l = int(sig[i]) | int(sig[i+1])<<8
+			i += 2
+		case op == opPushData4:
+			if i+4 > len(sig) {
+				return spendUnknown, nil
+			}
+			u := uint32(sig[i]) | uint32(sig[i+1])<<8 | uint32(sig[i+2])<<16 | uint32(sig[i+3])<<24
+			if u > uint32(len(sig)) {
+				return spendUnknown, nil
+			}
+			l = int(u)
+			i += 4
+		case op <= op16: // OP_1NEGATE, OP_RESERVED, OP_1..OP_16: push-only, but no data
+			n++
+			last, lastData = nil, false
+			continue
+		default:
+			return spendUnknown, nil
+		}
+		if i+l > len(sig) {
+			return spendUnknown, nil
+		}
+		n++
+		last, lastData = sig[i:i+l], l > 0
+		i += l
+	}
+	switch {
+	case !lastData:
+		return spendUnknown, nil
+	case n == 2 && isPubKey(last):
+		return spendP2PKH, last
+	case isRedeemScript(last):
+		return spendP2SH, last
+	}
+	return spendUnknown, nil
+}
+
+// classifyWitness handles an input with an empty scriptSig: native segwit.
+func classifyWitness(wit [][]byte) (spendKind, []byte) {
+	n := len(wit)
+	if n < 2 {
+		// None: a legacy script needing no arguments, P2A, or invalid.
+		// One: a taproot key-path signature or a P2WSH script needing no
+		// arguments, which cannot be told apart; left unknown.
+		return spendUnknown, nil
+	}
+	last := wit[n-1]
+	switch {
+	case len(last) > 0 && last[0] == opReserved:
+		return spendUnknown, nil // taproot annex
+	case isControlBlock(last):
+		return spendUnknown, nil // taproot script path
+	case n == 2 && len(last) == 33 && (last[0] == 2 || last[0] == 3):
+		return spendP2WPKH, last
+	case n == 2 && len(last) == 65 && last[0] == 4:
+		// An uncompressed key (P2WPKH, consensus-valid but non-standard)
+		// or a 65-byte witness script: ambiguous.
+		return spendUnknown, nil
+	case len(last) > 0 && last[0] >= opFirstBad:
+		// Cannot begin a valid witness v0 script: some other version.
+		return spendUnknown, nil
+	}
+	return spendP2WSH, last
+}
+
+// isControlBlock says whether b has the shape of a BIP 341 control block
+// for a tapscript leaf: 33 + 32k bytes, k ≤ 128, leaf version 0xc0.
+func isControlBlock(b []byte) bool {
+	return len(b) >= 33 && (len(b)-33)%32 == 0 && (len(b)-33)/32 <= maxTapDepth && b[0]&0xfe == 0xc0
+}
+
+// isPubKey says whether b has the shape of a serialized secp256k1 public
+// key: compressed, uncompressed or hybrid.
+func isPubKey(b []byte) bool {
+	switch len(b) {
+	case 33:
+		return b[0] == 2 || b[0] == 3
+	case 65:
+		return b[0] == 4 || b[0] == 6 || b[0] == 7
+	}
+	return false
+}
+
+// isDERSignature says whether b has the shape of a DER-encoded ECDSA
+// signature followed by its sighash byte (BIP 66 shape, loosely).
+func isDERSignature(b []byte) bool {
+	return len(b) >= 9 && len(b) <= 73 && b[0] == 0x30 && int(b[1]) == len(b)-3 && b[2] == 0x02
+}
+
+// isRedeemScript says whether the last push of a push-only scriptSig is a
+// P2SH redeem script rather than a signature or a key: it is a witness
+// program (P2SH-P2WPKH, P2SH-P2WSH), or it parses as a script and holds
+// at least one operation that is not a push.
+func isRedeemScript(r []byte) bool {
+	if isDERSignature(r) || isPubKey(r) {
+		return false
+	}
+	if n := len(r); n >= 4 && n <= 42 && (r[0] == opFalse || r[0] >= op1 && r[0] <= op16) && int(r[1]) == n-2 {
+		return true
+	}
+	ops := false
+	for i := 0; i < len(r); {
+		op := r[i]
+		i++
+		l := 0
+		switch {
+		case op < opPushData1:
+			l = int(op)
+		case op == opPushData1:
+			if i+1 > len(r) {
+				return false
+			}
+			l = int(r[i])
+			i++
+		case op == opPushData2:
+			if i+2 > len(r) {
+				return false
+			}
+			l = int(r[i]) | int(r[i+1])<<8
+			i += 2
+		case op == opPushData4:
+			return false // no real redeem script needs a 4-byte length
+		case op <= op16:
+		default:
+			ops = true
+		}
+		if i+l > len(r) {
+			return false
+		}
+		i += l
+	}
+	return ops
+}
+
+// spender derives input addresses for one decode, reusing its RIPEMD-160
+// state and remembering the previous input's answer (consolidations spend
+// many coins of one key in a row).
+type spender struct {
+	params   *chaincfg.Params
+	rmd      hash.Hash
+	first    [sha256.Size]byte // in the struct: a stack array passed to rmd.Write would escape
+	sum      [ripemd160.Size]byte
+	lastKind spendKind
+	lastData []byte
+	lastAddr string
+}
+
+func newSpender(params *chaincfg.Params) *spender {
+	return &spender{params: params, rmd: ripemd160.New()}
+}
+
+// address is the network address of the output an input spends when its
+// scriptSig and witness reveal it, else "".
+func (s *spender) address(sig []byte, wit [][]byte) string {
+	kind, data := classifySpend(sig, wit)
+	if kind == spendUnknown {
+		return ""
+	}
+	if kind == s.lastKind && bytes.Equal(data, s.lastData) {
+		return s.lastAddr
+	}
+	var addr string
+	switch kind {
+	case spendP2PKH:
+		addr = base58Check(s.params.PubKeyHashAddrID, s.hash160(data))
+	case spendP2SH:
+		addr = base58Check(s.params.ScriptHashAddrID, s.hash160(data))
+	case spendP2WPKH:
+		addr = segwitAddress(s.params.Bech32HRPSegwit, 0, s.hash160(data))
+	case spendP2WSH:
+		sum := sha256.Sum256(data)
+		addr = segwitAddress(s.params.Bech32HRPSegwit, 0, sum[:])
+	}
+	s.lastKind, s.lastData, s.lastAddr = kind, data, addr
+	return addr
+}
+
+// hash160 is RIPEMD-160(SHA-256(b)) into the spender's buffer.
+func (s *spender) hash160(b []byte) []byte {
+	s.first = sha256.Sum256(b)
+	s.rmd.Reset()
+	s.rmd.Write(s.first[:])
+	return s.rmd.Sum(s.sum[:0])
+}
