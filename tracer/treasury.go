@@ -60,14 +60,15 @@ func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer) err
 }
 
 // treasuryUTXO raises treasury.outflow for each output of a transaction
-// that spends a treasury address's coins (inputs the follower resolved)
-// and does not pay back to one of its input addresses.
+// that spends a treasury address's coins (inputs whose address the
+// follower resolved or read from the spending script) and does not pay
+// back to one of its input addresses.
 func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
 	var tr *watchlists.Entry
 	own := map[string]bool{}
 	for i := range tx.Inputs {
 		in := &tx.Inputs[i]
-		if !in.Resolved || in.Address == "" {
+		if in.Address == "" {
 			continue
 		}
 		own[in.Address] = true
