@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/gorilla/websocket"
 )
 
 // hubFeedBuffer is the hub's own buffer on the alert log. Should the hub
@@ -16,13 +15,17 @@ import (
 const hubFeedBuffer = 8192
 
 // fanMsg is one alert ready to send: encoded once, shared by every
-// subscriber.
+// subscriber. It is the JSON alone, not a websocket.PreparedMessage:
+// without compression a prepared frame saves each subscriber only the
+// copy of the payload into its (pooled) write buffer, but costs a 4 KiB
+// scratch buffer per alert and keeps a second copy of the frame alive in
+// the ring, which at 1,000 alerts/s was most of the hub's garbage.
 type fanMsg struct {
 	alert alerts.Alert
-	pm    *websocket.PreparedMessage
+	data  []byte
 }
 
-// kick reasons, set by the hub before it closes subscriber.kicked.
+// kick reasons, passed by the hub to wsConn.kick.
 const (
 	kickSlow = iota + 1
 	kickShutdown
@@ -32,12 +35,10 @@ const (
 type subscriber struct {
 	key    Key
 	filter Filter
-	send   chan *fanMsg  // the bounded queue; the hub never blocks on it
-	kicked chan struct{} // closed by the hub: see kickReason
+	out    *wsConn // its bounded queue and writer; the hub never blocks on it
 	// Owned by the hub goroutine.
-	after      uint64 // skip alerts with Seq ≤ after (served by the catch-up)
-	kickReason int    // written before kicked is closed
-	in         bool   // in the set
+	after uint64 // skip alerts with Seq ≤ after (served by the catch-up)
+	in    bool   // in the set
 }
 
 func (s *subscriber) wants(m *fanMsg) bool {
@@ -160,12 +161,7 @@ func (h *hub) fanOut(a alerts.Alert) {
 		h.logger.Error("websocket hub: encode alert", "seq", a.Seq, "err", err)
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-	if err != nil {
-		h.logger.Error("websocket hub: prepare alert", "seq", a.Seq, "err", err)
-		return
-	}
-	m := &fanMsg{alert: a, pm: pm}
+	m := &fanMsg{alert: a, data: data}
 	h.remember(m)
 	for s := range h.all {
 		h.offer(s, m)
@@ -200,9 +196,7 @@ func (h *hub) offer(s *subscriber, m *fanMsg) {
 	if !s.wants(m) {
 		return
 	}
-	select {
-	case s.send <- m:
-	default:
+	if !s.out.push(m) {
 		h.metrics.WSDropped.Inc()
 		h.logger.Info("websocket subscriber too slow; dropped", "key", s.key.ID, "tenant", s.key.Tenant, "seq", m.alert.Seq)
 		h.kick(s, kickSlow)
@@ -267,8 +261,7 @@ func (h *hub) remove(s *subscriber) {
 
 func (h *hub) kick(s *subscriber, reason int) {
 	h.remove(s)
-	s.kickReason = reason
-	close(s.kicked)
+	s.out.kick(reason)
 }
 
 func (h *hub) shutdown() {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -97,93 +96,60 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 	if err != nil {
 		return // Upgrade answered already
 	}
-	sub := &subscriber{
-		key:    k,
-		filter: f,
-		send:   make(chan *fanMsg, s.cfg.QueueSize),
-		kicked: make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &wsConn{s: s, conn: conn, sub: sub, readerDone: make(chan struct{}), cancel: cancel}
+	c := &wsConn{s: s, conn: conn, readerDone: make(chan struct{}), writing: true}
+	c.sub = &subscriber{key: k, filter: f, out: c}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.ping = time.AfterFunc(s.cfg.PingInterval, c.pingTimer)
+	c.mu.Unlock()
 	s.log.Debug("websocket subscriber connected", "key", k.ID, "tenant", k.Tenant, "since", since, "filter", f.String())
 	go c.read()
-	// The catch-up runs on this (the handshake's) goroutine, whose stack
-	// is large anyway and goes away; the writer that stays for the live
-	// phase starts small.
-	lastSent, ok := c.catchUp(ctx, since)
-	if !ok {
-		c.finish()
+	// The catch-up runs on this (the handshake's) goroutine, which owns
+	// the write side until it has joined the hub and drained what the
+	// hub queued meanwhile; after that a writer runs only while there is
+	// something to write.
+	if !c.catchUp(since) {
 		return
 	}
-	go c.live(ctx, lastSent)
-}
-
-// wsConn is one subscriber's connection: one reader, one writer.
-type wsConn struct {
-	s          *Server
-	conn       *websocket.Conn
-	sub        *subscriber
-	readerDone chan struct{}
-	cancel     context.CancelFunc // called when the reader ends
-}
-
-// read handles pongs and the close handshake; clients have nothing else
-// to say, so data frames are discarded, and one larger than MaxFrame
-// closes the connection with 1009.
-func (c *wsConn) read() {
-	defer close(c.readerDone)
-	defer c.cancel()
-	c.conn.SetReadLimit(c.s.cfg.MaxFrame)
-	_ = c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
-	c.conn.SetPongHandler(func(string) error {
-		return c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
-	})
-	for {
-		_, r, err := c.conn.NextReader()
-		if err != nil {
-			return
-		}
-		// Read it through, so the limit holds across fragments.
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			return
-		}
-	}
-}
-
-// finish leaves the hub and closes the connection.
-func (c *wsConn) finish() {
-	c.s.hub.leaveHub(c.sub)
-	c.conn.Close()
-	<-c.readerDone
-	c.cancel()
+	c.drain()
 }
 
 // catchUp sends the stored alerts after since at the client's pace, then
 // joins the hub, which replays from its ring what was appended after the
-// last page. It returns the last seq sent, or ok=false when the
-// connection is over.
-func (c *wsConn) catchUp(ctx context.Context, since uint64) (lastSent uint64, ok bool) {
+// last page. It reports false when the connection is over.
+func (c *wsConn) catchUp(since uint64) bool {
 	s, sub := c.s, c.sub
-	lastSent, pos := since, since
+	c.lastSent = since
+	pos := since
 	for {
-		page, err := s.deps.Alerts.Since(ctx, pos, catchUpPage)
+		page, err := s.deps.Alerts.Since(c.ctx, pos, catchUpPage)
 		if err != nil {
-			if ctx.Err() == nil {
+			if c.ctx.Err() == nil {
 				s.log.Error("websocket catch-up: read alert log", "after", pos, "err", err)
-				c.close(CloseInternal, fmt.Sprintf("alert log unavailable; resume with since=%d", lastSent))
+				c.close(CloseInternal, fmt.Sprintf("alert log unavailable; resume with since=%d", c.lastSent))
 			}
-			return lastSent, false
+			return false
 		}
 		if len(page) == 0 {
 			joined, closed := s.hub.joinHub(sub, pos)
 			if closed {
-				c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", lastSent))
-				return lastSent, false
+				c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
+				return false
 			}
-			if joined {
-				return lastSent, true
+			if !joined {
+				continue
 			}
-			continue
+			// The reader may have ended (and left the hub) before the
+			// hub took the join: leave again, so the set keeps no dead
+			// connection.
+			c.mu.Lock()
+			ended := c.closed
+			c.mu.Unlock()
+			if ended {
+				s.hub.leaveHub(sub)
+				return false
+			}
+			return true
 		}
 		for i := range page {
 			a := &page[i]
@@ -198,60 +164,10 @@ func (c *wsConn) catchUp(ctx context.Context, since uint64) (lastSent uint64, ok
 			}
 			_ = c.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
 			if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
-				return lastSent, false
+				c.abort()
+				return false
 			}
-			lastSent = a.Seq
+			c.lastSent = a.Seq
 		}
-	}
-}
-
-// live sends the hub's alerts and pings until the connection ends.
-func (c *wsConn) live(ctx context.Context, lastSent uint64) {
-	s, sub := c.s, c.sub
-	defer c.finish()
-	ping := time.NewTicker(s.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case m := <-sub.send:
-			if m.alert.Seq <= lastSent {
-				continue
-			}
-			_ = c.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
-			if err := c.conn.WritePreparedMessage(m.pm); err != nil {
-				return
-			}
-			lastSent = m.alert.Seq
-		case <-sub.kicked:
-			switch sub.kickReason {
-			case kickSlow:
-				c.close(CloseSlowConsumer, SlowConsumerReason(lastSent))
-			default:
-				c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", lastSent))
-			}
-			return
-		case <-ping.C:
-			if k, ok, err := s.deps.Keys.KeyByHash(ctx, sub.key.Hash); err == nil && (!ok || !k.Active()) {
-				c.close(CloseUnauthorized, "API key revoked")
-				return
-			}
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteWait)); err != nil {
-				return
-			}
-		case <-c.readerDone:
-			return
-		}
-	}
-}
-
-// close sends a close frame and gives the client a moment to answer.
-func (c *wsConn) close(code int, reason string) {
-	msg := websocket.FormatCloseMessage(code, reason)
-	if err := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.s.cfg.WriteWait)); err != nil {
-		return
-	}
-	select {
-	case <-c.readerDone:
-	case <-time.After(time.Second):
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"syscall"
@@ -41,8 +42,11 @@ func main() {
 		duration = flag.Duration("duration", 30*time.Second, "how long to append")
 		client   = flag.Bool("client", false, "internal: run the subscriber side")
 		url      = flag.String("url", "", "internal: API URL")
+		cpuProf  = flag.String("cpuprofile", "", "write the server's CPU profile of the append phase to this file")
+		memProf  = flag.String("memprofile", "", "write the server's allocation profile (after the run) to this file")
 	)
 	flag.Parse()
+	profiles = struct{ cpu, mem string }{*cpuProf, *memProf}
 	raiseNoFile()
 	if *client {
 		runClient(*url)
@@ -53,6 +57,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// profiles are the -cpuprofile and -memprofile paths (server side only).
+var profiles struct{ cpu, mem string }
 
 func raiseNoFile() {
 	var l syscall.Rlimit
@@ -142,6 +149,17 @@ func runServer(subs, tenants, admins, rate, audience int, duration time.Duration
 	}
 	perSub := float64(memInUse()-base) / float64(subs)
 
+	if profiles.cpu != "" {
+		f, err := os.Create(profiles.cpu)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	// Append at the rate, one batch per millisecond tick.
 	var appendLat []time.Duration
 	tick := time.NewTicker(time.Millisecond)
@@ -183,6 +201,16 @@ func runServer(subs, tenants, admins, rate, audience int, duration time.Duration
 		}
 	}
 	cmd.Wait()
+	if profiles.mem != "" {
+		f, err := os.Create(profiles.mem)
+		if err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+	}
 	dropped := counter(srv.Metrics(), "chainhound_websocket_dropped_total")
 	expected := 0.0
 	recvPerAlert := float64(subs-admins)*float64(audience)/float64(tenants) + float64(admins)
