@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +23,9 @@ func demoCommand() *cli.Command {
 			&cli.BoolFlag{Name: "exit", Usage: "exit when the script is done instead of keeping the API up"},
 		},
 		Action: func(c *cli.Context) error {
+			if _, _, err := net.SplitHostPort(c.String("listen")); err != nil {
+				return usagef("demo --listen: want host:port, got %q", c.String("listen"))
+			}
 			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// The daemon's own log stays quiet unless asked for.
