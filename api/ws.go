@@ -15,9 +15,14 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// catchUpPage is how many stored alerts a joining subscriber reads at a
-// time.
-const catchUpPage = 500
+// A joining subscriber reads the stored alerts catchUpFirst at first
+// (most have little or nothing to catch up on, and a reconnect storm of
+// thousands should not each buffer a large page), then pages of up to
+// catchUpPage.
+const (
+	catchUpFirst = 16
+	catchUpPage  = 500
+)
 
 var writeBufferPool = &sync.Pool{}
 
@@ -120,9 +125,9 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 func (c *wsConn) catchUp(since uint64) bool {
 	s, sub := c.s, c.sub
 	c.lastSent = since
-	pos := since
+	pos, size := since, catchUpFirst
 	for {
-		page, err := s.deps.Alerts.Since(c.ctx, pos, catchUpPage)
+		page, err := s.deps.Alerts.Since(c.ctx, pos, size)
 		if err != nil {
 			if c.ctx.Err() == nil {
 				s.log.Error("websocket catch-up: read alert log", "after", pos, "err", err)
@@ -150,6 +155,9 @@ func (c *wsConn) catchUp(since uint64) bool {
 				return false
 			}
 			return true
+		}
+		if len(page) == size {
+			size = min(4*size, catchUpPage)
 		}
 		for i := range page {
 			a := &page[i]
