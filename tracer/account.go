@@ -48,8 +48,8 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 			continue
 		}
 		asset := t.Asset.Key()
-		src := ap.cs.holdings[acctKey(t.From, asset)]
-		dst := ap.cs.holdings[acctKey(t.To, asset)]
+		src := ap.cs.head(acctKey(t.From, asset))
+		dst := ap.cs.head(acctKey(t.To, asset))
 		var seeded []*incident
 		if t.Kind != chains.Fee {
 			if len(seeds) > 0 && t.From == victim {

@@ -91,8 +91,9 @@ func (ap *applier) run() error {
 
 // newHop creates and journals a hop.
 func (ap *applier) newHop(inc *incident, parent *hop, tx *chains.Tx, seq int, from, to string, amt *uint256.Int) *hop {
-	h := &hop{parent: parent, inc: inc, tx: tx.Hash, seq: int32(seq), block: uint32(ap.b.Ref.Number), chainID: chainID(ap.cs.chain), to: to}
-	if parent == nil || parent.to != from {
+	h := &hop{parent: parent, inc: inc, tx: tx.Hash, seq: int32(seq), block: uint32(ap.b.Ref.Number), chainID: chainID(ap.cs.chain)}
+	h.to, _ = toAddr20(to, true)
+	if parent == nil || !parent.to.is(from) {
 		inc.rootFrom[h] = from
 	}
 	h.amt.Set(amt)

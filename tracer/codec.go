@@ -142,7 +142,7 @@ func encodeHop(h *hop) []byte {
 	w.uvarint(uint64(h.depth))
 	w.uvarint(uint64(h.block))
 	w.str(h.from())
-	w.str(h.to)
+	w.str(h.to.String())
 	w.amt(&h.amt)
 	return w
 }

@@ -31,7 +31,7 @@ func pathOf(h *hop) []Hop {
 	out := make([]Hop, n)
 	for p := h; p != nil; p = p.parent {
 		n--
-		out[n] = Hop{Chain: p.chain(), Tx: p.tx, From: p.from(), To: p.to, Amount: p.amt.ToBig(), Block: uint64(p.block)}
+		out[n] = Hop{Chain: p.chain(), Tx: p.tx, From: p.from(), To: p.to.String(), Amount: p.amt.ToBig(), Block: uint64(p.block)}
 	}
 	return out
 }

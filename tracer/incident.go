@@ -164,14 +164,14 @@ func (e *Engine) CloseIncident(ctx context.Context, id string) error {
 	}
 	var dels [][]byte
 	for _, cs := range e.chains {
-		for k, head := range cs.holdings {
+		cs.eachHead(func(k hkey, head *holding) {
 			for h := head; h != nil; h = h.next {
 				if h.inc == inc {
 					dels = append(dels, holdingKey(cs.chain, k, inc))
 				}
 			}
 			cs.del(k, inc)
-		}
+		})
 		for pk := range cs.parked {
 			if pk.inc == inc {
 				dels = append(dels, parkedKey(cs.chain, pk))
@@ -241,7 +241,7 @@ func (e *Engine) Summary(id string) (IncidentSummary, bool) {
 		s.Stolen[k] = v.ToBig()
 	}
 	for _, cs := range e.chains {
-		for k, head := range cs.holdings {
+		cs.eachHead(func(k hkey, head *holding) {
 			for h := head; h != nil; h = h.next {
 				if h.inc != inc {
 					continue
@@ -256,7 +256,7 @@ func (e *Engine) Summary(id string) (IncidentSummary, bool) {
 				}
 				s.Tainted[k.b].Add(s.Tainted[k.b], h.taint.ToBig())
 			}
-		}
+		})
 		for pk, p := range cs.parked {
 			if pk.inc == inc {
 				s.Services = append(s.Services, Destination{Chain: cs.chain, Address: pk.service, Asset: pk.asset, Tainted: p.amt.ToBig()})

@@ -138,7 +138,7 @@ func (l *loader) hop(key string) (*hop, error) {
 	h.depth = uint16(r.uvarint())
 	h.block = uint32(r.uvarint())
 	from := r.str()
-	h.to = r.str()
+	h.to, _ = toAddr20(r.str(), true)
 	r.amt(&h.amt)
 	if r.err != nil {
 		return nil, fmt.Errorf("hop %s: %w", key, r.err)
@@ -150,7 +150,7 @@ func (l *loader) hop(key string) (*hop, error) {
 		}
 		h.parent = p
 	}
-	if h.parent == nil || h.parent.to != from {
+	if h.parent == nil || !h.parent.to.is(from) {
 		inc.rootFrom[h] = from
 	}
 	return h, nil
@@ -401,7 +401,7 @@ func (e *Engine) stateKVs() []KV {
 		}
 	}
 	for _, cs := range e.chains {
-		for k, head := range cs.holdings {
+		cs.eachHead(func(k hkey, head *holding) {
 			for h := head; h != nil; h = h.next {
 				out = append(out, KV{holdingKey(cs.chain, k, h.inc), encodeHolding(h)})
 				addHop(h.via)
@@ -409,7 +409,7 @@ func (e *Engine) stateKVs() []KV {
 					addHop(s.via)
 				}
 			}
-		}
+		})
 		for pk, p := range cs.parked {
 			out = append(out, KV{parkedKey(cs.chain, pk), encodeParked(p)})
 			addHop(p.via)

@@ -32,7 +32,7 @@ type hop struct {
 	parent  *hop
 	inc     *incident
 	tx      string
-	to      string
+	to      addr20 // the receiver (an address, or the interned name)
 	amt     uint256.Int
 	block   uint32 // heights fit: 2³² blocks are centuries away on both chains
 	seq     int32  // the transfer's Seq (account), output index (UTXO), 1<<20+i for recogniser moves
@@ -48,7 +48,7 @@ func (h *hop) from() string {
 		return f
 	}
 	if h.parent != nil {
-		return h.parent.to
+		return h.parent.to.String()
 	}
 	return ""
 }
@@ -115,9 +115,14 @@ type parked struct {
 }
 
 type chainState struct {
-	chain    chains.Chain
-	utxo     bool
-	holdings map[hkey]*holding // a list: one holding per incident, linked by next
+	chain chains.Chain
+	utxo  bool
+	// The holdings index: per place a list, one holding per incident,
+	// linked by next. Account model: acct; UTXO model: outs.
+	acct     map[akey]*holding
+	outs     map[okey]*holding
+	assetIDs map[string]uint32 // asset key → id in acct keys
+	assets   []string          // by id; 0 is the native asset ""
 	parked   map[parkKey]*parked
 	drains   map[hkey]*drainWindow
 	last     chains.BlockRef
@@ -135,15 +140,84 @@ func newChainState(c chains.Chain) *chainState {
 	return &chainState{
 		chain:    c,
 		utxo:     c == chains.Bitcoin,
-		holdings: map[hkey]*holding{},
+		acct:     map[akey]*holding{},
+		outs:     map[okey]*holding{},
+		assetIDs: map[string]uint32{},
+		assets:   []string{""},
 		parked:   map[parkKey]*parked{},
 		drains:   map[hkey]*drainWindow{},
 		journals: map[uint64]*journal{},
 	}
 }
 
+// head returns the first holding at k (nil: none).
+func (cs *chainState) head(k hkey) *holding {
+	if cs.utxo {
+		t, ok := toTxid32(k.a, false)
+		if !ok {
+			return nil
+		}
+		return cs.outs[okey{t, k.n}]
+	}
+	a, ok := toAddr20(k.a, false)
+	if !ok {
+		return nil
+	}
+	id, ok := cs.assetID(k.b, false)
+	if !ok {
+		return nil
+	}
+	return cs.acct[akey{a, id}]
+}
+
+// setHead makes h the first holding at k; nil removes the place.
+func (cs *chainState) setHead(k hkey, h *holding) {
+	if cs.utxo {
+		t, _ := toTxid32(k.a, true)
+		if h == nil {
+			delete(cs.outs, okey{t, k.n})
+		} else {
+			cs.outs[okey{t, k.n}] = h
+		}
+		return
+	}
+	a, _ := toAddr20(k.a, true)
+	id, _ := cs.assetID(k.b, true)
+	if h == nil {
+		delete(cs.acct, akey{a, id})
+	} else {
+		cs.acct[akey{a, id}] = h
+	}
+}
+
+// assetID interns an asset key within the chain ("" is 0).
+func (cs *chainState) assetID(asset string, add bool) (uint32, bool) {
+	if asset == "" {
+		return 0, true
+	}
+	id, ok := cs.assetIDs[asset]
+	if ok || !add {
+		return id, ok
+	}
+	id = uint32(len(cs.assets))
+	cs.assets = append(cs.assets, asset)
+	cs.assetIDs[asset] = id
+	return id, true
+}
+
+// eachHead calls fn for every place and its first holding (any order);
+// fn may delete holdings.
+func (cs *chainState) eachHead(fn func(k hkey, h *holding)) {
+	for k, h := range cs.acct {
+		fn(hkey{a: k.a.String(), b: cs.assets[k.asset]}, h)
+	}
+	for k, h := range cs.outs {
+		fn(hkey{a: k.tx.String(), n: k.n}, h)
+	}
+}
+
 func (cs *chainState) get(k hkey, inc *incident) *holding {
-	for h := cs.holdings[k]; h != nil; h = h.next {
+	for h := cs.head(k); h != nil; h = h.next {
 		if h.inc == inc {
 			return h
 		}
@@ -153,7 +227,7 @@ func (cs *chainState) get(k hkey, inc *incident) *holding {
 
 // list appends the holdings at k (one per incident) to buf.
 func (cs *chainState) list(k hkey, buf []*holding) []*holding {
-	for h := cs.holdings[k]; h != nil; h = h.next {
+	for h := cs.head(k); h != nil; h = h.next {
 		buf = append(buf, h)
 	}
 	return buf
@@ -169,14 +243,14 @@ func appendList(buf []*holding, head *holding) []*holding {
 // put stores h at k, replacing the holding of the same incident.
 func (cs *chainState) put(k hkey, h *holding) {
 	h.next = nil
-	p := cs.holdings[k]
+	p := cs.head(k)
 	if p == nil {
-		cs.holdings[k] = h
+		cs.setHead(k, h)
 		return
 	}
 	if p.inc == h.inc {
 		h.next = p.next
-		cs.holdings[k] = h
+		cs.setHead(k, h)
 		return
 	}
 	for ; p.next != nil; p = p.next {
@@ -190,16 +264,12 @@ func (cs *chainState) put(k hkey, h *holding) {
 }
 
 func (cs *chainState) del(k hkey, inc *incident) {
-	p := cs.holdings[k]
+	p := cs.head(k)
 	if p == nil {
 		return
 	}
 	if p.inc == inc {
-		if p.next == nil {
-			delete(cs.holdings, k)
-		} else {
-			cs.holdings[k] = p.next
-		}
+		cs.setHead(k, p.next)
 		return
 	}
 	for ; p.next != nil; p = p.next {

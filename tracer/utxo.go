@@ -30,7 +30,7 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 		if in.Coinbase {
 			continue
 		}
-		for h := ap.cs.holdings[utxoKey(in.Prev)]; h != nil; h = h.next {
+		for h := ap.cs.head(utxoKey(in.Prev)); h != nil; h = h.next {
 			if ap.inLane(h.inc) {
 				add(h.inc)
 			}
@@ -140,10 +140,10 @@ func (ap *applier) inputValues(ti int, tx *chains.Tx) ([]int64, []string, error)
 		case in.Resolved:
 			vals[i], addrs[i] = in.Value, in.Address
 		default:
-			if h := ap.cs.holdings[utxoKey(in.Prev)]; h != nil {
+			if h := ap.cs.head(utxoKey(in.Prev)); h != nil {
 				vals[i] = int64(h.bal.Uint64())
 				if h.via != nil {
-					addrs[i] = h.via.to
+					addrs[i] = h.via.to.String()
 				}
 			} else if o, ok := ap.blockOutput(ti, in.Prev); ok {
 				vals[i], addrs[i] = o.Value, o.Address
@@ -264,7 +264,7 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 	}
 	from := ""
 	if parent.via != nil {
-		from = parent.via.to
+		from = parent.via.to.String()
 	}
 	denom := uint256.NewInt(sumIn)
 	for oi := range tx.Outputs {
