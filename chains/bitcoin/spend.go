@@ -3,10 +3,8 @@ package bitcoin
 import (
 	"bytes"
 	"crypto/sha256"
-	"hash"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
-	"golang.org/x/crypto/ripemd160" //nolint:staticcheck // Bitcoin's HASH160 needs RIPEMD-160, as address/v2 does
 )
 
 // What a spending script reveals about the output it spends.
@@ -194,26 +192,28 @@ func isRedeemScript(r []byte) bool {
 	return ops
 }
 
-// spender derives input addresses for one decode, reusing its RIPEMD-160
-// state and remembering the previous input's answer (consolidations spend
-// many coins of one key in a row).
+// spender derives input addresses for one decode, reusing its hash
+// buffer and remembering the previous input's answer (consolidations
+// spend many coins of one key in a row).
 type spender struct {
 	params   *chaincfg.Params
-	rmd      hash.Hash
-	first    [sha256.Size]byte // in the struct: a stack array passed to rmd.Write would escape
-	sum      [ripemd160.Size]byte
+	first    [sha256.Size]byte
+	sum      [20]byte
 	lastKind spendKind
 	lastData []byte
 	lastAddr string
 }
 
 func newSpender(params *chaincfg.Params) *spender {
-	return &spender{params: params, rmd: ripemd160.New()}
+	return &spender{params: params}
 }
 
 // address is the network address of the output an input spends when its
-// scriptSig and witness reveal it, else "".
+// scriptSig and witness reveal it, else "" (always "" for a nil spender).
 func (s *spender) address(sig []byte, wit [][]byte) string {
+	if s == nil {
+		return ""
+	}
 	kind, data := classifySpend(sig, wit)
 	if kind == spendUnknown {
 		return ""
@@ -240,7 +240,6 @@ func (s *spender) address(sig []byte, wit [][]byte) string {
 // hash160 is RIPEMD-160(SHA-256(b)) into the spender's buffer.
 func (s *spender) hash160(b []byte) []byte {
 	s.first = sha256.Sum256(b)
-	s.rmd.Reset()
-	s.rmd.Write(s.first[:])
-	return s.rmd.Sum(s.sum[:0])
+	ripemd160Of32(&s.sum, &s.first)
+	return s.sum[:]
 }
