@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,15 @@ const (
 )
 
 var writeBufferPool = &sync.Pool{}
+
+// firstPing is when a new connection is first pinged: at a random point
+// in the first interval, so that the thousands of subscribers that
+// reconnect together after a restart are not pinged (and their keys
+// looked up) in one burst every interval ever after, but evenly. Later
+// pings follow every interval.
+func firstPing(interval time.Duration) time.Duration {
+	return 1 + rand.N(interval)
+}
 
 // SlowConsumerReason is the close reason of code 4008.
 func SlowConsumerReason(last uint64) string {
@@ -105,7 +115,7 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 	c.sub = &subscriber{key: k, filter: f, out: c}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.mu.Lock()
-	c.ping = time.AfterFunc(s.cfg.PingInterval, c.pingTimer)
+	c.ping = time.AfterFunc(firstPing(s.cfg.PingInterval), c.pingTimer)
 	c.mu.Unlock()
 	s.log.Debug("websocket subscriber connected", "key", k.ID, "tenant", k.Tenant, "since", since, "filter", f.String())
 	go c.read()

@@ -43,10 +43,12 @@ func main() {
 		client   = flag.Bool("client", false, "internal: run the subscriber side")
 		url      = flag.String("url", "", "internal: API URL")
 		cpuProf  = flag.String("cpuprofile", "", "write the server's CPU profile of the append phase to this file")
+		pingIvl  = flag.Duration("ping", 0, "server ping interval (0: the server's default, 30 s)")
 		memProf  = flag.String("memprofile", "", "write the server's allocation profile (after the run) to this file")
 	)
 	flag.Parse()
 	profiles = struct{ cpu, mem string }{*cpuProf, *memProf}
+	pingInterval = *pingIvl
 	raiseNoFile()
 	if *client {
 		runClient(*url)
@@ -60,6 +62,9 @@ func main() {
 
 // profiles are the -cpuprofile and -memprofile paths (server side only).
 var profiles struct{ cpu, mem string }
+
+// pingInterval is -ping.
+var pingInterval time.Duration
 
 func raiseNoFile() {
 	var l syscall.Rlimit
@@ -107,7 +112,7 @@ func runServer(subs, tenants, admins, rate, audience int, duration time.Duration
 	if err := st.CreateKey(ctx, ak); err != nil {
 		return err
 	}
-	srv := api.New(api.Config{Rate: 1e6, Burst: 1e6}, api.Deps{Keys: st, Alerts: lg})
+	srv := api.New(api.Config{Rate: 1e6, Burst: 1e6, PingInterval: pingInterval}, api.Deps{Keys: st, Alerts: lg})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
