@@ -11,9 +11,11 @@
 // Outputs carry their value and address (P2PKH, P2SH, P2WPKH, P2WSH, P2TR,
 // P2A encoded for the configured network; bare multisig, P2PK and
 // non-standard scripts as "script:<sha256 hex>"; OP_RETURN as
-// "op_return:<hex>" with its data). Inputs carry the outpoint they spend;
-// its value and address are resolved on demand through Prevouts, which
-// needs the node's transaction index.
+// "op_return:<hex>" with its data). Inputs carry the outpoint they spend
+// and, when the spending script reveals it (P2PKH, P2SH and wrapped
+// segwit, P2WPKH, P2WSH; never taproot), the address of the output spent,
+// unresolved; value and address are resolved on demand through Prevouts,
+// which needs the node's transaction index.
 //
 // Order follows DESIGN.md "Follower order": Connected parent-first; on a
 // branch switch, found by parent hash against a window of the last 144
