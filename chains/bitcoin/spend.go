@@ -20,7 +20,6 @@ const (
 
 // Opcodes of spending scripts beyond those of the output templates.
 const (
-	op1Negate   = 0x4f
 	opReserved  = 0x50 // also the first byte of a taproot annex
 	opFirstBad  = 0xba // OP_CHECKSIGADD and above cannot start a valid witness v0 script
 	maxTapDepth = 128
