@@ -187,6 +187,9 @@ func TestTreasuryOutflowDrainAutoIncident(t *testing.T) {
 		t.Fatalf("auto incidents: %+v", rec.incs)
 	}
 	id := rec.incs[0].ID
+	if drains[0].Incident != id {
+		t.Fatalf("drain names incident %q, want the auto incident %s", drains[0].Incident, id)
+	}
 	for _, b := range blocks[3:] {
 		connect(t, e, b)
 	}

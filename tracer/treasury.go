@@ -40,6 +40,7 @@ type drainHit struct {
 	treasury watchlists.Entry
 	asset    chains.Asset
 	outs     []drainOut
+	finding  int // index of its treasury.drain finding in the applier's findings
 }
 
 // treasuryOutflow raises treasury.outflow for a transfer out of a treasury
@@ -198,7 +199,7 @@ func (ap *applier) drain(tx *chains.Tx, k, seq int, from, to string, asset chain
 		f.Share = share(&incident{rt: incRuntime{stolen: map[string]*uint256.Int{"": &d.base}}}, "", &sum)
 	}
 	ap.findings = append(ap.findings, f)
-	ap.drains = append(ap.drains, drainHit{treasury: *tr, asset: asset, outs: append([]drainOut(nil), d.outs...)})
+	ap.drains = append(ap.drains, drainHit{treasury: *tr, asset: asset, outs: append([]drainOut(nil), d.outs...), finding: len(ap.findings) - 1})
 	return nil
 }
 
@@ -223,6 +224,9 @@ func (e *Engine) autoIncidents(ctx context.Context, ap *applier) error {
 		if _, ok := e.incidents[id]; ok {
 			continue
 		}
+		// The drain alert names the incident it opens (its ID stays the
+		// one computed without it, so retractions still match).
+		ap.findings[hit.finding].Incident = id
 		seen := map[string]bool{}
 		var seeds []watchlists.Seed
 		start := hit.outs[0].block

@@ -32,6 +32,9 @@ func TestDemoRaisesTheExpectedAlerts(t *testing.T) {
 		t.Fatalf("alert types in order: %v, want %v\n%s", firsts, Expected, out.String())
 	}
 	drain := byType[alerts.TypeTreasuryDrain]
+	if drain.Incident == "" || drain.Incident != byType[alerts.TypeExchangeDeposit].Incident {
+		t.Errorf("drain alert names incident %q, the deposit %q: want the same auto incident", drain.Incident, byType[alerts.TypeExchangeDeposit].Incident)
+	}
 	if drain.From != res.Treasury.Hex() || drain.To != res.Thief.Hex() || drain.Amount != res.Drained.String() {
 		t.Errorf("drain alert %s → %s %s, want %s → %s %s", drain.From, drain.To, drain.Amount, res.Treasury.Hex(), res.Thief.Hex(), res.Drained)
 	}
