@@ -24,6 +24,13 @@ type Server struct {
 	limits  *limiters
 	mux     *http.ServeMux
 
+	// Websocket connections read the store (catch-up pages, the key
+	// check on each ping) on goroutines Close does not wait for; they do
+	// so under wsStoreMu's read lock and not at all once Close has set
+	// wsStoreClosed, so the store may be closed right after Close.
+	wsStoreMu     sync.RWMutex
+	wsStoreClosed bool
+
 	startOnce sync.Once
 	hubCtx    context.Context
 	hubStop   context.CancelFunc
@@ -77,7 +84,23 @@ func (s *Server) Close() {
 	s.start()
 	s.hubStop()
 	<-s.hubDone
+	s.wsStoreMu.Lock()
+	s.wsStoreClosed = true
+	s.wsStoreMu.Unlock()
 }
+
+// wsStore reports whether a websocket connection may read the store; if
+// so it must call wsStoreDone after.
+func (s *Server) wsStore() bool {
+	s.wsStoreMu.RLock()
+	if s.wsStoreClosed {
+		s.wsStoreMu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (s *Server) wsStoreDone() { s.wsStoreMu.RUnlock() }
 
 // Run serves on listen until ctx is done, then shuts down gracefully:
 // websocket subscribers are told to go away (they resume by sequence) and

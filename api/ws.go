@@ -137,7 +137,12 @@ func (c *wsConn) catchUp(since uint64) bool {
 	c.lastSent = since
 	pos, size := since, catchUpFirst
 	for {
+		if !s.wsStore() {
+			c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
+			return false
+		}
 		page, err := s.deps.Alerts.Since(c.ctx, pos, size)
+		s.wsStoreDone()
 		if err != nil {
 			if c.ctx.Err() == nil {
 				s.log.Error("websocket catch-up: read alert log", "after", pos, "err", err)

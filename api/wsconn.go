@@ -146,7 +146,7 @@ func (c *wsConn) drain() {
 			c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
 			return
 		case ping:
-			if k, ok, err := s.deps.Keys.KeyByHash(c.ctx, c.sub.key.Hash); err == nil && (!ok || !k.Active()) {
+			if c.revoked() {
 				c.close(CloseUnauthorized, "API key revoked")
 				return
 			}
@@ -163,6 +163,18 @@ func (c *wsConn) drain() {
 			c.lastSent = m.alert.Seq
 		}
 	}
+}
+
+// revoked looks the key up again: a key revoked or expired since the
+// connection opened ends it at the next ping. A store error keeps it
+// (the next ping looks again), as does a server closing down.
+func (c *wsConn) revoked() bool {
+	if !c.s.wsStore() {
+		return false
+	}
+	defer c.s.wsStoreDone()
+	k, ok, err := c.s.deps.Keys.KeyByHash(c.ctx, c.sub.key.Hash)
+	return err == nil && (!ok || !k.Active())
 }
 
 // read handles pongs and the close handshake; clients have nothing else

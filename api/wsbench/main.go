@@ -118,8 +118,10 @@ func runServer(subs, tenants, admins, rate, audience int, duration time.Duration
 		return err
 	}
 	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go srv.Serve(sctx, ln)
+	served := make(chan struct{})
+	go func() { defer close(served); srv.Serve(sctx, ln) }()
+	// Stop the server (Serve closes it) before the store closes.
+	defer func() { stop(); <-served }()
 
 	base := memInUse()
 	cmd := exec.Command(os.Args[0], "-client", "-url", "http://"+ln.Addr().String())
