@@ -23,6 +23,9 @@ const MaxTraceBlocks = 1_000_000
 // (or it is not in a block yet).
 var ErrTxNotFound = errors.New("transaction not found")
 
+// ErrNodeUnreachable: the chain's node did not answer.
+var ErrNodeUnreachable = errors.New("node unreachable")
+
 // TraceRequest asks for the forward flow of one transaction.
 type TraceRequest struct {
 	Chain  chains.Chain
@@ -97,13 +100,13 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 	ref, err := deps.Locator.TxBlock(ctx, tx)
 	if err != nil {
 		if _, herr := deps.Source.HeadNumber(ctx); herr != nil {
-			return nil, fmt.Errorf("trace %s tx %s: %s node: %w", req.Chain, tx, req.Chain, herr)
+			return nil, fmt.Errorf("trace %s tx %s: %w: %w", req.Chain, tx, ErrNodeUnreachable, herr)
 		}
 		return nil, fmt.Errorf("trace %s tx %s: %w (%v)", req.Chain, tx, ErrTxNotFound, err)
 	}
 	head, err := deps.Source.HeadNumber(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("trace %s tx %s: head: %w", req.Chain, tx, err)
+		return nil, fmt.Errorf("trace %s tx %s: head: %w: %w", req.Chain, tx, ErrNodeUnreachable, err)
 	}
 	to := ref.Number + req.Blocks - 1
 	if to > head {

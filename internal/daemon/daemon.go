@@ -138,6 +138,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Watchlist: d.Registry,
 		Incidents: d.Incidents,
 		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine.Summary(id) }),
+		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+)
+
+// MaxConcurrentTraces bounds the /v1/trace requests replaying blocks at
+// once (each reads up to tracer.DefaultTraceBlocks blocks from the node).
+const MaxConcurrentTraces = 2
+
+// traceAPI serves /v1/trace with tracer.TraceTx over the daemon's
+// followers (as block sources, locators, balance and prevout readers) and
+// its watchlists (labels).
+type traceAPI struct {
+	d   *Daemon
+	sem chan struct{}
+}
+
+func newTraceAPI(d *Daemon) *traceAPI {
+	return &traceAPI{d: d, sem: make(chan struct{}, MaxConcurrentTraces)}
+}
+
+// Trace implements api.Tracer. The result is a *tracer.FlowGraph (JSON, and
+// DOT through its DOT method).
+func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
+	deps := tracer.TraceDeps{Labels: t.d.Registry, Logger: t.d.log}
+	switch req.Chain {
+	case chains.Ethereum:
+		if t.d.eth == nil {
+			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no ethereum node")
+		}
+		deps.Source, deps.Locator, deps.Balances = t.d.eth, t.d.eth, t.d.eth
+	case chains.Bitcoin:
+		if t.d.btc == nil {
+			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no bitcoin node")
+		}
+		deps.Source, deps.Locator, deps.Prevouts = t.d.btc, t.d.btc, t.d.btc
+	default:
+		return nil, api.Errorf(api.CodeInvalidChain, "chain", "unknown chain %q", req.Chain)
+	}
+	select {
+	case t.sem <- struct{}{}:
+		defer func() { <-t.sem }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{
+		Chain:  req.Chain,
+		Tx:     req.Tx,
+		Hops:   req.Hops,
+		Policy: req.Policy,
+		Dust:   t.d.cfg.Tracer.DustAmounts[string(req.Chain)],
+	}, deps)
+	switch {
+	case errors.Is(err, tracer.ErrTxNotFound):
+		return nil, api.Errorf(api.CodeNotFound, "tx", "%s transaction %s is not in a block the node knows", req.Chain, req.Tx)
+	case errors.Is(err, tracer.ErrNodeUnreachable):
+		return nil, api.Errorf(api.CodeUnavailable, "", "the %s node does not answer", req.Chain)
+	case err != nil:
+		return nil, fmt.Errorf("trace %s tx %s: %w", req.Chain, req.Tx, err)
+	}
+	return g, nil
+}

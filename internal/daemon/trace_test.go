@@ -1,0 +1,157 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/internal/daemon"
+	"github.com/chainhound/chainhound/internal/testnodes"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// TestTraceEndpoint: GET /v1/trace through the assembled daemon on a real
+// geth --dev: a theft, a split to three addresses and a deposit to an
+// address registered as an exchange give 200 with exactly those edges
+// (JSON and DOT); an exchange key gets 403 and an unknown tx 404.
+func TestTraceEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts geth")
+	}
+	g := testnodes.StartGeth(t)
+	eth := testnodes.EtherAmount
+	hash := func(h common.Hash) string { return strings.ToLower(h.Hex()) }
+	victim, thief := g.NewAccount(t, eth(100)), g.NewAccount(t, nil)
+	first := g.NewAccount(t, nil)
+	split := []common.Address{testnodes.AddressOf(first), testnodes.AddressOf(g.NewAccount(t, nil)), testnodes.AddressOf(g.NewAccount(t, nil))}
+	exchange := common.HexToAddress("0x00000000000000000000000000000000000e8c4a")
+	type edge struct {
+		tx, from, to string
+		wei          *big.Int
+		hop          int
+	}
+	theft := hash(g.SendETH(t, victim, testnodes.AddressOf(thief), eth(50)).TxHash)
+	want := []edge{{theft, testnodes.AddressOf(victim).Hex(), testnodes.AddressOf(thief).Hex(), eth(50), 1}}
+	for i, wei := range []*big.Int{eth(10), eth(15), eth(20)} {
+		tx := hash(g.SendETH(t, thief, split[i], wei).TxHash)
+		want = append(want, edge{tx, testnodes.AddressOf(thief).Hex(), split[i].Hex(), wei, 2})
+	}
+	dep := hash(g.SendETH(t, first, exchange, eth(8)).TxHash)
+	want = append(want, edge{dep, split[0].Hex(), exchange.Hex(), eth(8), 3})
+
+	cfg, err := config.Parse("test.yaml", []byte(`data_dir: `+t.TempDir()+`
+chains:
+  ethereum:
+    network: dev
+    rpc: `+g.WS+`
+    start_block: latest
+    traces: "off"
+    poll_interval: 100ms
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange.Hex(), Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
+		t.Fatal(err)
+	}
+	key := func(role api.Role, tenant string) string {
+		secret, k, err := api.NewKey(role, tenant, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Store.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	admin, exch := key(api.RoleAdmin, "ops"), key(api.RoleExchange, "ex1")
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	base := "http://" + ln.Addr().String()
+	get := func(secret, path string) (int, string, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+
+	t.Run("json", func(t *testing.T) {
+		code, _, body := get(admin, "/v1/trace/ethereum/"+theft+"?hops=5&policy=haircut")
+		if code != http.StatusOK {
+			t.Fatalf("status %d: %s", code, body)
+		}
+		var fg tracer.FlowGraph
+		if err := json.Unmarshal([]byte(body), &fg); err != nil {
+			t.Fatal(err)
+		}
+		if len(fg.Edges) != len(want) {
+			t.Fatalf("%d edges, want %d: %s", len(fg.Edges), len(want), body)
+		}
+		for i, w := range want {
+			e := fg.Edges[i]
+			if e.Tx != w.tx || e.From != w.from || e.To != w.to || e.Amount.Big().Cmp(w.wei) != 0 || e.Hop != w.hop {
+				t.Fatalf("edge %d: %+v, want %+v", i, e, w)
+			}
+		}
+		if !strings.Contains(body, `"amount":"8000000000000000000"`) {
+			t.Fatalf("amounts are not decimal strings: %s", body)
+		}
+		if len(fg.Findings) != 1 || fg.Findings[0].Type != tracer.ExchangeDeposit || fg.Findings[0].Tainted.Big().Cmp(eth(8)) != 0 {
+			t.Fatalf("findings: %+v", fg.Findings)
+		}
+	})
+	t.Run("dot", func(t *testing.T) {
+		code, ct, body := get(admin, "/v1/trace/ethereum/"+theft+"?format=dot")
+		if code != http.StatusOK || !strings.HasPrefix(ct, "text/vnd.graphviz") {
+			t.Fatalf("status %d, content type %q: %s", code, ct, body)
+		}
+		for _, w := range want {
+			s := `"` + w.from + `" -> "` + w.to + `" [label="hop ` + string(rune('0'+w.hop)) + `: ` + tracer.FormatUnits(w.wei, 18) + ` ETH`
+			if !strings.Contains(body, s) {
+				t.Fatalf("DOT lacks %s:\n%s", s, body)
+			}
+		}
+	})
+	t.Run("exchange key forbidden", func(t *testing.T) {
+		if code, _, body := get(exch, "/v1/trace/ethereum/"+theft); code != http.StatusForbidden {
+			t.Fatalf("status %d: %s", code, body)
+		}
+	})
+	t.Run("unknown tx", func(t *testing.T) {
+		if code, _, body := get(admin, "/v1/trace/ethereum/0x"+strings.Repeat("cd", 32)); code != http.StatusNotFound || !strings.Contains(body, `"field":"tx"`) {
+			t.Fatalf("status %d: %s", code, body)
+		}
+	})
+	t.Run("chain not followed", func(t *testing.T) {
+		if code, _, body := get(admin, "/v1/trace/bitcoin/"+strings.Repeat("cd", 32)); code != http.StatusNotImplemented {
+			t.Fatalf("status %d: %s", code, body)
+		}
+	})
+}
