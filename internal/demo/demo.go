@@ -1,8 +1,3 @@
-// Package demo plays a scripted theft in the shape of the 2025 Bybit case
-// on an embedded Ethereum chain, against the real daemon: a watched
-// treasury is drained, an incident opens on its own, the funds are split
-// across many addresses, hop through a peel chain and land at an exchange
-// deposit address; every alert is printed as it arrives on the websocket.
 package demo
 
 import (
@@ -42,9 +37,14 @@ type Options struct {
 	Wait bool
 	// Splits is how many addresses the loot is split across (default 20).
 	Splits int
+	// BtcdPath is the btcd binary for the Bitcoin part (default: btcd on
+	// PATH, else the one the tests build into the test-node cache). With
+	// none found the Bitcoin part is skipped, saying so.
+	BtcdPath string
 }
 
-// Expected lists the alerts a run must raise, in order of first arrival.
+// Expected lists the alerts the Ethereum part of a run must raise, in
+// order of first arrival; ExpectedBitcoin those of the Bitcoin part.
 var Expected = []string{alerts.TypeTreasuryOutflow, alerts.TypeTreasuryDrain, alerts.TypeExchangeDeposit}
 
 // Result is what a run saw.
@@ -56,6 +56,10 @@ type Result struct {
 	Treasury, Thief, Deposit common.Address
 	Drained, Deposited       *big.Int
 	DepositTx                string
+	// Bitcoin holds the Bitcoin script's facts; nil when it was skipped,
+	// and BitcoinSkipped says why.
+	Bitcoin        *BitcoinFacts
+	BitcoinSkipped string
 }
 
 func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
@@ -108,6 +112,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	defer chain.Close()
 	say("embedded Ethereum chain (go-ethereum simulated backend) at %s", chain.WS)
 
+	// The Bitcoin half, where a btcd can be found: a regtest node mining
+	// to ACME's BTC treasury until it has a spendable coin.
+	btc, skipped, err := startBitcoin(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if btc != nil {
+		defer btc.node.Close()
+		say("btcd regtest node at %s; %d blocks mined to ACME's BTC treasury", btc.node.RPC, btcMatured)
+	} else {
+		say("%s", skipped)
+	}
+
 	cfg := config.Default()
 	cfg.DataDir = opts.DataDir
 	cfg.API.Listen = opts.Listen
@@ -116,6 +133,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	cfg.Tracer.DustAmounts = map[string]*big.Int{"ethereum": big.NewInt(1e15)}
 	cfg.Tracer.Drain.Amounts = map[string]*big.Int{"ethereum": ether(1_000)}
 	cfg.Tracer.AutoIncident = true
+	if btc != nil {
+		cfg.Chains.Bitcoin = &config.Bitcoin{Network: "regtest", RPC: btc.node.RPC, RPCUser: btc.node.User,
+			RPCPassword: btc.node.Pass, Confirmations: 1, StartBlock: config.StartBlock{Latest: true},
+			PollInterval: 200 * time.Millisecond}
+		cfg.Tracer.DustAmounts["bitcoin"] = big.NewInt(10_000)
+		cfg.Tracer.Drain.Amounts["bitcoin"] = big.NewInt(10e8)
+	}
 
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
@@ -148,6 +172,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("watchlist: %w", err)
 	}
 	say("watchlist: %s is ACME's treasury (10,000 ETH); %s is a Demo Exchange deposit address", treasury.Addr.Hex(), deposit.Addr.Hex())
+	if btc != nil {
+		if _, err := d.Registry.Add(ctx,
+			watchlists.Entry{Chain: chains.Bitcoin, Address: btc.treasury.Addr.EncodeAddress(), Kind: watchlists.Treasury, Owner: "acme", Label: "ACME BTC cold wallet", Source: "demo"},
+			watchlists.Entry{Chain: chains.Bitcoin, Address: btc.deposit.Addr.EncodeAddress(), Kind: watchlists.Exchange, Owner: "exchange", Label: "Demo Exchange BTC deposit", Source: "demo"},
+		); err != nil {
+			return nil, fmt.Errorf("watchlist: %w", err)
+		}
+		say("watchlist: %s is ACME's BTC treasury; %s is a Demo Exchange BTC deposit address", btc.treasury.Addr.EncodeAddress(), btc.deposit.Addr.EncodeAddress())
+	}
 
 	// Subscribe before anything happens.
 	hdr := http.Header{"Authorization": {"Bearer " + secret}}
@@ -173,34 +206,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := waitFollowing(ctx, d); err != nil {
 		return nil, err
 	}
-	res := &Result{API: base, AdminKey: secret, Treasury: treasury.Addr, Thief: thief.Addr, Deposit: deposit.Addr, Drained: ether(9_000)}
-	seen := map[string]bool{}
-	// await prints alerts as they come until one of type want arrives.
-	await := func(want string, timeout time.Duration) error {
-		deadline := time.After(timeout)
-		for !seen[want] {
-			select {
-			case a, ok := <-got:
-				if !ok {
-					return errors.New("websocket closed")
-				}
-				res.Alerts = append(res.Alerts, a)
-				seen[a.Type] = true
-				printAlert(out, a)
-			case <-deadline:
-				return fmt.Errorf("no %s alert within %s", want, timeout)
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		return nil
-	}
+	res := &Result{API: base, AdminKey: secret, Treasury: treasury.Addr, Thief: thief.Addr, Deposit: deposit.Addr, Drained: ether(9_000), BitcoinSkipped: skipped}
+	p := &player{out: out, got: got, res: res, seen: map[string]bool{}}
+	await := func(want string, timeout time.Duration) error { return p.await(ctx, "ethereum", want, timeout) }
 	mine := func(step string) error {
 		n, err := chain.Mine(ctx)
 		if err != nil {
 			return err
 		}
-		say("\n-- block %d: %s", n, step)
+		say("\n-- ethereum block %d: %s", n, step)
 		return nil
 	}
 
@@ -270,7 +284,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	say("\n== done: %d alerts; the exchange was told within one block of the deposit ==", len(res.Alerts))
+	// The Bitcoin script, the same story on the UTXO model.
+	if btc != nil {
+		if err := p.playBitcoin(ctx, btc); err != nil {
+			return nil, err
+		}
+	}
+
+	say("\n== done: %d alerts; the exchange was told within one block of each deposit ==", len(res.Alerts))
 	if opts.Wait {
 		say("the API stays up at %s until Ctrl-C; admin key: %s", base, secret)
 		say("  curl -H 'Authorization: Bearer %s' %s/v1/incidents", secret, base)
@@ -285,12 +306,46 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// waitFollowing waits until the follower has processed the chain's head.
+// player prints alerts as they arrive and keeps them in the result.
+type player struct {
+	out  io.Writer
+	got  <-chan alerts.Alert
+	res  *Result
+	seen map[string]bool // chain + " " + type
+}
+
+func (p *player) say(format string, args ...any) { fmt.Fprintf(p.out, format+"\n", args...) }
+
+// await prints alerts as they come until one of type want on chain arrives.
+func (p *player) await(ctx context.Context, chain, want string, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for !p.seen[chain+" "+want] {
+		select {
+		case a, ok := <-p.got:
+			if !ok {
+				return errors.New("websocket closed")
+			}
+			p.res.Alerts = append(p.res.Alerts, a)
+			p.seen[a.Chain+" "+a.Type] = true
+			printAlert(p.out, a)
+		case <-deadline:
+			return fmt.Errorf("no %s alert on %s within %s", want, chain, timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// waitFollowing waits until every follower has processed its chain's head.
 func waitFollowing(ctx context.Context, d *daemon.Daemon) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		st := d.ChainStatus()[chains.Ethereum]
-		if st.Connected && st.Processed >= st.Head {
+		all := true
+		for _, st := range d.ChainStatus() {
+			all = all && st.Connected && st.Processed >= st.Head
+		}
+		if all && len(d.ChainStatus()) > 0 {
 			return nil
 		}
 		select {
@@ -299,7 +354,7 @@ func waitFollowing(ctx context.Context, d *daemon.Daemon) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return errors.New("the follower did not reach the chain's head within 20s")
+	return fmt.Errorf("the followers did not reach their chains' heads within 20s: %+v", d.ChainStatus())
 }
 
 func printAlert(w io.Writer, a alerts.Alert) {
@@ -309,13 +364,17 @@ func printAlert(w io.Writer, a alerts.Alert) {
 	}
 	switch {
 	case a.Confirms != nil:
-		fmt.Fprintf(w, "   ALERT #%d %-8s %-24s alert #%d is %d blocks deep\n", a.Seq, "", a.Type, *a.Confirms, a.Confirmations)
+		blocks := "blocks"
+		if a.Confirmations == 1 {
+			blocks = "block"
+		}
+		fmt.Fprintf(w, "   ALERT #%d %-8s %-24s alert #%d is %d %s deep\n", a.Seq, "", a.Type, *a.Confirms, a.Confirmations, blocks)
 		return
 	case a.Retracts != nil:
 		fmt.Fprintf(w, "   ALERT #%d %-8s %-24s alert #%d came from an orphaned block\n", a.Seq, "", a.Type, *a.Retracts)
 		return
 	}
-	fmt.Fprintf(w, "   ALERT #%d %-8s %-24s %s%s\n", a.Seq, strings.ToUpper(a.Severity), a.Type, block, short(a.Tx))
+	fmt.Fprintf(w, "   ALERT #%d %-8s %-24s %s %s%s\n", a.Seq, strings.ToUpper(a.Severity), a.Type, a.Chain, block, short(a.Tx))
 	sym := "ETH"
 	dec := 18
 	if a.Asset != nil {
