@@ -75,5 +75,6 @@ func commands() []*cli.Command {
 		keysCommand(),
 		alertsCommand(),
 		replayCommand(),
+		traceCommand(),
 	}
 }

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/bitcoin"
+	"github.com/chainhound/chainhound/chains/ethereum"
+	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/urfave/cli/v2"
+)
+
+func traceCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "trace",
+		Usage:     "trace a transaction forward: where the money went, hop by hop",
+		ArgsUsage: "TX",
+		Description: "Replays the blocks from TX's block on the node of --config (chains.ethereum or\n" +
+			"chains.bitcoin) with a throwaway taint engine and prints the flow graph: every hop\n" +
+			"with its exact tainted amount, what each address still holds, and the findings met\n" +
+			"(exchange deposits, mixers, bridges…). Labels: the shipped label sets plus the\n" +
+			"watchlists of --data-dir (skipped, with a warning, while a daemon holds it).",
+		Flags: []cli.Flag{
+			// Checked in the action: a missing required flag before an argument
+			// makes urfave/cli take the argument for a command.
+			&cli.StringFlag{Name: "chain", Usage: "ethereum or bitcoin (required)"},
+			&cli.IntFlag{Name: "hops", Usage: fmt.Sprintf("max hops to follow, 1..%d (default: tracer.max_hops of --config, else 12)", watchlists.MaxHopsLimit)},
+			&cli.StringFlag{Name: "policy", Usage: "haircut, poison or fifo (default: tracer.policy of --config, else haircut)"},
+			&cli.Uint64Flag{Name: "blocks", Value: tracer.DefaultTraceBlocks, Usage: "blocks to replay from the transaction's block (capped by the node's head)"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or dot"},
+		},
+		Action: traceAction,
+	}
+}
+
+func traceAction(c *cli.Context) error {
+	if c.String("chain") == "" {
+		return usagef("--chain: required (ethereum or bitcoin)")
+	}
+	chain, err := chains.ParseChain(c.String("chain"))
+	if err != nil {
+		return usagef("--chain: %v", err)
+	}
+	if c.NArg() != 1 {
+		return usagef("trace: want exactly one TX argument, got %d", c.NArg())
+	}
+	tx := strings.ToLower(strings.TrimSpace(c.Args().First()))
+	if err := checkTxHash(chain, tx); err != nil {
+		return usagef("TX: %v", err)
+	}
+	format := c.String("format")
+	if format != "table" && format != "json" && format != "dot" {
+		return usagef("--format: unknown format %q (want table, json or dot)", format)
+	}
+	blocks := c.Uint64("blocks")
+	if blocks < 1 || blocks > tracer.MaxTraceBlocks {
+		return usagef("--blocks: %d out of range 1..%d", blocks, tracer.MaxTraceBlocks)
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	hops := cfg.Tracer.MaxHops
+	if c.IsSet("hops") {
+		hops = c.Int("hops")
+		if hops < 1 || hops > watchlists.MaxHopsLimit {
+			return usagef("--hops: %d out of range 1..%d", hops, watchlists.MaxHopsLimit)
+		}
+	}
+	policy := watchlists.Policy(cfg.Tracer.Policy)
+	if c.IsSet("policy") {
+		p, err := watchlists.ParsePolicy(c.String("policy"))
+		if err != nil || c.String("policy") == "" {
+			return usagef("--policy: unknown policy %q (want haircut, poison or fifo)", c.String("policy"))
+		}
+		policy = p
+	}
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	deps, node, closeNode, err := traceNode(cfg, chain)
+	if err != nil {
+		return err
+	}
+	defer closeNode()
+	if deps.Labels, err = traceLabels(ctx, c.App.ErrWriter, cfg); err != nil {
+		return err
+	}
+	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
+	switch {
+	case errors.Is(err, tracer.ErrTxNotFound):
+		return fmt.Errorf("trace: %s transaction %s is not in a block the node at %s knows", chain, tx, node)
+	case errors.Is(err, tracer.ErrNodeUnreachable):
+		return fmt.Errorf("the %s node at %s does not answer: %w", chain, node, err)
+	case err != nil:
+		return fmt.Errorf("trace: %w", err)
+	}
+	w := c.App.Writer
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(g)
+	case "dot":
+		_, err := io.WriteString(w, g.DOT())
+		return err
+	}
+	return writeTraceTable(w, g)
+}
+
+// checkTxHash checks the form of a transaction hash on chain.
+func checkTxHash(chain chains.Chain, tx string) error {
+	h := tx
+	if chain == chains.Ethereum {
+		if !strings.HasPrefix(h, "0x") {
+			return fmt.Errorf("%q: want a 0x-prefixed 32-byte hex hash", tx)
+		}
+		h = h[2:]
+	}
+	if len(h) != 64 {
+		return fmt.Errorf("%q: want 64 hex digits, got %d", tx, len(h))
+	}
+	for _, r := range h {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return fmt.Errorf("%q: not hex", tx)
+		}
+	}
+	return nil
+}
+
+// traceNode builds the chain's follower from the configuration, used only
+// to read blocks, locate transactions and read balances or prevouts (it
+// is not run: its checkpoints stay in memory).
+func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string, func(), error) {
+	var deps tracer.TraceDeps
+	lg := slog.Default()
+	switch chain {
+	case chains.Ethereum:
+		e := cfg.Chains.Ethereum
+		if e == nil {
+			return deps, "", nil, usagef("--config: no chains.ethereum node configured to trace on")
+		}
+		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, Checkpoints: &memCheckpoints{}, Logger: lg})
+		if err != nil {
+			return deps, "", nil, usagef("--config: chains.ethereum: %v", err)
+		}
+		deps.Source, deps.Locator, deps.Balances = f, f, f
+		return deps, e.RPC, func() { f.Close() }, nil
+	case chains.Bitcoin:
+		b := cfg.Chains.Bitcoin
+		if b == nil {
+			return deps, "", nil, usagef("--config: no chains.bitcoin node configured to trace on")
+		}
+		f, err := bitcoin.New(bitcoin.Config{Network: b.Network, RPC: b.RPC, RPCUser: b.RPCUser, RPCPassword: b.RPCPassword, RPCCookie: b.RPCCookie, Checkpoints: &memCheckpoints{}, Logger: lg})
+		if err != nil {
+			return deps, "", nil, usagef("--config: chains.bitcoin: %v", err)
+		}
+		deps.Source, deps.Locator, deps.Prevouts = f, f, f
+		return deps, b.RPC, func() { f.Close() }, nil
+	}
+	return deps, "", nil, usagef("--chain: unknown chain %q", chain)
+}
+
+// traceLabels is the shipped label sets plus the watchlists of the data
+// directory when it holds a store no daemon has open.
+func traceLabels(ctx context.Context, stderr io.Writer, cfg *config.Config) (*watchlists.Registry, error) {
+	networks := watchlists.Networks{}
+	if e := cfg.Chains.Ethereum; e != nil {
+		networks[chains.Ethereum] = e.Network
+	}
+	if b := cfg.Chains.Bitcoin; b != nil {
+		networks[chains.Bitcoin] = b.Network
+	}
+	var st watchlists.Store
+	dir := cfg.DataDir
+	if _, err := os.Stat(filepath.Join(dir, "store")); err == nil {
+		s, err := pebble.Open(dir)
+		switch {
+		case errors.Is(err, pebble.ErrInUse):
+			fmt.Fprintf(stderr, "chainhound trace: data directory %s is held by a running daemon: using the shipped labels only (its watchlists are not read)\n", dir)
+		case err != nil:
+			return nil, fmt.Errorf("open %s: %w", dir, err)
+		default:
+			defer s.Close()
+			st = s
+		}
+	}
+	reg := watchlists.NewRegistry(st, networks)
+	if _, err := reg.LoadShipped(); err != nil {
+		return nil, fmt.Errorf("load shipped labels: %w", err)
+	}
+	if st != nil {
+		if err := reg.Load(ctx); err != nil {
+			return nil, fmt.Errorf("load watchlists of %s: %w", dir, err)
+		}
+	}
+	return reg, nil
+}
+
+// memCheckpoints is a checkpoint store in memory: trace never runs the
+// follower, so nothing it would save matters.
+type memCheckpoints struct {
+	mu   sync.Mutex
+	refs map[chains.Chain]chains.BlockRef
+}
+
+func (m *memCheckpoints) Checkpoint(_ context.Context, c chains.Chain) (chains.BlockRef, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.refs[c]
+	return r, ok, nil
+}
+
+func (m *memCheckpoints) SaveCheckpoint(_ context.Context, c chains.Chain, ref chains.BlockRef) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.refs == nil {
+		m.refs = map[chains.Chain]chains.BlockRef{}
+	}
+	m.refs[c] = ref
+	return nil
+}
+
+// writeTraceTable prints the graph for people: the hops, the findings, and
+// where the taint still sits.
+func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
+	var stolen []string
+	for _, s := range g.Stolen {
+		stolen = append(stolen, s.Formatted)
+	}
+	if len(stolen) == 0 {
+		stolen = []string{"nothing (the transaction moved no value out of its sender)"}
+	}
+	fmt.Fprintf(w, "%s tx %s: %s, max %d hops, blocks %d..%d\nstolen: %s\n\n", g.Chain, g.Tx, g.Policy, g.MaxHops, g.FromBlock, g.ToBlock, strings.Join(stolen, ", "))
+	labels := map[string]string{}
+	for _, n := range g.Nodes {
+		var ls []string
+		for _, l := range n.Labels {
+			s := string(l.Kind)
+			if l.Label != "" {
+				s += ": " + l.Label
+			}
+			ls = append(ls, s)
+		}
+		labels[n.Address] = strings.Join(ls, "; ")
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOP\tBLOCK\tTX\tFROM\tTO\tTAINTED\tLABEL")
+	for _, e := range g.Edges {
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\n", e.Hop, e.Block, e.Tx, e.From, e.To, e.Formatted, labels[e.To])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(g.Findings) > 0 {
+		fmt.Fprintln(w, "\nfindings:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TYPE\tBLOCK\tTX\tTO\tTAINTED\tSHARE\tHOPS\tLABEL")
+		for _, f := range g.Findings {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.2f%%\t%d\t%s\n", f.Type, f.Block, f.Tx, f.To, f.Formatted, 100*f.Share, f.Hops, labels[f.To])
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "\nstill held:")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tTAINTED\tLABEL")
+	held := 0
+	for _, n := range g.Nodes {
+		for _, h := range n.Held {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Address, h.Formatted, labels[n.Address])
+			held++
+		}
+	}
+	if held == 0 {
+		fmt.Fprintln(tw, "(none tracked)\t\t")
+	}
+	return tw.Flush()
+}
