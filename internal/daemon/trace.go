@@ -8,6 +8,7 @@ import (
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // MaxConcurrentTraces bounds the /v1/trace requests replaying blocks at
@@ -29,7 +30,7 @@ func newTraceAPI(d *Daemon) *traceAPI {
 // Trace implements api.Tracer. The result is a *tracer.FlowGraph (JSON, and
 // DOT through its DOT method).
 func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
-	deps := tracer.TraceDeps{Labels: t.d.Registry, Logger: t.d.log}
+	deps := tracer.TraceDeps{Labels: publicLabels{t.d.Registry}, Logger: t.d.log}
 	switch req.Chain {
 	case chains.Ethereum:
 		if t.d.eth == nil {
@@ -66,4 +67,25 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 		return nil, fmt.Errorf("trace %s tx %s: %w", req.Chain, req.Tx, err)
 	}
 	return g, nil
+}
+
+// publicLabels is what a trace served over the API may show of the
+// watchlists: the shipped labels, and tenants' service entries (exchange,
+// mixer, bridge, sanctioned), which alerts name anyway. Tenants' treasury,
+// stolen and custom entries reveal their wallets (investigators may not
+// list the watchlists): they neither label nodes nor change the trace.
+// Notes are dropped.
+type publicLabels struct{ reg *watchlists.Registry }
+
+func (p publicLabels) Lookup(c chains.Chain, addr string) []watchlists.Entry {
+	es := p.reg.Lookup(c, addr)
+	var out []watchlists.Entry
+	for _, e := range es {
+		switch {
+		case e.Shipped(), e.Kind == watchlists.Exchange, e.Kind == watchlists.Mixer, e.Kind == watchlists.Bridge, e.Kind == watchlists.Sanctioned:
+			e.Note = ""
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -74,6 +74,10 @@ chains:
 	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange.Hex(), Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
 		t.Fatal(err)
 	}
+	// A tenant's treasury is not shown to API callers.
+	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: testnodes.AddressOf(victim).Hex(), Kind: watchlists.Treasury, Owner: "acme", Label: "acme cold wallet", Note: "private"}); err != nil {
+		t.Fatal(err)
+	}
 	key := func(role api.Role, tenant string) string {
 		secret, k, err := api.NewKey(role, tenant, time.Now())
 		if err != nil {
@@ -119,6 +123,9 @@ chains:
 			if e.Tx != w.tx || e.From != w.from || e.To != w.to || e.Amount.Big().Cmp(w.wei) != 0 || e.Hop != w.hop {
 				t.Fatalf("edge %d: %+v, want %+v", i, e, w)
 			}
+		}
+		if strings.Contains(body, "acme") || strings.Contains(body, "private") {
+			t.Fatalf("a tenant's treasury entry shows: %s", body)
 		}
 		if !strings.Contains(body, `"amount":"8000000000000000000"`) {
 			t.Fatalf("amounts are not decimal strings: %s", body)
