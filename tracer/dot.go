@@ -47,9 +47,10 @@ func (g *FlowGraph) DOT() string {
 
 // dotQuote writes s as a DOT quoted string (newlines become \n).
 func dotQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", "")
-	return `"` + r.Replace(s) + `"`
+	return `"` + dotEscaper.Replace(s) + `"`
 }
+
+var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", "")
 
 func shortHash(h string) string {
 	if len(h) <= 18 {

@@ -267,18 +267,17 @@ func (e *Engine) buildFlow(inc *incident, hops []*hop, assets map[*hop]chains.As
 		if n := nodes[addr]; n != nil {
 			return n
 		}
-		n := &FlowNode{Chain: c, Address: watchlists.Display(c, addr), Labels: e.labels(c, addr)}
+		n := &FlowNode{Chain: c, Address: watchlists.Display(c, addr), Labels: e.labels(c, addr)} // EIP-55 once per address
 		nodes[addr] = n
 		order = append(order, addr)
 		return n
 	}
 	for _, h := range hops {
 		from, to := h.from(), h.to.String()
-		node(from)
-		node(to)
+		fn, tn := node(from), node(to)
 		a := assets[h]
 		amt := h.amt.ToBig()
-		g.Edges = append(g.Edges, FlowEdge{Chain: h.chain(), Tx: h.tx, Block: uint64(h.block), From: watchlists.Display(c, from), To: watchlists.Display(c, to),
+		g.Edges = append(g.Edges, FlowEdge{Chain: h.chain(), Tx: h.tx, Block: uint64(h.block), From: fn.Address, To: tn.Address,
 			Asset: a, Amount: NewAmount(amt), Formatted: FormatAsset(amt, a), Hop: int(h.depth)})
 	}
 	held := map[string]map[string]*big.Int{}
