@@ -18,7 +18,6 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
@@ -151,31 +150,9 @@ func validTxHash(chain chains.Chain, h string) bool {
 // its watchlists. A data directory held by a running daemon is skipped
 // with a warning: replay then uses the shipped labels alone.
 func replayLabels(ctx context.Context, dir string) (*watchlists.Registry, error) {
-	var st watchlists.Store
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "store")); err == nil {
-			s, err := pebble.Open(dir)
-			switch {
-			case errors.Is(err, pebble.ErrInUse):
-				slog.Warn("replay: data directory in use by a daemon; using the shipped labels only", "data_dir", dir)
-			case err != nil:
-				return nil, fmt.Errorf("open %s: %w", dir, err)
-			default:
-				defer s.Close()
-				st = s
-			}
-		}
-	}
-	reg := watchlists.NewRegistry(st, nil)
-	if _, err := reg.LoadShipped(); err != nil {
-		return nil, fmt.Errorf("load shipped labels: %w", err)
-	}
-	if st != nil {
-		if err := reg.Load(ctx); err != nil {
-			return nil, fmt.Errorf("load watchlists of %s: %w", dir, err)
-		}
-	}
-	return reg, nil
+	return offlineLabels(ctx, dir, nil, func() {
+		slog.Warn("replay: data directory in use by a daemon; using the shipped labels only", "data_dir", dir)
+	})
 }
 
 // replaySink is the replay's Sink: each finding becomes one alert, one

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -17,7 +15,6 @@ import (
 	"github.com/chainhound/chainhound/chains/bitcoin"
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
-	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
@@ -185,30 +182,10 @@ func traceLabels(ctx context.Context, stderr io.Writer, cfg *config.Config) (*wa
 	if b := cfg.Chains.Bitcoin; b != nil {
 		networks[chains.Bitcoin] = b.Network
 	}
-	var st watchlists.Store
 	dir := cfg.DataDir
-	if _, err := os.Stat(filepath.Join(dir, "store")); err == nil {
-		s, err := pebble.Open(dir)
-		switch {
-		case errors.Is(err, pebble.ErrInUse):
-			fmt.Fprintf(stderr, "chainhound trace: data directory %s is held by a running daemon: using the shipped labels only (its watchlists are not read)\n", dir)
-		case err != nil:
-			return nil, fmt.Errorf("open %s: %w", dir, err)
-		default:
-			defer s.Close()
-			st = s
-		}
-	}
-	reg := watchlists.NewRegistry(st, networks)
-	if _, err := reg.LoadShipped(); err != nil {
-		return nil, fmt.Errorf("load shipped labels: %w", err)
-	}
-	if st != nil {
-		if err := reg.Load(ctx); err != nil {
-			return nil, fmt.Errorf("load watchlists of %s: %w", dir, err)
-		}
-	}
-	return reg, nil
+	return offlineLabels(ctx, dir, networks, func() {
+		fmt.Fprintf(stderr, "chainhound trace: data directory %s is held by a running daemon: using the shipped labels only (its watchlists are not read)\n", dir)
+	})
 }
 
 // memCheckpoints is a checkpoint store in memory: trace never runs the
