@@ -46,7 +46,9 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 			if in.Coinbase {
 				continue
 			}
-			if in.Resolved {
+			// Resolved, or revealed by the spending script: the coins of a
+			// compromised address held since before chainhound saw them.
+			if in.Address != "" {
 				for _, inc := range ap.addrSeed[in.Address] {
 					seeds[inc] = in.Address
 				}

@@ -160,3 +160,35 @@ func TestUTXOPolicies(t *testing.T) {
 		}
 	}
 }
+
+// A compromised address's coins that chainhound never saw arrive: the
+// spend is still seeded, because the spending script reveals the address
+// (chains.Input.Address without Resolved); the value comes from the
+// prevout resolver.
+func TestUTXOAddressSeedFromRevealedInput(t *testing.T) {
+	for _, pol := range policies {
+		t.Run(string(pol), func(t *testing.T) {
+			pre := basePrevouts()
+			e, _ := newTestEngine(t, labelMap{}, nil, pre)
+			open(t, e, watchlists.Incident{ID: "inc_1", Chain: chains.Bitcoin, Policy: pol,
+				Seeds: []watchlists.Seed{{Address: "vaddr", FromBlock: 1}}})
+			connect(t, e, btcBlock(0, ""))
+			b := btcBlock(1, "", theft)
+			b.Txs[0].Inputs[0].Address = "vaddr" // revealed, not resolved
+			pre.addBlock(b)
+			connect(t, e, b)
+			if got, want := held(t, e, "inc_1"), map[string]int64{"b1-0:0": 99000}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("held %v, want %v", got, want)
+			}
+			// Without the revealed address the old coin's spend goes unseen.
+			e2, _ := newTestEngine(t, labelMap{}, nil, basePrevouts())
+			open(t, e2, watchlists.Incident{ID: "inc_1", Chain: chains.Bitcoin, Policy: pol,
+				Seeds: []watchlists.Seed{{Address: "vaddr", FromBlock: 1}}})
+			connect(t, e2, btcBlock(0, ""))
+			connect(t, e2, btcBlock(1, "", theft))
+			if got := held(t, e2, "inc_1"); len(got) != 0 {
+				t.Fatalf("unrevealed input seeded %v", got)
+			}
+		})
+	}
+}
