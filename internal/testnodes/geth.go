@@ -120,22 +120,11 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Get
 		"--verbosity", "2",
 	}
 	cmd := exec.Command(bin, args...)
-	dieWithParent(cmd)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	proc, err := startProcess(cmd, logFile)
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	stop := func() {
-		if cmd.Process != nil {
-			stopWaited(cmd, exited, 10*time.Second)
-		}
-		logFile.Close()
-	}
+	stop := func() { proc.stop(10 * time.Second) }
 
 	key, err := crypto.GenerateKey()
 	if err != nil {
@@ -164,10 +153,10 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Get
 			break
 		}
 		select {
-		case <-exited:
+		case <-proc.exited:
 			rc.Close()
 			logFile.Close()
-			return nil, fmt.Errorf("geth exited during start-up (%v); log:\n%s", waitErr, tailFile(logPath, 4000))
+			return nil, fmt.Errorf("geth exited during start-up (%v); log:\n%s", proc.err, tailFile(logPath, 4000))
 		default:
 		}
 		if time.Now().After(deadline) {

@@ -60,20 +60,11 @@ func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
 		"--dir", dir,
 		"--daemonize", "no",
 	)
-	dieWithParent(cmd)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	proc, err := startProcess(cmd, logFile)
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	stop := func() {
-		stopWaited(cmd, exited, 5*time.Second)
-		logFile.Close()
-	}
+	stop := func() { proc.stop(5 * time.Second) }
 
 	r := &Redis{
 		Addr:    fmt.Sprintf("127.0.0.1:%d", port),
@@ -91,9 +82,9 @@ func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
 			break
 		}
 		select {
-		case <-exited:
+		case <-proc.exited:
 			logFile.Close()
-			return nil, fmt.Errorf("redis-server exited during start-up (%v); log:\n%s", waitErr, tailFile(logPath, 4000))
+			return nil, fmt.Errorf("redis-server exited during start-up (%v); log:\n%s", proc.err, tailFile(logPath, 4000))
 		default:
 		}
 		if time.Now().After(deadline) {

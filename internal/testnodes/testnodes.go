@@ -136,3 +136,32 @@ func stopProcess(cmd *exec.Cmd, grace time.Duration) {
 		<-done
 	}
 }
+
+// process is a started node whose Wait runs in a goroutine; its output
+// goes to a log file.
+type process struct {
+	cmd    *exec.Cmd
+	log    *os.File
+	exited chan struct{}
+	err    error // Wait's result, once exited is closed
+}
+
+// startProcess starts cmd with its output in logFile, to die with the
+// test binary.
+func startProcess(cmd *exec.Cmd, logFile *os.File) (*process, error) {
+	dieWithParent(cmd)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	p := &process{cmd: cmd, log: logFile, exited: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
+// stop sends SIGTERM, kills after grace, and closes the log.
+func (p *process) stop(grace time.Duration) {
+	stopWaited(p.cmd, p.exited, grace)
+	p.log.Close()
+}
