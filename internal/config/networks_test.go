@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"sort"
 	"testing"
 
@@ -22,22 +23,10 @@ func TestNetworksMatchFollowers(t *testing.T) {
 	for n := range bitcoin.Networks {
 		btc = append(btc, n)
 	}
-	if got, want := keys(ethNetworks), keys(eth); !equal(got, want) {
+	if got, want := keys(ethNetworks), keys(eth); !slices.Equal(got, want) {
 		t.Errorf("config ethereum networks %v, follower %v", got, want)
 	}
-	if got, want := keys(btcNetworks), keys(btc); !equal(got, want) {
+	if got, want := keys(btcNetworks), keys(btc); !slices.Equal(got, want) {
 		t.Errorf("config bitcoin networks %v, follower %v", got, want)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
