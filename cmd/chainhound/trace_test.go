@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // TestTraceCLI: `chainhound trace` on a real geth --dev: a theft, a split
@@ -25,25 +23,8 @@ func TestTraceCLI(t *testing.T) {
 		t.Skip("starts geth")
 	}
 	g := testnodes.StartGeth(t)
-	eth := testnodes.EtherAmount
-	hash := func(h common.Hash) string { return strings.ToLower(h.Hex()) }
-	victim, thief := g.NewAccount(t, eth(100)), g.NewAccount(t, nil)
-	first := g.NewAccount(t, nil)
-	split := []common.Address{testnodes.AddressOf(first), testnodes.AddressOf(g.NewAccount(t, nil)), testnodes.AddressOf(g.NewAccount(t, nil))}
-	exchange := common.HexToAddress("0x00000000000000000000000000000000000e8c4a")
-	type edge struct {
-		tx, from, to string
-		wei          *big.Int
-		hop          int
-	}
-	theft := hash(g.SendETH(t, victim, testnodes.AddressOf(thief), eth(50)).TxHash)
-	want := []edge{{theft, testnodes.AddressOf(victim).Hex(), testnodes.AddressOf(thief).Hex(), eth(50), 1}}
-	for i, wei := range []*big.Int{eth(10), eth(15), eth(20)} {
-		tx := hash(g.SendETH(t, thief, split[i], wei).TxHash)
-		want = append(want, edge{tx, testnodes.AddressOf(thief).Hex(), split[i].Hex(), wei, 2})
-	}
-	dep := hash(g.SendETH(t, first, exchange, eth(8)).TxHash)
-	want = append(want, edge{dep, split[0].Hex(), exchange.Hex(), eth(8), 3})
+	th := g.PlayTheft(t)
+	theft, dep, exchange, split, want := th.Tx, th.Deposit, th.Exchange, th.Split, th.Edges
 
 	dir := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
@@ -74,7 +55,7 @@ func TestTraceCLI(t *testing.T) {
 		}
 		for i, w := range want {
 			e := fg.Edges[i]
-			if e.Tx != w.tx || e.From != w.from || e.To != w.to || e.Amount.Big().Cmp(w.wei) != 0 || e.Hop != w.hop {
+			if e.Tx != w.Tx || e.From != w.From || e.To != w.To || e.Amount.Big().Cmp(w.Wei) != 0 || e.Hop != w.Hop {
 				t.Fatalf("edge %d: %+v, want %+v", i, e, w)
 			}
 		}
@@ -99,7 +80,7 @@ func TestTraceCLI(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, msg)
 		}
 		for _, w := range want {
-			s := fmt.Sprintf(`"%s" -> "%s" [label="hop %d: %s ETH\ntx `, w.from, w.to, w.hop, tracer.FormatUnits(w.wei, 18))
+			s := fmt.Sprintf(`"%s" -> "%s" [label="hop %d: %s ETH\ntx `, w.From, w.To, w.Hop, tracer.FormatUnits(w.Wei, 18))
 			if !strings.Contains(out, s) {
 				t.Fatalf("DOT lacks %s:\n%s", s, out)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // TestTraceEndpoint: GET /v1/trace through the assembled daemon on a real
@@ -30,25 +28,8 @@ func TestTraceEndpoint(t *testing.T) {
 		t.Skip("starts geth")
 	}
 	g := testnodes.StartGeth(t)
-	eth := testnodes.EtherAmount
-	hash := func(h common.Hash) string { return strings.ToLower(h.Hex()) }
-	victim, thief := g.NewAccount(t, eth(100)), g.NewAccount(t, nil)
-	first := g.NewAccount(t, nil)
-	split := []common.Address{testnodes.AddressOf(first), testnodes.AddressOf(g.NewAccount(t, nil)), testnodes.AddressOf(g.NewAccount(t, nil))}
-	exchange := common.HexToAddress("0x00000000000000000000000000000000000e8c4a")
-	type edge struct {
-		tx, from, to string
-		wei          *big.Int
-		hop          int
-	}
-	theft := hash(g.SendETH(t, victim, testnodes.AddressOf(thief), eth(50)).TxHash)
-	want := []edge{{theft, testnodes.AddressOf(victim).Hex(), testnodes.AddressOf(thief).Hex(), eth(50), 1}}
-	for i, wei := range []*big.Int{eth(10), eth(15), eth(20)} {
-		tx := hash(g.SendETH(t, thief, split[i], wei).TxHash)
-		want = append(want, edge{tx, testnodes.AddressOf(thief).Hex(), split[i].Hex(), wei, 2})
-	}
-	dep := hash(g.SendETH(t, first, exchange, eth(8)).TxHash)
-	want = append(want, edge{dep, split[0].Hex(), exchange.Hex(), eth(8), 3})
+	th := g.PlayTheft(t)
+	theft, exchange, want := th.Tx, th.Exchange, th.Edges
 
 	cfg, err := config.Parse("test.yaml", []byte(`data_dir: `+t.TempDir()+`
 chains:
@@ -75,7 +56,7 @@ chains:
 		t.Fatal(err)
 	}
 	// A tenant's treasury is not shown to API callers.
-	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: testnodes.AddressOf(victim).Hex(), Kind: watchlists.Treasury, Owner: "acme", Label: "acme cold wallet", Note: "private"}); err != nil {
+	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: want[0].From, Kind: watchlists.Treasury, Owner: "acme", Label: "acme cold wallet", Note: "private"}); err != nil {
 		t.Fatal(err)
 	}
 	key := func(role api.Role, tenant string) string {
@@ -120,7 +101,7 @@ chains:
 		}
 		for i, w := range want {
 			e := fg.Edges[i]
-			if e.Tx != w.tx || e.From != w.from || e.To != w.to || e.Amount.Big().Cmp(w.wei) != 0 || e.Hop != w.hop {
+			if e.Tx != w.Tx || e.From != w.From || e.To != w.To || e.Amount.Big().Cmp(w.Wei) != 0 || e.Hop != w.Hop {
 				t.Fatalf("edge %d: %+v, want %+v", i, e, w)
 			}
 		}
@@ -130,7 +111,7 @@ chains:
 		if !strings.Contains(body, `"amount":"8000000000000000000"`) {
 			t.Fatalf("amounts are not decimal strings: %s", body)
 		}
-		if len(fg.Findings) != 1 || fg.Findings[0].Type != tracer.ExchangeDeposit || fg.Findings[0].Tainted.Big().Cmp(eth(8)) != 0 {
+		if len(fg.Findings) != 1 || fg.Findings[0].Type != tracer.ExchangeDeposit || fg.Findings[0].Tainted.Big().Cmp(testnodes.EtherAmount(8)) != 0 {
 			t.Fatalf("findings: %+v", fg.Findings)
 		}
 	})
@@ -140,7 +121,7 @@ chains:
 			t.Fatalf("status %d, content type %q: %s", code, ct, body)
 		}
 		for _, w := range want {
-			s := `"` + w.from + `" -> "` + w.to + `" [label="hop ` + string(rune('0'+w.hop)) + `: ` + tracer.FormatUnits(w.wei, 18) + ` ETH`
+			s := `"` + w.From + `" -> "` + w.To + `" [label="hop ` + string(rune('0'+w.Hop)) + `: ` + tracer.FormatUnits(w.Wei, 18) + ` ETH`
 			if !strings.Contains(body, s) {
 				t.Fatalf("DOT lacks %s:\n%s", s, body)
 			}
