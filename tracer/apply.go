@@ -276,24 +276,10 @@ func (e *Engine) disconnect(ctx context.Context, chain chains.Chain, ref chains.
 	return nil
 }
 
-// confirmed prunes journals at and below a block that reached its depth.
+// confirmed is a no-op for the engine: a block reaching the alert
+// confirmation depth (often 1–2 blocks on Bitcoin) may still be reorged
+// out, so its journal is kept until the finality depth (pruneJournals).
 func (e *Engine) confirmed(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	cs := e.chainState(chain)
-	var dels [][]byte
-	for h := range cs.journals {
-		if h <= ref.Number && cs.hasLast && h < cs.last.Number {
-			delete(cs.journals, h)
-			dels = append(dels, journalKey(chain, h))
-		}
-	}
-	if len(dels) == 0 || e.deps.Store == nil {
-		return nil
-	}
-	if err := e.deps.Store.SaveTracer(ctx, nil, dels); err != nil {
-		return fmt.Errorf("prune %s journals up to %d: %w", chain, ref.Number, err)
-	}
 	return nil
 }
 

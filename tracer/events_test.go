@@ -32,7 +32,9 @@ func TestPendingChangesNothing(t *testing.T) {
 }
 
 // TestJournalPruning: journals deeper than the finality depth are dropped
-// as blocks arrive, and at a Confirmed event; an undo past them fails
+// as blocks arrive; a Confirmed event (the alert depth, which may be
+// shallower) keeps them, so a reorg deeper than the confirmations but
+// within the finality depth is still undone; an undo past them fails
 // loudly instead of guessing.
 func TestJournalPruning(t *testing.T) {
 	log := &findingLog{}
@@ -53,13 +55,18 @@ func TestJournalPruning(t *testing.T) {
 	if err := e.Handle(context.Background(), chains.Event{Type: chains.Confirmed, Chain: chains.Ethereum, Ref: blocks[8].Ref}); err != nil {
 		t.Fatal(err)
 	}
-	if n := tracer.JournalCount(e, "ethereum"); n != 1 {
-		t.Fatalf("%d journals after confirming block 9, want 1 (the tip's)", n)
+	if n := tracer.JournalCount(e, "ethereum"); n != 3 {
+		t.Fatalf("%d journals after confirming block 9, want the 3 within the finality depth", n)
 	}
 	disconnect(t, e, blocks[9])
-	err = e.Handle(context.Background(), chains.Event{Type: chains.Disconnected, Chain: chains.Ethereum, Block: blocks[8], Ref: blocks[8].Ref})
+	disconnect(t, e, blocks[8]) // confirmed, yet still undone: within the finality depth
+	disconnect(t, e, blocks[7])
+	err = e.Handle(context.Background(), chains.Event{Type: chains.Disconnected, Chain: chains.Ethereum, Block: blocks[6], Ref: blocks[6].Ref})
 	if err == nil {
 		t.Fatal("undoing a block past the finality depth succeeded")
+	}
+	for _, b := range blocks[7:9] {
+		connect(t, e, b)
 	}
 	// A block that does not extend the tip is refused: another parent, or a gap.
 	for _, b := range []*chains.Block{ethBlock(10, "x"), ethBlock(11, "")} {
