@@ -58,10 +58,16 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 					if inc.rt.victimOuts[in.Prev] {
 						ap.e.touchIncident(ap.j, inc)
 						delete(inc.rt.victimOuts, in.Prev)
+						// The victim: the smallest seed address in force, so
+						// the choice does not follow map order.
+						victim := ""
 						for a, from := range inc.seedAddr {
-							if ap.b.Ref.Number >= from {
-								seeds[inc] = a
+							if ap.b.Ref.Number >= from && (victim == "" || a < victim) {
+								victim = a
 							}
+						}
+						if victim != "" {
+							seeds[inc] = victim
 						}
 					}
 				}
