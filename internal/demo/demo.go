@@ -18,6 +18,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/gorilla/websocket"
@@ -410,20 +411,4 @@ func short(s string) string {
 }
 
 // formatUnits prints an integer amount with dec decimals, exactly.
-func formatUnits(v *big.Int, dec int) string {
-	if v == nil {
-		return "0"
-	}
-	s := new(big.Int).Abs(v).String()
-	if len(s) <= dec {
-		s = strings.Repeat("0", dec-len(s)+1) + s
-	}
-	whole, frac := s[:len(s)-dec], strings.TrimRight(s[len(s)-dec:], "0")
-	if v.Sign() < 0 {
-		whole = "-" + whole
-	}
-	if frac == "" {
-		return whole
-	}
-	return whole + "." + frac
-}
+func formatUnits(v *big.Int, dec int) string { return tracer.FormatUnits(v, uint8(dec)) }
