@@ -79,7 +79,7 @@ func (f *Follower) pending(ctx context.Context, n *node, h chains.Handler, raw j
 	if ptx.BlockHash != nil && *ptx.BlockHash != (common.Hash{}) {
 		return nil // mined already: its block will carry it
 	}
-	tx := pendingTx(&ptx)
+	tx := decoder{mainnet: f.cfg.Network == "mainnet"}.pendingTx(&ptx)
 	if f.seen.has(tx.Hash) {
 		return nil
 	}
@@ -95,7 +95,8 @@ func (f *Follower) pending(ctx context.Context, n *node, h chains.Handler, raw j
 
 // pendingTx decodes a pending transaction's native value and an ERC-20
 // transfer/transferFrom in its calldata. Index is -1: not in a block.
-func pendingTx(p *rpcPendingTx) *chains.Tx {
+// Token names come from the same table as mined blocks' (mainnet only).
+func (d decoder) pendingTx(p *rpcPendingTx) *chains.Tx {
 	tx := &chains.Tx{Hash: p.Hash.Hex(), Index: -1, From: addr(p.From), GasPrice: (*big.Int)(p.GasPrice)}
 	if p.To != nil {
 		tx.To = addr(*p.To)
@@ -111,10 +112,7 @@ func pendingTx(p *rpcPendingTx) *chains.Tx {
 		return tx
 	}
 	in := p.Input
-	token := chains.Asset{Contract: tx.To}
-	if k, ok := knownTokens[*p.To]; ok {
-		token.Symbol, token.Decimals = k.Symbol, k.Decimals
-	}
+	token := d.asset(map[common.Address]chains.Asset{}, *p.To)
 	switch {
 	case bytes.Equal(in[:4], selTransfer) && len(in) == 4+64:
 		if to, ok := wordAddr(in[4:36]); ok {
