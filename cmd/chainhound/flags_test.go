@@ -54,6 +54,7 @@ func TestGlobalFlagErrors(t *testing.T) {
 		{"config bad key", []string{"serve", "--config", bad}, 2, bad + ":4: chains.ethereum.confirmations: must not be negative, got -3"},
 		{"data dir not a directory", []string{"serve", "--data-dir", filepath.Join(notDir, "sub")}, 1, "create data directory " + filepath.Join(notDir, "sub")},
 		{"unknown flag", []string{"serve", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{"flag after the argument", []string{"trace", "--chain", "ethereum", "0x" + strings.Repeat("a", 64), "--hops", "0"}, 2, "--hops: 0 out of range 1..64"},
 		{"demo listen", []string{"demo", "--exit", "--listen", "8080"}, 2, `demo --listen: want host:port, got "8080"`},
 	}
 	for _, tt := range tests {

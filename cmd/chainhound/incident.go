@@ -220,9 +220,6 @@ func incidentClose(c *cli.Context) error {
 }
 
 func incidentGetOrClose(c *cli.Context, close bool) error {
-	if again, err := reparseInterspersed(c); again {
-		return err
-	}
 	format, err := watchOutputFormat(c)
 	if err != nil {
 		return err

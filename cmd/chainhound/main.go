@@ -52,12 +52,23 @@ func newApp() *cli.App {
 	return app
 }
 
-// usageErrors makes a bad flag on any subcommand a usage error (exit 2).
+// usageErrors makes a bad flag on any subcommand a usage error (exit 2),
+// and lets every command take its flags after its arguments too
+// (`trace TX --hops 6`, `watch import FILE --chain bitcoin`, as
+// CONTRACT.md writes them).
 func usageErrors(cmds []*cli.Command) {
 	for _, c := range cmds {
 		if c.OnUsageError == nil {
 			c.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
 				return usagef("%s: %v", c.Command.FullName(), err)
+			}
+		}
+		if act := c.Action; act != nil && len(c.Subcommands) == 0 {
+			c.Action = func(c *cli.Context) error {
+				if again, err := reparseInterspersed(c); again {
+					return err
+				}
+				return act(c)
 			}
 		}
 		usageErrors(c.Subcommands)

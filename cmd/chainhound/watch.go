@@ -242,9 +242,6 @@ func watchLs(c *cli.Context) error {
 }
 
 func watchImport(c *cli.Context) error {
-	if again, err := reparseInterspersed(c); again {
-		return err
-	}
 	if c.NArg() != 1 {
 		return usagef("watch import: want exactly one FILE, got %d arguments", c.NArg())
 	}
@@ -527,49 +524,3 @@ func (t *watchTable) row(cols ...string) {
 }
 
 func (t *watchTable) flush() error { return t.tw.Flush() }
-
-// reparseInterspersed re-runs a subcommand whose flags were given after
-// its arguments ("import FILE --chain bitcoin", as CONTRACT.md writes it):
-// urfave/cli v2 stops parsing flags at the first argument. It reports
-// whether it ran the command again.
-func reparseInterspersed(c *cli.Context) (bool, error) {
-	isBool := map[string]bool{}
-	for _, f := range c.Command.Flags {
-		if _, ok := f.(*cli.BoolFlag); ok {
-			for _, n := range f.Names() {
-				isBool[n] = true
-			}
-		}
-	}
-	rest := c.Args().Slice()
-	var flags, args []string
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
-		if len(a) < 2 || a[0] != '-' {
-			args = append(args, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if !strings.Contains(name, "=") && !isBool[name] && i+1 < len(rest) {
-			flags = append(flags, rest[i+1])
-			i++
-		}
-	}
-	if len(flags) == 0 {
-		return false, nil
-	}
-	re := []string{c.Command.Name}
-	for _, name := range c.LocalFlagNames() {
-		if isBool[name] {
-			re = append(re, fmt.Sprintf("--%s=%v", name, c.Bool(name)))
-		} else {
-			re = append(re, fmt.Sprintf("--%s=%s", name, c.String(name)))
-		}
-	}
-	re = append(append(re, flags...), args...)
-	lineage := c.Lineage()
-	nc := cli.NewContext(c.App, nil, lineage[1])
-	nc.Command = c.Command
-	return true, c.Command.Run(nc, re...)
-}
