@@ -90,6 +90,7 @@ func TestParseBad(t *testing.T) {
 		{"bad api.listen", "api: { listen: nonsense }\n", `c.yaml:1: api.listen: want host:port, got "nonsense"`},
 		{"bad backend", "store: { backend: mysql }\n", `c.yaml:1: store.backend: unknown backend "mysql" (want pebble or redis)`},
 		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db)"},
+		{"redis not yet", "store: { backend: redis, url: 'redis://127.0.0.1:6379/0' }\n", "c.yaml:1: store.backend: redis is not implemented yet in this build; use pebble"},
 		{"redis bad url", "store: { backend: redis, url: 'http://x:1' }\n", `c.yaml:1: store.url: want redis:// or rediss:// URL, got "http://x:1"`},
 		{"eth unknown network", eth + "    network: ropsten\n", `c.yaml:4: chains.ethereum.network: unknown ethereum network "ropsten" (want mainnet, sepolia, holesky, dev)`},
 		{"eth no rpc", "chains:\n  ethereum:\n    network: dev\n", "c.yaml:3: chains.ethereum: rpc is required (ws://, wss://, http:// or https:// URL of the node)"},
