@@ -86,5 +86,6 @@ type Deps struct {
 	Summaries Summarizer
 	Tracer    Tracer
 	Health    Health
-	Metrics   *Metrics // nil: the server makes its own
+	Webhooks  WebhookRegistry // nil: /v1/webhook answers 501
+	Metrics   *Metrics        // nil: the server makes its own
 }

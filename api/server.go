@@ -166,6 +166,9 @@ func (s *Server) routes() *http.ServeMux {
 	auth("POST /v1/keys", s.createKey)
 	auth("GET /v1/keys", s.listKeys)
 	auth("POST /v1/keys/{id}/revoke", s.revokeKey)
+	auth("PUT /v1/webhook", s.putWebhook)
+	auth("GET /v1/webhook", s.getWebhook)
+	auth("DELETE /v1/webhook", s.deleteWebhook)
 	handle("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "", "no such endpoint %s %s", r.Method, r.URL.Path))
 	})

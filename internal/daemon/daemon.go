@@ -140,6 +140,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine.Summary(id) }),
 		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
+		Webhooks:  alerts.NewWebhooks(d.Store),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
