@@ -1,14 +1,12 @@
 package testnodes
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,10 +37,9 @@ type Btcd struct {
 	Address  address.Address   // P2WPKH of Key on Params
 	LogFile  string
 	DataDir  string
-	cmd      *exec.Cmd
+	proc     *process
 	mu       sync.Mutex
 	used     map[wire.OutPoint]bool // coins handed out by MatureCoins
-	stopped  bool
 	stopOnce sync.Once
 }
 
@@ -87,7 +84,7 @@ func StartBtcd(tb testing.TB, opts ...BtcdOption) *Btcd {
 	}
 	bin := BuildTool(tb, BtcdVersion)
 	params := &chaincfg.RegressionNetParams
-	addr, err := address.NewAddressWitnessPubKeyHash(hash160(cfg.key.PubKey().SerializeCompressed()), params)
+	addr, err := address.NewAddressWitnessPubKeyHash(address.Hash160(cfg.key.PubKey().SerializeCompressed()), params)
 	if err != nil {
 		tb.Fatalf("testnodes: btcd mining address: %v", err)
 	}
@@ -127,17 +124,14 @@ func StartBtcd(tb testing.TB, opts ...BtcdOption) *Btcd {
 	if err != nil {
 		tb.Fatalf("testnodes: %v", err)
 	}
-	b.cmd = exec.Command(bin, args...)
-	b.cmd.Stdout, b.cmd.Stderr = out, out
-	if err := b.cmd.Start(); err != nil {
-		out.Close()
-		tb.Fatalf("testnodes: start btcd: %v", err)
+	b.proc, err = startProcess(exec.Command(bin, args...), out)
+	if err != nil {
+		tb.Fatalf("testnodes: %v", err)
 	}
 	tb.Cleanup(func() {
 		b.Stop()
-		out.Close()
 		if tb.Failed() {
-			b.dumpLog(tb)
+			tb.Logf("btcd %s log (tail):\n%s", b.RPCHost, tailFile(b.LogFile, 8000))
 		}
 	})
 	b.Client, err = rpcclient.New(&rpcclient.ConnConfig{
@@ -160,19 +154,7 @@ func (b *Btcd) URL() string { return "http://" + b.RPCHost }
 
 // Stop stops the node (idempotent); tb.Cleanup calls it too.
 func (b *Btcd) Stop() {
-	b.stopOnce.Do(func() { stopProcess(b.cmd, 10*time.Second) })
-}
-
-func (b *Btcd) dumpLog(tb testing.TB) {
-	data, err := os.ReadFile(b.LogFile)
-	if err != nil {
-		return
-	}
-	lines := strings.Split(string(data), "\n")
-	if len(lines) > 80 {
-		lines = lines[len(lines)-80:]
-	}
-	tb.Logf("btcd %s log (last lines):\n%s", b.RPCHost, strings.Join(lines, "\n"))
+	b.stopOnce.Do(func() { b.proc.stop(10 * time.Second) })
 }
 
 // Generate mines n blocks paying to Address and returns their hashes.
@@ -236,14 +218,4 @@ func (b *Btcd) Disconnect(tb testing.TB, other *Btcd) {
 		}
 		return true
 	})
-}
-
-func hash160(b []byte) []byte {
-	return address.Hash160(b)
-}
-
-// Log returns the node's output so far (for diagnostics).
-func (b *Btcd) Log() string {
-	data, _ := os.ReadFile(b.LogFile)
-	return string(bytes.TrimSpace(data))
 }

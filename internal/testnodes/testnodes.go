@@ -1,4 +1,4 @@
-// Package testnodes starts real nodes for tests: geth --dev, btcd simnet
+// Package testnodes starts real nodes for tests: geth --dev, btcd regtest
 // (one or two, for reorgs) and a throwaway redis-server, each on free
 // loopback ports, torn down with t.Cleanup.
 //
@@ -55,9 +55,6 @@ func buildTool(pkgAtVersion string) (string, error) {
 		return "", fmt.Errorf("cache dir: %w", err)
 	}
 	name := filepath.Base(pkg)
-	if name == "btcd" && strings.HasSuffix(pkg, "btcsuite/btcd") {
-		name = "btcd"
-	}
 	bindir := filepath.Join(cache, name+"-"+ver)
 	bin := filepath.Join(bindir, name)
 	if _, err := os.Stat(bin); err == nil {
@@ -118,22 +115,6 @@ func WaitFor(tb testing.TB, timeout time.Duration, what string, ok func() bool) 
 			tb.Fatalf("testnodes: timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stopProcess sends SIGTERM, then SIGKILL after grace.
-func stopProcess(cmd *exec.Cmd, grace time.Duration) {
-	if cmd.Process == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(grace):
-		_ = cmd.Process.Kill()
-		<-done
 	}
 }
 
