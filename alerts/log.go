@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,8 @@ func (l *Log) append(ctx context.Context, as []Alert, index func(assigned []Aler
 	for i, a := range as {
 		seq++
 		a.Seq = seq
+		// Each tenant once, in order: the hub and the webhooks rely on it.
+		a.Audience = slices.Compact(slices.Sorted(slices.Values(a.Audience)))
 		out[i] = a
 		w.Records[i] = Record{Alert: a, Audience: a.Audience, Appended: now}
 	}
@@ -134,12 +137,6 @@ func validate(a *Alert) error {
 	return nil
 }
 
-var knownTypes = map[string]bool{
-	TypeExchangeDeposit: true, TypeMixerDeposit: true, TypeMixerWithdrawal: true,
-	TypeBridge: true, TypeSanctioned: true, TypeTreasuryOutflow: true,
-	TypeTreasuryDrain: true, TypeConfirmed: true, TypeRetracted: true,
-}
-
 // Types lists the alert types of CONTRACT.md.
 var Types = []string{
 	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge,
@@ -149,7 +146,20 @@ var Types = []string{
 // Severities lists the severities, most severe first.
 var Severities = []string{Critical, High, Medium, Low, Info}
 
-var severityRank = map[string]int{Critical: 0, High: 1, Medium: 2, Low: 3, Info: 4}
+// knownTypes and severityRank are Types and Severities as look-ups.
+var (
+	knownTypes   = map[string]bool{}
+	severityRank = map[string]int{}
+)
+
+func init() {
+	for _, t := range Types {
+		knownTypes[t] = true
+	}
+	for i, s := range Severities {
+		severityRank[s] = i
+	}
+}
 
 // AtLeast reports whether severity s is at least as severe as min (for
 // min_severity filters). Unknown severities are never at least anything.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 
@@ -237,18 +238,5 @@ func (r *Raiser) audience(ctx context.Context, f *tracer.Finding) ([]string, err
 		}
 	}
 	sort.Strings(out)
-	return compactStrings(out), nil
-}
-
-func compactStrings(s []string) []string {
-	if len(s) < 2 {
-		return s
-	}
-	out := s[:1]
-	for _, v := range s[1:] {
-		if v != out[len(out)-1] {
-			out = append(out, v)
-		}
-	}
-	return out
+	return slices.Compact(out), nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,15 +131,7 @@ func (w *Webhooks) DeadLetters(ctx context.Context, limit int) ([]Delivery, erro
 
 // wants reports whether h receives a.
 func (h Webhook) wants(a Alert) bool {
-	if h.All {
-		return true
-	}
-	for _, t := range a.Audience {
-		if t == h.Tenant {
-			return true
-		}
-	}
-	return false
+	return h.All || slices.Contains(a.Audience, h.Tenant)
 }
 
 // Sign returns the X-Chainhound-Signature value for body sent at ts.

@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,13 +106,5 @@ func seesAllAlerts(k Key) bool {
 
 // seesAlert reports whether k may see an alert with audience aud.
 func seesAlert(k Key, aud []string) bool {
-	if seesAllAlerts(k) {
-		return true
-	}
-	for _, t := range aud {
-		if t == k.Tenant {
-			return true
-		}
-	}
-	return false
+	return seesAllAlerts(k) || slices.Contains(aud, k.Tenant)
 }

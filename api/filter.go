@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,7 +55,7 @@ var filterParams = map[string]bool{"type": true, "chain": true, "incident": true
 func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
 	var f Filter
 	for name := range q {
-		if !filterParams[name] && !contains(extra, name) {
+		if !filterParams[name] && !slices.Contains(extra, name) {
 			return f, Errorf(CodeInvalidFilter, name, "unknown parameter %q", name)
 		}
 	}
@@ -127,15 +128,6 @@ func splitAll(vs []string) []string {
 		}
 	}
 	return out
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (f Filter) String() string {

@@ -166,29 +166,11 @@ func (h *hub) fanOut(a alerts.Alert) {
 	for s := range h.all {
 		h.offer(s, m)
 	}
-	for _, t := range uniq(a.Audience) {
+	for _, t := range a.Audience { // each tenant once (alerts.Log)
 		for s := range h.byTenant[t] {
 			h.offer(s, m)
 		}
 	}
-}
-
-// uniq returns xs without repeats (audiences are short).
-func uniq(xs []string) []string {
-	for i := 1; i < len(xs); i++ {
-		for j := 0; j < i; j++ {
-			if xs[i] == xs[j] {
-				out := make([]string, 0, len(xs))
-				for _, x := range xs {
-					if !contains(out, x) {
-						out = append(out, x)
-					}
-				}
-				return out
-			}
-		}
-	}
-	return xs
 }
 
 // offer queues m for s without blocking; a full queue drops s.
