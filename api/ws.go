@@ -111,7 +111,7 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 	if err != nil {
 		return // Upgrade answered already
 	}
-	c := &wsConn{s: s, conn: conn, readerDone: make(chan struct{}), writing: true}
+	c := &wsConn{s: s, conn: conn, writing: true}
 	c.sub = &subscriber{key: k, filter: f, out: c}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.mu.Lock()
@@ -138,7 +138,7 @@ func (c *wsConn) catchUp(since uint64) bool {
 	pos, size := since, catchUpFirst
 	for {
 		if !s.wsStore() {
-			c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
+			c.close(CodeUnavailable.CloseCode(), fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
 			return false
 		}
 		page, err := s.deps.Alerts.Since(c.ctx, pos, size)
@@ -146,14 +146,14 @@ func (c *wsConn) catchUp(since uint64) bool {
 		if err != nil {
 			if c.ctx.Err() == nil {
 				s.log.Error("websocket catch-up: read alert log", "after", pos, "err", err)
-				c.close(CloseInternal, fmt.Sprintf("alert log unavailable; resume with since=%d", c.lastSent))
+				c.close(CodeInternal.CloseCode(), fmt.Sprintf("alert log unavailable; resume with since=%d", c.lastSent))
 			}
 			return false
 		}
 		if len(page) == 0 {
 			joined, closed := s.hub.joinHub(sub, pos)
 			if closed {
-				c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
+				c.close(CodeUnavailable.CloseCode(), fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
 				return false
 			}
 			if !joined {

@@ -23,13 +23,12 @@ import (
 // handshake goroutine during the catch-up, then drain) owns the
 // connection's write side until it clears it.
 type wsConn struct {
-	s          *Server
-	conn       *websocket.Conn
-	sub        *subscriber
-	readerDone chan struct{}
-	ctx        context.Context
-	cancel     context.CancelFunc // called when the reader ends
-	ping       *time.Timer        // sets pingDue every PingInterval
+	s      *Server
+	conn   *websocket.Conn
+	sub    *subscriber
+	ctx    context.Context
+	cancel context.CancelFunc // called when the reader ends
+	ping   *time.Timer        // sets pingDue every PingInterval
 
 	mu      sync.Mutex
 	q       []*fanMsg // pending alerts, q[head:]; at most QueueSize
@@ -140,14 +139,14 @@ func (c *wsConn) drain() {
 		case done:
 			return
 		case kick == kickSlow:
-			c.close(CloseSlowConsumer, SlowConsumerReason(c.lastSent))
+			c.close(CodeSlowConsumer.CloseCode(), SlowConsumerReason(c.lastSent))
 			return
 		case kick != 0:
-			c.close(CloseGoingAway, fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
+			c.close(CodeUnavailable.CloseCode(), fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
 			return
 		case ping:
 			if c.revoked() {
-				c.close(CloseUnauthorized, "API key revoked")
+				c.close(CodeUnauthorized.CloseCode(), "API key revoked")
 				return
 			}
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteWait)); err != nil {
@@ -212,7 +211,6 @@ func (c *wsConn) end() {
 	c.s.hub.leaveHub(c.sub)
 	c.conn.Close()
 	c.cancel()
-	close(c.readerDone)
 }
 
 // abort drops a connection whose write failed; the reader then ends.
