@@ -47,7 +47,9 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
 	page := alertsPage{Alerts: []alerts.Alert{}, Next: since}
 	scanned := 0
 	for len(page.Alerts) < limit && scanned < maxScan {
-		batch, err := s.deps.Alerts.Since(r.Context(), page.Next, limit-len(page.Alerts))
+		// Read at least a catch-up page at a time: a tenant that sees few
+		// alerts would otherwise cost one store read per alert.
+		batch, err := s.deps.Alerts.Since(r.Context(), page.Next, min(max(limit-len(page.Alerts), catchUpPage), alerts.MaxPage))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -60,6 +62,9 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
 			page.Next = a.Seq
 			if seesAlert(k, a.Audience) && f.Match(a) {
 				page.Alerts = append(page.Alerts, *a)
+				if len(page.Alerts) == limit {
+					break // next is the last alert shown
+				}
 			}
 		}
 		scanned += len(batch)
