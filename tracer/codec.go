@@ -199,7 +199,7 @@ func encodeIncRuntime(inc *incident, rt incRuntime) []byte {
 	for op := range rt.victimOuts {
 		j.VictimOuts = append(j.VictimOuts, op.String())
 	}
-	sortStrings(j.VictimOuts)
+	sort.Strings(j.VictimOuts)
 	b, _ := json.Marshal(j)
 	return b
 }
@@ -242,5 +242,3 @@ func parseOutpoint(s string) (chains.Outpoint, error) {
 	}
 	return chains.Outpoint{Tx: s[:i], Index: uint32(n)}, nil
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
-	"github.com/holiman/uint256"
 )
 
 func encodeRef(r chains.BlockRef) []byte {
@@ -427,5 +426,3 @@ func (e *Engine) stateKVs() []KV {
 	sort.Slice(out, func(i, k int) bool { return bytes.Compare(out[i].Key, out[k].Key) < 0 })
 	return out
 }
-
-var _ = uint256.NewInt

@@ -16,9 +16,8 @@ type hkey struct {
 	n uint32 // the outpoint's index (UTXO)
 }
 
-func acctKey(addr, asset string) hkey    { return hkey{a: addr, b: asset} }
-func utxoKey(op chains.Outpoint) hkey    { return hkey{a: op.Tx, n: op.Index} }
-func (k hkey) outpoint() chains.Outpoint { return chains.Outpoint{Tx: k.a, Index: k.n} }
+func acctKey(addr, asset string) hkey { return hkey{a: addr, b: asset} }
+func utxoKey(op chains.Outpoint) hkey { return hkey{a: op.Tx, n: op.Index} }
 func (k hkey) String(utxo bool) string {
 	if utxo {
 		return k.a + ":" + strconv.FormatUint(uint64(k.n), 10)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -54,5 +53,3 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 	}
 	return cfg, nil
 }
-
-var _ = context.Background
