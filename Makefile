@@ -13,9 +13,9 @@ build:
 demo: build
 	./$(BIN) demo
 
-# The whole suite, with real geth --dev, btcd simnet and redis-server
-# started by the tests (built once into the user cache; about 3 minutes the
-# first time).
+# The whole suite, with real geth --dev, btcd regtest and redis-server
+# started by the tests (built once into the user cache; about 2.5 minutes
+# the first time).
 test:
 	$(GO) test -count=1 -timeout 40m ./...
 
