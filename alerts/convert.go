@@ -10,12 +10,23 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// alertOf converts a finding to its alert (Seq unassigned).
+// alertOf converts a finding to its alert with its audience (Seq
+// unassigned).
 func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) {
 	aud, err := r.audience(ctx, f)
 	if err != nil {
 		return Alert{}, err
 	}
+	a := AlertOf(f, r.sev)
+	a.Audience = aud
+	return a, nil
+}
+
+// AlertOf converts a finding to the CONTRACT.md alert that the daemon
+// raises for it (Seq and audience unassigned), with severities from sev;
+// `chainhound replay` prints the same. Callers skip findings whose type is
+// not an alert type (ValidType).
+func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 	amountForSeverity := f.Tainted
 	if !isTaint(string(f.Type)) || amountForSeverity == nil {
 		amountForSeverity = f.Amount
@@ -26,7 +37,7 @@ func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) 
 	}
 	a := Alert{
 		Type:       string(f.Type),
-		Severity:   r.sev.Severity(string(f.Type), f.Chain, f.Asset.Key(), amountForSeverity, f.Share, conf),
+		Severity:   sev.Severity(string(f.Type), f.Chain, f.Asset.Key(), amountForSeverity, f.Share, conf),
 		Chain:      string(f.Chain),
 		Tx:         f.Tx,
 		Index:      f.Index,
@@ -43,7 +54,6 @@ func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) 
 		Time:       f.Time.UTC(),
 		Finding:    f.ID,
 		Pending:    f.Pending,
-		Audience:   aud,
 	}
 	if f.Asset.Contract != "" {
 		c := address(f.Chain, f.Asset.Contract)
@@ -65,7 +75,7 @@ func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) 
 	for i, h := range f.Path {
 		a.Path[i] = Hop{Chain: string(h.Chain), Tx: h.Tx, From: address(h.Chain, h.From), To: address(h.Chain, h.To), Amount: decimal(h.Amount)}
 	}
-	return a, nil
+	return a
 }
 
 // address renders addr as CONTRACT.md wants: EIP-55 on Ethereum (when it

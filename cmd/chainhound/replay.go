@@ -165,9 +165,13 @@ type replaySink struct {
 
 func (p *replaySink) Raise(_ context.Context, fs []tracer.Finding) error {
 	enc := json.NewEncoder(p.w)
-	for _, f := range fs {
+	sev := alerts.DefaultSeverityTable()
+	for i := range fs {
+		if !alerts.ValidType(string(fs[i].Type)) {
+			continue // taint.left and the like: logged by the daemon, not alerts
+		}
 		p.seq++
-		a := replayAlert(f)
+		a := alerts.AlertOf(&fs[i], &sev)
 		a.Seq = p.seq
 		if err := enc.Encode(a); err != nil {
 			p.err = fmt.Errorf("write alert: %w", err)
@@ -178,68 +182,6 @@ func (p *replaySink) Raise(_ context.Context, fs []tracer.Finding) error {
 }
 
 func (p *replaySink) Retract(context.Context, []tracer.Finding) error { return nil }
-
-// replaySeverity by finding type: what an exchange must act on now is critical.
-var replaySeverity = map[tracer.FindingType]string{
-	tracer.ExchangeDeposit: alerts.Critical,
-	tracer.SanctionedHit:   alerts.Critical,
-	tracer.TreasuryDrain:   alerts.Critical,
-	tracer.MixerDeposit:    alerts.High,
-	tracer.MixerWithdrawal: alerts.High,
-	tracer.BridgeDeposit:   alerts.High,
-	tracer.TreasuryOutflow: alerts.Medium,
-	tracer.TaintLeft:       alerts.Low,
-}
-
-// replayAlert converts a tracer finding into the public alert schema.
-func replayAlert(f tracer.Finding) alerts.Alert {
-	a := alerts.Alert{
-		Type:       string(f.Type),
-		Severity:   replaySeverity[f.Type],
-		Chain:      string(f.Chain),
-		Tx:         f.Tx,
-		Index:      f.Index,
-		From:       watchlists.Display(f.Chain, f.From),
-		To:         watchlists.Display(f.Chain, f.To),
-		Share:      f.Share,
-		Confidence: f.Confidence,
-		Incident:   f.Incident,
-		Hops:       f.Hops,
-		Time:       f.Time,
-		Finding:    f.ID,
-		Pending:    f.Pending,
-		Path:       []alerts.Hop{},
-	}
-	if a.Severity == "" {
-		a.Severity = alerts.Info
-	}
-	if !f.Pending {
-		a.Block = &alerts.BlockRef{Number: f.Block.Number, Hash: f.Block.Hash}
-	}
-	as := &alerts.Asset{Symbol: f.Asset.Symbol, Decimals: f.Asset.Decimals}
-	if f.Asset.Contract != "" {
-		c := watchlists.Display(f.Chain, f.Asset.Contract)
-		as.Contract = &c
-	}
-	a.Asset = as
-	if f.Amount != nil {
-		a.Amount = f.Amount.String()
-	}
-	if f.Tainted != nil {
-		a.Tainted = f.Tainted.String()
-	}
-	if f.Label != nil {
-		a.Label = &alerts.Label{Kind: string(f.Label.Kind), Name: f.Label.Label, Owner: f.Label.Owner}
-	}
-	for _, h := range f.Path {
-		amt := ""
-		if h.Amount != nil {
-			amt = h.Amount.String()
-		}
-		a.Path = append(a.Path, alerts.Hop{Chain: string(h.Chain), Tx: h.Tx, From: watchlists.Display(h.Chain, h.From), To: watchlists.Display(h.Chain, h.To), Amount: amt})
-	}
-	return a
-}
 
 // replayData is a CSV of transfers turned into blocks.
 type replayData struct {
