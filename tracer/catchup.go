@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/chainhound/chainhound/chains"
 )
@@ -30,14 +31,18 @@ type fetched struct {
 }
 
 // fetchRange fetches blocks from..to with at most conc requests at once and
-// delivers them in height order.
-func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, conc int) []chan fetched {
-	out := make([]chan fetched, to-from+1)
+// delivers them in height order. wait returns once every goroutine it
+// started is done (cancel ctx first to cut it short).
+func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, conc int) (out []chan fetched, wait func()) {
+	out = make([]chan fetched, to-from+1)
 	sem := make(chan struct{}, conc)
 	for i := range out {
 		out[i] = make(chan fetched, 1)
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for i := range out {
 			select {
 			case sem <- struct{}{}:
@@ -47,7 +52,9 @@ func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, co
 				}
 				return
 			}
+			wg.Add(1)
 			go func(i int) {
+				defer wg.Done()
 				defer func() { <-sem }()
 				n := from + uint64(i)
 				b, err := src.BlockByNumber(ctx, n)
@@ -58,7 +65,7 @@ func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, co
 			}(i)
 		}
 	}()
-	return out
+	return out, wg.Wait
 }
 
 // catchUp replays blocks for inc alone until it reaches the live head,
@@ -92,8 +99,9 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 		if max := from + uint64(4*conc) - 1; to > max {
 			to = max
 		}
-		cctx, cancel := context.WithCancel(ctx)
-		chans := fetchRange(cctx, src, from, to, conc)
+		cctx, cancelFetch := context.WithCancel(ctx)
+		chans, wait := fetchRange(cctx, src, from, to, conc)
+		cancel := func() { cancelFetch(); wait() }
 		for _, ch := range chans {
 			f := <-ch
 			if f.err != nil {

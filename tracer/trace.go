@@ -138,9 +138,12 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 	assets := map[*hop]chains.Asset{}
 	known := map[string]chains.Asset{}
 	last := ref.Number
-	cctx, cancel := context.WithCancel(ctx)
+	cctx, cancelFetch := context.WithCancel(ctx)
+	chans, wait := fetchRange(cctx, deps.Source, ref.Number, to, e.cfg.CatchUpConcurrency)
+	var once sync.Once
+	cancel := func() { once.Do(func() { cancelFetch(); wait() }) }
 	defer cancel()
-	for _, ch := range fetchRange(cctx, deps.Source, ref.Number, to, e.cfg.CatchUpConcurrency) {
+	for _, ch := range chans {
 		f := <-ch
 		if f.err != nil {
 			return nil, fmt.Errorf("trace %s tx %s: fetch block: %w", req.Chain, tx, f.err)
