@@ -174,6 +174,7 @@ func (e *Engine) undoRecs(recs []rec) {
 		case recHop:
 			// Hops are referenced only by holdings; restoring those drops it.
 			r.h.dead = true
+			delete(r.h.inc.rootFrom, r.h)
 		}
 	}
 }
