@@ -116,13 +116,25 @@ func (o Outpoint) String() string { return fmt.Sprintf("%s:%d", o.Tx, o.Index) }
 
 // Input spends an outpoint. Value and Address are filled only when resolved
 // (see PrevoutResolver); Coinbase inputs spend nothing.
-// Address may be set without Resolved when the spending script reveals it; Value is then unknown.
+//
+// Address may also be known without Resolved when the spending script
+// reveals it; Value is then unknown. A follower may leave that derivation
+// to whoever needs it: it keeps the spending data in SigScript and Witness
+// and the block's Addresser derives the address on demand — read it with
+// Block.InputAddress, not the field.
 type Input struct {
 	Prev     Outpoint
-	Coinbase bool
 	Value    int64  // satoshi; valid when Resolved
-	Address  string // valid when Resolved
+	Address  string // valid when Resolved, or once derived
+	Coinbase bool
 	Resolved bool
+	derived  bool // Address holds what the Addresser derived
+
+	// The input's scriptSig and its serialized witness stack (item count,
+	// then length-prefixed items), both slices of the block's bytes: copy
+	// them to keep them beyond the block.
+	SigScript []byte
+	Witness   []byte
 }
 
 // ScriptClass names an output script's type.
@@ -144,12 +156,15 @@ const (
 // Output is one Bitcoin transaction output. Address is the network's
 // encoding; for bare multisig and non-standard scripts a stable identifier
 // "script:<sha256 hex of the script>"; for OP_RETURN "op_return:<hex data>".
+// A follower may leave Address empty and Script set, for the block's
+// Addresser to encode on demand: read it with Block.OutputAddress.
 type Output struct {
 	Index   uint32
 	Value   int64 // satoshi
 	Address string
 	Class   ScriptClass
 	Data    []byte // the pushed data of an OP_RETURN output
+	Script  []byte // the output script, a slice of the block's bytes (copy it to keep it)
 }
 
 // Tx is one transaction of a block. Ethereum fills the account-model
@@ -175,6 +190,57 @@ type Block struct {
 	Chain Chain
 	Ref   BlockRef
 	Txs   []Tx
+
+	// Addresser derives the addresses a UTXO follower deferred (nil: every
+	// address is in its field already).
+	Addresser Addresser
+}
+
+// Addresser derives addresses from a UTXO chain's scripts: what an output
+// script pays, and what an input's spending data reveals about the output
+// it spends ("" when nothing). A follower defers this work because most
+// consumers need few of a block's addresses: the tracer asks only for the
+// outputs of tainted transactions and, when it watches addresses, for the
+// inputs.
+type Addresser interface {
+	OutputAddress(o *Output) string
+	InputAddress(in *Input) string
+}
+
+// OutputAddress returns o's address, deriving it (once) when the follower
+// deferred it. o must be an output of b. A Block is not safe for
+// concurrent derivation.
+func (b *Block) OutputAddress(o *Output) string {
+	if o.Address == "" && b.Addresser != nil {
+		o.Address = b.Addresser.OutputAddress(o)
+	}
+	return o.Address
+}
+
+// InputAddress returns the address in's spent output paid, when resolved
+// or revealed by its spending data ("" when unknown), deriving it once.
+func (b *Block) InputAddress(in *Input) string {
+	if in.Address == "" && !in.derived && !in.Coinbase && b.Addresser != nil {
+		in.Address, in.derived = b.Addresser.InputAddress(in), true
+	}
+	return in.Address
+}
+
+// DeriveAddresses fills every deferred address of b: for consumers that
+// want them all (printing a block, tests).
+func (b *Block) DeriveAddresses() {
+	if b.Addresser == nil {
+		return
+	}
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		for j := range tx.Inputs {
+			b.InputAddress(&tx.Inputs[j])
+		}
+		for j := range tx.Outputs {
+			b.OutputAddress(&tx.Outputs[j])
+		}
+	}
 }
 
 // EventType is the kind of a follower event.

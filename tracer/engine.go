@@ -19,6 +19,14 @@ type Labels interface {
 	Lookup(chain chains.Chain, addr string) []watchlists.Entry
 }
 
+// KindWatcher is implemented by label sets that know whether they hold
+// any entry of a kind on a chain (watchlists.Registry does). With it, the
+// engine skips deriving every Bitcoin input's address when no treasury is
+// watched; without it, it assumes one may be.
+type KindWatcher interface {
+	Watches(chain chains.Chain, kind watchlists.Kind) bool
+}
+
 // Sink receives findings. The alerts package implements it.
 type Sink interface {
 	Raise(ctx context.Context, fs []Finding) error

@@ -65,16 +65,19 @@ func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer) err
 // follower resolved or read from the spending script) and does not pay
 // back to one of its input addresses.
 func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
+	if w, ok := ap.e.deps.Labels.(KindWatcher); ok && !w.Watches(ap.cs.chain, watchlists.Treasury) {
+		return nil // no treasury: no input address needs deriving
+	}
 	var tr *watchlists.Entry
 	own := map[string]bool{}
 	for i := range tx.Inputs {
-		in := &tx.Inputs[i]
-		if in.Address == "" {
+		a := ap.b.InputAddress(&tx.Inputs[i])
+		if a == "" {
 			continue
 		}
-		own[in.Address] = true
+		own[a] = true
 		if tr == nil {
-			tr = firstOfKind(ap.e.labels(ap.cs.chain, in.Address), watchlists.Treasury)
+			tr = firstOfKind(ap.e.labels(ap.cs.chain, a), watchlists.Treasury)
 		}
 	}
 	if tr == nil {
@@ -82,10 +85,11 @@ func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
 	}
 	for oi := range tx.Outputs {
 		o := &tx.Outputs[oi]
-		if own[o.Address] || o.Value <= 0 {
+		to := ap.b.OutputAddress(o)
+		if own[to] || o.Value <= 0 {
 			continue
 		}
-		if err := ap.outflow(tx, -1, int(o.Index), tr.Address, o.Address, chains.BTC, uint256.NewInt(uint64(o.Value)), tr); err != nil {
+		if err := ap.outflow(tx, -1, int(o.Index), tr.Address, to, chains.BTC, uint256.NewInt(uint64(o.Value)), tr); err != nil {
 			return err
 		}
 	}

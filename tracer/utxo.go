@@ -48,9 +48,9 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 			}
 			// Resolved, or revealed by the spending script: the coins of a
 			// compromised address held since before chainhound saw them.
-			if in.Address != "" {
-				for _, inc := range ap.addrSeed[in.Address] {
-					seeds[inc] = in.Address
+			if a := ap.b.InputAddress(in); a != "" {
+				for _, inc := range ap.addrSeed[a] {
+					seeds[inc] = a
 				}
 			}
 			for _, incs := range ap.addrSeed {
@@ -75,7 +75,7 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 		}
 		for oi := range tx.Outputs {
 			o := &tx.Outputs[oi]
-			for _, inc := range ap.addrSeed[o.Address] {
+			for _, inc := range ap.addrSeed[ap.b.OutputAddress(o)] {
 				ap.e.touchIncident(ap.j, inc)
 				if inc.rt.victimOuts == nil {
 					inc.rt.victimOuts = map[chains.Outpoint]bool{}
@@ -154,7 +154,7 @@ func (ap *applier) inputValues(ti int, tx *chains.Tx) ([]int64, []string, error)
 					addrs[i] = h.via.to.String()
 				}
 			} else if o, ok := ap.blockOutput(ti, in.Prev); ok {
-				vals[i], addrs[i] = o.Value, o.Address
+				vals[i], addrs[i] = o.Value, ap.b.OutputAddress(o)
 			} else {
 				missing = append(missing, i)
 			}
@@ -180,7 +180,7 @@ func (ap *applier) inputValues(ti int, tx *chains.Tx) ([]int64, []string, error)
 }
 
 // blockOutput finds an output created earlier in this block.
-func (ap *applier) blockOutput(ti int, op chains.Outpoint) (chains.Output, bool) {
+func (ap *applier) blockOutput(ti int, op chains.Outpoint) (*chains.Output, bool) {
 	if ap.outVals == nil {
 		ap.outVals = map[chains.Outpoint]int64{}
 		for i := range ap.b.Txs {
@@ -191,14 +191,15 @@ func (ap *applier) blockOutput(ti int, op chains.Outpoint) (chains.Output, bool)
 	}
 	i, ok := ap.outVals[op]
 	if !ok || int(i) >= ti {
-		return chains.Output{}, false
+		return nil, false
 	}
-	for _, o := range ap.b.Txs[i].Outputs {
-		if o.Index == op.Index {
-			return o, true
+	outs := ap.b.Txs[i].Outputs
+	for k := range outs {
+		if outs[k].Index == op.Index {
+			return &outs[k], true
 		}
 	}
-	return chains.Output{}, false
+	return nil, false
 }
 
 // seedUTXO taints, in full, a theft transaction's outputs that leave the
@@ -219,7 +220,7 @@ func (ap *applier) seedUTXO(tx *chains.Tx, inc *incident, victim string, addrs [
 	}
 	for oi := range tx.Outputs {
 		o := &tx.Outputs[oi]
-		if victims[o.Address] || o.Value <= 0 || !spendable(o) {
+		if victims[ap.b.OutputAddress(o)] || o.Value <= 0 || !spendable(o) {
 			continue
 		}
 		v := uint256.NewInt(uint64(o.Value))
@@ -315,16 +316,17 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 	if depth > inc.maxHops || ap.cutoff(inc, "", tau) {
 		return
 	}
-	nh := ap.newHop(inc, via, tx, int(o.Index), from, o.Address, tau)
+	to := ap.b.OutputAddress(o)
+	nh := ap.newHop(inc, via, tx, int(o.Index), from, to, tau)
 	v := uint256.NewInt(uint64(o.Value))
 	if !spendable(o) {
-		ap.finding(TaintLeft, tx, int(o.Index), from, o.Address, chains.BTC, v, tau, inc, nil, nh)
+		ap.finding(TaintLeft, tx, int(o.Index), from, to, chains.BTC, v, tau, inc, nil, nh)
 		return
 	}
-	if lab := firstOfKind(ap.e.labels(ap.cs.chain, o.Address), watchlists.Exchange, watchlists.Mixer, watchlists.Bridge, watchlists.Sanctioned); lab != nil {
-		ap.finding(findingTypeOf(lab.Kind), tx, int(o.Index), from, o.Address, chains.BTC, v, tau, inc, lab, nh)
+	if lab := firstOfKind(ap.e.labels(ap.cs.chain, to), watchlists.Exchange, watchlists.Mixer, watchlists.Bridge, watchlists.Sanctioned); lab != nil {
+		ap.finding(findingTypeOf(lab.Kind), tx, int(o.Index), from, to, chains.BTC, v, tau, inc, lab, nh)
 		if lab.Kind != watchlists.Sanctioned {
-			ap.park(inc, o.Address, "", tau, nh)
+			ap.park(inc, to, "", tau, nh)
 			return
 		}
 	}

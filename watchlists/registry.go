@@ -26,10 +26,11 @@ type Registry struct {
 	mu     sync.RWMutex
 	byAddr map[chains.Chain]map[string][]Entry
 	n      int
-	intern map[string]string // shared Kind/Owner/Source strings
-	last   [3]string         // the last interned Kind, Owner, Source
-	mem    arena             // backing bytes of addresses, labels, notes
-	slab   []Entry           // backing array of single-entry slices
+	kinds  map[chains.Chain]map[Kind]int // entries per chain and kind
+	intern map[string]string             // shared Kind/Owner/Source strings
+	last   [3]string                     // the last interned Kind, Owner, Source
+	mem    arena                         // backing bytes of addresses, labels, notes
+	slab   []Entry                       // backing array of single-entry slices
 }
 
 // NewRegistry returns an empty registry over store (nil: memory only).
@@ -41,6 +42,7 @@ func NewRegistry(store Store, networks Networks) *Registry {
 		store:    store,
 		networks: networks,
 		byAddr:   map[chains.Chain]map[string][]Entry{},
+		kinds:    map[chains.Chain]map[Kind]int{},
 		intern:   map[string]string{},
 	}
 }
@@ -219,6 +221,19 @@ func (r *Registry) putLocked(e Entry) {
 		m[e.Address] = ns
 	}
 	r.n++
+	if r.kinds[e.Chain] == nil {
+		r.kinds[e.Chain] = map[Kind]int{}
+	}
+	r.kinds[e.Chain][e.Kind]++
+}
+
+// Watches reports whether any entry of kind is held for chain: the tracer
+// skips work (deriving every Bitcoin input's address) for kinds nobody
+// watches.
+func (r *Registry) Watches(chain chains.Chain, kind Kind) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.kinds[chain][kind] > 0
 }
 
 // arena packs many small immutable strings into shared 64 KiB chunks:
@@ -271,6 +286,7 @@ func (r *Registry) Remove(ctx context.Context, chain chains.Chain, addr, owner s
 	for _, e := range es {
 		if slices.Contains(keys, e.Key()) {
 			r.n--
+			r.kinds[chain][e.Kind]--
 			continue
 		}
 		ns = append(ns, e)

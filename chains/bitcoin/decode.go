@@ -3,7 +3,11 @@ package bitcoin
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash"
+	"unsafe"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -12,129 +16,203 @@ import (
 )
 
 // DecodeBlock decodes a serialized block (as `getblock <hash> 0` returns
-// it) at height into a chains.Block with addresses encoded for params. It
-// checks that the bytes are exactly one block, that want (when non-nil) is
-// its hash and that its transactions match the header's merkle root.
+// it) at height into a chains.Block. It checks that the bytes are exactly
+// one block, that want (when non-nil) is its hash and that its
+// transactions match the header's merkle root.
+//
+// Addresses are deferred: outputs keep their scripts and inputs their
+// spending data, and the block's Addresser encodes them for params when
+// asked (chains.Block.OutputAddress, InputAddress, DeriveAddresses). The
+// scripts, witnesses and OP_RETURN data are slices of raw, which must not
+// change while the block is in use.
 func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chaincfg.Params) (*chains.Block, error) {
-	return decodeBlock(raw, height, want, params, newSpender(params))
-}
-
-// decodeBlock is DecodeBlock; with a nil sp, inputs get no address (the
-// benchmark measures what the derivation costs).
-func decodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chaincfg.Params, sp *spender) (*chains.Block, error) {
-	var msg wire.MsgBlock
-	locs, err := msg.DeserializeTxLoc(bytes.NewBuffer(raw))
-	if err != nil {
-		return nil, fmt.Errorf("decode block %d (%d bytes): %w", height, len(raw), err)
+	if len(raw) < wire.MaxBlockHeaderPayload {
+		return nil, fmt.Errorf("decode block %d (%d bytes): header: %w", height, len(raw), errTruncated)
 	}
-	if len(msg.Transactions) == 0 {
-		return nil, fmt.Errorf("decode block %d: no transactions", height)
-	}
-	if last := locs[len(locs)-1]; last.TxStart+last.TxLen != len(raw) {
-		return nil, fmt.Errorf("decode block %d: %d trailing bytes after the last transaction",
-			height, len(raw)-last.TxStart-last.TxLen)
+	var hdr wire.BlockHeader
+	if err := hdr.Deserialize(bytes.NewReader(raw[:wire.MaxBlockHeaderPayload])); err != nil {
+		return nil, fmt.Errorf("decode block %d: header: %w", height, err)
 	}
 	hash := chainhash.DoubleHashH(raw[:wire.MaxBlockHeaderPayload])
 	if want != nil && hash != *want {
 		return nil, fmt.Errorf("decode block %d: got block %s, asked for %s", height, hash, *want)
 	}
-	txids := make([]chainhash.Hash, len(msg.Transactions))
-	for i, tx := range msg.Transactions {
-		txids[i] = txid(raw[locs[i].TxStart:locs[i].TxStart+locs[i].TxLen], tx)
+	spans, nin, nout, err := scanBlock(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode block %d (%d bytes): %w", height, len(raw), err)
 	}
-	if root := merkleRoot(txids); root != msg.Header.MerkleRoot {
-		return nil, fmt.Errorf("decode block %d %s: merkle root %s does not match the header's %s",
-			height, hash, root, msg.Header.MerkleRoot)
+	ntx := len(spans)
+	ids := make([]chainhash.Hash, ntx)
+	h := sha256.New()
+	for i := range spans {
+		ids[i] = txid(raw, &spans[i], h)
 	}
 	b := &chains.Block{
 		Chain: chains.Bitcoin,
 		Ref: chains.BlockRef{
 			Number: height,
 			Hash:   hashString(&hash),
-			Parent: hashString(&msg.Header.PrevBlock),
-			Time:   msg.Header.Timestamp.UTC(),
+			Parent: hashString(&hdr.PrevBlock),
+			Time:   hdr.Timestamp.UTC(),
 		},
-		Txs: make([]chains.Tx, len(msg.Transactions)),
+		Txs:       make([]chains.Tx, ntx),
+		Addresser: newAddresser(params),
 	}
-	// One slab each for the inputs and outputs of the whole block.
-	var nin, nout int
-	for _, tx := range msg.Transactions {
-		nin += len(tx.TxIn)
-		nout += len(tx.TxOut)
-	}
+	// One slab each for the inputs and outputs of the whole block, and one
+	// string holding the txids the inputs spend, in hex.
 	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	for i, tx := range msg.Transactions {
-		b.Txs[i].Inputs, ins = ins[:len(tx.TxIn):len(tx.TxIn)], ins[len(tx.TxIn):]
-		b.Txs[i].Outputs, outs = outs[:len(tx.TxOut):len(tx.TxOut)], outs[len(tx.TxOut):]
-		extractTx(&b.Txs[i], tx, txids[i], i, params, sp)
+	prevs := newHexSlab(nin)
+	for i := range spans {
+		s := &spans[i]
+		tx := &b.Txs[i]
+		tx.Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
+		tx.Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
+		fillTx(tx, raw, s, &ids[i], i, prevs)
+	}
+	if root := merkleRoot(ids); root != hdr.MerkleRoot {
+		return nil, fmt.Errorf("decode block %d %s: merkle root %s does not match the header's %s",
+			height, hash, root, hdr.MerkleRoot)
 	}
 	return b, nil
 }
 
+// scanBlock checks the transactions that follow a block's header and
+// locates them: exactly the bytes of a transaction count and that many
+// transactions.
+func scanBlock(raw []byte) (spans []txSpan, nin, nout int, err error) {
+	ntx, off, err := varint(raw, wire.MaxBlockHeaderPayload)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("transaction count: %w", err)
+	}
+	if ntx == 0 {
+		return nil, 0, 0, errors.New("no transactions")
+	}
+	if ntx > maxTxPerBlock || ntx > uint64(len(raw)-off)/minTxSize {
+		return nil, 0, 0, fmt.Errorf("%d transactions cannot fit", ntx)
+	}
+	spans = make([]txSpan, ntx)
+	for i := range spans {
+		s, err := scanTx(raw, off)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("transaction %d at byte %d: %w", i, off, err)
+		}
+		spans[i], off = s, s.end
+		nin += s.nin
+		nout += s.nout
+	}
+	if off != len(raw) {
+		return nil, 0, 0, fmt.Errorf("%d trailing bytes after the last transaction", len(raw)-off)
+	}
+	return spans, nin, nout, nil
+}
+
 // DecodeTx decodes one serialized transaction (as getrawtransaction
-// returns it) into a chains.Tx with Index -1.
+// returns it) into a chains.Tx with Index -1 and every address filled.
 func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
-	var tx wire.MsgTx
-	r := bytes.NewReader(raw)
-	if err := tx.Deserialize(r); err != nil {
+	s, err := scanTx(raw, 0)
+	if err != nil {
 		return nil, fmt.Errorf("decode transaction (%d bytes): %w", len(raw), err)
 	}
-	if r.Len() != 0 {
-		return nil, fmt.Errorf("decode transaction: %d trailing bytes", r.Len())
+	if s.end != len(raw) {
+		return nil, fmt.Errorf("decode transaction: %d trailing bytes", len(raw)-s.end)
 	}
-	out := &chains.Tx{Inputs: make([]chains.Input, len(tx.TxIn)), Outputs: make([]chains.Output, len(tx.TxOut))}
-	extractTx(out, &tx, txid(raw, &tx), -1, params, newSpender(params))
-	return out, nil
+	raw = bytes.Clone(raw) // the scripts outlive the caller's buffer
+	id := txid(raw, &s, sha256.New())
+	tx := &chains.Tx{Inputs: make([]chains.Input, s.nin), Outputs: make([]chains.Output, s.nout)}
+	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin))
+	b := chains.Block{Txs: []chains.Tx{*tx}, Addresser: newAddresser(params)}
+	b.DeriveAddresses()
+	return &b.Txs[0], nil
 }
 
-// extractTx fills out from tx; out.Inputs and out.Outputs must have the
-// lengths of tx's (DecodeTx and DecodeBlock allocate them). An input's
-// Address is set, unresolved, when its scriptSig and witness reveal the
-// address of the output it spends (see classifySpend).
-func extractTx(out *chains.Tx, tx *wire.MsgTx, id chainhash.Hash, index int, params *chaincfg.Params, sp *spender) {
-	out.Hash = hashString(&id)
-	out.Index = index
-	coinbase := index == 0 && len(tx.TxIn) == 1 &&
-		tx.TxIn[0].PreviousOutPoint.Index == wire.MaxPrevOutIndex &&
-		tx.TxIn[0].PreviousOutPoint.Hash == (chainhash.Hash{})
-	for j, in := range tx.TxIn {
-		if coinbase {
-			out.Inputs[j] = chains.Input{Coinbase: true}
+// hexSlab hands out the display hex of hashes as substrings of one
+// string, written as they are handed out: one allocation for all the
+// outpoints of a block instead of one per input.
+type hexSlab struct {
+	buf []byte
+	str string // aliases buf, which is written only ahead of what was handed out
+}
+
+func newHexSlab(n int) *hexSlab {
+	if n == 0 {
+		return &hexSlab{}
+	}
+	buf := make([]byte, 64*n)
+	return &hexSlab{buf: buf, str: unsafe.String(&buf[0], len(buf))}
+}
+
+// next returns h in hex from the slab's next 64 bytes.
+func (s *hexSlab) next(h *chainhash.Hash) string {
+	putHashHex(s.buf, h)
+	out := s.str[:64]
+	s.buf, s.str = s.buf[64:], s.str[64:]
+	return out
+}
+
+// fillTx fills tx (whose Inputs and Outputs have the span's lengths) from
+// the transaction scanTx checked at s, naming spent txids from prevs.
+func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int, prevs *hexSlab) {
+	tx.Hash = hashString(id)
+	tx.Index = index
+	off := s.ins
+	_, off, _ = varint(raw, off)
+	for j := range tx.Inputs {
+		in := &tx.Inputs[j]
+		prev := (*chainhash.Hash)(raw[off : off+32])
+		vout := binary.LittleEndian.Uint32(raw[off+32:])
+		var start int
+		start, off, _ = skipBytes(raw, off+36, "")
+		off += 4
+		in.SigScript = raw[start : off-4 : off-4]
+		if index == 0 && s.nin == 1 && vout == wire.MaxPrevOutIndex && *prev == (chainhash.Hash{}) {
+			in.Coinbase = true
 			continue
 		}
-		out.Inputs[j] = chains.Input{
-			Prev:    chains.Outpoint{Tx: hashString(&in.PreviousOutPoint.Hash), Index: in.PreviousOutPoint.Index},
-			Address: sp.address(in.SignatureScript, in.Witness),
+		in.Prev = chains.Outpoint{Tx: prevs.next(prev), Index: vout}
+	}
+	_, off, _ = varint(raw, off)
+	for j := range tx.Outputs {
+		o := &tx.Outputs[j]
+		o.Index = uint32(j)
+		o.Value = int64(binary.LittleEndian.Uint64(raw[off:]))
+		var start int
+		start, off, _ = skipBytes(raw, off+8, "")
+		o.Script = raw[start:off:off]
+		o.Class = scriptClass(o.Script)
+		if o.Class == chains.NullData {
+			o.Data = nullData(o.Script[1:])
 		}
 	}
-	for j, o := range tx.TxOut {
-		class, addr, data := ScriptOutput(o.PkScript, params)
-		out.Outputs[j] = chains.Output{Index: uint32(j), Value: o.Value, Address: addr, Class: class, Data: data}
+	if s.witness {
+		for j := range tx.Inputs {
+			end := witnessStack(raw, off)
+			tx.Inputs[j].Witness = raw[off:end:end]
+			off = end
+		}
 	}
 }
 
-// txid hashes a transaction's serialization without its witness, read
-// from the block's own bytes: for a witness transaction the marker and
-// flag (2 bytes after the version) and the witnesses (before the lock
-// time) are left out.
-func txid(raw []byte, tx *wire.MsgTx) chainhash.Hash {
-	if !tx.HasWitness() {
-		return chainhash.DoubleHashH(raw)
+// txid is the double SHA-256 of a transaction's serialization without its
+// witness, hashed from the block's own bytes: for a witness transaction
+// the marker and flag and the witnesses are left out.
+func txid(raw []byte, s *txSpan, h hash.Hash) chainhash.Hash {
+	var first [sha256.Size]byte
+	if !s.witness {
+		first = sha256.Sum256(raw[s.start:s.end])
+	} else {
+		version, body, lockTime := s.stripped(raw)
+		h.Reset()
+		h.Write(version)
+		h.Write(body)
+		h.Write(lockTime)
+		h.Sum(first[:0])
 	}
-	body := tx.SerializeSizeStripped() - 8 // inputs and outputs with their counts
-	h := sha256.New()
-	h.Write(raw[:4])
-	h.Write(raw[6 : 6+body])
-	h.Write(raw[len(raw)-4:])
-	var first [32]byte
-	h.Sum(first[:0])
 	return chainhash.Hash(sha256.Sum256(first[:]))
 }
 
 // merkleRoot computes the block merkle root of txids (Bitcoin's tree:
-// an odd last node is paired with itself).
-func merkleRoot(txids []chainhash.Hash) chainhash.Hash {
-	level := append([]chainhash.Hash(nil), txids...)
+// an odd last node is paired with itself), overwriting txids.
+func merkleRoot(level []chainhash.Hash) chainhash.Hash {
 	var buf [64]byte
 	for len(level) > 1 {
 		next := level[:0]
@@ -145,7 +223,8 @@ func merkleRoot(txids []chainhash.Hash) chainhash.Hash {
 			}
 			copy(buf[:32], level[i][:])
 			copy(buf[32:], level[j][:])
-			next = append(next, chainhash.DoubleHashH(buf[:]))
+			first := sha256.Sum256(buf[:])
+			next = append(next, chainhash.Hash(sha256.Sum256(first[:])))
 		}
 		level = next
 	}

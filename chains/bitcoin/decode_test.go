@@ -54,6 +54,7 @@ func TestDecodeMainnetBlocks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			b.DeriveAddresses()
 			if len(b.Txs) != tc.txs || b.Ref.Number != tc.height || b.Ref.Hash != want.String() ||
 				b.Ref.Parent != msg.Header.PrevBlock.String() || b.Chain != chains.Bitcoin {
 				t.Fatalf("block ref %+v with %d txs; want %d/%s with %d txs", b.Ref, len(b.Txs), tc.height, want, tc.txs)
@@ -217,5 +218,19 @@ func TestBase58AgainstAddressV2(t *testing.T) {
 				t.Fatalf("base58Encode(%x) = %q, want %q", in, got, want)
 			}
 		})
+	}
+}
+
+// TestPutHashHex compares the hot-path hex encoder with chainhash's.
+func TestPutHashHex(t *testing.T) {
+	var h chainhash.Hash
+	for i := 0; i < 256; i++ {
+		for k := range h {
+			h[k] = byte(i*31 + k*7)
+		}
+		h[i%32] = byte(i)
+		if got, want := hashString(&h), h.String(); got != want {
+			t.Fatalf("hashString(%x) = %s, want %s", h[:], got, want)
+		}
 	}
 }

@@ -36,7 +36,8 @@ func ExampleDecodeBlock() {
 	}
 	cb := b.Txs[0]
 	fmt.Println(b.Ref.Hash, len(b.Txs))
-	fmt.Println(cb.Inputs[0].Coinbase, cb.Outputs[0].Value, cb.Outputs[0].Address)
+	// Addresses are encoded when asked for.
+	fmt.Println(cb.Inputs[0].Coinbase, cb.Outputs[0].Value, b.OutputAddress(&cb.Outputs[0]))
 	// Output:
 	// 000000000000000000000c835b2adcaedc20fdf6ee440009c249452c726dafae 2500
 	// true 629948405 bc1qx9t2l3pyny2spqpqlye8svce70nppwtaxwdrp4

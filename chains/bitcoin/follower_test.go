@@ -1,6 +1,7 @@
 package bitcoin
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"reflect"
@@ -98,7 +99,14 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 		if !ok || tx.Index != i+1 {
 			t.Fatalf("unexpected tx %s at %d", tx.Hash, tx.Index)
 		}
-		if !reflect.DeepEqual(tx.Outputs, want[tx.Hash]) {
+		outs := append([]chains.Output(nil), tx.Outputs...)
+		for j := range outs {
+			if !bytes.Equal(outs[j].Script, mt.TxOut[j].PkScript) {
+				t.Errorf("tx %s output %d script %x, want %x", tx.Hash, j, outs[j].Script, mt.TxOut[j].PkScript)
+			}
+			outs[j].Script = nil
+		}
+		if !reflect.DeepEqual(outs, want[tx.Hash]) {
 			t.Errorf("tx %s outputs\n got %+v\nwant %+v", tx.Hash, tx.Outputs, want[tx.Hash])
 		}
 		if len(tx.Inputs) != len(mt.TxIn) {
@@ -107,7 +115,7 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 		for j, in := range tx.Inputs {
 			op := mt.TxIn[j].PreviousOutPoint
 			// Harness coins are P2WPKH: the witness reveals the address.
-			if in != (chains.Input{Prev: chains.Outpoint{Tx: op.Hash.String(), Index: op.Index}, Address: change}) {
+			if in.Prev != (chains.Outpoint{Tx: op.Hash.String(), Index: op.Index}) || in.Address != change || in.Resolved || in.Value != 0 || in.Coinbase {
 				t.Errorf("tx %s input %d = %+v, want unresolved %s from %s", tx.Hash, j, in, op, change)
 			}
 		}
@@ -137,6 +145,12 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 		t.Fatalf("TxBlock = %v, %v; want %s", ref, err, b.Ref)
 	}
 	again, err := r.f.BlockByNumber(ctx, b.Ref.Number)
+	if err == nil {
+		again.DeriveAddresses()
+		x, y := *again, *b
+		x.Addresser, y.Addresser = nil, nil // their memo of the last input differs
+		again, b = &x, &y
+	}
 	if err != nil || !reflect.DeepEqual(again, b) {
 		t.Fatalf("BlockByNumber(%d) differs from the delivered block (err %v)", b.Ref.Number, err)
 	}

@@ -33,32 +33,58 @@ const (
 // multisig, future witness versions, non-standard scripts), which stays
 // the same identifier wherever the script appears.
 func ScriptOutput(script []byte, params *chaincfg.Params) (class chains.ScriptClass, addr string, data []byte) {
+	class = scriptClass(script)
+	if class == chains.NullData {
+		data = nullData(script[1:])
+	}
+	return class, scriptAddress(script, class, data, params), data
+}
+
+// scriptClass classifies an output script by its template alone.
+func scriptClass(script []byte) chains.ScriptClass {
 	n := len(script)
 	switch {
 	case n == 25 && script[0] == opDup && script[1] == opHash160 && script[2] == 20 &&
 		script[23] == opEqualVerify && script[24] == opCheckSig:
-		return chains.P2PKH, base58Check(params.PubKeyHashAddrID, script[3:23]), nil
+		return chains.P2PKH
 	case n == 23 && script[0] == opHash160 && script[1] == 20 && script[22] == opEqual:
-		return chains.P2SH, base58Check(params.ScriptHashAddrID, script[2:22]), nil
+		return chains.P2SH
 	case n == 22 && script[0] == opFalse && script[1] == 20:
-		return chains.P2WPKH, segwitAddress(params.Bech32HRPSegwit, 0, script[2:]), nil
+		return chains.P2WPKH
 	case n == 34 && script[0] == opFalse && script[1] == 32:
-		return chains.P2WSH, segwitAddress(params.Bech32HRPSegwit, 0, script[2:]), nil
+		return chains.P2WSH
 	case n == 34 && script[0] == op1 && script[1] == 32:
-		return chains.P2TR, segwitAddress(params.Bech32HRPSegwit, 1, script[2:]), nil
+		return chains.P2TR
 	case n == 4 && script[0] == op1 && script[1] == 2 && script[2] == 0x4e && script[3] == 0x73:
-		return chains.P2A, segwitAddress(params.Bech32HRPSegwit, 1, script[2:]), nil
+		return chains.P2A
 	case n > 0 && script[0] == opReturn:
-		data := nullData(script[1:])
-		return chains.NullData, "op_return:" + hex.EncodeToString(data), data
+		return chains.NullData
 	case (n == 35 && script[0] == 33 || n == 67 && script[0] == 65) && script[n-1] == opCheckSig:
-		return chains.P2PK, scriptID(script), nil
+		return chains.P2PK
 	case n > 0 && script[n-1] == opCheckMultisig:
 		if ok, err := txscript.IsMultisigScript(script); ok && err == nil {
-			return chains.Multisig, scriptID(script), nil
+			return chains.Multisig
 		}
 	}
-	return chains.NonStandard, scriptID(script), nil
+	return chains.NonStandard
+}
+
+// scriptAddress encodes where a script of class pays (data: an OP_RETURN's
+// pushed data).
+func scriptAddress(script []byte, class chains.ScriptClass, data []byte, params *chaincfg.Params) string {
+	switch class {
+	case chains.P2PKH:
+		return base58Check(params.PubKeyHashAddrID, script[3:23])
+	case chains.P2SH:
+		return base58Check(params.ScriptHashAddrID, script[2:22])
+	case chains.P2WPKH, chains.P2WSH:
+		return segwitAddress(params.Bech32HRPSegwit, 0, script[2:])
+	case chains.P2TR, chains.P2A:
+		return segwitAddress(params.Bech32HRPSegwit, 1, script[2:])
+	case chains.NullData:
+		return "op_return:" + hex.EncodeToString(data)
+	}
+	return scriptID(script)
 }
 
 // scriptID is the stable identifier of a script without an address.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/chainhound/chainhound/chains"
 )
 
 // What a spending script reveals about the output it spends.
@@ -31,7 +32,7 @@ const (
 // taproot (key path, script path, annex), P2PK and bare multisig (whose
 // scriptSigs carry only signatures), non-push or malformed scriptSigs,
 // empty and single-item witnesses.
-func classifySpend(sig []byte, wit [][]byte) (spendKind, []byte) {
+func classifySpend(sig []byte, wit []byte) (spendKind, []byte) {
 	if len(sig) == 0 {
 		return classifyWitness(wit)
 	}
@@ -94,16 +95,16 @@ func classifySpend(sig []byte, wit [][]byte) (spendKind, []byte) {
 	return spendUnknown, nil
 }
 
-// classifyWitness handles an input with an empty scriptSig: native segwit.
-func classifyWitness(wit [][]byte) (spendKind, []byte) {
-	n := len(wit)
+// classifyWitness handles an input with an empty scriptSig: native
+// segwit. wit is the serialized witness stack.
+func classifyWitness(wit []byte) (spendKind, []byte) {
+	n, last := witnessItems(wit)
 	if n < 2 {
 		// None: a legacy script needing no arguments, P2A, or invalid.
 		// One: a taproot key-path signature or a P2WSH script needing no
 		// arguments, which cannot be told apart; left unknown.
 		return spendUnknown, nil
 	}
-	last := wit[n-1]
 	switch {
 	case len(last) > 0 && last[0] == opReserved:
 		return spendUnknown, nil // taproot annex
@@ -191,10 +192,11 @@ func isRedeemScript(r []byte) bool {
 	return ops
 }
 
-// spender derives input addresses for one decode, reusing its hash
+// addresser is the chains.Addresser of decoded blocks: it encodes output
+// scripts and input spending data for one network, reusing its hash
 // buffer and remembering the previous input's answer (consolidations
-// spend many coins of one key in a row).
-type spender struct {
+// spend many coins of one key in a row). One block uses it at a time.
+type addresser struct {
 	params   *chaincfg.Params
 	first    [sha256.Size]byte
 	sum      [20]byte
@@ -203,16 +205,25 @@ type spender struct {
 	lastAddr string
 }
 
-func newSpender(params *chaincfg.Params) *spender {
-	return &spender{params: params}
+var _ chains.Addresser = (*addresser)(nil)
+
+func newAddresser(params *chaincfg.Params) *addresser {
+	return &addresser{params: params}
 }
 
-// address is the network address of the output an input spends when its
-// scriptSig and witness reveal it, else "" (always "" for a nil spender).
-func (s *spender) address(sig []byte, wit [][]byte) string {
-	if s == nil {
-		return ""
-	}
+// OutputAddress encodes what o's script pays.
+func (s *addresser) OutputAddress(o *chains.Output) string {
+	return scriptAddress(o.Script, o.Class, o.Data, s.params)
+}
+
+// InputAddress is the network address of the output in spends when its
+// scriptSig and witness reveal it, else "".
+func (s *addresser) InputAddress(in *chains.Input) string {
+	return s.address(in.SigScript, in.Witness)
+}
+
+// address derives from a scriptSig and a serialized witness stack.
+func (s *addresser) address(sig, wit []byte) string {
 	kind, data := classifySpend(sig, wit)
 	if kind == spendUnknown {
 		return ""
@@ -236,8 +247,8 @@ func (s *spender) address(sig []byte, wit [][]byte) string {
 	return addr
 }
 
-// hash160 is RIPEMD-160(SHA-256(b)) into the spender's buffer.
-func (s *spender) hash160(b []byte) []byte {
+// hash160 is RIPEMD-160(SHA-256(b)) into the addresser's buffer.
+func (s *addresser) hash160(b []byte) []byte {
 	s.first = sha256.Sum256(b)
 	ripemd160Of32(&s.sum, &s.first)
 	return s.sum[:]

@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/testnodes"
 )
@@ -28,6 +29,7 @@ func TestSpendAddressMainnet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			b.DeriveAddresses()
 			outs := map[chains.Outpoint]string{}
 			for _, tx := range b.Txs {
 				for _, o := range tx.Outputs {
@@ -174,12 +176,12 @@ func TestSpendAddressShapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSpender(params)
-			if got := s.address(tc.sig, tc.wit); got != tc.want {
+			s := newAddresser(params)
+			if got := addrOf(s, tc.sig, tc.wit); got != tc.want {
 				t.Fatalf("address(%x, %x) = %q, want %q", tc.sig, tc.wit, got, tc.want)
 			}
 			// The remembered previous answer must not leak into another shape.
-			if got := s.address(nil, [][]byte{f.schnorr}); got != "" {
+			if got := addrOf(s, nil, [][]byte{f.schnorr}); got != "" {
 				t.Fatalf("after %s, a taproot key path gives %q", tc.name, got)
 			}
 		})
@@ -190,14 +192,14 @@ func TestSpendAddressShapes(t *testing.T) {
 // answer never returns it for different bytes of the same kind.
 func TestSpendAddressMemo(t *testing.T) {
 	params := &chaincfg.RegressionNetParams
-	s := newSpender(params)
+	s := newAddresser(params)
 	f := newSpendFixture(t)
-	a1 := s.address(nil, [][]byte{f.sig, f.pub})
+	a1 := addrOf(s, nil, [][]byte{f.sig, f.pub})
 	other := testnodes.TestKey().PubKey().SerializeUncompressed()
 	other = append([]byte{2 | other[64]&1}, other[1:33]...)
 	other[5] ^= 1 // a different (not necessarily valid) key: only its hash matters
-	a2 := s.address(nil, [][]byte{f.sig, other})
-	a3 := s.address(nil, [][]byte{f.sig, f.pub})
+	a2 := addrOf(s, nil, [][]byte{f.sig, other})
+	a3 := addrOf(s, nil, [][]byte{f.sig, f.pub})
 	if a1 == "" || a1 == a2 || a1 != a3 {
 		t.Fatalf("addresses %q %q %q; want the first and last equal and the middle different", a1, a2, a3)
 	}
@@ -221,13 +223,36 @@ func FuzzSpendAddress(f *testing.F) {
 	f.Add([]byte{}, []byte{0x51}, append([]byte{0xc0}, make([]byte, 32)...))
 	params := &chaincfg.MainNetParams
 	f.Fuzz(func(t *testing.T, sig, w1, w2 []byte) {
-		s := newSpender(params)
+		s := newAddresser(params)
 		for _, wit := range [][][]byte{nil, {w1}, {w1, w2}, {w2, w1, w2}} {
-			if a := s.address(sig, wit); a != "" {
+			if a := addrOf(s, sig, wit); a != "" {
 				if _, err := address.DecodeAddress(a, params); err != nil {
 					t.Fatalf("address(%x, %x) = %q does not decode: %v", sig, wit, a, err)
 				}
 			}
 		}
 	})
+}
+
+// addrOf derives from a scriptSig and a witness stack given as items.
+func addrOf(s *addresser, sig []byte, wit [][]byte) string {
+	return s.address(sig, serializeWitness(wit))
+}
+
+// serializeWitness writes a witness stack as a transaction carries it
+// (nil for none).
+func serializeWitness(wit [][]byte) []byte {
+	if wit == nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := wire.WriteVarInt(&buf, 0, uint64(len(wit))); err != nil {
+		panic(err)
+	}
+	for _, item := range wit {
+		if err := wire.WriteVarBytes(&buf, 0, item); err != nil {
+			panic(err)
+		}
+	}
+	return buf.Bytes()
 }

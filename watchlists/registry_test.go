@@ -1,0 +1,45 @@
+package watchlists
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// TestRegistryWatches follows the per-kind count through adds, a
+// replacement of the same (address, owner, kind), and removals.
+func TestRegistryWatches(t *testing.T) {
+	ctx := context.Background()
+	reg := NewRegistry(nil, nil)
+	const a1, a2 = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+	if reg.Watches(chains.Bitcoin, Treasury) {
+		t.Fatal("an empty registry watches treasuries")
+	}
+	for _, e := range []Entry{
+		{Chain: chains.Bitcoin, Address: a1, Kind: Treasury, Owner: "acme"},
+		{Chain: chains.Bitcoin, Address: a1, Kind: Treasury, Owner: "acme", Label: "renamed"}, // replaces
+		{Chain: chains.Bitcoin, Address: a2, Kind: Treasury, Owner: "acme"},
+		{Chain: chains.Bitcoin, Address: a2, Kind: Exchange, Owner: "ex"},
+	} {
+		if _, err := reg.Add(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reg.Watches(chains.Bitcoin, Treasury) || !reg.Watches(chains.Bitcoin, Exchange) ||
+		reg.Watches(chains.Ethereum, Treasury) || reg.Watches(chains.Bitcoin, Mixer) {
+		t.Fatal("watched kinds wrong after adds")
+	}
+	if n, err := reg.Remove(ctx, chains.Bitcoin, a1, "acme", Treasury); err != nil || n != 1 {
+		t.Fatalf("Remove = %d, %v", n, err)
+	}
+	if !reg.Watches(chains.Bitcoin, Treasury) {
+		t.Fatal("one treasury left, but not watched (the replacement was counted twice?)")
+	}
+	if n, err := reg.Remove(ctx, chains.Bitcoin, a2, "acme", ""); err != nil || n != 1 {
+		t.Fatalf("Remove = %d, %v", n, err)
+	}
+	if reg.Watches(chains.Bitcoin, Treasury) || !reg.Watches(chains.Bitcoin, Exchange) {
+		t.Fatal("watched kinds wrong after removals")
+	}
+}
