@@ -14,9 +14,11 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
-// windowSize is how many recent blocks the follower keeps to recognise a
-// reorg and to emit Disconnected with the exact block it connected.
-const windowSize = 256
+// MaxReorgDepth is how many recent blocks the follower keeps to recognise
+// a reorg and to emit Disconnected with the exact block it connected: the
+// deepest reorg it undoes block by block. A consumer that keeps undo
+// state (the tracer's journals) keeps it this deep.
+const MaxReorgDepth = 256
 
 // maxBadAnswers is how many malformed answers in a row Run tolerates
 // before it returns the error (network errors are retried forever).

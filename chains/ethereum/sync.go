@@ -211,8 +211,8 @@ func (f *Follower) connect(ctx context.Context, h chains.Handler, b *chains.Bloc
 		return &stopError{fmt.Errorf("ethereum: checkpoint block %d: %w", b.Ref.Number, err)}
 	}
 	f.window = append(f.window, entry{ref: b.Ref, block: b})
-	if len(f.window) > windowSize {
-		f.window = append(f.window[:0], f.window[len(f.window)-windowSize:]...)
+	if len(f.window) > MaxReorgDepth {
+		f.window = append(f.window[:0], f.window[len(f.window)-MaxReorgDepth:]...)
 	}
 	for i := range b.Txs {
 		f.seen.add(b.Txs[i].Hash)

@@ -196,6 +196,14 @@ func (d *Daemon) openFollowers() error {
 	return nil
 }
 
+// FinalityDepth is the tracer's journal depth per chain: the followers'
+// reorg windows. A shallower journal would turn a reorg the follower
+// reports into an error that stops the pipeline.
+var FinalityDepth = map[chains.Chain]int{
+	chains.Ethereum: ethereum.MaxReorgDepth,
+	chains.Bitcoin:  bitcoin.MaxReorgDepth,
+}
+
 func (d *Daemon) openEngine(ctx context.Context) error {
 	t := d.cfg.Tracer
 	dust := map[chains.Chain]*big.Int{}
@@ -231,6 +239,9 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		MaxHops:  t.MaxHops,
 		Policy:   watchlists.Policy(t.Policy),
 		MinShare: t.MinShare,
+		// Journals as deep as the followers undo, so that any reorg a
+		// follower reports can be undone.
+		FinalityDepth: FinalityDepth,
 		Drain: tracer.DrainConfig{
 			Window:       t.Drain.Window,
 			MinAmount:    drain,
