@@ -77,27 +77,36 @@ func (g *Geth) SendTx(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address,
 
 	g.sendMu.Lock()
 	defer g.sendMu.Unlock()
-	nonce, err := g.Client.PendingNonceAt(ctx, sender)
-	if err != nil {
-		tb.Fatalf("testnodes: pending nonce of %s: %v", sender, err)
+	// geth resets its transaction pool to a new head asynchronously: right
+	// after a receipt, the pool may still see the sender's old balance or
+	// nonce. Those two refusals are retried for a while with a fresh nonce.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		nonce, err := g.Client.PendingNonceAt(ctx, sender)
+		if err != nil {
+			tb.Fatalf("testnodes: pending nonce of %s: %v", sender, err)
+		}
+		tx, err := types.SignNewTx(from, types.LatestSignerForChainID(g.ChainID), &types.DynamicFeeTx{
+			ChainID:   g.ChainID,
+			Nonce:     nonce,
+			GasTipCap: tip,
+			GasFeeCap: feeCap,
+			Gas:       gas,
+			To:        to,
+			Value:     value,
+			Data:      data,
+		})
+		if err != nil {
+			tb.Fatalf("testnodes: sign tx from %s: %v", sender, err)
+		}
+		err = g.Client.SendTransaction(ctx, tx)
+		if err == nil {
+			return tx
+		}
+		lagging := strings.Contains(err.Error(), "insufficient funds") || strings.Contains(err.Error(), "nonce too low")
+		if !lagging || time.Now().After(deadline) {
+			tb.Fatalf("testnodes: send tx %s from %s nonce %d: %v", tx.Hash(), sender, nonce, err)
+		}
 	}
-	tx, err := types.SignNewTx(from, types.LatestSignerForChainID(g.ChainID), &types.DynamicFeeTx{
-		ChainID:   g.ChainID,
-		Nonce:     nonce,
-		GasTipCap: tip,
-		GasFeeCap: feeCap,
-		Gas:       gas,
-		To:        to,
-		Value:     value,
-		Data:      data,
-	})
-	if err != nil {
-		tb.Fatalf("testnodes: sign tx from %s: %v", sender, err)
-	}
-	if err := g.Client.SendTransaction(ctx, tx); err != nil {
-		tb.Fatalf("testnodes: send tx %s from %s nonce %d: %v", tx.Hash(), sender, nonce, err)
-	}
-	return tx
 }
 
 // WaitMined polls for the receipt of hash until it is mined (60s at most).
