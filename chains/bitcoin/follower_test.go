@@ -129,6 +129,9 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r.f.node.noBatch.Load() {
+		t.Fatal("btcd refused the JSON-RPC batch of two getrawtransaction calls")
+	}
 	if pv[0].Value != coins[1].Value || pv[0].Address != change || pv[1].Value != 500_000 || pv[1].Address != scripts["p2tr"].Address {
 		t.Fatalf("Prevouts = %+v", pv)
 	}

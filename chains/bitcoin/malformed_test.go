@@ -32,6 +32,10 @@ type scriptedNode struct {
 	mu       sync.Mutex
 	override map[string]func(params []json.RawMessage) (status int, body string)
 	calls    atomic.Int64
+	batches  atomic.Int64
+	// batchAnswer, when set, replaces the answer to a batch given the
+	// per-item answers the node would send.
+	batchAnswer func(items []map[string]any) (status int, body string)
 }
 
 func newScriptedNode(t *testing.T) *scriptedNode {
@@ -60,29 +64,71 @@ func rpcErr(code int, msg string) (int, string) {
 	return 200, fmt.Sprintf(`{"result":null,"error":{"code":%d,"message":%q},"id":1}`, code, msg)
 }
 
+type scriptedRequest struct {
+	ID     json.RawMessage   `json:"id"`
+	Method string            `json:"method"`
+	Params []json.RawMessage `json:"params"`
+}
+
 func (s *scriptedNode) serve(w http.ResponseWriter, r *http.Request) {
 	s.calls.Add(1)
 	body, _ := io.ReadAll(r.Body)
-	var req struct {
-		Method string            `json:"method"`
-		Params []json.RawMessage `json:"params"`
+	if len(body) > 0 && body[0] == '[' {
+		s.serveBatch(w, body)
+		return
 	}
+	var req scriptedRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, "bad request", 400)
 		return
 	}
+	status, out := s.reply(req)
+	w.WriteHeader(status)
+	io.WriteString(w, out)
+}
+
+func (s *scriptedNode) reply(req scriptedRequest) (int, string) {
 	s.mu.Lock()
 	answer, ok := s.override[req.Method]
 	s.mu.Unlock()
-	var status int
-	var out string
 	if ok {
-		status, out = answer(req.Params)
-	} else {
-		status, out = s.answer(req.Method)
+		return answer(req.Params)
 	}
-	w.WriteHeader(status)
-	io.WriteString(w, out)
+	return s.answer(req.Method)
+}
+
+// serveBatch answers a JSON-RPC batch item by item, each answer carrying
+// its request's id; batchAnswer, when set, rewrites the answers first.
+func (s *scriptedNode) serveBatch(w http.ResponseWriter, body []byte) {
+	s.batches.Add(1)
+	var reqs []scriptedRequest
+	if err := json.Unmarshal(body, &reqs); err != nil {
+		http.Error(w, "bad request", 400)
+		return
+	}
+	var answers []map[string]any
+	for _, req := range reqs {
+		status, out := s.reply(req)
+		var a map[string]any
+		if status != 200 || json.Unmarshal([]byte(out), &a) != nil {
+			w.WriteHeader(status) // a failure of the whole exchange
+			io.WriteString(w, out)
+			return
+		}
+		a["id"] = req.ID
+		answers = append(answers, a)
+	}
+	s.mu.Lock()
+	rewrite := s.batchAnswer
+	s.mu.Unlock()
+	if rewrite != nil {
+		status, out := rewrite(answers)
+		w.WriteHeader(status)
+		io.WriteString(w, out)
+		return
+	}
+	b, _ := json.Marshal(answers)
+	w.Write(b)
 }
 
 func (s *scriptedNode) answer(method string) (int, string) {

@@ -29,33 +29,34 @@ func (f *Follower) pollMempool(ctx context.Context, h chains.Handler) error {
 			delete(f.pending, id)
 		}
 	}
-	fetched := 0
+	var fresh []string
 	for _, id := range ids {
-		if _, seen := f.pending[id]; seen {
-			continue
+		if _, seen := f.pending[id]; !seen && len(fresh) < maxPendingPerPoll {
+			fresh = append(fresh, id)
 		}
-		if fetched == maxPendingPerPoll {
-			break
-		}
-		fetched++
-		raw, err := f.node.rawTx(ctx, id)
-		if _, answered := rpcCode(err); answered {
-			continue // left the mempool since getrawmempool: mined or evicted
-		}
+	}
+	for start := 0; start < len(fresh); start += maxBatch {
+		batch := fresh[start:min(start+maxBatch, len(fresh))]
+		raws, errs, err := f.node.rawTxs(ctx, batch)
 		if err != nil {
 			return err
 		}
-		tx, err := DecodeTx(raw, f.params)
-		if err != nil {
-			return fmt.Errorf("getrawtransaction %s: %w: %v", id, errBadAnswer, err)
+		for i, id := range batch {
+			if errs[i] != nil {
+				continue // left the mempool since getrawmempool: mined or evicted
+			}
+			tx, err := DecodeTx(raws[i], f.params)
+			if err != nil {
+				return fmt.Errorf("getrawtransaction %s: %w: %v", id, errBadAnswer, err)
+			}
+			if tx.Hash != id {
+				return fmt.Errorf("getrawtransaction %s: %w: got transaction %s", id, errBadAnswer, tx.Hash)
+			}
+			if err := f.emit(ctx, h, chains.Event{Type: chains.Pending, Tx: tx}); err != nil {
+				return err
+			}
+			f.pending[id] = struct{}{}
 		}
-		if tx.Hash != id {
-			return fmt.Errorf("getrawtransaction %s: %w: got transaction %s", id, errBadAnswer, tx.Hash)
-		}
-		if err := f.emit(ctx, h, chains.Event{Type: chains.Pending, Tx: tx}); err != nil {
-			return err
-		}
-		f.pending[id] = struct{}{}
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/btcjson"
@@ -24,19 +26,28 @@ import (
 type node struct {
 	clients chan *rpcclient.Client
 	all     []*rpcclient.Client
+
+	// batch sends several getrawtransaction calls in one JSON-RPC batch
+	// (bitcoind and btcd both take them); one batch at a time, held by
+	// batchMu. noBatch is set when the node (or a proxy) refused a batch:
+	// the calls then go one by one.
+	batch   *rpcclient.Client
+	batchMu sync.Mutex
+	noBatch atomic.Bool
 }
 
 func dialNode(p *parsed, size int) (*node, error) {
 	n := &node{clients: make(chan *rpcclient.Client, size)}
+	cfg := &rpcclient.ConnConfig{
+		Host:         p.host,
+		User:         p.RPCUser,
+		Pass:         p.RPCPassword,
+		CookiePath:   p.RPCCookie,
+		HTTPPostMode: true,
+		DisableTLS:   !p.tls,
+	}
 	for i := 0; i < size; i++ {
-		c, err := rpcclient.New(&rpcclient.ConnConfig{
-			Host:         p.host,
-			User:         p.RPCUser,
-			Pass:         p.RPCPassword,
-			CookiePath:   p.RPCCookie,
-			HTTPPostMode: true,
-			DisableTLS:   !p.tls,
-		}, nil)
+		c, err := rpcclient.New(cfg, nil)
 		if err != nil {
 			n.close()
 			return nil, fmt.Errorf("bitcoin: rpc client for %s: %w", p.host, err)
@@ -44,6 +55,13 @@ func dialNode(p *parsed, size int) (*node, error) {
 		n.all = append(n.all, c)
 		n.clients <- c
 	}
+	b, err := rpcclient.NewBatch(cfg)
+	if err != nil {
+		n.close()
+		return nil, fmt.Errorf("bitcoin: rpc batch client for %s: %w", p.host, err)
+	}
+	n.batch = b
+	n.all = append(n.all, b)
 	return n, nil
 }
 
@@ -222,6 +240,105 @@ func (n *node) rawTx(ctx context.Context, txid string) ([]byte, error) {
 	b, err := hex.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("getrawtransaction %s: %w: not hex: %v", txid, errBadAnswer, err)
+	}
+	return b, nil
+}
+
+// maxBatch bounds the calls of one JSON-RPC batch (a few MB of answer).
+const maxBatch = 500
+
+// rawTxs fetches serialized transactions, maxBatch per JSON-RPC batch.
+// errs[i] is the node's refusal of txids[i] (not found, say: rpcCode
+// tells); err is a failure of the exchange itself, which loses the lot.
+func (n *node) rawTxs(ctx context.Context, txids []string) (raws [][]byte, errs []error, err error) {
+	raws, errs = make([][]byte, len(txids)), make([]error, len(txids))
+	for start := 0; start < len(txids); start += maxBatch {
+		end := min(start+maxBatch, len(txids))
+		if err := n.rawTxBatch(ctx, txids[start:end], raws[start:end], errs[start:end]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return raws, errs, nil
+}
+
+func (n *node) rawTxBatch(ctx context.Context, ids []string, raws [][]byte, errs []error) error {
+	if len(ids) == 1 || n.noBatch.Load() {
+		return n.rawTxEach(ctx, ids, raws, errs)
+	}
+	n.batchMu.Lock()
+	futs := make([]chan *rpcclient.Response, len(ids))
+	for i, id := range ids {
+		p, _ := json.Marshal(id)
+		futs[i] = n.batch.RawRequestAsync("getrawtransaction", []json.RawMessage{p, json.RawMessage("0")})
+	}
+	sent := make(chan error, 1)
+	go func() {
+		// Send has no context: the lock is held until it returns, so a
+		// cancelled caller never lets another batch mix with this one.
+		defer n.batchMu.Unlock()
+		sent <- n.batch.Send()
+	}()
+	select {
+	case err := <-sent:
+		if err != nil {
+			if isTransport(err) {
+				return fmt.Errorf("getrawtransaction batch of %d: %w", len(ids), err)
+			}
+			// Not a batch-speaking endpoint: one by one from now on.
+			n.noBatch.Store(true)
+			return n.rawTxEach(ctx, ids, raws, errs)
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Send has handed every answer it got to its future.
+	for i, fut := range futs {
+		var r *rpcclient.Response
+		select {
+		case r = <-fut:
+		default:
+			return fmt.Errorf("getrawtransaction batch: %w: no answer for %s", errBadAnswer, ids[i])
+		}
+		ch := make(chan *rpcclient.Response, 1)
+		ch <- r
+		res, err := rpcclient.ReceiveFuture(ch)
+		if err != nil {
+			errs[i] = fmt.Errorf("getrawtransaction %s: %w", ids[i], err)
+			continue
+		}
+		raws[i], err = decodeHexResult(res)
+		if err != nil {
+			return fmt.Errorf("getrawtransaction %s: %w: %v", ids[i], errBadAnswer, err)
+		}
+	}
+	return nil
+}
+
+// rawTxEach is rawTxBatch one call at a time.
+func (n *node) rawTxEach(ctx context.Context, ids []string, raws [][]byte, errs []error) error {
+	for i, id := range ids {
+		raw, err := n.rawTx(ctx, id)
+		if _, answered := rpcCode(err); answered {
+			errs[i] = err
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		raws[i] = raw
+	}
+	return nil
+}
+
+// decodeHexResult reads a JSON string of hex digits.
+func decodeHexResult(res json.RawMessage) ([]byte, error) {
+	var s string
+	if err := json.Unmarshal(res, &s); err != nil {
+		return nil, fmt.Errorf("not a string: %.100q", res)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not hex: %v", err)
 	}
 	return b, nil
 }

@@ -33,46 +33,55 @@ func (f *Follower) HeadNumber(ctx context.Context) (uint64, error) {
 }
 
 // Prevouts resolves the value and address of each outpoint, in order,
-// from the node's transaction index (getrawtransaction) through a bounded
-// cache of recently resolved transactions.
+// from the node's transaction index (getrawtransaction, the transactions
+// not in the cache fetched in one JSON-RPC batch) through a bounded cache
+// of recently resolved transactions.
 func (f *Follower) Prevouts(ctx context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
+	byTx := make(map[string][]chains.Output, len(ops))
+	var missing []string
+	for _, op := range ops {
+		if _, done := byTx[op.Tx]; done {
+			continue
+		}
+		if outs, ok := f.txs.get(op.Tx); ok {
+			byTx[op.Tx] = outs
+			continue
+		}
+		if _, err := chainhash.NewHashFromStr(op.Tx); err != nil || len(op.Tx) != 64 {
+			return nil, fmt.Errorf("bitcoin: transaction id %q: want 64 hex digits", op.Tx)
+		}
+		byTx[op.Tx] = nil
+		missing = append(missing, op.Tx)
+	}
+	if len(missing) > 0 {
+		raws, errs, err := f.node.rawTxs(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("bitcoin: resolve %d transactions: %w", len(missing), err)
+		}
+		for i, txid := range missing {
+			if errs[i] != nil {
+				return nil, fmt.Errorf("bitcoin: transaction %s not found (%v); if it exists, %s", txid, errs[i], txIndexHelp)
+			}
+			tx, err := DecodeTx(raws[i], f.params)
+			if err != nil {
+				return nil, fmt.Errorf("bitcoin: getrawtransaction %s: %w", txid, err)
+			}
+			if tx.Hash != txid {
+				return nil, fmt.Errorf("bitcoin: getrawtransaction %s: node returned transaction %s", txid, tx.Hash)
+			}
+			f.txs.put(txid, tx.Outputs)
+			byTx[txid] = tx.Outputs
+		}
+	}
 	out := make([]chains.Output, len(ops))
 	for i, op := range ops {
-		outs, err := f.txOutputs(ctx, op.Tx)
-		if err != nil {
-			return nil, err
-		}
+		outs := byTx[op.Tx]
 		if int(op.Index) >= len(outs) {
 			return nil, fmt.Errorf("bitcoin: outpoint %s: transaction has only %d outputs", op, len(outs))
 		}
 		out[i] = outs[op.Index]
 	}
 	return out, nil
-}
-
-func (f *Follower) txOutputs(ctx context.Context, txid string) ([]chains.Output, error) {
-	if outs, ok := f.txs.get(txid); ok {
-		return outs, nil
-	}
-	if _, err := chainhash.NewHashFromStr(txid); err != nil || len(txid) != 64 {
-		return nil, fmt.Errorf("bitcoin: transaction id %q: want 64 hex digits", txid)
-	}
-	raw, err := f.node.rawTx(ctx, txid)
-	if err != nil {
-		if _, answered := rpcCode(err); answered {
-			return nil, fmt.Errorf("bitcoin: transaction %s not found (%v); if it exists, %s", txid, err, txIndexHelp)
-		}
-		return nil, fmt.Errorf("bitcoin: transaction %s: %w", txid, err)
-	}
-	tx, err := DecodeTx(raw, f.params)
-	if err != nil {
-		return nil, fmt.Errorf("bitcoin: getrawtransaction %s: %w", txid, err)
-	}
-	if tx.Hash != txid {
-		return nil, fmt.Errorf("bitcoin: getrawtransaction %s: node returned transaction %s", txid, tx.Hash)
-	}
-	f.txs.put(txid, tx.Outputs)
-	return tx.Outputs, nil
 }
 
 // TxBlock finds the main-chain block that holds transaction tx.

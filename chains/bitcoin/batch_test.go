@@ -1,0 +1,105 @@
+package bitcoin
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/chainhound/chainhound/chains"
+)
+
+// batchFixture is a scripted node (named as such: a real node cannot be
+// made to drop an answer from a batch or refuse batches) that serves two
+// transactions of block 702861 through getrawtransaction.
+func batchFixture(t *testing.T) (*scriptedNode, *Follower, []chains.Outpoint) {
+	s := newScriptedNode(t)
+	var msg wire.MsgBlock
+	if err := msg.Deserialize(strings.NewReader(string(s.raw))); err != nil {
+		t.Fatal(err)
+	}
+	hexOf := map[string]string{}
+	var ops []chains.Outpoint
+	for _, tx := range msg.Transactions[1:3] {
+		var buf strings.Builder
+		if err := tx.Serialize(hexWriter{&buf}); err != nil {
+			t.Fatal(err)
+		}
+		id := tx.TxHash().String()
+		hexOf[id] = buf.String()
+		ops = append(ops, chains.Outpoint{Tx: id, Index: 0})
+	}
+	s.set("getrawtransaction", func(params []json.RawMessage) (int, string) {
+		var id string
+		_ = json.Unmarshal(params[0], &id)
+		if h, ok := hexOf[id]; ok {
+			return result(h)
+		}
+		return rpcErr(-5, "No such mempool or blockchain transaction")
+	})
+	f, err := New(s.config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return s, f, ops
+}
+
+// TestPrevoutsInOneBatch: the transactions a call needs are fetched in one
+// JSON-RPC batch, and a second call is served from the cache.
+func TestPrevoutsInOneBatch(t *testing.T) {
+	s, f, ops := batchFixture(t)
+	ctx := context.Background()
+	outs, err := f.Prevouts(ctx, append(ops, ops[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 3 || outs[0].Value <= 0 || outs[1].Value <= 0 || outs[2].Address != outs[0].Address || outs[2].Value != outs[0].Value || outs[0].Address == "" {
+		t.Fatalf("Prevouts = %+v", outs)
+	}
+	if b, c := s.batches.Load(), s.calls.Load(); b != 1 || c != 1 {
+		t.Fatalf("%d batches in %d requests; want the two transactions in one batch", b, c)
+	}
+	if _, err := f.Prevouts(ctx, ops); err != nil || s.calls.Load() != 1 {
+		t.Fatalf("second call: %v after %d requests; want it from the cache", err, s.calls.Load())
+	}
+}
+
+// TestPrevoutsBatchRefused: a node (or proxy) that refuses batches gets
+// the calls one by one, from then on.
+func TestPrevoutsBatchRefused(t *testing.T) {
+	s, f, ops := batchFixture(t)
+	s.batchAnswer = func([]map[string]any) (int, string) { return 400, "batches not supported here" }
+	outs, err := f.Prevouts(context.Background(), ops)
+	if err != nil || len(outs) != 2 || outs[0].Value <= 0 {
+		t.Fatalf("Prevouts = %+v, %v", outs, err)
+	}
+	if b, c := s.batches.Load(), s.calls.Load(); b != 1 || c != 3 {
+		t.Fatalf("%d batches in %d requests; want one refused batch, then two single calls", b, c)
+	}
+}
+
+// TestPrevoutsBatchMalformed: a batch answer that leaves an item out, or a
+// transaction the node does not know, is a clear error naming it.
+func TestPrevoutsBatchMalformed(t *testing.T) {
+	t.Run("missing answer", func(t *testing.T) {
+		s, f, ops := batchFixture(t)
+		s.batchAnswer = func(items []map[string]any) (int, string) {
+			b, _ := json.Marshal(items[:1])
+			return 200, string(b)
+		}
+		_, err := f.Prevouts(context.Background(), ops)
+		if err == nil || !strings.Contains(err.Error(), "no answer for "+ops[1].Tx) {
+			t.Fatalf("Prevouts error %v; want it to name %s", err, ops[1].Tx)
+		}
+	})
+	t.Run("unknown transaction", func(t *testing.T) {
+		_, f, ops := batchFixture(t)
+		unknown := chains.Outpoint{Tx: strings.Repeat("ab", 32)}
+		_, err := f.Prevouts(context.Background(), []chains.Outpoint{ops[0], unknown})
+		if err == nil || !strings.Contains(err.Error(), unknown.Tx+" not found") || !strings.Contains(err.Error(), "txindex") {
+			t.Fatalf("Prevouts error %v; want not found with the txindex hint", err)
+		}
+	})
+}
