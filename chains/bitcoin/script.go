@@ -15,6 +15,7 @@ const (
 	opPushData1     = 0x4c
 	opPushData2     = 0x4d
 	opPushData4     = 0x4e
+	op1Negate       = 0x4f
 	op1             = 0x51
 	op16            = 0x60
 	opReturn        = 0x6a
@@ -93,39 +94,63 @@ func scriptID(script []byte) string {
 	return "script:" + hex.EncodeToString(sum[:])
 }
 
+// nextOp reads the operation at s[i:]: its opcode, the data it pushes
+// (nil for an opcode that pushes none) and where the next begins. ok is
+// false when the script ends inside the operation.
+func nextOp(s []byte, i int) (op byte, data []byte, next int, ok bool) {
+	op = s[i]
+	i++
+	var l uint64
+	switch {
+	case op < opPushData1:
+		l = uint64(op)
+	case op == opPushData1:
+		if i+1 > len(s) {
+			return op, nil, i, false
+		}
+		l = uint64(s[i])
+		i++
+	case op == opPushData2:
+		if i+2 > len(s) {
+			return op, nil, i, false
+		}
+		l = uint64(s[i]) | uint64(s[i+1])<<8
+		i += 2
+	case op == opPushData4:
+		if i+4 > len(s) {
+			return op, nil, i, false
+		}
+		l = uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24
+		i += 4
+	default:
+		return op, nil, i, true
+	}
+	if l > uint64(len(s)-i) {
+		return op, nil, i, false
+	}
+	return op, s[i : i+int(l)], i + int(l), true
+}
+
+// isPush says whether op pushes data (OP_0 and the OP_PUSHDATA forms).
+func isPush(op byte) bool { return op <= opPushData4 }
+
 // nullData returns the data an OP_RETURN script carries: its pushes
 // concatenated, or the raw bytes after OP_RETURN when they are not all
 // pushes (so nothing a bridge wrote there is lost).
 func nullData(s []byte) []byte {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
-		op := s[i]
-		i++
-		var l int
+		op, data, next, ok := nextOp(s, i)
 		switch {
-		case op == opFalse:
-			continue
-		case op < opPushData1:
-			l = int(op)
-		case op == opPushData1 && i+1 <= len(s):
-			l = int(s[i])
-			i++
-		case op == opPushData2 && i+2 <= len(s):
-			l = int(s[i]) | int(s[i+1])<<8
-			i += 2
-		case op == opPushData4 && i+4 <= len(s):
-			l = int(s[i]) | int(s[i+1])<<8 | int(s[i+2])<<16 | int(s[i+3])<<24
-			i += 4
-		case op >= op1 && op <= op16 || op == 0x4f: // OP_1..OP_16, OP_1NEGATE
-			continue
+		case !ok:
+			return append([]byte(nil), s...)
+		case isPush(op):
+			out = append(out, data...)
+		case op >= op1 && op <= op16 || op == op1Negate: // small numbers carry no bytes
 		default:
 			return append([]byte(nil), s...)
 		}
-		if l < 0 || i+l > len(s) {
-			return append([]byte(nil), s...)
-		}
-		out = append(out, s[i:i+l]...)
-		i += l
+		i = next
 	}
 	return out
 }

@@ -40,50 +40,17 @@ func classifySpend(sig []byte, wit []byte) (spendKind, []byte) {
 	// P2PKH spend is two pushes); count the pushes and keep the last.
 	var n int
 	var last []byte
-	lastData := false
 	for i := 0; i < len(sig); {
-		op := sig[i]
-		i++
-		l := 0
-		switch {
-		case op < opPushData1:
-			l = int(op)
-		case op == opPushData1:
-			if i+1 > len(sig) {
-				return spendUnknown, nil
-			}
-			l = int(sig[i])
-			i++
-		case op == opPushData2:
-			if i+2 > len(sig) {
-				return spendUnknown, nil
-			}
-			l = int(sig[i]) | int(sig[i+1])<<8
-			i += 2
-		case op == opPushData4:
-			if i+4 > len(sig) {
-				return spendUnknown, nil
-			}
-			u := uint32(sig[i]) | uint32(sig[i+1])<<8 | uint32(sig[i+2])<<16 | uint32(sig[i+3])<<24
-			if u > uint32(len(sig)) {
-				return spendUnknown, nil
-			}
-			l = int(u)
-			i += 4
-		case op <= op16: // OP_1NEGATE, OP_RESERVED, OP_1..OP_16: push-only, but no data
-			n++
-			last, lastData = nil, false
-			continue
-		default:
+		op, data, next, ok := nextOp(sig, i)
+		if !ok || op > op16 {
 			return spendUnknown, nil
 		}
-		if i+l > len(sig) {
-			return spendUnknown, nil
-		}
+		// OP_1NEGATE, OP_RESERVED and OP_1..OP_16 are push-only but
+		// carry no data: data is nil for them.
 		n++
-		last, lastData = sig[i:i+l], l > 0
-		i += l
+		last, i = data, next
 	}
+	lastData := len(last) > 0
 	switch {
 	case !lastData:
 		return spendUnknown, nil
@@ -160,34 +127,12 @@ func isRedeemScript(r []byte) bool {
 	}
 	ops := false
 	for i := 0; i < len(r); {
-		op := r[i]
-		i++
-		l := 0
-		switch {
-		case op < opPushData1:
-			l = int(op)
-		case op == opPushData1:
-			if i+1 > len(r) {
-				return false
-			}
-			l = int(r[i])
-			i++
-		case op == opPushData2:
-			if i+2 > len(r) {
-				return false
-			}
-			l = int(r[i]) | int(r[i+1])<<8
-			i += 2
-		case op == opPushData4:
-			return false // no real redeem script needs a 4-byte length
-		case op <= op16:
-		default:
-			ops = true
-		}
-		if i+l > len(r) {
+		op, _, next, ok := nextOp(r, i)
+		if !ok || op == opPushData4 { // no real redeem script needs a 4-byte length
 			return false
 		}
-		i += l
+		ops = ops || op > op16
+		i = next
 	}
 	return ops
 }
