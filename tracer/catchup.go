@@ -126,6 +126,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Block) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.maybeSweep()
 	cs := e.chainState(inc.def.Chain)
 	if inc.rt.closed || inc.rt.joined || inc.rt.cursor+1 != b.Ref.Number || !cs.hasLast || b.Ref.Number > cs.last.Number {
 		return false, nil
@@ -159,7 +160,7 @@ func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Bloc
 	if e.deps.Store != nil {
 		puts, dels := e.batch(lj.recs[mark:])
 		if live {
-			puts = append(puts, KV{journalKey(cs.chain, b.Ref.Number), encodeJournal(lj)})
+			puts = append(puts, KV{journalKey(cs.chain, b.Ref.Number), e.a.encodeJournal(lj)})
 		}
 		if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
 			e.truncate(lj, mark)

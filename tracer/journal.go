@@ -22,8 +22,8 @@ type rec struct {
 	chain chains.Chain
 	k     hkey
 	inc   *incident
-	h     *hop // recHop: the hop created
-	prior any  // *holding, incRuntime, *parked, *drainWindow, or nil
+	h     hopID // recHop: the hop created
+	prior any   // *holdingVal, incRuntime, *parked, *drainWindow, or nil
 }
 
 type recID struct {
@@ -31,7 +31,7 @@ type recID struct {
 	chain chains.Chain
 	k     hkey
 	inc   *incident
-	h     *hop
+	h     hopID
 }
 
 func (r *rec) id() recID { return recID{r.kind, r.chain, r.k, r.inc, r.h} }
@@ -84,8 +84,8 @@ func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident)
 		return
 	}
 	var prior any
-	if h := cs.get(k, inc); h != nil {
-		prior = h.clone()
+	if h := cs.get(k, inc); h != 0 {
+		prior = cs.a.value(h)
 	}
 	j.recordNew(id, rec{kind: recHolding, chain: cs.chain, k: k, inc: inc, prior: prior})
 }
@@ -124,8 +124,8 @@ func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
 	j.recordNew(id, rec{kind: recDrain, chain: cs.chain, k: k, prior: prior})
 }
 
-func (e *Engine) recordHop(j *journal, h *hop) {
-	j.record(rec{kind: recHop, chain: h.chain(), h: h, inc: h.inc})
+func (e *Engine) recordHop(j *journal, h hopID) {
+	j.record(rec{kind: recHop, chain: e.a.chainOf(h), h: h, inc: e.a.hopInc(h)})
 }
 
 // undo restores every record's prior value, newest first.
@@ -149,7 +149,7 @@ func (e *Engine) undoRecs(recs []rec) {
 			if r.prior == nil || r.inc.rt.closed { // a closed incident stays without holdings
 				cs.del(r.k, r.inc)
 			} else {
-				cs.put(r.k, r.prior.(*holding).clone())
+				cs.putVal(r.k, r.prior.(*holdingVal))
 			}
 		case recIncident:
 			closed := r.inc.rt.closed // closing is not undone by a reorg
@@ -172,9 +172,10 @@ func (e *Engine) undoRecs(recs []rec) {
 				cs.drains[r.k] = r.prior.(*drainWindow).clone()
 			}
 		case recHop:
-			// Hops are referenced only by holdings; restoring those drops it.
-			r.h.dead = true
-			delete(r.h.inc.rootFrom, r.h)
+			// Hops are referenced only by holdings; restoring those drops it
+			// (the sweep frees it once no journal names it either).
+			e.a.hop(r.h).flags |= hopDead
+			e.a.unroot(r.h)
 		}
 	}
 }
@@ -188,18 +189,18 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 		case recHolding:
 			cs := e.chainState(r.chain)
 			key := holdingKey(r.chain, r.k, r.inc)
-			if h := cs.get(r.k, r.inc); h != nil {
-				puts = append(puts, KV{key, encodeHolding(h)})
+			if h := cs.get(r.k, r.inc); h != 0 {
+				puts = append(puts, KV{key, e.a.encodeHolding(cs.a.value(h))})
 			} else {
 				dels = append(dels, key)
 			}
 		case recHop:
 			// A hop exists as long as some journal or holding may name it;
 			// it is written when created and deleted when its block is undone.
-			if !r.h.dead {
-				puts = append(puts, KV{hopKey(r.h), encodeHop(r.h)})
+			if e.a.hop(r.h).flags&hopDead == 0 {
+				puts = append(puts, KV{e.a.hopKey(r.h), e.a.encodeHop(r.h)})
 			} else {
-				dels = append(dels, hopKey(r.h))
+				dels = append(dels, e.a.hopKey(r.h))
 			}
 		case recIncident:
 			puts = append(puts, KV{incidentKey(r.inc.def.ID), encodeIncident(r.inc)})
@@ -208,7 +209,7 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}
 			key := parkedKey(r.chain, pk)
 			if p := cs.parked[pk]; p != nil {
-				puts = append(puts, KV{key, encodeParked(p)})
+				puts = append(puts, KV{key, e.a.encodeParked(p)})
 			} else {
 				dels = append(dels, key)
 			}
