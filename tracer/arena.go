@@ -99,6 +99,7 @@ const (
 type holding struct {
 	bal   amt128 // account: the balance seen in this lane; UTXO: the outpoint's value
 	taint amt128
+	key   akey   // account model: the place (placeIndex keeps only the index)
 	inc   uint32 // incident index (arena.incs)
 	next  holdID // the holding of another incident at the same place
 	via   hopID  // the hop that brought (the largest part of) its taint

@@ -46,7 +46,7 @@ type chainState struct {
 	a     *arena
 	// The holdings index: per place a list, one holding per incident,
 	// linked by next. Account model: acct; UTXO model: outs.
-	acct     map[akey]holdID
+	acct     placeIndex
 	outs     map[okey]holdID
 	assetIDs map[string]uint32 // asset key → id in acct keys
 	assets   []string          // by id; 0 is the native asset ""
@@ -68,7 +68,7 @@ func newChainState(c chains.Chain, a *arena) *chainState {
 		chain:    c,
 		utxo:     c == chains.Bitcoin,
 		a:        a,
-		acct:     map[akey]holdID{},
+		acct:     newPlaceIndex(),
 		outs:     map[okey]holdID{},
 		assetIDs: map[string]uint32{},
 		assets:   []string{""},
@@ -95,7 +95,7 @@ func (cs *chainState) head(k hkey) holdID {
 	if !ok {
 		return 0
 	}
-	return cs.acct[akey{a, id}]
+	return cs.acct.get(cs.a, &akey{a, id})
 }
 
 // setHead makes h the first holding at k; 0 removes the place.
@@ -111,10 +111,12 @@ func (cs *chainState) setHead(k hkey, h holdID) {
 	}
 	a, _ := toAddr20(k.a, true)
 	id, _ := cs.assetID(k.b, true)
+	ak := akey{a, id}
 	if h == 0 {
-		delete(cs.acct, akey{a, id})
+		cs.acct.del(cs.a, &ak)
 	} else {
-		cs.acct[akey{a, id}] = h
+		cs.a.holding(h).key = ak
+		cs.acct.set(cs.a, &ak, h)
 	}
 }
 
@@ -136,7 +138,8 @@ func (cs *chainState) assetID(asset string, add bool) (uint32, bool) {
 // eachHead calls fn for every place and its first holding (any order);
 // fn may delete holdings.
 func (cs *chainState) eachHead(fn func(k hkey, h holdID)) {
-	for k, h := range cs.acct {
+	for _, h := range cs.acct.heads() {
+		k := cs.a.holding(h).key
 		fn(hkey{a: k.a.String(), b: cs.assets[k.asset]}, h)
 	}
 	for k, h := range cs.outs {
