@@ -110,7 +110,7 @@ func TestPlaceIndex(t *testing.T) {
 	for _, keys := range []int{3, 40} {
 		a := newArena()
 		x := newPlaceIndex()
-		x.slots = make([]uint64, 2)
+		x.slots, x.ctrl = make([]uint64, 2), make([]uint8, 2)
 		ref := map[akey]holdID{}
 		r := rand.New(rand.NewSource(int64(keys)))
 		key := func() akey {
