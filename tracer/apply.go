@@ -150,6 +150,13 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 	}
 	j := newJournal(b.Ref)
 	j.prev, j.hadPrev = cs.last, cs.hasLast
+	if len(cs.seen) > 1<<16 {
+		cs.seen = map[recID]struct{}{} // do not clear a huge table block after block
+	} else {
+		clear(cs.seen)
+	}
+	j.seen = cs.seen
+	defer func() { j.seen = nil }()
 	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: j, live: true}
 	if err := ap.run(); err != nil {
 		e.undo(j)

@@ -42,12 +42,28 @@ type journal struct {
 	prev     chains.BlockRef // the chain's last block before this one
 	hadPrev  bool
 	recs     []rec
-	seen     map[recID]struct{}
 	findings []Finding
+	// seen is the set of recs' ids (hops aside) while records are added:
+	// the chain's reused set for the block being applied, nil once it is
+	// applied, rebuilt from recs if records are added later (catch-up).
+	seen map[recID]struct{}
 }
 
 func newJournal(ref chains.BlockRef) *journal {
-	return &journal{ref: ref, seen: map[recID]struct{}{}}
+	return &journal{ref: ref}
+}
+
+// seenSet returns j's set of record ids, building it when it has none.
+func (j *journal) seenSet() map[recID]struct{} {
+	if j.seen == nil {
+		j.seen = make(map[recID]struct{}, len(j.recs))
+		for i := range j.recs {
+			if j.recs[i].kind != recHop {
+				j.seen[j.recs[i].id()] = struct{}{}
+			}
+		}
+	}
+	return j.seen
 }
 
 // record adds r unless a record of the same thing is already there (the
@@ -58,29 +74,24 @@ func (j *journal) record(r rec) {
 		return
 	}
 	id := r.id()
-	if j.seen == nil {
-		j.seen = map[recID]struct{}{}
-	}
-	if _, ok := j.seen[id]; ok {
+	seen := j.seenSet()
+	if _, ok := seen[id]; ok {
 		return
 	}
-	j.seen[id] = struct{}{}
+	seen[id] = struct{}{}
 	j.recs = append(j.recs, r)
 }
 
 // recordNew adds r whose id the caller just found absent from j.seen.
 func (j *journal) recordNew(id recID, r rec) {
-	j.seen[id] = struct{}{}
+	j.seenSet()[id] = struct{}{}
 	j.recs = append(j.recs, r)
 }
 
 // touchHolding records the holding of inc at k before it changes.
 func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident) {
-	if j.seen == nil {
-		j.seen = map[recID]struct{}{}
-	}
 	id := recID{kind: recHolding, chain: cs.chain, k: k, inc: inc}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	var prior any
@@ -92,7 +103,7 @@ func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident)
 
 func (e *Engine) touchIncident(j *journal, inc *incident) {
 	id := recID{kind: recIncident, inc: inc}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	j.recordNew(id, rec{kind: recIncident, inc: inc, prior: inc.rt.clone()})
@@ -101,7 +112,7 @@ func (e *Engine) touchIncident(j *journal, inc *incident) {
 func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
 	k := hkey{a: pk.service, b: pk.asset}
 	id := recID{kind: recParked, chain: cs.chain, k: k, inc: pk.inc}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	var prior any
@@ -114,7 +125,7 @@ func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
 
 func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
 	id := recID{kind: recDrain, chain: cs.chain, k: k}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	var prior any
@@ -135,7 +146,9 @@ func (e *Engine) undo(j *journal) { e.undoRecs(j.recs) }
 func (e *Engine) truncate(j *journal, mark int) {
 	e.undoRecs(j.recs[mark:])
 	for i := mark; i < len(j.recs); i++ {
-		delete(j.seen, j.recs[i].id())
+		if j.seen != nil {
+			delete(j.seen, j.recs[i].id())
+		}
 	}
 	j.recs = j.recs[:mark]
 }

@@ -330,7 +330,7 @@ func (e *Engine) Load(ctx context.Context) error {
 
 func (l *loader) journal(v []byte) (*journal, error) {
 	r := rbuf{b: v}
-	j := &journal{seen: map[recID]struct{}{}}
+	j := &journal{}
 	if err := json.Unmarshal([]byte(r.str()), &j.ref); err != nil {
 		return nil, err
 	}

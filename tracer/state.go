@@ -55,6 +55,7 @@ type chainState struct {
 	last     chains.BlockRef
 	hasLast  bool
 	journals map[uint64]*journal // by height
+	seen     map[recID]struct{}  // the seen set of the block being applied, reused
 }
 
 type parkKey struct {
@@ -75,6 +76,7 @@ func newChainState(c chains.Chain, a *arena) *chainState {
 		parked:   map[parkKey]*parked{},
 		drains:   map[hkey]*drainWindow{},
 		journals: map[uint64]*journal{},
+		seen:     map[recID]struct{}{},
 	}
 }
 
