@@ -376,12 +376,13 @@ func conversionOf(tx *chains.Tx, k int) int {
 	t := &tx.Transfers[k]
 	for m := k + 1; m < len(tx.Transfers); m++ {
 		u := &tx.Transfers[m]
+		if u.Kind != chains.Wrap && t.Kind != chains.Unwrap {
+			continue // neither side wraps: no conversion (checked before the addresses)
+		}
 		if u.From != t.To || u.To != t.From || u.Asset.Key() == t.Asset.Key() || u.Amount == nil || u.Amount.Cmp(t.Amount) != 0 {
 			continue
 		}
-		if u.Kind == chains.Wrap || t.Kind == chains.Unwrap {
-			return m
-		}
+		return m
 	}
 	return -1
 }
