@@ -111,14 +111,15 @@ type arena struct {
 	holds slab[holding]
 	hops  slab[hop]
 	fifos slab[[]segment]
-	wide  []uint256.Int // escaped amounts
-	wfree []uint64
-	incs  []*incident // by index; 0 is none
-	roots map[hopID]string
-	txs   []string // interned tx hashes; "" with txLive false is free
-	txLiv []bool
-	txIDs map[string]uint32
-	txFre []uint32
+	wide  []uint256.Int    // escaped amounts (amt128)
+	wfree []uint64         // free slots of wide
+	incs  []*incident      // by index; 0 is none
+	roots map[hopID]string // the sender of each hop flagged hopRoot
+	// Interned tx hashes of hops: txs by id, txLive false for a free id.
+	txs    []string
+	txLive []bool
+	txIDs  map[string]uint32
+	txFree []uint32
 	// sweepAt is the number of live hops at which the next sweep runs.
 	sweepAt int
 }
@@ -294,14 +295,14 @@ func (a *arena) txID(tx string) uint32 {
 		return id
 	}
 	var id uint32
-	if n := len(a.txFre); n > 0 {
-		id = a.txFre[n-1]
-		a.txFre = a.txFre[:n-1]
-		a.txs[id], a.txLiv[id] = tx, true
+	if n := len(a.txFree); n > 0 {
+		id = a.txFree[n-1]
+		a.txFree = a.txFree[:n-1]
+		a.txs[id], a.txLive[id] = tx, true
 	} else {
 		id = uint32(len(a.txs))
 		a.txs = append(a.txs, tx)
-		a.txLiv = append(a.txLiv, true)
+		a.txLive = append(a.txLive, true)
 	}
 	a.txIDs[tx] = id
 	return id

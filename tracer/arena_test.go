@@ -273,7 +273,7 @@ func TestArenaReuseAndJournalHeldHops(t *testing.T) {
 	if p := e.a.pathOf(hopTo("0xt")); len(p) != 2 || p[1].From != "0xthief" || p[0].From != "0xvictim" || p[1].Tx != "0x7-0" {
 		t.Fatalf("path %+v", p)
 	}
-	if len(e.a.txs)-len(e.a.txFre) != len(e.a.txIDs) {
-		t.Fatalf("tx table: %d entries, %d free, %d named", len(e.a.txs), len(e.a.txFre), len(e.a.txIDs))
+	if len(e.a.txs)-len(e.a.txFree) != len(e.a.txIDs) {
+		t.Fatalf("tx table: %d entries, %d free, %d named", len(e.a.txs), len(e.a.txFree), len(e.a.txIDs))
 	}
 }

@@ -67,10 +67,10 @@ func (e *Engine) sweep() {
 		}
 	}
 	for i := range a.txs {
-		if a.txLiv[i] && txMark[i>>6]&(1<<(i&63)) == 0 {
+		if a.txLive[i] && txMark[i>>6]&(1<<(i&63)) == 0 {
 			delete(a.txIDs, a.txs[i])
-			a.txs[i], a.txLiv[i] = "", false
-			a.txFre = append(a.txFre, uint32(i))
+			a.txs[i], a.txLive[i] = "", false
+			a.txFree = append(a.txFree, uint32(i))
 		}
 	}
 	a.sweepAt = max(2*a.hops.live, minSweep)
