@@ -139,6 +139,7 @@ func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Bloc
 	if !live {
 		lj = newJournal(b.Ref) // final block: nothing will undo it
 	}
+	defer func() { lj.seen = nil }() // rebuilt from the records if needed again
 	mark, fmark := len(lj.recs), len(lj.findings)
 	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: lj, only: inc}
 	if err := ap.run(); err != nil {

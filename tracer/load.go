@@ -399,6 +399,7 @@ func (l *loader) journal(v []byte) (*journal, error) {
 	if err := json.Unmarshal([]byte(r.str()), &j.findings); err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
+	j.seen = nil // an applied journal keeps no seen set
 	return j, nil
 }
 
