@@ -61,7 +61,7 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 				}
 			}
 		}
-		if src == nil && dst == nil && len(seeded) == 0 && ap.transit[k] == nil {
+		if src == 0 && dst == 0 && len(seeded) == 0 && ap.transit[k] == nil {
 			continue // the hot path: nobody here holds taint
 		}
 		if amt.SetFromBig(t.Amount) {
@@ -74,9 +74,10 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 	return nil
 }
 
-func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, amt *uint256.Int, srcHead, dstHead *holding, seeded []*incident) error {
-	var sbuf, dbuf [4]*holding
-	src, dst := appendList(sbuf[:0], srcHead), appendList(dbuf[:0], dstHead)
+func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, amt *uint256.Int, srcHead, dstHead holdID, seeded []*incident) error {
+	a := ap.e.a
+	var sbuf, dbuf [4]holdID
+	src, dst := ap.cs.appendList(sbuf[:0], srcHead), ap.cs.appendList(dbuf[:0], dstHead)
 	srcKey, dstKey := acctKey(t.From, asset), acctKey(t.To, asset)
 	var doneBuf [4]*incident
 	done := doneSet(doneBuf[:0])
@@ -99,12 +100,12 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 		done = append(done, inc)
 		ap.addStolen(inc, asset, amt)
 		segs := []segment{{tainted: true, amt: *amt}}
-		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, inc, amt, amt, nil, segs); err != nil {
+		if err := ap.creditAccount(ti, tx, k, t, asset, dstKey, inc, amt, amt, 0, segs); err != nil {
 			return err
 		}
 	}
 	for _, h := range src {
-		inc := h.inc
+		inc := a.incOf(h)
 		if !ap.inLane(inc) || done.has(inc) {
 			continue
 		}
@@ -115,67 +116,71 @@ func (ap *applier) moveAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer,
 		}
 	}
 	for _, h := range dst {
-		inc := h.inc
+		inc := a.incOf(h)
 		if !ap.inLane(inc) || done.has(inc) {
 			continue
 		}
 		// A clean inflow to a tainted holder.
 		ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
-		h.bal.Add(&h.bal, amt)
-		if h.fifo != nil {
-			*h.fifo = appendSegment(*h.fifo, segment{amt: *amt})
-		}
+		ap.cleanInflow(a.holding(h), amt)
 	}
 	return nil
 }
 
+// cleanInflow adds amt of clean value to h.
+func (ap *applier) cleanInflow(h *holding, amt *uint256.Int) {
+	ap.e.a.add(&h.bal, amt)
+	if q := ap.e.a.queue(h); q != nil {
+		*q = appendSegment(*q, segment{amt: *amt})
+	}
+}
+
 // debitAccount takes amt out of h and returns the taint it carries, the
 // hop it came by and, for FIFO, the segments it consumed.
-func (ap *applier) debitAccount(k hkey, h *holding, amt *uint256.Int) (x uint256.Int, via *hop, segs []segment) {
-	ap.e.touchHolding(ap.j, ap.cs, k, h.inc)
-	bal := h.bal
+func (ap *applier) debitAccount(k hkey, id holdID, amt *uint256.Int) (x uint256.Int, via hopID, segs []segment) {
+	a := ap.e.a
+	h, inc := a.holding(id), a.incOf(id)
+	ap.e.touchHolding(ap.j, ap.cs, k, inc)
+	bal, taint := a.get(h.bal), a.get(h.taint)
 	if bal.Lt(amt) {
 		bal.Set(amt) // value chainhound did not see arrive (a withdrawal, a reward): clamp
 	}
 	via = h.via
-	switch h.inc.policy {
+	switch inc.policy {
 	case watchlists.Poison:
 		x.Set(amt)
 	case watchlists.FIFO:
-		segs = takeFront(h.fifo, amt)
+		segs = takeFront(a.queue(h), amt)
 		x = taintedSum(segs)
 		via = largestVia(segs, h.via)
-		h.taint.Sub(&h.taint, minAmt(&x, &h.taint))
+		taint.Sub(&taint, minAmt(&x, &taint))
 	default: // haircut: ⌊a·t/B⌋, the remainder stays with the sender
-		x.MulDivOverflow(amt, &h.taint, &bal)
-		h.taint.Sub(&h.taint, &x)
+		x.MulDivOverflow(amt, &taint, &bal)
+		taint.Sub(&taint, &x)
 	}
-	h.bal.Sub(&bal, amt)
-	if h.inc.policy != watchlists.Poison && (h.taint.IsZero() || h.taint.Lt(&h.inc.dust)) {
-		ap.cs.del(k, h.inc)
+	bal.Sub(&bal, amt)
+	a.set(&h.bal, &bal)
+	a.set(&h.taint, &taint)
+	if inc.policy != watchlists.Poison && (taint.IsZero() || taint.Lt(&inc.dust)) {
+		ap.cs.del(k, inc)
 	}
 	return x, via, segs
 }
 
 // creditAccount gives the receiver of a transfer its taint x (of amt).
-func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, dstKey hkey, inc *incident, amt, x *uint256.Int, via *hop, segs []segment) error {
-	h := ap.cs.get(dstKey, inc)
-	depth := 1
-	if via != nil {
-		depth = int(via.depth) + 1
-	}
+func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfer, asset string, dstKey hkey, inc *incident, amt, x *uint256.Int, via hopID, segs []segment) error {
+	a := ap.e.a
+	id := ap.cs.get(dstKey, inc)
+	depth := a.depthAfter(via)
 	if x.IsZero() || depth > inc.maxHops || t.To == chains.FeeSink {
 		// No taint travels (or it leaves as fee): a clean inflow.
-		if h != nil {
+		if id != 0 {
 			ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
-			h.bal.Add(&h.bal, amt)
-			if h.fifo != nil {
-				*h.fifo = appendSegment(*h.fifo, segment{amt: *amt})
-			}
+			ap.cleanInflow(a.holding(id), amt)
 		}
 		return nil
 	}
-	if h == nil && ap.cutoff(inc, asset, x) {
+	if id == 0 && ap.cutoff(inc, asset, x) {
 		return nil // dust: dropped
 	}
 	nh := ap.newHop(inc, via, tx, t.Seq, t.From, t.To, x)
@@ -205,28 +210,38 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 		}
 	}
 	ap.e.touchHolding(ap.j, ap.cs, dstKey, inc)
-	if h == nil {
-		h = &holding{inc: inc, via: nh}
+	var h *holding
+	if id == 0 {
+		var pre *uint256.Int
 		if inc.policy != watchlists.Poison {
-			pre, err := ap.preBalance(ti, k, t.To, t.Asset)
-			if err != nil {
+			var err error
+			if pre, err = ap.preBalance(ti, k, t.To, t.Asset); err != nil {
 				return err
 			}
-			h.bal.Set(pre)
+		}
+		id = a.newHolding(inc)
+		h = a.holding(id)
+		h.via = nh
+		if pre != nil {
+			a.set(&h.bal, pre)
 			if inc.policy == watchlists.FIFO {
-				h.fifo = &[]segment{}
+				h.fifo = a.newFIFO()
 				if !pre.IsZero() {
-					*h.fifo = append(*h.fifo, segment{amt: *pre})
+					q := a.queue(h)
+					*q = append(*q, segment{amt: *pre})
 				}
 			}
 		}
-		ap.cs.put(dstKey, h)
-	} else if h.taint.Lt(x) {
-		h.via = nh // the larger part now came this way
+		ap.cs.put(dstKey, id)
+	} else {
+		h = a.holding(id)
+		if taint := a.get(h.taint); taint.Lt(x) {
+			h.via = nh // the larger part now came this way
+		}
 	}
-	h.bal.Add(&h.bal, amt)
-	h.taint.Add(&h.taint, x)
-	if h.fifo != nil {
+	a.add(&h.bal, amt)
+	a.add(&h.taint, x)
+	if q := a.queue(h); q != nil {
 		if segs == nil {
 			segs = []segment{{tainted: true, amt: *x, via: nh}}
 			if rest := new(uint256.Int).Sub(amt, x); !rest.IsZero() {
@@ -234,7 +249,7 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 			}
 		}
 		for _, s := range segs {
-			*h.fifo = appendSegment(*h.fifo, s)
+			*q = appendSegment(*q, s)
 		}
 	}
 	return nil
@@ -289,7 +304,7 @@ func findingTypeOf(k watchlists.Kind) FindingType {
 }
 
 // park keeps taint that reached a service, for recognisers to move on.
-func (ap *applier) park(inc *incident, service, asset string, x *uint256.Int, via *hop) {
+func (ap *applier) park(inc *incident, service, asset string, x *uint256.Int, via hopID) {
 	pk := parkKey{inc: inc, service: service, asset: asset}
 	ap.e.touchParked(ap.j, ap.cs, pk)
 	p := ap.cs.parked[pk]
@@ -350,7 +365,7 @@ func (d doneSet) has(inc *incident) bool {
 type transitTaint struct {
 	inc *incident
 	x   uint256.Int
-	via *hop
+	via hopID
 }
 
 // conversionOf returns the index of the transfer that completes a
@@ -361,12 +376,13 @@ func conversionOf(tx *chains.Tx, k int) int {
 	t := &tx.Transfers[k]
 	for m := k + 1; m < len(tx.Transfers); m++ {
 		u := &tx.Transfers[m]
+		if u.Kind != chains.Wrap && t.Kind != chains.Unwrap {
+			continue // neither side wraps: no conversion (checked before the addresses)
+		}
 		if u.From != t.To || u.To != t.From || u.Asset.Key() == t.Asset.Key() || u.Amount == nil || u.Amount.Cmp(t.Amount) != 0 {
 			continue
 		}
-		if u.Kind == chains.Wrap || t.Kind == chains.Unwrap {
-			return m
-		}
+		return m
 	}
 	return -1
 }

@@ -90,17 +90,8 @@ func (ap *applier) run() error {
 }
 
 // newHop creates and journals a hop.
-func (ap *applier) newHop(inc *incident, parent *hop, tx *chains.Tx, seq int, from, to string, amt *uint256.Int) *hop {
-	h := &hop{parent: parent, inc: inc, tx: tx.Hash, seq: int32(seq), block: uint32(ap.b.Ref.Number), chainID: chainID(ap.cs.chain)}
-	h.to, _ = toAddr20(to, true)
-	if parent == nil || !parent.to.is(from) {
-		inc.rootFrom[h] = from
-	}
-	h.amt.Set(amt)
-	h.depth = 1
-	if parent != nil {
-		h.depth = parent.depth + 1
-	}
+func (ap *applier) newHop(inc *incident, parent hopID, tx *chains.Tx, seq int, from, to string, amt *uint256.Int) hopID {
+	h := ap.e.a.newHop(inc, parent, ap.cs.chain, tx.Hash, int32(seq), uint32(ap.b.Ref.Number), from, to, amt)
 	ap.e.recordHop(ap.j, h)
 	return h
 }
@@ -138,6 +129,7 @@ func (ap *applier) addStolen(inc *incident, asset string, amt *uint256.Int) {
 func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.maybeSweep()
 	cs := e.chainState(b.Chain)
 	if cs.hasLast {
 		if cs.last.Hash == b.Ref.Hash {
@@ -158,6 +150,13 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 	}
 	j := newJournal(b.Ref)
 	j.prev, j.hadPrev = cs.last, cs.hasLast
+	if len(cs.seen) > 1<<16 {
+		cs.seen = map[recID]struct{}{} // do not clear a huge table block after block
+	} else {
+		clear(cs.seen)
+	}
+	j.seen = cs.seen
+	defer func() { j.seen = nil }()
 	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: j, live: true}
 	if err := ap.run(); err != nil {
 		e.undo(j)
@@ -197,7 +196,7 @@ func (e *Engine) persistBlock(ctx context.Context, cs *chainState, j *journal, p
 		return nil
 	}
 	puts, dels := e.batch(j.recs)
-	puts = append(puts, KV{journalKey(cs.chain, j.ref.Number), encodeJournal(j)}, KV{lastKey(cs.chain), encodeRef(cs.last)})
+	puts = append(puts, KV{journalKey(cs.chain, j.ref.Number), e.a.encodeJournal(j)}, KV{lastKey(cs.chain), encodeRef(cs.last)})
 	for _, h := range pruned {
 		dels = append(dels, journalKey(cs.chain, h))
 	}
@@ -229,6 +228,7 @@ func (e *Engine) pruneJournals(cs *chainState, head uint64) []uint64 {
 func (e *Engine) disconnect(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.maybeSweep()
 	cs := e.chainState(chain)
 	if !cs.hasLast || cs.last.Hash != ref.Hash {
 		if j := cs.journals[ref.Number]; j != nil && j.ref.Hash == ref.Hash {
@@ -288,6 +288,7 @@ func (e *Engine) confirmed(ctx context.Context, chain chains.Chain, ref chains.B
 func (e *Engine) pending(ctx context.Context, chain chains.Chain, tx *chains.Tx) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.maybeSweep()
 	cs := e.chainState(chain)
 	next := chains.BlockRef{Number: cs.last.Number + 1, Hash: "pending", Parent: cs.last.Hash}
 	b := &chains.Block{Chain: chain, Ref: next, Txs: []chains.Tx{*tx}}

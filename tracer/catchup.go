@@ -126,6 +126,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Block) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.maybeSweep()
 	cs := e.chainState(inc.def.Chain)
 	if inc.rt.closed || inc.rt.joined || inc.rt.cursor+1 != b.Ref.Number || !cs.hasLast || b.Ref.Number > cs.last.Number {
 		return false, nil
@@ -138,6 +139,7 @@ func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Bloc
 	if !live {
 		lj = newJournal(b.Ref) // final block: nothing will undo it
 	}
+	defer func() { lj.seen = nil }() // rebuilt from the records if needed again
 	mark, fmark := len(lj.recs), len(lj.findings)
 	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: lj, only: inc}
 	if err := ap.run(); err != nil {
@@ -159,7 +161,7 @@ func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Bloc
 	if e.deps.Store != nil {
 		puts, dels := e.batch(lj.recs[mark:])
 		if live {
-			puts = append(puts, KV{journalKey(cs.chain, b.Ref.Number), encodeJournal(lj)})
+			puts = append(puts, KV{journalKey(cs.chain, b.Ref.Number), e.a.encodeJournal(lj)})
 		}
 		if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
 			e.truncate(lj, mark)

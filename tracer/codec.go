@@ -31,7 +31,7 @@ func hopKeyString(c chains.Chain, tx string, seq int32, incID string) string {
 	return "p/" + string(c) + "/" + tx + "/" + strconv.FormatInt(int64(seq), 10) + "/" + incID
 }
 
-func hopKey(h *hop) []byte { return []byte(hopKeyString(h.chain(), h.tx, h.seq, h.inc.def.ID)) }
+func (a *arena) hopKey(id hopID) []byte { return []byte(a.hopRef(id)) }
 
 func incidentKey(id string) []byte { return []byte("i/" + id) }
 
@@ -129,49 +129,52 @@ func (r *rbuf) boolean() bool {
 }
 
 // hopRef encodes a reference to a hop: its key, or "" for none.
-func hopRef(h *hop) string {
-	if h == nil {
+func (a *arena) hopRef(id hopID) string {
+	if id == 0 {
 		return ""
 	}
-	return hopKeyString(h.chain(), h.tx, h.seq, h.inc.def.ID)
+	h := a.hop(id)
+	return hopKeyString(chainIDs[h.chainID], a.txs[h.tx], h.seq, a.incs[h.inc].def.ID)
 }
 
-func encodeHop(h *hop) []byte {
+func (a *arena) encodeHop(id hopID) []byte {
+	h := a.hop(id)
+	amt := a.get(h.amt)
 	var w wbuf
-	w.str(hopRef(h.parent))
+	w.str(a.hopRef(h.parent))
 	w.uvarint(uint64(h.depth))
 	w.uvarint(uint64(h.block))
-	w.str(h.from())
+	w.str(a.from(id))
 	w.str(h.to.String())
-	w.amt(&h.amt)
+	w.amt(&amt)
 	return w
 }
 
-func encodeSegments(w *wbuf, segs []segment) {
+func (a *arena) encodeSegments(w *wbuf, segs []segment) {
 	w.uvarint(uint64(len(segs)))
 	for i := range segs {
 		w.boolean(segs[i].tainted)
 		w.amt(&segs[i].amt)
-		w.str(hopRef(segs[i].via))
+		w.str(a.hopRef(segs[i].via))
 	}
 }
 
-func encodeHolding(h *holding) []byte {
+func (a *arena) encodeHolding(h *holdingVal) []byte {
 	var w wbuf
 	w.amt(&h.bal)
 	w.amt(&h.taint)
-	w.str(hopRef(h.via))
+	w.str(a.hopRef(h.via))
 	w.boolean(h.fifo != nil)
 	if h.fifo != nil {
-		encodeSegments(&w, *h.fifo)
+		a.encodeSegments(&w, *h.fifo)
 	}
 	return w
 }
 
-func encodeParked(p *parked) []byte {
+func (a *arena) encodeParked(p *parked) []byte {
 	var w wbuf
 	w.amt(&p.amt)
-	w.str(hopRef(p.via))
+	w.str(a.hopRef(p.via))
 	return w
 }
 

@@ -116,6 +116,7 @@ type Engine struct {
 	log  *slog.Logger
 
 	mu        sync.Mutex
+	a         *arena // holdings and hops of every chain
 	chains    map[chains.Chain]*chainState
 	incidents map[string]*incident
 
@@ -170,6 +171,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		cfg:       cfg,
 		deps:      deps,
 		log:       log.With("component", "tracer"),
+		a:         newArena(),
 		chains:    map[chains.Chain]*chainState{},
 		incidents: map[string]*incident{},
 		bg:        bg,
@@ -197,7 +199,7 @@ func (e *Engine) finalityDepth(c chains.Chain) int {
 func (e *Engine) chainState(c chains.Chain) *chainState {
 	cs := e.chains[c]
 	if cs == nil {
-		cs = newChainState(c)
+		cs = newChainState(c, e.a)
 		e.chains[c] = cs
 	}
 	return cs

@@ -59,10 +59,10 @@ func taintedSum(segs []segment) uint256.Int {
 
 // largestVia returns the hop of the largest tainted segment (the first on
 // ties), or def when none is tainted.
-func largestVia(segs []segment, def *hop) *hop {
+func largestVia(segs []segment, def hopID) hopID {
 	var best *segment
 	for i := range segs {
-		if segs[i].tainted && segs[i].via != nil && (best == nil || segs[i].amt.Gt(&best.amt)) {
+		if segs[i].tainted && segs[i].via != 0 && (best == nil || segs[i].amt.Gt(&best.amt)) {
 			best = &segs[i]
 		}
 	}

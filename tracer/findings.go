@@ -23,15 +23,17 @@ func FindingID(chain chains.Chain, blockHash, tx string, index, seq int, inciden
 }
 
 // pathOf returns the hops from the seed to h, oldest first.
-func pathOf(h *hop) []Hop {
+func (a *arena) pathOf(h hopID) []Hop {
 	n := 0
-	for p := h; p != nil; p = p.parent {
+	for p := h; p != 0; p = a.hop(p).parent {
 		n++
 	}
 	out := make([]Hop, n)
-	for p := h; p != nil; p = p.parent {
+	for p := h; p != 0; p = a.hop(p).parent {
 		n--
-		out[n] = Hop{Chain: p.chain(), Tx: p.tx, From: p.from(), To: p.to.String(), Amount: p.amt.ToBig(), Block: uint64(p.block)}
+		hp := a.hop(p)
+		amt := a.get(hp.amt)
+		out[n] = Hop{Chain: a.chainOf(p), Tx: a.txs[hp.tx], From: a.from(p), To: hp.to.String(), Amount: amt.ToBig(), Block: uint64(hp.block)}
 	}
 	return out
 }
@@ -48,7 +50,7 @@ func share(inc *incident, asset string, tainted *uint256.Int) float64 {
 }
 
 // finding records a taint finding of this block.
-func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to string, asset chains.Asset, amt, tainted *uint256.Int, inc *incident, label *watchlists.Entry, via *hop) {
+func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to string, asset chains.Asset, amt, tainted *uint256.Int, inc *incident, label *watchlists.Entry, via hopID) {
 	f := Finding{
 		ID:         FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, inc.def.ID, typ),
 		Type:       typ,
@@ -67,9 +69,9 @@ func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to str
 		Label:      label,
 		Time:       ap.b.Ref.Time,
 	}
-	if via != nil {
-		f.Hops = int(via.depth)
-		f.Path = pathOf(via)
+	if via != 0 {
+		f.Hops = int(ap.e.a.hop(via).depth)
+		f.Path = ap.e.a.pathOf(via)
 	}
 	ap.findings = append(ap.findings, f)
 }

@@ -188,11 +188,12 @@ func (e *Engine) Flow(id string) (*FlowGraph, bool) {
 	if inc == nil {
 		return nil, false
 	}
-	seen := map[*hop]bool{}
-	var hops []*hop
-	keys := map[*hop]string{} // hop → asset key, from what it leads to
-	add := func(h *hop, key string, known bool) {
-		for p := h; p != nil && !p.dead; p = p.parent {
+	a := e.a
+	seen := map[hopID]bool{}
+	var hops []hopID
+	keys := map[hopID]string{} // hop → asset key, from what it leads to
+	add := func(h hopID, key string, known bool) {
+		for p := h; p != 0 && a.hop(p).flags&hopDead == 0; p = a.hop(p).parent {
 			if _, ok := keys[p]; !ok && known {
 				keys[p] = key
 			}
@@ -204,14 +205,17 @@ func (e *Engine) Flow(id string) (*FlowGraph, bool) {
 		}
 	}
 	if cs := e.chains[inc.def.Chain]; cs != nil {
-		cs.eachHead(func(k hkey, head *holding) {
-			for h := head; h != nil; h = h.next {
-				if h.inc != inc {
+		cs.eachHead(func(k hkey, head holdID) {
+			for id := head; id != 0; id = cs.next(id) {
+				if a.incOf(id) != inc {
 					continue
 				}
+				h := a.holding(id)
 				add(h.via, k.b, true)
-				for _, s := range fifoSegs(h) {
-					add(s.via, k.b, true)
+				if q := a.queue(h); q != nil {
+					for _, s := range *q {
+						add(s.via, k.b, true)
+					}
 				}
 			}
 		})
@@ -222,22 +226,40 @@ func (e *Engine) Flow(id string) (*FlowGraph, bool) {
 		}
 		for _, j := range cs.journals {
 			for _, r := range j.recs {
-				if r.kind == recHop && r.h.inc == inc {
+				if r.kind == recHop && a.hopInc(r.h) == inc {
 					add(r.h, "", false)
 				}
 			}
 		}
 	}
-	assets := map[*hop]chains.Asset{}
-	for _, h := range hops {
-		assets[h] = assetByKey(inc.def.Chain, keys[h], nil)
+	fhops := make([]flowHop, len(hops))
+	for i, h := range hops {
+		fhops[i] = a.flowHop(h, assetByKey(inc.def.Chain, keys[h], nil))
 	}
-	return e.buildFlow(inc, hops, assets, nil), true
+	return e.buildFlow(inc, fhops, nil), true
 }
 
-// buildFlow assembles the graph of inc from hops (with their assets). Call
-// with e.mu held. known names token assets by key.
-func (e *Engine) buildFlow(inc *incident, hops []*hop, assets map[*hop]chains.Asset, known map[string]chains.Asset) *FlowGraph {
+// flowHop is a hop as the flow graph shows it.
+type flowHop struct {
+	chain    chains.Chain
+	tx       string
+	from, to string
+	amt      *big.Int
+	block    uint32
+	seq      int32
+	depth    uint16
+	asset    chains.Asset
+}
+
+func (a *arena) flowHop(id hopID, asset chains.Asset) flowHop {
+	h := a.hop(id)
+	amt := a.get(h.amt)
+	return flowHop{chain: a.chainOf(id), tx: a.txs[h.tx], from: a.from(id), to: h.to.String(), amt: amt.ToBig(), block: h.block, seq: h.seq, depth: h.depth, asset: asset}
+}
+
+// buildFlow assembles the graph of inc from hops. Call with e.mu held.
+// known names token assets by key.
+func (e *Engine) buildFlow(inc *incident, hops []flowHop, known map[string]chains.Asset) *FlowGraph {
 	c := inc.def.Chain
 	g := &FlowGraph{Incident: inc.def.ID, Chain: c, Policy: inc.policy, MaxHops: inc.maxHops, Nodes: []FlowNode{}, Edges: []FlowEdge{}, Findings: []FlowFinding{}}
 	stolenKeys := make([]string, 0, len(inc.rt.stolen))
@@ -273,11 +295,9 @@ func (e *Engine) buildFlow(inc *incident, hops []*hop, assets map[*hop]chains.As
 		return n
 	}
 	for _, h := range hops {
-		from, to := h.from(), h.to.String()
-		fn, tn := node(from), node(to)
-		a := assets[h]
-		amt := h.amt.ToBig()
-		g.Edges = append(g.Edges, FlowEdge{Chain: h.chain(), Tx: h.tx, Block: uint64(h.block), From: fn.Address, To: tn.Address,
+		fn, tn := node(h.from), node(h.to)
+		a, amt := h.asset, h.amt
+		g.Edges = append(g.Edges, FlowEdge{Chain: h.chain, Tx: h.tx, Block: uint64(h.block), From: fn.Address, To: tn.Address,
 			Asset: a, Amount: NewAmount(amt), Formatted: FormatAsset(amt, a), Hop: int(h.depth)})
 	}
 	held := map[string]map[string]*big.Int{}
@@ -292,20 +312,23 @@ func (e *Engine) buildFlow(inc *incident, hops []*hop, assets map[*hop]chains.As
 	}
 	parkedAt := map[string]map[string]*big.Int{}
 	if cs := e.chains[c]; cs != nil {
-		cs.eachHead(func(k hkey, head *holding) {
-			for h := head; h != nil; h = h.next {
-				if h.inc != inc || h.taint.IsZero() {
+		a := e.a
+		cs.eachHead(func(k hkey, head holdID) {
+			for id := head; id != 0; id = cs.next(id) {
+				h := a.holding(id)
+				taint := a.get(h.taint)
+				if a.incOf(id) != inc || taint.IsZero() {
 					continue
 				}
 				addr := k.a
 				if cs.utxo {
-					if h.via == nil {
+					if h.via == 0 {
 						continue
 					}
-					addr = h.via.to.String() // an output's hop leads to its address
+					addr = a.hop(h.via).to.String() // an output's hop leads to its address
 				}
 				node(addr)
-				addTo(held, addr, k.b, h.taint.ToBig())
+				addTo(held, addr, k.b, taint.ToBig())
 			}
 		})
 		for pk, p := range cs.parked {

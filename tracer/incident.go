@@ -33,7 +33,7 @@ func (e *Engine) newIncident(def watchlists.Incident) (*incident, error) {
 	if _, err := watchlists.ParsePolicy(string(policy)); err != nil {
 		return nil, fmt.Errorf("incident %s: %w", def.ID, err)
 	}
-	inc := &incident{def: def, policy: policy, maxHops: def.MaxHops, seedTx: map[string]bool{}, seedAddr: map[string]uint64{}, rootFrom: map[*hop]string{}}
+	inc := &incident{def: def, policy: policy, maxHops: def.MaxHops, seedTx: map[string]bool{}, seedAddr: map[string]uint64{}}
 	if inc.maxHops <= 0 {
 		inc.maxHops = e.cfg.MaxHops
 	}
@@ -95,6 +95,7 @@ func (e *Engine) OpenIncident(ctx context.Context, def watchlists.Incident) erro
 		inc.rt.cursor = start - 1
 	}
 	e.incidents[def.ID] = inc
+	e.a.register(inc)
 	if err := e.saveIncident(ctx, inc); err != nil {
 		delete(e.incidents, def.ID)
 		return err
@@ -155,6 +156,7 @@ func (e *Engine) saveIncident(ctx context.Context, inc *incident) error {
 func (e *Engine) CloseIncident(ctx context.Context, id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.maybeSweep()
 	inc := e.incidents[id]
 	if inc == nil {
 		return fmt.Errorf("close incident %s: %w", id, ErrUnknownIncident)
@@ -164,13 +166,11 @@ func (e *Engine) CloseIncident(ctx context.Context, id string) error {
 	}
 	var dels [][]byte
 	for _, cs := range e.chains {
-		cs.eachHead(func(k hkey, head *holding) {
-			for h := head; h != nil; h = h.next {
-				if h.inc == inc {
-					dels = append(dels, holdingKey(cs.chain, k, inc))
-				}
+		cs.eachHead(func(k hkey, head holdID) {
+			if cs.get(k, inc) != 0 {
+				dels = append(dels, holdingKey(cs.chain, k, inc))
+				cs.del(k, inc)
 			}
-			cs.del(k, inc)
 		})
 		for pk := range cs.parked {
 			if pk.inc == inc {
@@ -241,20 +241,21 @@ func (e *Engine) Summary(id string) (IncidentSummary, bool) {
 		s.Stolen[k] = v.ToBig()
 	}
 	for _, cs := range e.chains {
-		cs.eachHead(func(k hkey, head *holding) {
-			for h := head; h != nil; h = h.next {
-				if h.inc != inc {
+		cs.eachHead(func(k hkey, head holdID) {
+			for h := head; h != 0; h = cs.next(h) {
+				if cs.a.incOf(h) != inc {
 					continue
 				}
 				addr := k.a
 				if cs.utxo {
 					addr = k.String(true)
 				}
-				s.Holders = append(s.Holders, Holder{Chain: cs.chain, Address: addr, Asset: k.b, Tainted: h.taint.ToBig(), Hops: h.hops()})
+				taint := cs.a.get(cs.a.holding(h).taint)
+				s.Holders = append(s.Holders, Holder{Chain: cs.chain, Address: addr, Asset: k.b, Tainted: taint.ToBig(), Hops: cs.a.hopsOf(h)})
 				if s.Tainted[k.b] == nil {
 					s.Tainted[k.b] = new(big.Int)
 				}
-				s.Tainted[k.b].Add(s.Tainted[k.b], h.taint.ToBig())
+				s.Tainted[k.b].Add(s.Tainted[k.b], taint.ToBig())
 			}
 		})
 		for pk, p := range cs.parked {

@@ -22,8 +22,8 @@ type rec struct {
 	chain chains.Chain
 	k     hkey
 	inc   *incident
-	h     *hop // recHop: the hop created
-	prior any  // *holding, incRuntime, *parked, *drainWindow, or nil
+	h     hopID // recHop: the hop created
+	prior any   // *holdingVal, incRuntime, *parked, *drainWindow, or nil
 }
 
 type recID struct {
@@ -31,7 +31,7 @@ type recID struct {
 	chain chains.Chain
 	k     hkey
 	inc   *incident
-	h     *hop
+	h     hopID
 }
 
 func (r *rec) id() recID { return recID{r.kind, r.chain, r.k, r.inc, r.h} }
@@ -42,12 +42,28 @@ type journal struct {
 	prev     chains.BlockRef // the chain's last block before this one
 	hadPrev  bool
 	recs     []rec
-	seen     map[recID]struct{}
 	findings []Finding
+	// seen is the set of recs' ids (hops aside) while records are added:
+	// the chain's reused set for the block being applied, nil once it is
+	// applied, rebuilt from recs if records are added later (catch-up).
+	seen map[recID]struct{}
 }
 
 func newJournal(ref chains.BlockRef) *journal {
-	return &journal{ref: ref, seen: map[recID]struct{}{}}
+	return &journal{ref: ref}
+}
+
+// seenSet returns j's set of record ids, building it when it has none.
+func (j *journal) seenSet() map[recID]struct{} {
+	if j.seen == nil {
+		j.seen = make(map[recID]struct{}, len(j.recs))
+		for i := range j.recs {
+			if j.recs[i].kind != recHop {
+				j.seen[j.recs[i].id()] = struct{}{}
+			}
+		}
+	}
+	return j.seen
 }
 
 // record adds r unless a record of the same thing is already there (the
@@ -58,41 +74,36 @@ func (j *journal) record(r rec) {
 		return
 	}
 	id := r.id()
-	if j.seen == nil {
-		j.seen = map[recID]struct{}{}
-	}
-	if _, ok := j.seen[id]; ok {
+	seen := j.seenSet()
+	if _, ok := seen[id]; ok {
 		return
 	}
-	j.seen[id] = struct{}{}
+	seen[id] = struct{}{}
 	j.recs = append(j.recs, r)
 }
 
 // recordNew adds r whose id the caller just found absent from j.seen.
 func (j *journal) recordNew(id recID, r rec) {
-	j.seen[id] = struct{}{}
+	j.seenSet()[id] = struct{}{}
 	j.recs = append(j.recs, r)
 }
 
 // touchHolding records the holding of inc at k before it changes.
 func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident) {
-	if j.seen == nil {
-		j.seen = map[recID]struct{}{}
-	}
 	id := recID{kind: recHolding, chain: cs.chain, k: k, inc: inc}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	var prior any
-	if h := cs.get(k, inc); h != nil {
-		prior = h.clone()
+	if h := cs.get(k, inc); h != 0 {
+		prior = cs.a.value(h)
 	}
 	j.recordNew(id, rec{kind: recHolding, chain: cs.chain, k: k, inc: inc, prior: prior})
 }
 
 func (e *Engine) touchIncident(j *journal, inc *incident) {
 	id := recID{kind: recIncident, inc: inc}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	j.recordNew(id, rec{kind: recIncident, inc: inc, prior: inc.rt.clone()})
@@ -101,7 +112,7 @@ func (e *Engine) touchIncident(j *journal, inc *incident) {
 func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
 	k := hkey{a: pk.service, b: pk.asset}
 	id := recID{kind: recParked, chain: cs.chain, k: k, inc: pk.inc}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	var prior any
@@ -114,7 +125,7 @@ func (e *Engine) touchParked(j *journal, cs *chainState, pk parkKey) {
 
 func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
 	id := recID{kind: recDrain, chain: cs.chain, k: k}
-	if _, ok := j.seen[id]; ok {
+	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
 	var prior any
@@ -124,8 +135,8 @@ func (e *Engine) touchDrain(j *journal, cs *chainState, k hkey) {
 	j.recordNew(id, rec{kind: recDrain, chain: cs.chain, k: k, prior: prior})
 }
 
-func (e *Engine) recordHop(j *journal, h *hop) {
-	j.record(rec{kind: recHop, chain: h.chain(), h: h, inc: h.inc})
+func (e *Engine) recordHop(j *journal, h hopID) {
+	j.record(rec{kind: recHop, chain: e.a.chainOf(h), h: h, inc: e.a.hopInc(h)})
 }
 
 // undo restores every record's prior value, newest first.
@@ -135,7 +146,9 @@ func (e *Engine) undo(j *journal) { e.undoRecs(j.recs) }
 func (e *Engine) truncate(j *journal, mark int) {
 	e.undoRecs(j.recs[mark:])
 	for i := mark; i < len(j.recs); i++ {
-		delete(j.seen, j.recs[i].id())
+		if j.seen != nil {
+			delete(j.seen, j.recs[i].id())
+		}
 	}
 	j.recs = j.recs[:mark]
 }
@@ -149,7 +162,7 @@ func (e *Engine) undoRecs(recs []rec) {
 			if r.prior == nil || r.inc.rt.closed { // a closed incident stays without holdings
 				cs.del(r.k, r.inc)
 			} else {
-				cs.put(r.k, r.prior.(*holding).clone())
+				cs.putVal(r.k, r.prior.(*holdingVal))
 			}
 		case recIncident:
 			closed := r.inc.rt.closed // closing is not undone by a reorg
@@ -172,9 +185,10 @@ func (e *Engine) undoRecs(recs []rec) {
 				cs.drains[r.k] = r.prior.(*drainWindow).clone()
 			}
 		case recHop:
-			// Hops are referenced only by holdings; restoring those drops it.
-			r.h.dead = true
-			delete(r.h.inc.rootFrom, r.h)
+			// Hops are referenced only by holdings; restoring those drops it
+			// (the sweep frees it once no journal names it either).
+			e.a.hop(r.h).flags |= hopDead
+			e.a.unroot(r.h)
 		}
 	}
 }
@@ -188,18 +202,18 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 		case recHolding:
 			cs := e.chainState(r.chain)
 			key := holdingKey(r.chain, r.k, r.inc)
-			if h := cs.get(r.k, r.inc); h != nil {
-				puts = append(puts, KV{key, encodeHolding(h)})
+			if h := cs.get(r.k, r.inc); h != 0 {
+				puts = append(puts, KV{key, e.a.encodeHolding(cs.a.value(h))})
 			} else {
 				dels = append(dels, key)
 			}
 		case recHop:
 			// A hop exists as long as some journal or holding may name it;
 			// it is written when created and deleted when its block is undone.
-			if !r.h.dead {
-				puts = append(puts, KV{hopKey(r.h), encodeHop(r.h)})
+			if e.a.hop(r.h).flags&hopDead == 0 {
+				puts = append(puts, KV{e.a.hopKey(r.h), e.a.encodeHop(r.h)})
 			} else {
-				dels = append(dels, hopKey(r.h))
+				dels = append(dels, e.a.hopKey(r.h))
 			}
 		case recIncident:
 			puts = append(puts, KV{incidentKey(r.inc.def.ID), encodeIncident(r.inc)})
@@ -208,7 +222,7 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}
 			key := parkedKey(r.chain, pk)
 			if p := cs.parked[pk]; p != nil {
-				puts = append(puts, KV{key, encodeParked(p)})
+				puts = append(puts, KV{key, e.a.encodeParked(p)})
 			} else {
 				dels = append(dels, key)
 			}

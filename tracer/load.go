@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/holiman/uint256"
 )
 
 func encodeRef(r chains.BlockRef) []byte {
@@ -55,7 +56,7 @@ func decodeDrain(b []byte) (*drainWindow, error) {
 
 // encodeJournal stores a journal: its refs, its records with their prior
 // values, and its findings.
-func encodeJournal(j *journal) []byte {
+func (a *arena) encodeJournal(j *journal) []byte {
 	var w wbuf
 	w.str(string(encodeRef(j.ref)))
 	w.str(string(encodeRef(j.prev)))
@@ -67,7 +68,7 @@ func encodeJournal(j *journal) []byte {
 		w.str(string(r.chain))
 		switch r.kind {
 		case recHop:
-			w.str(hopRef(r.h))
+			w.str(a.hopRef(r.h))
 			continue
 		case recIncident:
 			w.str(r.inc.def.ID)
@@ -87,10 +88,10 @@ func encodeJournal(j *journal) []byte {
 			continue
 		}
 		switch p := r.prior.(type) {
-		case *holding:
-			w.str(string(encodeHolding(p)))
+		case *holdingVal:
+			w.str(string(a.encodeHolding(p)))
 		case *parked:
-			w.str(string(encodeParked(p)))
+			w.str(string(a.encodeParked(p)))
 		case *drainWindow:
 			w.str(string(encodeDrain(p)))
 		}
@@ -103,61 +104,77 @@ func encodeJournal(j *journal) []byte {
 // loader rebuilds the state from stored records.
 type loader struct {
 	e    *Engine
-	hops map[string]*hop
+	hops map[string]hopID
 	raw  map[string][]byte // hop key → encoded hop, until linked
 }
 
-func (l *loader) hop(key string) (*hop, error) {
-	if key == "" {
-		return nil, nil
+// newHop allocates the hop named by key (tx, seq, incident and chain).
+func (l *loader) newHop(key string) (hopID, error) {
+	parts := strings.SplitN(key, "/", 5)
+	if len(parts) != 5 {
+		return 0, fmt.Errorf("hop key %q malformed", key)
 	}
-	if h := l.hops[key]; h != nil {
+	seq, err := strconv.ParseInt(parts[3], 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("hop key %q: %w", key, err)
+	}
+	inc := l.e.incidents[parts[4]]
+	if inc == nil {
+		return 0, fmt.Errorf("hop %s: unknown incident", key)
+	}
+	a := l.e.a
+	id := hopID(a.hops.alloc())
+	*a.hop(id) = hop{chainID: chainID(chains.Chain(parts[1])), tx: a.txID(parts[2]), seq: int32(seq), inc: inc.idx, flags: hopLive}
+	return id, nil
+}
+
+func (l *loader) hop(key string) (hopID, error) {
+	if key == "" {
+		return 0, nil
+	}
+	if h := l.hops[key]; h != 0 {
 		return h, nil
 	}
 	v, ok := l.raw[key]
 	if !ok {
-		return nil, fmt.Errorf("hop %s missing", key)
+		return 0, fmt.Errorf("hop %s missing", key)
 	}
-	parts := strings.SplitN(key, "/", 5)
-	if len(parts) != 5 {
-		return nil, fmt.Errorf("hop key %q malformed", key)
-	}
-	seq, err := strconv.ParseInt(parts[3], 10, 32)
+	id, err := l.newHop(key)
 	if err != nil {
-		return nil, fmt.Errorf("hop key %q: %w", key, err)
+		return 0, err
 	}
-	inc := l.e.incidents[parts[4]]
-	if inc == nil {
-		return nil, fmt.Errorf("hop %s: unknown incident", key)
-	}
-	h := &hop{chainID: chainID(chains.Chain(parts[1])), tx: parts[2], seq: int32(seq), inc: inc}
-	l.hops[key] = h // before the parent: a chain of hops cannot cycle, but guard anyway
+	a := l.e.a
+	l.hops[key] = id // before the parent: a chain of hops cannot cycle, but guard anyway
 	r := rbuf{b: v}
 	parent := r.str()
-	h.depth = uint16(r.uvarint())
-	h.block = uint32(r.uvarint())
+	depth := uint16(r.uvarint())
+	block := uint32(r.uvarint())
 	from := r.str()
-	h.to, _ = toAddr20(r.str(), true)
-	r.amt(&h.amt)
+	to, _ := toAddr20(r.str(), true)
+	var amt uint256.Int
+	r.amt(&amt)
 	if r.err != nil {
-		return nil, fmt.Errorf("hop %s: %w", key, r.err)
+		return 0, fmt.Errorf("hop %s: %w", key, r.err)
 	}
+	h := a.hop(id)
+	h.depth, h.block, h.to = depth, block, to
+	a.set(&h.amt, &amt)
 	if parent != "" {
 		p, err := l.hop(parent)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		h.parent = p
+		a.hop(id).parent = p
 	}
-	if h.parent == nil || !h.parent.to.is(from) {
-		inc.rootFrom[h] = from
+	if p := a.hop(id).parent; p == 0 || !a.hop(p).to.is(from) {
+		a.setRoot(id, from)
 	}
-	return h, nil
+	return id, nil
 }
 
-func (l *loader) holding(inc *incident, v []byte) (*holding, error) {
+func (l *loader) holding(inc *incident, v []byte) (*holdingVal, error) {
 	r := rbuf{b: v}
-	h := &holding{inc: inc}
+	h := &holdingVal{inc: inc}
 	r.amt(&h.bal)
 	r.amt(&h.taint)
 	via := r.str()
@@ -235,8 +252,9 @@ func (e *Engine) Load(ctx context.Context) error {
 		inc.rt = rt
 		inc.start, inc.hasStart = j.Start, j.HasStart
 		e.incidents[j.Def.ID] = inc
+		e.a.register(inc)
 	}
-	l := &loader{e: e, hops: map[string]*hop{}, raw: map[string][]byte{}}
+	l := &loader{e: e, hops: map[string]hopID{}, raw: map[string][]byte{}}
 	for _, kv := range byDomain['p'] {
 		l.raw[string(kv[0])] = kv[1]
 	}
@@ -257,7 +275,7 @@ func (e *Engine) Load(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("load holding %q: %w", kv[0], err)
 		}
-		e.chainState(chains.Chain(parts[1])).put(hkey{a: parts[2], b: parts[3], n: uint32(n)}, h)
+		e.chainState(chains.Chain(parts[1])).putVal(hkey{a: parts[2], b: parts[3], n: uint32(n)}, h)
 	}
 	for _, kv := range byDomain['k'] {
 		parts := strings.SplitN(string(kv[0]), "/", 5)
@@ -312,7 +330,7 @@ func (e *Engine) Load(ctx context.Context) error {
 
 func (l *loader) journal(v []byte) (*journal, error) {
 	r := rbuf{b: v}
-	j := &journal{seen: map[recID]struct{}{}}
+	j := &journal{}
 	if err := json.Unmarshal([]byte(r.str()), &j.ref); err != nil {
 		return nil, err
 	}
@@ -329,14 +347,11 @@ func (l *loader) journal(v []byte) (*journal, error) {
 			h, err := l.hop(key)
 			if err != nil {
 				// Undone already or never saved: a placeholder that is deleted on undo.
-				parts := strings.SplitN(key, "/", 5)
-				if len(parts) != 5 || l.e.incidents[parts[4]] == nil {
+				if h, err = l.newHop(key); err != nil {
 					continue
 				}
-				seq, _ := strconv.ParseInt(parts[3], 10, 32)
-				h = &hop{chainID: chainID(chains.Chain(parts[1])), tx: parts[2], seq: int32(seq), inc: l.e.incidents[parts[4]]}
 			}
-			rc.h, rc.inc = h, h.inc
+			rc.h, rc.inc = h, l.e.a.hopInc(h)
 			j.record(rc)
 			continue
 		case recIncident:
@@ -384,6 +399,7 @@ func (l *loader) journal(v []byte) (*journal, error) {
 	if err := json.Unmarshal([]byte(r.str()), &j.findings); err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
+	j.seen = nil // an applied journal keeps no seen set
 	return j, nil
 }
 
@@ -391,18 +407,19 @@ func (l *loader) journal(v []byte) (*journal, error) {
 // pairs: two engines are in the same state when these are equal.
 func (e *Engine) stateKVs() []KV {
 	var out []KV
-	hops := map[*hop]bool{}
-	var addHop func(h *hop)
-	addHop = func(h *hop) {
-		for ; h != nil && !hops[h]; h = h.parent {
+	a := e.a
+	hops := map[hopID]bool{}
+	addHop := func(h hopID) {
+		for ; h != 0 && !hops[h]; h = a.hop(h).parent {
 			hops[h] = true
-			out = append(out, KV{hopKey(h), encodeHop(h)})
+			out = append(out, KV{a.hopKey(h), a.encodeHop(h)})
 		}
 	}
 	for _, cs := range e.chains {
-		cs.eachHead(func(k hkey, head *holding) {
-			for h := head; h != nil; h = h.next {
-				out = append(out, KV{holdingKey(cs.chain, k, h.inc), encodeHolding(h)})
+		cs.eachHead(func(k hkey, head holdID) {
+			for id := head; id != 0; id = cs.next(id) {
+				h := a.value(id)
+				out = append(out, KV{holdingKey(cs.chain, k, h.inc), a.encodeHolding(h)})
 				addHop(h.via)
 				for _, s := range fifoSegs(h) {
 					addHop(s.via)
@@ -410,7 +427,7 @@ func (e *Engine) stateKVs() []KV {
 			}
 		})
 		for pk, p := range cs.parked {
-			out = append(out, KV{parkedKey(cs.chain, pk), encodeParked(p)})
+			out = append(out, KV{parkedKey(cs.chain, pk), a.encodeParked(p)})
 			addHop(p.via)
 		}
 		for k, d := range cs.drains {

@@ -126,7 +126,7 @@ func (ap *applier) applyMove(tx *chains.Tx, i int, m Move) error {
 		ap.findings[len(ap.findings)-1].Confidence = m.Confidence
 		ap.findings[len(ap.findings)-1].Chain = m.Chain
 	}
-	if !followed || int(nh.depth) > inc.maxHops {
+	if !followed || int(ap.e.a.hop(nh).depth) > inc.maxHops {
 		ap.finding(TaintLeft, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, nh)
 		return nil
 	}
@@ -142,18 +142,21 @@ func (ap *applier) applyMove(tx *chains.Tx, i int, m Move) error {
 		k = acctKey(m.To, m.ToAsset.Key())
 	}
 	ap.e.touchHolding(ap.j, dst, k, inc)
-	h := dst.get(k, inc)
-	if h == nil {
-		h = &holding{inc: inc, via: nh}
+	a := ap.e.a
+	id := dst.get(k, inc)
+	if id == 0 {
+		id = a.newHolding(inc)
+		a.holding(id).via = nh
 		if inc.policy == watchlists.FIFO {
-			h.fifo = &[]segment{}
+			a.holding(id).fifo = a.newFIFO()
 		}
-		dst.put(k, h)
+		dst.put(k, id)
 	}
-	h.bal.Add(&h.bal, &amt)
-	h.taint.Add(&h.taint, &amt)
-	if h.fifo != nil {
-		*h.fifo = appendSegment(*h.fifo, segment{tainted: true, amt: amt, via: nh})
+	h := a.holding(id)
+	a.add(&h.bal, &amt)
+	a.add(&h.taint, &amt)
+	if q := a.queue(h); q != nil {
+		*q = appendSegment(*q, segment{tainted: true, amt: amt, via: nh})
 	}
 	return nil
 }

@@ -25,101 +25,29 @@ func (k hkey) String(utxo bool) string {
 	return k.a + "/" + k.b
 }
 
-// hop is one tainted movement: the provenance link of a holding. hops form
-// a tree rooted at the seed hops; parent is nil at a seed.
-type hop struct {
-	parent  *hop
-	inc     *incident
-	tx      string
-	to      addr20 // the receiver (an address, or the interned name)
-	amt     uint256.Int
-	block   uint32 // heights fit: 2³² blocks are centuries away on both chains
-	seq     int32  // the transfer's Seq (account), output index (UTXO), 1<<20+i for recogniser moves
-	depth   uint16
-	chainID uint8
-	dead    bool // its block was undone
-}
-
-// The sender of a hop is where its parent led (the holder that sent it);
-// a seed hop's sender (the victim) is kept beside the incident.
-func (h *hop) from() string {
-	if f, ok := h.inc.rootFrom[h]; ok {
-		return f
-	}
-	if h.parent != nil {
-		return h.parent.to.String()
-	}
-	return ""
-}
-
-var chainIDs = []chains.Chain{"", chains.Ethereum, chains.Bitcoin}
-
-func chainID(c chains.Chain) uint8 {
-	for i, x := range chainIDs {
-		if x == c {
-			return uint8(i)
-		}
-	}
-	return 0
-}
-
-func (h *hop) chain() chains.Chain { return chainIDs[h.chainID] }
-
-// holding is the taint of one incident at one place.
-type holding struct {
-	inc   *incident
-	next  *holding    // the holding of another incident at the same place
-	bal   uint256.Int // account: the balance seen in this lane; UTXO: the outpoint's value
-	taint uint256.Int
-	via   *hop       // the hop that brought (the largest part of) its taint
-	fifo  *[]segment // FIFO lanes only
-}
-
 // segment is a run of value in a FIFO queue, tainted by the lane's
 // incident or clean.
 type segment struct {
 	tainted bool
 	amt     uint256.Int
-	via     *hop
-}
-
-func (h *holding) clone() *holding {
-	c := *h
-	if h.fifo != nil {
-		q := append([]segment(nil), *h.fifo...)
-		c.fifo = &q
-	}
-	return &c
-}
-
-func fifoSegs(h *holding) []segment {
-	if h.fifo == nil {
-		return nil
-	}
-	return *h.fifo
-}
-
-func (h *holding) hops() int {
-	if h.via == nil {
-		return 0
-	}
-	return int(h.via.depth)
+	via     hopID
 }
 
 // parked is taint that reached a service (exchange, mixer, bridge) and left
 // exact tracking; recognisers may move it on.
 type parked struct {
 	amt uint256.Int
-	via *hop
+	via hopID
 }
 
 type chainState struct {
 	chain chains.Chain
 	utxo  bool
+	a     *arena
 	// The holdings index: per place a list, one holding per incident,
 	// linked by next. Account model: acct; UTXO model: outs.
-	acct     map[akey]*holding
-	outs     map[okey]*holding
+	acct     placeIndex
+	outs     map[okey]holdID
 	assetIDs map[string]uint32 // asset key → id in acct keys
 	assets   []string          // by id; 0 is the native asset ""
 	parked   map[parkKey]*parked
@@ -127,6 +55,7 @@ type chainState struct {
 	last     chains.BlockRef
 	hasLast  bool
 	journals map[uint64]*journal // by height
+	seen     map[recID]struct{}  // the seen set of the block being applied, reused
 }
 
 type parkKey struct {
@@ -135,45 +64,47 @@ type parkKey struct {
 	asset   string
 }
 
-func newChainState(c chains.Chain) *chainState {
+func newChainState(c chains.Chain, a *arena) *chainState {
 	return &chainState{
 		chain:    c,
 		utxo:     c == chains.Bitcoin,
-		acct:     map[akey]*holding{},
-		outs:     map[okey]*holding{},
+		a:        a,
+		acct:     newPlaceIndex(),
+		outs:     map[okey]holdID{},
 		assetIDs: map[string]uint32{},
 		assets:   []string{""},
 		parked:   map[parkKey]*parked{},
 		drains:   map[hkey]*drainWindow{},
 		journals: map[uint64]*journal{},
+		seen:     map[recID]struct{}{},
 	}
 }
 
-// head returns the first holding at k (nil: none).
-func (cs *chainState) head(k hkey) *holding {
+// head returns the first holding at k (0: none).
+func (cs *chainState) head(k hkey) holdID {
 	if cs.utxo {
 		t, ok := toTxid32(k.a, false)
 		if !ok {
-			return nil
+			return 0
 		}
 		return cs.outs[okey{t, k.n}]
 	}
 	a, ok := toAddr20(k.a, false)
 	if !ok {
-		return nil
+		return 0
 	}
 	id, ok := cs.assetID(k.b, false)
 	if !ok {
-		return nil
+		return 0
 	}
-	return cs.acct[akey{a, id}]
+	return cs.acct.get(cs.a, &akey{a, id})
 }
 
-// setHead makes h the first holding at k; nil removes the place.
-func (cs *chainState) setHead(k hkey, h *holding) {
+// setHead makes h the first holding at k; 0 removes the place.
+func (cs *chainState) setHead(k hkey, h holdID) {
 	if cs.utxo {
 		t, _ := toTxid32(k.a, true)
-		if h == nil {
+		if h == 0 {
 			delete(cs.outs, okey{t, k.n})
 		} else {
 			cs.outs[okey{t, k.n}] = h
@@ -182,10 +113,12 @@ func (cs *chainState) setHead(k hkey, h *holding) {
 	}
 	a, _ := toAddr20(k.a, true)
 	id, _ := cs.assetID(k.b, true)
-	if h == nil {
-		delete(cs.acct, akey{a, id})
+	ak := akey{a, id}
+	if h == 0 {
+		cs.acct.del(cs.a, &ak)
 	} else {
-		cs.acct[akey{a, id}] = h
+		cs.a.holding(h).key = ak
+		cs.acct.set(cs.a, &ak, h)
 	}
 }
 
@@ -206,8 +139,9 @@ func (cs *chainState) assetID(asset string, add bool) (uint32, bool) {
 
 // eachHead calls fn for every place and its first holding (any order);
 // fn may delete holdings.
-func (cs *chainState) eachHead(fn func(k hkey, h *holding)) {
-	for k, h := range cs.acct {
+func (cs *chainState) eachHead(fn func(k hkey, h holdID)) {
+	for _, h := range cs.acct.heads() {
+		k := cs.a.holding(h).key
 		fn(hkey{a: k.a.String(), b: cs.assets[k.asset]}, h)
 	}
 	for k, h := range cs.outs {
@@ -215,65 +149,85 @@ func (cs *chainState) eachHead(fn func(k hkey, h *holding)) {
 	}
 }
 
-func (cs *chainState) get(k hkey, inc *incident) *holding {
-	for h := cs.head(k); h != nil; h = h.next {
-		if h.inc == inc {
+// next returns the holding after h at its place (0: none).
+func (cs *chainState) next(h holdID) holdID { return cs.a.holding(h).next }
+
+func (cs *chainState) get(k hkey, inc *incident) holdID {
+	for h := cs.head(k); h != 0; h = cs.next(h) {
+		if cs.a.holding(h).inc == inc.idx {
 			return h
 		}
+	}
+	return 0
+}
+
+// getVal returns a copy of inc's holding at k (nil: none).
+func (cs *chainState) getVal(k hkey, inc *incident) *holdingVal {
+	if h := cs.get(k, inc); h != 0 {
+		return cs.a.value(h)
 	}
 	return nil
 }
 
 // list appends the holdings at k (one per incident) to buf.
-func (cs *chainState) list(k hkey, buf []*holding) []*holding {
-	for h := cs.head(k); h != nil; h = h.next {
+func (cs *chainState) list(k hkey, buf []holdID) []holdID {
+	return cs.appendList(buf, cs.head(k))
+}
+
+func (cs *chainState) appendList(buf []holdID, head holdID) []holdID {
+	for h := head; h != 0; h = cs.next(h) {
 		buf = append(buf, h)
 	}
 	return buf
 }
 
-func appendList(buf []*holding, head *holding) []*holding {
-	for h := head; h != nil; h = h.next {
-		buf = append(buf, h)
-	}
-	return buf
-}
-
-// put stores h at k, replacing the holding of the same incident.
-func (cs *chainState) put(k hkey, h *holding) {
-	h.next = nil
+// put links h in at k, replacing (and freeing) the holding of the same
+// incident.
+func (cs *chainState) put(k hkey, h holdID) {
+	a := cs.a
+	nh := a.holding(h)
+	nh.next = 0
 	p := cs.head(k)
-	if p == nil {
+	if p == 0 {
 		cs.setHead(k, h)
 		return
 	}
-	if p.inc == h.inc {
-		h.next = p.next
+	if a.holding(p).inc == nh.inc {
+		nh.next = a.holding(p).next
 		cs.setHead(k, h)
+		a.freeHolding(p)
 		return
 	}
-	for ; p.next != nil; p = p.next {
-		if p.next.inc == h.inc {
-			h.next = p.next.next
-			p.next = h
+	for ; a.holding(p).next != 0; p = a.holding(p).next {
+		if q := a.holding(p).next; a.holding(q).inc == nh.inc {
+			nh.next = a.holding(q).next
+			a.holding(p).next = h
+			a.freeHolding(q)
 			return
 		}
 	}
-	p.next = h
+	a.holding(p).next = h
 }
 
+// putVal stores a holding with v's contents at k.
+func (cs *chainState) putVal(k hkey, v *holdingVal) { cs.put(k, cs.a.store(v)) }
+
+// del unlinks and frees inc's holding at k.
 func (cs *chainState) del(k hkey, inc *incident) {
+	a := cs.a
 	p := cs.head(k)
-	if p == nil {
+	if p == 0 {
 		return
 	}
-	if p.inc == inc {
-		cs.setHead(k, p.next)
+	if a.holding(p).inc == inc.idx {
+		cs.setHead(k, a.holding(p).next)
+		a.freeHolding(p)
 		return
 	}
-	for ; p.next != nil; p = p.next {
-		if p.next.inc == inc {
-			p.next = p.next.next
+	for ; a.holding(p).next != 0; p = a.holding(p).next {
+		if q := a.holding(p).next; a.holding(q).inc == inc.idx {
+			a.holding(p).next = a.holding(q).next
+			a.freeHolding(q)
 			return
 		}
 	}
@@ -287,7 +241,7 @@ type incident struct {
 	maxHops  int
 	seedTx   map[string]bool
 	seedAddr map[string]uint64 // compromised address → from block
-	rootFrom map[*hop]string   // the victim of each seed hop
+	idx      uint32            // index in the engine's arena (0: unregistered)
 	start    uint64            // the block the seeds start at
 	hasStart bool
 
@@ -331,3 +285,19 @@ func (inc *incident) stolenOf(asset string) *uint256.Int {
 
 // active reports whether the live stream applies inc.
 func (inc *incident) active() bool { return inc.rt.joined && !inc.rt.closed }
+
+// heldOutput returns the value and address of a tracked outpoint.
+func (ap *applier) heldOutput(op chains.Outpoint) (int64, string, bool) {
+	id := ap.cs.head(utxoKey(op))
+	if id == 0 {
+		return 0, "", false
+	}
+	a := ap.e.a
+	h := a.holding(id)
+	bal := a.get(h.bal)
+	addr := ""
+	if h.via != 0 {
+		addr = a.hop(h.via).to.String()
+	}
+	return int64(bal.Uint64()), addr, true
+}

@@ -134,8 +134,7 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 	inc := e.incidents[traceIncident]
 	e.mu.Unlock()
 
-	var hops []*hop
-	assets := map[*hop]chains.Asset{}
+	var hops []flowHop
 	known := map[string]chains.Asset{}
 	last := ref.Number
 	cctx, cancelFetch := context.WithCancel(ctx)
@@ -155,13 +154,13 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 			return nil, fmt.Errorf("trace %s tx %s: %w", req.Chain, tx, err)
 		}
 		last = f.b.Ref.Number
-		if e.collectHops(f.b, inc, &hops, assets, known) == 0 && !e.tracking(inc) {
+		if e.collectHops(f.b, inc, &hops, known) == 0 && !e.tracking(inc) {
 			break // nothing tracked is left to follow
 		}
 	}
 	cancel()
 	e.mu.Lock()
-	g := e.buildFlow(inc, hops, assets, known)
+	g := e.buildFlow(inc, hops, known)
 	e.mu.Unlock()
 	g.Tx, g.FromBlock, g.ToBlock = tx, ref.Number, last
 	for _, f := range sink.fs {
@@ -172,7 +171,7 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 
 // collectHops appends the hops b created for inc, with their assets, and
 // returns how many.
-func (e *Engine) collectHops(b *chains.Block, inc *incident, hops *[]*hop, assets map[*hop]chains.Asset, known map[string]chains.Asset) int {
+func (e *Engine) collectHops(b *chains.Block, inc *incident, hops *[]flowHop, known map[string]chains.Asset) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	cs := e.chains[b.Chain]
@@ -186,10 +185,10 @@ func (e *Engine) collectHops(b *chains.Block, inc *incident, hops *[]*hop, asset
 	txs := map[string]*chains.Tx{}
 	n := 0
 	for _, r := range j.recs {
-		if r.kind != recHop || r.h.inc != inc || r.h.dead {
+		if r.kind != recHop || e.a.hopInc(r.h) != inc || e.a.hop(r.h).flags&hopDead != 0 {
 			continue
 		}
-		h := r.h
+		h := e.a.hop(r.h)
 		a := nativeAsset(b.Chain)
 		if !cs.utxo {
 			if len(txs) == 0 {
@@ -197,7 +196,7 @@ func (e *Engine) collectHops(b *chains.Block, inc *incident, hops *[]*hop, asset
 					txs[b.Txs[i].Hash] = &b.Txs[i]
 				}
 			}
-			if t := txs[h.tx]; t != nil {
+			if t := txs[e.a.txs[h.tx]]; t != nil {
 				for _, tr := range t.Transfers {
 					if tr.Seq == int(h.seq) {
 						a = tr.Asset
@@ -209,8 +208,7 @@ func (e *Engine) collectHops(b *chains.Block, inc *incident, hops *[]*hop, asset
 				known[a.Contract] = a
 			}
 		}
-		*hops = append(*hops, h)
-		assets[h] = a
+		*hops = append(*hops, e.a.flowHop(r.h, a))
 		n++
 	}
 	return n
@@ -225,9 +223,10 @@ func (e *Engine) tracking(inc *incident) bool {
 		return false
 	}
 	found := false
-	cs.eachHead(func(_ hkey, head *holding) {
-		for h := head; h != nil && !found; h = h.next {
-			if h.inc == inc && !h.taint.IsZero() {
+	a := e.a
+	cs.eachHead(func(_ hkey, head holdID) {
+		for h := head; h != 0 && !found; h = cs.next(h) {
+			if a.incOf(h) == inc && !a.holding(h).taint.isZero() {
 				found = true
 			}
 		}

@@ -30,9 +30,9 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 		if in.Coinbase {
 			continue
 		}
-		for h := ap.cs.head(utxoKey(in.Prev)); h != nil; h = h.next {
-			if ap.inLane(h.inc) {
-				add(h.inc)
+		for h := ap.cs.head(utxoKey(in.Prev)); h != 0; h = ap.cs.next(h) {
+			if inc := ap.e.a.incOf(h); ap.inLane(inc) {
+				add(inc)
 			}
 		}
 	}
@@ -114,11 +114,11 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 			continue
 		}
 		k := utxoKey(in.Prev)
-		var buf [4]*holding
+		var buf [4]holdID
 		for _, h := range ap.cs.list(k, buf[:0]) {
-			if ap.inLane(h.inc) && containsInc(incs, h.inc) {
-				ap.e.touchHolding(ap.j, ap.cs, k, h.inc)
-				ap.cs.del(k, h.inc)
+			if inc := ap.e.a.incOf(h); ap.inLane(inc) && containsInc(incs, inc) {
+				ap.e.touchHolding(ap.j, ap.cs, k, inc)
+				ap.cs.del(k, inc)
 			}
 		}
 	}
@@ -148,11 +148,8 @@ func (ap *applier) inputValues(ti int, tx *chains.Tx) ([]int64, []string, error)
 		case in.Resolved:
 			vals[i], addrs[i] = in.Value, in.Address
 		default:
-			if h := ap.cs.head(utxoKey(in.Prev)); h != nil {
-				vals[i] = int64(h.bal.Uint64())
-				if h.via != nil {
-					addrs[i] = h.via.to.String()
-				}
+			if v, a, ok := ap.heldOutput(in.Prev); ok {
+				vals[i], addrs[i] = v, a
 			} else if o, ok := ap.blockOutput(ti, in.Prev); ok {
 				vals[i], addrs[i] = o.Value, ap.b.OutputAddress(o)
 			} else {
@@ -225,7 +222,7 @@ func (ap *applier) seedUTXO(tx *chains.Tx, inc *incident, victim string, addrs [
 		}
 		v := uint256.NewInt(uint64(o.Value))
 		ap.addStolen(inc, "", v)
-		ap.creditUTXO(tx, o, inc, from, v, nil, []segment{{tainted: true, amt: *v}})
+		ap.creditUTXO(tx, o, inc, from, v, 0, []segment{{tainted: true, amt: *v}})
 	}
 }
 
@@ -233,7 +230,7 @@ func (ap *applier) seedUTXO(tx *chains.Tx, inc *incident, victim string, addrs [
 // outputs by the lane's policy (TAINT.md, UTXO model).
 func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 	var T uint256.Int
-	var parent *holding
+	var parent *holdingVal
 	var queue []segment
 	var sumIn, sumOut uint64
 	for i := range tx.Inputs {
@@ -242,7 +239,7 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 		if in.Coinbase {
 			continue
 		}
-		h := ap.cs.get(utxoKey(in.Prev), inc)
+		h := ap.cs.getVal(utxoKey(in.Prev), inc)
 		if h == nil {
 			queue = appendSegment(queue, segment{amt: *uint256.NewInt(uint64(vals[i]))})
 			continue
@@ -272,8 +269,8 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 		sumIn = sumOut // unknown input values: no fee
 	}
 	from := ""
-	if parent.via != nil {
-		from = parent.via.to.String()
+	if parent.via != 0 {
+		from = ap.e.a.hop(parent.via).to.String()
 	}
 	denom := uint256.NewInt(sumIn)
 	for oi := range tx.Outputs {
@@ -308,12 +305,8 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 }
 
 // creditUTXO gives output o its taint tau of inc.
-func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, from string, tau *uint256.Int, via *hop, segs []segment) {
-	depth := 1
-	if via != nil {
-		depth = int(via.depth) + 1
-	}
-	if depth > inc.maxHops || ap.cutoff(inc, "", tau) {
+func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, from string, tau *uint256.Int, via hopID, segs []segment) {
+	if depth := ap.e.a.depthAfter(via); depth > inc.maxHops || ap.cutoff(inc, "", tau) {
 		return
 	}
 	to := ap.b.OutputAddress(o)
@@ -332,7 +325,7 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 	}
 	k := utxoKey(chains.Outpoint{Tx: tx.Hash, Index: o.Index})
 	ap.e.touchHolding(ap.j, ap.cs, k, inc)
-	h := &holding{inc: inc, via: nh}
+	h := &holdingVal{inc: inc, via: nh}
 	h.bal.Set(v)
 	h.taint.Set(tau)
 	if inc.policy == watchlists.FIFO {
@@ -350,5 +343,5 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 			*h.fifo = appendSegment(*h.fifo, s)
 		}
 	}
-	ap.cs.put(k, h)
+	ap.cs.putVal(k, h)
 }
