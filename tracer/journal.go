@@ -1,6 +1,8 @@
 package tracer
 
 import (
+	"strings"
+
 	"github.com/chainhound/chainhound/chains"
 )
 
@@ -94,6 +96,10 @@ func (e *Engine) touchHolding(j *journal, cs *chainState, k hkey, inc *incident)
 	if _, ok := j.seenSet()[id]; ok {
 		return
 	}
+	// A journal outlives its block by the finality depth; a Bitcoin
+	// outpoint's txid is a substring of its block's hex of every spent
+	// txid, which must not be kept alive that long.
+	k.a = strings.Clone(k.a)
 	var prior any
 	if h := cs.get(k, inc); h != 0 {
 		prior = cs.a.value(h)
