@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -89,8 +91,16 @@ func (c *Chain) Send(ctx context.Context, from Account, to common.Address, wei *
 	if err != nil {
 		return common.Hash{}, err
 	}
-	if err := cl.SendTransaction(ctx, signed); err != nil {
-		return common.Hash{}, fmt.Errorf("send %s → %s: %w", from.Name, to.Hex(), err)
+	// The pool moves to a new block asynchronously after Commit: for a
+	// moment it can still see the sender's balance before that block.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := cl.SendTransaction(ctx, signed)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "insufficient funds") || time.Now().After(deadline) {
+			return common.Hash{}, fmt.Errorf("send %s → %s: %w", from.Name, to.Hex(), err)
+		}
 	}
 	c.nonces[from.Addr] = nonce + 1
 	return signed.Hash(), nil
