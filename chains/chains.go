@@ -185,7 +185,9 @@ type Tx struct {
 	Outputs []Output
 }
 
-// Block is a block with its transactions in block order.
+// Block is a block with its transactions in block order. Deriving its
+// deferred addresses (OutputAddress, InputAddress, DeriveAddresses) writes
+// them into it: one goroutine at a time.
 type Block struct {
 	Chain Chain
 	Ref   BlockRef
@@ -208,8 +210,7 @@ type Addresser interface {
 }
 
 // OutputAddress returns o's address, deriving it (once) when the follower
-// deferred it. o must be an output of b. A Block is not safe for
-// concurrent derivation.
+// deferred it. o must be an output of b.
 func (b *Block) OutputAddress(o *Output) string {
 	if o.Address == "" && b.Addresser != nil {
 		o.Address = b.Addresser.OutputAddress(o)

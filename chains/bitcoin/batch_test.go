@@ -3,6 +3,7 @@ package bitcoin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -70,7 +71,12 @@ func TestPrevoutsInOneBatch(t *testing.T) {
 // the calls one by one, from then on.
 func TestPrevoutsBatchRefused(t *testing.T) {
 	s, f, ops := batchFixture(t)
-	s.batchAnswer = func([]map[string]any) (int, string) { return 400, "batches not supported here" }
+	s.setBatch(func([]map[string]any) (int, string) { return 400, "batches not supported here" })
+	defer func() {
+		if !f.node.noBatch.Load() {
+			t.Error("batches still on after a refusal")
+		}
+	}()
 	outs, err := f.Prevouts(context.Background(), ops)
 	if err != nil || len(outs) != 2 || outs[0].Value <= 0 {
 		t.Fatalf("Prevouts = %+v, %v", outs, err)
@@ -80,18 +86,46 @@ func TestPrevoutsBatchRefused(t *testing.T) {
 	}
 }
 
-// TestPrevoutsBatchMalformed: a batch answer that leaves an item out, or a
-// transaction the node does not know, is a clear error naming it.
-func TestPrevoutsBatchMalformed(t *testing.T) {
+// TestPrevoutsBatchAnswers: the ways a batch can be answered besides
+// well — refused as a whole, credentials refused, an item left out, a
+// transaction the node does not know — each give what they should: the
+// fallback to single calls only for a refusal of batches, and otherwise a
+// clear error naming what was wrong, with nothing carried into the next
+// batch.
+func TestPrevoutsBatchAnswers(t *testing.T) {
+	t.Run("one object for the whole array", func(t *testing.T) {
+		s, f, ops := batchFixture(t)
+		s.setBatch(func([]map[string]any) (int, string) {
+			return 200, `{"result":null,"error":{"code":-32700,"message":"Parse error"},"id":null}`
+		})
+		if outs, err := f.Prevouts(context.Background(), ops); err != nil || len(outs) != 2 || !f.node.noBatch.Load() {
+			t.Fatalf("Prevouts = %d outputs, %v, batches off %v; want the fallback", len(outs), err, f.node.noBatch.Load())
+		}
+	})
+	t.Run("credentials refused", func(t *testing.T) {
+		s, f, ops := batchFixture(t)
+		s.setBatch(func([]map[string]any) (int, string) { return 401, "" })
+		_, err := f.Prevouts(context.Background(), ops)
+		if !errors.Is(err, errAuth) || f.node.noBatch.Load() {
+			t.Fatalf("Prevouts error %v, batches off %v; want the authentication error and batches kept", err, f.node.noBatch.Load())
+		}
+	})
 	t.Run("missing answer", func(t *testing.T) {
 		s, f, ops := batchFixture(t)
-		s.batchAnswer = func(items []map[string]any) (int, string) {
+		s.setBatch(func(items []map[string]any) (int, string) {
 			b, _ := json.Marshal(items[:1])
 			return 200, string(b)
-		}
+		})
 		_, err := f.Prevouts(context.Background(), ops)
-		if err == nil || !strings.Contains(err.Error(), "no answer for "+ops[1].Tx) {
-			t.Fatalf("Prevouts error %v; want it to name %s", err, ops[1].Tx)
+		if !errors.Is(err, errBadAnswer) || !strings.Contains(err.Error(), "no answer for call 1 ["+ops[1].Tx) {
+			t.Fatalf("Prevouts error %v; want a malformed answer naming %s", err, ops[1].Tx)
+		}
+		s.setBatch(nil)
+		if _, err := f.Prevouts(context.Background(), ops); err != nil {
+			t.Fatal(err)
+		}
+		if sizes := s.sizes(); len(sizes) != 2 || sizes[1] != 2 {
+			t.Fatalf("batch sizes %v; want the retry to carry exactly its two calls", sizes)
 		}
 	})
 	t.Run("unknown transaction", func(t *testing.T) {

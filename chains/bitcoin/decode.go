@@ -23,8 +23,8 @@ import (
 // Addresses are deferred: outputs keep their scripts and inputs their
 // spending data, and the block's Addresser encodes them for params when
 // asked (chains.Block.OutputAddress, InputAddress, DeriveAddresses). The
-// scripts, witnesses and OP_RETURN data are slices of raw, which must not
-// change while the block is in use.
+// scripts and witnesses are slices of raw, which must not change while the
+// block is in use (OP_RETURN data is a copy).
 func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chaincfg.Params) (*chains.Block, error) {
 	if len(raw) < wire.MaxBlockHeaderPayload {
 		return nil, fmt.Errorf("decode block %d (%d bytes): header: %w", height, len(raw), errTruncated)
@@ -116,36 +116,33 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 	if s.end != len(raw) {
 		return nil, fmt.Errorf("decode transaction: %d trailing bytes", len(raw)-s.end)
 	}
-	raw = bytes.Clone(raw) // the scripts outlive the caller's buffer
+	raw = bytes.Clone(raw) // the input scripts outlive the caller's buffer
 	id := txid(raw, &s, sha256.New())
 	tx := &chains.Tx{Inputs: make([]chains.Input, s.nin), Outputs: make([]chains.Output, s.nout)}
 	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin))
 	b := chains.Block{Txs: []chains.Tx{*tx}, Addresser: newAddresser(params)}
 	b.DeriveAddresses()
+	// Outputs are kept apart from their transaction (the prevout cache):
+	// their own scripts, not slices of the whole transaction.
+	for i := range tx.Outputs {
+		tx.Outputs[i].Script = bytes.Clone(tx.Outputs[i].Script)
+	}
 	return &b.Txs[0], nil
 }
 
-// hexSlab hands out the display hex of hashes as substrings of one
-// string, written as they are handed out: one allocation for all the
-// outpoints of a block instead of one per input.
-type hexSlab struct {
-	buf []byte
-	str string // aliases buf, which is written only ahead of what was handed out
-}
+// hexSlab hands out the display hex of hashes as strings over 64-byte
+// pieces of one buffer: one allocation for all the outpoints of a block
+// instead of one per input. A piece becomes a string once written, and is
+// never written again.
+type hexSlab struct{ buf []byte }
 
-func newHexSlab(n int) *hexSlab {
-	if n == 0 {
-		return &hexSlab{}
-	}
-	buf := make([]byte, 64*n)
-	return &hexSlab{buf: buf, str: unsafe.String(&buf[0], len(buf))}
-}
+func newHexSlab(n int) *hexSlab { return &hexSlab{buf: make([]byte, 64*n)} }
 
-// next returns h in hex from the slab's next 64 bytes.
+// next returns h in hex, in the slab's next 64 bytes.
 func (s *hexSlab) next(h *chainhash.Hash) string {
 	putHashHex(s.buf, h)
-	out := s.str[:64]
-	s.buf, s.str = s.buf[64:], s.str[64:]
+	out := unsafe.String(&s.buf[0], 64)
+	s.buf = s.buf[64:]
 	return out
 }
 

@@ -36,6 +36,7 @@ type scriptedNode struct {
 	// batchAnswer, when set, replaces the answer to a batch given the
 	// per-item answers the node would send.
 	batchAnswer func(items []map[string]any) (status int, body string)
+	batchSizes  []int // calls in each batch received
 }
 
 func newScriptedNode(t *testing.T) *scriptedNode {
@@ -47,6 +48,20 @@ func newScriptedNode(t *testing.T) *scriptedNode {
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// setBatch replaces the answers to batches (nil: answer item by item).
+func (s *scriptedNode) setBatch(answer func(items []map[string]any) (int, string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batchAnswer = answer
+}
+
+// sizes returns the number of calls in each batch received so far.
+func (s *scriptedNode) sizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.batchSizes...)
 }
 
 func (s *scriptedNode) set(method string, answer func([]json.RawMessage) (int, string)) {
@@ -106,6 +121,9 @@ func (s *scriptedNode) serveBatch(w http.ResponseWriter, body []byte) {
 		http.Error(w, "bad request", 400)
 		return
 	}
+	s.mu.Lock()
+	s.batchSizes = append(s.batchSizes, len(reqs))
+	s.mu.Unlock()
 	var answers []map[string]any
 	for _, req := range reqs {
 		status, out := s.reply(req)

@@ -20,9 +20,10 @@ const (
 	maxTxPerBlock           = 4_000_000/10 + 1
 	maxWitnessItemsPerInput = 4_000_000
 	maxScriptSize           = 4_000_000
-	minTxInSize             = 41 // outpoint, empty script, sequence
-	minTxOutSize            = 9  // value, empty script
-	minTxSize               = 10 // version, two counts, lock time
+	scriptSlabSize          = 1 << 22 // all the scripts and witness items of one transaction
+	minTxInSize             = 41      // outpoint, empty script, sequence
+	minTxOutSize            = 9       // value, empty script
+	minTxSize               = 10      // version, two counts, lock time
 )
 
 var (
@@ -87,12 +88,27 @@ func varint(b []byte, off int) (uint64, int, error) {
 // skipBytes reads a varint length at b[off:] and steps over that many
 // bytes, returning the offset of the data and the offset after it.
 func skipBytes(b []byte, off int, what string) (int, int, error) {
+	return skipScript(b, off, what, nil)
+}
+
+// skipScript is skipBytes for a script or witness item of a transaction
+// being scanned: with slab non-nil, the item must also fit in what is left
+// of the transaction's 4 MiB of scripts, which it then takes (wire/v2
+// reads a transaction's scripts into one buffer of that size and refuses
+// what does not fit).
+func skipScript(b []byte, off int, what string, slab *int) (int, int, error) {
 	n, off, err := varint(b, off)
 	if err != nil {
 		return 0, off, fmt.Errorf("%s length: %w", what, err)
 	}
 	if n > maxScriptSize {
 		return 0, off, fmt.Errorf("%s of %d bytes is larger than the max allowed size %d", what, n, maxScriptSize)
+	}
+	if slab != nil {
+		if n > uint64(*slab) {
+			return 0, off, fmt.Errorf("%s of %d bytes exceeds the %d bytes left of the transaction's %d for scripts", what, n, *slab, scriptSlabSize)
+		}
+		*slab -= int(n)
 	}
 	if n > uint64(len(b)-off) {
 		return 0, off, fmt.Errorf("%s of %d bytes: %w", what, n, errTruncated)
@@ -104,6 +120,7 @@ func skipBytes(b []byte, off int, what string) (int, int, error) {
 // parts; errors name the part that is wrong.
 func scanTx(b []byte, off int) (txSpan, error) {
 	s := txSpan{start: off}
+	slab := scriptSlabSize
 	if off+4 > len(b) {
 		return s, fmt.Errorf("version: %w", errTruncated)
 	}
@@ -134,7 +151,7 @@ func scanTx(b []byte, off int) (txSpan, error) {
 		if off+36 > len(b) {
 			return s, fmt.Errorf("input %d outpoint: %w", i, errTruncated)
 		}
-		if _, off, err = skipBytes(b, off+36, "input script"); err != nil {
+		if _, off, err = skipScript(b, off+36, "input script", &slab); err != nil {
 			return s, fmt.Errorf("input %d: %w", i, err)
 		}
 		if off+4 > len(b) {
@@ -153,7 +170,7 @@ func scanTx(b []byte, off int) (txSpan, error) {
 		if off+8 > len(b) {
 			return s, fmt.Errorf("output %d value: %w", i, errTruncated)
 		}
-		if _, off, err = skipBytes(b, off+8, "output script"); err != nil {
+		if _, off, err = skipScript(b, off+8, "output script", &slab); err != nil {
 			return s, fmt.Errorf("output %d: %w", i, err)
 		}
 	}
@@ -171,7 +188,7 @@ func scanTx(b []byte, off int) (txSpan, error) {
 			any = any || items > 0
 			off = next
 			for j := uint64(0); j < items; j++ {
-				if _, off, err = skipBytes(b, off, "witness item"); err != nil {
+				if _, off, err = skipScript(b, off, "witness item", &slab); err != nil {
 					return s, fmt.Errorf("input %d witness item %d: %w", i, j, err)
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -155,6 +156,47 @@ func TestParserRejectsLikeWire(t *testing.T) {
 				t.Fatalf("byte %d set to %02x: %v", i, v, err)
 			}
 		}
+	}
+}
+
+// TestParserScriptSlabLikeWire: wire/v2 reads all the scripts of one
+// transaction into 4 MiB; a transaction whose scripts fit is accepted by
+// both, one whose scripts overflow it (each under the per-item limit) is
+// refused by both.
+func TestParserScriptSlabLikeWire(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		refuse bool
+	}{
+		{"two scripts of 2,000,000 bytes", 2_000_000, false},
+		{"two scripts of 2,100,000 bytes", 2_100_000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tx := wire.NewMsgTx(1)
+			tx.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: chainhash.Hash{9}}})
+			tx.AddTxOut(&wire.TxOut{Value: 1, PkScript: make([]byte, tc.size)})
+			tx.AddTxOut(&wire.TxOut{Value: 2, PkScript: make([]byte, tc.size)})
+			blk := wire.NewMsgBlock(&wire.BlockHeader{Version: 4})
+			if err := blk.AddTransaction(tx); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := blk.BtcEncode(&buf, 0, wire.WitnessEncoding); err != nil {
+				t.Fatal(err)
+			}
+			raw := buf.Bytes()
+			if err := compareWithWire(raw); err != nil {
+				t.Fatal(err)
+			}
+			_, _, _, err := scanBlock(raw)
+			if (err != nil) != tc.refuse {
+				t.Fatalf("scanBlock error %v; want refused %v", err, tc.refuse)
+			}
+			if tc.refuse && !strings.Contains(err.Error(), "exceeds the") {
+				t.Fatalf("error %q does not say the scripts overflow", err)
+			}
+		})
 	}
 }
 

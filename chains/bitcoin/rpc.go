@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,12 +26,10 @@ type node struct {
 	clients chan *rpcclient.Client
 	all     []*rpcclient.Client
 
-	// batch sends several getrawtransaction calls in one JSON-RPC batch
-	// (bitcoind and btcd both take them); one batch at a time, held by
-	// batchMu. noBatch is set when the node (or a proxy) refused a batch:
-	// the calls then go one by one.
-	batch   *rpcclient.Client
-	batchMu sync.Mutex
+	// batch sends several getrawtransaction calls in one JSON-RPC batch;
+	// noBatch is set when the endpoint refused a batch: the calls then go
+	// one by one.
+	batch   *batcher
 	noBatch atomic.Bool
 }
 
@@ -55,13 +52,7 @@ func dialNode(p *parsed, size int) (*node, error) {
 		n.all = append(n.all, c)
 		n.clients <- c
 	}
-	b, err := rpcclient.NewBatch(cfg)
-	if err != nil {
-		n.close()
-		return nil, fmt.Errorf("bitcoin: rpc batch client for %s: %w", p.host, err)
-	}
-	n.batch = b
-	n.all = append(n.all, b)
+	n.batch = newBatcher(p)
 	return n, nil
 }
 
@@ -71,8 +62,8 @@ func (n *node) close() {
 	}
 }
 
-// rpcError is an error the node answered (as opposed to a transport
-// failure or an unreadable answer).
+// rpcCode returns the code of an error the node answered (as opposed to a
+// transport failure or an unreadable answer); ok false for the others.
 func rpcCode(err error) (btcjson.RPCErrorCode, bool) {
 	var re *btcjson.RPCError
 	if errors.As(err, &re) {
@@ -265,49 +256,24 @@ func (n *node) rawTxBatch(ctx context.Context, ids []string, raws [][]byte, errs
 	if len(ids) == 1 || n.noBatch.Load() {
 		return n.rawTxEach(ctx, ids, raws, errs)
 	}
-	n.batchMu.Lock()
-	futs := make([]chan *rpcclient.Response, len(ids))
+	params := make([][]any, len(ids))
 	for i, id := range ids {
-		p, _ := json.Marshal(id)
-		futs[i] = n.batch.RawRequestAsync("getrawtransaction", []json.RawMessage{p, json.RawMessage("0")})
+		params[i] = []any{id, 0}
 	}
-	sent := make(chan error, 1)
-	go func() {
-		// Send has no context: the lock is held until it returns, so a
-		// cancelled caller never lets another batch mix with this one.
-		defer n.batchMu.Unlock()
-		sent <- n.batch.Send()
-	}()
-	select {
-	case err := <-sent:
-		if err != nil {
-			if isTransport(err) {
-				return fmt.Errorf("getrawtransaction batch of %d: %w", len(ids), err)
-			}
-			// Not a batch-speaking endpoint: one by one from now on.
-			n.noBatch.Store(true)
-			return n.rawTxEach(ctx, ids, raws, errs)
-		}
-	case <-ctx.Done():
-		return ctx.Err()
+	results, callErrs, err := n.batch.call(ctx, "getrawtransaction", params)
+	if errors.Is(err, errBatchRefused) {
+		n.noBatch.Store(true)
+		return n.rawTxEach(ctx, ids, raws, errs)
 	}
-	// Send has handed every answer it got to its future.
-	for i, fut := range futs {
-		var r *rpcclient.Response
-		select {
-		case r = <-fut:
-		default:
-			return fmt.Errorf("getrawtransaction batch: %w: no answer for %s", errBadAnswer, ids[i])
-		}
-		ch := make(chan *rpcclient.Response, 1)
-		ch <- r
-		res, err := rpcclient.ReceiveFuture(ch)
-		if err != nil {
-			errs[i] = fmt.Errorf("getrawtransaction %s: %w", ids[i], err)
+	if err != nil {
+		return err
+	}
+	for i, res := range results {
+		if callErrs[i] != nil {
+			errs[i] = fmt.Errorf("getrawtransaction %s: %w", ids[i], callErrs[i])
 			continue
 		}
-		raws[i], err = decodeHexResult(res)
-		if err != nil {
+		if raws[i], err = decodeHexResult(res); err != nil {
 			return fmt.Errorf("getrawtransaction %s: %w: %v", ids[i], errBadAnswer, err)
 		}
 	}

@@ -69,7 +69,9 @@ func (f *Follower) Prevouts(ctx context.Context, ops []chains.Outpoint) ([]chain
 			if tx.Hash != txid {
 				return nil, fmt.Errorf("bitcoin: getrawtransaction %s: node returned transaction %s", txid, tx.Hash)
 			}
-			f.txs.put(txid, tx.Outputs)
+			// tx.Hash, not txid: txid may be a substring of a block's
+			// string of spent txids, which the cache must not keep alive.
+			f.txs.put(tx.Hash, tx.Outputs)
 			byTx[txid] = tx.Outputs
 		}
 	}

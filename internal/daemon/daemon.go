@@ -196,12 +196,14 @@ func (d *Daemon) openFollowers() error {
 	return nil
 }
 
-// FinalityDepth is the tracer's journal depth per chain: the followers'
+// finalityDepth is the tracer's journal depth per chain: the followers'
 // reorg windows. A shallower journal would turn a reorg the follower
 // reports into an error that stops the pipeline.
-var FinalityDepth = map[chains.Chain]int{
-	chains.Ethereum: ethereum.MaxReorgDepth,
-	chains.Bitcoin:  bitcoin.MaxReorgDepth,
+func finalityDepth() map[chains.Chain]int {
+	return map[chains.Chain]int{
+		chains.Ethereum: ethereum.MaxReorgDepth,
+		chains.Bitcoin:  bitcoin.MaxReorgDepth,
+	}
 }
 
 func (d *Daemon) openEngine(ctx context.Context) error {
@@ -241,7 +243,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		MinShare: t.MinShare,
 		// Journals as deep as the followers undo, so that any reorg a
 		// follower reports can be undone.
-		FinalityDepth: FinalityDepth,
+		FinalityDepth: finalityDepth(),
 		Drain: tracer.DrainConfig{
 			Window:       t.Drain.Window,
 			MinAmount:    drain,
