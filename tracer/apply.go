@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/watchlists"
 	"github.com/holiman/uint256"
 )
 
@@ -27,6 +28,20 @@ type applier struct {
 	transit  map[int][]transitTaint    // the current tx's conversions under way, by the completing transfer
 	txSeeds  map[string][]*incident
 	addrSeed map[string][]*incident
+
+	treasuries int8 // whether any treasury is watched on this chain: 0 not asked yet, 1 yes, -1 no
+}
+
+// watchesTreasury reports, once per block, whether the labels may hold a
+// treasury on this chain (yes when they cannot tell).
+func (ap *applier) watchesTreasury() bool {
+	if ap.treasuries == 0 {
+		ap.treasuries = 1
+		if w, ok := ap.e.deps.Labels.(KindWatcher); ok && !w.Watches(ap.cs.chain, watchlists.Treasury) {
+			ap.treasuries = -1
+		}
+	}
+	return ap.treasuries > 0
 }
 
 func (ap *applier) inLane(inc *incident) bool {

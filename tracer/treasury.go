@@ -65,7 +65,7 @@ func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer) err
 // follower resolved or read from the spending script) and does not pay
 // back to one of its input addresses.
 func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
-	if w, ok := ap.e.deps.Labels.(KindWatcher); ok && !w.Watches(ap.cs.chain, watchlists.Treasury) {
+	if !ap.watchesTreasury() {
 		return nil // no treasury: no input address needs deriving
 	}
 	var tr *watchlists.Entry

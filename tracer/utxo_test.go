@@ -192,3 +192,65 @@ func TestUTXOAddressSeedFromRevealedInput(t *testing.T) {
 		})
 	}
 }
+
+// spyAddresser derives input addresses the way a Bitcoin decoder would
+// (here: the scriptSig names the address) and counts the derivations.
+type spyAddresser struct{ inputs int }
+
+func (s *spyAddresser) OutputAddress(o *chains.Output) string { return string(o.Script) }
+func (s *spyAddresser) InputAddress(in *chains.Input) string {
+	s.inputs++
+	return string(in.SigScript)
+}
+
+// kindLabels is a labelMap that also says which kinds it watches.
+type kindLabels struct{ labelMap }
+
+func (l kindLabels) Watches(c chains.Chain, kind watchlists.Kind) bool {
+	for _, e := range l.labelMap {
+		if e.Chain == c && e.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// TestInputAddressesOnlyForTreasuries: the engine derives the addresses
+// a Bitcoin block left to be derived only when a treasury is watched, and
+// then sees the treasury's spend through them.
+func TestInputAddressesOnlyForTreasuries(t *testing.T) {
+	for _, watched := range []bool{false, true} {
+		t.Run(fmt.Sprintf("treasury watched %v", watched), func(t *testing.T) {
+			labels := kindLabels{labelMap{}}
+			labels.add(chains.Bitcoin, "xaddr", watchlists.Exchange, "Ex")
+			if watched {
+				labels.add(chains.Bitcoin, "tsy", watchlists.Treasury, "Treasury")
+			}
+			log := &findingLog{}
+			e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: labels, Sink: log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			spy := &spyAddresser{}
+			b1 := btcBlock(1, "", utx{outs: outs("tsy", 50000)})
+			b2 := btcBlock(2, "", utx{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("xaddr", 49000)})
+			for _, b := range []*chains.Block{b1, b2} {
+				b.Addresser = spy
+				for i := range b.Txs {
+					for k := range b.Txs[i].Inputs {
+						b.Txs[i].Inputs[k].SigScript = []byte("tsy") // reveals the treasury
+					}
+				}
+				connect(t, e, b)
+			}
+			outflows := log.ofType(tracer.TreasuryOutflow)
+			switch {
+			case !watched && (spy.inputs != 0 || len(outflows) != 0):
+				t.Fatalf("no treasury watched: %d input addresses derived, %d outflows; want none", spy.inputs, len(outflows))
+			case watched && (spy.inputs != 1 || len(outflows) != 1 || outflows[0].To != "xaddr" || outflows[0].Amount.Int64() != 49000):
+				t.Fatalf("treasury watched: %d derived, outflows %+v; want the one input derived and 49000 to xaddr", spy.inputs, outflows)
+			}
+		})
+	}
+}
