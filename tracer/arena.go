@@ -83,7 +83,7 @@ type hop struct {
 	inc     uint32 // incident index (arena.incs)
 	tx      uint32 // interned tx hash (arena.txs)
 	block   uint32 // heights fit: 2³² blocks are centuries away on both chains
-	seq     int32  // the transfer's Seq (account), output index (UTXO), 1<<20+i for recogniser moves
+	seq     int32  // the transfer's Seq (account), output index (UTXO), moveSeq for recogniser moves
 	depth   uint16
 	chainID uint8
 	flags   uint8

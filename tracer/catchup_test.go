@@ -219,3 +219,41 @@ func (l *incidentLog) SaveIncident(_ context.Context, inc watchlists.Incident) e
 	l.incs = append(l.incs, inc)
 	return nil
 }
+
+// TestReorgKeepsCaughtUpIncidentLive: an incident that caught up and
+// joined the live stream stays in it when a reorg undoes the block it
+// joined at; the new branch's block reaches it through the live stream.
+func TestReorgKeepsCaughtUpIncidentLive(t *testing.T) {
+	src := &chainLog{}
+	log := &findingLog{}
+	e, err := tracer.New(tracer.Config{MinShare: -1}, tracer.Deps{Sink: log, Sources: map[chains.Chain]chains.BlockSource{chains.Ethereum: src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var bs []*chains.Block
+	for n := uint64(1); n <= 5; n++ {
+		b := ethBlock(n, "", []xf{{"0xa", "0xb", 1, false}})
+		if n == 5 {
+			b = ethBlock(n, "", []xf{{"0xvic", "0xthief", 100, false}})
+		}
+		bs = append(bs, b)
+		src.add(b)
+		connect(t, e, b)
+	}
+	open(t, e, watchlists.Incident{ID: "cu", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Address: "0xvic", FromBlock: 4}}})
+	waitFor(t, "catch-up", func() bool { s, _ := e.Summary("cu"); return s.CatchUp.Done })
+	if h := held(t, e, "cu"); h["0xthief"] != 100 {
+		t.Fatalf("after catch-up: held %v; want 100 at 0xthief", h)
+	}
+	// Block 5 is replaced by one where the victim pays another thief.
+	disconnect(t, e, bs[4])
+	b5 := ethBlock(5, "x", []xf{{"0xvic", "0xthief2", 100, false}})
+	b5.Ref.Parent = bs[3].Ref.Hash
+	src.add(b5)
+	connect(t, e, b5)
+	s, _ := e.Summary("cu")
+	if h := held(t, e, "cu"); !s.CatchUp.Done || h["0xthief2"] != 100 || h["0xthief"] != 0 {
+		t.Fatalf("after the reorg: catch-up %+v, held %v; want the incident live with 100 at 0xthief2", s.CatchUp, h)
+	}
+}

@@ -151,6 +151,9 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if cfg.CatchUpConcurrency <= 0 {
 		cfg.CatchUpConcurrency = 4
 	}
+	if len(deps.Recognisers) > maxMovesPerTx {
+		return nil, fmt.Errorf("tracer: %d recognisers, at most %d", len(deps.Recognisers), maxMovesPerTx)
+	}
 	if cfg.Drain.Window == 0 {
 		cfg.Drain.Window = time.Hour
 	}

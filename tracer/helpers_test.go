@@ -48,6 +48,19 @@ func (s *findingLog) Retract(_ context.Context, fs []tracer.Finding) error {
 	return nil
 }
 
+// retractedOf returns the retracted findings of type t.
+func (s *findingLog) retractedOf(t tracer.FindingType) []tracer.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []tracer.Finding
+	for _, f := range s.retracted {
+		if f.Type == t {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func (s *findingLog) ofType(t tracer.FindingType) []tracer.Finding {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -171,9 +171,13 @@ func (e *Engine) undoRecs(recs []rec) {
 				cs.putVal(r.k, r.prior.(*holdingVal))
 			}
 		case recIncident:
-			closed := r.inc.rt.closed // closing is not undone by a reorg
+			// Closing is not undone by a reorg, nor is joining the live
+			// stream: the catch-up that joined is over, and the live stream
+			// brings the incident the blocks of the new branch.
+			closed, joined := r.inc.rt.closed, r.inc.rt.joined
 			r.inc.rt = r.prior.(incRuntime).clone()
 			r.inc.rt.closed = r.inc.rt.closed || closed
+			r.inc.rt.joined = r.inc.rt.joined || joined
 		case recParked:
 			cs := e.chainState(r.chain)
 			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}

@@ -77,13 +77,16 @@ func (ap *applier) recognise(tx *chains.Tx) error {
 	if !ap.live && len(deps) == 0 {
 		return nil
 	}
-	for _, r := range ap.e.deps.Recognisers {
+	for ri, r := range ap.e.deps.Recognisers {
 		moves, err := r.Recognise(ap.ctx, ap.b, tx, deps)
 		if err != nil {
 			return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
 		}
+		if len(moves) > maxMovesPerTx {
+			return fmt.Errorf("recogniser %s on tx %s: %d moves, at most %d per transaction", r.Name(), tx.Hash, len(moves), maxMovesPerTx)
+		}
 		for i, m := range moves {
-			if err := ap.applyMove(tx, i, m); err != nil {
+			if err := ap.applyMove(tx, moveSeq(ri, i), i, m); err != nil {
 				return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
 			}
 		}
@@ -91,7 +94,16 @@ func (ap *applier) recognise(tx *chains.Tx) error {
 	return nil
 }
 
-func (ap *applier) applyMove(tx *chains.Tx, i int, m Move) error {
+// maxMovesPerTx bounds the moves of one recogniser on one transaction (and
+// the recognisers), so that each move has a number of its own.
+const maxMovesPerTx = 1 << 10
+
+// moveSeq numbers move i of recogniser ri within its transaction: after
+// every transfer and output (1<<20), apart from every other recogniser's
+// moves — the number names the move's hop and finding, in the store too.
+func moveSeq(ri, i int) int { return 1<<20 + ri<<10 + i }
+
+func (ap *applier) applyMove(tx *chains.Tx, seq, i int, m Move) error {
 	inc := ap.e.incidents[m.Incident]
 	if inc == nil || !ap.inLane(inc) {
 		return nil
@@ -114,7 +126,6 @@ func (ap *applier) applyMove(tx *chains.Tx, i int, m Move) error {
 	}
 	ap.e.touchParked(ap.j, ap.cs, pk)
 	p.amt.Sub(&p.amt, &take)
-	seq := 1<<20 + i
 	nh := ap.newHop(inc, p.via, tx, seq, m.Service, m.To, &amt)
 	if p.amt.IsZero() {
 		delete(ap.cs.parked, pk)
