@@ -52,20 +52,19 @@ func (s *findingLog) Retract(_ context.Context, fs []tracer.Finding) error {
 func (s *findingLog) retractedOf(t tracer.FindingType) []tracer.Finding {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []tracer.Finding
-	for _, f := range s.retracted {
-		if f.Type == t {
-			out = append(out, f)
-		}
-	}
-	return out
+	return findingsOf(s.retracted, t)
 }
 
+// ofType returns the raised findings of type t.
 func (s *findingLog) ofType(t tracer.FindingType) []tracer.Finding {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return findingsOf(s.raised, t)
+}
+
+func findingsOf(fs []tracer.Finding, t tracer.FindingType) []tracer.Finding {
 	var out []tracer.Finding
-	for _, f := range s.raised {
+	for _, f := range fs {
 		if f.Type == t {
 			out = append(out, f)
 		}
