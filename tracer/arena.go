@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 
@@ -27,6 +28,9 @@ type slab[T any] struct {
 	n      int32 // slots handed out so far, counting slot 0
 	free   []int32
 	live   int
+	// quarantine: released slots are never handed out again, so a stale
+	// index finds a zeroed slot (checked mode).
+	quarantine bool
 }
 
 func (s *slab[T]) at(i int32) *T { return &s.chunks[i>>chunkBits][i&(chunkSize-1)] }
@@ -56,7 +60,9 @@ func (s *slab[T]) alloc() int32 {
 func (s *slab[T]) release(i int32) {
 	var zero T
 	*s.at(i) = zero
-	s.free = append(s.free, i)
+	if !s.quarantine {
+		s.free = append(s.free, i)
+	}
 	s.live--
 }
 
@@ -122,6 +128,17 @@ type arena struct {
 	txFree []uint32
 	// sweepAt is the number of live hops at which the next sweep runs.
 	sweepAt int
+	// checked: sweep after every block and panic on the use of a freed
+	// hop or holding (the tests' hunt for lifetime bugs; see setChecked).
+	checked bool
+}
+
+// setChecked turns checked mode on: freed slots are quarantined, hops are
+// swept after every block, and reading a freed hop or holding panics
+// instead of reading whatever took its slot.
+func (a *arena) setChecked() {
+	a.checked = true
+	a.hops.quarantine, a.holds.quarantine, a.fifos.quarantine = true, true, true
 }
 
 const minSweep = 1 << 16
@@ -130,8 +147,21 @@ func newArena() *arena {
 	return &arena{incs: []*incident{nil}, roots: map[hopID]string{}, txIDs: map[string]uint32{}, sweepAt: minSweep}
 }
 
-func (a *arena) holding(id holdID) *holding { return a.holds.at(int32(id)) }
-func (a *arena) hop(id hopID) *hop          { return a.hops.at(int32(id)) }
+func (a *arena) holding(id holdID) *holding {
+	h := a.holds.at(int32(id))
+	if a.checked && (id <= 0 || h.inc == 0) {
+		panic(fmt.Sprintf("tracer: holding %d used after it was freed", id))
+	}
+	return h
+}
+
+func (a *arena) hop(id hopID) *hop {
+	h := a.hops.at(int32(id))
+	if a.checked && (id <= 0 || h.flags&hopLive == 0) {
+		panic(fmt.Sprintf("tracer: hop %d used after it was freed", id))
+	}
+	return h
+}
 
 // incOf returns the incident of holding id.
 func (a *arena) incOf(id holdID) *incident { return a.incs[a.holding(id).inc] }
@@ -202,7 +232,7 @@ func (a *arena) add(x *amt128, v *uint256.Int) {
 // newHolding allocates an empty holding of inc.
 func (a *arena) newHolding(inc *incident) holdID {
 	id := holdID(a.holds.alloc())
-	a.holding(id).inc = inc.idx
+	a.holds.at(int32(id)).inc = inc.idx
 	return id
 }
 
@@ -311,7 +341,7 @@ func (a *arena) txID(tx string) uint32 {
 // newHop allocates a hop; from is its sender.
 func (a *arena) newHop(inc *incident, parent hopID, chain chains.Chain, tx string, seq int32, block uint32, from, to string, amt *uint256.Int) hopID {
 	id := hopID(a.hops.alloc())
-	h := a.hop(id)
+	h := a.hops.at(int32(id))
 	*h = hop{parent: parent, inc: inc.idx, tx: a.txID(tx), seq: seq, block: block, chainID: chainID(chain), flags: hopLive, depth: 1}
 	h.to, _ = toAddr20(to, true)
 	if parent != 0 {

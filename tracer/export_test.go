@@ -18,3 +18,12 @@ func JournalCount(e *Engine, chain string) int {
 	}
 	return 0
 }
+
+// Check puts e in checked mode (arena.setChecked): every block is followed
+// by a sweep, freed slots are never reused, and any use of a freed hop or
+// holding panics.
+func Check(e *Engine) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.a.setChecked()
+}

@@ -124,7 +124,7 @@ func (l *loader) newHop(key string) (hopID, error) {
 	}
 	a := l.e.a
 	id := hopID(a.hops.alloc())
-	*a.hop(id) = hop{chainID: chainID(chains.Chain(parts[1])), tx: a.txID(parts[2]), seq: int32(seq), inc: inc.idx, flags: hopLive}
+	*a.hops.at(int32(id)) = hop{chainID: chainID(chains.Chain(parts[1])), tx: a.txID(parts[2]), seq: int32(seq), inc: inc.idx, flags: hopLive}
 	return id, nil
 }
 

@@ -187,13 +187,20 @@ func newWorldEngine(t testing.TB, w world, pol watchlists.Policy, store tracer.S
 	deps := w.deps()
 	log := &findingLog{}
 	deps.Sink, deps.Store = log, store
-	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{w.chain: 100}}, deps)
+	depth := 100
+	if checkEngines {
+		depth = 6 // journals pruned early, so sweeps free hops
+	}
+	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{w.chain: depth}}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
 	if err := e.Load(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if checkEngines {
+		tracer.Check(e)
 	}
 	seed := "0x1-0"
 	if w.chain == chains.Bitcoin {
@@ -374,4 +381,19 @@ func TestPropertyPersistence(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkEngines puts the engines newWorldEngine makes in checked mode.
+var checkEngines bool
+
+// TestPropertiesChecked runs the property tests again with engines in
+// checked mode: a sweep of unreachable hops after every block, freed slots
+// never reused, and a panic on any use of a freed hop or holding — so a
+// hop or holding freed while something still names it cannot go unseen
+// (it would otherwise read whatever reused its slot).
+func TestPropertiesChecked(t *testing.T) {
+	checkEngines = true
+	defer func() { checkEngines = false }()
+	t.Run("conservation, determinism, undo", TestPropertyConservationDeterminismUndo)
+	t.Run("persistence", TestPropertyPersistence)
 }

@@ -55,6 +55,7 @@ func recogniserEngine(t *testing.T, store tracer.Store, rs ...tracer.Recogniser)
 	if err := e.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	tracer.Check(e) // every block swept; a freed hop used panics
 	return e, log
 }
 

@@ -10,7 +10,7 @@ package tracer
 
 // maybeSweep sweeps when the live hops have doubled since the last sweep.
 func (e *Engine) maybeSweep() {
-	if e.a.hops.live >= e.a.sweepAt {
+	if e.a.checked || e.a.hops.live >= e.a.sweepAt {
 		e.sweep()
 	}
 }
