@@ -2,6 +2,7 @@ package tracer_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/chains"
@@ -97,6 +98,12 @@ func TestCloseThenReorg(t *testing.T) {
 	connect(t, e, b2)
 	if s, _ := e.Summary("inc_1"); len(s.Holders) != 0 {
 		t.Fatalf("a closed incident was traced again: %+v", s.Holders)
+	}
+	// Its id is not reused: its journals and stored hops are keyed by it.
+	err := e.OpenIncident(context.Background(), watchlists.Incident{ID: "inc_1", Chain: chains.Ethereum, Status: watchlists.Open,
+		Seeds: []watchlists.Seed{{Tx: "0x2-0"}}})
+	if err == nil || !strings.Contains(err.Error(), "was closed") {
+		t.Fatalf("reopening a closed incident's id: %v; want it refused", err)
 	}
 }
 

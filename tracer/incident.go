@@ -81,8 +81,13 @@ func (e *Engine) OpenIncident(ctx context.Context, def watchlists.Incident) erro
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if old, ok := e.incidents[def.ID]; ok && !old.rt.closed {
-		return fmt.Errorf("incident %s is already open", def.ID)
+	if old, ok := e.incidents[def.ID]; ok {
+		if !old.rt.closed {
+			return fmt.Errorf("incident %s is already open", def.ID)
+		}
+		// Its journals and stored hops are keyed by the id: a new incident
+		// under it would inherit them.
+		return fmt.Errorf("incident %s was closed; its id cannot be opened again", def.ID)
 	}
 	inc.start, inc.hasStart = start, true
 	cs := e.chainState(def.Chain)
