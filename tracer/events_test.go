@@ -2,6 +2,7 @@ package tracer_test
 
 import (
 	"context"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -133,5 +134,34 @@ func TestWrapCarriesTaint(t *testing.T) {
 				t.Fatalf("ETH still tainted: %v, want 400", s.Tainted)
 			}
 		})
+	}
+}
+
+// TestSummaryOrderIsStable: holders with equal taint at one address (ETH
+// and a token stolen in one transaction) are ordered by asset, not in the
+// order the index visits them (which follows a per-process hash seed, so
+// without the tie-break the order changed from one run to the next).
+func TestSummaryOrderIsStable(t *testing.T) {
+	tok := chains.Asset{Symbol: "TOK", Contract: "0x00000000000000000000000000000000000000aa", Decimals: 6}
+	theft := &chains.Block{Chain: chains.Ethereum, Ref: chains.BlockRef{Number: 1, Hash: blockHash(chains.Ethereum, 1, "")}}
+	tx := chains.Tx{Hash: "0x1-0", From: "0xvictim"}
+	for i, asset := range []chains.Asset{tok, chains.ETH} {
+		kind := chains.Token
+		if asset == chains.ETH {
+			kind = chains.Native
+		}
+		tx.Transfers = append(tx.Transfers, chains.Transfer{Kind: kind, Seq: i, LogIndex: i - 1, From: "0xvictim", To: "0xthief", Asset: asset, Amount: big.NewInt(500)})
+	}
+	theft.Txs = []chains.Tx{tx}
+	e, _ := newTestEngine(t, labelMap{}, nil, nil)
+	open(t, e, watchlists.Incident{ID: "inc_s", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
+	connect(t, e, theft)
+	s, _ := e.Summary("inc_s")
+	var got []string
+	for _, h := range s.Holders {
+		got = append(got, h.Address+"/"+h.Asset)
+	}
+	if want := []string{"0xthief/", "0xthief/" + tok.Contract}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("holders %v; want %v (equal taint: by asset key, ETH's \"\" first)", got, want)
 	}
 }

@@ -194,7 +194,10 @@ func (e *Engine) Flow(id string) (*FlowGraph, bool) {
 	keys := map[hopID]string{} // hop → asset key, from what it leads to
 	add := func(h hopID, key string, known bool) {
 		for p := h; p != 0 && a.hop(p).flags&hopDead == 0; p = a.hop(p).parent {
-			if _, ok := keys[p]; !ok && known {
+			// A hop that leads to holdings of two assets (a WETH
+			// conversion on the way) takes the smaller key: the same
+			// answer whatever order the holdings are visited in.
+			if cur, ok := keys[p]; known && (!ok || key < cur) {
 				keys[p] = key
 			}
 			if seen[p] {

@@ -1,10 +1,11 @@
 package tracer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/big"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/chainhound/chainhound/chains"
@@ -269,13 +270,14 @@ func (e *Engine) Summary(id string) (IncidentSummary, bool) {
 			}
 		}
 	}
-	sort.Slice(s.Holders, func(i, k int) bool {
-		if c := s.Holders[i].Tainted.Cmp(s.Holders[k].Tainted); c != 0 {
-			return c > 0
-		}
-		return s.Holders[i].Address < s.Holders[k].Address
+	// Ties broken down to the asset, so the order is the same in every
+	// process (the index is visited in hash order).
+	slices.SortFunc(s.Holders, func(x, y Holder) int {
+		return cmp.Or(y.Tainted.Cmp(x.Tainted), cmp.Compare(x.Address, y.Address), cmp.Compare(x.Chain, y.Chain), cmp.Compare(x.Asset, y.Asset))
 	})
-	sort.Slice(s.Services, func(i, k int) bool { return s.Services[i].Address < s.Services[k].Address })
+	slices.SortFunc(s.Services, func(x, y Destination) int {
+		return cmp.Or(cmp.Compare(x.Address, y.Address), cmp.Compare(x.Chain, y.Chain), cmp.Compare(x.Asset, y.Asset))
+	})
 	s.CatchUp = CatchUpProgress{Done: inc.rt.joined, Start: inc.start, Current: inc.rt.cursor, Target: inc.target, Error: inc.caughtErr}
 	if inc.rt.joined {
 		if cs := e.chains[inc.def.Chain]; cs != nil {
