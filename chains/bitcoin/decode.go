@@ -158,7 +158,7 @@ func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int,
 		prev := (*chainhash.Hash)(raw[off : off+32])
 		vout := binary.LittleEndian.Uint32(raw[off+32:])
 		var start int
-		start, off, _ = skipBytes(raw, off+36, "")
+		start, off, _ = skipBytes(raw, off+36)
 		off += 4
 		in.SigScript = raw[start : off-4 : off-4]
 		if index == 0 && s.nin == 1 && vout == wire.MaxPrevOutIndex && *prev == (chainhash.Hash{}) {
@@ -173,7 +173,7 @@ func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int,
 		o.Index = uint32(j)
 		o.Value = int64(binary.LittleEndian.Uint64(raw[off:]))
 		var start int
-		start, off, _ = skipBytes(raw, off+8, "")
+		start, off, _ = skipBytes(raw, off+8)
 		o.Script = raw[start:off:off]
 		o.Class = scriptClass(o.Script)
 		if o.Class == chains.NullData {

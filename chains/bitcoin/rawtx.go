@@ -86,9 +86,10 @@ func varint(b []byte, off int) (uint64, int, error) {
 }
 
 // skipBytes reads a varint length at b[off:] and steps over that many
-// bytes, returning the offset of the data and the offset after it.
-func skipBytes(b []byte, off int, what string) (int, int, error) {
-	return skipScript(b, off, what, nil)
+// bytes, returning the offset of the data and the offset after it (for
+// bytes scanTx already checked, or a witness being read).
+func skipBytes(b []byte, off int) (int, int, error) {
+	return skipScript(b, off, "item", nil)
 }
 
 // skipScript is skipBytes for a script or witness item of a transaction
@@ -209,7 +210,7 @@ func scanTx(b []byte, off int) (txSpan, error) {
 func witnessStack(b []byte, off int) int {
 	items, off, _ := varint(b, off)
 	for j := uint64(0); j < items; j++ {
-		_, off, _ = skipBytes(b, off, "")
+		_, off, _ = skipBytes(b, off)
 	}
 	return off
 }
@@ -224,7 +225,7 @@ func witnessItems(w []byte) (int, []byte) {
 	var last []byte
 	for j := uint64(0); j < items; j++ {
 		var start int
-		if start, off, err = skipBytes(w, off, ""); err != nil {
+		if start, off, err = skipBytes(w, off); err != nil {
 			return 0, nil
 		}
 		last = w[start:off]

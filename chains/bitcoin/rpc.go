@@ -101,10 +101,12 @@ func (n *node) call(ctx context.Context, method string, params ...any) (json.Raw
 	for _, p := range raw {
 		what += " " + strings.Trim(string(p), `"`)
 	}
+	// rpcclient sends one request at a time per client in POST mode: the
+	// client goes back to the pool only once its answer is in.
 	fut := c.RawRequestAsync(method, raw)
-	n.clients <- c
 	select {
 	case r := <-fut:
+		n.clients <- c
 		ch := make(chan *rpcclient.Response, 1)
 		ch <- r
 		res, err := rpcclient.ReceiveFuture(ch)
@@ -124,6 +126,7 @@ func (n *node) call(ctx context.Context, method string, params ...any) (json.Raw
 		}
 		return res, nil
 	case <-ctx.Done():
+		go func() { <-fut; n.clients <- c }()
 		return nil, ctx.Err()
 	}
 }

@@ -139,7 +139,10 @@ func (n *node) fetch(ctx context.Context, method string, sel any, canonical bool
 		traces   []rpcTxTrace
 		batch    []rpc.BatchElem
 	)
-	if !n.noBlockReceipts.Load() {
+	// Read once: another worker may switch to per-transaction receipts
+	// meanwhile, and batch[0] must stay what this fetch asked for.
+	blockReceipts := !n.noBlockReceipts.Load()
+	if blockReceipts {
 		batch = append(batch, rpc.BatchElem{Method: "eth_getBlockReceipts", Args: []any{rpc.BlockNumberOrHashWithHash(*b.Hash, canonical)}, Result: &receipts})
 	}
 	withTraces := n.traces.Load()
@@ -151,16 +154,17 @@ func (n *node) fetch(ctx context.Context, method string, sel any, canonical bool
 			return nil, fmt.Errorf("get receipts of %s: %w", what, err)
 		}
 	}
-	if !n.noBlockReceipts.Load() {
+	if blockReceipts {
 		if err := batch[0].Error; err != nil {
 			if !isMethodMissing(err) {
 				return nil, fmt.Errorf("eth_getBlockReceipts %s: %w", what, err)
 			}
 			n.noBlockReceipts.Store(true)
+			blockReceipts = false
 		}
 		batch = batch[1:]
 	}
-	if n.noBlockReceipts.Load() {
+	if !blockReceipts {
 		var err error
 		if receipts, err = n.txReceipts(ctx, &b, what); err != nil {
 			return nil, err

@@ -79,7 +79,7 @@ func (f *Follower) pending(ctx context.Context, n *node, h chains.Handler, raw j
 	if ptx.BlockHash != nil && *ptx.BlockHash != (common.Hash{}) {
 		return nil // mined already: its block will carry it
 	}
-	tx := decoder{mainnet: f.cfg.Network == "mainnet"}.pendingTx(&ptx)
+	tx := n.dec.pendingTx(&ptx)
 	if f.seen.has(tx.Hash) {
 		return nil
 	}

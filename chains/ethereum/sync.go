@@ -187,8 +187,8 @@ func (f *Follower) rewind(ctx context.Context, n *node, h chains.Handler, confli
 		if err == nil && ref.Hash == tip.Hash {
 			break
 		}
-		if start.Number-tip.Number > 65536 {
-			return &stopError{fmt.Errorf("ethereum: reorg deeper than 65536 blocks below %d; refusing to walk further", start.Number)}
+		if start.Number-tip.Number >= MaxReorgDepth {
+			return &stopError{fmt.Errorf("ethereum: reorg deeper than %d blocks below %d; refusing to walk further", MaxReorgDepth, start.Number)}
 		}
 		if err := f.disconnect(ctx, n, h); err != nil {
 			return err

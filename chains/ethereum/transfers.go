@@ -45,6 +45,11 @@ type decoder struct {
 
 func addr(a common.Address) string { return hexutil.Encode(a[:]) }
 
+// internalTransfer is the ETH a call frame of the trace moved.
+func internalTransfer(f *callFrame) chains.Transfer {
+	return chains.Transfer{Kind: chains.Internal, LogIndex: -1, From: addr(f.From), To: addr(*f.To), Asset: chains.ETH, Amount: f.Value.ToInt()}
+}
+
 func (d *decoder) asset(cache map[common.Address]chains.Asset, c common.Address) chains.Asset {
 	if a, ok := cache[c]; ok {
 		return a
@@ -162,14 +167,14 @@ func (d *decoder) tx(dst *chains.Tx, i int, tx *rpcTx, r *rpcReceipt, frame *cal
 					k++
 					continue
 				}
-				add(chains.Transfer{Kind: chains.Internal, LogIndex: -1, From: addr(s.frame.From), To: addr(*s.frame.To), Asset: chains.ETH, Amount: s.frame.Value.ToInt()})
+				add(internalTransfer(s.frame))
 			}
 		} else {
 			// No trace, or one whose logs do not line up with the receipt:
 			// internal calls first, then logs in block order.
 			for _, s := range steps {
 				if s.frame != nil {
-					add(chains.Transfer{Kind: chains.Internal, LogIndex: -1, From: addr(s.frame.From), To: addr(*s.frame.To), Asset: chains.ETH, Amount: s.frame.Value.ToInt()})
+					add(internalTransfer(s.frame))
 				}
 			}
 			for k := range r.Logs {
