@@ -88,6 +88,7 @@ func (ap *applier) run() error {
 			return err
 		}
 		tx := &ap.b.Txs[i]
+		mark := len(ap.findings)
 		var err error
 		if ap.cs.utxo {
 			err = ap.applyUTXOTx(i, tx)
@@ -97,7 +98,7 @@ func (ap *applier) run() error {
 		if err != nil {
 			return fmt.Errorf("%s block %d tx %s: %w", ap.cs.chain, ap.b.Ref.Number, tx.Hash, err)
 		}
-		if err := ap.recognise(tx); err != nil {
+		if err := ap.recognise(tx, ap.findings[mark:]); err != nil {
 			return err
 		}
 	}

@@ -221,8 +221,9 @@ func (e *Engine) LastBlock(c chains.Chain) (chains.BlockRef, bool) {
 
 // Handle processes one follower event. Connected applies a block (a block
 // already applied is skipped), Disconnected undoes the newest block and
-// retracts its findings, Confirmed prunes journals, Pending raises the
-// findings a mempool transaction would make without changing state.
+// retracts its findings, Confirmed changes nothing (journals live to the
+// finality depth), Pending raises the findings a mempool transaction would
+// make without changing state.
 func (e *Engine) Handle(ctx context.Context, ev chains.Event) error {
 	switch ev.Type {
 	case chains.Connected:

@@ -116,7 +116,6 @@ func randomUTXOChain(seed int64, nblocks int) ([]*chains.Block, prevoutMap) {
 		if n == 1 {
 			txs = append(txs, utx{ins: []chains.Outpoint{op("v", 0)}, outs: outs("t1", 600000, "t2", 390000, "vaddr", 9000)})
 		}
-		var spent []coin
 		for i := r.Intn(8); i >= 0 && len(coins) > 0; i-- {
 			var t utx
 			var in int64
@@ -124,7 +123,6 @@ func randomUTXOChain(seed int64, nblocks int) ([]*chains.Block, prevoutMap) {
 				j := r.Intn(len(coins))
 				t.ins = append(t.ins, coins[j].op)
 				in += coins[j].v
-				spent = append(spent, coins[j])
 				coins = append(coins[:j], coins[j+1:]...)
 			}
 			fee := int64(r.Intn(500))
@@ -148,7 +146,6 @@ func randomUTXOChain(seed int64, nblocks int) ([]*chains.Block, prevoutMap) {
 			t.outs = outs(ps...)
 			txs = append(txs, t)
 		}
-		_ = spent
 		b := btcBlock(uint64(n), "", txs...)
 		pre.addBlock(b)
 		for _, tx := range b.Txs {

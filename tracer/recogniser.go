@@ -61,14 +61,15 @@ type Undoer interface {
 	Undo(ctx context.Context, chain chains.Chain, ref chains.BlockRef)
 }
 
-// recognise hands tx and its tainted service deposits to the recognisers
-// and applies the moves they return.
-func (ap *applier) recognise(tx *chains.Tx) error {
+// recognise hands tx and its tainted service deposits (among fs, the
+// findings its application raised) to the recognisers and applies the
+// moves they return.
+func (ap *applier) recognise(tx *chains.Tx, fs []Finding) error {
 	if len(ap.e.deps.Recognisers) == 0 || ap.b.Ref.Hash == "pending" {
 		return nil
 	}
 	var deps []Deposit
-	for _, f := range ap.findings {
+	for _, f := range fs {
 		if f.Tx != tx.Hash || f.Label == nil || f.Tainted == nil || f.Label.Kind == watchlists.Sanctioned {
 			continue
 		}

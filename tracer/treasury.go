@@ -46,7 +46,7 @@ type drainHit struct {
 // treasuryOutflow raises treasury.outflow for a transfer out of a treasury
 // address and feeds the drain window.
 func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer) error {
-	if t.Kind == chains.Fee || t.From == t.To {
+	if t.Kind == chains.Fee || t.From == t.To || !ap.watchesTreasury() {
 		return nil
 	}
 	tr := firstOfKind(ap.e.labels(ap.cs.chain, t.From), watchlists.Treasury)
