@@ -257,3 +257,43 @@ func TestReorgKeepsCaughtUpIncidentLive(t *testing.T) {
 		t.Fatalf("after the reorg: catch-up %+v, held %v; want the incident live with 100 at 0xthief2", s.CatchUp, h)
 	}
 }
+
+// TestAutoIncidentSurvivesReorgOfItsBlock: the block whose drain opened an
+// automatic incident is undone and applied again (a one-block reorg that
+// mines the same drain, or a redelivery): the incident opens again and
+// follows the thief, instead of staying closed.
+func TestAutoIncidentSurvivesReorgOfItsBlock(t *testing.T) {
+	labels := labelMap{}
+	labels.add(chains.Ethereum, "0xt", watchlists.Treasury, "Treasury")
+	rec := &incidentLog{}
+	log := &findingLog{}
+	e, err := tracer.New(tracer.Config{MinShare: -1,
+		Drain: tracer.DrainConfig{MinAmount: map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(500)}, AutoIncident: true, Window: time.Hour},
+	}, tracer.Deps{Labels: labels, Sink: log, Incidents: rec, Sources: map[chains.Chain]chains.BlockSource{chains.Ethereum: &chainLog{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	b1 := ethBlock(1, "", []xf{{"0xt", "0xthief", 600, false}})
+	connect(t, e, b1)
+	if len(rec.incs) != 1 {
+		t.Fatalf("%d incidents opened; want the drain's", len(rec.incs))
+	}
+	id := rec.incs[0].ID
+	disconnect(t, e, b1)
+	if _, ok := e.Summary(id); ok {
+		t.Fatalf("incident %s still known after the block that opened it was undone", id)
+	}
+	connect(t, e, b1)
+	s, ok := e.Summary(id)
+	if !ok || s.Closed || held(t, e, id)["0xthief"] != 600 {
+		t.Fatalf("after the block came back: known %v, closed %v, held %v; want the incident open with 600 at 0xthief", ok, s.Closed, held(t, e, id))
+	}
+	if d := log.ofType(tracer.TreasuryDrain); d[len(d)-1].Incident != id {
+		t.Fatalf("the drain raised again names incident %q, want %s", d[len(d)-1].Incident, id)
+	}
+	connect(t, e, ethBlock(2, "", []xf{{"0xthief", "0xx", 600, false}}))
+	if h := held(t, e, id); h["0xx"] != 600 {
+		t.Fatalf("after the thief moved on: held %v; want 600 at 0xx", h)
+	}
+}

@@ -188,6 +188,7 @@ type incidentJSON struct {
 	Start      uint64              `json:"start"`
 	HasStart   bool                `json:"has_start"`
 	VictimOuts []string            `json:"victim_outs,omitempty"`
+	Absent     bool                `json:"absent,omitempty"` // a journal prior: the block opened the incident
 }
 
 func encodeIncident(inc *incident) []byte {
@@ -195,7 +196,7 @@ func encodeIncident(inc *incident) []byte {
 }
 
 func encodeIncRuntime(inc *incident, rt incRuntime) []byte {
-	j := incidentJSON{Def: inc.def, Stolen: map[string]string{}, Joined: rt.joined, Cursor: rt.cursor, Closed: rt.closed, Start: inc.start, HasStart: inc.hasStart}
+	j := incidentJSON{Def: inc.def, Stolen: map[string]string{}, Joined: rt.joined, Cursor: rt.cursor, Closed: rt.closed, Start: inc.start, HasStart: inc.hasStart, Absent: rt.absent}
 	for k, v := range rt.stolen {
 		j.Stolen[k] = v.Dec()
 	}
@@ -212,7 +213,7 @@ func decodeIncRuntime(b []byte) (incidentJSON, incRuntime, error) {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return j, incRuntime{}, err
 	}
-	rt := incRuntime{stolen: map[string]*uint256.Int{}, joined: j.Joined, cursor: j.Cursor, closed: j.Closed}
+	rt := incRuntime{stolen: map[string]*uint256.Int{}, joined: j.Joined, cursor: j.Cursor, closed: j.Closed, absent: j.Absent}
 	for k, v := range j.Stolen {
 		a, err := uint256.FromDecimal(v)
 		if err != nil {

@@ -171,11 +171,23 @@ func (e *Engine) undoRecs(recs []rec) {
 				cs.putVal(r.k, r.prior.(*holdingVal))
 			}
 		case recIncident:
+			prior := r.prior.(incRuntime)
+			if prior.absent {
+				// The block opened it (a drain's automatic incident): it
+				// goes with the block, and a block applying the same drain
+				// again opens it again. Closed, so a catch-up still holding
+				// it stops.
+				r.inc.rt = prior.clone()
+				if e.incidents[r.inc.def.ID] == r.inc {
+					delete(e.incidents, r.inc.def.ID)
+				}
+				continue
+			}
 			// Closing is not undone by a reorg, nor is joining the live
 			// stream: the catch-up that joined is over, and the live stream
 			// brings the incident the blocks of the new branch.
 			closed, joined := r.inc.rt.closed, r.inc.rt.joined
-			r.inc.rt = r.prior.(incRuntime).clone()
+			r.inc.rt = prior.clone()
 			r.inc.rt.closed = r.inc.rt.closed || closed
 			r.inc.rt.joined = r.inc.rt.joined || joined
 		case recParked:
@@ -226,7 +238,11 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 				dels = append(dels, e.a.hopKey(r.h))
 			}
 		case recIncident:
-			puts = append(puts, KV{incidentKey(r.inc.def.ID), encodeIncident(r.inc)})
+			if e.incidents[r.inc.def.ID] != r.inc { // removed by the undo of the block that opened it
+				dels = append(dels, incidentKey(r.inc.def.ID))
+			} else {
+				puts = append(puts, KV{incidentKey(r.inc.def.ID), encodeIncident(r.inc)})
+			}
 		case recParked:
 			cs := e.chainState(r.chain)
 			pk := parkKey{inc: r.inc, service: r.k.a, asset: r.k.b}

@@ -259,6 +259,9 @@ type incRuntime struct {
 	joined bool                    // follows the live stream
 	cursor uint64                  // catch-up: last block applied for it
 	closed bool
+	// absent marks a journal prior of an incident the block itself opened
+	// (an automatic one): undoing the block removes the incident.
+	absent bool
 	// victimOuts are outpoints paid to a compromised Bitcoin address since
 	// its from-block: spending one is a theft.
 	victimOuts map[chains.Outpoint]bool

@@ -269,7 +269,7 @@ func (e *Engine) autoIncidents(ctx context.Context, ap *applier) error {
 		inc.start, inc.hasStart = start, true
 		e.incidents[id] = inc
 		e.a.register(inc)
-		ap.j.record(rec{kind: recIncident, inc: inc, prior: incRuntime{stolen: map[string]*uint256.Int{}, closed: true}})
+		ap.j.record(rec{kind: recIncident, inc: inc, prior: incRuntime{stolen: map[string]*uint256.Int{}, closed: true, absent: true}})
 		if start == ap.b.Ref.Number {
 			lane := &applier{e: e, ctx: ctx, cs: ap.cs, b: ap.b, j: ap.j, only: inc}
 			if err := lane.run(); err != nil {
