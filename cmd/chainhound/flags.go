@@ -98,11 +98,16 @@ func setupLogging(c *cli.Context) error {
 // urfave/cli v2 stops parsing flags at the first argument. It reports
 // whether it ran the command again.
 func reparseInterspersed(c *cli.Context) (bool, error) {
-	isBool := map[string]bool{}
+	isBool, isSlice := map[string]bool{}, map[string]bool{}
 	for _, f := range c.Command.Flags {
-		if _, ok := f.(*cli.BoolFlag); ok {
+		switch f.(type) {
+		case *cli.BoolFlag:
 			for _, n := range f.Names() {
 				isBool[n] = true
+			}
+		case *cli.StringSliceFlag:
+			for _, n := range f.Names() {
+				isSlice[n] = true
 			}
 		}
 	}
@@ -126,9 +131,14 @@ func reparseInterspersed(c *cli.Context) (bool, error) {
 	}
 	re := []string{c.Command.Name}
 	for _, name := range c.LocalFlagNames() {
-		if isBool[name] {
+		switch {
+		case isBool[name]:
 			re = append(re, fmt.Sprintf("--%s=%v", name, c.Bool(name)))
-		} else {
+		case isSlice[name]: // one flag per value: a repeatable flag's values are not one string
+			for _, v := range c.StringSlice(name) {
+				re = append(re, fmt.Sprintf("--%s=%s", name, v))
+			}
+		default:
 			re = append(re, fmt.Sprintf("--%s=%s", name, c.String(name)))
 		}
 	}

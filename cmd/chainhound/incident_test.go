@@ -99,3 +99,24 @@ func TestIncidentOpenShowClose(t *testing.T) {
 		t.Fatalf("show missing: exit %d %s", code, msg)
 	}
 }
+
+// TestRepeatableFlagsSurviveReparse: flags given after an argument make the
+// command parse its flags again; a repeatable flag set before must come
+// through value by value, not as one "[a b]" string.
+func TestRepeatableFlagsSurviveReparse(t *testing.T) {
+	dir := t.TempDir()
+	const a = "0x46deef0f52e3a983b67abf4714448a41dd7ffd6d32d32da69d62081c68ad7882"
+	const b = "0xb61413c495fdad6114a7aa863a00b2e3c28945979a10885b12b30316ea9f072c"
+	out, msg, code := runCLI(t, "--data-dir", dir, "incident", "open", "--chain", "ethereum", "--tx", a, "--tx", b,
+		"extra", "--title", "two thefts", "--format", "json")
+	if code != 0 {
+		t.Fatalf("open: exit %d %s", code, msg)
+	}
+	var inc incidentJSON
+	if err := json.Unmarshal([]byte(out), &inc); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if len(inc.Seeds) != 2 || inc.Seeds[0].Tx != a || inc.Seeds[1].Tx != b {
+		t.Fatalf("seeds %+v; want %s and %s", inc.Seeds, a, b)
+	}
+}
