@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
@@ -133,6 +134,10 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	for field, v := range map[string]string{"label": req.Label, "note": req.Note} {
 		if len(v) > 1024 {
 			writeError(w, Errorf(CodeInvalid, field, "%s is longer than 1024 bytes", field))
+			return
+		}
+		if strings.ContainsRune(v, 0) {
+			writeError(w, Errorf(CodeInvalid, field, "%s holds a NUL byte", field))
 			return
 		}
 	}

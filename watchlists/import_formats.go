@@ -91,7 +91,18 @@ func readJSON(r *bufio.Reader, c *collector) error {
 	if len(data) > maxImportBytes {
 		return fmt.Errorf("larger than %d MiB", maxImportBytes>>20)
 	}
-	lineAt := func(off int64) int { return 1 + bytes.Count(data[:off], []byte{'\n'}) }
+	// lineAt counts lines up to off from where it last stopped: offsets
+	// only grow, so a large file is counted once, not once per row.
+	var lastOff int64
+	lastLine := 1
+	lineAt := func(off int64) int {
+		if off < lastOff {
+			lastOff, lastLine = 0, 1
+		}
+		lastLine += bytes.Count(data[lastOff:off], []byte{'\n'})
+		lastOff = off
+		return lastLine
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	tok, err := dec.Token()
 	if err != nil {

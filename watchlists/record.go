@@ -5,10 +5,11 @@ import (
 	"fmt"
 )
 
-// Record stores an incident opened elsewhere — the tracer's automatic
+// SaveIncident stores an incident opened elsewhere — the tracer's automatic
 // incidents after a treasury drain — keeping its ID and times, without
-// calling OnOpen (the opener already follows it).
-func (b *IncidentBook) Record(ctx context.Context, inc Incident) error {
+// calling OnOpen (the opener already follows it). It is the tracer's
+// IncidentRecorder.
+func (b *IncidentBook) SaveIncident(ctx context.Context, inc Incident) error {
 	if inc.ID == "" {
 		return fmt.Errorf("record incident: no id")
 	}
@@ -21,9 +22,4 @@ func (b *IncidentBook) Record(ctx context.Context, inc Incident) error {
 	b.incidents[inc.ID] = inc
 	b.mu.Unlock()
 	return nil
-}
-
-// SaveIncident is Record, under the name the tracer's IncidentRecorder uses.
-func (b *IncidentBook) SaveIncident(ctx context.Context, inc Incident) error {
-	return b.Record(ctx, inc)
 }
