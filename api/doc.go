@@ -26,11 +26,12 @@
 //
 // # Websocket
 //
-// One hub goroutine owns the subscriber set and fans each alert out as one
-// websocket.PreparedMessage. A connection has one reader and one writer
-// goroutine. The writer first pages the log from since=N at the client's
-// pace, then joins the hub, which replays from a ring of recent alerts
-// whatever was appended meanwhile: no gap, no duplicate. The hub never
-// blocks: a subscriber whose queue is full is closed with code 4008 and the
-// reason "slow consumer; resume with since=<last seq>".
+// One hub goroutine owns the subscriber set and encodes each alert once;
+// every subscriber gets the same frame bytes. A connection has a reader
+// goroutine and a writer goroutine only while it has something to write
+// (see api/README.md). The handshake first pages the log from since=N,
+// then joins the hub, which replays from a ring of recent alerts whatever
+// was appended meanwhile: no gap, no duplicate. The hub never blocks: a
+// subscriber whose queue is full is closed with code 4008 and the reason
+// "slow consumer; resume with since=<last seq>".
 package api

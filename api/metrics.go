@@ -25,7 +25,6 @@ type Metrics struct {
 	// blocks fetched while catching up, by chain; the backfill rate in
 	// blocks per second as the follower measures it.
 	BlocksProcessed *prometheus.CounterVec
-	BackfillBlocks  *prometheus.CounterVec
 	BackfillRate    *prometheus.GaugeVec
 	// Tracer: findings by type.
 	Findings *prometheus.CounterVec
@@ -52,9 +51,6 @@ func NewMetrics() *Metrics {
 		BlocksProcessed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainhound_blocks_processed_total", Help: "Blocks processed, by chain.",
 		}, []string{"chain"}),
-		BackfillBlocks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "chainhound_backfill_blocks_total", Help: "Blocks fetched while catching up to the head, by chain.",
-		}, []string{"chain"}),
 		BackfillRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "chainhound_backfill_blocks_per_second", Help: "Current catch-up rate in blocks per second, by chain (0 when following the head).",
 		}, []string{"chain"}),
@@ -78,7 +74,7 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
 	}
-	r.MustRegister(m.BlocksProcessed, m.BackfillBlocks, m.BackfillRate, m.Findings, m.Alerts,
+	r.MustRegister(m.BlocksProcessed, m.BackfillRate, m.Findings, m.Alerts,
 		m.WSSubscribers, m.WSDropped, m.Requests, m.Duration,
 		chainCollector{m}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -35,6 +35,22 @@ type webhookView struct {
 
 // webhookTenant is the tenant a webhook request acts for: the caller's,
 // or ?tenant= for an admin.
+// webhookReady answers for a webhook request that cannot go on (no
+// webhooks configured, a tenant the key may not name) and otherwise
+// returns the tenant it is about.
+func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k Key) (string, bool) {
+	if s.deps.Webhooks == nil {
+		writeError(w, Errorf(CodeNotImplemented, "", "webhooks are not configured on this server"))
+		return "", false
+	}
+	tenant, e := webhookTenant(r, k)
+	if e != nil {
+		writeError(w, e)
+		return "", false
+	}
+	return tenant, true
+}
+
 func webhookTenant(r *http.Request, k Key) (string, *Error) {
 	t := r.URL.Query().Get("tenant")
 	if t == "" || t == k.Tenant {
@@ -53,13 +69,8 @@ func webhookTenant(r *http.Request, k Key) (string, *Error) {
 // are POSTed there, signed (alerts.Sign). "all" (every alert) is for
 // roles that read every alert.
 func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k Key) {
-	if s.deps.Webhooks == nil {
-		writeError(w, Errorf(CodeNotImplemented, "", "webhooks are not configured on this server"))
-		return
-	}
-	tenant, e := webhookTenant(r, k)
-	if e != nil {
-		writeError(w, e)
+	tenant, ok := s.webhookReady(w, r, k)
+	if !ok {
 		return
 	}
 	req, e := decodeBody[webhookRequest](s, w, r)
@@ -88,13 +99,8 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 
 // GET /v1/webhook: the tenant's webhook, without its secret.
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, k Key) {
-	if s.deps.Webhooks == nil {
-		writeError(w, Errorf(CodeNotImplemented, "", "webhooks are not configured on this server"))
-		return
-	}
-	tenant, e := webhookTenant(r, k)
-	if e != nil {
-		writeError(w, e)
+	tenant, ok := s.webhookReady(w, r, k)
+	if !ok {
 		return
 	}
 	h, ok, err := s.deps.Webhooks.Get(r.Context(), tenant)
@@ -111,13 +117,8 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 
 // DELETE /v1/webhook: stop deliveries to the tenant.
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, k Key) {
-	if s.deps.Webhooks == nil {
-		writeError(w, Errorf(CodeNotImplemented, "", "webhooks are not configured on this server"))
-		return
-	}
-	tenant, e := webhookTenant(r, k)
-	if e != nil {
-		writeError(w, e)
+	tenant, ok := s.webhookReady(w, r, k)
+	if !ok {
 		return
 	}
 	if err := s.deps.Webhooks.Delete(r.Context(), tenant); err != nil {
