@@ -34,7 +34,16 @@ func globalFlags() []cli.Flag {
 	}
 }
 
-var globalFlagNames = map[string]bool{"config": true, "data-dir": true, "api": true, "api-key": true, "log-level": true, "log-format": true}
+// globalFlagNames holds the names of globalFlags.
+var globalFlagNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range globalFlags() {
+		for _, n := range f.Names() {
+			m[n] = true
+		}
+	}
+	return m
+}()
 
 // hoistGlobalFlags moves the global flags written after a subcommand
 // (`chainhound serve --config x`, as CONTRACT.md writes them) in front of

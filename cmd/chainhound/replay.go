@@ -113,10 +113,7 @@ func replayAction(c *cli.Context) error {
 			return fmt.Errorf("replay block %d: %w", b.Ref.Number, err)
 		}
 	}
-	if out.err != nil {
-		return out.err
-	}
-	return nil
+	return out.err
 }
 
 func normalizeAnyNetwork(chain chains.Chain, a string) (string, error) {

@@ -48,7 +48,7 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 			return nil, err
 		}
 	}
-	if c.IsSet("data-dir") || cfg.DataDir == "" {
+	if c.IsSet("data-dir") { // config.Load always fills DataDir
 		cfg.DataDir = c.String("data-dir")
 	}
 	return cfg, nil

@@ -271,7 +271,7 @@ func (s *StartBlock) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// isZero lets an absent start_block mean latest.
+// fixStartBlocks lets an absent start_block mean latest.
 func (c *Config) fixStartBlocks(root *yaml.Node) {
 	if e := c.Chains.Ethereum; e != nil && find(root, "chains.ethereum.start_block") == nil {
 		e.StartBlock = StartBlock{Latest: true}
@@ -281,7 +281,7 @@ func (c *Config) fixStartBlocks(root *yaml.Node) {
 	}
 }
 
-// ParseURL is url.Parse that insists on a scheme and a host.
+// parseURL is url.Parse that insists on a scheme and a host.
 func parseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // schema lists the known keys: a nested map for a mapping, nil for a leaf,
-// anyKey for a mapping keyed by chain name.
+// chainKeyed for a mapping keyed by chain name.
 type keys map[string]keys
 
 var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
@@ -94,15 +95,6 @@ var (
 	btcNetworks = []string{"mainnet", "testnet", "testnet4", "signet", "regtest", "simnet"}
 )
 
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (c *Config) validate(file string, root *yaml.Node) error {
 	c.fixStartBlocks(root)
 	bad := func(path, format string, args ...any) error {
@@ -135,7 +127,7 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if e := c.Chains.Ethereum; e != nil {
 		p := "chains.ethereum"
-		if !oneOf(e.Network, ethNetworks) {
+		if !slices.Contains(ethNetworks, e.Network) {
 			return bad(p+".network", "unknown ethereum network %q (want %s)", e.Network, strings.Join(ethNetworks, ", "))
 		}
 		if e.RPC == "" {
@@ -145,13 +137,13 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		if err != nil {
 			return bad(p+".rpc", "unparsable URL: %v", err)
 		}
-		if !oneOf(u.Scheme, []string{"ws", "wss", "http", "https"}) {
+		if !slices.Contains([]string{"ws", "wss", "http", "https"}, u.Scheme) {
 			return bad(p+".rpc", "unsupported scheme %q (want ws, wss, http or https)", u.Scheme)
 		}
 		if e.Confirmations < 0 {
 			return bad(p+".confirmations", "must not be negative, got %d", e.Confirmations)
 		}
-		if !oneOf(e.Traces, []string{"auto", "on", "off"}) {
+		if !slices.Contains([]string{"auto", "on", "off"}, e.Traces) {
 			return bad(p+".traces", "unknown value %q (want auto, on or off)", e.Traces)
 		}
 		if e.PollInterval < 0 {
@@ -163,7 +155,7 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if b := c.Chains.Bitcoin; b != nil {
 		p := "chains.bitcoin"
-		if !oneOf(b.Network, btcNetworks) {
+		if !slices.Contains(btcNetworks, b.Network) {
 			return bad(p+".network", "unknown bitcoin network %q (want %s)", b.Network, strings.Join(btcNetworks, ", "))
 		}
 		if b.RPC == "" {
@@ -190,7 +182,7 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		}
 	}
 	t := &c.Tracer
-	if !oneOf(t.Policy, []string{"haircut", "poison", "fifo"}) {
+	if !slices.Contains([]string{"haircut", "poison", "fifo"}, t.Policy) {
 		return bad("tracer.policy", "unknown policy %q (want haircut, poison or fifo)", t.Policy)
 	}
 	if t.MaxHops < 0 {

@@ -165,7 +165,7 @@ func TestDemoWithoutBtcdSkipsBitcoin(t *testing.T) {
 	if len(skipLines) != 1 || !strings.Contains(skipLines[0], missing) || !strings.Contains(skipLines[0], "go install github.com/btcsuite/btcd@v0.26.2") {
 		t.Errorf("skip lines %q: want one naming %s and the go install command", skipLines, missing)
 	}
-	if res.BitcoinSkipped != skipLines[0] && len(skipLines) == 1 {
+	if len(skipLines) == 1 && res.BitcoinSkipped != skipLines[0] {
 		t.Errorf("Result.BitcoinSkipped %q, printed %q", res.BitcoinSkipped, skipLines[0])
 	}
 	for _, a := range res.Alerts {
