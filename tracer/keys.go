@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"sync"
 )
 
@@ -78,14 +79,6 @@ func decodeLowerHex(dst []byte, s string) bool {
 	return bad&0xf0 == 0
 }
 
-const hexDigits = "0123456789abcdef"
-
-func appendHex(dst []byte, b []byte) []byte {
-	for _, c := range b {
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
-	}
-	return dst
-}
 
 // toAddr20 returns s's compact form; ok is false when s has none yet and
 // add is not set (then nothing is held at s).
@@ -106,7 +99,7 @@ func (a addr20) String() string {
 	if [16]byte(a[:16]) == internPrefix {
 		return names.str(binary.BigEndian.Uint32(a[16:]))
 	}
-	return string(appendHex(append(make([]byte, 0, 42), "0x"...), a[:]))
+	return string(hex.AppendEncode(append(make([]byte, 0, 42), "0x"...), a[:]))
 }
 
 // is reports whether a is the address s (without interning s).
@@ -135,7 +128,7 @@ func (t txid32) String() string {
 	if [16]byte(t[:16]) == internPrefix {
 		return names.str(binary.BigEndian.Uint32(t[28:]))
 	}
-	return string(appendHex(make([]byte, 0, 64), t[:]))
+	return string(hex.AppendEncode(make([]byte, 0, 64), t[:]))
 }
 
 // akey and okey are the holdings index's keys: (address, asset id) on the

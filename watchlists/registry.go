@@ -1,6 +1,7 @@
 package watchlists
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -336,13 +337,10 @@ func (r *Registry) List(f Filter) []Entry {
 	}
 	r.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Entry) int {
-		return strings.Compare(a.sortKey(), b.sortKey())
+		return cmp.Or(strings.Compare(string(a.Chain), string(b.Chain)), strings.Compare(a.Address, b.Address),
+			strings.Compare(a.Owner, b.Owner), strings.Compare(string(a.Kind), string(b.Kind)))
 	})
 	return out
-}
-
-func (e Entry) sortKey() string {
-	return string(e.Chain) + "\x00" + e.Address + "\x00" + e.Owner + "\x00" + string(e.Kind)
 }
 
 // ShippedSourcePrefix starts the Source of every embedded label entry.
