@@ -79,7 +79,6 @@ func decodeLowerHex(dst []byte, s string) bool {
 	return bad&0xf0 == 0
 }
 
-
 // toAddr20 returns s's compact form; ok is false when s has none yet and
 // add is not set (then nothing is held at s).
 func toAddr20(s string, add bool) (a addr20, ok bool) {
