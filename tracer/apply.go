@@ -114,15 +114,17 @@ func (ap *applier) newHop(inc *incident, parent hopID, tx *chains.Tx, seq int, f
 
 // cutoff reports whether a new holding of x taint is too small to keep:
 // below the incident's dust floor or below MinShare of what it stole.
+// million is the denominator of shares in millionths.
+var million = *uint256.NewInt(1_000_000)
+
 func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int) bool {
 	if x.IsZero() || x.Lt(&inc.dust) {
 		return true
 	}
-	if ap.e.cfg.MinShare > 0 {
+	if !ap.e.minSharePPM.IsZero() {
 		if st := inc.stolenOf(asset); st != nil && !st.IsZero() {
-			ppm := uint256.NewInt(uint64(ap.e.cfg.MinShare * 1e6))
 			var min uint256.Int
-			min.MulDivOverflow(st, ppm, uint256.NewInt(1_000_000))
+			min.MulDivOverflow(st, &ap.e.minSharePPM, &million)
 			if x.Lt(&min) {
 				return true
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
+	"github.com/holiman/uint256"
 )
 
 // Labels answers who an address belongs to. watchlists.Registry implements
@@ -114,6 +115,8 @@ type Engine struct {
 	cfg  Config
 	deps Deps
 	log  *slog.Logger
+	// minSharePPM is cfg.MinShare in millionths, converted once (0: off).
+	minSharePPM uint256.Int
 
 	mu        sync.Mutex
 	a         *arena // holdings and hops of every chain
@@ -170,7 +173,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		log = slog.Default()
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	return &Engine{
+	e := &Engine{
 		cfg:       cfg,
 		deps:      deps,
 		log:       log.With("component", "tracer"),
@@ -179,7 +182,11 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		incidents: map[string]*incident{},
 		bg:        bg,
 		cancel:    cancel,
-	}, nil
+	}
+	if cfg.MinShare > 0 {
+		e.minSharePPM.SetUint64(uint64(cfg.MinShare * 1e6))
+	}
+	return e, nil
 }
 
 // Close stops catch-up replays and waits for them.
