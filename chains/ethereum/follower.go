@@ -201,7 +201,7 @@ func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
 			return ctx.Err()
 		}
 	}
-	if err := f.restore(ctx); err != nil {
+	if err := f.restore(ctx, n); err != nil {
 		return err
 	}
 
@@ -308,8 +308,9 @@ func (f *Follower) setConnected(ok bool) {
 	f.mu.Unlock()
 }
 
-// restore loads the checkpoint into the window.
-func (f *Follower) restore(ctx context.Context) error {
+// restore loads the checkpoint into the window, with the blocks below it
+// that Confirmed may still have to name (their refs, read by parent hash).
+func (f *Follower) restore(ctx context.Context, n *node) error {
 	f.window = f.window[:0]
 	ref, ok, err := f.cfg.Checkpoints.Checkpoint(ctx, chains.Ethereum)
 	if err != nil {
@@ -322,6 +323,20 @@ func (f *Follower) restore(ctx context.Context) error {
 	f.confirmed = 0
 	if d := f.depth(); ref.Number >= d {
 		f.confirmed = ref.Number - d // re-confirm what may not have been
+		// Those blocks must be in the window, or emitConfirmed skips them:
+		// read their refs by parent hash (best effort; a block it cannot
+		// read is not re-confirmed, as before).
+		for len(f.window) < int(d) && f.window[0].ref.Number > 0 && f.window[0].ref.Parent != "" {
+			var raw json.RawMessage
+			below := f.window[0].ref
+			err := n.rpc.CallContext(ctx, &raw, "eth_getBlockByHash", below.Parent, false)
+			pref, perr := parseRef(raw, "block "+below.Parent)
+			if err != nil || perr != nil || pref.Number+1 != below.Number {
+				f.log.Warn("cannot read the blocks below the checkpoint; they will not be confirmed again", "block", below.Number-1, "err", errors.Join(err, perr))
+				break
+			}
+			f.window = append([]entry{{ref: pref}}, f.window...)
+		}
 	}
 	f.mu.Lock()
 	f.status.Processed = ref.Number
