@@ -2,7 +2,6 @@ package bitcoin
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/bitcoin/internal/sha256d"
 )
 
 // BenchmarkDecode is the bare cost: wire.MsgBlock.Deserialize of the block.
@@ -161,18 +161,15 @@ func BenchmarkExtractParts(b *testing.B) {
 			}
 		})
 		b.Run(tc.name+"/txids", func(b *testing.B) {
-			h := sha256.New()
 			for b.Loop() {
-				for i := range spans {
-					ids[i] = txid(raw, &spans[i], h)
-				}
+				copy(ids, txids(raw, spans))
 			}
 		})
 		b.Run(tc.name+"/merkle", func(b *testing.B) {
 			level := make([]chainhash.Hash, len(ids))
 			for b.Loop() {
 				copy(level, ids)
-				merkleRoot(level)
+				sha256d.MerkleRoot(level)
 			}
 		})
 		b.Run(tc.name+"/fill", func(b *testing.B) {
@@ -180,7 +177,7 @@ func BenchmarkExtractParts(b *testing.B) {
 			for b.Loop() {
 				txs := make([]chains.Tx, len(spans))
 				ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-				prevs := newHexSlab(nin)
+				prevs := newHexSlab(nin + len(spans))
 				for i := range spans {
 					s := &spans[i]
 					txs[i].Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]

@@ -2,17 +2,16 @@ package bitcoin
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"unsafe"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/bitcoin/internal/sha256d"
 )
 
 // DecodeBlock decodes a serialized block (as `getblock <hash> 0` returns
@@ -42,11 +41,7 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 		return nil, fmt.Errorf("decode block %d (%d bytes): %w", height, len(raw), err)
 	}
 	ntx := len(spans)
-	ids := make([]chainhash.Hash, ntx)
-	h := sha256.New()
-	for i := range spans {
-		ids[i] = txid(raw, &spans[i], h)
-	}
+	ids := txids(raw, spans)
 	b := &chains.Block{
 		Chain: chains.Bitcoin,
 		Ref: chains.BlockRef{
@@ -61,7 +56,7 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 	// One slab each for the inputs and outputs of the whole block, and one
 	// string holding the txids the inputs spend, in hex.
 	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	prevs := newHexSlab(nin)
+	prevs := newHexSlab(nin + ntx) // the spent txids, and the block's own
 	for i := range spans {
 		s := &spans[i]
 		tx := &b.Txs[i]
@@ -69,7 +64,7 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 		tx.Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
 		fillTx(tx, raw, s, &ids[i], i, prevs)
 	}
-	if root := merkleRoot(ids); root != hdr.MerkleRoot {
+	if root := sha256d.MerkleRoot(ids); root != hdr.MerkleRoot {
 		return nil, fmt.Errorf("decode block %d %s: merkle root %s does not match the header's %s",
 			height, hash, root, hdr.MerkleRoot)
 	}
@@ -117,9 +112,9 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 		return nil, fmt.Errorf("decode transaction: %d trailing bytes", len(raw)-s.end)
 	}
 	raw = bytes.Clone(raw) // the input scripts outlive the caller's buffer
-	id := txid(raw, &s, sha256.New())
+	id := txids(raw, []txSpan{s})[0]
 	tx := &chains.Tx{Inputs: make([]chains.Input, s.nin), Outputs: make([]chains.Output, s.nout)}
-	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin))
+	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin+1))
 	b := chains.Block{Txs: []chains.Tx{*tx}, Addresser: newAddresser(params)}
 	b.DeriveAddresses()
 	// Outputs are kept apart from their transaction (the prevout cache):
@@ -147,9 +142,10 @@ func (s *hexSlab) next(h *chainhash.Hash) string {
 }
 
 // fillTx fills tx (whose Inputs and Outputs have the span's lengths) from
-// the transaction scanTx checked at s, naming spent txids from prevs.
-func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int, prevs *hexSlab) {
-	tx.Hash = hashString(id)
+// the transaction scanTx checked at s, writing its txid and the txids it
+// spends in hexes.
+func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int, hexes *hexSlab) {
+	tx.Hash = hexes.next(id)
 	tx.Index = index
 	off := s.ins
 	_, off, _ = varint(raw, off)
@@ -165,7 +161,7 @@ func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int,
 			in.Coinbase = true
 			continue
 		}
-		in.Prev = chains.Outpoint{Tx: prevs.next(prev), Index: vout}
+		in.Prev = chains.Outpoint{Tx: hexes.next(prev), Index: vout}
 	}
 	_, off, _ = varint(raw, off)
 	for j := range tx.Outputs {
@@ -189,41 +185,34 @@ func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int,
 	}
 }
 
-// txid is the double SHA-256 of a transaction's serialization without its
-// witness, hashed from the block's own bytes: for a witness transaction
-// the marker and flag and the witnesses are left out.
-func txid(raw []byte, s *txSpan, h hash.Hash) chainhash.Hash {
-	var first [sha256.Size]byte
-	if !s.witness {
-		first = sha256.Sum256(raw[s.start:s.end])
-	} else {
-		version, body, lockTime := s.stripped(raw)
-		h.Reset()
-		h.Write(version)
-		h.Write(body)
-		h.Write(lockTime)
-		h.Sum(first[:0])
-	}
-	return chainhash.Hash(sha256.Sum256(first[:]))
-}
-
-// merkleRoot computes the block merkle root of txids (Bitcoin's tree:
-// an odd last node is paired with itself), overwriting txids.
-func merkleRoot(level []chainhash.Hash) chainhash.Hash {
-	var buf [64]byte
-	for len(level) > 1 {
-		next := level[:0]
-		for i := 0; i < len(level); i += 2 {
-			j := i + 1
-			if j == len(level) {
-				j = i
-			}
-			copy(buf[:32], level[i][:])
-			copy(buf[32:], level[j][:])
-			first := sha256.Sum256(buf[:])
-			next = append(next, chainhash.Hash(sha256.Sum256(first[:])))
+// txids returns the txid of each transaction spans locates in raw: the
+// double SHA-256 of its serialization without the witness. A transaction
+// without witness is hashed in place; for a witness transaction the
+// version, inputs, outputs and lock time are copied together first, the
+// marker, flag and witnesses left out.
+func txids(raw []byte, spans []txSpan) []chainhash.Hash {
+	msgs := make([][]byte, len(spans))
+	var stripped int
+	for i := range spans {
+		if s := &spans[i]; s.witness {
+			stripped += 8 + s.outsEnd - s.ins
 		}
-		level = next
 	}
-	return level[0]
+	buf := make([]byte, 0, stripped)
+	for i := range spans {
+		s := &spans[i]
+		if !s.witness {
+			msgs[i] = raw[s.start:s.end]
+			continue
+		}
+		version, body, lockTime := s.stripped(raw)
+		start := len(buf)
+		buf = append(buf, version...)
+		buf = append(buf, body...)
+		buf = append(buf, lockTime...)
+		msgs[i] = buf[start:len(buf):len(buf)]
+	}
+	ids := make([]chainhash.Hash, len(spans))
+	sha256d.Sum(ids, msgs)
+	return ids
 }

@@ -2,7 +2,6 @@ package bitcoin
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -39,7 +38,7 @@ func compareWithWire(raw []byte) error {
 		return fmt.Errorf("%d transactions, wire %d", len(spans), len(locs))
 	}
 	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	prevs := newHexSlab(nin)
+	prevs := newHexSlab(nin + len(spans))
 	for i := range spans {
 		s, mt := &spans[i], msg.Transactions[i]
 		if s.start != locs[i].TxStart || s.end-s.start != locs[i].TxLen || s.witness != mt.HasWitness() {
@@ -49,7 +48,7 @@ func compareWithWire(raw []byte) error {
 		var tx chains.Tx
 		tx.Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
 		tx.Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
-		id := txid(raw, s, sha256.New())
+		id := txids(raw, []txSpan{*s})[0]
 		if id != mt.TxHash() {
 			return fmt.Errorf("tx %d: txid %s, wire %s", i, id, mt.TxHash())
 		}
