@@ -5,12 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unsafe"
+	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/bitcoin/internal/hashhex"
 	"github.com/chainhound/chainhound/chains/bitcoin/internal/sha256d"
 )
 
@@ -126,19 +127,25 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 }
 
 // hexSlab hands out the display hex of hashes as strings over 64-byte
-// pieces of one buffer: one allocation for all the outpoints of a block
-// instead of one per input. A piece becomes a string once written, and is
-// never written again.
-type hexSlab struct{ buf []byte }
+// pieces of one buffer: one allocation for the txids of a block and all
+// the outpoints it spends instead of one each. The buffer is a
+// strings.Builder's, which is not zeroed before it is written and never
+// changes what it has handed out.
+type hexSlab struct{ b strings.Builder }
 
-func newHexSlab(n int) *hexSlab { return &hexSlab{buf: make([]byte, 64*n)} }
+func newHexSlab(n int) *hexSlab {
+	s := new(hexSlab)
+	s.b.Grow(64 * n)
+	return s
+}
 
-// next returns h in hex, in the slab's next 64 bytes.
+// next returns h in display hex.
 func (s *hexSlab) next(h *chainhash.Hash) string {
-	putHashHex(s.buf, h)
-	out := unsafe.String(&s.buf[0], 64)
-	s.buf = s.buf[64:]
-	return out
+	var buf [64]byte
+	hashhex.Put(&buf, (*[32]byte)(h))
+	s.b.Write(buf[:])
+	all := s.b.String()
+	return all[len(all)-64:]
 }
 
 // fillTx fills tx (whose Inputs and Outputs have the span's lengths) from

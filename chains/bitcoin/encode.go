@@ -2,9 +2,9 @@ package bitcoin
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/chainhound/chainhound/chains/bitcoin/internal/hashhex"
 )
 
 // Address encoders for the hot path of block extraction: they produce
@@ -17,28 +17,8 @@ const hexDigits = "0123456789abcdef"
 // hashString is h in display (byte-reversed) hex, like chainhash.Hash.String.
 func hashString(h *chainhash.Hash) string {
 	var buf [64]byte
-	putHashHex(buf[:], h)
+	hashhex.Put(&buf, (*[32]byte)(h))
 	return string(buf[:])
-}
-
-// hexPairs[b] is b's two lower-case hex digits as a little-endian uint16.
-var hexPairs = func() (t [256]uint16) {
-	for b := range t {
-		t[b] = uint16(hexDigits[b>>4]) | uint16(hexDigits[b&15])<<8
-	}
-	return t
-}()
-
-// putHashHex writes h in display (byte-reversed) hex into dst[:64]: a
-// table of digit pairs, four bytes per store (twice as fast as bit tricks
-// on whole words, measured).
-func putHashHex(dst []byte, h *chainhash.Hash) {
-	_ = dst[63]
-	for i := 0; i < 32; i += 4 {
-		v := uint64(hexPairs[h[31-i]]) | uint64(hexPairs[h[30-i]])<<16 |
-			uint64(hexPairs[h[29-i]])<<32 | uint64(hexPairs[h[28-i]])<<48
-		binary.LittleEndian.PutUint64(dst[2*i:], v)
-	}
 }
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
