@@ -148,21 +148,21 @@ func BenchmarkInputAddresses(b *testing.B) {
 func BenchmarkExtractParts(b *testing.B) {
 	for _, tc := range mainnetBlocks {
 		raw := readBlock(b, tc.file)
-		spans, nin, nout, err := scanBlock(raw)
+		spans, nin, nout, err := scanBlock(raw, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		ids := make([]chainhash.Hash, len(spans))
 		b.Run(tc.name+"/scan", func(b *testing.B) {
 			for b.Loop() {
-				if _, _, _, err := scanBlock(raw); err != nil {
+				if _, _, _, err := scanBlock(raw, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 		b.Run(tc.name+"/txids", func(b *testing.B) {
 			for b.Loop() {
-				copy(ids, txids(raw, spans))
+				copy(ids, new(scratch).txids(raw, spans))
 			}
 		})
 		b.Run(tc.name+"/merkle", func(b *testing.B) {

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -37,12 +39,15 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 	if want != nil && hash != *want {
 		return nil, fmt.Errorf("decode block %d: got block %s, asked for %s", height, hash, *want)
 	}
-	spans, nin, nout, err := scanBlock(raw)
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	spans, nin, nout, err := scanBlock(raw, sc.spans[:0])
+	sc.spans = spans
 	if err != nil {
 		return nil, fmt.Errorf("decode block %d (%d bytes): %w", height, len(raw), err)
 	}
 	ntx := len(spans)
-	ids := txids(raw, spans)
+	ids := sc.txids(raw, spans)
 	b := &chains.Block{
 		Chain: chains.Bitcoin,
 		Ref: chains.BlockRef{
@@ -75,7 +80,7 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 // scanBlock checks the transactions that follow a block's header and
 // locates them: exactly the bytes of a transaction count and that many
 // transactions.
-func scanBlock(raw []byte) (spans []txSpan, nin, nout int, err error) {
+func scanBlock(raw []byte, spans []txSpan) (_ []txSpan, nin, nout int, err error) {
 	ntx, off, err := varint(raw, wire.MaxBlockHeaderPayload)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("transaction count: %w", err)
@@ -86,11 +91,11 @@ func scanBlock(raw []byte) (spans []txSpan, nin, nout int, err error) {
 	if ntx > maxTxPerBlock || ntx > uint64(len(raw)-off)/minTxSize {
 		return nil, 0, 0, fmt.Errorf("%d transactions cannot fit", ntx)
 	}
-	spans = make([]txSpan, ntx)
+	spans = slices.Grow(spans[:0], int(ntx))[:ntx]
 	for i := range spans {
 		s, err := scanTx(raw, off)
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("transaction %d at byte %d: %w", i, off, err)
+			return spans, 0, 0, fmt.Errorf("transaction %d at byte %d: %w", i, off, err)
 		}
 		spans[i], off = s, s.end
 		nin += s.nin
@@ -113,7 +118,8 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 		return nil, fmt.Errorf("decode transaction: %d trailing bytes", len(raw)-s.end)
 	}
 	raw = bytes.Clone(raw) // the input scripts outlive the caller's buffer
-	id := txids(raw, []txSpan{s})[0]
+	var sc scratch
+	id := sc.txids(raw, []txSpan{s})[0]
 	tx := &chains.Tx{Inputs: make([]chains.Input, s.nin), Outputs: make([]chains.Output, s.nout)}
 	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin+1))
 	b := chains.Block{Txs: []chains.Tx{*tx}, Addresser: newAddresser(params)}
@@ -192,20 +198,38 @@ func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int,
 	}
 }
 
+// scratch is what decoding a block needs only while it runs, pooled so
+// that block after block reuses it.
+type scratch struct {
+	spans    []txSpan
+	ids      []chainhash.Hash
+	msgs     [][]byte
+	stripped []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release returns sc to the pool, holding nothing of the block.
+func (sc *scratch) release() {
+	clear(sc.msgs)
+	scratchPool.Put(sc)
+}
+
 // txids returns the txid of each transaction spans locates in raw: the
 // double SHA-256 of its serialization without the witness. A transaction
 // without witness is hashed in place; for a witness transaction the
 // version, inputs, outputs and lock time are copied together first, the
-// marker, flag and witnesses left out.
-func txids(raw []byte, spans []txSpan) []chainhash.Hash {
-	msgs := make([][]byte, len(spans))
+// marker, flag and witnesses left out. The result is sc's until its next
+// use.
+func (sc *scratch) txids(raw []byte, spans []txSpan) []chainhash.Hash {
 	var stripped int
 	for i := range spans {
 		if s := &spans[i]; s.witness {
 			stripped += 8 + s.outsEnd - s.ins
 		}
 	}
-	buf := make([]byte, 0, stripped)
+	buf := slices.Grow(sc.stripped[:0], stripped)
+	msgs := slices.Grow(sc.msgs[:0], len(spans))[:len(spans)]
 	for i := range spans {
 		s := &spans[i]
 		if !s.witness {
@@ -219,7 +243,8 @@ func txids(raw []byte, spans []txSpan) []chainhash.Hash {
 		buf = append(buf, lockTime...)
 		msgs[i] = buf[start:len(buf):len(buf)]
 	}
-	ids := make([]chainhash.Hash, len(spans))
+	ids := slices.Grow(sc.ids[:0], len(spans))[:len(spans)]
 	sha256d.Sum(ids, msgs)
+	sc.stripped, sc.msgs, sc.ids = buf, msgs, ids
 	return ids
 }

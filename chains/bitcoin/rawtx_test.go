@@ -28,7 +28,7 @@ func compareWithWire(raw []byte) error {
 	if wireErr == nil && len(msg.Transactions) == 0 {
 		wireErr = fmt.Errorf("no transactions") // wire accepts an empty block; a real block never is
 	}
-	spans, nin, nout, err := scanBlock(raw)
+	spans, nin, nout, err := scanBlock(raw, nil)
 	switch {
 	case (err == nil) != (wireErr == nil):
 		return fmt.Errorf("scanBlock error %v, wire error %v", err, wireErr)
@@ -48,7 +48,7 @@ func compareWithWire(raw []byte) error {
 		var tx chains.Tx
 		tx.Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
 		tx.Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
-		id := txids(raw, []txSpan{*s})[0]
+		id := new(scratch).txids(raw, []txSpan{*s})[0]
 		if id != mt.TxHash() {
 			return fmt.Errorf("tx %d: txid %s, wire %s", i, id, mt.TxHash())
 		}
@@ -188,7 +188,7 @@ func TestParserScriptSlabLikeWire(t *testing.T) {
 			if err := compareWithWire(raw); err != nil {
 				t.Fatal(err)
 			}
-			_, _, _, err := scanBlock(raw)
+			_, _, _, err := scanBlock(raw, nil)
 			if (err != nil) != tc.refuse {
 				t.Fatalf("scanBlock error %v; want refused %v", err, tc.refuse)
 			}
