@@ -3,7 +3,8 @@
 // gen writes blocks_amd64.s: SHA-256 compression of two independent
 // messages at once with the SHA extensions. One message alone is bound by
 // the latency of SHA256RNDS2; interleaving a second one fills the gaps, so
-// two blocks cost little more than one. Run with `go generate`.
+// two blocks cost little more than one. Run with `go generate`; `go run
+// gen.go FILE` writes FILE instead.
 package main
 
 import (
@@ -146,7 +147,11 @@ func main() {
 	emit("MOVL CX, c+16(FP)")
 	emit("MOVL DX, d+20(FP)")
 	emit("RET")
-	if err := os.WriteFile("blocks_amd64.s", out.Bytes(), 0o644); err != nil {
+	path := "blocks_amd64.s"
+	if len(os.Args) > 1 {
+		path = os.Args[1]
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -1,8 +1,12 @@
 package sha256d
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -132,4 +136,49 @@ func BenchmarkSum(b *testing.B) {
 
 func fmtSize(n int) string {
 	return string(rune('0'+n/1000%10)) + string(rune('0'+n/100%10)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10)) + "B"
+}
+
+// TestGenerated checks that blocks_amd64.s is what gen.go writes.
+func TestGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator with the go command")
+	}
+	out := filepath.Join(t.TempDir(), "blocks_amd64.s")
+	cmd := exec.Command("go", "run", "gen.go", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run gen.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("blocks_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("blocks_amd64.s differs from what gen.go writes: run go generate")
+	}
+}
+
+// FuzzSum compares Sum with crypto/sha256 on batches cut from the input.
+func FuzzSum(f *testing.F) {
+	f.Add([]byte("chainhound"), uint8(3))
+	f.Add(make([]byte, 300), uint8(55))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		var msgs [][]byte
+		for len(data) > 0 {
+			n := min(len(data), int(cut)+1)
+			msgs = append(msgs, data[:n])
+			data = data[n:]
+			cut = cut*13 + 7
+		}
+		got := make([]chainhash.Hash, len(msgs))
+		Sum(got, msgs)
+		for i, m := range msgs {
+			if want := double(m); got[i] != want {
+				t.Fatalf("message %d (%d bytes): got %x, want %x", i, len(m), got[i], want)
+			}
+		}
+	})
 }
