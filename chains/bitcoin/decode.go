@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -134,24 +134,18 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 
 // hexSlab hands out the display hex of hashes as strings over 64-byte
 // pieces of one buffer: one allocation for the txids of a block and all
-// the outpoints it spends instead of one each. The buffer is a
-// strings.Builder's, which is not zeroed before it is written and never
-// changes what it has handed out.
-type hexSlab struct{ b strings.Builder }
+// the outpoints it spends instead of one each. A piece becomes a string
+// once written, and is never written again.
+type hexSlab struct{ buf []byte }
 
-func newHexSlab(n int) *hexSlab {
-	s := new(hexSlab)
-	s.b.Grow(64 * n)
-	return s
-}
+func newHexSlab(n int) *hexSlab { return &hexSlab{buf: make([]byte, 64*n)} }
 
-// next returns h in display hex.
+// next returns h in display hex, in the slab's next 64 bytes.
 func (s *hexSlab) next(h *chainhash.Hash) string {
-	var buf [64]byte
-	hashhex.Put(&buf, (*[32]byte)(h))
-	s.b.Write(buf[:])
-	all := s.b.String()
-	return all[len(all)-64:]
+	piece := (*[64]byte)(s.buf)
+	hashhex.Put(piece, (*[32]byte)(h))
+	s.buf = s.buf[64:]
+	return unsafe.String(&piece[0], 64)
 }
 
 // fillTx fills tx (whose Inputs and Outputs have the span's lengths) from
