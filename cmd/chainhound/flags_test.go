@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/urfave/cli/v2"
 )
 
 func TestHoistGlobalFlags(t *testing.T) {
@@ -56,6 +57,9 @@ func TestGlobalFlagErrors(t *testing.T) {
 		{"unknown flag", []string{"serve", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
 		{"flag after the argument", []string{"trace", "--chain", "ethereum", "0x" + strings.Repeat("a", 64), "--hops", "0"}, 2, "--hops: 0 out of range 1..64"},
 		{"demo listen", []string{"demo", "--exit", "--listen", "8080"}, 2, `demo --listen: want host:port, got "8080"`},
+		{"stray argument", []string{"watch", "ls", "exchange"}, 2, `watch ls: takes no arguments, got ["exchange"]`},
+		{"stray argument after a flag", []string{"serve", "--data-dir", dir, "now"}, 2, `serve: takes no arguments, got ["now"]`},
+		{"stray argument to version", []string{"version", "x"}, 2, `version: takes no arguments, got ["x"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,5 +92,36 @@ func TestVersion(t *testing.T) {
 	out, _, code := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "github.com/chainhound/chainhound") || !strings.Contains(out, runtime.Version()) {
 		t.Fatalf("version: exit %d, %q", code, out)
+	}
+}
+
+// TestRepeatableFlagsSurviveReparse: flags given after an argument make the
+// command parse its flags again; a repeatable flag set before must come
+// through value by value, not as one "[a b]" string.
+func TestRepeatableFlagsSurviveReparse(t *testing.T) {
+	var tx []string
+	var title string
+	var args []string
+	app := &cli.App{
+		Name: "chainhound",
+		Commands: []*cli.Command{{
+			Name:      "x",
+			ArgsUsage: "ARG",
+			Flags: []cli.Flag{
+				&cli.StringSliceFlag{Name: "tx"},
+				&cli.StringFlag{Name: "title"},
+			},
+			Action: func(c *cli.Context) error {
+				tx, title, args = c.StringSlice("tx"), c.String("title"), c.Args().Slice()
+				return nil
+			},
+		}},
+	}
+	usageErrors(app.Commands)
+	if err := app.Run([]string{"chainhound", "x", "--tx", "a", "--tx", "b", "arg", "--title", "two thefts"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(tx, []string{"a", "b"}) || title != "two thefts" || !reflect.DeepEqual(args, []string{"arg"}) {
+		t.Fatalf("tx %q, title %q, args %q", tx, title, args)
 	}
 }

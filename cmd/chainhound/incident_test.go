@@ -100,23 +100,25 @@ func TestIncidentOpenShowClose(t *testing.T) {
 	}
 }
 
-// TestRepeatableFlagsSurviveReparse: flags given after an argument make the
-// command parse its flags again; a repeatable flag set before must come
-// through value by value, not as one "[a b]" string.
-func TestRepeatableFlagsSurviveReparse(t *testing.T) {
+// TestStrayArgumentCreatesNothing: `incident open` takes no argument; a
+// stray one among its flags is refused before anything is stored.
+func TestStrayArgumentCreatesNothing(t *testing.T) {
 	dir := t.TempDir()
 	const a = "0x46deef0f52e3a983b67abf4714448a41dd7ffd6d32d32da69d62081c68ad7882"
-	const b = "0xb61413c495fdad6114a7aa863a00b2e3c28945979a10885b12b30316ea9f072c"
-	out, msg, code := runCLI(t, "--data-dir", dir, "incident", "open", "--chain", "ethereum", "--tx", a, "--tx", b,
-		"extra", "--title", "two thefts", "--format", "json")
-	if code != 0 {
+	_, msg, code := runCLI(t, "--data-dir", dir, "incident", "open", "--chain", "ethereum", "--tx", a,
+		"extra", "--title", "theft")
+	if code != 2 || !strings.Contains(msg, `incident open: takes no arguments, got ["extra"]`) {
 		t.Fatalf("open: exit %d %s", code, msg)
 	}
-	var inc incidentJSON
-	if err := json.Unmarshal([]byte(out), &inc); err != nil {
+	out, msg, code := runCLI(t, "--data-dir", dir, "incident", "ls", "--format", "json")
+	if code != 0 {
+		t.Fatalf("ls: exit %d %s", code, msg)
+	}
+	var list struct{ Incidents []incidentJSON }
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	if len(inc.Seeds) != 2 || inc.Seeds[0].Tx != a || inc.Seeds[1].Tx != b {
-		t.Fatalf("seeds %+v; want %s and %s", inc.Seeds, a, b)
+	if len(list.Incidents) != 0 {
+		t.Fatalf("incidents after a refused open: %+v", list.Incidents)
 	}
 }

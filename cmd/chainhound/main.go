@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -53,26 +54,40 @@ func newApp() *cli.App {
 }
 
 // usageErrors makes a bad flag on any subcommand a usage error (exit 2),
-// and lets every command take its flags after its arguments too
+// lets every command take its flags after its arguments too
 // (`trace TX --hops 6`, `watch import FILE --chain bitcoin`, as
-// CONTRACT.md writes them).
+// CONTRACT.md writes them), and refuses arguments to a command that takes
+// none (`watch ls exchange` instead of `--kind exchange` would otherwise
+// list everything).
 func usageErrors(cmds []*cli.Command) {
 	for _, c := range cmds {
 		if c.OnUsageError == nil {
 			c.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
-				return usagef("%s: %v", c.Command.FullName(), err)
+				return usagef("%s: %v", commandPath(c), err)
 			}
 		}
 		if act := c.Action; act != nil && len(c.Subcommands) == 0 {
+			takesArgs := c.ArgsUsage != ""
 			c.Action = func(c *cli.Context) error {
 				if again, err := reparseInterspersed(c); again {
 					return err
+				}
+				if !takesArgs && c.NArg() > 0 {
+					return usagef("%s: takes no arguments, got %q", commandPath(c), c.Args().Slice())
 				}
 				return act(c)
 			}
 		}
 		usageErrors(c.Subcommands)
 	}
+}
+
+// commandPath names the running command as typed: "watch ls".
+func commandPath(c *cli.Context) string {
+	if c.Command.HelpName == "" {
+		return c.Command.Name
+	}
+	return strings.TrimPrefix(c.Command.HelpName, c.App.Name+" ")
 }
 
 // commands lists the subcommands, one file each. Add a line per command.
