@@ -15,6 +15,7 @@ type entryRequest struct {
 	Label   string `json:"label"`
 	Owner   string `json:"owner"`
 	Note    string `json:"note"`
+	Source  string `json:"source"`
 }
 
 // viewEntry is e as the API shows it: the address in its display form
@@ -131,7 +132,7 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, Errorf(CodeInvalid, "kind", "%v", err))
 		return
 	}
-	for field, v := range map[string]string{"label": req.Label, "note": req.Note} {
+	for field, v := range map[string]string{"label": req.Label, "note": req.Note, "source": req.Source} {
 		if len(v) > 1024 {
 			writeError(w, Errorf(CodeInvalid, field, "%s is longer than 1024 bytes", field))
 			return
@@ -150,9 +151,15 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, forbidden(k, "add "+string(kind)+" entries"))
 		return
 	}
+	// The source names the key that added the entry, after where the
+	// caller says it came from (a file imported through the API).
+	source := "api:" + k.ID
+	if req.Source != "" {
+		source = req.Source + " via " + source
+	}
 	added, err := s.deps.Watchlist.Add(r.Context(), watchlists.Entry{
 		Chain: chain, Address: addr, Kind: kind, Owner: owner, Label: req.Label, Note: req.Note,
-		Source: "api:" + k.ID,
+		Source: source,
 	})
 	if err != nil {
 		s.fail(w, r, err)

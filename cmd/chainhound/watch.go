@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,10 +171,20 @@ func watchRm(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "removed %d %s\n", n, watchPlural(n, "entry", "entries"))
 		return nil
 	}, func(api *watchAPI) error {
-		if kind != "" {
-			return usagef("--kind: not supported through the API (DELETE removes every entry of the address you own)")
+		// The server removes the caller's own entries unless told the
+		// owner, and every kind unless told one.
+		q := url.Values{}
+		if c.IsSet("owner") {
+			q.Set("owner", c.String("owner"))
 		}
-		if err := api.do(c.Context, "DELETE", "/v1/watchlist/"+url.PathEscape(string(chain))+"/"+url.PathEscape(addr), nil, nil); err != nil {
+		if kind != "" {
+			q.Set("kind", string(kind))
+		}
+		path := "/v1/watchlist/" + url.PathEscape(string(chain)) + "/" + url.PathEscape(addr)
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		if err := api.do(c.Context, "DELETE", path, nil, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(c.App.Writer, "removed")
@@ -287,6 +298,12 @@ func watchImport(c *cli.Context) error {
 		// so the posts below fail only on the server's side.
 		for i, e := range res.Entries {
 			body := map[string]string{"chain": string(e.Chain), "address": e.Address, "kind": string(e.Kind), "label": e.Label, "owner": e.Owner}
+			if e.Note != "" {
+				body["note"] = e.Note
+			}
+			if e.Source != "" {
+				body["source"] = e.Source
+			}
 			if err := api.do(c.Context, "POST", "/v1/watchlist", body, nil); err != nil {
 				return fmt.Errorf("%s: stored %d of %d entries, then: %w", path, i, len(res.Entries), err)
 			}
@@ -391,53 +408,91 @@ type watchAPIError struct {
 
 // do sends body (JSON, or nothing when nil) and decodes a 2xx answer into
 // out (when non-nil). A 400 answer is bad input (exit 2), naming the field.
+// A 429 is waited out as its Retry-After says (a bulk import meets the
+// per-key rate limit), up to maxRateWaits times in a row.
 func (a *watchAPI) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
-	if err != nil {
-		return usagef("--api %s: %v", a.base, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+a.key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		payload = b
 	}
 	client := &http.Client{Timeout: 60 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, a.base+path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var ae watchAPIError
-		msg := strings.TrimSpace(string(data))
-		if json.Unmarshal(data, &ae) == nil && ae.Error.Message != "" {
-			msg = ae.Error.Message
-			if ae.Error.Field != "" {
-				msg = ae.Error.Field + ": " + msg
+	for waits := 0; ; waits++ {
+		var rd io.Reader
+		if payload != nil {
+			rd = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+		if err != nil {
+			return usagef("--api %s: %v", a.base, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+a.key)
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, a.base+path, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+		}
+		if resp.StatusCode == http.StatusTooManyRequests && waits < maxRateWaits {
+			if err := sleepCtx(ctx, retryAfter(resp.Header.Get("Retry-After"))); err != nil {
+				return err
+			}
+			continue
+		}
+		if resp.StatusCode/100 != 2 {
+			var ae watchAPIError
+			msg := strings.TrimSpace(string(data))
+			if json.Unmarshal(data, &ae) == nil && ae.Error.Message != "" {
+				msg = ae.Error.Message
+				if ae.Error.Field != "" {
+					msg = ae.Error.Field + ": " + msg
+				}
+			}
+			if resp.StatusCode == http.StatusBadRequest {
+				return usagef("%s", msg)
+			}
+			return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
+		}
+		if out != nil && len(data) > 0 {
+			if err := json.Unmarshal(data, out); err != nil {
+				return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 			}
 		}
-		if resp.StatusCode == http.StatusBadRequest {
-			return usagef("%s", msg)
-		}
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
+		return nil
 	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
-		}
+}
+
+// maxRateWaits bounds how often one request waits out a 429.
+const maxRateWaits = 20
+
+// retryAfter reads a Retry-After header in seconds: at least 100 ms, at
+// most 30 s, 1 s when absent or not a number of seconds.
+func retryAfter(h string) time.Duration {
+	secs, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
+	if err != nil || secs != secs {
+		return time.Second
 	}
-	return nil
+	return min(max(time.Duration(secs*float64(time.Second)), 100*time.Millisecond), 30*time.Second)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // watchConfig is the part of the configuration file these commands read.

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/internal/daemon"
+)
+
+// startAPI runs the daemon with no chain, for its REST API, and returns
+// its address and the daemon (to create keys and inspect the registry).
+func startAPI(t *testing.T) (string, *daemon.Daemon) {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte("data_dir: "+t.TempDir()+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String(), d
+}
+
+func apiKey(t *testing.T, d *daemon.Daemon, role api.Role, tenant string) string {
+	t.Helper()
+	secret, k, err := api.NewKey(role, tenant, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Store.CreateKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// TestWatchRmThroughAPIKeepsOwnerAndKind: `watch rm --owner T` and
+// `--kind K` through the API remove exactly those entries, as they do on
+// the data directory; the caller's own entries at the same address stay.
+func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
+	base, d := startAPI(t)
+	admin := apiKey(t, d, api.RoleAdmin, "ops")
+	const addr = "0x28C6c06298d514Db089934071355E5743bf21d60"
+	cli := []string{"--data-dir", t.TempDir(), "--api", base, "--api-key", admin}
+	for _, add := range [][]string{
+		{"--kind", "treasury", "--owner", "acme"},
+		{"--kind", "exchange", "--owner", "acme"},
+		{"--kind", "exchange"}, // the admin's own tenant, ops
+	} {
+		args := append(append(append([]string(nil), cli...), "watch", "add", "--chain", "ethereum", "--address", addr, "--label", "x"), add...)
+		if _, msg, code := runCLI(t, args...); code != 0 {
+			t.Fatalf("add %v: exit %d %s", add, code, msg)
+		}
+	}
+	owned := func() map[string]bool {
+		m := map[string]bool{}
+		for _, e := range d.Registry.Lookup(chains.Ethereum, strings.ToLower(addr)) {
+			m[e.Owner+"/"+string(e.Kind)] = true
+		}
+		return m
+	}
+	if got := owned(); len(got) != 3 {
+		t.Fatalf("after adds: %v", got)
+	}
+
+	args := append(append([]string(nil), cli...), "watch", "rm", "--chain", "ethereum", "--address", addr, "--owner", "acme", "--kind", "treasury")
+	if _, msg, code := runCLI(t, args...); code != 0 {
+		t.Fatalf("rm acme treasury: exit %d %s", code, msg)
+	}
+	if got := owned(); len(got) != 2 || got["acme/treasury"] || !got["acme/exchange"] || !got["ops/exchange"] {
+		t.Fatalf("after rm --owner acme --kind treasury: %v", got)
+	}
+
+	args = append(append([]string(nil), cli...), "watch", "rm", "--chain", "ethereum", "--address", addr, "--owner", "acme")
+	if _, msg, code := runCLI(t, args...); code != 0 {
+		t.Fatalf("rm acme: exit %d %s", code, msg)
+	}
+	if got := owned(); len(got) != 1 || !got["ops/exchange"] {
+		t.Fatalf("after rm --owner acme: %v", got)
+	}
+
+	// A company may not act for another tenant: the server's refusal
+	// reaches the user, and nothing changes.
+	company := apiKey(t, d, api.RoleCompany, "acme")
+	args = []string{"--data-dir", t.TempDir(), "--api", base, "--api-key", company,
+		"watch", "rm", "--chain", "ethereum", "--address", addr, "--owner", "ops"}
+	if _, msg, code := runCLI(t, args...); code == 0 || msg == "" {
+		t.Fatalf("company rm --owner ops: exit %d %q", code, msg)
+	}
+	if got := owned(); len(got) != 1 || !got["ops/exchange"] {
+		t.Fatalf("after a refused rm: %v", got)
+	}
+}
+
+// TestWatchImportThroughAPI imports more rows than the per-key rate
+// limit lets through at once (burst 40, then 20/s): the client waits out
+// each 429, and every entry arrives with its note and its source.
+func TestWatchImportThroughAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the API's rate limit for about a second")
+	}
+	base, d := startAPI(t)
+	admin := apiKey(t, d, api.RoleAdmin, "ops")
+	const rows = 70
+	var b strings.Builder
+	b.WriteString("chain,address,kind,label,note\n")
+	addrs := make([]string, rows)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("0x%040x", 0xc0ffee000+i)
+		fmt.Fprintf(&b, "ethereum,%s,exchange,Hot wallet %d,seen in case %d\n", addrs[i], i, i)
+	}
+	path := filepath.Join(t.TempDir(), "hot.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "--api", base, "--api-key", admin, "watch", "import", path)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("imported %d entries", rows)) {
+		t.Fatalf("import: exit %d %q %s", code, out, msg)
+	}
+	for i, a := range addrs {
+		es := d.Registry.Lookup(chains.Ethereum, a)
+		if len(es) != 1 {
+			t.Fatalf("row %d: %d entries for %s", i, len(es), a)
+		}
+		e := es[0]
+		if e.Note != fmt.Sprintf("seen in case %d", i) || !strings.HasPrefix(e.Source, "hot.csv via api:key_") || e.Owner != "ops" {
+			t.Fatalf("row %d: note %q, source %q, owner %q", i, e.Note, e.Source, e.Owner)
+		}
+	}
+}
