@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -171,7 +172,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	c := &Config{}
 	if err := root.Decode(c); err != nil {
-		return nil, yamlError(file, err)
+		return nil, decodeError(file, root, err)
 	}
 	c.applyDefaults()
 	if err := c.validate(file, root); err != nil {
@@ -201,11 +202,108 @@ func yamlError(file string, err error) error {
 	if first, _, ok := strings.Cut(msg, "\n"); ok {
 		msg = first
 	}
-	if strings.HasPrefix(msg, "start_block") {
-		k, m, _ := strings.Cut(msg, ": ")
-		return &Error{File: file, Line: line, Key: k, Msg: m}
-	}
 	return &Error{File: file, Line: line, Msg: "not valid YAML: " + msg}
+}
+
+// unmarshalMsg is what yaml.v3 says of a value of the wrong type.
+var unmarshalMsg = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+
+// decodeError turns an error of decoding the checked node tree into the
+// configuration into one that names the key, as every other error does:
+// "c.yaml:4: chains.ethereum.confirmations: want a whole number, got
+// "many"".
+func decodeError(file string, root *yaml.Node, err error) error {
+	first := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		first = te.Errors[0]
+	}
+	line, msg := yamlLine("yaml: " + first)
+	m := unmarshalMsg.FindStringSubmatch(msg)
+	kind := yaml.ScalarNode
+	if m != nil && m[1] == "seq" {
+		kind = yaml.SequenceNode
+	} else if m != nil && m[1] == "map" {
+		kind = yaml.MappingNode
+	}
+	want := ""
+	if m != nil {
+		want = m[2]
+	}
+	var key string
+	var node *yaml.Node
+	if line > 0 {
+		key, node = keyAt(root, line, kind, want, "")
+	}
+	if node == nil {
+		return yamlError(file, err)
+	}
+	if m == nil { // a value's own check: "start_block: why"
+		name := key[strings.LastIndex(key, ".")+1:]
+		msg = strings.TrimPrefix(msg, name+": ")
+		return &Error{File: file, Line: line, Key: key, Msg: msg}
+	}
+	tag, value, into := m[1], node.Value, m[3]
+	if kind != yaml.ScalarNode {
+		value = ""
+	}
+	expect := map[string]string{
+		"int": "a whole number", "int64": "a whole number", "uint64": "a whole number",
+		"float64": "a number", "bool": "true or false", "string": "a string",
+		"time.Duration": "a duration such as 500ms, 2s or 1h",
+		"[]string":      "a list of strings",
+	}[into]
+	if expect == "" {
+		expect = "a value of type " + into
+		if strings.HasPrefix(into, "map[") || strings.HasPrefix(into, "config.") {
+			expect = "a mapping of keys"
+		}
+	}
+	got := fmt.Sprintf("%q", value)
+	if value == "" {
+		got = map[string]string{"seq": "a list", "map": "a mapping"}[tag]
+		if got == "" {
+			got = "!!" + tag
+		}
+	}
+	return &Error{File: file, Line: line, Key: key, Msg: fmt.Sprintf("want %s, got %s", expect, got)}
+}
+
+// keyAt finds the value the decoder refused: of kind, starting on line,
+// and matching want (scalars: yaml.v3 quotes at most 7 bytes and "...")
+// when want is not empty. It returns the value's dotted path (list items
+// named by index: origins[1]) and node, or "" and nil.
+func keyAt(n *yaml.Node, line int, kind yaml.Kind, want, path string) (string, *yaml.Node) {
+	var items []*yaml.Node
+	var names []string
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			items = append(items, n.Content[i+1])
+			names = append(names, join(path, n.Content[i].Value))
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			items = append(items, v)
+			names = append(names, fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+	for i, v := range items {
+		if v.Line == line && v.Kind == kind && matches(v.Value, want) {
+			return names[i], v
+		}
+		if found, node := keyAt(v, line, kind, want, names[i]); node != nil {
+			return found, node
+		}
+	}
+	return "", nil
+}
+
+func matches(value, want string) bool {
+	if prefix, cut := strings.CutSuffix(want, "..."); cut {
+		return strings.HasPrefix(value, prefix)
+	}
+	return want == "" || value == want
 }
 
 func (c *Config) applyDefaults() {
