@@ -7,9 +7,10 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // Role is what a key may do (see the table in doc.go).
@@ -65,16 +66,9 @@ type KeyStore interface {
 	RevokeKey(ctx context.Context, id string, t time.Time) (Key, error)
 }
 
-var tenantRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-
 // ValidTenant checks a tenant name: 1–64 of [a-z0-9._-], starting with a
-// letter or digit.
-func ValidTenant(s string) error {
-	if !tenantRE.MatchString(s) {
-		return fmt.Errorf("invalid tenant %q (want 1-64 lowercase letters, digits, '.', '_' or '-')", s)
-	}
-	return nil
-}
+// letter or digit (watchlists.ValidateTenant, which entry owners follow).
+func ValidTenant(s string) error { return watchlists.ValidateTenant(s) }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 

@@ -168,8 +168,9 @@ func TestImportOneBadRow(t *testing.T) {
 		"json": {FormatJSON, "[\n {\"chain\":\"ethereum\",\"address\":\"0x098B716B8Aaf21512996dC57EB0615e2383E2f96\",\"kind\":\"sanctioned\"},\n" +
 			" {\"chain\":\"ethereum\",\n  \"address\":\"0x098b716b8aaf21512996dc57eb0615e2383e2f9\",\"kind\":\"sanctioned\"},\n" +
 			" {\"chain\":\"bitcoin\",\"address\":\"bc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw\",\"kind\":\"stolen\"}\n]\n", 3, "wrong length"},
-		"lines":        {FormatLines, "# OFAC\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX\ntb1q05aktddf9ce4p7hh3stgsf253m4vweu7xj7kyx\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa\n", 3, "wrong network"},
-		"csv bad kind": {FormatCSV, "address,kind\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,exchange\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,casino\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,mixer\n", 3, "unknown kind"},
+		"lines":                 {FormatLines, "# OFAC\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX\ntb1q05aktddf9ce4p7hh3stgsf253m4vweu7xj7kyx\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa\n", 3, "wrong network"},
+		"csv owner in capitals": {FormatCSV, "address,owner\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,acme\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,Acme\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,\n", 3, `tenant names are lower case ("acme")`},
+		"csv bad kind":          {FormatCSV, "address,kind\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,exchange\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,casino\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,mixer\n", 3, "unknown kind"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			opt := ImportOptions{Format: tc.format, Chain: chains.Bitcoin, Kind: Sanctioned}

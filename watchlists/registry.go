@@ -112,16 +112,33 @@ func (r *Registry) Validate(e Entry) (Entry, error) {
 	return e, nil
 }
 
-// ValidateOwner checks a tenant name: up to 64 letters, digits, '.', '_'
-// or '-' ("" is the operator's own, e.g. shipped labels).
+// ValidateOwner checks an entry's or incident's owner: "" (the operator's
+// own, e.g. shipped labels) or a tenant name, by the rule API keys follow
+// (ValidateTenant), so that every owner can be some key's tenant.
 func ValidateOwner(owner string) error {
-	if len(owner) > 64 {
-		return fmt.Errorf("owner: longer than 64 characters")
+	if owner == "" {
+		return nil
 	}
-	for i := 0; i < len(owner); i++ {
-		c := owner[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("owner %q: character %q not allowed (letters, digits, '.', '_', '-')", owner, c)
+	if err := ValidateTenant(owner); err != nil {
+		return fmt.Errorf("owner: %w", err)
+	}
+	return nil
+}
+
+// ValidateTenant checks a tenant name: 1–64 of lower-case letters,
+// digits, '.', '_' and '-', starting with a letter or digit.
+func ValidateTenant(s string) error {
+	if len(s) == 0 || len(s) > 64 {
+		return fmt.Errorf("invalid tenant %q (want 1-64 lowercase letters, digits, '.', '_' or '-')", s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		lowerOrDigit := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !lowerOrDigit && (i == 0 || c != '.' && c != '_' && c != '-') {
+			if c >= 'A' && c <= 'Z' {
+				return fmt.Errorf("invalid tenant %q: tenant names are lower case (%q)", s, strings.ToLower(s))
+			}
+			return fmt.Errorf("invalid tenant %q (want 1-64 lowercase letters, digits, '.', '_' or '-')", s)
 		}
 	}
 	return nil

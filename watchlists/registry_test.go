@@ -2,6 +2,7 @@ package watchlists
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/chains"
@@ -41,5 +42,31 @@ func TestRegistryWatches(t *testing.T) {
 	}
 	if reg.Watches(chains.Bitcoin, Treasury) || !reg.Watches(chains.Bitcoin, Exchange) {
 		t.Fatal("watched kinds wrong after removals")
+	}
+}
+
+// TestValidateOwner: an owner is "" or a tenant name by the rule API keys
+// follow, so that some key can always see the entry.
+func TestValidateOwner(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	for owner, want := range map[string]string{
+		"":          "",
+		"acme":      "",
+		"a.b_c-1":   "",
+		"0x":        "",
+		long:        "",
+		long + "a":  "want 1-64 lowercase",
+		"Acme":      `tenant names are lower case ("acme")`,
+		"-acme":     "want 1-64 lowercase",
+		"ac me":     "want 1-64 lowercase",
+		"acme\x00":  "want 1-64 lowercase",
+		"acmé":      "want 1-64 lowercase",
+		".hidden":   "want 1-64 lowercase",
+		"binance_2": "",
+	} {
+		err := ValidateOwner(owner)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("ValidateOwner(%q) = %v, want %q", owner, err, want)
+		}
 	}
 }

@@ -101,7 +101,7 @@ func entryFromFlags(c *cli.Context) (watchlists.Entry, error) {
 		return watchlists.Entry{}, usagef("--kind: %v", err)
 	}
 	if err := watchlists.ValidateOwner(c.String("owner")); err != nil {
-		return watchlists.Entry{}, usagef("--owner: %v", err)
+		return watchlists.Entry{}, usagef("--%v", err)
 	}
 	return watchlists.Entry{Chain: chain, Address: c.String("address"), Kind: kind,
 		Label: c.String("label"), Owner: c.String("owner"), Note: c.String("note"), Source: "cli"}, nil
@@ -273,7 +273,7 @@ func watchImport(c *cli.Context) error {
 		}
 	}
 	if err := watchlists.ValidateOwner(opt.Owner); err != nil {
-		return usagef("--owner: %v", err)
+		return usagef("--%v", err)
 	}
 	if opt.Networks, err = watchNetworks(c); err != nil {
 		return err

@@ -181,3 +181,17 @@ func TestWatchDataDirInUse(t *testing.T) {
 		t.Fatalf("exit %d %q; want 2 asking for --api-key", code, msg)
 	}
 }
+
+// TestOwnerInCapitalsRefused: an owner no API key could ever have is
+// refused, with the name it should have been.
+func TestOwnerInCapitalsRefused(t *testing.T) {
+	dir := t.TempDir()
+	_, msg, code := runCLI(t, "--data-dir", dir, "watch", "add", "--chain", "ethereum", "--kind", "treasury",
+		"--address", "0x28C6c06298d514Db089934071355E5743bf21d60", "--owner", "Acme")
+	if code != 2 || msg != `--owner: invalid tenant "Acme": tenant names are lower case ("acme")` {
+		t.Fatalf("exit %d %q", code, msg)
+	}
+	if n := len(ls(t, dir).Entries); n != 0 {
+		t.Fatalf("%d entries stored", n)
+	}
+}
