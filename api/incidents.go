@@ -139,9 +139,13 @@ func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident,
 			return inc, Errorf(CodeInvalid, field, "a seed needs tx or address")
 		}
 	}
-	policy, err := watchlists.ParsePolicy(req.Policy)
-	if err != nil {
-		return inc, Errorf(CodeInvalid, "policy", "%v", err)
+	var policy watchlists.Policy // empty: the daemon's tracer.policy
+	if req.Policy != "" {
+		p, err := watchlists.ParsePolicy(req.Policy)
+		if err != nil {
+			return inc, Errorf(CodeInvalid, "policy", "%v", err)
+		}
+		policy = p
 	}
 	var dust *big.Int
 	if req.Dust != "" {

@@ -99,6 +99,9 @@ type IncidentBook struct {
 
 	OnOpen  func(Incident)
 	OnClose func(id string)
+	// DefaultPolicy is the policy of an incident opened without one (the
+	// configuration's tracer.policy); haircut when empty.
+	DefaultPolicy Policy
 
 	mu        sync.Mutex
 	incidents map[string]Incident
@@ -163,6 +166,9 @@ func (b *IncidentBook) Validate(inc Incident) (Incident, error) {
 		}
 	}
 	inc.Seeds = seeds
+	if inc.Policy == "" {
+		inc.Policy = b.DefaultPolicy
+	}
 	p, err := ParsePolicy(string(inc.Policy))
 	if err != nil {
 		return inc, fmt.Errorf("policy: %w", err)

@@ -26,7 +26,7 @@ func incidentCommand() *cli.Command {
 					&cli.StringFlag{Name: "address", Usage: "compromised `ADDRESS`: its outflows from --from-block on count as stolen"},
 					&cli.Uint64Flag{Name: "from-block", Usage: "first `BLOCK` whose outflows from --address count"},
 					&cli.StringFlag{Name: "title", Usage: "a name for the incident"},
-					&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo"},
+					&cli.StringFlag{Name: "policy", Usage: "haircut, poison or fifo (default: the config's tracer.policy, else haircut)"},
 					&cli.StringFlag{Name: "dust", Usage: "ignore taint below `AMOUNT` (integer in wei or satoshi; default: the configured one)"},
 					&cli.IntFlag{Name: "max-hops", Usage: "stop following after `N` hops (0: the configured default)"},
 					&cli.StringFlag{Name: "owner", Usage: "tenant that owns the incident"},
@@ -83,8 +83,10 @@ func incidentFromFlags(c *cli.Context) (watchlists.Incident, error) {
 	if addr != "" {
 		inc.Seeds = append(inc.Seeds, watchlists.Seed{Address: addr, FromBlock: c.Uint64("from-block")})
 	}
-	if inc.Policy, err = watchlists.ParsePolicy(c.String("policy")); err != nil {
-		return inc, usagef("--policy: %v", err)
+	if s := c.String("policy"); s != "" {
+		if inc.Policy, err = watchlists.ParsePolicy(s); err != nil {
+			return inc, usagef("--policy: %v", err)
+		}
 	}
 	if s := c.String("dust"); s != "" {
 		if inc.Dust, err = watchlists.ParseAmount(s); err != nil {
@@ -132,7 +134,10 @@ func incidentOpen(c *cli.Context) error {
 		opened, err = st.book.Open(c.Context, inc)
 		return err
 	}, func(api *watchAPI) error {
-		body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "policy": inc.Policy, "max_hops": inc.MaxHops}
+		body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "max_hops": inc.MaxHops}
+		if inc.Policy != "" { // else the daemon's tracer.policy
+			body["policy"] = inc.Policy
+		}
 		if inc.Owner != "" {
 			body["owner"] = inc.Owner
 		}

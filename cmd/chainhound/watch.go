@@ -384,7 +384,17 @@ func withState(c *cli.Context, direct func(*directState) error, api func(*watchA
 		return err
 	}
 	defer s.Close()
+	cfg, err := readWatchConfig(c)
+	if err != nil {
+		return err
+	}
 	st := &directState{store: s, reg: watchlists.NewRegistry(s, networks), book: watchlists.NewIncidentBook(s, networks)}
+	if p := cfg.Tracer.Policy; p != "" {
+		if _, err := watchlists.ParsePolicy(p); err != nil {
+			return usagef("--config %s: tracer.policy: %v", c.String("config"), err)
+		}
+		st.book.DefaultPolicy = watchlists.Policy(p)
+	}
 	if c.Context == nil {
 		c.Context = context.Background()
 	}
@@ -501,6 +511,9 @@ type watchConfig struct {
 	Chains  map[string]struct {
 		Network string `yaml:"network"`
 	} `yaml:"chains"`
+	Tracer struct {
+		Policy string `yaml:"policy"`
+	} `yaml:"tracer"`
 }
 
 func readWatchConfig(c *cli.Context) (watchConfig, error) {

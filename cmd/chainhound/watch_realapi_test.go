@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +20,9 @@ import (
 
 // startAPI runs the daemon with no chain, for its REST API, and returns
 // its address and the daemon (to create keys and inspect the registry).
-func startAPI(t *testing.T) (string, *daemon.Daemon) {
+func startAPI(t *testing.T, extraConfig ...string) (string, *daemon.Daemon) {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte("data_dir: "+t.TempDir()+"\n"))
+	cfg, err := config.Parse("test.yaml", []byte("data_dir: "+t.TempDir()+"\n"+strings.Join(extraConfig, "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,4 +147,61 @@ func TestWatchImportThroughAPI(t *testing.T) {
 			t.Fatalf("row %d: note %q, source %q, owner %q", i, e.Note, e.Source, e.Owner)
 		}
 	}
+}
+
+// TestIncidentDefaultPolicyFromConfig: an incident opened without
+// --policy takes the configuration's tracer.policy, on the data directory
+// and through the API; --policy still wins.
+func TestIncidentDefaultPolicyFromConfig(t *testing.T) {
+	const theft = "0x46deef0f52e3a983b67abf4714448a41dd7ffd6d32d32da69d62081c68ad7882"
+	open := func(t *testing.T, args ...string) string {
+		t.Helper()
+		args = append(args, "incident", "open", "--chain", "ethereum", "--tx", theft, "--format", "json")
+		if i := slices.Index(args, "--policy"); i >= 0 { // a flag of the subcommand
+			args = append(append(slices.Clone(args[:i]), args[i+2:]...), args[i:i+2]...)
+		}
+		out, msg, code := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("open: exit %d %s", code, msg)
+		}
+		var inc incidentJSON
+		if err := json.Unmarshal([]byte(out), &inc); err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		return inc.Policy
+	}
+	t.Run("data directory", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "chainhound.yaml")
+		if err := os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "data")+"\ntracer: { policy: poison }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := open(t, "--config", cfg); got != "poison" {
+			t.Errorf("without --policy: %q, want poison", got)
+		}
+		if got := open(t, "--config", cfg, "--policy", "fifo"); got != "fifo" {
+			t.Errorf("with --policy fifo: %q", got)
+		}
+		if got := open(t, "--data-dir", t.TempDir()); got != "haircut" {
+			t.Errorf("without a config: %q, want haircut", got)
+		}
+		bad := filepath.Join(dir, "bad.yaml")
+		if err := os.WriteFile(bad, []byte("data_dir: "+filepath.Join(dir, "data")+"\ntracer: { policy: lifo }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, msg, code := runCLI(t, "--config", bad, "incident", "open", "--chain", "ethereum", "--tx", theft)
+		if code != 2 || !strings.Contains(msg, `tracer.policy: unknown policy "lifo"`) {
+			t.Errorf("bad tracer.policy: exit %d %q", code, msg)
+		}
+	})
+	t.Run("API", func(t *testing.T) {
+		base, d := startAPI(t, "tracer: { policy: fifo }\n")
+		admin := apiKey(t, d, api.RoleAdmin, "ops")
+		if got := open(t, "--data-dir", t.TempDir(), "--api", base, "--api-key", admin); got != "fifo" {
+			t.Errorf("without --policy: %q, want fifo", got)
+		}
+		if got := open(t, "--data-dir", t.TempDir(), "--api", base, "--api-key", admin, "--policy", "poison"); got != "poison" {
+			t.Errorf("with --policy poison: %q", got)
+		}
+	})
 }

@@ -98,6 +98,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		return nil, err
 	}
 	d.Incidents = watchlists.NewIncidentBook(d.Store, networks)
+	d.Incidents.DefaultPolicy = watchlists.Policy(cfg.Tracer.Policy)
 	if err := d.Incidents.Load(ctx); err != nil {
 		return nil, err
 	}
