@@ -88,10 +88,15 @@ func StartBtcd(tb testing.TB, opts ...BtcdOption) *Btcd {
 	if err != nil {
 		tb.Fatalf("testnodes: btcd mining address: %v", err)
 	}
+	return startWithRetry(tb, "btcd", func() (*Btcd, error) { return startBtcdOnce(tb, bin, cfg, params, addr) })
+}
+
+func startBtcdOnce(tb testing.TB, bin string, cfg btcdConfig, params *chaincfg.Params, addr address.Address) (*Btcd, error) {
+	tb.Helper()
 	dir := tb.TempDir()
 	conf := filepath.Join(dir, "btcd.conf")
 	if err := os.WriteFile(conf, nil, 0o644); err != nil {
-		tb.Fatalf("testnodes: %v", err)
+		return nil, err
 	}
 	b := &Btcd{
 		RPCHost: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)),
@@ -122,31 +127,36 @@ func StartBtcd(tb testing.TB, opts ...BtcdOption) *Btcd {
 	args = append(args, cfg.args...)
 	out, err := os.Create(b.LogFile)
 	if err != nil {
-		tb.Fatalf("testnodes: %v", err)
+		return nil, err
 	}
 	b.proc, err = startProcess(exec.Command(bin, args...), out)
 	if err != nil {
-		tb.Fatalf("testnodes: %v", err)
+		return nil, err
 	}
-	tb.Cleanup(func() {
-		b.Stop()
-		if tb.Failed() {
-			tb.Logf("btcd %s log (tail):\n%s", b.RPCHost, tailFile(b.LogFile, 8000))
-		}
-	})
 	b.Client, err = rpcclient.New(&rpcclient.ConnConfig{
 		Host: b.RPCHost, User: b.User, Pass: b.Pass,
 		HTTPPostMode: true, DisableTLS: true,
 	}, nil)
 	if err != nil {
-		tb.Fatalf("testnodes: btcd rpc client: %v", err)
+		b.Stop()
+		return nil, fmt.Errorf("btcd rpc client: %w", err)
 	}
-	tb.Cleanup(b.Client.Shutdown)
-	WaitFor(tb, 60*time.Second, "btcd RPC on "+b.RPCHost, func() bool {
+	err = b.proc.waitReady("btcd", b.LogFile, 60*time.Second, 50*time.Millisecond, func() error {
 		_, err := b.Client.GetBlockCount()
-		return err == nil
+		return err
 	})
-	return b
+	if err != nil {
+		b.Client.Shutdown()
+		return nil, err
+	}
+	tb.Cleanup(func() {
+		b.Client.Shutdown()
+		b.Stop()
+		if tb.Failed() {
+			tb.Logf("btcd %s log (tail):\n%s", b.RPCHost, tailFile(b.LogFile, 8000))
+		}
+	})
+	return b, nil
 }
 
 // URL is the node's JSON-RPC endpoint as http://host:port.

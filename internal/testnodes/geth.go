@@ -78,25 +78,13 @@ func StartGeth(tb testing.TB, opts ...GethOption) *Geth {
 		o(&cfg)
 	}
 	bin := BuildTool(tb, gethPkg)
-
-	// A port picked by FreePort can be taken by another process before geth
-	// binds it; when geth exits during start-up, try again with fresh ports.
-	var lastErr error
-	for attempt := 1; attempt <= 3; attempt++ {
-		g, err := startGethOnce(tb, bin, cfg, attempt)
-		if err == nil {
-			g.fund(tb)
-			g.checkDebugTrace(tb)
-			return g
-		}
-		lastErr = err
-		tb.Logf("testnodes: geth start attempt %d: %v", attempt, err)
-	}
-	tb.Fatalf("testnodes: geth did not start: %v", lastErr)
-	return nil
+	g := startWithRetry(tb, "geth", func() (*Geth, error) { return startGethOnce(tb, bin, cfg) })
+	g.fund(tb)
+	g.checkDebugTrace(tb)
+	return g
 }
 
-func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Geth, error) {
+func startGethOnce(tb testing.TB, bin string, cfg gethConfig) (*Geth, error) {
 	tb.Helper()
 	dir := tb.TempDir()
 	httpPort, wsPort, authPort, p2pPort := FreePort(tb), FreePort(tb), FreePort(tb), FreePort(tb)
@@ -142,29 +130,19 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig, attempt int) (*Get
 		stop()
 		return nil, fmt.Errorf("dial %s: %w", g.HTTP, err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	err = proc.waitReady("geth", logPath, 60*time.Second, 50*time.Millisecond, func() error {
 		var id hexutil.Big
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := rc.CallContext(ctx, &id, "eth_chainId")
-		cancel()
-		if err == nil {
-			g.ChainID = id.ToInt()
-			break
+		defer cancel()
+		if err := rc.CallContext(ctx, &id, "eth_chainId"); err != nil {
+			return err
 		}
-		select {
-		case <-proc.exited:
-			rc.Close()
-			logFile.Close()
-			return nil, fmt.Errorf("geth exited during start-up (%v); log:\n%s", proc.err, tailFile(logPath, 4000))
-		default:
-		}
-		if time.Now().After(deadline) {
-			rc.Close()
-			stop()
-			return nil, fmt.Errorf("no eth_chainId answer on %s within 60s: %v; log:\n%s", g.HTTP, err, tailFile(logPath, 4000))
-		}
-		time.Sleep(50 * time.Millisecond)
+		g.ChainID = id.ToInt()
+		return nil
+	})
+	if err != nil {
+		rc.Close()
+		return nil, err
 	}
 	g.RPC = rc
 	g.Client = ethclient.NewClient(rc)

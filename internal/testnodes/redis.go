@@ -30,17 +30,7 @@ type Redis struct {
 func StartRedis(tb testing.TB) *Redis {
 	tb.Helper()
 	bin := redisBinary(tb)
-	var lastErr error
-	for attempt := 1; attempt <= 3; attempt++ {
-		r, err := startRedisOnce(tb, bin)
-		if err == nil {
-			return r
-		}
-		lastErr = err
-		tb.Logf("testnodes: redis start attempt %d: %v", attempt, err)
-	}
-	tb.Fatalf("testnodes: redis-server did not start: %v", lastErr)
-	return nil
+	return startWithRetry(tb, "redis-server", func() (*Redis, error) { return startRedisOnce(tb, bin) })
 }
 
 func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
@@ -73,25 +63,13 @@ func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
 	}
 	client := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer client.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	err = proc.waitReady("redis-server", logPath, 20*time.Second, 20*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := client.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			break
-		}
-		select {
-		case <-proc.exited:
-			logFile.Close()
-			return nil, fmt.Errorf("redis-server exited during start-up (%v); log:\n%s", proc.err, tailFile(logPath, 4000))
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("no PING answer on %s within 20s: %v; log:\n%s", r.Addr, err, tailFile(logPath, 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
+		defer cancel()
+		return client.Ping(ctx).Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	tb.Cleanup(func() {
 		stop()

@@ -146,3 +146,47 @@ func (p *process) stop(grace time.Duration) {
 	stopWaited(p.cmd, p.exited, grace)
 	p.log.Close()
 }
+
+// startWithRetry starts a node with once, up to three times: a port that
+// FreePort picked can be taken by another process before the node binds
+// it, and the node then exits during start-up; each attempt takes fresh
+// ports.
+func startWithRetry[T any](tb testing.TB, name string, once func() (T, error)) T {
+	tb.Helper()
+	var lastErr error
+	for attempt := 1; attempt <= 3; attempt++ {
+		n, err := once()
+		if err == nil {
+			return n
+		}
+		lastErr = err
+		tb.Logf("testnodes: %s start attempt %d: %v", name, attempt, err)
+	}
+	tb.Fatalf("testnodes: %s did not start: %v", name, lastErr)
+	var zero T
+	return zero
+}
+
+// waitReady polls ready every interval until it succeeds. When the
+// process exits first, or timeout passes (the process is then stopped),
+// it returns an error with the tail of the log at logPath.
+func (p *process) waitReady(name, logPath string, timeout, interval time.Duration, ready func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ready()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.exited:
+			p.log.Close()
+			return fmt.Errorf("%s exited during start-up (%v); log:\n%s", name, p.err, tailFile(logPath, 4000))
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.stop(10 * time.Second)
+			return fmt.Errorf("%s not ready within %s: %v; log:\n%s", name, timeout, err, tailFile(logPath, 4000))
+		}
+		time.Sleep(interval)
+	}
+}
