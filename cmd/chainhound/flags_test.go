@@ -57,6 +57,8 @@ func TestGlobalFlagErrors(t *testing.T) {
 		{"unknown flag", []string{"serve", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
 		{"flag after the argument", []string{"trace", "--chain", "ethereum", "0x" + strings.Repeat("a", 64), "--hops", "0"}, 2, "--hops: 0 out of range 1..64"},
 		{"demo listen", []string{"demo", "--exit", "--listen", "8080"}, 2, `demo --listen: want host:port, got "8080"`},
+		{"bad tx hash", []string{"trace", "--chain", "ethereum", "0x12"}, 2, `TX: "0x12": 4 characters, want 66`},
+		{"bitcoin tx hash not hex", []string{"trace", "--chain", "bitcoin", strings.Repeat("g", 64)}, 2, `TX: "` + strings.Repeat("g", 64) + `": 'g' at position 0 is not a hex digit`},
 		{"stray argument", []string{"watch", "ls", "exchange"}, 2, `watch ls: takes no arguments, got ["exchange"]`},
 		{"stray argument after a flag", []string{"serve", "--data-dir", dir, "now"}, 2, `serve: takes no arguments, got ["now"]`},
 		{"stray argument to version", []string{"version", "x"}, 2, `version: takes no arguments, got ["x"]`},

@@ -125,22 +125,10 @@ func normalizeAnyNetwork(chain chains.Chain, a string) (string, error) {
 	return "", errors.New("no network")
 }
 
+// validTxHash reports whether h is a transaction hash of chain.
 func validTxHash(chain chains.Chain, h string) bool {
-	if chain == chains.Ethereum {
-		if !strings.HasPrefix(h, "0x") {
-			return false
-		}
-		h = h[2:]
-	}
-	if len(h) != 64 {
-		return false
-	}
-	for _, c := range h {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	_, err := watchlists.NormalizeTxHash(chain, h)
+	return err == nil
 }
 
 // replayLabels loads the shipped labels and, if --data-dir holds a store,

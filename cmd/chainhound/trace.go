@@ -54,8 +54,8 @@ func traceAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("trace: want exactly one TX argument, got %d", c.NArg())
 	}
-	tx := strings.ToLower(strings.TrimSpace(c.Args().First()))
-	if err := checkTxHash(chain, tx); err != nil {
+	tx, err := watchlists.NormalizeTxHash(chain, c.Args().First())
+	if err != nil {
 		return usagef("TX: %v", err)
 	}
 	format := c.String("format")
@@ -117,26 +117,6 @@ func traceAction(c *cli.Context) error {
 		return err
 	}
 	return writeTraceTable(w, g)
-}
-
-// checkTxHash checks the form of a transaction hash on chain.
-func checkTxHash(chain chains.Chain, tx string) error {
-	h := tx
-	if chain == chains.Ethereum {
-		if !strings.HasPrefix(h, "0x") {
-			return fmt.Errorf("%q: want a 0x-prefixed 32-byte hex hash", tx)
-		}
-		h = h[2:]
-	}
-	if len(h) != 64 {
-		return fmt.Errorf("%q: want 64 hex digits, got %d", tx, len(h))
-	}
-	for _, r := range h {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return fmt.Errorf("%q: not hex", tx)
-		}
-	}
-	return nil
 }
 
 // traceNode builds the chain's follower from the configuration, used only
