@@ -120,9 +120,12 @@ func (c Code) CloseCode() int {
 // else as internal (the detail is logged, not shown).
 func asError(err error) (*Error, bool) {
 	var e *Error
+	var fe *watchlists.FieldError
 	switch {
 	case errors.As(err, &e):
 		return e, true
+	case errors.As(err, &fe):
+		return &Error{Code: CodeInvalid, Field: fe.Field, Message: fe.Err.Error()}, true
 	case errors.Is(err, ErrNotFound), errors.Is(err, watchlists.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: "not found"}, true
 	case errors.Is(err, ErrConflict):

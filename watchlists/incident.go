@@ -131,38 +131,53 @@ func (b *IncidentBook) Load(ctx context.Context) error {
 	return nil
 }
 
+// FieldError is a validation error of one field of an entry or an
+// incident, named as in the JSON of CONTRACT.md ("seeds[0].tx",
+// "max_hops"), so that a caller can point at its own flag or field.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
 // Validate checks and normalises a new incident: chain, seeds (tx hashes
-// or addresses), policy, dust, max hops. Errors name the field.
+// or addresses), policy, dust, max hops. Errors are *FieldError.
 func (b *IncidentBook) Validate(inc Incident) (Incident, error) {
 	if _, err := chains.ParseChain(string(inc.Chain)); err != nil {
-		return inc, fmt.Errorf("chain: %w", err)
+		return inc, &FieldError{Field: "chain", Err: err}
 	}
 	if len(inc.Seeds) == 0 {
-		return inc, errors.New("seeds: at least one theft tx or compromised address is required")
+		return inc, fieldErr("seeds", "at least one theft tx or compromised address is required")
 	}
 	seeds := make([]Seed, len(inc.Seeds))
 	for i, s := range inc.Seeds {
 		switch {
 		case s.Tx != "" && s.Address != "":
-			return inc, fmt.Errorf("seeds[%d]: give a tx or an address, not both", i)
+			return inc, fieldErr(fmt.Sprintf("seeds[%d]", i), "give a tx or an address, not both")
 		case s.Tx != "":
 			tx, err := NormalizeTxHash(inc.Chain, s.Tx)
 			if err != nil {
-				return inc, fmt.Errorf("seeds[%d].tx: %w", i, err)
+				return inc, &FieldError{Field: fmt.Sprintf("seeds[%d].tx", i), Err: err}
 			}
 			if s.FromBlock != 0 {
-				return inc, fmt.Errorf("seeds[%d].from_block: only with an address", i)
+				return inc, fieldErr(fmt.Sprintf("seeds[%d].from_block", i), "only with an address")
 			}
 			seeds[i] = Seed{Tx: tx}
 		case s.Address != "":
 			network := b.networks[inc.Chain]
 			a, err := Normalize(inc.Chain, network, strings.TrimSpace(s.Address))
 			if err != nil {
-				return inc, fmt.Errorf("seeds[%d].address: %w", i, err)
+				return inc, &FieldError{Field: fmt.Sprintf("seeds[%d].address", i), Err: err}
 			}
 			seeds[i] = Seed{Address: a, FromBlock: s.FromBlock}
 		default:
-			return inc, fmt.Errorf("seeds[%d]: empty (want tx or address)", i)
+			return inc, fieldErr(fmt.Sprintf("seeds[%d]", i), "empty (want tx or address)")
 		}
 	}
 	inc.Seeds = seeds
@@ -171,17 +186,17 @@ func (b *IncidentBook) Validate(inc Incident) (Incident, error) {
 	}
 	p, err := ParsePolicy(string(inc.Policy))
 	if err != nil {
-		return inc, fmt.Errorf("policy: %w", err)
+		return inc, &FieldError{Field: "policy", Err: err}
 	}
 	inc.Policy = p
 	if inc.Dust != nil && inc.Dust.Sign() < 0 {
-		return inc, errors.New("dust: negative")
+		return inc, fieldErr("dust", "negative")
 	}
 	if inc.MaxHops < 0 || inc.MaxHops > MaxHopsLimit {
-		return inc, fmt.Errorf("max_hops: %d out of range 0..%d", inc.MaxHops, MaxHopsLimit)
+		return inc, fieldErr("max_hops", "%d out of range 0..%d", inc.MaxHops, MaxHopsLimit)
 	}
 	if len(inc.Title) > 256 {
-		return inc, errors.New("title: longer than 256 bytes")
+		return inc, fieldErr("title", "longer than 256 bytes")
 	}
 	if err := ValidateOwner(inc.Owner); err != nil {
 		return inc, err

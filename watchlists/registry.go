@@ -120,7 +120,7 @@ func ValidateOwner(owner string) error {
 		return nil
 	}
 	if err := ValidateTenant(owner); err != nil {
-		return fmt.Errorf("owner: %w", err)
+		return &FieldError{Field: "owner", Err: err}
 	}
 	return nil
 }

@@ -101,18 +101,14 @@ func incidentFromFlags(c *cli.Context) (watchlists.Incident, error) {
 
 // seedFlag names the flag behind a validation error of IncidentBook.
 func seedFlag(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, ".tx"):
-		return "--tx"
-	case strings.Contains(msg, ".address"):
-		return "--address"
-	case strings.HasPrefix(msg, "max_hops"):
-		return "--max-hops"
-	case strings.HasPrefix(msg, "title"):
-		return "--title"
-	case strings.HasPrefix(msg, "owner"):
-		return "--owner"
+	var fe *watchlists.FieldError
+	if !errors.As(err, &fe) {
+		return "incident"
+	}
+	field := fe.Field[strings.LastIndexByte(fe.Field, '.')+1:]
+	switch field {
+	case "tx", "address", "from_block", "max_hops", "title", "owner", "policy", "dust", "chain":
+		return "--" + strings.ReplaceAll(field, "_", "-")
 	}
 	return "incident"
 }
