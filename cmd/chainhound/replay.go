@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
@@ -376,30 +377,59 @@ func btcRow(rp *replayData, tx *chains.Tx, rec []string, idx int, amt *big.Int) 
 // history, so the clean part is what the file shows).
 func (rp *replayData) balances() chains.BalanceReader { return &csvBalances{rp: rp} }
 
-type csvBalances struct{ rp *replayData }
+// csvBalances indexes the file's flows once, per address and asset, as
+// running sums by block, so that each BalanceAt is a binary search.
+type csvBalances struct {
+	rp    *replayData
+	once  sync.Once
+	flows map[balanceKey][]balancePoint
+}
 
-func (c *csvBalances) BalanceAt(_ context.Context, addr string, asset chains.Asset, n uint64) (*big.Int, error) {
-	v := new(big.Int)
-	for _, b := range c.rp.blocks {
-		if b.Ref.Number > n {
-			break
+type balanceKey struct{ addr, asset string }
+
+// balancePoint is the sum of an address's flows up to and including block.
+type balancePoint struct {
+	block uint64
+	sum   *big.Int
+}
+
+func (c *csvBalances) index() {
+	c.flows = map[balanceKey][]balancePoint{}
+	add := func(addr, asset string, block uint64, delta *big.Int, sub bool) {
+		k := balanceKey{addr, asset}
+		pts := c.flows[k]
+		if len(pts) == 0 || pts[len(pts)-1].block != block {
+			sum := new(big.Int)
+			if len(pts) > 0 {
+				sum.Set(pts[len(pts)-1].sum)
+			}
+			pts = append(pts, balancePoint{block: block, sum: sum})
 		}
+		if last := pts[len(pts)-1].sum; sub {
+			last.Sub(last, delta)
+		} else {
+			last.Add(last, delta)
+		}
+		c.flows[k] = pts
+	}
+	for _, b := range c.rp.blocks {
 		for _, tx := range b.Txs {
 			for _, t := range tx.Transfers {
-				if t.Asset.Key() != asset.Key() {
-					continue
-				}
-				if t.To == addr {
-					v.Add(v, t.Amount)
-				}
-				if t.From == addr {
-					v.Sub(v, t.Amount)
-				}
+				asset := t.Asset.Key()
+				add(t.To, asset, b.Ref.Number, t.Amount, false)
+				add(t.From, asset, b.Ref.Number, t.Amount, true)
 			}
 		}
 	}
-	if v.Sign() < 0 {
-		v.SetInt64(0)
+}
+
+func (c *csvBalances) BalanceAt(_ context.Context, addr string, asset chains.Asset, n uint64) (*big.Int, error) {
+	c.once.Do(c.index)
+	pts := c.flows[balanceKey{addr, asset.Key()}]
+	i := sort.Search(len(pts), func(i int) bool { return pts[i].block > n }) - 1
+	v := new(big.Int)
+	if i >= 0 && pts[i].sum.Sign() > 0 {
+		v.Set(pts[i].sum)
 	}
 	return v, nil
 }
