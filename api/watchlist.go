@@ -132,9 +132,17 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, Errorf(CodeInvalid, "kind", "%v", err))
 		return
 	}
+	// The stored source names the key that added the entry first, then
+	// where the caller says it came from (a file imported through the API).
+	source := "api:" + k.ID
+	if req.Source != "" {
+		source += ": " + req.Source
+	}
+	limits := map[string]int{"label": watchlists.MaxTextBytes, "note": watchlists.MaxTextBytes,
+		"source": watchlists.MaxTextBytes - len(source) + len(req.Source)}
 	for field, v := range map[string]string{"label": req.Label, "note": req.Note, "source": req.Source} {
-		if len(v) > 1024 {
-			writeError(w, Errorf(CodeInvalid, field, "%s is longer than 1024 bytes", field))
+		if len(v) > limits[field] {
+			writeError(w, Errorf(CodeInvalid, field, "%s is longer than %d bytes", field, limits[field]))
 			return
 		}
 		if strings.ContainsRune(v, 0) {
@@ -150,12 +158,6 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	if !mayAddKind(k, kind) {
 		writeError(w, forbidden(k, "add "+string(kind)+" entries"))
 		return
-	}
-	// The source names the key that added the entry, after where the
-	// caller says it came from (a file imported through the API).
-	source := "api:" + k.ID
-	if req.Source != "" {
-		source = req.Source + " via " + source
 	}
 	added, err := s.deps.Watchlist.Add(r.Context(), watchlists.Entry{
 		Chain: chain, Address: addr, Kind: kind, Owner: owner, Label: req.Label, Note: req.Note,

@@ -197,10 +197,14 @@ func (c *collector) row(line int, e Entry) {
 	}
 	e.Address = addr
 	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
-		if len(v) > 1024 || strings.ContainsRune(v, 0) {
-			c.bad(line, "%s: longer than 1024 bytes or holds a NUL", name)
+		if len(v) > MaxTextBytes || strings.ContainsRune(v, 0) {
+			c.bad(line, "%s: longer than %d bytes or holds a NUL", name, MaxTextBytes)
 			return
 		}
+	}
+	if e.Shipped() {
+		c.bad(line, "source: %q is reserved for the labels chainhound ships", ShippedSourcePrefix)
+		return
 	}
 	if e.Added.IsZero() {
 		e.Added = c.opt.Now

@@ -169,6 +169,7 @@ func TestImportOneBadRow(t *testing.T) {
 			" {\"chain\":\"ethereum\",\n  \"address\":\"0x098b716b8aaf21512996dc57eb0615e2383e2f9\",\"kind\":\"sanctioned\"},\n" +
 			" {\"chain\":\"bitcoin\",\"address\":\"bc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw\",\"kind\":\"stolen\"}\n]\n", 3, "wrong length"},
 		"lines":                 {FormatLines, "# OFAC\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX\ntb1q05aktddf9ce4p7hh3stgsf253m4vweu7xj7kyx\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa\n", 3, "wrong network"},
+		"csv shipped source":    {FormatCSV, "address,source\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,ofac\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,shipped:ofac\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,\n", 3, `"shipped:" is reserved`},
 		"csv owner in capitals": {FormatCSV, "address,owner\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,acme\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,Acme\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,\n", 3, `tenant names are lower case ("acme")`},
 		"csv bad kind":          {FormatCSV, "address,kind\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,exchange\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,casino\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,mixer\n", 3, "unknown kind"},
 	} {

@@ -102,9 +102,14 @@ func (r *Registry) Validate(e Entry) (Entry, error) {
 		return e, err
 	}
 	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
-		if len(v) > 1024 || strings.ContainsRune(v, 0) {
-			return e, fmt.Errorf("%s: longer than 1024 bytes or holds a NUL", name)
+		if len(v) > MaxTextBytes || strings.ContainsRune(v, 0) {
+			return e, fieldErr(name, "longer than %d bytes or holds a NUL", MaxTextBytes)
 		}
+	}
+	if e.Shipped() {
+		// Shipped labels are added by AddShipped, never stored: a stored
+		// entry marked shipped could be neither listed nor removed.
+		return e, fieldErr("source", "%q is reserved for the labels chainhound ships", ShippedSourcePrefix)
 	}
 	if e.Added.IsZero() {
 		e.Added = time.Now().UTC().Truncate(time.Second)
@@ -362,6 +367,9 @@ func (r *Registry) List(f Filter) []Entry {
 
 // ShippedSourcePrefix starts the Source of every embedded label entry.
 const ShippedSourcePrefix = "shipped:"
+
+// MaxTextBytes bounds an entry's label, source and note.
+const MaxTextBytes = 1024
 
 // Shipped reports whether e comes from the embedded label files.
 func (e Entry) Shipped() bool { return strings.HasPrefix(e.Source, ShippedSourcePrefix) }

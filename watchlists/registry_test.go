@@ -2,6 +2,7 @@ package watchlists
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -68,5 +69,19 @@ func TestValidateOwner(t *testing.T) {
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("ValidateOwner(%q) = %v, want %q", owner, err, want)
 		}
+	}
+}
+
+// TestAddRefusesShippedSource: an entry stored with a shipped source could
+// be neither listed nor removed; Add refuses it and stores nothing.
+func TestAddRefusesShippedSource(t *testing.T) {
+	reg := NewRegistry(nil, nil)
+	_, err := reg.Add(context.Background(), Entry{Chain: chains.Bitcoin, Address: "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", Kind: Exchange, Source: "shipped:mine"})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "source" || !strings.Contains(err.Error(), "reserved") {
+		t.Fatalf("got %v", err)
+	}
+	if reg.Len() != 0 {
+		t.Fatalf("%d entries held", reg.Len())
 	}
 }

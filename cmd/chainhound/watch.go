@@ -175,6 +175,10 @@ func watchRm(c *cli.Context) error {
 		// owner, and every kind unless told one.
 		q := url.Values{}
 		if c.IsSet("owner") {
+			if c.String("owner") == "" {
+				// The API reads an empty owner as the caller's tenant.
+				return usagef(`--owner "": the operator's own entries are removed on the data directory, not through the API`)
+			}
 			q.Set("owner", c.String("owner"))
 		}
 		if kind != "" {

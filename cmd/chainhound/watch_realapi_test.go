@@ -99,6 +99,16 @@ func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
 		t.Fatalf("after rm --owner acme: %v", got)
 	}
 
+	// --owner "" (the operator's own entries) cannot be said through the
+	// API, which would read it as the caller's: refused, nothing removed.
+	args = append(append([]string(nil), cli...), "watch", "rm", "--chain", "ethereum", "--address", addr, "--owner", "")
+	if _, msg, code := runCLI(t, args...); code != 2 || !strings.Contains(msg, `--owner "": the operator's own entries`) {
+		t.Fatalf(`rm --owner "": exit %d %q`, code, msg)
+	}
+	if got := owned(); len(got) != 1 || !got["ops/exchange"] {
+		t.Fatalf(`after a refused rm --owner "": %v`, got)
+	}
+
 	// A company may not act for another tenant: the server's refusal
 	// reaches the user, and nothing changes.
 	company := apiKey(t, d, api.RoleCompany, "acme")
@@ -143,7 +153,7 @@ func TestWatchImportThroughAPI(t *testing.T) {
 			t.Fatalf("row %d: %d entries for %s", i, len(es), a)
 		}
 		e := es[0]
-		if e.Note != fmt.Sprintf("seen in case %d", i) || !strings.HasPrefix(e.Source, "hot.csv via api:key_") || e.Owner != "ops" {
+		if e.Note != fmt.Sprintf("seen in case %d", i) || !strings.HasPrefix(e.Source, "api:key_") || !strings.HasSuffix(e.Source, ": hot.csv") || e.Owner != "ops" {
 			t.Fatalf("row %d: note %q, source %q, owner %q", i, e.Note, e.Source, e.Owner)
 		}
 	}
