@@ -206,12 +206,13 @@ func yamlError(file string, err error) error {
 }
 
 // unmarshalMsg is what yaml.v3 says of a value of the wrong type.
-var unmarshalMsg = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+var unmarshalMsg = regexp.MustCompile("(?s)^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
 
 // decodeError turns an error of decoding the checked node tree into the
 // configuration into one that names the key, as every other error does:
 // "c.yaml:4: chains.ethereum.confirmations: want a whole number, got
-// "many"".
+// "many"". Where the line does not tell one value (two alike on a line,
+// an anchor used elsewhere) it says what yaml.v3 said, on one line.
 func decodeError(file string, root *yaml.Node, err error) error {
 	first := err.Error()
 	var te *yaml.TypeError
@@ -219,34 +220,33 @@ func decodeError(file string, root *yaml.Node, err error) error {
 		first = te.Errors[0]
 	}
 	line, msg := yamlLine("yaml: " + first)
-	m := unmarshalMsg.FindStringSubmatch(msg)
-	kind := yaml.ScalarNode
-	if m != nil && m[1] == "seq" {
-		kind = yaml.SequenceNode
-	} else if m != nil && m[1] == "map" {
-		kind = yaml.MappingNode
-	}
-	want := ""
-	if m != nil {
-		want = m[2]
-	}
-	var key string
-	var node *yaml.Node
-	if line > 0 {
-		key, node = keyAt(root, line, kind, want, "")
-	}
-	if node == nil {
+	if line == 0 {
 		return yamlError(file, err)
 	}
-	if m == nil { // a value's own check: "start_block: why"
-		name := key[strings.LastIndex(key, ".")+1:]
-		msg = strings.TrimPrefix(msg, name+": ")
-		return &Error{File: file, Line: line, Key: key, Msg: msg}
+	m := unmarshalMsg.FindStringSubmatch(msg)
+	if m == nil {
+		// A value's own check: "start_block: why", found by its key.
+		name, why, ok := strings.Cut(msg, ": ")
+		found := valuesAt(root, line, "", func(key string, _ *yaml.Node) bool {
+			return ok && key[strings.LastIndex(key, ".")+1:] == name
+		})
+		if len(found) != 1 {
+			return yamlError(file, err)
+		}
+		return &Error{File: file, Line: line, Key: found[0].key, Msg: firstLine(why)}
 	}
-	tag, value, into := m[1], node.Value, m[3]
-	if kind != yaml.ScalarNode {
-		value = ""
+	tag, want, into := m[1], m[2], m[3]
+	kind := map[string]yaml.Kind{"seq": yaml.SequenceNode, "map": yaml.MappingNode}[tag]
+	if kind == 0 {
+		kind = yaml.ScalarNode
 	}
+	found := valuesAt(root, line, "", func(_ string, v *yaml.Node) bool {
+		return v.Kind == kind && matches(v.Value, want)
+	})
+	if len(found) != 1 || found[0].node.Anchor != "" {
+		return yamlError(file, err)
+	}
+	key, node := found[0].key, found[0].node
 	expect := map[string]string{
 		"int": "a whole number", "int64": "a whole number", "uint64": "a whole number",
 		"float64": "a number", "bool": "true or false", "string": "a string",
@@ -259,51 +259,53 @@ func decodeError(file string, root *yaml.Node, err error) error {
 			expect = "a mapping of keys"
 		}
 	}
-	got := fmt.Sprintf("%q", value)
-	if value == "" {
-		got = map[string]string{"seq": "a list", "map": "a mapping"}[tag]
-		if got == "" {
-			got = "!!" + tag
-		}
+	got := fmt.Sprintf("%q", node.Value)
+	if kind != yaml.ScalarNode {
+		got = map[yaml.Kind]string{yaml.SequenceNode: "a list", yaml.MappingNode: "a mapping"}[kind]
 	}
 	return &Error{File: file, Line: line, Key: key, Msg: fmt.Sprintf("want %s, got %s", expect, got)}
 }
 
-// keyAt finds the value the decoder refused: of kind, starting on line,
-// and matching want (scalars: yaml.v3 quotes at most 7 bytes and "...")
-// when want is not empty. It returns the value's dotted path (list items
-// named by index: origins[1]) and node, or "" and nil.
-func keyAt(n *yaml.Node, line int, kind yaml.Kind, want, path string) (string, *yaml.Node) {
-	var items []*yaml.Node
-	var names []string
+type foundValue struct {
+	key  string
+	node *yaml.Node
+}
+
+// valuesAt returns the values below n that start on line and satisfy ok,
+// with their dotted paths (list items named by index: origins[1]).
+func valuesAt(n *yaml.Node, line int, path string, ok func(key string, v *yaml.Node) bool) []foundValue {
+	var out []foundValue
+	visit := func(key string, v *yaml.Node) {
+		if v.Line == line && ok(key, v) {
+			out = append(out, foundValue{key, v})
+		}
+		out = append(out, valuesAt(v, line, key, ok)...)
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			items = append(items, n.Content[i+1])
-			names = append(names, join(path, n.Content[i].Value))
+			visit(join(path, n.Content[i].Value), n.Content[i+1])
 		}
 	case yaml.SequenceNode:
 		for i, v := range n.Content {
-			items = append(items, v)
-			names = append(names, fmt.Sprintf("%s[%d]", path, i))
+			visit(fmt.Sprintf("%s[%d]", path, i), v)
 		}
 	}
-	for i, v := range items {
-		if v.Line == line && v.Kind == kind && matches(v.Value, want) {
-			return names[i], v
-		}
-		if found, node := keyAt(v, line, kind, want, names[i]); node != nil {
-			return found, node
-		}
-	}
-	return "", nil
+	return out
 }
 
+// matches reports whether a scalar's value is the one yaml.v3 quoted
+// (at most 7 bytes and "..." for a longer one; "" matches any).
 func matches(value, want string) bool {
 	if prefix, cut := strings.CutSuffix(want, "..."); cut {
 		return strings.HasPrefix(value, prefix)
 	}
 	return want == "" || value == want
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
 
 func (c *Config) applyDefaults() {
