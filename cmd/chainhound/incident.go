@@ -124,6 +124,9 @@ func incidentOpen(c *cli.Context) error {
 	}
 	var opened watchlists.Incident
 	err = withState(c, func(st *directState) error {
+		if inc.Policy == "" && st.policyErr != nil {
+			return st.policyErr
+		}
 		if _, err := st.book.Validate(inc); err != nil {
 			return usagef("%s: %v", seedFlag(err), err)
 		}

@@ -363,6 +363,9 @@ type directState struct {
 	store *pebble.Store
 	reg   *watchlists.Registry
 	book  *watchlists.IncidentBook
+	// policyErr is why the config's tracer.policy cannot be the book's
+	// default; it matters only to an incident opened without --policy.
+	policyErr error
 }
 
 // withState runs direct on the data directory, or api through a running
@@ -395,9 +398,10 @@ func withState(c *cli.Context, direct func(*directState) error, api func(*watchA
 	st := &directState{store: s, reg: watchlists.NewRegistry(s, networks), book: watchlists.NewIncidentBook(s, networks)}
 	if p := cfg.Tracer.Policy; p != "" {
 		if _, err := watchlists.ParsePolicy(p); err != nil {
-			return usagef("--config %s: tracer.policy: %v", c.String("config"), err)
+			st.policyErr = usagef("--config %s: tracer.policy: %v", c.String("config"), err)
+		} else {
+			st.book.DefaultPolicy = watchlists.Policy(p)
 		}
-		st.book.DefaultPolicy = watchlists.Policy(p)
 	}
 	if c.Context == nil {
 		c.Context = context.Background()

@@ -203,6 +203,13 @@ func TestIncidentDefaultPolicyFromConfig(t *testing.T) {
 		if code != 2 || !strings.Contains(msg, `tracer.policy: unknown policy "lifo"`) {
 			t.Errorf("bad tracer.policy: exit %d %q", code, msg)
 		}
+		// It matters to nothing else.
+		if got := open(t, "--config", bad, "--policy", "poison"); got != "poison" {
+			t.Errorf("bad tracer.policy, --policy poison: %q", got)
+		}
+		if _, msg, code := runCLI(t, "--config", bad, "watch", "ls"); code != 0 {
+			t.Errorf("bad tracer.policy, watch ls: exit %d %q", code, msg)
+		}
 	})
 	t.Run("API", func(t *testing.T) {
 		base, d := startAPI(t, "tracer: { policy: fifo }\n")
