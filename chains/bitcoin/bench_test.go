@@ -177,7 +177,7 @@ func BenchmarkExtractParts(b *testing.B) {
 			for b.Loop() {
 				txs := make([]chains.Tx, len(spans))
 				ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-				prevs := newHexSlab(nin + len(spans))
+				prevs := newHexSlab(nin)
 				for i := range spans {
 					s := &spans[i]
 					txs[i].Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]

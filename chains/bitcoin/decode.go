@@ -62,7 +62,7 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 	// One slab each for the inputs and outputs of the whole block, and one
 	// string holding the txids the inputs spend, in hex.
 	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	prevs := newHexSlab(nin + ntx) // the spent txids, and the block's own
+	prevs := newHexSlab(nin)
 	for i := range spans {
 		s := &spans[i]
 		tx := &b.Txs[i]
@@ -121,7 +121,7 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 	var sc scratch
 	id := sc.txids(raw, []txSpan{s})[0]
 	tx := &chains.Tx{Inputs: make([]chains.Input, s.nin), Outputs: make([]chains.Output, s.nout)}
-	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin+1))
+	fillTx(tx, raw, &s, &id, -1, newHexSlab(s.nin))
 	b := chains.Block{Txs: []chains.Tx{*tx}, Addresser: newAddresser(params)}
 	b.DeriveAddresses()
 	// Outputs are kept apart from their transaction (the prevout cache):
@@ -133,9 +133,11 @@ func DecodeTx(raw []byte, params *chaincfg.Params) (*chains.Tx, error) {
 }
 
 // hexSlab hands out the display hex of hashes as strings over 64-byte
-// pieces of one buffer: one allocation for the txids of a block and all
-// the outpoints it spends instead of one each. A piece becomes a string
-// once written, and is never written again.
+// pieces of one buffer: one allocation for all the outpoints a block
+// spends instead of one each. A piece becomes a string once written, and
+// is never written again; a consumer that keeps an outpoint beyond the
+// block clones its txid (the tracer's journal does), or it keeps the
+// whole buffer alive.
 type hexSlab struct{ buf []byte }
 
 func newHexSlab(n int) *hexSlab { return &hexSlab{buf: make([]byte, 64*n)} }
@@ -149,10 +151,13 @@ func (s *hexSlab) next(h *chainhash.Hash) string {
 }
 
 // fillTx fills tx (whose Inputs and Outputs have the span's lengths) from
-// the transaction scanTx checked at s, writing its txid and the txids it
-// spends in hexes.
+// the transaction scanTx checked at s, writing the txids it spends in
+// hexes.
 func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int, hexes *hexSlab) {
-	tx.Hash = hexes.next(id)
+	// A string of its own: consumers keep txids (tainted outputs, findings)
+	// long after the block, and a view into the slab would keep the
+	// whole slab alive.
+	tx.Hash = hashString(id)
 	tx.Index = index
 	off := s.ins
 	_, off, _ = varint(raw, off)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -233,4 +234,28 @@ func TestPutHashHex(t *testing.T) {
 			t.Fatalf("hashString(%x) = %s, want %s", h[:], got, want)
 		}
 	}
+}
+
+// TestKeptTxidHoldsNoBlock: a consumer that keeps a transaction's hash
+// (a tainted output, a finding) keeps 64 bytes, not the block's buffers.
+func TestKeptTxidHoldsNoBlock(t *testing.T) {
+	raw := readBlock(t, "block702861.raw")
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	kept := make([]string, 20)
+	for i := range kept {
+		b, err := DecodeBlock(raw, 702861, nil, &chaincfg.MainNetParams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept[i] = b.Txs[1].Hash
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 2<<20 {
+		t.Fatalf("20 kept txids hold %d KB of heap", grown>>10)
+	}
+	runtime.KeepAlive(kept)
 }

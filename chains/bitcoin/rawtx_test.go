@@ -38,7 +38,7 @@ func compareWithWire(raw []byte) error {
 		return fmt.Errorf("%d transactions, wire %d", len(spans), len(locs))
 	}
 	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	prevs := newHexSlab(nin + len(spans))
+	prevs := newHexSlab(nin)
 	for i := range spans {
 		s, mt := &spans[i], msg.Transactions[i]
 		if s.start != locs[i].TxStart || s.end-s.start != locs[i].TxLen || s.witness != mt.HasWitness() {
