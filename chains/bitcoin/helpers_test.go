@@ -12,14 +12,18 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
 )
 
-// recorder is a handler that keeps every acknowledged event.
+// recorder is a handler that keeps every acknowledged event and checks
+// the follower contract as they arrive (chainstest.Contract; a follower
+// started by startFollower reports breaches when the test ends).
 type recorder struct {
-	mu     sync.Mutex
-	events []chains.Event
+	mu       sync.Mutex
+	events   []chains.Event
+	contract chainstest.Contract
 	// refuse, when set, makes the handler return an error for an event
 	// (which is then not recorded).
 	refuse func(chains.Event) error
@@ -36,6 +40,7 @@ func (r *recorder) handle(_ context.Context, ev chains.Event) error {
 	if ev.Block != nil {
 		ev.Block.DeriveAddresses() // the tests read every address
 	}
+	r.contract.Observe(ev)
 	r.events = append(r.events, ev)
 	return nil
 }
@@ -129,7 +134,7 @@ func startFollower(t *testing.T, cfg Config, rec *recorder) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{f: f, rec: rec, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- f.Run(ctx, rec.handle) }()
-	t.Cleanup(func() { cancel() })
+	t.Cleanup(func() { cancel(); rec.contract.Check(t) })
 	return r
 }
 

@@ -360,7 +360,10 @@ func TestFollowerMempoolEviction(t *testing.T) {
 	if err := msg.Deserialize(strings.NewReader(string(s.raw))); err != nil {
 		t.Fatal(err)
 	}
-	tx := msg.Transactions[1]
+	// A transaction of no block (a node never lists a mined one): one of
+	// the scripted block's with another lock time.
+	tx := msg.Transactions[1].Copy()
+	tx.LockTime++
 	var buf strings.Builder
 	if err := tx.Serialize(hexWriter{&buf}); err != nil {
 		t.Fatal(err)

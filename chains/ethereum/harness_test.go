@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -21,13 +22,11 @@ import (
 )
 
 // recorder keeps the events a handler acknowledged, and checks the
-// follower contract as they arrive: Connected extends the tip,
-// Disconnected removes exactly the tip.
+// follower contract as they arrive (chainstest.Contract).
 type recorder struct {
-	mu     sync.Mutex
-	events []chains.Event
-	chain  []chains.BlockRef // the chain as the consumer sees it
-	errs   []error
+	mu       sync.Mutex
+	events   []chains.Event
+	contract chainstest.Contract
 	// failAt makes the handler fail once on Connected of this block number.
 	failAt uint64
 }
@@ -35,38 +34,16 @@ type recorder struct {
 func (r *recorder) handle(ctx context.Context, ev chains.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch ev.Type {
-	case chains.Connected:
-		if r.failAt != 0 && ev.Ref.Number == r.failAt {
-			r.failAt = 0
-			return errors.New("consumer stops here")
-		}
-		if n := len(r.chain); n > 0 && (r.chain[n-1].Hash != ev.Ref.Parent || r.chain[n-1].Number+1 != ev.Ref.Number) {
-			r.errs = append(r.errs, fmt.Errorf("connected %s on top of %s", ev.Ref, r.chain[n-1]))
-		}
-		if ev.Head < ev.Ref.Number {
-			r.errs = append(r.errs, fmt.Errorf("connected %s with head %d", ev.Ref, ev.Head))
-		}
-		r.chain = append(r.chain, ev.Ref)
-	case chains.Disconnected:
-		if n := len(r.chain); n == 0 || r.chain[n-1].Hash != ev.Ref.Hash {
-			r.errs = append(r.errs, fmt.Errorf("disconnected %s, not the tip", ev.Ref))
-		} else {
-			r.chain = r.chain[:n-1]
-		}
+	if ev.Type == chains.Connected && r.failAt != 0 && ev.Ref.Number == r.failAt {
+		r.failAt = 0
+		return errors.New("consumer stops here")
 	}
+	r.contract.Observe(ev)
 	r.events = append(r.events, ev)
 	return nil
 }
 
-func (r *recorder) tip() chains.BlockRef {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.chain) == 0 {
-		return chains.BlockRef{}
-	}
-	return r.chain[len(r.chain)-1]
-}
+func (r *recorder) tip() chains.BlockRef { return r.contract.Tip() }
 
 // since returns the Connected/Disconnected events after index i as
 // "+N"/"-N" strings with the hashes.
@@ -93,11 +70,7 @@ func (r *recorder) count() int {
 
 func (r *recorder) check(t *testing.T) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, err := range r.errs {
-		t.Error(err)
-	}
+	r.contract.Check(t)
 }
 
 // simNode is go-ethereum's simulated backend served over http and ws on

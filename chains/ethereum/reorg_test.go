@@ -143,12 +143,11 @@ func TestRestartMidStream(t *testing.T) {
 	}
 	r.check(t)
 	// The consumer's chain is exactly the node's canonical chain 1..45.
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.chain) != 45 {
-		t.Fatalf("consumer chain has %d blocks, want 45", len(r.chain))
+	chain := r.contract.Chain()
+	if len(chain) != 45 {
+		t.Fatalf("consumer chain has %d blocks, want 45", len(chain))
 	}
-	for i, ref := range r.chain {
+	for i, ref := range chain {
 		if ref.Number != uint64(i+1) || ref.Hash != sim.hashAt(t, ref.Number) {
 			t.Fatalf("consumer block %d: %s, node has %s", i+1, ref, sim.hashAt(t, uint64(i+1)))
 		}
