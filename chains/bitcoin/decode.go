@@ -42,7 +42,9 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 	sc := scratchPool.Get().(*scratch)
 	defer sc.release()
 	spans, nin, nout, err := scanBlock(raw, sc.spans[:0])
-	sc.spans = spans
+	if spans != nil {
+		sc.spans = spans // keep the grown buffer
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decode block %d (%d bytes): %w", height, len(raw), err)
 	}

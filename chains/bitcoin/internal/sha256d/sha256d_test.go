@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 )
@@ -180,5 +181,16 @@ func FuzzSum(f *testing.F) {
 				t.Fatalf("message %d (%d bytes): got %x, want %x", i, len(m), got[i], want)
 			}
 		}
+		if len(got) > 0 {
+			want := merkleReference(got)
+			if root := MerkleRoot(got); root != want {
+				t.Fatalf("merkle root of %d: got %s, want %s", len(msgs), root, want)
+			}
+		}
 	})
+}
+
+// unsafeHashes views b (a multiple of 32 bytes) as hashes.
+func unsafeHashes(b []byte) []chainhash.Hash {
+	return unsafe.Slice((*chainhash.Hash)(unsafe.Pointer(&b[0])), len(b)/32)
 }
