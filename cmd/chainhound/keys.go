@@ -41,28 +41,14 @@ func withKeys(c *cli.Context, direct func(context.Context, *pebble.Store) error,
 		ctx = context.Background()
 	}
 	if key := c.String("api-key"); key != "" {
-		return viaAPI(ctx, &watchAPI{base: trimSlash(c.String("api")), key: key})
+		return viaAPI(ctx, newWatchAPI(c, key))
 	}
-	dir, err := watchDataDir(c)
-	if err != nil {
-		return err
-	}
-	s, err := pebble.Open(dir)
-	if errors.Is(err, pebble.ErrInUse) {
-		return usagef("--data-dir %s is held by a running daemon: give an admin --api-key (and --api) to go through its API", dir)
-	}
+	s, err := openDataDir(c, "an admin --api-key")
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	return direct(ctx, s)
-}
-
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 func keysCreate(c *cli.Context) error {

@@ -373,20 +373,13 @@ type directState struct {
 // directory held by a daemon asks for --api-key.
 func withState(c *cli.Context, direct func(*directState) error, api func(*watchAPI) error) error {
 	if key := c.String("api-key"); key != "" {
-		return api(&watchAPI{base: strings.TrimRight(c.String("api"), "/"), key: key})
-	}
-	dir, err := watchDataDir(c)
-	if err != nil {
-		return err
+		return api(newWatchAPI(c, key))
 	}
 	networks, err := watchNetworks(c)
 	if err != nil {
 		return err
 	}
-	s, err := pebble.Open(dir)
-	if errors.Is(err, pebble.ErrInUse) {
-		return usagef("--data-dir %s is held by a running daemon: give --api-key (and --api) to go through its API", dir)
-	}
+	s, err := openDataDir(c, "--api-key")
 	if err != nil {
 		return err
 	}
@@ -409,10 +402,29 @@ func withState(c *cli.Context, direct func(*directState) error, api func(*watchA
 	return direct(st)
 }
 
+// openDataDir opens the store of --data-dir (or the config's data_dir).
+// A directory held by a running daemon is a usage error that asks for
+// the API instead, with key naming the --api-key wanted.
+func openDataDir(c *cli.Context, key string) (*pebble.Store, error) {
+	dir, err := watchDataDir(c)
+	if err != nil {
+		return nil, err
+	}
+	s, err := pebble.Open(dir)
+	if errors.Is(err, pebble.ErrInUse) {
+		return nil, usagef("--data-dir %s is held by a running daemon: give %s (and --api) to go through its API", dir, key)
+	}
+	return s, err
+}
+
 // watchAPI talks to a running daemon's REST API (CONTRACT.md).
 type watchAPI struct {
 	base string
 	key  string
+}
+
+func newWatchAPI(c *cli.Context, key string) *watchAPI {
+	return &watchAPI{base: strings.TrimRight(c.String("api"), "/"), key: key}
 }
 
 // watchAPIError is the error body of CONTRACT.md.

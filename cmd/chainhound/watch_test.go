@@ -195,3 +195,27 @@ func TestOwnerInCapitalsRefused(t *testing.T) {
 		t.Fatalf("%d entries stored", n)
 	}
 }
+
+// TestDataDirHeldByDaemon: the data-directory commands say to go through
+// the API when a daemon holds the directory, and leave it untouched.
+func TestDataDirHeldByDaemon(t *testing.T) {
+	dir := t.TempDir()
+	s, err := pebble.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"watch", "ls"}, "is held by a running daemon: give --api-key (and --api)"},
+		{[]string{"incident", "ls"}, "is held by a running daemon: give --api-key (and --api)"},
+		{[]string{"keys", "ls"}, "is held by a running daemon: give an admin --api-key (and --api)"},
+	} {
+		_, msg, code := runCLI(t, append([]string{"--data-dir", dir}, tc.args...)...)
+		if code != 2 || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: exit %d %q", tc.args, code, msg)
+		}
+	}
+}
