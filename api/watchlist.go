@@ -138,11 +138,9 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	if req.Source != "" {
 		source += ": " + req.Source
 	}
-	limits := map[string]int{"label": watchlists.MaxTextBytes, "note": watchlists.MaxTextBytes,
-		"source": watchlists.MaxTextBytes - len(source) + len(req.Source)}
 	for field, v := range map[string]string{"label": req.Label, "note": req.Note, "source": req.Source} {
-		if len(v) > limits[field] {
-			writeError(w, Errorf(CodeInvalid, field, "%s is longer than %d bytes", field, limits[field]))
+		if len(v) > watchlists.MaxTextBytes {
+			writeError(w, Errorf(CodeInvalid, field, "%s is longer than %d bytes", field, watchlists.MaxTextBytes))
 			return
 		}
 		if strings.ContainsRune(v, 0) {

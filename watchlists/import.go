@@ -83,6 +83,7 @@ type ImportResult struct {
 	Bad     []RowError     // refused rows (only with SkipInvalid; else an error)
 	Skipped map[string]int // rows of chains chainhound does not follow, by asset
 	Dups    int            // rows repeating an earlier row's key
+	Shipped int            // rows of labels chainhound ships (an export's), left out
 }
 
 // ImportError is returned when a file holds bad rows and SkipInvalid is
@@ -203,7 +204,9 @@ func (c *collector) row(line int, e Entry) {
 		}
 	}
 	if e.Shipped() {
-		c.bad(line, "source: %q is reserved for the labels chainhound ships", ShippedSourcePrefix)
+		// A shipped label, as an export lists it: chainhound has it
+		// already, and a stored copy could be neither listed nor removed.
+		c.res.Shipped++
 		return
 	}
 	if e.Added.IsZero() {

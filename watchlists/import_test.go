@@ -169,7 +169,6 @@ func TestImportOneBadRow(t *testing.T) {
 			" {\"chain\":\"ethereum\",\n  \"address\":\"0x098b716b8aaf21512996dc57eb0615e2383e2f9\",\"kind\":\"sanctioned\"},\n" +
 			" {\"chain\":\"bitcoin\",\"address\":\"bc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw\",\"kind\":\"stolen\"}\n]\n", 3, "wrong length"},
 		"lines":                 {FormatLines, "# OFAC\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX\ntb1q05aktddf9ce4p7hh3stgsf253m4vweu7xj7kyx\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa\n", 3, "wrong network"},
-		"csv shipped source":    {FormatCSV, "address,source\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,ofac\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,shipped:ofac\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,\n", 3, `"shipped:" is reserved`},
 		"csv owner in capitals": {FormatCSV, "address,owner\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,acme\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,Acme\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,\n", 3, `tenant names are lower case ("acme")`},
 		"csv bad kind":          {FormatCSV, "address,kind\n123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,exchange\n31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,casino\nbc1q05aktddf9ce4p7hh3stgsf253m4vweu7nkhtmw,mixer\n", 3, "unknown kind"},
 	} {
@@ -212,5 +211,20 @@ func TestImportUnparsable(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestImportLeavesShippedLabelsOut: an export lists the shipped labels
+// beside the stored entries; importing it again stores only the latter.
+func TestImportLeavesShippedLabelsOut(t *testing.T) {
+	body := "address,kind,source\n" +
+		"123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX,exchange,mine\n" +
+		"31nadacWrgPeAQxKRMabhn3fPhnhi3hjKa,sanctioned,shipped:ofac\n"
+	res, err := Import(strings.NewReader(body), "export.csv", ImportOptions{Format: FormatCSV, Chain: chains.Bitcoin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Entries) != 1 || res.Entries[0].Source != "mine" || res.Shipped != 1 || len(res.Bad) != 0 {
+		t.Fatalf("entries %+v, shipped %d, bad %+v", res.Entries, res.Shipped, res.Bad)
 	}
 }

@@ -102,8 +102,12 @@ func (r *Registry) Validate(e Entry) (Entry, error) {
 		return e, err
 	}
 	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
-		if len(v) > MaxTextBytes || strings.ContainsRune(v, 0) {
-			return e, fieldErr(name, "longer than %d bytes or holds a NUL", MaxTextBytes)
+		limit := MaxTextBytes
+		if name == "source" {
+			limit += sourcePrefixRoom
+		}
+		if len(v) > limit || strings.ContainsRune(v, 0) {
+			return e, fieldErr(name, "longer than %d bytes or holds a NUL", limit)
 		}
 	}
 	if e.Shipped() {
@@ -368,8 +372,13 @@ func (r *Registry) List(f Filter) []Entry {
 // ShippedSourcePrefix starts the Source of every embedded label entry.
 const ShippedSourcePrefix = "shipped:"
 
-// MaxTextBytes bounds an entry's label, source and note.
+// MaxTextBytes bounds an entry's label, source and note as given.
 const MaxTextBytes = 1024
+
+// sourcePrefixRoom is what a stored source may hold beyond MaxTextBytes:
+// the API puts the key that added an entry before the source given
+// ("api:KEY: "), so every source an importer accepts can be stored.
+const sourcePrefixRoom = 64
 
 // Shipped reports whether e comes from the embedded label files.
 func (e Entry) Shipped() bool { return strings.HasPrefix(e.Source, ShippedSourcePrefix) }

@@ -24,6 +24,7 @@ type recorder struct {
 	mu       sync.Mutex
 	events   []chains.Event
 	contract chainstest.Contract
+	checked  bool // a Check is registered
 	// refuse, when set, makes the handler return an error for an event
 	// (which is then not recorded).
 	refuse func(chains.Event) error
@@ -133,8 +134,13 @@ func startFollower(t *testing.T, cfg Config, rec *recorder) *running {
 	f.retryBase = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{f: f, rec: rec, cancel: cancel, done: make(chan error, 1)}
+	rec.contract.Restart() // nothing to forget for a new recorder
 	go func() { r.done <- f.Run(ctx, rec.handle) }()
-	t.Cleanup(func() { cancel(); rec.contract.Check(t) })
+	t.Cleanup(func() { cancel() })
+	if !rec.checked {
+		rec.checked = true
+		t.Cleanup(func() { rec.contract.Check(t) })
+	}
 	return r
 }
 

@@ -21,8 +21,9 @@ import (
 //     transaction later mined is not announced again).
 //
 // A consumer started from a checkpoint has not seen the blocks below it:
-// until the first Connected, events about blocks it never saw are taken
-// as they come (Start can tell it the checkpoint instead).
+// until the first event, events about blocks it never saw are taken as
+// they come (Start can tell it the checkpoint instead). A follower that
+// starts again for the same consumer is announced by Restart.
 type Contract struct {
 	mu        sync.Mutex
 	chain     []chains.BlockRef
@@ -37,6 +38,16 @@ func (c *Contract) Start(tip chains.BlockRef) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.chain = []chains.BlockRef{tip}
+}
+
+// Restart tells c that the follower starts again for the same consumer:
+// it resumes from the consumer's tip and may confirm again what it
+// confirmed before (the followers re-confirm what the consumer may have
+// missed), so earlier confirmations are forgotten.
+func (c *Contract) Restart() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.confirmed)
 }
 
 // Observe checks ev against the events before it.
@@ -56,7 +67,9 @@ func (c *Contract) Observe(ev chains.Event) {
 		if ev.Head < ev.Ref.Number {
 			bad("connected %d with head %d", ev.Ref.Number, ev.Head)
 		}
-		if ev.Block != nil && ev.Block.Ref != ev.Ref {
+		if ev.Block == nil {
+			bad("connected %d %s without its block", ev.Ref.Number, ev.Ref.Hash)
+		} else if ev.Block.Ref != ev.Ref {
 			bad("connected %s carries block %s", ev.Ref.Hash, ev.Block.Ref.Hash)
 		}
 		c.chain = append(c.chain, ev.Ref)
@@ -71,6 +84,10 @@ func (c *Contract) Observe(ev chains.Event) {
 			bad("disconnected %d %s, but the tip is %d %s", ev.Ref.Number, ev.Ref.Hash, tip.Number, tip.Hash)
 		case known:
 			c.chain = c.chain[:len(c.chain)-1]
+		}
+		if len(c.chain) == 0 && ev.Ref.Number > 0 {
+			// The parent is the tip now, though no event showed it.
+			c.chain = append(c.chain, chains.BlockRef{Number: ev.Ref.Number - 1, Hash: ev.Ref.Parent})
 		}
 		delete(c.confirmed, ev.Ref.Hash)
 		if ev.Block != nil {

@@ -47,7 +47,8 @@ func TestContract(t *testing.T) {
 		{"wrong parent", []chains.Event{connected(a1), connected(a2), connected(b3)}, "connected 3 b3 on top of 2 a2"},
 		{"repeat", []chains.Event{connected(a1), connected(a2), connected(a2)}, "connected 2 a2 on top of 2 a2"},
 		{"oldest orphan first", []chains.Event{connected(a1), connected(a2), connected(a3), disconnected(a2)}, "disconnected 2 a2, but the tip is 3 a3"},
-		{"head below the block", []chains.Event{{Type: chains.Connected, Ref: a1, Head: 0}}, "connected 1 with head 0"},
+		{"head below the block", []chains.Event{{Type: chains.Connected, Ref: a1, Block: &chains.Block{Ref: a1}, Head: 0}}, "connected 1 with head 0"},
+		{"no block", []chains.Event{{Type: chains.Connected, Ref: a1, Head: 3}}, "connected 1 a1 without its block"},
 		{"confirmed twice", []chains.Event{connected(a1), confirmed(a1), confirmed(a1)}, "confirmed 1 a1 twice"},
 		{"confirmed off the chain", []chains.Event{connected(a1), connected(a2), confirmed(b2)}, "confirmed 2 b2, which is not on the chain"},
 		{"pending after mined", []chains.Event{connected(a1, "t1"), pending("t1")}, "pending t1 after it was delivered"},
@@ -86,9 +87,25 @@ func TestContractAfterRestart(t *testing.T) {
 	}
 	var fresh Contract
 	fresh.Observe(disconnected(a3))
-	fresh.Observe(connected(a1))
-	fresh.Observe(connected(a2))
+	fresh.Observe(connected(chains.BlockRef{Number: 3, Hash: "c3", Parent: "a2"}))
 	if errs := fresh.Errors(); len(errs) > 0 {
 		t.Fatalf("untold: %v", errs)
+	}
+	// After an unwind, the orphan's parent is the tip.
+	var unwound Contract
+	unwound.Observe(disconnected(a3))
+	unwound.Observe(connected(a1))
+	if errs := unwound.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "on top of 2 a2") {
+		t.Fatalf("connected 1 after unwinding 3: %v", errs)
+	}
+	// A restarted follower may confirm again.
+	var again Contract
+	again.Observe(connected(a1))
+	again.Observe(chains.Event{Type: chains.Confirmed, Ref: a1})
+	again.Restart()
+	again.Observe(chains.Event{Type: chains.Confirmed, Ref: a1})
+	again.Observe(connected(a2))
+	if errs := again.Errors(); len(errs) > 0 {
+		t.Fatalf("re-confirmed after a restart: %v", errs)
 	}
 }

@@ -144,6 +144,7 @@ func startFollower(t *testing.T, cfg Config, r *recorder) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.contract.Restart() // nothing to forget for a new recorder
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &running{f: f, cancel: cancel, done: make(chan error, 1)}
 	go func() { run.done <- f.Run(ctx, r.handle) }()

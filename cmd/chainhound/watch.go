@@ -231,6 +231,10 @@ func watchLs(c *cli.Context) error {
 		entries = st.reg.List(f)
 		return nil
 	}, func(api *watchAPI) error {
+		if f.OwnerSet && f.Owner == "" {
+			// The API reads an empty owner as no filter at all.
+			return usagef(`--owner "": the operator's own entries are listed on the data directory, not through the API`)
+		}
 		q := url.Values{}
 		for k, v := range map[string]string{"chain": string(f.Chain), "kind": string(f.Kind), "owner": f.Owner} {
 			if v != "" {
@@ -320,6 +324,9 @@ func watchImport(c *cli.Context) error {
 	msg := fmt.Sprintf("imported %d %s from %s", len(res.Entries), watchPlural(len(res.Entries), "entry", "entries"), path)
 	if len(res.Bad) > 0 {
 		msg += fmt.Sprintf("; skipped %d invalid %s", len(res.Bad), watchPlural(len(res.Bad), "row", "rows"))
+	}
+	if res.Shipped > 0 {
+		msg += fmt.Sprintf("; %d shipped %s left out", res.Shipped, watchPlural(res.Shipped, "label", "labels"))
 	}
 	if res.Dups > 0 {
 		msg += fmt.Sprintf("; %d repeated", res.Dups)

@@ -108,6 +108,10 @@ func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
 	if got := owned(); len(got) != 1 || !got["ops/exchange"] {
 		t.Fatalf(`after a refused rm --owner "": %v`, got)
 	}
+	args = append(append([]string(nil), cli...), "watch", "ls", "--owner", "")
+	if _, msg, code := runCLI(t, args...); code != 2 || !strings.Contains(msg, `--owner "": the operator's own entries are listed`) {
+		t.Fatalf(`ls --owner "": exit %d %q`, code, msg)
+	}
 
 	// A company may not act for another tenant: the server's refusal
 	// reaches the user, and nothing changes.
@@ -133,11 +137,16 @@ func TestWatchImportThroughAPI(t *testing.T) {
 	admin := apiKey(t, d, api.RoleAdmin, "ops")
 	const rows = 70
 	var b strings.Builder
-	b.WriteString("chain,address,kind,label,note\n")
+	b.WriteString("chain,address,kind,label,note,source\n")
 	addrs := make([]string, rows)
+	long := strings.Repeat("s", 1024) // the longest source a row may give
 	for i := range addrs {
 		addrs[i] = fmt.Sprintf("0x%040x", 0xc0ffee000+i)
-		fmt.Fprintf(&b, "ethereum,%s,exchange,Hot wallet %d,seen in case %d\n", addrs[i], i, i)
+		source := ""
+		if i == 0 {
+			source = long
+		}
+		fmt.Fprintf(&b, "ethereum,%s,exchange,Hot wallet %d,seen in case %d,%s\n", addrs[i], i, i, source)
 	}
 	path := filepath.Join(t.TempDir(), "hot.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -153,7 +162,11 @@ func TestWatchImportThroughAPI(t *testing.T) {
 			t.Fatalf("row %d: %d entries for %s", i, len(es), a)
 		}
 		e := es[0]
-		if e.Note != fmt.Sprintf("seen in case %d", i) || !strings.HasPrefix(e.Source, "api:key_") || !strings.HasSuffix(e.Source, ": hot.csv") || e.Owner != "ops" {
+		wantSource := ": hot.csv"
+		if i == 0 {
+			wantSource = ": " + long
+		}
+		if e.Note != fmt.Sprintf("seen in case %d", i) || !strings.HasPrefix(e.Source, "api:key_") || !strings.HasSuffix(e.Source, wantSource) || e.Owner != "ops" {
 			t.Fatalf("row %d: note %q, source %q, owner %q", i, e.Note, e.Source, e.Owner)
 		}
 	}

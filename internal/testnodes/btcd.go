@@ -3,6 +3,7 @@ package testnodes
 import (
 	"crypto/sha256"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,7 +143,15 @@ func startBtcdOnce(tb testing.TB, bin string, cfg btcdConfig, params *chaincfg.P
 		return nil, fmt.Errorf("btcd rpc client: %w", err)
 	}
 	err = b.proc.waitReady("btcd", b.LogFile, 60*time.Second, 50*time.Millisecond, func() error {
-		_, err := b.Client.GetBlockCount()
+		// rpcclient retries a refused connection for about 20 s before it
+		// answers; a dial first keeps each check short, so an exit is
+		// seen at once.
+		conn, err := net.DialTimeout("tcp", b.RPCHost, time.Second)
+		if err != nil {
+			return err
+		}
+		conn.Close()
+		_, err = b.Client.GetBlockCount()
 		return err
 	})
 	if err != nil {

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
 )
 
 // TestWaitReadySeesAnExit: a node that dies during start-up (btcd does,
@@ -66,5 +69,29 @@ func TestStartWithRetry(t *testing.T) {
 	})
 	if got != 42 || calls != 3 {
 		t.Fatalf("got %d after %d calls", got, calls)
+	}
+}
+
+// TestBtcdExitSeenAtOnce: a btcd that exits during start-up (here a flag
+// it does not know; a taken port does the same) is reported within
+// seconds, with its output, so the retry comes at once.
+func TestBtcdExitSeenAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds btcd")
+	}
+	bin := BuildTool(t, BtcdVersion)
+	cfg := btcdConfig{key: TestKey(), args: []string{"--no-such-flag"}}
+	params := &chaincfg.RegressionNetParams
+	addr, err := address.NewAddressWitnessPubKeyHash(address.Hash160(cfg.key.PubKey().SerializeCompressed()), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = startBtcdOnce(t, bin, cfg, params, addr)
+	if err == nil || !strings.Contains(err.Error(), "btcd exited during start-up") || !strings.Contains(err.Error(), "no-such-flag") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %s to see the exit", d)
 	}
 }
