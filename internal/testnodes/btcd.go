@@ -1,7 +1,9 @@
 package testnodes
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -102,7 +104,7 @@ func startBtcdOnce(tb testing.TB, bin string, cfg btcdConfig, params *chaincfg.P
 	b := &Btcd{
 		RPCHost: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)),
 		User:    "chainhound",
-		Pass:    "chainhound-test",
+		Pass:    randomPassword(), // so that no other node on a reused port answers as this one
 		P2PAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(tb)),
 		Params:  params,
 		Key:     cfg.key,
@@ -237,4 +239,12 @@ func (b *Btcd) Disconnect(tb testing.TB, other *Btcd) {
 		}
 		return true
 	})
+}
+
+func randomPassword() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
 }
