@@ -351,7 +351,6 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 	}
 	err = d.post(ctx, hook, dl)
 	if err == nil {
-		d.delivered.Add(1)
 		d.finish(ctx, lg, dl, false)
 		return true
 	}
@@ -377,11 +376,17 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 
 func (d *Dispatcher) finish(ctx context.Context, lg *slog.Logger, dl *Delivery, dead bool) {
 	if dead {
-		d.dead.Add(1)
 		dl.Dead = time.Now().UTC()
 	}
 	if err := d.st.FinishDelivery(ctx, *dl, dead); err != nil {
 		lg.Warn("record webhook delivery", "dead", dead, "err", err)
+	}
+	// Counted once recorded: whoever reads the counters finds the store
+	// in step (a dead letter counted is one that can be listed).
+	if dead {
+		d.dead.Add(1)
+	} else {
+		d.delivered.Add(1)
 	}
 }
 
