@@ -135,8 +135,17 @@ func startFollower(t *testing.T, cfg Config, rec *recorder) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{f: f, rec: rec, cancel: cancel, done: make(chan error, 1)}
 	rec.contract.Restart() // nothing to forget for a new recorder
-	go func() { r.done <- f.Run(ctx, rec.handle) }()
-	t.Cleanup(func() { cancel() })
+	exited := make(chan struct{})
+	go func() { r.done <- f.Run(ctx, rec.handle); close(exited) }()
+	t.Cleanup(func() {
+		cancel()
+		// No follower outlives its test (a later test measures the heap).
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			t.Error("follower did not stop within 30s of cancel")
+		}
+	})
 	if !rec.checked {
 		rec.checked = true
 		t.Cleanup(func() { rec.contract.Check(t) })
