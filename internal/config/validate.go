@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chainhound/chainhound/watchlists"
 	"gopkg.in/yaml.v3"
 )
 
@@ -91,8 +92,10 @@ func find(root *yaml.Node, path string) *yaml.Node {
 }
 
 var (
-	ethNetworks = []string{"mainnet", "sepolia", "holesky", "dev"}
-	btcNetworks = []string{"mainnet", "testnet", "testnet4", "signet", "regtest", "simnet"}
+	// The networks addresses are validated for; a test keeps the
+	// followers' tables in step with them.
+	ethNetworks = watchlists.EthereumNetworks
+	btcNetworks = watchlists.BitcoinNetworks
 )
 
 func (c *Config) validate(file string, root *yaml.Node) error {
