@@ -1,57 +1,31 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
+	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 )
 
 // startAPI runs the daemon with no chain, for its REST API, and returns
-// its address and the daemon (to create keys and inspect the registry).
+// its address and the daemon (to inspect the registry).
 func startAPI(t *testing.T, extraConfig ...string) (string, *daemon.Daemon) {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte("data_dir: "+t.TempDir()+"\n"+strings.Join(extraConfig, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String(), d
+	d, base := daemontest.Start(t, strings.Join(extraConfig, ""), nil)
+	return base, d
 }
 
 func apiKey(t *testing.T, d *daemon.Daemon, role api.Role, tenant string) string {
 	t.Helper()
-	secret, k, err := api.NewKey(role, tenant, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Store.CreateKey(context.Background(), k); err != nil {
-		t.Fatal(err)
-	}
-	return secret
+	return daemontest.Key(t, d, role, tenant)
 }
 
 // TestWatchRmThroughAPIKeepsOwnerAndKind: `watch rm --owner T` and

@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
+	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
@@ -31,7 +29,7 @@ func TestTraceEndpoint(t *testing.T) {
 	th := g.PlayTheft(t)
 	theft, exchange, want := th.Tx, th.Exchange, th.Edges
 
-	cfg, err := config.Parse("test.yaml", []byte(`data_dir: `+t.TempDir()+`
+	d, base := daemontest.Start(t, `
 chains:
   ethereum:
     network: dev
@@ -39,42 +37,17 @@ chains:
     start_block: latest
     traces: "off"
     poll_interval: 100ms
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange.Hex(), Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
-		t.Fatal(err)
-	}
-	// A tenant's treasury is not shown to API callers.
-	if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: want[0].From, Kind: watchlists.Treasury, Owner: "acme", Label: "acme cold wallet", Note: "private"}); err != nil {
-		t.Fatal(err)
-	}
-	key := func(role api.Role, tenant string) string {
-		secret, k, err := api.NewKey(role, tenant, time.Now())
-		if err != nil {
+`, func(ctx context.Context, d *daemon.Daemon) {
+		if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange.Hex(), Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Store.CreateKey(ctx, k); err != nil {
+		// A tenant's treasury is not shown to API callers.
+		if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: want[0].From, Kind: watchlists.Treasury, Owner: "acme", Label: "acme cold wallet", Note: "private"}); err != nil {
 			t.Fatal(err)
 		}
-		return secret
-	}
-	admin, exch := key(api.RoleAdmin, "ops"), key(api.RoleExchange, "ex1")
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	})
+	admin, exch := daemontest.Key(t, d, api.RoleAdmin, "ops"), daemontest.Key(t, d, api.RoleExchange, "ex1")
 
-	base := "http://" + ln.Addr().String()
 	get := func(secret, path string) (int, string, string) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 		req.Header.Set("Authorization", "Bearer "+secret)
