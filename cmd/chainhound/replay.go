@@ -89,7 +89,11 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	labels, err := replayLabels(c.Context, c.String("data-dir"))
+	dir, err := watchDataDir(c) // --data-dir, else the config's data_dir
+	if err != nil {
+		return err
+	}
+	labels, err := replayLabels(c.Context, dir)
 	if err != nil {
 		return err
 	}
@@ -132,7 +136,7 @@ func validTxHash(chain chains.Chain, h string) bool {
 	return err == nil
 }
 
-// replayLabels loads the shipped labels and, if --data-dir holds a store,
+// replayLabels loads the shipped labels and, if the data directory holds a store,
 // its watchlists. A data directory held by a running daemon is skipped
 // with a warning: replay then uses the shipped labels alone.
 func replayLabels(ctx context.Context, dir string) (*watchlists.Registry, error) {

@@ -198,3 +198,28 @@ func TestCSVBalancesAgreeWithASum(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayLabelsFromConfigDataDir: without --data-dir, replay reads the
+// watchlists of the config's data_dir, as the other commands do.
+func TestReplayLabelsFromConfigDataDir(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	const dd = "0x00000000000000000000000000000000000000dd"
+	if _, msg, code := runCLI(t, "--data-dir", data, "watch", "add", "--chain", "ethereum", "--kind", "exchange", "--address", dd, "--label", "Our own exchange"); code != 0 {
+		t.Fatalf("watch add: %s", msg)
+	}
+	cfg := filepath.Join(dir, "chainhound.yaml")
+	if err := os.WriteFile(cfg, []byte("data_dir: "+data+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csv := "block,time,tx,index,from,to,asset,amount\n" +
+		"100,2025-02-21T14:13:35Z," + txTheft + ",0,0x00000000000000000000000000000000000000aa," + dd + ",ETH,1000\n"
+	out, msg, code := runCLI(t, "--config", cfg, "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-address", "0x00000000000000000000000000000000000000aa")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	as := parseAlerts(t, out)
+	if len(as) != 1 || as[0].Label == nil || as[0].Label.Name != "Our own exchange" {
+		t.Fatalf("alerts %s", out)
+	}
+}
