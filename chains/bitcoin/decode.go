@@ -200,7 +200,10 @@ func fillTx(tx *chains.Tx, raw []byte, s *txSpan, id *chainhash.Hash, index int,
 }
 
 // scratch is what decoding a block needs only while it runs, pooled so
-// that block after block reuses it.
+// that block after block reuses it. A pooled scratch holds no pointer into
+// a block (release clears the message list); its buffers keep their
+// largest size, at most about a block's bytes (the stripped witness
+// transactions) per pooled copy.
 type scratch struct {
 	spans    []txSpan
 	ids      []chainhash.Hash
