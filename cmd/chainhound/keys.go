@@ -43,7 +43,14 @@ func withKeys(c *cli.Context, direct func(context.Context, *pebble.Store) error,
 	if key := c.String("api-key"); key != "" {
 		return viaAPI(ctx, newWatchAPI(c, key))
 	}
-	s, err := openDataDir(c, "an admin --api-key")
+	var cfg watchConfig // only its data_dir, when --data-dir is not given
+	if !c.IsSet("data-dir") {
+		var err error
+		if cfg, err = readWatchConfig(c); err != nil {
+			return err
+		}
+	}
+	s, err := openDataDir(c, cfg, "an admin --api-key")
 	if err != nil {
 		return err
 	}

@@ -89,9 +89,13 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := watchDataDir(c) // --data-dir, else the config's data_dir
-	if err != nil {
-		return err
+	dir := c.String("data-dir")
+	if !c.IsSet("data-dir") { // else the config's data_dir
+		cfg, err := readWatchConfig(c)
+		if err != nil {
+			return err
+		}
+		dir = cfg.dataDir(c)
 	}
 	labels, err := replayLabels(c.Context, dir)
 	if err != nil {

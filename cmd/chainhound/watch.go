@@ -283,7 +283,11 @@ func watchImport(c *cli.Context) error {
 	if err := watchlists.ValidateOwner(opt.Owner); err != nil {
 		return usagef("--%v", err)
 	}
-	if opt.Networks, err = watchNetworks(c); err != nil {
+	cfg, err := readWatchConfig(c)
+	if err != nil {
+		return err
+	}
+	if opt.Networks, err = cfg.networks(c); err != nil {
 		return err
 	}
 	f, err := os.Open(path)
@@ -382,19 +386,19 @@ func withState(c *cli.Context, direct func(*directState) error, api func(*watchA
 	if key := c.String("api-key"); key != "" {
 		return api(newWatchAPI(c, key))
 	}
-	networks, err := watchNetworks(c)
-	if err != nil {
-		return err
-	}
-	s, err := openDataDir(c, "--api-key")
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	cfg, err := readWatchConfig(c)
 	if err != nil {
 		return err
 	}
+	networks, err := cfg.networks(c)
+	if err != nil {
+		return err
+	}
+	s, err := openDataDir(c, cfg, "--api-key")
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	st := &directState{store: s, reg: watchlists.NewRegistry(s, networks), book: watchlists.NewIncidentBook(s, networks)}
 	if p := cfg.Tracer.Policy; p != "" {
 		if _, err := watchlists.ParsePolicy(p); err != nil {
@@ -412,11 +416,8 @@ func withState(c *cli.Context, direct func(*directState) error, api func(*watchA
 // openDataDir opens the store of --data-dir (or the config's data_dir).
 // A directory held by a running daemon is a usage error that asks for
 // the API instead, with key naming the --api-key wanted.
-func openDataDir(c *cli.Context, key string) (*pebble.Store, error) {
-	dir, err := watchDataDir(c)
-	if err != nil {
-		return nil, err
-	}
+func openDataDir(c *cli.Context, cfg watchConfig, key string) (*pebble.Store, error) {
+	dir := cfg.dataDir(c)
 	s, err := pebble.Open(dir)
 	if errors.Is(err, pebble.ErrInUse) {
 		return nil, usagef("--data-dir %s is held by a running daemon: give %s (and --api) to go through its API", dir, key)
@@ -559,29 +560,18 @@ func readWatchConfig(c *cli.Context) (watchConfig, error) {
 	return cfg, nil
 }
 
-// watchDataDir is --data-dir, or the configuration's data_dir when the
-// flag is not given.
-func watchDataDir(c *cli.Context) (string, error) {
-	if c.IsSet("data-dir") {
-		return c.String("data-dir"), nil
+// dataDir is --data-dir, or the configuration's data_dir when the flag
+// is not given.
+func (cfg watchConfig) dataDir(c *cli.Context) string {
+	if !c.IsSet("data-dir") && cfg.DataDir != "" {
+		return cfg.DataDir
 	}
-	cfg, err := readWatchConfig(c)
-	if err != nil {
-		return "", err
-	}
-	if cfg.DataDir != "" {
-		return cfg.DataDir, nil
-	}
-	return c.String("data-dir"), nil
+	return c.String("data-dir")
 }
 
-// watchNetworks reads each chain's network from the configuration file
-// (mainnet when absent).
-func watchNetworks(c *cli.Context) (watchlists.Networks, error) {
-	cfg, err := readWatchConfig(c)
-	if err != nil {
-		return nil, err
-	}
+// networks is each chain's network from the configuration file (mainnet
+// when absent).
+func (cfg watchConfig) networks(c *cli.Context) (watchlists.Networks, error) {
 	n := watchlists.Networks{}
 	for name, ch := range cfg.Chains {
 		chain, err := chains.ParseChain(name)
