@@ -8,7 +8,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/chains/bitcoin/internal/sha256d"
 )
 
@@ -175,15 +174,7 @@ func BenchmarkExtractParts(b *testing.B) {
 		b.Run(tc.name+"/fill", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				txs := make([]chains.Tx, len(spans))
-				ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-				prevs := newHexSlab(nin)
-				for i := range spans {
-					s := &spans[i]
-					txs[i].Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
-					txs[i].Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
-					fillTx(&txs[i], raw, s, &ids[i], i, prevs)
-				}
+				fillTxs(raw, spans, ids, nin, nout)
 			}
 		})
 	}

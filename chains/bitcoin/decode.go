@@ -48,7 +48,6 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 	if err != nil {
 		return nil, fmt.Errorf("decode block %d (%d bytes): %w", height, len(raw), err)
 	}
-	ntx := len(spans)
 	ids := sc.txids(raw, spans)
 	b := &chains.Block{
 		Chain: chains.Bitcoin,
@@ -58,19 +57,8 @@ func DecodeBlock(raw []byte, height uint64, want *chainhash.Hash, params *chainc
 			Parent: hashString(&hdr.PrevBlock),
 			Time:   hdr.Timestamp.UTC(),
 		},
-		Txs:       make([]chains.Tx, ntx),
+		Txs:       fillTxs(raw, spans, ids, nin, nout),
 		Addresser: newAddresser(params),
-	}
-	// One slab each for the inputs and outputs of the whole block, and one
-	// string holding the txids the inputs spend, in hex.
-	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	prevs := newHexSlab(nin)
-	for i := range spans {
-		s := &spans[i]
-		tx := &b.Txs[i]
-		tx.Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
-		tx.Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
-		fillTx(tx, raw, s, &ids[i], i, prevs)
 	}
 	if root := sha256d.MerkleRoot(ids); root != hdr.MerkleRoot {
 		return nil, fmt.Errorf("decode block %d %s: merkle root %s does not match the header's %s",
@@ -150,6 +138,22 @@ func (s *hexSlab) next(h *chainhash.Hash) string {
 	hashhex.Put(piece, (*[32]byte)(h))
 	s.buf = s.buf[64:]
 	return unsafe.String(&piece[0], 64)
+}
+
+// fillTxs builds the transactions spans locates in raw, with txids ids:
+// one slab each for the inputs and outputs of the whole block, and one
+// buffer holding the txids the inputs spend, in hex.
+func fillTxs(raw []byte, spans []txSpan, ids []chainhash.Hash, nin, nout int) []chains.Tx {
+	txs := make([]chains.Tx, len(spans))
+	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
+	prevs := newHexSlab(nin)
+	for i := range spans {
+		s := &spans[i]
+		txs[i].Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
+		txs[i].Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
+		fillTx(&txs[i], raw, s, &ids[i], i, prevs)
+	}
+	return txs
 }
 
 // fillTx fills tx (whose Inputs and Outputs have the span's lengths) from

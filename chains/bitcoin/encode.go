@@ -12,8 +12,6 @@ import (
 // of two mainnet blocks) without its intermediate allocations, big-number
 // arithmetic or decode-after-encode check.
 
-const hexDigits = "0123456789abcdef"
-
 // hashString is h in display (byte-reversed) hex, like chainhash.Hash.String.
 func hashString(h *chainhash.Hash) string {
 	var buf [64]byte

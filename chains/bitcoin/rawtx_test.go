@@ -8,7 +8,6 @@ import (
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/chainhound/chainhound/chains"
 )
 
 // compareWithWire parses raw as a block with scanBlock and fillTx and with
@@ -37,22 +36,18 @@ func compareWithWire(raw []byte) error {
 	case len(spans) != len(locs):
 		return fmt.Errorf("%d transactions, wire %d", len(spans), len(locs))
 	}
-	ins, outs := make([]chains.Input, nin), make([]chains.Output, nout)
-	prevs := newHexSlab(nin)
+	ids := new(scratch).txids(raw, spans)
+	txs := fillTxs(raw, spans, ids, nin, nout)
 	for i := range spans {
 		s, mt := &spans[i], msg.Transactions[i]
 		if s.start != locs[i].TxStart || s.end-s.start != locs[i].TxLen || s.witness != mt.HasWitness() {
 			return fmt.Errorf("tx %d at %d+%d witness %v, wire %d+%d %v", i, s.start, s.end-s.start, s.witness,
 				locs[i].TxStart, locs[i].TxLen, mt.HasWitness())
 		}
-		var tx chains.Tx
-		tx.Inputs, ins = ins[:s.nin:s.nin], ins[s.nin:]
-		tx.Outputs, outs = outs[:s.nout:s.nout], outs[s.nout:]
-		id := new(scratch).txids(raw, []txSpan{*s})[0]
-		if id != mt.TxHash() {
+		tx := &txs[i]
+		if id := ids[i]; id != mt.TxHash() {
 			return fmt.Errorf("tx %d: txid %s, wire %s", i, id, mt.TxHash())
 		}
-		fillTx(&tx, raw, s, &id, i, prevs)
 		if len(tx.Inputs) != len(mt.TxIn) || len(tx.Outputs) != len(mt.TxOut) {
 			return fmt.Errorf("tx %d: %d/%d inputs/outputs, wire %d/%d", i, len(tx.Inputs), len(tx.Outputs), len(mt.TxIn), len(mt.TxOut))
 		}

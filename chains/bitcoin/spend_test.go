@@ -10,7 +10,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/testnodes"
 )
@@ -236,23 +235,5 @@ func FuzzSpendAddress(f *testing.F) {
 
 // addrOf derives from a scriptSig and a witness stack given as items.
 func addrOf(s *addresser, sig []byte, wit [][]byte) string {
-	return s.address(sig, serializeWitness(wit))
-}
-
-// serializeWitness writes a witness stack as a transaction carries it
-// (nil for none).
-func serializeWitness(wit [][]byte) []byte {
-	if wit == nil {
-		return nil
-	}
-	var buf bytes.Buffer
-	if err := wire.WriteVarInt(&buf, 0, uint64(len(wit))); err != nil {
-		panic(err)
-	}
-	for _, item := range wit {
-		if err := wire.WriteVarBytes(&buf, 0, item); err != nil {
-			panic(err)
-		}
-	}
-	return buf.Bytes()
+	return s.address(sig, witnessBytes(wit, wit != nil))
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -155,23 +154,6 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig) (*Geth, error) {
 	})
 
 	return g, nil
-}
-
-// stopWaited is stopProcess for a command whose Wait already runs in a
-// goroutine that closes exited.
-func stopWaited(cmd *exec.Cmd, exited <-chan struct{}, grace time.Duration) {
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(grace):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
 }
 
 // fund moves initialFunding from the unlocked dev account to g.Key with

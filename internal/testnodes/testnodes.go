@@ -143,7 +143,17 @@ func startProcess(cmd *exec.Cmd, logFile *os.File) (*process, error) {
 
 // stop sends SIGTERM, kills after grace, and closes the log.
 func (p *process) stop(grace time.Duration) {
-	stopWaited(p.cmd, p.exited, grace)
+	select {
+	case <-p.exited:
+	default:
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(grace):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	}
 	p.log.Close()
 }
 
