@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
-	"sort"
 	"sync"
 
 	"github.com/chainhound/chainhound/chains"
@@ -237,6 +235,5 @@ func (r *Raiser) audience(ctx context.Context, f *tracer.Finding) ([]string, err
 			out = append(out, o)
 		}
 	}
-	sort.Strings(out)
-	return slices.Compact(out), nil
+	return out, nil // Log.append puts each tenant once, in order
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // Webhook headers. A delivery is an HTTP POST of one alert as JSON (the
@@ -94,14 +96,14 @@ const MinSecretLen = 16
 // tenant that receives every alert.
 func (w *Webhooks) Set(ctx context.Context, tenant, rawURL, secret string, all bool) (Webhook, error) {
 	if strings.TrimSpace(tenant) == "" {
-		return Webhook{}, fmt.Errorf("field tenant: empty")
+		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "tenant", Err: errors.New("empty")})
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Webhook{}, fmt.Errorf("field url: %q is not an absolute http or https URL", rawURL)
+		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "url", Err: fmt.Errorf("%q is not an absolute http or https URL", rawURL)})
 	}
 	if len(secret) < MinSecretLen {
-		return Webhook{}, fmt.Errorf("field secret: %d bytes, want at least %d", len(secret), MinSecretLen)
+		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "secret", Err: fmt.Errorf("%d bytes, want at least %d", len(secret), MinSecretLen)})
 	}
 	h := Webhook{Tenant: tenant, URL: u.String(), Secret: secret, All: all, Created: time.Now().UTC()}
 	if err := w.st.PutWebhook(ctx, h); err != nil {

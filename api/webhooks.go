@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
@@ -33,8 +32,6 @@ type webhookView struct {
 	Created time.Time `json:"created"`
 }
 
-// webhookTenant is the tenant a webhook request acts for: the caller's,
-// or ?tenant= for an admin.
 // webhookReady answers for a webhook request that cannot go on (no
 // webhooks configured, a tenant the key may not name) and otherwise
 // returns the tenant it is about.
@@ -51,6 +48,8 @@ func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k Key) (st
 	return tenant, true
 }
 
+// webhookTenant is the tenant a webhook request acts for: the caller's,
+// or ?tenant= for an admin.
 func webhookTenant(r *http.Request, k Key) (string, *Error) {
 	t := r.URL.Query().Get("tenant")
 	if t == "" || t == k.Tenant {
@@ -84,13 +83,7 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 	h, err := s.deps.Webhooks.Set(r.Context(), tenant, req.URL, req.Secret, req.All)
 	if err != nil {
-		// alerts.Webhooks names the field: "field url: …".
-		if rest, ok := strings.CutPrefix(err.Error(), "field "); ok {
-			field, msg, _ := strings.Cut(rest, ": ")
-			writeError(w, Errorf(CodeInvalid, field, "%s", msg))
-			return
-		}
-		s.fail(w, r, err)
+		s.fail(w, r, err) // a bad field is a watchlists.FieldError: 400 naming it
 		return
 	}
 	s.log.Info("webhook set", "tenant", tenant, "url", h.URL, "all", h.All, "by", k.ID)
