@@ -197,11 +197,9 @@ func (c *collector) row(line int, e Entry) {
 		return
 	}
 	e.Address = addr
-	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
-		if len(v) > MaxTextBytes || strings.ContainsRune(v, 0) {
-			c.bad(line, "%s: longer than %d bytes or holds a NUL", name, MaxTextBytes)
-			return
-		}
+	if err := checkTexts(e, 0); err != nil {
+		c.bad(line, "%v", err)
+		return
 	}
 	if e.Shipped() {
 		// A shipped label, as an export lists it: chainhound has it

@@ -101,14 +101,8 @@ func (r *Registry) Validate(e Entry) (Entry, error) {
 	if err := ValidateOwner(e.Owner); err != nil {
 		return e, err
 	}
-	for name, v := range map[string]string{"label": e.Label, "source": e.Source, "note": e.Note} {
-		limit := MaxTextBytes
-		if name == "source" {
-			limit += sourcePrefixRoom
-		}
-		if len(v) > limit || strings.ContainsRune(v, 0) {
-			return e, fieldErr(name, "longer than %d bytes or holds a NUL", limit)
-		}
+	if err := checkTexts(e, sourcePrefixRoom); err != nil {
+		return e, err
 	}
 	if e.Shipped() {
 		// Shipped labels are added by AddShipped, never stored: a stored
@@ -374,6 +368,21 @@ const ShippedSourcePrefix = "shipped:"
 
 // MaxTextBytes bounds an entry's label, source and note as given.
 const MaxTextBytes = 1024
+
+// checkTexts checks an entry's label, source and note: at most
+// MaxTextBytes (the source sourceRoom more), no NUL.
+func checkTexts(e Entry, sourceRoom int) error {
+	for _, f := range [...]struct{ name, v string }{{"label", e.Label}, {"source", e.Source}, {"note", e.Note}} {
+		limit := MaxTextBytes
+		if f.name == "source" {
+			limit += sourceRoom
+		}
+		if len(f.v) > limit || strings.ContainsRune(f.v, 0) {
+			return fieldErr(f.name, "longer than %d bytes or holds a NUL", limit)
+		}
+	}
+	return nil
+}
 
 // sourcePrefixRoom is what a stored source may hold beyond MaxTextBytes:
 // the API puts the key that added an entry before the source given

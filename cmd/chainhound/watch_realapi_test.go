@@ -11,29 +11,15 @@ import (
 
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 )
-
-// startAPI runs the daemon with no chain, for its REST API, and returns
-// its address and the daemon (to inspect the registry).
-func startAPI(t *testing.T, extraConfig ...string) (string, *daemon.Daemon) {
-	t.Helper()
-	d, base := daemontest.Start(t, strings.Join(extraConfig, ""), nil)
-	return base, d
-}
-
-func apiKey(t *testing.T, d *daemon.Daemon, role api.Role, tenant string) string {
-	t.Helper()
-	return daemontest.Key(t, d, role, tenant)
-}
 
 // TestWatchRmThroughAPIKeepsOwnerAndKind: `watch rm --owner T` and
 // `--kind K` through the API remove exactly those entries, as they do on
 // the data directory; the caller's own entries at the same address stay.
 func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
-	base, d := startAPI(t)
-	admin := apiKey(t, d, api.RoleAdmin, "ops")
+	d, base := daemontest.Start(t, "", nil)
+	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
 	const addr = "0x28C6c06298d514Db089934071355E5743bf21d60"
 	cli := []string{"--data-dir", t.TempDir(), "--api", base, "--api-key", admin}
 	for _, add := range [][]string{
@@ -89,7 +75,7 @@ func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
 
 	// A company may not act for another tenant: the server's refusal
 	// reaches the user, and nothing changes.
-	company := apiKey(t, d, api.RoleCompany, "acme")
+	company := daemontest.Key(t, d, api.RoleCompany, "acme")
 	args = []string{"--data-dir", t.TempDir(), "--api", base, "--api-key", company,
 		"watch", "rm", "--chain", "ethereum", "--address", addr, "--owner", "ops"}
 	if _, msg, code := runCLI(t, args...); code == 0 || msg == "" {
@@ -107,8 +93,8 @@ func TestWatchImportThroughAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out the API's rate limit for about a second")
 	}
-	base, d := startAPI(t)
-	admin := apiKey(t, d, api.RoleAdmin, "ops")
+	d, base := daemontest.Start(t, "", nil)
+	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
 	const rows = 70
 	var b strings.Builder
 	b.WriteString("chain,address,kind,label,note,source\n")
@@ -199,8 +185,8 @@ func TestIncidentDefaultPolicyFromConfig(t *testing.T) {
 		}
 	})
 	t.Run("API", func(t *testing.T) {
-		base, d := startAPI(t, "tracer: { policy: fifo }\n")
-		admin := apiKey(t, d, api.RoleAdmin, "ops")
+		d, base := daemontest.Start(t, "tracer: { policy: fifo }\n", nil)
+		admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
 		if got := open(t, "--data-dir", t.TempDir(), "--api", base, "--api-key", admin); got != "fifo" {
 			t.Errorf("without --policy: %q, want fifo", got)
 		}
