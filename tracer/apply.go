@@ -112,11 +112,11 @@ func (ap *applier) newHop(inc *incident, parent hopID, tx *chains.Tx, seq int, f
 	return h
 }
 
-// cutoff reports whether a new holding of x taint is too small to keep:
-// below the incident's dust floor or below MinShare of what it stole.
 // million is the denominator of shares in millionths.
 var million = *uint256.NewInt(1_000_000)
 
+// cutoff reports whether a new holding of x taint is too small to keep:
+// below the incident's dust floor or below MinShare of what it stole.
 func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int) bool {
 	if x.IsZero() || x.Lt(&inc.dust) {
 		return true

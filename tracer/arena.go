@@ -303,7 +303,7 @@ func fifoSegs(h *holdingVal) []segment {
 	return *h.fifo
 }
 
-// hops returns how many hops holding id's taint travelled.
+// hopsOf returns how many hops holding id's taint travelled.
 func (a *arena) hopsOf(id holdID) int {
 	if v := a.holding(id).via; v != 0 {
 		return int(a.hop(v).depth)

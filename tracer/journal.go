@@ -28,15 +28,16 @@ type rec struct {
 	prior any   // *holdingVal, incRuntime, *parked, *drainWindow, or nil
 }
 
+// recID names what a record is about, for the journal's seen set (hop
+// records are never in it: each names a hop of its own).
 type recID struct {
 	kind  recKind
 	chain chains.Chain
 	k     hkey
 	inc   *incident
-	h     hopID
 }
 
-func (r *rec) id() recID { return recID{r.kind, r.chain, r.k, r.inc, r.h} }
+func (r *rec) id() recID { return recID{r.kind, r.chain, r.k, r.inc} }
 
 // journal is what one block changed.
 type journal struct {
@@ -152,9 +153,7 @@ func (e *Engine) undo(j *journal) { e.undoRecs(j.recs) }
 func (e *Engine) truncate(j *journal, mark int) {
 	e.undoRecs(j.recs[mark:])
 	for i := mark; i < len(j.recs); i++ {
-		if j.seen != nil {
-			delete(j.seen, j.recs[i].id())
-		}
+		delete(j.seen, j.recs[i].id())
 	}
 	j.recs = j.recs[:mark]
 }
@@ -207,8 +206,8 @@ func (e *Engine) undoRecs(recs []rec) {
 				cs.drains[r.k] = r.prior.(*drainWindow).clone()
 			}
 		case recHop:
-			// Hops are referenced only by holdings; restoring those drops it
-			// (the sweep frees it once no journal names it either).
+			// The holdings restored above no longer name it; the sweep
+			// frees it once nothing else does (sweep.go lists the roots).
 			e.a.hop(r.h).flags |= hopDead
 			e.a.unroot(r.h)
 		}
