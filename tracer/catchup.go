@@ -31,18 +31,17 @@ type fetched struct {
 }
 
 // fetchRange fetches blocks from..to with at most conc requests at once and
-// delivers them in height order. wait returns once every goroutine it
-// started is done (cancel ctx first to cut it short).
-func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, conc int) (out []chan fetched, wait func()) {
+// delivers them in height order. stop cuts the fetching short and returns
+// once every goroutine it started is done; calling it again does nothing.
+func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, conc int) (out []chan fetched, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	out = make([]chan fetched, to-from+1)
 	sem := make(chan struct{}, conc)
 	for i := range out {
 		out[i] = make(chan fetched, 1)
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for i := range out {
 			select {
 			case sem <- struct{}{}:
@@ -52,9 +51,7 @@ func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, co
 				}
 				return
 			}
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
+			wg.Go(func() {
 				defer func() { <-sem }()
 				n := from + uint64(i)
 				b, err := src.BlockByNumber(ctx, n)
@@ -62,10 +59,10 @@ func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, co
 					err = fmt.Errorf("block source returned the wrong block for %d", n)
 				}
 				out[i] <- fetched{b, err}
-			}(i)
+			})
 		}
-	}()
-	return out, wg.Wait
+	})
+	return out, sync.OnceFunc(func() { cancel(); wg.Wait() })
 }
 
 // catchUp replays blocks for inc alone until it reaches the live head,
@@ -99,9 +96,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 		if max := from + uint64(4*conc) - 1; to > max {
 			to = max
 		}
-		cctx, cancelFetch := context.WithCancel(ctx)
-		chans, wait := fetchRange(cctx, src, from, to, conc)
-		cancel := func() { cancelFetch(); wait() }
+		chans, cancel := fetchRange(ctx, src, from, to, conc)
 		for _, ch := range chans {
 			f := <-ch
 			if f.err != nil {

@@ -137,10 +137,7 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 	var hops []flowHop
 	known := map[string]chains.Asset{}
 	last := ref.Number
-	cctx, cancelFetch := context.WithCancel(ctx)
-	chans, wait := fetchRange(cctx, deps.Source, ref.Number, to, e.cfg.CatchUpConcurrency)
-	var once sync.Once
-	cancel := func() { once.Do(func() { cancelFetch(); wait() }) }
+	chans, cancel := fetchRange(ctx, deps.Source, ref.Number, to, e.cfg.CatchUpConcurrency)
 	defer cancel()
 	for _, ch := range chans {
 		f := <-ch
