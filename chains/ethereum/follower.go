@@ -327,12 +327,13 @@ func (f *Follower) restore(ctx context.Context, n *node) error {
 		// read their refs by parent hash (best effort; a block it cannot
 		// read is not re-confirmed, as before).
 		for len(f.window) < int(d) && f.window[0].ref.Number > 0 && f.window[0].ref.Parent != "" {
-			var raw json.RawMessage
 			below := f.window[0].ref
-			err := n.rpc.CallContext(ctx, &raw, "eth_getBlockByHash", below.Parent, false)
-			pref, perr := parseRef(raw, "block "+below.Parent)
-			if err != nil || perr != nil || pref.Number+1 != below.Number {
-				f.log.Warn("cannot read the blocks below the checkpoint; they will not be confirmed again", "block", below.Number-1, "err", errors.Join(err, perr))
+			pref, err := n.headerByHash(ctx, below.Parent)
+			if err == nil && pref.Number+1 != below.Number {
+				err = fmt.Errorf("block %s has number %d, want %d", below.Parent, pref.Number, below.Number-1)
+			}
+			if err != nil {
+				f.log.Warn("cannot read the blocks below the checkpoint; they will not be confirmed again", "block", below.Number-1, "err", err)
 				break
 			}
 			f.window = append([]entry{{ref: pref}}, f.window...)

@@ -81,6 +81,15 @@ func (n *node) header(ctx context.Context, number uint64) (chains.BlockRef, erro
 	return parseRef(raw, fmt.Sprintf("header %d", number))
 }
 
+// headerByHash returns the ref of the block with hash (canonical or not).
+func (n *node) headerByHash(ctx context.Context, hash string) (chains.BlockRef, error) {
+	var raw json.RawMessage
+	if err := n.rpc.CallContext(ctx, &raw, "eth_getBlockByHash", hash, false); err != nil {
+		return chains.BlockRef{}, fmt.Errorf("get header %s: %w", hash, err)
+	}
+	return parseRef(raw, "block "+hash)
+}
+
 func parseRef(raw json.RawMessage, what string) (chains.BlockRef, error) {
 	if isNull(raw) {
 		return chains.BlockRef{}, fmt.Errorf("%s: %w", what, errNotFound)

@@ -112,7 +112,7 @@ func (d decoder) pendingTx(p *rpcPendingTx) *chains.Tx {
 		return tx
 	}
 	in := p.Input
-	token := d.asset(map[common.Address]chains.Asset{}, *p.To)
+	token := d.asset(nil, *p.To)
 	switch {
 	case bytes.Equal(in[:4], selTransfer) && len(in) == 4+64:
 		if to, ok := wordAddr(in[4:36]); ok {

@@ -50,6 +50,7 @@ func internalTransfer(f *callFrame) chains.Transfer {
 	return chains.Transfer{Kind: chains.Internal, LogIndex: -1, From: addr(f.From), To: addr(*f.To), Asset: chains.ETH, Amount: f.Value.ToInt()}
 }
 
+// asset is token contract c as an asset, memoized in cache (nil: none).
 func (d *decoder) asset(cache map[common.Address]chains.Asset, c common.Address) chains.Asset {
 	if a, ok := cache[c]; ok {
 		return a
@@ -58,7 +59,9 @@ func (d *decoder) asset(cache map[common.Address]chains.Asset, c common.Address)
 	if k, ok := knownTokens[c]; ok && d.mainnet {
 		a.Symbol, a.Decimals = k.Symbol, k.Decimals
 	}
-	cache[c] = a
+	if cache != nil {
+		cache[c] = a
+	}
 	return a
 }
 
