@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
 )
 
 // batchFixture is a scripted node (named as such: a real node cannot be
@@ -87,11 +88,12 @@ func TestPrevoutsBatchRefused(t *testing.T) {
 }
 
 // TestPrevoutsBatchAnswers: the ways a batch can be answered besides
-// well — refused as a whole, credentials refused, an item left out, a
-// transaction the node does not know — each give what they should: the
-// fallback to single calls only for a refusal of batches, and otherwise a
-// clear error naming what was wrong, with nothing carried into the next
-// batch.
+// well that a real node cannot be made to give — refused as a whole, an
+// item left out — each give what they should: the fallback to single
+// calls only for a refusal of batches, and otherwise a clear error naming
+// what was wrong, with nothing carried into the next batch. The answers a
+// real node gives (refused credentials, an unknown transaction) are in
+// TestPrevoutsBatchAgainstNode.
 func TestPrevoutsBatchAnswers(t *testing.T) {
 	t.Run("one object for the whole array", func(t *testing.T) {
 		s, f, ops := batchFixture(t)
@@ -100,14 +102,6 @@ func TestPrevoutsBatchAnswers(t *testing.T) {
 		})
 		if outs, err := f.Prevouts(context.Background(), ops); err != nil || len(outs) != 2 || !f.node.noBatch.Load() {
 			t.Fatalf("Prevouts = %d outputs, %v, batches off %v; want the fallback", len(outs), err, f.node.noBatch.Load())
-		}
-	})
-	t.Run("credentials refused", func(t *testing.T) {
-		s, f, ops := batchFixture(t)
-		s.setBatch(func([]map[string]any) (int, string) { return 401, "" })
-		_, err := f.Prevouts(context.Background(), ops)
-		if !errors.Is(err, errAuth) || f.node.noBatch.Load() {
-			t.Fatalf("Prevouts error %v, batches off %v; want the authentication error and batches kept", err, f.node.noBatch.Load())
 		}
 	})
 	t.Run("missing answer", func(t *testing.T) {
@@ -128,10 +122,39 @@ func TestPrevoutsBatchAnswers(t *testing.T) {
 			t.Fatalf("batch sizes %v; want the retry to carry exactly its two calls", sizes)
 		}
 	})
+}
+
+// TestPrevoutsBatchAgainstNode: a real btcd refusing the credentials of a
+// batch, and answering a batch that names a transaction it does not know.
+func TestPrevoutsBatchAgainstNode(t *testing.T) {
+	node := testnodes.StartBtcd(t)
+	block := node.Generate(t, 1)[0]
+	msg, err := node.Client.GetBlock(&block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := chains.Outpoint{Tx: msg.Transactions[0].TxHash().String()}
+	unknown := chains.Outpoint{Tx: strings.Repeat("ab", 32)}
+	follower := func(t *testing.T, password string) *Follower {
+		cfg := nodeConfig(t, node, openStore(t, t.TempDir()))
+		cfg.RPCPassword = password
+		f, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(f.Close)
+		return f
+	}
+	t.Run("credentials refused", func(t *testing.T) {
+		f := follower(t, "not-the-password")
+		_, err := f.Prevouts(context.Background(), []chains.Outpoint{known, unknown})
+		if !errors.Is(err, errAuth) || f.node.noBatch.Load() {
+			t.Fatalf("Prevouts error %v, batches off %v; want the authentication error and batches kept", err, f.node.noBatch.Load())
+		}
+	})
 	t.Run("unknown transaction", func(t *testing.T) {
-		_, f, ops := batchFixture(t)
-		unknown := chains.Outpoint{Tx: strings.Repeat("ab", 32)}
-		_, err := f.Prevouts(context.Background(), []chains.Outpoint{ops[0], unknown})
+		f := follower(t, node.Pass)
+		_, err := f.Prevouts(context.Background(), []chains.Outpoint{known, unknown})
 		if err == nil || !strings.Contains(err.Error(), unknown.Tx+" not found") || !strings.Contains(err.Error(), "txindex") {
 			t.Fatalf("Prevouts error %v; want not found with the txindex hint", err)
 		}
