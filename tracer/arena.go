@@ -273,13 +273,20 @@ type holdingVal struct {
 
 // value copies holding id out of the slab.
 func (a *arena) value(id holdID) *holdingVal {
-	h := a.holding(id)
-	v := &holdingVal{inc: a.incs[h.inc], bal: a.get(h.bal), taint: a.get(h.taint), via: h.via}
-	if q := a.queue(h); q != nil {
-		c := append([]segment(nil), *q...)
+	v := a.view(id)
+	if v.fifo != nil {
+		c := append([]segment(nil), *v.fifo...)
 		v.fifo = &c
 	}
 	return v
+}
+
+// view is holding id as value gives it, but with the slab's own FIFO
+// queue: for a reader done with it before the holding next changes
+// (encoding it, reading its segments).
+func (a *arena) view(id holdID) *holdingVal {
+	h := a.holding(id)
+	return &holdingVal{inc: a.incs[h.inc], bal: a.get(h.bal), taint: a.get(h.taint), via: h.via, fifo: a.queue(h)}
 }
 
 // store allocates a holding with v's contents (v is not kept).

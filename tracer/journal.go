@@ -224,7 +224,7 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 			cs := e.chainState(r.chain)
 			key := holdingKey(r.chain, r.k, r.inc)
 			if h := cs.get(r.k, r.inc); h != 0 {
-				puts = append(puts, KV{key, e.a.encodeHolding(cs.a.value(h))})
+				puts = append(puts, KV{key, e.a.encodeHolding(cs.a.view(h))})
 			} else {
 				dels = append(dels, key)
 			}

@@ -418,7 +418,7 @@ func (e *Engine) stateKVs() []KV {
 	for _, cs := range e.chains {
 		cs.eachHead(func(k hkey, head holdID) {
 			for id := head; id != 0; id = cs.next(id) {
-				h := a.value(id)
+				h := a.view(id)
 				out = append(out, KV{holdingKey(cs.chain, k, h.inc), a.encodeHolding(h)})
 				addHop(h.via)
 				for _, s := range fifoSegs(h) {

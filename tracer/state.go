@@ -161,10 +161,10 @@ func (cs *chainState) get(k hkey, inc *incident) holdID {
 	return 0
 }
 
-// getVal returns a copy of inc's holding at k (nil: none).
+// getVal returns inc's holding at k as arena.view gives it (nil: none).
 func (cs *chainState) getVal(k hkey, inc *incident) *holdingVal {
 	if h := cs.get(k, inc); h != 0 {
-		return cs.a.value(h)
+		return cs.a.view(h)
 	}
 	return nil
 }
