@@ -79,30 +79,19 @@ type TheftScenario struct {
 	Split                   [3]common.Address
 	Theft, Deposit          string
 	SplitTxs                [3]string
-	Labels                  map[string]watchlists.Entry
 	StolenWei, DepositWei   *big.Int
 	SplitWei                [3]*big.Int
 }
 
 func newTheft(t *testing.T) *TheftScenario {
 	g := testnodes.StartGeth(t)
-	eth := testnodes.EtherAmount
-	lower := func(h common.Hash) string { return strings.ToLower(h.Hex()) }
-	victim := g.NewAccount(t, eth(100))
-	thief := g.NewAccount(t, nil)
-	s := &TheftScenario{Geth: g, Victim: testnodes.AddressOf(victim), Thief: testnodes.AddressOf(thief),
-		Exchange: common.HexToAddress("0x00000000000000000000000000000000000e8c4a"), StolenWei: eth(50), DepositWei: eth(8),
-		SplitWei: [3]*big.Int{eth(10), eth(15), eth(20)}}
-	s.Theft = lower(g.SendETH(t, victim, s.Thief, s.StolenWei).TxHash)
-	first := g.NewAccount(t, nil)
-	s.Split[0] = testnodes.AddressOf(first)
-	for i := 1; i < 3; i++ {
-		s.Split[i] = testnodes.AddressOf(g.NewAccount(t, nil))
-	}
+	th := g.PlayTheft(t)
+	s := &TheftScenario{Geth: g, Victim: common.HexToAddress(th.Edges[0].From), Thief: common.HexToAddress(th.Edges[0].To),
+		Exchange: th.Exchange, Theft: th.Tx, Deposit: th.Deposit, StolenWei: th.Edges[0].Wei, DepositWei: th.Edges[4].Wei}
 	for i := range s.Split {
-		s.SplitTxs[i] = lower(g.SendETH(t, thief, s.Split[i], s.SplitWei[i]).TxHash)
+		e := th.Edges[1+i]
+		s.Split[i], s.SplitTxs[i], s.SplitWei[i] = th.Split[i], e.Tx, e.Wei
 	}
-	s.Deposit = lower(g.SendETH(t, first, s.Exchange, s.DepositWei).TxHash)
 	return s
 }
 
