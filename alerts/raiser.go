@@ -220,13 +220,14 @@ func (r *Raiser) Confirm(ctx context.Context, chain chains.Chain, ref chains.Blo
 }
 
 // audience returns the tenants besides admins that may see f: the owner
-// of its labelled entry and of its incident.
+// of its labelled entry and of its incident, or only one of them when the
+// tracer says so (a tenant's own entry, a private incident).
 func (r *Raiser) audience(ctx context.Context, f *tracer.Finding) ([]string, error) {
 	var out []string
-	if f.Label != nil && f.Label.Owner != "" {
+	if f.Label != nil && f.Label.Owner != "" && f.Audience != tracer.AudienceIncidentOwner {
 		out = append(out, f.Label.Owner)
 	}
-	if f.Incident != "" && r.cfg.IncidentOwner != nil {
+	if f.Incident != "" && r.cfg.IncidentOwner != nil && f.Audience != tracer.AudienceLabelOwner {
 		o, err := r.cfg.IncidentOwner(ctx, f.Incident)
 		if err != nil {
 			return nil, fmt.Errorf("owner of incident %s: %w", f.Incident, err)

@@ -14,6 +14,8 @@ type Watchlist interface {
 	Add(ctx context.Context, entries ...watchlists.Entry) ([]watchlists.Entry, error)
 	Remove(ctx context.Context, chain chains.Chain, addr, owner string, kind watchlists.Kind) (int, error)
 	List(f watchlists.Filter) []watchlists.Entry
+	// Lookup returns the entries of a normalised address.
+	Lookup(chain chains.Chain, addr string) []watchlists.Entry
 }
 
 var _ Watchlist = (*watchlists.Registry)(nil)

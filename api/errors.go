@@ -128,7 +128,7 @@ func asError(err error) (*Error, bool) {
 		return &Error{Code: CodeInvalid, Field: fe.Field, Message: fe.Err.Error()}, true
 	case errors.Is(err, ErrNotFound), errors.Is(err, watchlists.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: "not found"}, true
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, watchlists.ErrVouched):
 		return &Error{Code: CodeConflict, Message: err.Error()}, true
 	}
 	return &Error{Code: CodeInternal, Message: "internal error"}, false

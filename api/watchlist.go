@@ -157,9 +157,11 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, forbidden(k, "add "+string(kind)+" entries"))
 		return
 	}
+	// Only an admin's entry is trusted: a tenant's own raises its alerts
+	// and nothing else (DESIGN.md, "Trust between tenants").
 	added, err := s.deps.Watchlist.Add(r.Context(), watchlists.Entry{
 		Chain: chain, Address: addr, Kind: kind, Owner: owner, Label: req.Label, Note: req.Note,
-		Source: source,
+		Source: source, Untrusted: k.Role != RoleAdmin,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -259,6 +261,14 @@ func (s *Server) removeEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 	if k.Role == RoleCompany {
 		kind = watchlists.Treasury // a company sees only its treasury entries
+	}
+	if k.Role != RoleAdmin {
+		for _, e := range s.deps.Watchlist.Lookup(chain, addr) {
+			if e.Owner == owner && (kind == "" || e.Kind == kind) && e.Trusted() && !e.Shipped() {
+				writeError(w, Errorf(CodeConflict, "address", "%s %s (%s): %v", chain, watchlists.Display(chain, addr), e.Kind, watchlists.ErrVouched))
+				return
+			}
+		}
 	}
 	n, err := s.deps.Watchlist.Remove(r.Context(), chain, addr, owner, kind)
 	if err != nil {

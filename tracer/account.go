@@ -194,12 +194,14 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 		return nil
 	}
 	if t.To == "" || t.To == burnAddress {
-		ap.finding(TaintLeft, tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, nil, nh)
+		ap.finding(TaintLeft, tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, nil, AudienceAll, nh)
 		return nil
 	}
-	if lab := firstOfKind(ap.e.labels(ap.cs.chain, t.To), watchlists.Exchange, watchlists.Mixer, watchlists.Bridge, watchlists.Sanctioned); lab != nil {
-		ap.finding(findingTypeOf(lab.Kind), tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, lab, nh)
-		if lab.Kind != watchlists.Sanctioned {
+	if service, reports := receiverOf(ap.e.labels(ap.cs.chain, t.To), inc); reports != nil {
+		for _, r := range reports {
+			ap.finding(findingTypeOf(r.entry.Kind), tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, r.entry, r.audience, nh)
+		}
+		if service != nil {
 			ap.park(inc, t.To, asset, x, nh)
 			return nil // a service: exact tracking stops, the deposit is the finding
 		}

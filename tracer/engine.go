@@ -260,16 +260,3 @@ func (e *Engine) labels(c chains.Chain, addr string) []watchlists.Entry {
 	}
 	return e.deps.Labels.Lookup(c, addr)
 }
-
-// firstOfKind returns the first entry whose kind is one of kinds.
-func firstOfKind(es []watchlists.Entry, kinds ...watchlists.Kind) *watchlists.Entry {
-	for _, k := range kinds {
-		for i := range es {
-			if es[i].Kind == k {
-				e := es[i]
-				return &e
-			}
-		}
-	}
-	return nil
-}

@@ -57,7 +57,10 @@ type Finding struct {
 	// Label is the entry of the address that made this a finding (the
 	// receiver for taint findings, the treasury for treasury findings).
 	Label *watchlists.Entry
-	// Known is true when a treasury outflow's destination is labelled.
+	// Audience says who besides admins is told of it.
+	Audience Audience
+	// Known is true when a treasury outflow's destination is labelled by
+	// a trusted entry or by the treasury's owner.
 	Known   bool
 	Hops    int
 	Path    []Hop

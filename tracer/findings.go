@@ -50,9 +50,16 @@ func share(inc *incident, asset string, tainted *uint256.Int) float64 {
 }
 
 // finding records a taint finding of this block.
-func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to string, asset chains.Asset, amt, tainted *uint256.Int, inc *incident, label *watchlists.Entry, via hopID) {
+func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to string, asset chains.Asset, amt, tainted *uint256.Int, inc *incident, label *watchlists.Entry, aud Audience, via hopID) {
+	scope := inc.def.ID
+	if aud == AudienceAll && inc.def.Private {
+		aud = AudienceIncidentOwner
+	}
+	if aud == AudienceLabelOwner {
+		scope += "/" + label.Owner // one finding per tenant told
+	}
 	f := Finding{
-		ID:         FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, inc.def.ID, typ),
+		ID:         FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, scope, typ),
 		Type:       typ,
 		Chain:      ap.cs.chain,
 		Block:      ap.b.Ref,
@@ -67,6 +74,7 @@ func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to str
 		Confidence: 1,
 		Incident:   inc.def.ID,
 		Label:      label,
+		Audience:   aud,
 		Time:       ap.b.Ref.Time,
 	}
 	if via != 0 {

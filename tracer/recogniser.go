@@ -70,7 +70,9 @@ func (ap *applier) recognise(tx *chains.Tx, fs []Finding) error {
 	}
 	var deps []Deposit
 	for _, f := range fs {
-		if f.Tx != tx.Hash || f.Label == nil || f.Tainted == nil || f.Label.Kind == watchlists.Sanctioned {
+		// Only a trusted entry drives a recogniser: a tenant's own entry
+		// (AudienceLabelOwner) parks nothing.
+		if f.Tx != tx.Hash || f.Label == nil || f.Tainted == nil || f.Label.Kind == watchlists.Sanctioned || f.Audience == AudienceLabelOwner {
 			continue
 		}
 		deps = append(deps, Deposit{Incident: f.Incident, Service: f.To, Label: f.Label, From: f.From, Asset: f.Asset, Amount: f.Amount, Tainted: f.Tainted, Hops: f.Hops})
@@ -134,12 +136,12 @@ func (ap *applier) applyMove(tx *chains.Tx, seq, i int, m Move) error {
 	dst := ap.e.chains[m.Chain]
 	followed := dst != nil || ap.e.deps.Sources[m.Chain] != nil
 	if m.Type != "" {
-		ap.finding(m.Type, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, nh)
+		ap.finding(m.Type, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, AudienceAll, nh)
 		ap.findings[len(ap.findings)-1].Confidence = m.Confidence
 		ap.findings[len(ap.findings)-1].Chain = m.Chain
 	}
 	if !followed || int(ap.e.a.hop(nh).depth) > inc.maxHops {
-		ap.finding(TaintLeft, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, nh)
+		ap.finding(TaintLeft, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, AudienceAll, nh)
 		return nil
 	}
 	dst = ap.e.chainState(m.Chain)

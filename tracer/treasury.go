@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -44,20 +46,26 @@ type drainHit struct {
 }
 
 // treasuryOutflow raises treasury.outflow for a transfer out of a treasury
-// address and feeds the drain window.
+// address and feeds the drain window: for each tenant whose treasury it
+// is, on its own (one tenant's entry never changes another's alerts).
 func (ap *applier) treasuryOutflow(tx *chains.Tx, k int, t *chains.Transfer) error {
 	if t.Kind == chains.Fee || t.From == t.To || !ap.watchesTreasury() {
 		return nil
 	}
-	tr := firstOfKind(ap.e.labels(ap.cs.chain, t.From), watchlists.Treasury)
-	if tr == nil {
+	trs := ofKindByOwner(ap.e.labels(ap.cs.chain, t.From), watchlists.Treasury)
+	if len(trs) == 0 {
 		return nil
 	}
 	var amt uint256.Int
 	if amt.SetFromBig(t.Amount) {
 		return nil
 	}
-	return ap.outflow(tx, k, t.Seq, t.From, t.To, t.Asset, &amt, tr)
+	for _, tr := range trs {
+		if err := ap.outflow(tx, k, t.Seq, t.From, t.To, t.Asset, &amt, tr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // treasuryUTXO raises treasury.outflow for each output of a transaction
@@ -68,7 +76,8 @@ func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
 	if !ap.watchesTreasury() {
 		return nil // no treasury: no input address needs deriving
 	}
-	var tr *watchlists.Entry
+	// Each owner's treasury among the inputs: its first, in input order.
+	var trs []*watchlists.Entry
 	own := map[string]bool{}
 	for i := range tx.Inputs {
 		a := ap.b.InputAddress(&tx.Inputs[i])
@@ -76,21 +85,26 @@ func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
 			continue
 		}
 		own[a] = true
-		if tr == nil {
-			tr = firstOfKind(ap.e.labels(ap.cs.chain, a), watchlists.Treasury)
+		for _, tr := range ofKindByOwner(ap.e.labels(ap.cs.chain, a), watchlists.Treasury) {
+			if !slices.ContainsFunc(trs, func(e *watchlists.Entry) bool { return e.Owner == tr.Owner }) {
+				trs = append(trs, tr)
+			}
 		}
 	}
-	if tr == nil {
+	if len(trs) == 0 {
 		return nil
 	}
-	for oi := range tx.Outputs {
-		o := &tx.Outputs[oi]
-		to := ap.b.OutputAddress(o)
-		if own[to] || o.Value <= 0 {
-			continue
-		}
-		if err := ap.outflow(tx, -1, int(o.Index), tr.Address, to, chains.BTC, uint256.NewInt(uint64(o.Value)), tr); err != nil {
-			return err
+	slices.SortStableFunc(trs, func(a, b *watchlists.Entry) int { return strings.Compare(a.Owner, b.Owner) })
+	for _, tr := range trs {
+		for oi := range tx.Outputs {
+			o := &tx.Outputs[oi]
+			to := ap.b.OutputAddress(o)
+			if own[to] || o.Value <= 0 {
+				continue
+			}
+			if err := ap.outflow(tx, -1, int(o.Index), tr.Address, to, chains.BTC, uint256.NewInt(uint64(o.Value)), tr); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -99,7 +113,7 @@ func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
 func (ap *applier) outflow(tx *chains.Tx, k, seq int, from, to string, asset chains.Asset, amt *uint256.Int, tr *watchlists.Entry) error {
 	dest := ap.e.labels(ap.cs.chain, to)
 	ap.findings = append(ap.findings, Finding{
-		ID:     FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, "", TreasuryOutflow),
+		ID:     FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, tr.Owner, TreasuryOutflow),
 		Type:   TreasuryOutflow,
 		Chain:  ap.cs.chain,
 		Block:  ap.b.Ref,
@@ -110,11 +124,11 @@ func (ap *applier) outflow(tx *chains.Tx, k, seq int, from, to string, asset cha
 		Asset:  asset,
 		Amount: amt.ToBig(),
 		Label:  tr,
-		Known:  len(dest) > 0,
+		Known:  knownTo(dest, tr.Owner),
 		Time:   ap.b.Ref.Time,
 	})
-	if firstOfKind(dest, watchlists.Treasury) != nil {
-		return nil // between treasury wallets: not a drain
+	if ownsKind(dest, watchlists.Treasury, tr.Owner) {
+		return nil // between the owner's treasury wallets: not a drain
 	}
 	return ap.drain(tx, k, seq, from, to, asset, amt, tr)
 }
@@ -130,6 +144,9 @@ func (ap *applier) drain(tx *chains.Tx, k, seq int, from, to string, asset chain
 		return nil
 	}
 	key := hkey{a: from, b: asset.Key()}
+	if tr.Owner != "" {
+		key.b += "@" + tr.Owner // each owner's window of its own
+	}
 	ap.e.touchDrain(ap.j, ap.cs, key)
 	d := ap.cs.drains[key]
 	if d == nil {
@@ -185,7 +202,7 @@ func (ap *applier) drain(tx *chains.Tx, k, seq int, from, to string, asset chain
 	}
 	d.raised = true
 	f := Finding{
-		ID:     FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, "", TreasuryDrain),
+		ID:     FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, tr.Owner, TreasuryDrain),
 		Type:   TreasuryDrain,
 		Chain:  ap.cs.chain,
 		Block:  ap.b.Ref,
@@ -196,7 +213,7 @@ func (ap *applier) drain(tx *chains.Tx, k, seq int, from, to string, asset chain
 		Asset:  asset,
 		Amount: sum.ToBig(),
 		Label:  tr,
-		Known:  len(ap.e.labels(ap.cs.chain, to)) > 0,
+		Known:  knownTo(ap.e.labels(ap.cs.chain, to), tr.Owner),
 		Time:   now,
 	}
 	if !d.base.IsZero() {
@@ -223,7 +240,11 @@ func (e *Engine) autoIncidents(ctx context.Context, ap *applier) error {
 		return nil
 	}
 	for _, hit := range ap.drains {
-		h := sha256.Sum256([]byte(string(ap.cs.chain) + "\x00" + hit.treasury.Address + "\x00" + hit.asset.Key() + "\x00" + hit.outs[0].tx))
+		seed := string(ap.cs.chain) + "\x00" + hit.treasury.Address + "\x00" + hit.asset.Key() + "\x00" + hit.outs[0].tx
+		if hit.treasury.Owner != "" {
+			seed += "\x00" + hit.treasury.Owner // each owner's incident of its own
+		}
+		h := sha256.Sum256([]byte(seed))
 		id := "inc_auto_" + hex.EncodeToString(h[:10])
 		if _, ok := e.incidents[id]; ok {
 			continue
@@ -256,6 +277,7 @@ func (e *Engine) autoIncidents(ctx context.Context, ap *applier) error {
 			ID: id, Title: "auto: drain of treasury " + label, Owner: hit.treasury.Owner,
 			Chain: ap.cs.chain, Seeds: seeds, Policy: policy, Status: watchlists.Open,
 			Opened: ap.b.Ref.Time, Auto: true,
+			Private: !firstClaim(ap.e.labels(ap.cs.chain, hit.treasury.Address), &hit.treasury),
 		}
 		if e.deps.Incidents != nil {
 			if err := e.deps.Incidents.SaveIncident(ctx, def); err != nil {

@@ -313,12 +313,14 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 	nh := ap.newHop(inc, via, tx, int(o.Index), from, to, tau)
 	v := uint256.NewInt(uint64(o.Value))
 	if !spendable(o) {
-		ap.finding(TaintLeft, tx, int(o.Index), from, to, chains.BTC, v, tau, inc, nil, nh)
+		ap.finding(TaintLeft, tx, int(o.Index), from, to, chains.BTC, v, tau, inc, nil, AudienceAll, nh)
 		return
 	}
-	if lab := firstOfKind(ap.e.labels(ap.cs.chain, to), watchlists.Exchange, watchlists.Mixer, watchlists.Bridge, watchlists.Sanctioned); lab != nil {
-		ap.finding(findingTypeOf(lab.Kind), tx, int(o.Index), from, to, chains.BTC, v, tau, inc, lab, nh)
-		if lab.Kind != watchlists.Sanctioned {
+	if service, reports := receiverOf(ap.e.labels(ap.cs.chain, to), inc); reports != nil {
+		for _, r := range reports {
+			ap.finding(findingTypeOf(r.entry.Kind), tx, int(o.Index), from, to, chains.BTC, v, tau, inc, r.entry, r.audience, nh)
+		}
+		if service != nil {
 			ap.park(inc, to, "", tau, nh)
 			return
 		}

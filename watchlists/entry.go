@@ -46,7 +46,18 @@ type Entry struct {
 	Source  string       `json:"source,omitempty"`
 	Added   time.Time    `json:"added"`
 	Note    string       `json:"note,omitempty"`
+	// Untrusted marks an entry a tenant made for itself with its own key
+	// (not an admin's, not the operator's, not shipped or learned with
+	// evidence). It raises alerts for its owner alone and never changes
+	// what another tenant receives or how taint is followed (DESIGN.md,
+	// "Trust between tenants"; docs/security.md).
+	Untrusted bool `json:"untrusted,omitempty"`
 }
+
+// Trusted reports whether e may decide how taint is followed (park it at
+// a service, drive a recogniser) and be told to another tenant's
+// incident: shipped labels, the operator's and admins' entries.
+func (e Entry) Trusted() bool { return !e.Untrusted }
 
 // Policy is a taint policy (TAINT.md).
 type Policy string
@@ -100,4 +111,8 @@ type Incident struct {
 	Closed  *time.Time     `json:"closed,omitempty"`
 	// Auto is true when the engine opened it from a treasury drain.
 	Auto bool `json:"auto,omitempty"`
+	// Private: its alerts go to its owner alone (and admins). The engine
+	// opens an automatic incident so from a tenant's own, untrusted
+	// treasury entry, which may tell nobody else (docs/security.md).
+	Private bool `json:"private,omitempty"`
 }

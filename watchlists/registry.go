@@ -3,6 +3,7 @@ package watchlists
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,6 +157,15 @@ func (r *Registry) Add(ctx context.Context, entries ...Entry) ([]Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i+1, err)
 		}
+		prior, held := r.held(v.Key())
+		if v.Untrusted && held && prior.Trusted() {
+			return nil, fmt.Errorf("entry %d: %s %s (%s of %q): %w", i+1, v.Chain, Display(v.Chain, v.Address), v.Kind, v.Owner, ErrVouched)
+		}
+		if held && !prior.Added.IsZero() {
+			// A replaced entry keeps when it was first added: the earliest
+			// claim of a treasury is the one whose incidents tell others.
+			v.Added = prior.Added
+		}
 		out[i] = v
 	}
 	if r.store != nil && len(out) > 0 {
@@ -169,6 +179,21 @@ func (r *Registry) Add(ctx context.Context, entries ...Entry) ([]Entry, error) {
 	}
 	r.mu.Unlock()
 	return out, nil
+}
+
+// ErrVouched is returned when an untrusted entry would replace one that
+// an admin or the operator made: only they may change or remove it, since
+// it decides how every incident's taint is followed.
+var ErrVouched = errors.New("an admin or the operator vouches for this entry; only an admin may change or remove it")
+
+// held returns the entry with key k, if one is held.
+func (r *Registry) held(k EntryKey) (Entry, bool) {
+	for _, e := range r.Lookup(k.Chain, k.Address) {
+		if e.Key() == k {
+			return e, true
+		}
+	}
+	return Entry{}, false
 }
 
 // AddShipped puts already-valid entries in memory only (the embedded

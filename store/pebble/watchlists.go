@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -17,9 +18,9 @@ import (
 var _ watchlists.Store = (*Store)(nil)
 
 // Watchlist keys: w/<chain> 0 <address> 0 <owner> 0 <kind>. The value is a
-// compact record (version byte, then length-prefixed label, source, note
-// and the added time in unix nanoseconds), so a million entries load in
-// about a second.
+// compact record (version byte, then length-prefixed label, source, note,
+// the added time in unix nanoseconds and, from version 2, a flags byte),
+// so a million entries load in about a second.
 func entryKey(k watchlists.EntryKey) []byte {
 	b := make([]byte, 0, len(prefixWatchlist)+len(k.Chain)+len(k.Address)+len(k.Owner)+len(k.Kind)+3)
 	b = append(b, prefixWatchlist...)
@@ -32,11 +33,22 @@ func entryKey(k watchlists.EntryKey) []byte {
 	return append(b, k.Kind...)
 }
 
-const entryRecordV1 = 1
+// Entry record versions. Version 1 had no flags: its entries made through
+// the API ("api:" sources) load as untrusted, since the role of the key
+// that made them is not recorded (an admin re-adds what it vouches for);
+// every other version-1 entry was made on the data directory by the
+// operator and stays trusted.
+const (
+	entryRecordV1 = 1
+	entryRecordV2 = 2
+)
+
+// Flags of a version-2 record.
+const flagUntrusted = 1 << 0
 
 func encodeEntry(e watchlists.Entry) []byte {
-	b := make([]byte, 0, 1+len(e.Label)+len(e.Source)+len(e.Note)+3*binary.MaxVarintLen32+binary.MaxVarintLen64)
-	b = append(b, entryRecordV1)
+	b := make([]byte, 0, 2+len(e.Label)+len(e.Source)+len(e.Note)+3*binary.MaxVarintLen32+binary.MaxVarintLen64)
+	b = append(b, entryRecordV2)
 	for _, s := range []string{e.Label, e.Source, e.Note} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -45,7 +57,12 @@ func encodeEntry(e watchlists.Entry) []byte {
 	if !e.Added.IsZero() {
 		nanos = e.Added.UnixNano()
 	}
-	return binary.AppendVarint(b, nanos)
+	b = binary.AppendVarint(b, nanos)
+	var flags byte
+	if e.Untrusted {
+		flags |= flagUntrusted
+	}
+	return append(b, flags)
 }
 
 // reuse returns prev when b spells it (no allocation), else string(b).
@@ -72,9 +89,10 @@ func decodeEntry(key, val []byte, e *watchlists.Entry) error {
 	e.Address = string(parts[1])
 	e.Owner = reuse(e.Owner, parts[2])
 	e.Kind = watchlists.Kind(reuse(string(e.Kind), parts[3]))
-	if len(val) < 1 || val[0] != entryRecordV1 {
+	if len(val) < 1 || val[0] != entryRecordV1 && val[0] != entryRecordV2 {
 		return fmt.Errorf("watchlist record %q: unknown version", key)
 	}
+	version := val[0]
 	val = val[1:]
 	for i, dst := range [3]*string{&e.Label, &e.Source, &e.Note} {
 		n, k := binary.Uvarint(val)
@@ -95,6 +113,16 @@ func decodeEntry(key, val []byte, e *watchlists.Entry) error {
 	e.Added = time.Time{}
 	if nanos != 0 {
 		e.Added = time.Unix(0, nanos).UTC()
+	}
+	val = val[k:]
+	switch version {
+	case entryRecordV1:
+		e.Untrusted = strings.HasPrefix(e.Source, "api:")
+	default:
+		if len(val) != 1 || val[0]&^flagUntrusted != 0 {
+			return fmt.Errorf("watchlist record %q: bad flags", key)
+		}
+		e.Untrusted = val[0]&flagUntrusted != 0
 	}
 	return nil
 }
