@@ -21,6 +21,12 @@
 // exchanges and victims) needs the whole stream. They do not see
 // watchlist entries, which reveal tenants' wallets.
 //
+// An entry a company or exchange key adds is untrusted: it raises alerts
+// for its tenant alone and never changes how taint is followed or what
+// another tenant receives; only an admin's entries are trusted, and a
+// tenant may not replace or remove one (409). docs/security.md has the
+// whole rule.
+//
 // No key or a bad or revoked key is 401; a role that may not use a verb is
 // 403; another tenant's resource is 404, exactly as if it did not exist.
 //
