@@ -223,3 +223,31 @@ func contains(xs []string, s string) bool {
 }
 
 var _ = time.Second
+
+// An entry an admin vouches for is trusted (it parks taint for every
+// incident): the tenant it names may not turn it into its own untrusted
+// entry, nor remove it. Its own entries are untrusted.
+func TestTenantCannotReplaceVouchedEntry(t *testing.T) {
+	w := newIsolation(t)
+	st, body := w.do("POST", "/v1/watchlist", w.keys["admin"], `{"chain":"ethereum","address":"`+newAddr+`","kind":"exchange","owner":"binance","label":"Binance 14 (vetted)"}`)
+	if st != 201 || strings.Contains(body, `"untrusted"`) {
+		t.Fatalf("admin adds for binance: %d %s (want 201, trusted)", st, body)
+	}
+	st, body = w.do("POST", "/v1/watchlist", w.keys["binance"], `{"chain":"ethereum","address":"`+newAddr+`","kind":"exchange","label":"mine now"}`)
+	if code, _ := errorCode(t, body); st != http.StatusConflict || code != "conflict" || !strings.Contains(body, "only an admin") {
+		t.Fatalf("binance replaces the vouched entry: %d %s, want 409 conflict", st, body)
+	}
+	if st, body = w.do("DELETE", "/v1/watchlist/ethereum/"+newAddr, w.keys["binance"], ""); st != http.StatusConflict {
+		t.Fatalf("binance removes the vouched entry: %d %s, want 409", st, body)
+	}
+	st, body = w.do("GET", "/v1/watchlist?owner=binance", w.keys["admin"], "")
+	if st != 200 || !strings.Contains(body, "Binance 14 (vetted)") || strings.Contains(body, "mine now") {
+		t.Fatalf("after the refusals: %d %s", st, body)
+	}
+	if !strings.Contains(grepLines(strings.ReplaceAll(body, "},{", "}\n{"), "binance wallet"), `"untrusted":true`) {
+		t.Fatalf("binance's own entry is not marked untrusted: %s", body)
+	}
+	if st, body = w.do("DELETE", "/v1/watchlist/ethereum/"+newAddr+"?owner=binance", w.keys["admin"], ""); st != http.StatusNoContent {
+		t.Fatalf("admin removes it: %d %s", st, body)
+	}
+}
