@@ -285,7 +285,7 @@ func TestOwnershipOtherTenantsEntriesChangeNothing(t *testing.T) {
 		for range 2 + r.Intn(10) {
 			extra = append(extra, ownEntry{at: r.Intn(len(ownBlocks())), e: watchlists.Entry{
 				Chain: chains.Ethereum, Address: addrs[r.Intn(len(addrs))],
-				Kind:  watchlists.Kinds[r.Intn(len(watchlists.Kinds))], Owner: intruders[r.Intn(len(intruders))],
+				Kind: watchlists.Kinds[r.Intn(len(watchlists.Kinds))], Owner: intruders[r.Intn(len(intruders))],
 				Label: fmt.Sprintf("claim %d", trial), Source: "api:k_test", Untrusted: true,
 			}})
 		}
