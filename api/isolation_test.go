@@ -251,3 +251,29 @@ func TestTenantCannotReplaceVouchedEntry(t *testing.T) {
 		t.Fatalf("admin removes it: %d %s", st, body)
 	}
 }
+
+// A mixer or bridge entry names its protocol; an unknown one, or one for
+// another kind, is refused naming the field and the known protocols.
+func TestWatchlistProtocol(t *testing.T) {
+	w := newIsolation(t)
+	for _, c := range []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{`{"chain":"ethereum","address":"` + newAddr + `","kind":"mixer","protocol":"tornado","label":"Tornado 100 ETH"}`, 201, `"protocol":"tornado"`},
+		{`{"chain":"ethereum","address":"` + newAddr + `","kind":"bridge","protocol":"thorchain"}`, 201, `"protocol":"thorchain"`},
+		{`{"chain":"ethereum","address":"` + newAddr + `","kind":"bridge","protocol":"tornado"}`, 400, `protocol \"tornado\" is for mixer entries`},
+		{`{"chain":"ethereum","address":"` + newAddr + `","kind":"mixer","protocol":"railgun"}`, 400, `unknown protocol \"railgun\" (want one of tornado, thorchain, lifi`},
+	} {
+		st, body := w.do("POST", "/v1/watchlist", w.keys["admin"], c.body)
+		if st != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("POST %s: %d %s; want %d with %s", c.body, st, body, c.status, c.want)
+		}
+		if st == 400 {
+			if _, field := errorCode(t, body); field != "protocol" {
+				t.Errorf("POST %s: error field %q, want protocol", c.body, field)
+			}
+		}
+	}
+}

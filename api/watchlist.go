@@ -16,6 +16,8 @@ type entryRequest struct {
 	Owner   string `json:"owner"`
 	Note    string `json:"note"`
 	Source  string `json:"source"`
+	// Protocol of a mixer or bridge entry (CONTRACT.md).
+	Protocol string `json:"protocol"`
 }
 
 // viewEntry is e as the API shows it: the address in its display form
@@ -161,7 +163,7 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	// and nothing else (DESIGN.md, "Trust between tenants").
 	added, err := s.deps.Watchlist.Add(r.Context(), watchlists.Entry{
 		Chain: chain, Address: addr, Kind: kind, Owner: owner, Label: req.Label, Note: req.Note,
-		Source: source, Untrusted: k.Role != RoleAdmin,
+		Source: source, Protocol: req.Protocol, Untrusted: k.Role != RoleAdmin,
 	})
 	if err != nil {
 		s.fail(w, r, err)

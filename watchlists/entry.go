@@ -3,6 +3,7 @@ package watchlists
 import (
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -46,6 +47,10 @@ type Entry struct {
 	Source  string       `json:"source,omitempty"`
 	Added   time.Time    `json:"added"`
 	Note    string       `json:"note,omitempty"`
+	// Protocol tells the tracer how to follow taint through a mixer or
+	// bridge entry ("tornado", "thorchain", "lifi", …; Protocols); "" for
+	// other kinds, or a service whose flows are not decoded.
+	Protocol string `json:"protocol,omitempty"`
 	// Untrusted marks an entry a tenant made for itself with its own key
 	// (not an admin's, not the operator's, not shipped or learned with
 	// evidence). It raises alerts for its owner alone and never changes
@@ -58,6 +63,47 @@ type Entry struct {
 // a service, drive a recogniser) and be told to another tenant's
 // incident: shipped labels, the operator's and admins' entries.
 func (e Entry) Trusted() bool { return !e.Untrusted }
+
+// Protocols names the mixer and bridge protocols the tracer knows, each
+// with the kind of entry that may carry it (CONTRACT.md, "protocol").
+var Protocols = []struct {
+	Name string
+	Kind Kind
+}{
+	{"tornado", Mixer},
+	{"thorchain", Bridge},
+	{"lifi", Bridge},
+	{"across", Bridge},
+	{"wormhole", Bridge},
+	{"stargate", Bridge},
+	{"chainflip", Bridge},
+	{"synapse", Bridge},
+	{"multichain", Bridge},
+	{"avalanche", Bridge},
+	{"arbitrum", Bridge},
+	{"optimism", Bridge},
+	{"base", Bridge},
+}
+
+// ParseProtocol checks the protocol p of an entry of kind k: "" or a
+// protocol of Protocols that entries of k may carry. The error names the
+// known ones.
+func ParseProtocol(p string, k Kind) error {
+	if p == "" {
+		return nil
+	}
+	var names []string
+	for _, pr := range Protocols {
+		if pr.Name == p {
+			if pr.Kind != k {
+				return fmt.Errorf("protocol %q is for %s entries, not %s", p, pr.Kind, k)
+			}
+			return nil
+		}
+		names = append(names, pr.Name)
+	}
+	return fmt.Errorf("unknown protocol %q (want one of %s)", p, strings.Join(names, ", "))
+}
 
 // Policy is a taint policy (TAINT.md).
 type Policy string

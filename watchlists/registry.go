@@ -99,6 +99,9 @@ func (r *Registry) Validate(e Entry) (Entry, error) {
 	if _, err := ParseKind(string(e.Kind)); err != nil {
 		return e, err
 	}
+	if err := ParseProtocol(e.Protocol, e.Kind); err != nil {
+		return e, &FieldError{Field: "protocol", Err: err}
+	}
 	if err := ValidateOwner(e.Owner); err != nil {
 		return e, err
 	}

@@ -42,6 +42,7 @@ func watchCommand() *cli.Command {
 					&cli.StringFlag{Name: "address", Usage: "the `ADDRESS` (EIP-55 or lowercase hex; base58 or bech32)", Required: true},
 					&cli.StringFlag{Name: "label", Usage: "a name, e.g. \"Binance 14\""},
 					&cli.StringFlag{Name: "note", Usage: "free text"},
+					&cli.StringFlag{Name: "protocol", Usage: "how taint goes through a mixer or bridge: tornado, thorchain, lifi, across, wormhole, stargate, …"},
 					ownerFlag,
 					watchFormatFlag(),
 				},
@@ -103,7 +104,10 @@ func entryFromFlags(c *cli.Context) (watchlists.Entry, error) {
 	if err := watchlists.ValidateOwner(c.String("owner")); err != nil {
 		return watchlists.Entry{}, usagef("--%v", err)
 	}
-	return watchlists.Entry{Chain: chain, Address: c.String("address"), Kind: kind,
+	if err := watchlists.ParseProtocol(c.String("protocol"), kind); err != nil {
+		return watchlists.Entry{}, usagef("--protocol: %v", err)
+	}
+	return watchlists.Entry{Chain: chain, Address: c.String("address"), Kind: kind, Protocol: c.String("protocol"),
 		Label: c.String("label"), Owner: c.String("owner"), Note: c.String("note"), Source: "cli"}, nil
 }
 
@@ -132,6 +136,9 @@ func watchAdd(c *cli.Context) error {
 		body := map[string]string{"chain": string(e.Chain), "address": e.Address, "kind": string(e.Kind), "label": e.Label, "owner": e.Owner}
 		if e.Note != "" {
 			body["note"] = e.Note
+		}
+		if e.Protocol != "" {
+			body["protocol"] = e.Protocol
 		}
 		return api.do(c.Context, "POST", "/v1/watchlist", body, &stored)
 	})
@@ -362,9 +369,13 @@ func printEntries(c *cli.Context, format string, entries []watchlists.Entry) err
 		}
 		return watchJSON(c, map[string]any{"entries": list})
 	}
-	t := newWatchTable(c.App.Writer, "CHAIN", "ADDRESS", "KIND", "OWNER", "LABEL", "SOURCE")
+	t := newWatchTable(c.App.Writer, "CHAIN", "ADDRESS", "KIND", "PROTOCOL", "OWNER", "TRUSTED", "LABEL", "SOURCE")
 	for _, e := range entries {
-		t.row(string(e.Chain), watchlists.Display(e.Chain, e.Address), string(e.Kind), e.Owner, e.Label, e.Source)
+		trusted := "yes"
+		if e.Untrusted {
+			trusted = "no" // a tenant's own: alerts its owner, steers nothing
+		}
+		t.row(string(e.Chain), watchlists.Display(e.Chain, e.Address), string(e.Kind), e.Protocol, e.Owner, trusted, e.Label, e.Source)
 	}
 	return t.flush()
 }

@@ -18,8 +18,9 @@ import (
 var _ watchlists.Store = (*Store)(nil)
 
 // Watchlist keys: w/<chain> 0 <address> 0 <owner> 0 <kind>. The value is a
-// compact record (version byte, then length-prefixed label, source, note,
-// the added time in unix nanoseconds and, from version 2, a flags byte),
+// compact record (version byte, then length-prefixed label, source, note
+// and, from version 2, protocol; the added time in unix nanoseconds and,
+// from version 2, a flags byte),
 // so a million entries load in about a second.
 func entryKey(k watchlists.EntryKey) []byte {
 	b := make([]byte, 0, len(prefixWatchlist)+len(k.Chain)+len(k.Address)+len(k.Owner)+len(k.Kind)+3)
@@ -47,9 +48,9 @@ const (
 const flagUntrusted = 1 << 0
 
 func encodeEntry(e watchlists.Entry) []byte {
-	b := make([]byte, 0, 2+len(e.Label)+len(e.Source)+len(e.Note)+3*binary.MaxVarintLen32+binary.MaxVarintLen64)
+	b := make([]byte, 0, 2+len(e.Label)+len(e.Source)+len(e.Note)+len(e.Protocol)+4*binary.MaxVarintLen32+binary.MaxVarintLen64)
 	b = append(b, entryRecordV2)
-	for _, s := range []string{e.Label, e.Source, e.Note} {
+	for _, s := range []string{e.Label, e.Source, e.Note, e.Protocol} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -94,12 +95,17 @@ func decodeEntry(key, val []byte, e *watchlists.Entry) error {
 	}
 	version := val[0]
 	val = val[1:]
-	for i, dst := range [3]*string{&e.Label, &e.Source, &e.Note} {
+	texts := [...]*string{&e.Label, &e.Source, &e.Note, &e.Protocol}
+	nt := len(texts)
+	if version == entryRecordV1 {
+		nt, e.Protocol = 3, ""
+	}
+	for i, dst := range texts[:nt] {
 		n, k := binary.Uvarint(val)
 		if k <= 0 || uint64(len(val)-k) < n {
 			return fmt.Errorf("watchlist record %q: truncated", key)
 		}
-		if i == 1 {
+		if i == 1 || i == 3 {
 			*dst = reuse(*dst, val[k:k+int(n)])
 		} else {
 			*dst = string(val[k : k+int(n)])

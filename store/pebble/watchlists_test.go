@@ -29,6 +29,8 @@ func TestWatchlistRestartKeepsEverything(t *testing.T) {
 		{Chain: chains.Ethereum, Address: "0x28c6c06298d514db089934071355e5743bf21d60", Kind: watchlists.Sanctioned, Label: "hypothetical", Added: added},
 		{Chain: chains.Bitcoin, Address: "BC1Q05AKTDDF9CE4P7HH3STGSF253M4VWEU7NKHTMW", Kind: watchlists.Stolen, Owner: "victim-co", Added: added},
 		{Chain: chains.Bitcoin, Address: "123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX", Kind: watchlists.Treasury, Owner: "victim-co", Added: added},
+		{Chain: chains.Ethereum, Address: "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc", Kind: watchlists.Mixer, Label: "Tornado Cash 0.1 ETH", Protocol: "tornado", Added: added},
+		{Chain: chains.Ethereum, Address: "0xD37BbE5744D730a1d98d8DC97c42F0Ca46aD7146", Kind: watchlists.Bridge, Owner: "victim-co", Label: "THORChain router (their word)", Protocol: "thorchain", Untrusted: true, Added: added},
 	}
 	if _, err := reg.Add(ctx, entries...); err != nil {
 		t.Fatal(err)
@@ -71,8 +73,8 @@ func TestWatchlistRestartKeepsEverything(t *testing.T) {
 	if got := reg2.List(watchlists.Filter{}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("entries after restart:\n%+v\nwant\n%+v", got, want)
 	}
-	if len(want) != 3 {
-		t.Fatalf("%d entries, want 3", len(want))
+	if len(want) != 5 {
+		t.Fatalf("%d entries, want 5", len(want))
 	}
 	if got := reg2.Lookup(chains.Ethereum, "0x28c6c06298d514db089934071355e5743bf21d60"); len(got) != 2 {
 		t.Fatalf("lookup: %+v, want 2 entries", got)
@@ -91,6 +93,34 @@ func TestWatchlistRestartKeepsEverything(t *testing.T) {
 	}
 	if c, _ := book2.Get(closed.ID); c.Status != watchlists.Closed || c.Closed == nil {
 		t.Fatalf("closed incident after restart: %+v", c)
+	}
+}
+
+// A version-1 record (before protocols and trust) still loads: made
+// through the API ("api:" source), it is untrusted; otherwise trusted.
+func TestWatchlistRecordV1(t *testing.T) {
+	v1 := func(source string) []byte {
+		b := []byte{entryRecordV1}
+		for _, s := range []string{"Binance 14", source, "a note"} {
+			b = append(b, byte(len(s)))
+			b = append(b, s...)
+		}
+		return append(b, 0) // added: zero
+	}
+	key := entryKey(watchlists.EntryKey{Chain: chains.Ethereum, Address: "0x28c6c06298d514db089934071355e5743bf21d60", Owner: "binance", Kind: watchlists.Exchange})
+	for source, untrusted := range map[string]bool{"api:k_1: list.csv": true, "cli": false, "labels.csv": false} {
+		var e watchlists.Entry
+		if err := decodeEntry(key, v1(source), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Untrusted != untrusted || e.Label != "Binance 14" || e.Source != source || e.Note != "a note" || e.Protocol != "" || e.Owner != "binance" {
+			t.Errorf("v1 record with source %q: %+v, want untrusted=%v", source, e, untrusted)
+		}
+	}
+	bad := append(encodeEntry(watchlists.Entry{Label: "x"}), 0)
+	var e watchlists.Entry
+	if err := decodeEntry(key, bad, &e); err == nil {
+		t.Errorf("a version-2 record with a trailing byte decoded: %+v", e)
 	}
 }
 
