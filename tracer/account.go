@@ -180,7 +180,8 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 		}
 		return nil
 	}
-	if id == 0 && ap.cutoff(inc, asset, x) {
+	es := ap.e.labels(ap.cs.chain, t.To)
+	if id == 0 && ap.cutoff(inc, asset, x, reportsAt(es)) {
 		return nil // dust: dropped
 	}
 	nh := ap.newHop(inc, via, tx, t.Seq, t.From, t.To, x)
@@ -197,7 +198,7 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 		ap.finding(TaintLeft, tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, nil, AudienceAll, nh)
 		return nil
 	}
-	if service, reports := receiverOf(ap.e.labels(ap.cs.chain, t.To), inc); reports != nil {
+	if service, reports := receiverOf(es, inc); reports != nil {
 		for _, r := range reports {
 			ap.finding(findingTypeOf(r.entry.Kind), tx, t.Seq, t.From, t.To, t.Asset, amt, x, inc, r.entry, r.audience, nh)
 		}

@@ -22,7 +22,7 @@ func newTestEngine(t testing.TB, labels labelMap, bal balanceMap, pre prevoutMap
 	if pre != nil {
 		deps.Prevouts = pre
 	}
-	e, err := tracer.New(tracer.Config{MinShare: -1}, deps)
+	e, err := tracer.New(tracer.Config{}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

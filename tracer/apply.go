@@ -116,12 +116,15 @@ func (ap *applier) newHop(inc *incident, parent hopID, tx *chains.Tx, seq int, f
 var million = *uint256.NewInt(1_000_000)
 
 // cutoff reports whether a new holding of x taint is too small to keep:
-// below the incident's dust floor or below MinShare of what it stole.
-func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int) bool {
+// below the incident's dust floor or, when the receiver is no service
+// (reports false), below MinShare of what it stole. Taint above dust that
+// reaches an exchange, mixer, bridge or sanctioned address is never cut:
+// the share sets the alert's severity, not whether it exists (TAINT.md).
+func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int, reports bool) bool {
 	if x.IsZero() || x.Lt(&inc.dust) {
 		return true
 	}
-	if !ap.e.minSharePPM.IsZero() {
+	if !reports && !ap.e.minSharePPM.IsZero() {
 		if st := inc.stolenOf(asset); st != nil && !st.IsZero() {
 			var min uint256.Int
 			min.MulDivOverflow(st, &ap.e.minSharePPM, &million)

@@ -174,7 +174,7 @@ func testBlock(n uint64, salt string, xs ...[3]any) *chains.Block {
 
 func TestArenaReuseAndJournalHeldHops(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(Config{MinShare: -1, MaxHops: 2, FinalityDepth: map[chains.Chain]int{chains.Ethereum: 2}}, Deps{})
+	e, err := New(Config{MaxHops: 2, FinalityDepth: map[chains.Chain]int{chains.Ethereum: 2}}, Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

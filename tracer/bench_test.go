@@ -33,7 +33,7 @@ func benchAddr(prefix byte, i int) string { return fmt.Sprintf("0x%c%039x", pref
 // transactions.
 func taintedEngine(tb testing.TB, n int) (*tracer.Engine, []string) {
 	labels := addrLabels{"0xex": {Kind: watchlists.Exchange, Label: "Ex"}}
-	e, err := tracer.New(tracer.Config{MinShare: -1, FinalityDepth: map[chains.Chain]int{chains.Ethereum: 1}}, tracer.Deps{Labels: labels})
+	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{chains.Ethereum: 1}}, tracer.Deps{Labels: labels})
 	if err != nil {
 		tb.Fatal(err)
 	}

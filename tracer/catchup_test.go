@@ -153,8 +153,8 @@ func TestTreasuryOutflowDrainAutoIncident(t *testing.T) {
 	rec := &incidentLog{}
 	log := &findingLog{}
 	e, err := tracer.New(tracer.Config{
-		MinShare: -1,
-		Drain:    tracer.DrainConfig{MinAmount: map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(500)}, AutoIncident: true, Window: time.Hour},
+
+		Drain: tracer.DrainConfig{MinAmount: map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(500)}, AutoIncident: true, Window: time.Hour},
 	}, tracer.Deps{Labels: labels, Sink: log, Incidents: rec, Balances: balanceMap{"0xt": 10000},
 		Sources: map[chains.Chain]chains.BlockSource{chains.Ethereum: chain}})
 	if err != nil {
@@ -226,7 +226,7 @@ func (l *incidentLog) SaveIncident(_ context.Context, inc watchlists.Incident) e
 func TestReorgKeepsCaughtUpIncidentLive(t *testing.T) {
 	src := &chainLog{}
 	log := &findingLog{}
-	e, err := tracer.New(tracer.Config{MinShare: -1}, tracer.Deps{Sink: log, Sources: map[chains.Chain]chains.BlockSource{chains.Ethereum: src}})
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Sink: log, Sources: map[chains.Chain]chains.BlockSource{chains.Ethereum: src}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestAutoIncidentSurvivesReorgOfItsBlock(t *testing.T) {
 	labels.add(chains.Ethereum, "0xt", watchlists.Treasury, "Treasury")
 	rec := &incidentLog{}
 	log := &findingLog{}
-	e, err := tracer.New(tracer.Config{MinShare: -1,
+	e, err := tracer.New(tracer.Config{
 		Drain: tracer.DrainConfig{MinAmount: map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(500)}, AutoIncident: true, Window: time.Hour},
 	}, tracer.Deps{Labels: labels, Sink: log, Incidents: rec, Sources: map[chains.Chain]chains.BlockSource{chains.Ethereum: &chainLog{}}})
 	if err != nil {

@@ -82,7 +82,8 @@ type Config struct {
 	// Policy for incidents that name none (default haircut).
 	Policy watchlists.Policy
 	// MinShare drops a new holding below this share of what the incident
-	// stole of that asset (default 0.001; negative disables).
+	// stole of that asset, except at a service or sanctioned address,
+	// where only dust is cut (0: off, the default; TAINT.md).
 	MinShare float64
 	// FinalityDepth per chain: journals deeper than this are pruned
 	// (default 64 on Ethereum, 12 on Bitcoin).
@@ -145,11 +146,8 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if _, err := watchlists.ParsePolicy(string(cfg.Policy)); err != nil {
 		return nil, fmt.Errorf("tracer config: %w", err)
 	}
-	if cfg.MinShare == 0 {
-		cfg.MinShare = 0.001
-	}
-	if cfg.MinShare >= 1 {
-		return nil, fmt.Errorf("tracer config: min_share %v must be below 1", cfg.MinShare)
+	if !(cfg.MinShare >= 0 && cfg.MinShare < 1) { // NaN too
+		return nil, fmt.Errorf("tracer config: min_share %v not in [0, 1)", cfg.MinShare)
 	}
 	if cfg.CatchUpConcurrency <= 0 {
 		cfg.CatchUpConcurrency = 4

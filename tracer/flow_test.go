@@ -15,7 +15,7 @@ import (
 func TestEngineFlow(t *testing.T) {
 	labels := labelMap{}
 	labels.add(chains.Ethereum, "0xex", watchlists.Exchange, "Binance 14")
-	e, err := tracer.New(tracer.Config{MinShare: -1, FinalityDepth: map[chains.Chain]int{chains.Ethereum: 1}}, tracer.Deps{Labels: labels, Sink: &findingLog{}, Balances: balanceMap{"0xb": 1000}})
+	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{chains.Ethereum: 1}}, tracer.Deps{Labels: labels, Sink: &findingLog{}, Balances: balanceMap{"0xb": 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,6 +90,18 @@ func receiverOf(es []watchlists.Entry, inc *incident) (service *watchlists.Entry
 	return service, reports
 }
 
+// reportsAt reports whether es holds an entry that raises a finding when
+// taint reaches its address (some owner's exchange, mixer, bridge or
+// sanctioned entry).
+func reportsAt(es []watchlists.Entry) bool {
+	for i := range es {
+		if slices.Contains(serviceKinds[:], es[i].Kind) {
+			return true
+		}
+	}
+	return false
+}
+
 func clone(e *watchlists.Entry) *watchlists.Entry {
 	c := *e
 	return &c

@@ -48,7 +48,7 @@ func recogniserEngine(t *testing.T, store tracer.Store, rs ...tracer.Recogniser)
 	labels := labelMap{}
 	labels.add(chains.Ethereum, "0xmix", watchlists.Mixer, "Mixer")
 	log := &findingLog{}
-	e, err := tracer.New(tracer.Config{MinShare: -1}, tracer.Deps{Labels: labels, Sink: log, Store: store, Recognisers: rs})
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: labels, Sink: log, Store: store, Recognisers: rs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,17 +306,18 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 
 // creditUTXO gives output o its taint tau of inc.
 func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, from string, tau *uint256.Int, via hopID, segs []segment) {
-	if depth := ap.e.a.depthAfter(via); depth > inc.maxHops || ap.cutoff(inc, "", tau) {
+	to := ap.b.OutputAddress(o)
+	es := ap.e.labels(ap.cs.chain, to)
+	if depth := ap.e.a.depthAfter(via); depth > inc.maxHops || ap.cutoff(inc, "", tau, reportsAt(es)) {
 		return
 	}
-	to := ap.b.OutputAddress(o)
 	nh := ap.newHop(inc, via, tx, int(o.Index), from, to, tau)
 	v := uint256.NewInt(uint64(o.Value))
 	if !spendable(o) {
 		ap.finding(TaintLeft, tx, int(o.Index), from, to, chains.BTC, v, tau, inc, nil, AudienceAll, nh)
 		return
 	}
-	if service, reports := receiverOf(ap.e.labels(ap.cs.chain, to), inc); reports != nil {
+	if service, reports := receiverOf(es, inc); reports != nil {
 		for _, r := range reports {
 			ap.finding(findingTypeOf(r.entry.Kind), tx, int(o.Index), from, to, chains.BTC, v, tau, inc, r.entry, r.audience, nh)
 		}

@@ -102,7 +102,7 @@ func TestWideAmounts(t *testing.T) {
 			defer store.Close()
 			newEngine := func() (*tracer.Engine, *findingLog) {
 				log := &findingLog{}
-				e, err := tracer.New(tracer.Config{MinShare: -1}, tracer.Deps{Labels: labels, Sink: log, Store: store})
+				e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: labels, Sink: log, Store: store})
 				if err != nil {
 					t.Fatal(err)
 				}

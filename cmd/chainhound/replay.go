@@ -108,7 +108,7 @@ func replayAction(c *cli.Context) error {
 	} else {
 		deps.Prevouts = rp.prevouts()
 	}
-	e, err := tracer.New(tracer.Config{Policy: policy, MinShare: -1}, deps)
+	e, err := tracer.New(tracer.Config{Policy: policy}, deps)
 	if err != nil {
 		return err
 	}

@@ -324,9 +324,6 @@ func (c *Config) applyDefaults() {
 	if c.Tracer.MaxHops == 0 {
 		c.Tracer.MaxHops = 12
 	}
-	if c.Tracer.MinShare == 0 {
-		c.Tracer.MinShare = 0.001
-	}
 	if c.Tracer.Drain.Window == 0 {
 		c.Tracer.Drain.Window = time.Hour
 	}
