@@ -179,10 +179,23 @@ type Tx struct {
 	Failed    bool   // receipt status 0: moves no value, pays its fee
 	GasPrice  *big.Int
 	Transfers []Transfer
+	// Logs are the transaction's event logs that a consumer asked the
+	// follower to keep (by topic0: a mixer's or bridge's events), in
+	// block order; the follower drops every other log.
+	Logs []Log
 
 	// UTXO model.
 	Inputs  []Input
 	Outputs []Output
+}
+
+// Log is one event log of an Ethereum transaction, kept for the
+// recognisers of mixers and bridges.
+type Log struct {
+	Index   int    // the log's index in the block
+	Address string // the emitting contract, lowercase hex with 0x
+	Topics  [][32]byte
+	Data    []byte
 }
 
 // Block is a block with its transactions in block order. Deriving its

@@ -43,6 +43,10 @@ type Config struct {
 	// BackfillConcurrency bounds the blocks fetched at once when behind.
 	// Default 4.
 	BackfillConcurrency int
+	// KeepLogs names, by topic0, the event logs a transaction keeps in
+	// chains.Tx.Logs (the events of the mixers and bridges the tracer
+	// recognises); every other log is dropped once decoded.
+	KeepLogs [][32]byte
 	// Checkpoints persists the last acknowledged block. Required.
 	Checkpoints chains.CheckpointStore
 	// Logger; default slog.Default().

@@ -118,7 +118,7 @@ func (f *Follower) node(ctx context.Context) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ethereum: dial %s: %w", f.cfg.RPC, err)
 	}
-	n := &node{rpc: c, dec: decoder{mainnet: f.cfg.Network == "mainnet"}}
+	n := &node{rpc: c, dec: newDecoder(f.cfg.Network == "mainnet", f.cfg.KeepLogs)}
 	id, err := n.chainID(ctx)
 	if err != nil {
 		c.Close()

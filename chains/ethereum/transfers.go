@@ -40,7 +40,19 @@ var knownTokens = map[common.Address]chains.Asset{
 
 // decoder turns JSON-RPC blocks into chains.Blocks for one network.
 type decoder struct {
-	mainnet bool // WETH and known token symbols apply
+	mainnet bool                 // WETH and known token symbols apply
+	keep    map[common.Hash]bool // topic0s of the logs kept in chains.Tx.Logs
+}
+
+func newDecoder(mainnet bool, keep [][32]byte) decoder {
+	d := decoder{mainnet: mainnet}
+	if len(keep) > 0 {
+		d.keep = make(map[common.Hash]bool, len(keep))
+		for _, t := range keep {
+			d.keep[t] = true
+		}
+	}
+	return d
 }
 
 func addr(a common.Address) string { return hexutil.Encode(a[:]) }
@@ -185,6 +197,13 @@ func (d *decoder) tx(dst *chains.Tx, i int, tx *rpcTx, r *rpcReceipt, frame *cal
 			}
 		}
 	}
+	if d.keep != nil && !ct.Failed {
+		for k := range r.Logs {
+			if l := &r.Logs[k]; !l.Removed && len(l.Topics) > 0 && d.keep[l.Topics[0]] {
+				ct.Logs = append(ct.Logs, chainLog(l))
+			}
+		}
+	}
 	fee := new(big.Int).Mul(r.GasUsed.ToInt(), price)
 	if r.BlobGasUsed != nil && r.BlobGasPrice != nil {
 		fee.Add(fee, new(big.Int).Mul(r.BlobGasUsed.ToInt(), r.BlobGasPrice.ToInt()))
@@ -231,6 +250,15 @@ func (d *decoder) logTransfer(l *rpcLog, assets map[common.Address]chains.Asset)
 	}
 	t.Asset = d.asset(assets, l.Address)
 	return t, true
+}
+
+// chainLog copies l for a consumer.
+func chainLog(l *rpcLog) chains.Log {
+	out := chains.Log{Index: int(l.LogIndex), Address: addr(l.Address), Topics: make([][32]byte, len(l.Topics)), Data: append([]byte(nil), l.Data...)}
+	for i, t := range l.Topics {
+		out.Topics[i] = t
+	}
+	return out
 }
 
 func topicAddr(h common.Hash) string { return hexutil.Encode(h[12:]) }

@@ -2,6 +2,7 @@ package ethereum
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -199,5 +200,62 @@ func TestLogShapes(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestKeptLogs: a decoder told to keep a topic0 keeps exactly the logs of
+// that topic, whole and in block order, on the transaction that emitted
+// them; without the topic nothing is kept. Checked on the receipts of a
+// real mainnet block.
+func TestKeptLogs(t *testing.T) {
+	var fx fixture
+	if err := json.Unmarshal(readFixture(t, 17173049), &fx); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i, r := range fx.Receipts {
+		if uint64(*r.Status) == 0 {
+			continue
+		}
+		for _, l := range fx.Receipts[i].Logs {
+			if len(l.Topics) > 0 && l.Topics[0] == topicTransfer {
+				want++
+			}
+		}
+	}
+	keep := newDecoder(true, [][32]byte{topicTransfer})
+	blk, err := keep.block(&fx.Block, fx.Receipts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, last := 0, -1
+	for i, tx := range blk.Txs {
+		for _, l := range tx.Logs {
+			got++
+			src := fx.Receipts[i].Logs
+			var orig *rpcLog
+			for k := range src {
+				if int(src[k].LogIndex) == l.Index {
+					orig = &src[k]
+				}
+			}
+			if orig == nil || l.Index <= last || l.Topics[0] != topicTransfer || l.Address != addr(orig.Address) || !bytes.Equal(l.Data, orig.Data) || len(l.Topics) != len(orig.Topics) {
+				t.Fatalf("tx %s kept log %+v, not the receipt's (%+v) or out of order", tx.Hash, l, orig)
+			}
+			last = l.Index
+		}
+	}
+	if want == 0 || got != want {
+		t.Fatalf("kept %d Transfer logs, the receipts hold %d", got, want)
+	}
+	none := newDecoder(true, nil)
+	plain, err := none.block(&fx.Block, fx.Receipts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range plain.Txs {
+		if len(tx.Logs) != 0 {
+			t.Fatalf("tx %s kept %d logs with no topic asked for", tx.Hash, len(tx.Logs))
+		}
 	}
 }
