@@ -43,12 +43,12 @@ func ShippedEntries() ([]Entry, error) {
 			return nil, fmt.Errorf("shipped %s: %w", name, err)
 		}
 		for i, r := range recs[1:] {
-			if len(r) != 5 {
-				return nil, fmt.Errorf("shipped %s:%d: %d fields, want 5", name, i+2, len(r))
+			if len(r) != 6 {
+				return nil, fmt.Errorf("shipped %s:%d: %d fields, want 6", name, i+2, len(r))
 			}
 			out = append(out, Entry{
 				Chain: chains.Chain(r[0]), Address: r[1], Kind: kind,
-				Label: r[2], Source: ShippedSourcePrefix + r[3], Note: r[4],
+				Label: r[2], Source: ShippedSourcePrefix + r[3], Note: r[4], Protocol: r[5],
 			})
 		}
 	}

@@ -119,3 +119,43 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	})
 }
+
+// Every Tornado Cash pool and THORChain router that TAINT.md names is
+// shipped with its protocol, so the tracer follows taint through it.
+func TestShippedProtocols(t *testing.T) {
+	all, err := ShippedEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"0x12d66f87a04a9e220743712ce6d9bb1b5616b8fc": "tornado", // 0.1 ETH
+		"0x47ce0c6ed5b0ce3d3a51fdb1c52dc66a7c3c2936": "tornado", // 1 ETH
+		"0x910cbd523d972eb0a6f4cae4618ad62622b39dbf": "tornado", // 10 ETH
+		"0xa160cdab225685da1d56aa342ad8841c3b53f291": "tornado", // 100 ETH
+		"0xd4b88df4d29f5cedd6857912842cff3b20c8cfa3": "tornado", // DAI 100
+		"0xbb93e510bbcd0b7beb5a853875f9ec60275cf498": "tornado", // WBTC 10
+		"0xd90e2f925da726b50c4ed8d0fb90ad053324f31b": "tornado", // router
+		"0xd37bbe5744d730a1d98d8dc97c42f0ca46ad7146": "thorchain",
+	}
+	got := map[string]string{}
+	pools := 0
+	for _, e := range all {
+		if _, ok := want[e.Address]; ok && (e.Kind == Mixer || e.Kind == Bridge) {
+			got[e.Address] = e.Protocol
+		}
+		if e.Protocol == "tornado" {
+			pools++
+		}
+		if err := ParseProtocol(e.Protocol, e.Kind); err != nil {
+			t.Errorf("shipped %s %s: %v", e.Kind, e.Address, err)
+		}
+	}
+	for a, p := range want {
+		if got[a] != p {
+			t.Errorf("shipped %s: protocol %q, want %q", a, got[a], p)
+		}
+	}
+	if pools != 20 {
+		t.Errorf("%d shipped Tornado entries, want the 19 mainnet pools and the router", pools)
+	}
+}

@@ -53,12 +53,13 @@ var (
 )
 
 type row struct {
-	chain  chains.Chain
-	addr   string
-	kind   watchlists.Kind
-	label  string
-	source string
-	note   string
+	chain    chains.Chain
+	addr     string
+	kind     watchlists.Kind
+	label    string
+	source   string
+	note     string
+	protocol string
 }
 
 type builder struct {
@@ -68,6 +69,12 @@ type builder struct {
 }
 
 func (b *builder) add(chain chains.Chain, addr string, kind watchlists.Kind, label, source, note string) {
+	b.addProtocol(chain, addr, kind, label, source, note, "")
+}
+
+// addProtocol adds a mixer or bridge row that names how the tracer follows
+// taint through it (watchlists.Protocols).
+func (b *builder) addProtocol(chain chains.Chain, addr string, kind watchlists.Kind, label, source, note, protocol string) {
 	norm, err := watchlists.Normalize(chain, "mainnet", strings.TrimSpace(addr))
 	if err != nil {
 		b.skipped = append(b.skipped, fmt.Sprintf("%s: %v", source, err))
@@ -79,7 +86,7 @@ func (b *builder) add(chain chains.Chain, addr string, kind watchlists.Kind, lab
 	}
 	b.seen[key] = true
 	clean := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	b.rows = append(b.rows, row{chain, norm, kind, clean(label), source, clean(note)})
+	b.rows = append(b.rows, row{chain, norm, kind, clean(label), source, clean(note), protocol})
 }
 
 func readCSV(path string) ([]map[string]string, error) {
@@ -135,7 +142,9 @@ func build(data string) (map[string][]byte, []string, error) {
 		b.add(chains.Chain(r["chain"]), r["address"], watchlists.Stolen, r["incident"], srcFBI, "DPRK (TraderTraitor)")
 	}
 
-	// Mixers: the Tornado Cash mainnet pools and router.
+	// Mixers: the Tornado Cash mainnet pools (every denomination, ETH and
+	// tokens) and router; deposits through the router reach a pool in the
+	// same transaction.
 	tornado, err := readCSV(p("tornado", "tornado_contracts_from_classic_ui.csv"))
 	if err != nil {
 		return nil, nil, err
@@ -146,9 +155,9 @@ func build(data string) (map[string][]byte, []string, error) {
 		}
 		switch {
 		case r["kind"] == "instance":
-			b.add(chains.Ethereum, r["address"], watchlists.Mixer, "Tornado Cash "+r["name"]+" pool", srcTornado, "")
+			b.addProtocol(chains.Ethereum, r["address"], watchlists.Mixer, "Tornado Cash "+r["name"]+" pool", srcTornado, "", "tornado")
 		case strings.HasPrefix(r["name"], "tornado-router."):
-			b.add(chains.Ethereum, r["address"], watchlists.Mixer, "Tornado Cash Router", srcTornado, "")
+			b.addProtocol(chains.Ethereum, r["address"], watchlists.Mixer, "Tornado Cash Router", srcTornado, "", "tornado")
 		}
 	}
 
@@ -159,7 +168,7 @@ func build(data string) (map[string][]byte, []string, error) {
 	}
 	for _, r := range thor {
 		if r["chain"] == "ethereum" {
-			b.add(chains.Ethereum, r["address"], watchlists.Bridge, r["label"], srcThorchain, "")
+			b.addProtocol(chains.Ethereum, r["address"], watchlists.Bridge, r["label"], srcThorchain, "", "thorchain")
 		}
 	}
 
@@ -203,13 +212,43 @@ func (b *builder) etherscan(path string) error {
 			}
 		}
 		if tags["bridge"] {
-			b.add(chains.Ethereum, a, watchlists.Bridge, v.Name, srcEtherscan, note)
+			b.addProtocol(chains.Ethereum, a, watchlists.Bridge, v.Name, srcEtherscan, note, bridgeProtocol(v.Name))
 		}
 		if tags["tornado-cash"] && (tags["ofac-sanctions-lists"] || tags["ethereum-mixer"]) && strings.HasPrefix(v.Name, "Tornado.Cash") {
 			b.add(chains.Ethereum, a, watchlists.Mixer, v.Name, srcEtherscan, note)
 		}
 	}
 	return nil
+}
+
+// bridgeProtocols maps the name Etherscan gives a bridge's own contracts
+// ("Across Protocol: Ethereum Spoke Pool") to its protocol. Tokens a bridge
+// wrapped ("USD Coin (Wormhole)") are not its contracts and get none.
+var bridgeProtocols = []struct{ prefix, protocol string }{
+	{"Across Protocol:", "across"},
+	{"Wormhole:", "wormhole"},
+	{"Stargate", "stargate"},
+	{"LI.FI", "lifi"},
+	{"LiFi", "lifi"},
+	{"Synapse:", "synapse"},
+	{"Multichain:", "multichain"},
+	{"Avalanche:", "avalanche"},
+	{"Arbitrum:", "arbitrum"},
+	{"Arbitrum One:", "arbitrum"},
+	{"Arbitrum Nova:", "arbitrum"},
+	{"Optimism:", "optimism"},
+	{"Base:", "base"},
+	{"Chainflip", "chainflip"},
+	{"THORChain Router", "thorchain"},
+}
+
+func bridgeProtocol(name string) string {
+	for _, p := range bridgeProtocols {
+		if strings.HasPrefix(name, p.prefix) {
+			return p.protocol
+		}
+	}
+	return ""
 }
 
 func orTag(name, tag string) string {
@@ -267,9 +306,9 @@ func (b *builder) files() map[string][]byte {
 		})
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
-		w.Write([]string{"chain", "address", "label", "source", "note"})
+		w.Write([]string{"chain", "address", "label", "source", "note", "protocol"})
 		for _, r := range rows {
-			w.Write([]string{string(r.chain), r.addr, r.label, r.source, r.note})
+			w.Write([]string{string(r.chain), r.addr, r.label, r.source, r.note, r.protocol})
 		}
 		w.Flush()
 		out[string(kind)+".csv"] = buf.Bytes()
