@@ -58,9 +58,11 @@ type ShareRule struct {
 	Steps int     `yaml:"steps"`
 }
 
-// DefaultSeverityTable returns the table documented on SeverityTable.
+// DefaultSeverityTable returns the table documented on SeverityTable,
+// validated (its amounts parsed), so that every user of it — the daemon's
+// raiser, replay — decides the same severities.
 func DefaultSeverityTable() SeverityTable {
-	return SeverityTable{
+	t := SeverityTable{
 		Base: map[string]string{
 			TypeExchangeDeposit: Critical,
 			TypeSanctioned:      Critical,
@@ -79,6 +81,10 @@ func DefaultSeverityTable() SeverityTable {
 		Share:         []ShareRule{{Below: 0.0001, Steps: 2}, {Below: 0.01, Steps: 1}},
 		LowConfidence: 0.5,
 	}
+	if err := t.Validate(); err != nil {
+		panic("alerts: the default severity table is invalid: " + err.Error())
+	}
+	return t
 }
 
 // Validate checks the table, naming the first bad field, and parses its

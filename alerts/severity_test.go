@@ -1,12 +1,15 @@
 package alerts_test
 
 import (
+	"context"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
 )
 
 func TestDefaultSeverity(t *testing.T) {
@@ -68,5 +71,41 @@ func TestSeverityTableValidate(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// Replay and the daemon decide the same severity for every finding: replay
+// converts with DefaultSeverityTable as it comes (a 200 ETH outflow was
+// "medium" there and "high" in the daemon, whose raiser validated the
+// table first), the daemon through its Raiser.
+func TestReplayAndDaemonSeveritiesAgree(t *testing.T) {
+	ctx := context.Background()
+	_, l, r := newRaiserStore(t, t.TempDir())
+	sev := alerts.DefaultSeverityTable()
+	var fs []tracer.Finding
+	for i, wei := range []*big.Int{eth(200), eth(100), eth(1), big.NewInt(1e15)} {
+		for _, typ := range []tracer.FindingType{tracer.TreasuryOutflow, tracer.ExchangeDeposit} {
+			f := deposit(fmt.Sprintf("f_%d_%s", i, typ), 21895251)
+			f.Type, f.Amount, f.Tainted = typ, wei, wei
+			if typ == tracer.TreasuryOutflow {
+				f.Tainted = nil
+			}
+			fs = append(fs, f)
+		}
+	}
+	if err := r.Raise(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	got := all(t, l)
+	if len(got) != len(fs) {
+		t.Fatalf("%d alerts for %d findings", len(got), len(fs))
+	}
+	for i := range fs {
+		if want := alerts.AlertOf(&fs[i], &sev).Severity; got[i].Severity != want {
+			t.Errorf("%s of %s: daemon says %s, replay %s", fs[i].Type, fs[i].Amount, got[i].Severity, want)
+		}
+	}
+	if got[0].Severity != alerts.High {
+		t.Errorf("a 200 ETH treasury.outflow is %s, want high", got[0].Severity)
 	}
 }
