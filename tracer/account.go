@@ -30,7 +30,7 @@ func (ap *applier) applyAccountTx(ti int, tx *chains.Tx) error {
 		victim = victimOf(tx)
 	}
 	var amt uint256.Int
-	ap.transit = nil
+	ap.transit, ap.wraps = nil, 0
 	for k := range tx.Transfers {
 		t := &tx.Transfers[k]
 		if tx.Failed && t.Kind != chains.Fee {
@@ -185,7 +185,7 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 		return nil // dust: dropped
 	}
 	nh := ap.newHop(inc, via, tx, t.Seq, t.From, t.To, x)
-	if m := conversionOf(tx, k); m >= 0 {
+	if m := ap.conversion(tx, k); m >= 0 {
 		// The receiver is a wrapping contract that pays the sender back in
 		// another asset later in this transaction: the taint travels on.
 		if ap.transit == nil {
@@ -369,6 +369,27 @@ type transitTaint struct {
 	inc *incident
 	x   uint256.Int
 	via hopID
+}
+
+// conversion is conversionOf, answered at once for the transfers of a
+// transaction without a WETH Wrap (all but a few): a split into thousands
+// of transfers would otherwise scan the rest of them for each.
+func (ap *applier) conversion(tx *chains.Tx, k int) int {
+	if tx.Transfers[k].Kind != chains.Unwrap {
+		if ap.wraps == 0 {
+			ap.wraps = -1
+			for m := range tx.Transfers {
+				if tx.Transfers[m].Kind == chains.Wrap {
+					ap.wraps = 1
+					break
+				}
+			}
+		}
+		if ap.wraps < 0 {
+			return -1
+		}
+	}
+	return conversionOf(tx, k)
 }
 
 // conversionOf returns the index of the transfer that completes a

@@ -26,6 +26,7 @@ type applier struct {
 	outVals  map[chains.Outpoint]int64 // this block's outputs, built on demand
 	flows    map[hkey][]flow           // this block's transfers by address, built on demand
 	transit  map[int][]transitTaint    // the current tx's conversions under way, by the completing transfer
+	wraps    int8                      // whether the current tx holds a WETH Wrap: 0 not asked yet, 1 yes, -1 no
 	txSeeds  map[string][]*incident
 	addrSeed map[string][]*incident
 
