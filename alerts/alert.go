@@ -54,6 +54,17 @@ type Hop struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Amount string `json:"amount"`
+	// Via names the mixer or bridge this hop came out of (CONTRACT.md).
+	Via *Via `json:"via,omitempty"`
+	// Confidence of this hop's link when it is a heuristic's (below 1).
+	Confidence float64 `json:"confidence,omitempty"`
+}
+
+// Via is the service a hop went through.
+type Via struct {
+	Kind     string `json:"kind"`
+	Protocol string `json:"protocol,omitempty"`
+	Label    string `json:"label,omitempty"`
 }
 
 // Alert is the public alert schema of CONTRACT.md. Amounts are decimal
@@ -73,6 +84,7 @@ type Alert struct {
 	Tainted       string    `json:"tainted"`
 	Share         float64   `json:"share"`
 	Confidence    float64   `json:"confidence"`
+	Heuristics    []string  `json:"heuristics,omitempty"` // linking heuristics that fired (mixer withdrawals)
 	Incident      string    `json:"incident"`
 	Label         *Label    `json:"label"`
 	Hops          int       `json:"hops"`

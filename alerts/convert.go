@@ -48,6 +48,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 		Tainted:    decimal(f.Tainted),
 		Share:      f.Share,
 		Confidence: conf,
+		Heuristics: f.Heuristics,
 		Incident:   f.Incident,
 		Hops:       f.Hops,
 		Path:       make([]Hop, len(f.Path)),
@@ -73,7 +74,10 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 		a.Label = &Label{Kind: string(f.Label.Kind), Name: f.Label.Label, Owner: f.Label.Owner}
 	}
 	for i, h := range f.Path {
-		a.Path[i] = Hop{Chain: string(h.Chain), Tx: h.Tx, From: address(h.Chain, h.From), To: address(h.Chain, h.To), Amount: decimal(h.Amount)}
+		a.Path[i] = Hop{Chain: string(h.Chain), Tx: h.Tx, From: address(h.Chain, h.From), To: address(h.Chain, h.To), Amount: decimal(h.Amount), Confidence: h.Confidence}
+		if h.Via != nil {
+			a.Path[i].Via = &Via{Kind: string(h.Via.Kind), Protocol: h.Via.Protocol, Label: h.Via.Label}
+		}
 	}
 	return a
 }

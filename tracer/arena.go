@@ -91,9 +91,27 @@ type hop struct {
 	block   uint32 // heights fit: 2³² blocks are centuries away on both chains
 	seq     int32  // the transfer's Seq (account), output index (UTXO), moveSeq for recogniser moves
 	depth   uint16
+	doubt   uint16 // 1 − the hop's confidence, in 10,000ths (0: certain)
 	chainID uint8
 	flags   uint8
 }
+
+// doubtOf encodes confidence c in (0, 1] as a hop's doubt, to four
+// decimals: a confidence is a heuristic's estimate, not an amount.
+func doubtOf(c float64) uint16 {
+	if !(c < 1) {
+		return 0
+	}
+	if c <= 0 {
+		return doubtScale
+	}
+	return uint16(math.Round((1 - c) * doubtScale))
+}
+
+const doubtScale = 10_000
+
+// confidenceOf is the confidence a hop's doubt encodes.
+func confidenceOf(d uint16) float64 { return float64(doubtScale-d) / doubtScale }
 
 const (
 	hopLive uint8 = 1 << iota // allocated

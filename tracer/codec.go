@@ -147,6 +147,9 @@ func (a *arena) encodeHop(id hopID) []byte {
 	w.str(a.from(id))
 	w.str(h.to.String())
 	w.amt(&amt)
+	if h.doubt != 0 {
+		w.uvarint(uint64(h.doubt)) // absent: certain (and in hops stored before doubts)
+	}
 	return w
 }
 

@@ -85,6 +85,10 @@ type Config struct {
 	// stole of that asset, except at a service or sanctioned address,
 	// where only dust is cut (0: off, the default; TAINT.md).
 	MinShare float64
+	// ConfidenceFloor for incidents that set none: a mixer withdrawal (a
+	// recogniser's move) of lower confidence is reported but its taint goes
+	// no further. Nil: DefaultConfidenceFloor.
+	ConfidenceFloor *float64
 	// FinalityDepth per chain: journals deeper than this are pruned
 	// (default 64 on Ethereum, 12 on Bitcoin).
 	FinalityDepth map[chains.Chain]int
@@ -93,6 +97,9 @@ type Config struct {
 	// replay (default 4).
 	CatchUpConcurrency int
 }
+
+// DefaultConfidenceFloor is the confidence floor of CONTRACT.md.
+const DefaultConfidenceFloor = 0.25
 
 // Deps are the engine's collaborators. Only Store-less engines (replay,
 // tests) may leave Store nil; Labels nil means nothing is labelled.
@@ -145,6 +152,9 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	}
 	if _, err := watchlists.ParsePolicy(string(cfg.Policy)); err != nil {
 		return nil, fmt.Errorf("tracer config: %w", err)
+	}
+	if f := cfg.ConfidenceFloor; f != nil && !(*f >= 0 && *f <= 1) {
+		return nil, fmt.Errorf("tracer config: confidence_floor %v not in [0, 1]", *f)
 	}
 	if !(cfg.MinShare >= 0 && cfg.MinShare < 1) { // NaN too
 		return nil, fmt.Errorf("tracer config: min_share %v not in [0, 1)", cfg.MinShare)

@@ -33,6 +33,18 @@ type Hop struct {
 	To     string       `json:"to"`
 	Amount *big.Int     `json:"amount"` // tainted amount carried by this hop
 	Block  uint64       `json:"block,omitempty"`
+	// Via names the mixer or bridge this hop came out of (a recogniser's
+	// move: From is the service); nil for an ordinary transfer.
+	Via *Via `json:"via,omitempty"`
+	// Confidence of this hop when below 1 (a heuristic link); 0: certain.
+	Confidence float64 `json:"confidence,omitempty"`
+}
+
+// Via is the service a hop went through.
+type Via struct {
+	Kind     watchlists.Kind `json:"kind"`
+	Protocol string          `json:"protocol,omitempty"`
+	Label    string          `json:"label,omitempty"`
 }
 
 // Finding is what the engine reports: where stolen (or watched) value went,
@@ -52,7 +64,11 @@ type Finding struct {
 	Amount     *big.Int // the whole transfer
 	Tainted    *big.Int // its tainted part (nil for treasury findings)
 	Share      float64  // Tainted / what the incident stole, for display
+	// Confidence is the product of the confidences of the hops of Path
+	// (1 when every link is certain).
 	Confidence float64
+	// Heuristics lists the linking heuristics of a mixer withdrawal.
+	Heuristics []string
 	Incident   string
 	// Label is the entry of the address that made this a finding (the
 	// receiver for taint findings, the treasury for treasury findings).

@@ -34,8 +34,45 @@ func (a *arena) pathOf(h hopID) []Hop {
 		hp := a.hop(p)
 		amt := a.get(hp.amt)
 		out[n] = Hop{Chain: a.chainOf(p), Tx: a.txs[hp.tx], From: a.from(p), To: hp.to.String(), Amount: amt.ToBig(), Block: uint64(hp.block)}
+		if hp.doubt != 0 {
+			out[n].Confidence = confidenceOf(hp.doubt)
+		}
+		if int(hp.seq) >= moveSeq(0, 0) {
+			out[n].Via = &Via{} // filled in by the caller, who has the labels
+		}
 	}
 	return out
+}
+
+// pathConfidence is the product of the confidences of path's hops.
+func pathConfidence(path []Hop) float64 {
+	c := 1.0
+	for _, h := range path {
+		if h.Confidence > 0 {
+			c *= h.Confidence
+		}
+	}
+	return c
+}
+
+// nameVias fills in the service of each hop of path that came out of one,
+// from its trusted mixer or bridge entry.
+func (e *Engine) nameVias(path []Hop) {
+	for i := range path {
+		if path[i].Via == nil {
+			continue
+		}
+		v := &Via{Kind: watchlists.Mixer}
+		if e.deps.Labels != nil {
+			for _, en := range e.deps.Labels.Lookup(path[i].Chain, path[i].From) {
+				if en.Trusted() && (en.Kind == watchlists.Mixer || en.Kind == watchlists.Bridge) {
+					v = &Via{Kind: en.Kind, Protocol: en.Protocol, Label: en.Label}
+					break
+				}
+			}
+		}
+		path[i].Via = v
+	}
 }
 
 // share is tainted ÷ what inc stole of the asset, for display.
@@ -80,6 +117,8 @@ func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to str
 	if via != 0 {
 		f.Hops = int(ap.e.a.hop(via).depth)
 		f.Path = ap.e.a.pathOf(via)
+		ap.e.nameVias(f.Path)
+		f.Confidence = pathConfidence(f.Path)
 	}
 	ap.findings = append(ap.findings, f)
 }

@@ -38,6 +38,16 @@ func (e *Engine) newIncident(def watchlists.Incident) (*incident, error) {
 	if inc.maxHops <= 0 {
 		inc.maxHops = e.cfg.MaxHops
 	}
+	inc.confFloor = DefaultConfidenceFloor
+	if f := e.cfg.ConfidenceFloor; f != nil {
+		inc.confFloor = *f
+	}
+	if f := def.ConfidenceFloor; f != nil {
+		if !(*f >= 0 && *f <= 1) {
+			return nil, fmt.Errorf("incident %s: confidence_floor %v not in [0, 1]", def.ID, *f)
+		}
+		inc.confFloor = *f
+	}
 	dust := def.Dust
 	if dust == nil {
 		dust = e.cfg.Dust[def.Chain]

@@ -14,6 +14,7 @@ const (
 	recIncident
 	recParked
 	recDrain
+	recRState // a recogniser's State key (k.a = name/key)
 )
 
 // rec is one thing a block changed, with its value before the block (prior
@@ -25,7 +26,7 @@ type rec struct {
 	k     hkey
 	inc   *incident
 	h     hopID // recHop: the hop created
-	prior any   // *holdingVal, incRuntime, *parked, *drainWindow, or nil
+	prior any   // *holdingVal, incRuntime, *parked, *drainWindow, []byte, or nil
 }
 
 // recID names what a record is about, for the journal's seen set (hop
@@ -205,6 +206,13 @@ func (e *Engine) undoRecs(recs []rec) {
 			} else {
 				cs.drains[r.k] = r.prior.(*drainWindow).clone()
 			}
+		case recRState:
+			cs := e.chainState(r.chain)
+			if r.prior == nil {
+				delete(cs.rstate, r.k.a)
+			} else {
+				cs.rstate[r.k.a] = r.prior.([]byte)
+			}
 		case recHop:
 			// The holdings restored above no longer name it; the sweep
 			// frees it once nothing else does (sweep.go lists the roots).
@@ -256,6 +264,14 @@ func (e *Engine) batch(recs []rec) (puts []KV, dels [][]byte) {
 			key := drainKey(r.chain, r.k)
 			if d := cs.drains[r.k]; d != nil {
 				puts = append(puts, KV{key, encodeDrain(d)})
+			} else {
+				dels = append(dels, key)
+			}
+		case recRState:
+			cs := e.chainState(r.chain)
+			key := rstateKey(string(r.chain), r.k.a)
+			if v, ok := cs.rstate[r.k.a]; ok {
+				puts = append(puts, KV{key, v})
 			} else {
 				dels = append(dels, key)
 			}

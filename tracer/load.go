@@ -94,6 +94,8 @@ func (a *arena) encodeJournal(j *journal) []byte {
 			w.str(string(a.encodeParked(p)))
 		case *drainWindow:
 			w.str(string(encodeDrain(p)))
+		case []byte:
+			w.str(string(p))
 		}
 	}
 	fs, _ := json.Marshal(j.findings)
@@ -153,11 +155,15 @@ func (l *loader) hop(key string) (hopID, error) {
 	to, _ := toAddr20(r.str(), true)
 	var amt uint256.Int
 	r.amt(&amt)
+	var doubt uint16
+	if len(r.b) > 0 {
+		doubt = uint16(r.uvarint())
+	}
 	if r.err != nil {
 		return 0, fmt.Errorf("hop %s: %w", key, r.err)
 	}
 	h := a.hop(id)
-	h.depth, h.block, h.to = depth, block, to
+	h.depth, h.block, h.to, h.doubt = depth, block, to, doubt
 	a.set(&h.amt, &amt)
 	if parent != "" {
 		p, err := l.hop(parent)
@@ -299,6 +305,13 @@ func (e *Engine) Load(ctx context.Context) error {
 		}
 		e.chainState(chains.Chain(parts[1])).drains[hkey{a: parts[2], b: parts[3]}] = d
 	}
+	for _, kv := range byDomain['r'] {
+		parts := strings.SplitN(string(kv[0]), "/", 3)
+		if len(parts) != 3 {
+			return fmt.Errorf("load recogniser state: key %q malformed", kv[0])
+		}
+		e.chainState(chains.Chain(parts[1])).rstate[parts[2]] = kv[1]
+	}
 	for _, kv := range byDomain['l'] {
 		var ref chains.BlockRef
 		if err := json.Unmarshal(kv[1], &ref); err != nil {
@@ -383,12 +396,14 @@ func (l *loader) journal(v []byte) (*journal, error) {
 				rc.prior, err = l.parked(pv)
 			case recDrain:
 				rc.prior, err = decodeDrain(pv)
+			case recRState:
+				rc.prior = pv
 			}
 			if err != nil {
 				return nil, err
 			}
 		}
-		if rc.kind != recDrain && rc.inc == nil {
+		if rc.kind != recDrain && rc.kind != recRState && rc.inc == nil {
 			continue
 		}
 		j.record(rc)
@@ -432,6 +447,9 @@ func (e *Engine) stateKVs() []KV {
 		}
 		for k, d := range cs.drains {
 			out = append(out, KV{drainKey(cs.chain, k), encodeDrain(d)})
+		}
+		for k, v := range cs.rstate {
+			out = append(out, KV{rstateKey(string(cs.chain), k), v})
 		}
 		if cs.hasLast {
 			out = append(out, KV{lastKey(cs.chain), encodeRef(cs.last)})

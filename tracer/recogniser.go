@@ -40,11 +40,21 @@ type Move struct {
 	Chain   chains.Chain
 	To      string
 	ToAsset chains.Asset
-	Amount  *big.Int // tainted amount credited at To
+	Amount  *big.Int // tainted amount credited at To (haircut)
+	// Gross is what To received in all (a mixer withdrawal's payout): the
+	// finding's amount, and what is credited under poison. Nil: Amount.
+	Gross *big.Int
 	// Type of the finding to raise ("" for none), e.g. MixerWithdrawal or
-	// BridgeDeposit; Confidence goes into it.
-	Type       FindingType
+	// BridgeDeposit.
+	Type FindingType
+	// Confidence in (0, 1] that the move carries the incident's taint (1:
+	// certain, as a bridge payout joined by its inbound id). It is the
+	// move's hop's confidence: findings downstream carry the product along
+	// their path. Below the incident's confidence floor the finding is
+	// raised but the taint goes no further.
 	Confidence float64
+	// Heuristics lists the linking heuristics behind Confidence.
+	Heuristics []string
 }
 
 // Recogniser sees each transaction of the live stream (and, in catch-up,
@@ -53,10 +63,11 @@ type Move struct {
 // nothing of what it recognises.
 type Recogniser interface {
 	Name() string
-	Recognise(ctx context.Context, b *chains.Block, tx *chains.Tx, deposits []Deposit) ([]Move, error)
+	Recognise(ctx context.Context, st State, b *chains.Block, tx *chains.Tx, deposits []Deposit) ([]Move, error)
 }
 
-// Undoer is implemented by a Recogniser that keeps state per block.
+// Undoer is implemented by a Recogniser that keeps state per block outside
+// its State (which the engine undoes itself).
 type Undoer interface {
 	Undo(ctx context.Context, chain chains.Chain, ref chains.BlockRef)
 }
@@ -81,7 +92,7 @@ func (ap *applier) recognise(tx *chains.Tx, fs []Finding) error {
 		return nil
 	}
 	for ri, r := range ap.e.deps.Recognisers {
-		moves, err := r.Recognise(ap.ctx, ap.b, tx, deps)
+		moves, err := r.Recognise(ap.ctx, stateOf{ap: ap, name: r.Name()}, ap.b, tx, deps)
 		if err != nil {
 			return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
 		}
@@ -114,6 +125,17 @@ func (ap *applier) applyMove(tx *chains.Tx, seq, i int, m Move) error {
 	if m.Take == nil || m.Amount == nil || m.Take.Sign() <= 0 || m.Amount.Sign() <= 0 {
 		return fmt.Errorf("move %d: take and amount must be positive", i)
 	}
+	if !(m.Confidence > 0 && m.Confidence <= 1) { // NaN too
+		return fmt.Errorf("move %d: confidence %v not in (0, 1]", i, m.Confidence)
+	}
+	gross := m.Gross
+	if gross == nil {
+		gross = m.Amount
+	}
+	var grossAmt uint256.Int
+	if gross.Sign() < 0 || grossAmt.SetFromBig(gross) {
+		return fmt.Errorf("move %d: gross amount out of range", i)
+	}
 	pk := parkKey{inc: inc, service: m.Service, asset: m.Asset.Key()}
 	p := ap.cs.parked[pk]
 	if p == nil || p.amt.IsZero() {
@@ -129,16 +151,27 @@ func (ap *applier) applyMove(tx *chains.Tx, seq, i int, m Move) error {
 	}
 	ap.e.touchParked(ap.j, ap.cs, pk)
 	p.amt.Sub(&p.amt, &take)
+	if inc.policy == watchlists.Poison && grossAmt.Gt(&amt) {
+		amt = grossAmt // poison: the whole payout is tainted
+	}
+	if grossAmt.Lt(&amt) {
+		grossAmt = amt
+	}
 	nh := ap.newHop(inc, p.via, tx, seq, m.Service, m.To, &amt)
+	ap.e.a.hop(nh).doubt = doubtOf(m.Confidence)
 	if p.amt.IsZero() {
 		delete(ap.cs.parked, pk)
 	}
 	dst := ap.e.chains[m.Chain]
 	followed := dst != nil || ap.e.deps.Sources[m.Chain] != nil
 	if m.Type != "" {
-		ap.finding(m.Type, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, AudienceAll, nh)
-		ap.findings[len(ap.findings)-1].Confidence = m.Confidence
-		ap.findings[len(ap.findings)-1].Chain = m.Chain
+		ap.finding(m.Type, tx, seq, m.Service, m.To, m.ToAsset, &grossAmt, &amt, inc, nil, AudienceAll, nh)
+		f := &ap.findings[len(ap.findings)-1]
+		f.Chain = m.Chain
+		f.Heuristics = m.Heuristics
+	}
+	if m.Confidence < inc.confFloor {
+		return nil // reported; below the floor the taint goes no further
 	}
 	if !followed || int(ap.e.a.hop(nh).depth) > inc.maxHops {
 		ap.finding(TaintLeft, tx, seq, m.Service, m.To, m.ToAsset, &amt, &amt, inc, nil, AudienceAll, nh)

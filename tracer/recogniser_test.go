@@ -22,7 +22,7 @@ type mover struct {
 
 func (m *mover) Name() string { return m.name }
 
-func (m *mover) Recognise(_ context.Context, _ *chains.Block, tx *chains.Tx, _ []tracer.Deposit) ([]tracer.Move, error) {
+func (m *mover) Recognise(_ context.Context, _ tracer.State, _ *chains.Block, tx *chains.Tx, _ []tracer.Deposit) ([]tracer.Move, error) {
 	m.calls++
 	if tx.Hash != m.onTx {
 		return nil, nil

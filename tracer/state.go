@@ -52,6 +52,7 @@ type chainState struct {
 	assets   []string          // by id; 0 is the native asset ""
 	parked   map[parkKey]*parked
 	drains   map[hkey]*drainWindow
+	rstate   map[string][]byte // recognisers' State, by name/key
 	last     chains.BlockRef
 	hasLast  bool
 	journals map[uint64]*journal // by height
@@ -75,6 +76,7 @@ func newChainState(c chains.Chain, a *arena) *chainState {
 		assets:   []string{""},
 		parked:   map[parkKey]*parked{},
 		drains:   map[hkey]*drainWindow{},
+		rstate:   map[string][]byte{},
 		journals: map[uint64]*journal{},
 		seen:     map[recID]struct{}{},
 	}
@@ -239,6 +241,8 @@ type incident struct {
 	policy   watchlists.Policy
 	dust     uint256.Int
 	maxHops  int
+	// confFloor: a recogniser's move of lower confidence carries no taint on.
+	confFloor float64
 	seedTx   map[string]bool
 	seedAddr map[string]uint64 // compromised address → from block
 	idx      uint32            // index in the engine's arena (0: unregistered)

@@ -152,6 +152,9 @@ type Incident struct {
 	Policy  Policy         `json:"policy"`
 	Dust    *big.Int       `json:"dust,omitempty"` // smallest unit; nil = the chain's configured default
 	MaxHops int            `json:"max_hops,omitempty"`
+	// ConfidenceFloor: a mixer withdrawal linked with a lower confidence
+	// is reported but carries no taint on (nil: the configured default).
+	ConfidenceFloor *float64 `json:"confidence_floor,omitempty"`
 	Status  IncidentStatus `json:"status"`
 	Opened  time.Time      `json:"opened"`
 	Closed  *time.Time     `json:"closed,omitempty"`

@@ -1,0 +1,68 @@
+package tracer
+
+import "bytes"
+
+// State is a recogniser's own state on one chain: small values by key
+// (a mixer pool's unmatched deposits, a bridge's pending swaps). The
+// engine keeps it with the chain's taint: a write is journaled in the
+// block being applied, undone with it on a reorg, written in the block's
+// batch and loaded back at start. A recogniser that keeps everything here
+// needs no Undoer and loses nothing across restarts.
+type State interface {
+	// Get returns the value at key (ok false: absent). The caller must not
+	// change the returned bytes.
+	Get(key string) (val []byte, ok bool)
+	// Put sets key to val (the engine keeps val; the caller must not
+	// change it afterwards).
+	Put(key string, val []byte)
+	// Delete removes key.
+	Delete(key string)
+}
+
+// stateOf is State for recogniser name on the chain being applied.
+type stateOf struct {
+	ap   *applier
+	name string
+}
+
+func (s stateOf) key(k string) string { return s.name + "/" + k }
+
+func (s stateOf) Get(k string) ([]byte, bool) {
+	v, ok := s.ap.cs.rstate[s.key(k)]
+	return v, ok
+}
+
+func (s stateOf) Put(k string, v []byte) {
+	key := s.key(k)
+	if old, ok := s.ap.cs.rstate[key]; ok && bytes.Equal(old, v) {
+		return
+	}
+	s.ap.e.touchRState(s.ap.j, s.ap.cs, key)
+	s.ap.cs.rstate[key] = v
+}
+
+func (s stateOf) Delete(k string) {
+	key := s.key(k)
+	if _, ok := s.ap.cs.rstate[key]; !ok {
+		return
+	}
+	s.ap.e.touchRState(s.ap.j, s.ap.cs, key)
+	delete(s.ap.cs.rstate, key)
+}
+
+// touchRState records recogniser state key before it changes.
+func (e *Engine) touchRState(j *journal, cs *chainState, key string) {
+	k := hkey{a: key}
+	id := recID{kind: recRState, chain: cs.chain, k: k}
+	if _, ok := j.seenSet()[id]; ok {
+		return
+	}
+	var prior any
+	if v, ok := cs.rstate[key]; ok {
+		prior = v
+	}
+	j.recordNew(id, rec{kind: recRState, chain: cs.chain, k: k, prior: prior})
+}
+
+// rstateKey is the store key of recogniser state key (name/key) on chain c.
+func rstateKey(c string, key string) []byte { return []byte("r/" + c + "/" + key) }
