@@ -52,18 +52,18 @@ type Via struct {
 type Finding struct {
 	// ID is deterministic: the same events give the same IDs, so a
 	// retraction names exactly what it withdraws.
-	ID         string
-	Type       FindingType
-	Chain      chains.Chain
-	Block      chains.BlockRef
-	Tx         string
-	Index      int // the transaction's index in its block
-	From       string
-	To         string
-	Asset      chains.Asset
-	Amount     *big.Int // the whole transfer
-	Tainted    *big.Int // its tainted part (nil for treasury findings)
-	Share      float64  // Tainted / what the incident stole, for display
+	ID      string
+	Type    FindingType
+	Chain   chains.Chain
+	Block   chains.BlockRef
+	Tx      string
+	Index   int // the transaction's index in its block
+	From    string
+	To      string
+	Asset   chains.Asset
+	Amount  *big.Int // the whole transfer
+	Tainted *big.Int // its tainted part (nil for treasury findings)
+	Share   float64  // Tainted / what the incident stole, for display
 	// Confidence is the product of the confidences of the hops of Path
 	// (1 when every link is certain).
 	Confidence float64

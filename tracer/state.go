@@ -237,17 +237,17 @@ func (cs *chainState) del(k hkey, inc *incident) {
 
 // incident is the engine's runtime view of a watchlists.Incident.
 type incident struct {
-	def      watchlists.Incident
-	policy   watchlists.Policy
-	dust     uint256.Int
-	maxHops  int
+	def     watchlists.Incident
+	policy  watchlists.Policy
+	dust    uint256.Int
+	maxHops int
 	// confFloor: a recogniser's move of lower confidence carries no taint on.
 	confFloor float64
-	seedTx   map[string]bool
-	seedAddr map[string]uint64 // compromised address → from block
-	idx      uint32            // index in the engine's arena (0: unregistered)
-	start    uint64            // the block the seeds start at
-	hasStart bool
+	seedTx    map[string]bool
+	seedAddr  map[string]uint64 // compromised address → from block
+	idx       uint32            // index in the engine's arena (0: unregistered)
+	start     uint64            // the block the seeds start at
+	hasStart  bool
 
 	// Mutable per block, journaled under the incident's key.
 	rt incRuntime

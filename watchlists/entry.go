@@ -144,20 +144,20 @@ const (
 
 // Incident is a declared theft that the tracer follows.
 type Incident struct {
-	ID      string         `json:"id"` // "inc_" + ULID-like sortable id
-	Title   string         `json:"title,omitempty"`
-	Owner   string         `json:"owner,omitempty"` // tenant
-	Chain   chains.Chain   `json:"chain"`
-	Seeds   []Seed         `json:"seeds"`
-	Policy  Policy         `json:"policy"`
-	Dust    *big.Int       `json:"dust,omitempty"` // smallest unit; nil = the chain's configured default
-	MaxHops int            `json:"max_hops,omitempty"`
+	ID      string       `json:"id"` // "inc_" + ULID-like sortable id
+	Title   string       `json:"title,omitempty"`
+	Owner   string       `json:"owner,omitempty"` // tenant
+	Chain   chains.Chain `json:"chain"`
+	Seeds   []Seed       `json:"seeds"`
+	Policy  Policy       `json:"policy"`
+	Dust    *big.Int     `json:"dust,omitempty"` // smallest unit; nil = the chain's configured default
+	MaxHops int          `json:"max_hops,omitempty"`
 	// ConfidenceFloor: a mixer withdrawal linked with a lower confidence
 	// is reported but carries no taint on (nil: the configured default).
-	ConfidenceFloor *float64 `json:"confidence_floor,omitempty"`
-	Status  IncidentStatus `json:"status"`
-	Opened  time.Time      `json:"opened"`
-	Closed  *time.Time     `json:"closed,omitempty"`
+	ConfidenceFloor *float64       `json:"confidence_floor,omitempty"`
+	Status          IncidentStatus `json:"status"`
+	Opened          time.Time      `json:"opened"`
+	Closed          *time.Time     `json:"closed,omitempty"`
 	// Auto is true when the engine opened it from a treasury drain.
 	Auto bool `json:"auto,omitempty"`
 	// Private: its alerts go to its owner alone (and admins). The engine
