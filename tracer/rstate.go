@@ -17,6 +17,11 @@ type State interface {
 	Put(key string, val []byte)
 	// Delete removes key.
 	Delete(key string)
+	// Replaying is true in an incident's catch-up over blocks the live
+	// stream already applied: the recogniser sees only the transactions
+	// that deposit that incident's taint into a service, and must not
+	// count the block's other events again.
+	Replaying() bool
 }
 
 // stateOf is State for recogniser name on the chain being applied.
@@ -24,6 +29,8 @@ type stateOf struct {
 	ap   *applier
 	name string
 }
+
+func (s stateOf) Replaying() bool { return !s.ap.live }
 
 func (s stateOf) key(k string) string { return s.name + "/" + k }
 
