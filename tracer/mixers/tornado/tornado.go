@@ -1,0 +1,489 @@
+// Package tornado follows taint through Tornado Cash pools (TAINT.md,
+// "Tornado Cash"): a tainted deposit into a pool is remembered among the
+// pool's unmatched deposits, and each withdrawal carries the share of the
+// pool's unmatched deposits that are tainted — raised toward certainty
+// when a linking heuristic ties the withdrawal to one deposit.
+//
+// A pool is any trusted mixer entry with protocol "tornado" that emits the
+// pool's events; the router, also such an entry, is where a deposit made
+// through it parks its taint. Nothing here is keyed on mainnet addresses:
+// the shipped labels name the mainnet pools, an operator names a test
+// chain's.
+//
+// What a pool knows lives in the tracer's recogniser State (undone on a
+// reorg, persisted with the block): its denomination and unmatched count,
+// the tainted deposits still unmatched, and per gas price and per
+// depositor the counts of unmatched deposits the heuristics need.
+package tornado
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Protocol is the watchlist protocol of Tornado Cash pools and routers.
+const Protocol = "tornado"
+
+// The pool's events (tornado-core Tornado.sol), by topic0.
+var (
+	DepositTopic    = [32]byte(crypto.Keccak256Hash([]byte("Deposit(bytes32,uint32,uint256)")))
+	WithdrawalTopic = [32]byte(crypto.Keccak256Hash([]byte("Withdrawal(address,bytes32,address,uint256)")))
+)
+
+// Topics are the event logs the Ethereum follower must keep for the
+// recogniser (ethereum.Config.KeepLogs).
+func Topics() [][32]byte { return [][32]byte{DepositTopic, WithdrawalTopic} }
+
+// Heuristics as alerts name them (CONTRACT.md, `heuristics`).
+const (
+	AddressMatch   = "address_match"
+	UniqueGasPrice = "unique_gas_price"
+)
+
+// Confidence of a withdrawal linked by a heuristic to one deposit: an
+// address match is deterministic in Tutela's sense (a depositor
+// withdrawing to itself), a unique gas price slightly less so.
+const (
+	addressMatchConfidence   = 0.95
+	uniqueGasPriceConfidence = 0.9
+)
+
+// Recogniser is the Tornado Cash recogniser. It is stateless itself: the
+// engine hands it each chain's State.
+type Recogniser struct {
+	labels   tracer.Labels
+	balances chains.BalanceReader
+	log      *slog.Logger
+}
+
+// New returns the recogniser. labels tell pools and routers (trusted
+// mixer entries with protocol tornado); balances, when set, size a pool's
+// anonymity set the first time it is seen (its balance ÷ denomination at
+// the block before), so that a daemon started today does not take the
+// few deposits it has seen for the whole pool.
+func New(labels tracer.Labels, balances chains.BalanceReader, log *slog.Logger) *Recogniser {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Recogniser{labels: labels, balances: balances, log: log.With("component", "tornado")}
+}
+
+// Name implements tracer.Recogniser.
+func (r *Recogniser) Name() string { return Protocol }
+
+// isTornado reports whether addr carries a trusted tornado mixer entry.
+func (r *Recogniser) isTornado(addr string) bool {
+	if r.labels == nil {
+		return false
+	}
+	for _, e := range r.labels.Lookup(chains.Ethereum, addr) {
+		if e.Trusted() && e.Kind == watchlists.Mixer && e.Protocol == Protocol {
+			return true
+		}
+	}
+	return false
+}
+
+// Recognise implements tracer.Recogniser: it records the transaction's
+// deposits into pools and answers its withdrawals with moves.
+func (r *Recogniser) Recognise(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, deps []tracer.Deposit) ([]tracer.Move, error) {
+	if b.Chain != chains.Ethereum || tx.Failed || len(tx.Logs) == 0 {
+		return nil, nil
+	}
+	var moves []tracer.Move
+	deposits := map[string]int{} // pool → deposit logs in tx
+	var order []string
+	for _, l := range tx.Logs {
+		if len(l.Topics) == 0 || !r.isTornado(l.Address) {
+			continue
+		}
+		switch l.Topics[0] {
+		case DepositTopic:
+			if deposits[l.Address] == 0 {
+				order = append(order, l.Address)
+			}
+			deposits[l.Address]++
+		case WithdrawalTopic:
+			if st.Replaying() {
+				continue // counted when the block was live
+			}
+			w, err := parseWithdrawal(l)
+			if err != nil {
+				r.log.Warn("withdrawal log not understood", "tx", tx.Hash, "pool", l.Address, "err", err)
+				continue
+			}
+			p, err := r.pool(ctx, st, b, tx, l.Address, 0)
+			if err != nil {
+				return nil, err
+			}
+			if p == nil {
+				r.log.Warn("withdrawal from a pool of unknown denomination", "tx", tx.Hash, "pool", l.Address)
+				continue
+			}
+			moves = append(moves, r.withdraw(st, b, tx, l.Address, p, w)...)
+		}
+	}
+	for _, pool := range order {
+		if err := r.deposit(ctx, st, b, tx, pool, deposits[pool], deps); err != nil {
+			return nil, err
+		}
+	}
+	return moves, nil
+}
+
+// withdrawal is a pool's Withdrawal event.
+type withdrawal struct {
+	to, relayer string
+	fee         *big.Int
+}
+
+func parseWithdrawal(l chains.Log) (withdrawal, error) {
+	if len(l.Topics) != 2 || len(l.Data) != 96 {
+		return withdrawal{}, fmt.Errorf("want 2 topics and 96 bytes of data, have %d and %d", len(l.Topics), len(l.Data))
+	}
+	return withdrawal{
+		to:      addrOf(l.Data[12:32]),
+		relayer: addrOf(l.Topics[1][12:]),
+		fee:     new(big.Int).SetBytes(l.Data[64:96]),
+	}, nil
+}
+
+func addrOf(b []byte) string { return lower(common.BytesToAddress(b).Hex()) }
+
+func lower(s string) string {
+	bs := []byte(s)
+	for i, c := range bs {
+		if 'A' <= c && c <= 'Z' {
+			bs[i] = c + 'a' - 'A'
+		}
+	}
+	return string(bs)
+}
+
+// pool returns the pool's state, creating it the first time the pool is
+// seen: its asset and denomination from what the transaction moves into
+// it (n deposits) or out of it (a withdrawal, n = 0), its unmatched count
+// from its balance at the block before. Nil: the denomination cannot be
+// told (a withdrawal followed without internal transfers).
+func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, addr string, n int) (*poolState, error) {
+	if p, err := loadPool(st, addr); p != nil || err != nil {
+		if p != nil && p.Partial && !st.Replaying() {
+			r.size(ctx, b, addr, p)
+		}
+		return p, err
+	}
+	asset, total := flowOf(tx, addr, n > 0)
+	if total.Sign() <= 0 {
+		return nil, nil
+	}
+	denom := total
+	if n > 1 {
+		denom = new(big.Int).Quo(total, big.NewInt(int64(n)))
+	}
+	p := &poolState{Asset: asset, Denom: denom, Partial: true}
+	if !st.Replaying() {
+		r.size(ctx, b, addr, p)
+	}
+	return p, nil
+}
+
+// size sets a partly seen pool's unmatched count from its balance at the
+// block before b, when the node still has that state: until then the
+// count is what the recogniser saw (a catch-up on a full node, a node
+// error), which can only be too small, and a withdrawal's share too big.
+func (r *Recogniser) size(ctx context.Context, b *chains.Block, addr string, p *poolState) {
+	if r.balances == nil || b.Ref.Number == 0 {
+		return
+	}
+	bal, err := r.balances.BalanceAt(ctx, addr, p.Asset, b.Ref.Number-1)
+	if err != nil {
+		r.log.Warn("pool size unknown: its count is what was seen", "pool", addr, "block", b.Ref.Number, "err", err)
+		return
+	}
+	p.Unmatched = new(big.Int).Quo(bal, p.Denom).Uint64()
+	p.Partial = false
+}
+
+// flowOf sums what tx moves into (in) or out of pool, in the asset of the
+// first such transfer.
+func flowOf(tx *chains.Tx, pool string, in bool) (chains.Asset, *big.Int) {
+	var asset chains.Asset
+	total := new(big.Int)
+	seen := false
+	for _, t := range tx.Transfers {
+		if t.Kind == chains.Fee || (in && t.To != pool) || (!in && t.From != pool) {
+			continue
+		}
+		if !seen {
+			asset, seen = t.Asset, true
+		}
+		if t.Asset == asset {
+			total.Add(total, t.Amount)
+		}
+	}
+	return asset, total
+}
+
+// deposit records n deposits into pool made by tx: counted among the
+// unmatched (live blocks only: a replay sees a block the live stream
+// counted already), and those paid with taint remembered per incident.
+func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, pool string, n int, deps []tracer.Deposit) error {
+	p, err := r.pool(ctx, st, b, tx, pool, n)
+	if err != nil || p == nil {
+		return err
+	}
+	if !st.Replaying() {
+		p.Unmatched += uint64(n)
+		addCount(st, gasKey(pool, tx.GasPrice), n)
+		addCount(st, depositorKey(pool, tx.From), n)
+	}
+	savePool(st, pool, p)
+
+	// The taint this transaction parked at the pool, or at a router on
+	// its way to it, per incident.
+	type parked struct{ inc, at string }
+	taint := map[parked]*big.Int{}
+	var keys []parked
+	for _, d := range deps {
+		if d.Asset != p.Asset || (d.Service != pool && !r.isTornado(d.Service)) {
+			continue
+		}
+		k := parked{d.Incident, d.Service}
+		if taint[k] == nil {
+			taint[k] = new(big.Int)
+			keys = append(keys, k)
+		}
+		taint[k].Add(taint[k], d.Tainted)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	ts, err := loadTainted(st, pool)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		// n deposits share the transaction's taint; the last takes the
+		// remainder, so nothing is lost to division.
+		each, rest := new(big.Int).QuoRem(taint[k], big.NewInt(int64(n)), new(big.Int))
+		for i := range n {
+			t := new(big.Int).Set(each)
+			if i == n-1 {
+				t.Add(t, rest)
+			}
+			ts = append(ts, taintedDeposit{Incident: k.inc, Parked: k.at, Depositor: tx.From,
+				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Taint: t, Weight: 1})
+		}
+	}
+	saveTainted(st, pool, ts)
+	return nil
+}
+
+// withdraw answers a withdrawal from pool with the moves of the taint it
+// carries: one to the recipient (with the finding) and one to the relayer
+// for its fee, per incident and place the taint is parked.
+func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, pool string, p *poolState, w withdrawal) []tracer.Move {
+	payout := sumTo(tx, pool, w.to, p.Asset)
+	if payout.Sign() == 0 {
+		payout = new(big.Int).Sub(p.Denom, w.fee) // followed without internal transfers
+	}
+	fee := new(big.Int).Set(w.fee)
+	if fee.Sign() > 0 && w.relayer != "" {
+		if paid := sumTo(tx, pool, w.relayer, p.Asset); paid.Sign() > 0 {
+			fee = paid
+		}
+	}
+	gross := new(big.Int).Add(payout, fee)
+	if gross.Sign() <= 0 {
+		return nil
+	}
+	ts, err := loadTainted(st, pool)
+	if err != nil {
+		r.log.Warn("tainted deposits unreadable", "pool", pool, "err", err)
+		ts = nil
+	}
+	// Every tainted deposit is unmatched: a pool seen only partly has at
+	// least as many unmatched deposits as it has tainted ones.
+	n := p.Unmatched
+	if c := uint64(countDistinct(ts)); n < c {
+		n = c
+	}
+	relayed := w.fee.Sign() > 0 && w.relayer != zeroAddr && w.relayer != w.to
+	link := r.link(st, pool, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
+
+	var shares []share
+	switch {
+	case link.deposit >= 0:
+		d := &ts[link.deposit]
+		take := scale(d.Taint, link.confidence)
+		d.Taint.Sub(d.Taint, take)
+		conf := link.confidence * d.Weight
+		d.Weight *= 1 - link.confidence
+		shares = append(shares, share{inc: d.Incident, at: d.Parked, take: take, confidence: conf, heuristics: []string{link.heuristic}})
+		r.matched(st, pool, d.Depositor, d.GasPrice)
+		if d.Taint.Sign() == 0 {
+			ts = append(ts[:link.deposit], ts[link.deposit+1:]...)
+		}
+	case link.clean:
+		// Tied to a clean deposit: it carries none of the taint.
+	case n > 0:
+		shares = baseline(ts, n)
+	}
+	if p.Unmatched > 0 {
+		p.Unmatched--
+	}
+	savePool(st, pool, p)
+	saveTainted(st, pool, prune(ts))
+
+	var moves []tracer.Move
+	for _, s := range shares {
+		if s.take.Sign() <= 0 {
+			continue
+		}
+		toRecipient := new(big.Int).Mul(s.take, payout)
+		toRecipient.Quo(toRecipient, gross)
+		toRelayer := new(big.Int).Sub(s.take, toRecipient)
+		if toRecipient.Sign() > 0 {
+			moves = append(moves, tracer.Move{Incident: s.inc, Service: s.at, Asset: p.Asset,
+				Take: toRecipient, Chain: chains.Ethereum, To: w.to, ToAsset: p.Asset,
+				Amount: toRecipient, Gross: payout, Type: tracer.MixerWithdrawal,
+				Confidence: clamp(s.confidence), Heuristics: s.heuristics})
+		}
+		if toRelayer.Sign() > 0 && w.relayer != zeroAddr {
+			moves = append(moves, tracer.Move{Incident: s.inc, Service: s.at, Asset: p.Asset,
+				Take: toRelayer, Chain: chains.Ethereum, To: w.relayer, ToAsset: p.Asset,
+				Amount: toRelayer, Confidence: clamp(s.confidence), Heuristics: s.heuristics})
+		}
+	}
+	return moves
+}
+
+const zeroAddr = "0x0000000000000000000000000000000000000000"
+
+// share is the taint a withdrawal carries of one incident, parked at one
+// place.
+type share struct {
+	inc, at    string
+	take       *big.Int
+	confidence float64
+	heuristics []string
+}
+
+// baseline spreads a withdrawal over the pool's n unmatched deposits: of
+// each tainted deposit it takes 1/n, and the chance that it pays out one
+// of an incident's deposits is that incident's deposits' weight ÷ n.
+func baseline(ts []taintedDeposit, n uint64) []share {
+	type key struct{ inc, at string }
+	idx := map[key]int{}
+	var out []share
+	conf := map[string]float64{}
+	nb := new(big.Int).SetUint64(n)
+	for i := range ts {
+		d := &ts[i]
+		take := new(big.Int).Quo(d.Taint, nb)
+		d.Taint.Sub(d.Taint, take)
+		conf[d.Incident] += d.Weight / float64(n)
+		d.Weight *= float64(n-1) / float64(n)
+		k := key{d.Incident, d.Parked}
+		j, ok := idx[k]
+		if !ok {
+			j = len(out)
+			idx[k] = j
+			out = append(out, share{inc: d.Incident, at: d.Parked, take: new(big.Int)})
+		}
+		out[j].take.Add(out[j].take, take)
+	}
+	for i := range out {
+		out[i].confidence = conf[out[i].inc]
+	}
+	return out
+}
+
+// linked is what the heuristics tie a withdrawal to: a tainted deposit
+// (its index), a clean one, or nothing (deposit −1, clean false).
+type linked struct {
+	deposit    int
+	clean      bool
+	confidence float64
+	heuristic  string
+}
+
+// link applies the linking heuristics in order of strength: an earlier
+// deposit from the recipient (address match), then — for a withdrawal
+// its recipient sent itself — the one earlier deposit of the same gas
+// price (unique gas price).
+func (r *Recogniser) link(st tracer.State, pool string, ts []taintedDeposit, to, gas string, relayed bool, block uint64) linked {
+	for i, d := range ts {
+		if d.Depositor == to && d.Block <= block && d.Weight > 0 {
+			return linked{deposit: i, confidence: addressMatchConfidence, heuristic: AddressMatch}
+		}
+	}
+	if getCount(st, depositorKey(pool, to)) > 0 {
+		r.matched(st, pool, to, "")
+		return linked{deposit: -1, clean: true}
+	}
+	if !relayed && gas != "" && getCount(st, gasKeyS(pool, gas)) == 1 {
+		for i, d := range ts {
+			if d.GasPrice == gas && d.Weight > 0 {
+				return linked{deposit: i, confidence: uniqueGasPriceConfidence, heuristic: UniqueGasPrice}
+			}
+		}
+		addCount(st, gasKeyS(pool, gas), -1)
+		return linked{deposit: -1, clean: true}
+	}
+	return linked{deposit: -1}
+}
+
+// matched takes a deposit linked to a withdrawal out of the counts the
+// heuristics read ("" leaves that count).
+func (r *Recogniser) matched(st tracer.State, pool, depositor, gas string) {
+	if depositor != "" {
+		addCount(st, depositorKey(pool, depositor), -1)
+	}
+	if gas != "" {
+		addCount(st, gasKeyS(pool, gas), -1)
+	}
+}
+
+// sumTo sums what tx moves from pool to addr in asset.
+func sumTo(tx *chains.Tx, pool, addr string, asset chains.Asset) *big.Int {
+	total := new(big.Int)
+	for _, t := range tx.Transfers {
+		if t.Kind != chains.Fee && t.From == pool && t.To == addr && t.Asset == asset {
+			total.Add(total, t.Amount)
+		}
+	}
+	return total
+}
+
+// scale returns x × f rounded down, for f in [0, 1], in parts per 10⁹.
+func scale(x *big.Int, f float64) *big.Int {
+	ppb := new(big.Int).SetInt64(int64(clamp(f) * 1e9))
+	out := new(big.Int).Mul(x, ppb)
+	return out.Quo(out, big.NewInt(1e9))
+}
+
+func clamp(f float64) float64 {
+	switch {
+	case !(f > 0):
+		return 1e-9
+	case f > 1:
+		return 1
+	}
+	return f
+}
+
+func gasString(g *big.Int) string {
+	if g == nil {
+		return ""
+	}
+	return g.String()
+}

@@ -1,0 +1,352 @@
+package tornado_test
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/tornado"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The unit tests drive the real engine with blocks built here: a theft of
+// 1,000 to the thief, deposits of 100 into a pool (each a transfer and the
+// pool's Deposit log), withdrawals (the pool's internal payments and its
+// Withdrawal log). Addresses are 20-byte hex as the follower gives them.
+
+const (
+	pool    = "0x1000000000000000000000000000000000000001"
+	router  = "0x1000000000000000000000000000000000000002"
+	victim  = "0x2000000000000000000000000000000000000001"
+	thief   = "0x2000000000000000000000000000000000000002"
+	relayer = "0x3000000000000000000000000000000000000001"
+	fresh   = "0x4000000000000000000000000000000000000001"
+	denom   = 100
+)
+
+func addr(i int) string { return fmt.Sprintf("0x5%039x", i) }
+
+type labels map[string]watchlists.Entry
+
+func (l labels) Lookup(c chains.Chain, a string) []watchlists.Entry {
+	if e, ok := l[a]; ok && c == chains.Ethereum {
+		return []watchlists.Entry{e}
+	}
+	return nil
+}
+
+func poolLabels() labels {
+	return labels{
+		pool:   {Chain: chains.Ethereum, Address: pool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100", Protocol: tornado.Protocol, Owner: "shipped"},
+		router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Mixer, Label: "Tornado.Cash: Router", Protocol: tornado.Protocol, Owner: "shipped"},
+	}
+}
+
+type sink struct {
+	mu        sync.Mutex
+	raised    []tracer.Finding
+	retracted []tracer.Finding
+}
+
+func (s *sink) Raise(_ context.Context, fs []tracer.Finding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.raised = append(s.raised, fs...)
+	return nil
+}
+
+func (s *sink) Retract(_ context.Context, fs []tracer.Finding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retracted = append(s.retracted, fs...)
+	return nil
+}
+
+func (s *sink) of(t tracer.FindingType) []tracer.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []tracer.Finding
+	for _, f := range s.raised {
+		if f.Type == t {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// tx is a transaction of a test block.
+type tx struct {
+	from      string
+	gas       int64
+	transfers [][3]any // from, to, amount
+	logs      []chains.Log
+}
+
+func block(n uint64, salt string, txs ...tx) *chains.Block {
+	hash := func(n uint64) string { return fmt.Sprintf("b%d%s", n, salt) }
+	b := &chains.Block{Chain: chains.Ethereum, Ref: chains.BlockRef{Number: n, Hash: hash(n), Parent: hash(n - 1), Time: time.Unix(int64(1_700_000_000+12*n), 0).UTC()}}
+	for i, x := range txs {
+		t := chains.Tx{Hash: fmt.Sprintf("0x%d-%d%s", n, i, salt), Index: i, From: x.from, GasPrice: big.NewInt(x.gas), Logs: x.logs}
+		for s, tr := range x.transfers {
+			t.Transfers = append(t.Transfers, chains.Transfer{Kind: chains.Native, TxIndex: i, Seq: s, LogIndex: -1,
+				From: tr[0].(string), To: tr[1].(string), Asset: chains.ETH, Amount: big.NewInt(int64(tr[2].(int)))})
+		}
+		b.Txs = append(b.Txs, t)
+	}
+	return b
+}
+
+var commitments int
+
+func depositLog(p string) chains.Log {
+	commitments++
+	var c [32]byte
+	c[31] = byte(commitments)
+	return chains.Log{Address: p, Topics: [][32]byte{tornado.DepositTopic, c}, Data: make([]byte, 64)}
+}
+
+func withdrawalLog(p, to, rel string, fee int) chains.Log {
+	var relTopic [32]byte
+	copy(relTopic[12:], hexAddr(rel))
+	data := make([]byte, 96)
+	copy(data[12:32], hexAddr(to))
+	big.NewInt(int64(fee)).FillBytes(data[64:96])
+	return chains.Log{Address: p, Topics: [][32]byte{tornado.WithdrawalTopic, relTopic}, Data: data}
+}
+
+func hexAddr(a string) []byte { return common.HexToAddress(a).Bytes() }
+
+// deposit is a deposit of one note from from at gas price gas.
+func deposit(from string, gas int64) tx {
+	return tx{from: from, gas: gas, transfers: [][3]any{{from, pool, denom}}, logs: []chains.Log{depositLog(pool)}}
+}
+
+// withdraw pays to (denom − fee) and the relayer fee; sender sends the
+// transaction (the relayer, or the recipient itself).
+func withdraw(sender, to string, fee int, gas int64) tx {
+	x := tx{from: sender, gas: gas, transfers: [][3]any{{pool, to, denom - fee}}}
+	rel := "0x0000000000000000000000000000000000000000"
+	if fee > 0 {
+		rel = relayer
+		x.transfers = append(x.transfers, [3]any{pool, relayer, fee})
+	}
+	x.logs = []chains.Log{withdrawalLog(pool, to, rel, fee)}
+	return x
+}
+
+func engine(t *testing.T, store tracer.Store, floor *float64) (*tracer.Engine, *sink) {
+	t.Helper()
+	l := poolLabels()
+	s := &sink{}
+	e, err := tracer.New(tracer.Config{ConfidenceFloor: floor}, tracer.Deps{Labels: l, Sink: s, Store: store,
+		Recognisers: []tracer.Recogniser{tornado.New(l, nil, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, s
+}
+
+func connect(t *testing.T, e *tracer.Engine, bs ...*chains.Block) {
+	t.Helper()
+	for _, b := range bs {
+		if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+			t.Fatalf("connect %s: %v", b.Ref, err)
+		}
+	}
+}
+
+func openIncident(t *testing.T, e *tracer.Engine) {
+	t.Helper()
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// theft: block 1 steals 1,000 to the thief; block 2 holds deposits of
+// clean depositors at distinct gas prices.
+func theft(clean int) []*chains.Block {
+	b1 := block(1, "", tx{from: victim, gas: 1, transfers: [][3]any{{victim, thief, 1000}}})
+	var ds []tx
+	for i := range clean {
+		ds = append(ds, deposit(addr(i), int64(100+i)))
+	}
+	return []*chains.Block{b1, block(2, "", ds...)}
+}
+
+func held(t *testing.T, e *tracer.Engine) map[string]int64 {
+	t.Helper()
+	s, ok := e.Summary("inc")
+	if !ok {
+		t.Fatal("no summary")
+	}
+	m := map[string]int64{}
+	for _, h := range s.Holders {
+		m[h.Address] = h.Tainted.Int64()
+	}
+	return m
+}
+
+// TestBaselineShare: with no heuristic, a withdrawal from a pool of four
+// unmatched deposits, one the thief's, carries a quarter of that
+// deposit's taint (split between recipient and relayer by what each was
+// paid) with confidence 0.25 — and a second one 1/3 of what is left.
+func TestBaselineShare(t *testing.T) {
+	e, s := engine(t, nil, nil)
+	openIncident(t, e)
+	connect(t, e, theft(3)...)
+	connect(t, e, block(3, "", deposit(thief, 50)))
+	if got := len(s.of(tracer.MixerDeposit)); got != 1 {
+		t.Fatalf("mixer deposits %d, want 1", got)
+	}
+	connect(t, e, block(4, "", withdraw(relayer, fresh, 4, 7)))
+	ws := s.of(tracer.MixerWithdrawal)
+	if len(ws) != 1 {
+		t.Fatalf("withdrawals %d, want 1: %+v", len(ws), s.raised)
+	}
+	w := ws[0]
+	// 100/4 = 25 of taint: 24 to the recipient (96/100 of it), 1 to the relayer.
+	if w.To != fresh || w.Amount.Int64() != 96 || w.Tainted.Int64() != 24 || w.Confidence != 0.25 || len(w.Heuristics) != 0 {
+		t.Fatalf("withdrawal to %s amount %s tainted %s confidence %v heuristics %v; want %s 96 24 0.25 none", w.To, w.Amount, w.Tainted, w.Confidence, w.Heuristics, fresh)
+	}
+	if h := held(t, e); h[fresh] != 24 || h[relayer] != 1 {
+		t.Fatalf("held %v, want %s 24 and the relayer 1", h, fresh)
+	}
+	last := w.Path[len(w.Path)-1]
+	if last.Via == nil || last.Via.Protocol != tornado.Protocol || last.Via.Kind != watchlists.Mixer || last.Confidence != 0.25 {
+		t.Fatalf("last hop %+v (via %+v), want via the tornado mixer at 0.25", last, last.Via)
+	}
+	// Three unmatched left, the thief's deposit 3/4 likely among them.
+	connect(t, e, block(5, "", withdraw(relayer, addr(99), 0, 7)))
+	ws = s.of(tracer.MixerWithdrawal)
+	if len(ws) != 2 || ws[1].Confidence != 0.25 || ws[1].Tainted.Int64() != 25 {
+		t.Fatalf("second withdrawal %+v, want confidence 0.75/3 = 0.25 and 75/3 = 25 tainted", ws[len(ws)-1])
+	}
+}
+
+// TestAddressMatch (Tutela heuristic 1, arXiv 2201.06811 §4.1): the
+// thief deposits and later withdraws to its own address; the withdrawal
+// is tied to the thief's deposit whatever the pool's size.
+func TestAddressMatch(t *testing.T) {
+	e, s := engine(t, nil, nil)
+	openIncident(t, e)
+	connect(t, e, theft(9)...)
+	connect(t, e, block(3, "", deposit(thief, 50)))
+	connect(t, e, block(4, "", withdraw(relayer, thief, 0, 7)))
+	ws := s.of(tracer.MixerWithdrawal)
+	if len(ws) != 1 {
+		t.Fatalf("withdrawals %d, want 1", len(ws))
+	}
+	w := ws[0]
+	if !slices.Equal(w.Heuristics, []string{tornado.AddressMatch}) || w.Confidence != 0.95 || w.Tainted.Int64() != 95 {
+		t.Fatalf("withdrawal heuristics %v confidence %v tainted %s; want address_match 0.95 95", w.Heuristics, w.Confidence, w.Tainted)
+	}
+	// The clean depositors' withdrawals to themselves carry nothing.
+	connect(t, e, block(5, "", withdraw(addr(0), addr(0), 0, 100)))
+	if n := len(s.of(tracer.MixerWithdrawal)); n != 1 {
+		t.Fatalf("a clean depositor's withdrawal to itself raised a finding (%d)", n)
+	}
+}
+
+// TestUniqueGasPrice (Tutela heuristic 2): a withdrawal its recipient sent
+// itself, at a gas price exactly one earlier deposit paid, is that
+// deposit's; a relayed one, or a gas price two deposits paid, is not.
+func TestUniqueGasPrice(t *testing.T) {
+	cases := []struct {
+		name      string
+		sender    string
+		fee       int
+		gas       int64
+		extraGas  int64 // a clean deposit at this gas price too (0: none)
+		heuristic []string
+		conf      float64
+	}{
+		{"unique, sent by the recipient", fresh, 0, 4321, 0, []string{tornado.UniqueGasPrice}, 0.9},
+		{"relayed", relayer, 5, 4321, 0, nil, 0.1},
+		{"gas price shared", fresh, 0, 4321, 4321, nil, 0.1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e, s := engine(t, nil, new(float64))
+			openIncident(t, e)
+			bs := theft(8)
+			extra := deposit(addr(50), 1)
+			if c.extraGas != 0 {
+				extra.gas = c.extraGas
+			}
+			connect(t, e, bs...)
+			connect(t, e, block(3, "", deposit(thief, 4321), extra))
+			connect(t, e, block(4, "", withdraw(c.sender, fresh, c.fee, c.gas)))
+			ws := s.of(tracer.MixerWithdrawal)
+			if len(ws) != 1 {
+				t.Fatalf("withdrawals %d, want 1", len(ws))
+			}
+			if !slices.Equal(ws[0].Heuristics, c.heuristic) || ws[0].Confidence != c.conf {
+				t.Fatalf("heuristics %v confidence %v, want %v %v", ws[0].Heuristics, ws[0].Confidence, c.heuristic, c.conf)
+			}
+		})
+	}
+}
+
+// TestBelowFloor: a baseline withdrawal from a pool of ten is reported
+// with confidence 0.1 but its taint goes no further under the default
+// floor of 0.25; its recipient holds nothing.
+func TestBelowFloor(t *testing.T) {
+	e, s := engine(t, nil, nil)
+	openIncident(t, e)
+	connect(t, e, theft(9)...)
+	connect(t, e, block(3, "", deposit(thief, 50)))
+	connect(t, e, block(4, "", withdraw(relayer, fresh, 0, 7)))
+	ws := s.of(tracer.MixerWithdrawal)
+	if len(ws) != 1 || ws[0].Confidence != 0.1 || ws[0].Tainted.Int64() != 10 {
+		t.Fatalf("withdrawals %+v, want one of confidence 0.1, 10 tainted", ws)
+	}
+	if h := held(t, e); h[fresh] != 0 {
+		t.Fatalf("recipient holds %d below the floor, want 0", h[fresh])
+	}
+}
+
+// TestReorgAndRestart: a withdrawal undone by a reorg gives the taint back
+// to the pool and its finding is retracted; the pool's state survives a
+// restart, so an address match after it still finds the thief's deposit.
+func TestReorgAndRestart(t *testing.T) {
+	st, err := pebble.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, s := engine(t, st, nil)
+	openIncident(t, e)
+	connect(t, e, theft(3)...)
+	connect(t, e, block(3, "", deposit(thief, 50)))
+	w := block(4, "", withdraw(thief, thief, 0, 50))
+	connect(t, e, w)
+	if len(s.of(tracer.MixerWithdrawal)) != 1 {
+		t.Fatal("no withdrawal finding")
+	}
+	if err := e.Handle(context.Background(), chains.Event{Type: chains.Disconnected, Chain: chains.Ethereum, Block: w, Ref: w.Ref}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.retracted) != 1 || held(t, e)[thief] != 900 {
+		t.Fatalf("after the reorg: %d retracted, thief holds %d; want 1 and 900", len(s.retracted), held(t, e)[thief])
+	}
+	e.Close()
+	e2, s2 := engine(t, st, nil)
+	connect(t, e2, block(4, "", withdraw(relayer, thief, 2, 9)))
+	ws := s2.of(tracer.MixerWithdrawal)
+	if len(ws) != 1 || !slices.Equal(ws[0].Heuristics, []string{tornado.AddressMatch}) {
+		t.Fatalf("after restart: %+v, want the address match", ws)
+	}
+}
