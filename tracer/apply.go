@@ -99,7 +99,7 @@ func (ap *applier) run() error {
 		if err != nil {
 			return fmt.Errorf("%s block %d tx %s: %w", ap.cs.chain, ap.b.Ref.Number, tx.Hash, err)
 		}
-		if err := ap.recognise(tx, ap.findings[mark:]); err != nil {
+		if err := ap.recognise(i, tx, ap.findings[mark:]); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package tracer
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/chainhound/chainhound/chains"
@@ -72,10 +73,10 @@ type Undoer interface {
 	Undo(ctx context.Context, chain chains.Chain, ref chains.BlockRef)
 }
 
-// recognise hands tx and its tainted service deposits (among fs, the
+// recognise hands tx (the block's ti-th) and its tainted service deposits (among fs, the
 // findings its application raised) to the recognisers and applies the
 // moves they return.
-func (ap *applier) recognise(tx *chains.Tx, fs []Finding) error {
+func (ap *applier) recognise(ti int, tx *chains.Tx, fs []Finding) error {
 	if len(ap.e.deps.Recognisers) == 0 || ap.b.Ref.Hash == "pending" {
 		return nil
 	}
@@ -100,7 +101,7 @@ func (ap *applier) recognise(tx *chains.Tx, fs []Finding) error {
 			return fmt.Errorf("recogniser %s on tx %s: %d moves, at most %d per transaction", r.Name(), tx.Hash, len(moves), maxMovesPerTx)
 		}
 		for i, m := range moves {
-			if err := ap.applyMove(tx, moveSeq(ri, i), i, m); err != nil {
+			if err := ap.applyMove(ti, tx, moveSeq(ri, i), i, m); err != nil {
 				return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
 			}
 		}
@@ -117,7 +118,7 @@ const maxMovesPerTx = 1 << 10
 // moves — the number names the move's hop and finding, in the store too.
 func moveSeq(ri, i int) int { return 1<<20 + ri<<10 + i }
 
-func (ap *applier) applyMove(tx *chains.Tx, seq, i int, m Move) error {
+func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	inc := ap.e.incidents[m.Incident]
 	if inc == nil || !ap.inLane(inc) {
 		return nil
@@ -191,17 +192,42 @@ func (ap *applier) applyMove(tx *chains.Tx, seq, i int, m Move) error {
 	ap.e.touchHolding(ap.j, dst, k, inc)
 	a := ap.e.a
 	id := dst.get(k, inc)
+	// On this chain's account model the payout was a transfer of tx,
+	// already counted in the receiver's balance (a clean inflow to a
+	// holding, or in its balance read below): the move adds taint only.
+	// Elsewhere (another chain, an output) the move brings the value too.
+	here := m.Chain == ap.cs.chain && !dst.utxo
 	if id == 0 {
 		id = a.newHolding(inc)
-		a.holding(id).via = nh
+		h := a.holding(id)
+		h.via = nh
+		var pre *uint256.Int
+		if here && inc.policy != watchlists.Poison {
+			var err error
+			if pre, err = ap.preBalance(ti, math.MaxInt, m.To, m.ToAsset); err != nil {
+				return fmt.Errorf("move %d to %s: %w", i, m.To, err)
+			}
+			a.set(&h.bal, pre)
+		}
 		if inc.policy == watchlists.FIFO {
-			a.holding(id).fifo = a.newFIFO()
+			h.fifo = a.newFIFO()
+			if pre != nil && pre.Gt(&amt) {
+				q := a.queue(h)
+				*q = append(*q, segment{amt: *new(uint256.Int).Sub(pre, &amt)})
+			}
 		}
 		dst.put(k, id)
+	} else if taint := a.get(a.holding(id).taint); taint.Lt(&amt) {
+		a.holding(id).via = nh // the larger part now came this way
 	}
 	h := a.holding(id)
-	a.add(&h.bal, &amt)
+	if !here {
+		a.add(&h.bal, &amt)
+	}
 	a.add(&h.taint, &amt)
+	if bal, taint := a.get(h.bal), a.get(h.taint); bal.Lt(&taint) {
+		a.set(&h.bal, &taint) // value not seen arriving (no traces): at least the taint
+	}
 	if q := a.queue(h); q != nil {
 		*q = appendSegment(*q, segment{tainted: true, amt: amt, via: nh})
 	}

@@ -228,8 +228,14 @@ func TestBaselineShare(t *testing.T) {
 	if last.Via == nil || last.Via.Protocol != tornado.Protocol || last.Via.Kind != watchlists.Mixer || last.Confidence != 0.25 {
 		t.Fatalf("last hop %+v (via %+v), want via the tornado mixer at 0.25", last, last.Via)
 	}
+	// The recipient's balance is its whole payout, a quarter tainted: half
+	// of it spent carries half its taint (haircut).
+	connect(t, e, block(5, "", tx{from: fresh, gas: 7, transfers: [][3]any{{fresh, addr(98), 48}}}))
+	if h := held(t, e); h[fresh] != 12 || h[addr(98)] != 12 {
+		t.Fatalf("after spending half: held %v, want %s 12 and %s 12", h, fresh, addr(98))
+	}
 	// Three unmatched left, the thief's deposit 3/4 likely among them.
-	connect(t, e, block(5, "", withdraw(relayer, addr(99), 0, 7)))
+	connect(t, e, block(6, "", withdraw(relayer, addr(99), 0, 7)))
 	ws = s.of(tracer.MixerWithdrawal)
 	if len(ws) != 2 || ws[1].Confidence != 0.25 || ws[1].Tainted.Int64() != 25 {
 		t.Fatalf("second withdrawal %+v, want confidence 0.75/3 = 0.25 and 75/3 = 25 tainted", ws[len(ws)-1])
