@@ -22,6 +22,7 @@ import (
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -165,6 +166,7 @@ func (d *Daemon) openFollowers() error {
 			Traces:        e.Traces,
 			Mempool:       e.Mempool,
 			PollInterval:  e.PollInterval,
+			KeepLogs:      tornado.Topics(),
 			Checkpoints:   d.Store,
 			Logger:        d.log,
 		})
@@ -230,6 +232,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Sources[chains.Ethereum] = d.eth
 		deps.Locators[chains.Ethereum] = d.eth
 		deps.Balances = d.eth
+		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log))
 	}
 	if d.btc != nil {
 		deps.Sources[chains.Bitcoin] = d.btc

@@ -25,6 +25,10 @@ var (
 	forwarderABIJSON string
 	//go:embed testdata/Forwarder_sol_Forwarder.bin
 	forwarderBinHex string
+	//go:embed testdata/TornadoPool_sol_TornadoPool.abi
+	tornadoABIJSON string
+	//go:embed testdata/TornadoPool_sol_TornadoPool.bin
+	tornadoBinHex string
 )
 
 // TokenABI is the ABI of the test ERC-20 ("TST", 18 decimals).
@@ -33,12 +37,17 @@ var TokenABI = mustABI("TestToken", tokenABIJSON)
 // ForwarderABI is the ABI of the Forwarder contract (split, fail).
 var ForwarderABI = mustABI("Forwarder", forwarderABIJSON)
 
+// TornadoPoolABI is the ABI of TornadoPool, the stand-in for a Tornado
+// Cash ETH pool (deposit, withdraw; the real pool's events).
+var TornadoPoolABI = mustABI("TornadoPool", tornadoABIJSON)
+
 // TransferEventID is topic 0 of ERC-20 Transfer(address,address,uint256).
 var TransferEventID = TokenABI.Events["Transfer"].ID
 
 var (
 	tokenBin     = common.FromHex(strings.TrimSpace(tokenBinHex))
 	forwarderBin = common.FromHex(strings.TrimSpace(forwarderBinHex))
+	tornadoBin   = common.FromHex(strings.TrimSpace(tornadoBinHex))
 )
 
 func mustABI(name, js string) abi.ABI {
@@ -149,4 +158,30 @@ func (g *Geth) Fail(tb testing.TB, fwd common.Address, from *ecdsa.PrivateKey, v
 
 func callMsg(to common.Address, data []byte) ethereum.CallMsg {
 	return ethereum.CallMsg{To: &to, Data: data}
+}
+
+// DeployTornadoPool deploys a TornadoPool of the given denomination (wei)
+// and returns its address.
+func (g *Geth) DeployTornadoPool(tb testing.TB, from *ecdsa.PrivateKey, denomination *big.Int) common.Address {
+	tb.Helper()
+	return g.deploy(tb, from, "TornadoPool", tornadoBin, pack(tb, TornadoPoolABI, "", denomination))
+}
+
+// TornadoDeposit deposits one note of the pool's denomination from from
+// under commitment; the test fails unless it succeeded.
+func (g *Geth) TornadoDeposit(tb testing.TB, pool common.Address, from *ecdsa.PrivateKey, commitment [32]byte, denomination *big.Int) *types.Receipt {
+	tb.Helper()
+	r := g.Transact(tb, from, &pool, denomination, pack(tb, TornadoPoolABI, "deposit", commitment), 0)
+	mustSucceed(tb, r, "tornado pool %s deposit", pool)
+	return r
+}
+
+// TornadoWithdraw withdraws one note to recipient, signed by sender (the
+// recipient itself, or a relayer paid fee); the pool pays by internal
+// calls. The test fails unless it succeeded.
+func (g *Geth) TornadoWithdraw(tb testing.TB, pool common.Address, sender *ecdsa.PrivateKey, recipient common.Address, nullifier [32]byte, relayer common.Address, fee *big.Int) *types.Receipt {
+	tb.Helper()
+	r := g.Transact(tb, sender, &pool, nil, pack(tb, TornadoPoolABI, "withdraw", recipient, nullifier, relayer, fee), 0)
+	mustSucceed(tb, r, "tornado pool %s withdraw to %s", pool, recipient)
+	return r
 }
