@@ -55,6 +55,7 @@ func TestBadInput(t *testing.T) {
 		{"incident bad dust", "POST", "/v1/incidents", admin, `{"chain":"ethereum","seeds":[{"tx":"` + theftTx + `"}],"dust":"-5"}`, 400, "invalid", "dust"},
 		{"incident bad policy", "POST", "/v1/incidents", admin, `{"chain":"ethereum","seeds":[{"tx":"` + theftTx + `"}],"policy":"lifo"}`, 400, "invalid", "policy"},
 		{"incident hops", "POST", "/v1/incidents", admin, `{"chain":"ethereum","seeds":[{"tx":"` + theftTx + `"}],"max_hops":1000}`, 400, "invalid", "max_hops"},
+		{"incident confidence floor", "POST", "/v1/incidents", admin, `{"chain":"ethereum","seeds":[{"tx":"` + theftTx + `"}],"confidence_floor":1.5}`, 400, "invalid", "confidence_floor"},
 		{"delete invalid address", "DELETE", "/v1/watchlist/ethereum/0xzz", admin, "", 400, "invalid_address", "address"},
 		{"alerts unknown type", "GET", "/v1/alerts?type=taint.nope", admin, "", 400, "invalid_filter", "type"},
 		{"alerts bad since", "GET", "/v1/alerts?since=-1", admin, "", 400, "invalid_filter", "since"},

@@ -25,6 +25,8 @@ type incidentRequest struct {
 	Dust    string        `json:"dust"`
 	MaxHops int           `json:"max_hops"`
 	Owner   string        `json:"owner"`
+	// ConfidenceFloor in [0, 1]; absent: the daemon's tracer.confidence_floor.
+	ConfidenceFloor *float64 `json:"confidence_floor"`
 }
 
 // incidentView is an incident with its taint summary.
@@ -158,13 +160,16 @@ func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident,
 	if req.MaxHops < 0 || req.MaxHops > watchlists.MaxHopsLimit {
 		return inc, Errorf(CodeInvalid, "max_hops", "max_hops %d out of range 0..%d", req.MaxHops, watchlists.MaxHopsLimit)
 	}
+	if f := req.ConfidenceFloor; f != nil && !(*f >= 0 && *f <= 1) {
+		return inc, Errorf(CodeInvalid, "confidence_floor", "confidence_floor %v out of range 0..1", *f)
+	}
 	owner, e := ownerFor(k, "owner", req.Owner)
 	if e != nil {
 		return inc, e
 	}
 	return watchlists.Incident{
 		Title: req.Title, Owner: owner, Chain: chain, Seeds: seeds,
-		Policy: policy, Dust: dust, MaxHops: req.MaxHops,
+		Policy: policy, Dust: dust, MaxHops: req.MaxHops, ConfidenceFloor: req.ConfidenceFloor,
 	}, nil
 }
 

@@ -195,6 +195,9 @@ func (b *IncidentBook) Validate(inc Incident) (Incident, error) {
 	if inc.MaxHops < 0 || inc.MaxHops > MaxHopsLimit {
 		return inc, fieldErr("max_hops", "%d out of range 0..%d", inc.MaxHops, MaxHopsLimit)
 	}
+	if f := inc.ConfidenceFloor; f != nil && !(*f >= 0 && *f <= 1) { // NaN too
+		return inc, fieldErr("confidence_floor", "%v out of range 0..1", *f)
+	}
 	if len(inc.Title) > 256 {
 		return inc, fieldErr("title", "longer than 256 bytes")
 	}

@@ -29,6 +29,7 @@ func incidentCommand() *cli.Command {
 					&cli.StringFlag{Name: "policy", Usage: "haircut, poison or fifo (default: the config's tracer.policy, else haircut)"},
 					&cli.StringFlag{Name: "dust", Usage: "ignore taint below `AMOUNT` (integer in wei or satoshi; default: the configured one)"},
 					&cli.IntFlag{Name: "max-hops", Usage: "stop following after `N` hops (0: the configured default)"},
+					&cli.Float64Flag{Name: "confidence-floor", Usage: "a mixer withdrawal linked with a confidence below `F` (0..1) is reported but carries no taint on (default: the configured one, 0.25)"},
 					&cli.StringFlag{Name: "owner", Usage: "tenant that owns the incident"},
 					watchFormatFlag(),
 				},
@@ -94,6 +95,10 @@ func incidentFromFlags(c *cli.Context) (watchlists.Incident, error) {
 		}
 	}
 	inc.MaxHops = c.Int("max-hops")
+	if c.IsSet("confidence-floor") {
+		f := c.Float64("confidence-floor")
+		inc.ConfidenceFloor = &f
+	}
 	inc.Title = c.String("title")
 	inc.Owner = c.String("owner")
 	return inc, nil
@@ -107,7 +112,7 @@ func seedFlag(err error) string {
 	}
 	field := fe.Field[strings.LastIndexByte(fe.Field, '.')+1:]
 	switch field {
-	case "tx", "address", "from_block", "max_hops", "title", "owner", "policy", "dust", "chain":
+	case "tx", "address", "from_block", "max_hops", "confidence_floor", "title", "owner", "policy", "dust", "chain":
 		return "--" + strings.ReplaceAll(field, "_", "-")
 	}
 	return "incident"
@@ -136,6 +141,9 @@ func incidentOpen(c *cli.Context) error {
 		body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "max_hops": inc.MaxHops}
 		if inc.Policy != "" { // else the daemon's tracer.policy
 			body["policy"] = inc.Policy
+		}
+		if inc.ConfidenceFloor != nil {
+			body["confidence_floor"] = *inc.ConfidenceFloor
 		}
 		if inc.Owner != "" {
 			body["owner"] = inc.Owner
