@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -354,5 +355,85 @@ func TestReorgAndRestart(t *testing.T) {
 	ws := s2.of(tracer.MixerWithdrawal)
 	if len(ws) != 1 || !slices.Equal(ws[0].Heuristics, []string{tornado.AddressMatch}) {
 		t.Fatalf("after restart: %+v, want the address match", ws)
+	}
+}
+
+// TestPoolConservesTaint is a property test: random deposits (the thief's
+// and clean ones, at gas prices from a small set so that some are
+// unique), random withdrawals (to the thief, to depositors, to fresh
+// addresses, relayed or not) and random reorgs of the last block. With a
+// floor of 0 every move travels, so after each block the taint held plus
+// the taint parked at the pool is exactly what was stolen; every
+// withdrawal's confidence is in (0, 1] and its taint at most its amount;
+// and undoing a block restores the summary exactly.
+func TestPoolConservesTaint(t *testing.T) {
+	for seed := range int64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 7))
+			e, s := engine(t, nil, new(float64))
+			openIncident(t, e)
+			connect(t, e, block(1, "", tx{from: victim, gas: 1, transfers: [][3]any{{victim, thief, 1000}}}))
+			total := func() int64 {
+				sum, ok := e.Summary("inc")
+				if !ok {
+					t.Fatal("no summary")
+				}
+				var n int64
+				for _, h := range sum.Holders {
+					n += h.Tainted.Int64()
+				}
+				for _, d := range sum.Services {
+					n += d.Tainted.Int64()
+				}
+				return n
+			}
+			unmatched, thiefNotes := 0, 0
+			for n := uint64(2); n < 40; n++ {
+				var txs []tx
+				for range 1 + rng.IntN(3) {
+					switch r := rng.IntN(10); {
+					case r < 3 && thiefNotes < 10:
+						txs = append(txs, deposit(thief, int64(1+rng.IntN(4))))
+						thiefNotes++
+						unmatched++
+					case r < 6:
+						txs = append(txs, deposit(addr(rng.IntN(5)), int64(1+rng.IntN(4))))
+						unmatched++
+					case unmatched > 0:
+						to := []string{thief, addr(rng.IntN(5)), addr(100 + rng.IntN(100))}[rng.IntN(3)]
+						fee, sender := 0, to
+						if rng.IntN(2) == 0 {
+							fee, sender = 1+rng.IntN(5), relayer
+						}
+						txs = append(txs, withdraw(sender, to, fee, int64(1+rng.IntN(4))))
+						unmatched--
+					}
+				}
+				b := block(n, "", txs...)
+				before, _ := e.Summary("inc")
+				connect(t, e, b)
+				if got := total(); got != 1000 {
+					t.Fatalf("block %d: held + parked = %d, want 1000", n, got)
+				}
+				if rng.IntN(5) == 0 {
+					if err := e.Handle(context.Background(), chains.Event{Type: chains.Disconnected, Chain: chains.Ethereum, Block: b, Ref: b.Ref}); err != nil {
+						t.Fatal(err)
+					}
+					after, _ := e.Summary("inc")
+					if fmt.Sprint(after) != fmt.Sprint(before) {
+						t.Fatalf("block %d undone: summary\n%v\nwant\n%v", n, after, before)
+					}
+					connect(t, e, b)
+				}
+			}
+			for _, w := range s.of(tracer.MixerWithdrawal) {
+				if !(w.Confidence > 0 && w.Confidence <= 1) || w.Tainted.Cmp(w.Amount) > 0 {
+					t.Fatalf("withdrawal %s: confidence %v, tainted %s of %s", w.Tx, w.Confidence, w.Tainted, w.Amount)
+				}
+			}
+			if len(s.of(tracer.MixerWithdrawal)) == 0 && thiefNotes > 0 {
+				t.Logf("seed %d: no tainted withdrawal", seed)
+			}
+		})
 	}
 }
