@@ -1,8 +1,10 @@
 package tornado
 
 import (
-	"encoding/json"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 
@@ -12,10 +14,14 @@ import (
 
 // The recogniser's State keys, per pool:
 //
-//	p/<pool>             poolState
-//	t/<pool>             the tainted unmatched deposits, oldest first
-//	g/<pool>/<gas price> unmatched deposits paid at that gas price
-//	a/<pool>/<depositor> unmatched deposits of that depositor
+//	p/<pool>             poolState: denomination, unmatched count, and
+//	                     per incident the taint still in the pool
+//	t/<pool>             the tainted deposits the heuristics may link
+//	g/<pool>/<gas price> deposits paid at that gas price
+//	a/<pool>/<depositor> deposits of that depositor not linked yet
+//
+// Values are a compact binary encoding (stateVersion first): the pool's
+// state is read and written at each of its events.
 func poolKey(pool string) string                 { return "p/" + pool }
 func taintedKey(pool string) string              { return "t/" + pool }
 func gasKeyS(pool, gas string) string            { return "g/" + pool + "/" + gas }
@@ -28,29 +34,195 @@ func gasKey(pool string, g *big.Int) string {
 	return gasKeyS(pool, g.String())
 }
 
+const stateVersion = 1
+
 // poolState is what the recogniser knows of one pool.
 type poolState struct {
-	Asset chains.Asset `json:"asset"`
-	Denom *big.Int     `json:"denom"`
+	Asset chains.Asset
+	Denom *big.Int
 	// Unmatched deposits: deposited and not yet withdrawn.
-	Unmatched uint64 `json:"unmatched"`
+	Unmatched uint64
 	// Partial: Unmatched counts only what was seen (the pool's balance
 	// could not be read); it is set from the balance when it can be.
-	Partial bool `json:"partial,omitempty"`
+	Partial bool
+	// Decay is the sum of ln((n−1)/n) over the withdrawals the baseline
+	// spread over n unmatched deposits: a deposit made when it was d is
+	// still unmatched with probability e^(Decay−d).
+	Decay float64
+	// Groups hold the incidents' taint in the pool, per place it parked.
+	Groups []group
 }
 
-// taintedDeposit is one unmatched deposit paid with an incident's taint.
+// group is an incident's taint parked at one place (the pool or a
+// router) through this pool, and the expected number of its deposits
+// still unmatched.
+type group struct {
+	Incident, Parked string
+	Taint            *big.Int
+	Weight           float64
+}
+
+// taintedDeposit is one deposit paid with an incident's taint, kept so a
+// heuristic can tie a withdrawal to it.
 type taintedDeposit struct {
-	Incident  string `json:"inc"`
-	Parked    string `json:"parked"` // the pool, or the router the taint parked at
-	Depositor string `json:"from"`
-	GasPrice  string `json:"gas,omitempty"`
-	Block     uint64 `json:"block"`
-	// Taint still in the pool of this deposit (smallest unit).
-	Taint *big.Int `json:"taint"`
-	// Weight is the chance it is still unmatched: 1 at deposit, lowered
-	// by each withdrawal that may have paid it out.
-	Weight float64 `json:"w"`
+	Incident, Parked string
+	Depositor        string
+	GasPrice         string
+	Block            uint64
+	// Taint it carried in, and the pool's Decay then.
+	Taint *big.Int
+	Decay float64
+}
+
+// weight is the chance d is still unmatched.
+func (d *taintedDeposit) weight(p *poolState) float64 { return math.Exp(p.Decay - d.Decay) }
+
+func (p *poolState) group(inc, parked string) *group {
+	for i := range p.Groups {
+		if p.Groups[i].Incident == inc && p.Groups[i].Parked == parked {
+			return &p.Groups[i]
+		}
+	}
+	p.Groups = append(p.Groups, group{Incident: inc, Parked: parked, Taint: new(big.Int)})
+	return &p.Groups[len(p.Groups)-1]
+}
+
+// encoder and decoder of the binary values.
+type encoder []byte
+
+func (e *encoder) uvarint(v uint64) { *e = binary.AppendUvarint(*e, v) }
+func (e *encoder) float(f float64)  { *e = binary.LittleEndian.AppendUint64(*e, math.Float64bits(f)) }
+func (e *encoder) str(s string)     { e.uvarint(uint64(len(s))); *e = append(*e, s...) }
+func (e *encoder) bigint(x *big.Int) {
+	b := x.Bytes()
+	e.uvarint(uint64(len(b)))
+	*e = append(*e, b...)
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated")
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errShort
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *decoder) float() float64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.err = errShort
+		return 0
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return f
+}
+
+func (d *decoder) str() string      { return string(d.bytes()) }
+func (d *decoder) bigint() *big.Int { return new(big.Int).SetBytes(d.bytes()) }
+
+func (p *poolState) encode() []byte {
+	e := encoder{stateVersion}
+	e.str(p.Asset.Symbol)
+	e.str(p.Asset.Contract)
+	e.uvarint(uint64(p.Asset.Decimals))
+	e.bigint(p.Denom)
+	e.uvarint(p.Unmatched)
+	partial := uint64(0)
+	if p.Partial {
+		partial = 1
+	}
+	e.uvarint(partial)
+	e.float(p.Decay)
+	e.uvarint(uint64(len(p.Groups)))
+	for _, g := range p.Groups {
+		e.str(g.Incident)
+		e.str(g.Parked)
+		e.bigint(g.Taint)
+		e.float(g.Weight)
+	}
+	return e
+}
+
+func decodePool(b []byte) (*poolState, error) {
+	if len(b) == 0 || b[0] != stateVersion {
+		return nil, fmt.Errorf("unknown version")
+	}
+	d := decoder{b: b[1:]}
+	p := &poolState{}
+	p.Asset.Symbol = d.str()
+	p.Asset.Contract = d.str()
+	p.Asset.Decimals = uint8(d.uvarint())
+	p.Denom = d.bigint()
+	p.Unmatched = d.uvarint()
+	p.Partial = d.uvarint() == 1
+	p.Decay = d.float()
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil, errShort
+	}
+	p.Groups = make([]group, 0, n)
+	for range n {
+		p.Groups = append(p.Groups, group{Incident: d.str(), Parked: d.str(), Taint: d.bigint(), Weight: d.float()})
+	}
+	if d.err == nil && p.Denom.Sign() <= 0 {
+		d.err = errors.New("no denomination")
+	}
+	return p, d.err
+}
+
+func encodeTainted(ts []taintedDeposit) []byte {
+	e := encoder{stateVersion}
+	e.uvarint(uint64(len(ts)))
+	for _, t := range ts {
+		e.str(t.Incident)
+		e.str(t.Parked)
+		e.str(t.Depositor)
+		e.str(t.GasPrice)
+		e.uvarint(t.Block)
+		e.bigint(t.Taint)
+		e.float(t.Decay)
+	}
+	return e
+}
+
+func decodeTainted(b []byte) ([]taintedDeposit, error) {
+	if len(b) == 0 || b[0] != stateVersion {
+		return nil, fmt.Errorf("unknown version")
+	}
+	d := decoder{b: b[1:]}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil, errShort
+	}
+	ts := make([]taintedDeposit, 0, n)
+	for range n {
+		ts = append(ts, taintedDeposit{Incident: d.str(), Parked: d.str(), Depositor: d.str(), GasPrice: d.str(),
+			Block: d.uvarint(), Taint: d.bigint(), Decay: d.float()})
+	}
+	return ts, d.err
 }
 
 func loadPool(st tracer.State, pool string) (*poolState, error) {
@@ -58,16 +230,22 @@ func loadPool(st tracer.State, pool string) (*poolState, error) {
 	if !ok {
 		return nil, nil
 	}
-	var p poolState
-	if err := json.Unmarshal(v, &p); err != nil || p.Denom == nil || p.Denom.Sign() <= 0 {
-		return nil, fmt.Errorf("tornado pool %s: stored state unreadable: %v", pool, err)
+	p, err := decodePool(v)
+	if err != nil {
+		return nil, fmt.Errorf("tornado pool %s: stored state unreadable: %w", pool, err)
 	}
-	return &p, nil
+	return p, nil
 }
 
 func savePool(st tracer.State, pool string, p *poolState) {
-	v, _ := json.Marshal(p) // a struct of strings and numbers: cannot fail
-	st.Put(poolKey(pool), v)
+	groups := p.Groups[:0]
+	for _, g := range p.Groups {
+		if g.Taint.Sign() > 0 {
+			groups = append(groups, g)
+		}
+	}
+	p.Groups = groups
+	st.Put(poolKey(pool), p.encode())
 }
 
 func loadTainted(st tracer.State, pool string) ([]taintedDeposit, error) {
@@ -75,14 +253,9 @@ func loadTainted(st tracer.State, pool string) ([]taintedDeposit, error) {
 	if !ok {
 		return nil, nil
 	}
-	var ts []taintedDeposit
-	if err := json.Unmarshal(v, &ts); err != nil {
+	ts, err := decodeTainted(v)
+	if err != nil {
 		return nil, fmt.Errorf("tornado pool %s: stored deposits unreadable: %w", pool, err)
-	}
-	for _, d := range ts {
-		if d.Taint == nil {
-			return nil, fmt.Errorf("tornado pool %s: stored deposit of %s without taint", pool, d.Incident)
-		}
 	}
 	return ts, nil
 }
@@ -92,31 +265,7 @@ func saveTainted(st tracer.State, pool string, ts []taintedDeposit) {
 		st.Delete(taintedKey(pool))
 		return
 	}
-	v, _ := json.Marshal(ts)
-	st.Put(taintedKey(pool), v)
-}
-
-// prune drops deposits whose taint is spent.
-func prune(ts []taintedDeposit) []taintedDeposit {
-	out := ts[:0]
-	for _, d := range ts {
-		if d.Taint.Sign() > 0 {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// countDistinct counts the deposits of ts once each, whatever number of
-// incidents tainted one of them: the most any incident holds.
-func countDistinct(ts []taintedDeposit) int {
-	per := map[string]int{}
-	most := 0
-	for _, d := range ts {
-		per[d.Incident]++
-		most = max(most, per[d.Incident])
-	}
-	return most
+	st.Put(taintedKey(pool), encodeTainted(ts))
 }
 
 func getCount(st tracer.State, key string) int {
@@ -138,5 +287,5 @@ func addCount(st tracer.State, key string, d int) {
 		st.Delete(key)
 		return
 	}
-	st.Put(key, []byte(strconv.Itoa(n)))
+	st.Put(key, strconv.AppendInt(nil, int64(n), 10))
 }

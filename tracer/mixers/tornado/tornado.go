@@ -18,14 +18,17 @@ package tornado
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/big"
+	"slices"
+	"sync"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -62,6 +65,63 @@ type Recogniser struct {
 	labels   tracer.Labels
 	balances chains.BalanceReader
 	log      *slog.Logger
+
+	// decoded keeps, per pool, the tainted deposits last read or written
+	// with the bytes they came from: while State hands back those same
+	// bytes (no reorg or restart in between), they are not decoded again.
+	mu      sync.Mutex
+	decoded map[string]decodedDeposits
+}
+
+type decodedDeposits struct {
+	raw []byte
+	ts  []taintedDeposit
+}
+
+// loadTainted returns pool's tainted deposits, shared with the cache: the
+// caller must not change the slice (it saves a new one instead; the
+// deposits themselves never change once made).
+func (r *Recogniser) loadTainted(st tracer.State, pool string) ([]taintedDeposit, error) {
+	v, ok := st.Get(taintedKey(pool))
+	if !ok {
+		return nil, nil
+	}
+	r.mu.Lock()
+	c, hit := r.decoded[pool]
+	r.mu.Unlock()
+	if hit && len(c.raw) == len(v) && &c.raw[0] == &v[0] {
+		return c.ts, nil
+	}
+	ts, err := loadTainted(st, pool)
+	if err != nil {
+		return nil, err
+	}
+	r.remember(pool, v, ts)
+	return ts, nil
+}
+
+func (r *Recogniser) saveTainted(st tracer.State, pool string, ts []taintedDeposit) {
+	if len(ts) == 0 {
+		st.Delete(taintedKey(pool))
+		r.remember(pool, nil, nil)
+		return
+	}
+	v := encodeTainted(ts)
+	st.Put(taintedKey(pool), v)
+	r.remember(pool, v, ts)
+}
+
+func (r *Recogniser) remember(pool string, raw []byte, ts []taintedDeposit) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if raw == nil {
+		delete(r.decoded, pool)
+		return
+	}
+	if r.decoded == nil {
+		r.decoded = map[string]decodedDeposits{}
+	}
+	r.decoded[pool] = decodedDeposits{raw: raw, ts: ts}
 }
 
 // New returns the recogniser. labels tell pools and routers (trusted
@@ -156,17 +216,9 @@ func parseWithdrawal(l chains.Log) (withdrawal, error) {
 	}, nil
 }
 
-func addrOf(b []byte) string { return lower(common.BytesToAddress(b).Hex()) }
-
-func lower(s string) string {
-	bs := []byte(s)
-	for i, c := range bs {
-		if 'A' <= c && c <= 'Z' {
-			bs[i] = c + 'a' - 'A'
-		}
-	}
-	return string(bs)
-}
+// addrOf is the address in b as the follower writes addresses: lowercase
+// hex with 0x.
+func addrOf(b []byte) string { return "0x" + hex.EncodeToString(b) }
 
 // pool returns the pool's state, creating it the first time the pool is
 // seen: its asset and denomination from what the transaction moves into
@@ -234,7 +286,8 @@ func flowOf(tx *chains.Tx, pool string, in bool) (chains.Asset, *big.Int) {
 
 // deposit records n deposits into pool made by tx: counted among the
 // unmatched (live blocks only: a replay sees a block the live stream
-// counted already), and those paid with taint remembered per incident.
+// counted already), and those paid with taint added to their incident's
+// group and remembered for the heuristics.
 func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, pool string, n int, deps []tracer.Deposit) error {
 	p, err := r.pool(ctx, st, b, tx, pool, n)
 	if err != nil || p == nil {
@@ -245,7 +298,6 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 		addCount(st, gasKey(pool, tx.GasPrice), n)
 		addCount(st, depositorKey(pool, tx.From), n)
 	}
-	savePool(st, pool, p)
 
 	// The taint this transaction parked at the pool, or at a router on
 	// its way to it, per incident.
@@ -264,13 +316,17 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 		taint[k].Add(taint[k], d.Tainted)
 	}
 	if len(keys) == 0 {
+		savePool(st, pool, p)
 		return nil
 	}
-	ts, err := loadTainted(st, pool)
+	ts, err := r.loadTainted(st, pool)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
+		g := p.group(k.inc, k.at)
+		g.Taint.Add(g.Taint, taint[k])
+		g.Weight += float64(n)
 		// n deposits share the transaction's taint; the last takes the
 		// remainder, so nothing is lost to division.
 		each, rest := new(big.Int).QuoRem(taint[k], big.NewInt(int64(n)), new(big.Int))
@@ -280,10 +336,11 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 				t.Add(t, rest)
 			}
 			ts = append(ts, taintedDeposit{Incident: k.inc, Parked: k.at, Depositor: tx.From,
-				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Taint: t, Weight: 1})
+				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Taint: t, Decay: p.Decay})
 		}
 	}
-	saveTainted(st, pool, ts)
+	savePool(st, pool, p)
+	r.saveTainted(st, pool, ts)
 	return nil
 }
 
@@ -305,43 +362,66 @@ func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, p
 	if gross.Sign() <= 0 {
 		return nil
 	}
-	ts, err := loadTainted(st, pool)
+	ts, err := r.loadTainted(st, pool)
 	if err != nil {
 		r.log.Warn("tainted deposits unreadable", "pool", pool, "err", err)
 		ts = nil
 	}
-	// Every tainted deposit is unmatched: a pool seen only partly has at
-	// least as many unmatched deposits as it has tainted ones.
+	// A pool seen only partly has at least as many unmatched deposits as
+	// any incident expects of its own.
 	n := p.Unmatched
-	if c := uint64(countDistinct(ts)); n < c {
-		n = c
+	per := map[string]float64{}
+	for _, g := range p.Groups {
+		per[g.Incident] += g.Weight
+		n = max(n, uint64(math.Ceil(per[g.Incident]-1e-9)))
 	}
 	relayed := w.fee.Sign() > 0 && w.relayer != zeroAddr && w.relayer != w.to
-	link := r.link(st, pool, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
+	link := r.link(st, pool, p, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
 
 	var shares []share
+	changed := false
 	switch {
 	case link.deposit >= 0:
-		d := &ts[link.deposit]
-		take := scale(d.Taint, link.confidence)
-		d.Taint.Sub(d.Taint, take)
-		conf := link.confidence * d.Weight
-		d.Weight *= 1 - link.confidence
-		shares = append(shares, share{inc: d.Incident, at: d.Parked, take: take, confidence: conf, heuristics: []string{link.heuristic}})
-		r.matched(st, pool, d.Depositor, d.GasPrice)
-		if d.Taint.Sign() == 0 {
-			ts = append(ts[:link.deposit], ts[link.deposit+1:]...)
+		d := ts[link.deposit]
+		wd := d.weight(p)
+		g := p.group(d.Incident, d.Parked)
+		held := scale(d.Taint, wd) // its expected taint still in the pool
+		if held.Cmp(g.Taint) > 0 {
+			held.Set(g.Taint)
 		}
+		take := scale(held, link.confidence)
+		g.Taint.Sub(g.Taint, take)
+		g.Weight = max(0, g.Weight-wd*link.confidence)
+		shares = append(shares, share{inc: d.Incident, at: d.Parked, take: take, confidence: link.confidence * wd, heuristics: []string{link.heuristic}})
+		r.matched(st, pool, d.Depositor, d.GasPrice)
+		ts = slices.Delete(slices.Clone(ts), link.deposit, link.deposit+1)
+		changed = true
 	case link.clean:
 		// Tied to a clean deposit: it carries none of the taint.
 	case n > 0:
-		shares = baseline(ts, n)
+		shares = baseline(p, n)
+		if n == 1 {
+			// The pool is empty: every deposit is matched.
+			ts, changed, p.Decay = nil, true, 0
+		}
 	}
 	if p.Unmatched > 0 {
 		p.Unmatched--
 	}
+	// A deposit almost surely withdrawn already is no longer linked to.
+	// Deposits are kept in the order made, so the oldest — the likeliest
+	// withdrawn — come first.
+	stale := 0
+	for stale < len(ts) && ts[stale].weight(p) < minWeight {
+		stale++
+	}
+	if stale > 0 {
+		ts, changed = slices.Clone(ts[stale:]), true
+	}
+	if changed {
+		r.saveTainted(st, pool, ts)
+	}
 	savePool(st, pool, p)
-	saveTainted(st, pool, prune(ts))
 
 	var moves []tracer.Move
 	for _, s := range shares {
@@ -366,6 +446,10 @@ func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, p
 	return moves
 }
 
+// minWeight: a tainted deposit less likely than this to be unmatched is
+// forgotten by the heuristics (its taint stays in its group).
+const minWeight = 1e-6
+
 const zeroAddr = "0x0000000000000000000000000000000000000000"
 
 // share is the taint a withdrawal carries of one incident, parked at one
@@ -378,31 +462,26 @@ type share struct {
 }
 
 // baseline spreads a withdrawal over the pool's n unmatched deposits: of
-// each tainted deposit it takes 1/n, and the chance that it pays out one
-// of an incident's deposits is that incident's deposits' weight ÷ n.
-func baseline(ts []taintedDeposit, n uint64) []share {
-	type key struct{ inc, at string }
-	idx := map[key]int{}
-	var out []share
-	conf := map[string]float64{}
+// each incident's taint in the pool it takes 1/n, and the chance that it
+// pays out one of an incident's deposits is their expected number ÷ n.
+func baseline(p *poolState, n uint64) []share {
 	nb := new(big.Int).SetUint64(n)
-	for i := range ts {
-		d := &ts[i]
-		take := new(big.Int).Quo(d.Taint, nb)
-		d.Taint.Sub(d.Taint, take)
-		conf[d.Incident] += d.Weight / float64(n)
-		d.Weight *= float64(n-1) / float64(n)
-		k := key{d.Incident, d.Parked}
-		j, ok := idx[k]
-		if !ok {
-			j = len(out)
-			idx[k] = j
-			out = append(out, share{inc: d.Incident, at: d.Parked, take: new(big.Int)})
-		}
-		out[j].take.Add(out[j].take, take)
+	conf := map[string]float64{}
+	out := make([]share, 0, len(p.Groups))
+	keep := float64(n-1) / float64(n)
+	for i := range p.Groups {
+		g := &p.Groups[i]
+		take := new(big.Int).Quo(g.Taint, nb)
+		g.Taint.Sub(g.Taint, take)
+		conf[g.Incident] += g.Weight / float64(n)
+		g.Weight *= keep
+		out = append(out, share{inc: g.Incident, at: g.Parked, take: take})
 	}
 	for i := range out {
 		out[i].confidence = conf[out[i].inc]
+	}
+	if n > 1 {
+		p.Decay += math.Log(keep)
 	}
 	return out
 }
@@ -420,9 +499,9 @@ type linked struct {
 // deposit from the recipient (address match), then — for a withdrawal
 // its recipient sent itself — the one earlier deposit of the same gas
 // price (unique gas price).
-func (r *Recogniser) link(st tracer.State, pool string, ts []taintedDeposit, to, gas string, relayed bool, block uint64) linked {
-	for i, d := range ts {
-		if d.Depositor == to && d.Block <= block && d.Weight > 0 {
+func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taintedDeposit, to, gas string, relayed bool, block uint64) linked {
+	for i := range ts {
+		if d := &ts[i]; d.Depositor == to && d.Block <= block && d.weight(p) >= minWeight {
 			return linked{deposit: i, confidence: addressMatchConfidence, heuristic: AddressMatch}
 		}
 	}
@@ -431,8 +510,8 @@ func (r *Recogniser) link(st tracer.State, pool string, ts []taintedDeposit, to,
 		return linked{deposit: -1, clean: true}
 	}
 	if !relayed && gas != "" && getCount(st, gasKeyS(pool, gas)) == 1 {
-		for i, d := range ts {
-			if d.GasPrice == gas && d.Weight > 0 {
+		for i := range ts {
+			if d := &ts[i]; d.GasPrice == gas && d.weight(p) >= minWeight {
 				return linked{deposit: i, confidence: uniqueGasPriceConfidence, heuristic: UniqueGasPrice}
 			}
 		}
