@@ -59,9 +59,9 @@ type Move struct {
 }
 
 // Recogniser sees each transaction of the live stream (and, in catch-up,
-// each transaction of the lane that deposits tainted value into a
-// service) and may move parked taint on. The engine calls it; it knows
-// nothing of what it recognises.
+// each transaction of the lane that deposits tainted value into a service
+// or carries a kept log) and may move parked taint on. The engine calls
+// it; it knows nothing of what it recognises.
 type Recogniser interface {
 	Name() string
 	Recognise(ctx context.Context, st State, b *chains.Block, tx *chains.Tx, deposits []Deposit) ([]Move, error)
@@ -89,8 +89,8 @@ func (ap *applier) recognise(ti int, tx *chains.Tx, fs []Finding) error {
 		}
 		deps = append(deps, Deposit{Incident: f.Incident, Service: f.To, Label: f.Label, From: f.From, Asset: f.Asset, Amount: f.Amount, Tainted: f.Tainted, Hops: f.Hops})
 	}
-	if !ap.live && len(deps) == 0 {
-		return nil
+	if !ap.live && len(deps) == 0 && len(tx.Logs) == 0 {
+		return nil // a replay: nothing of the lane's, no event a recogniser asked for
 	}
 	for ri, r := range ap.e.deps.Recognisers {
 		moves, err := r.Recognise(ap.ctx, stateOf{ap: ap, name: r.Name()}, ap.b, tx, deps)

@@ -17,11 +17,13 @@ type State interface {
 	Put(key string, val []byte)
 	// Delete removes key.
 	Delete(key string)
-	// Replaying is true in an incident's catch-up over blocks the live
-	// stream already applied: the recogniser sees only the transactions
-	// that deposit that incident's taint into a service, and must not
-	// count the block's other events again.
-	Replaying() bool
+	// Lane is "" on the live pass. In an incident's catch-up over blocks
+	// the live stream already applied (or an automatic incident's first
+	// block) it is that incident's id: the recogniser sees the
+	// transactions that deposit its taint into a service and those that
+	// carry kept logs, must change only that incident's share of its
+	// state, and must not count the block's events again.
+	Lane() string
 }
 
 // stateOf is State for recogniser name on the chain being applied.
@@ -30,7 +32,12 @@ type stateOf struct {
 	name string
 }
 
-func (s stateOf) Replaying() bool { return !s.ap.live }
+func (s stateOf) Lane() string {
+	if s.ap.live || s.ap.only == nil {
+		return ""
+	}
+	return s.ap.only.def.ID
+}
 
 func (s stateOf) key(k string) string { return s.name + "/" + k }
 

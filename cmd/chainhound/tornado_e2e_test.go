@@ -15,6 +15,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -27,7 +28,14 @@ import (
 // the path through the pool. A relayed withdrawal to a fresh address is
 // reported with the pool's share, below the confidence floor, and its
 // deposit at the exchange raises nothing.
-func TestTornadoWithdrawalReachesExchange(t *testing.T) {
+func TestTornadoWithdrawalReachesExchange(t *testing.T) { tornadoRun(t, false) }
+
+// TestTornadoLateIncident: the same laundering, all of it before the
+// theft is declared; the incident's catch-up finds the pool deposits, the
+// address-matched withdrawal and the exchange deposit after it.
+func TestTornadoLateIncident(t *testing.T) { tornadoRun(t, true) }
+
+func tornadoRun(t *testing.T, late bool) {
 	if testing.Short() {
 		t.Skip("starts geth and the chainhound binary")
 	}
@@ -72,17 +80,23 @@ tracer:
 		g.TornadoDeposit(t, pool, g.NewAccount(t, eth(11)), note(100+i), denom)
 	}
 	theft := g.SendETH(t, victim, thiefAddr, eth(25))
-	body, _ := json.Marshal(map[string]any{"title": "test theft", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}})
-	req, _ := http.NewRequest("POST", api+"/v1/incidents", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	openIncident := func() {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"title": "test theft", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}})
+		req, _ := http.NewRequest("POST", api+"/v1/incidents", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("open incident: %d %s", resp.StatusCode, rb)
+		}
 	}
-	rb, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("open incident: %d %s", resp.StatusCode, rb)
+	if !late {
+		openIncident()
 	}
 
 	// The depositor gets 20 ETH and a little gas, and pays it all in: what
@@ -93,6 +107,19 @@ tracer:
 	g.SendETH(t, thief, dAddr, new(big.Int).Add(eth(20), big.NewInt(900_000_000_000_000)))
 	g.TornadoDeposit(t, pool, depositor, note(1), denom)
 	g.TornadoDeposit(t, pool, depositor, note(2), denom)
+	relayerAddr := crypto.PubkeyToAddress(relayer.PublicKey)
+	fee := new(big.Int).Div(eth(1), big.NewInt(10))
+	var w, dep *types.Receipt
+	launder := func() {
+		// A relayer takes a note out to the depositor, who pays 8 ETH in at
+		// the exchange.
+		w = g.TornadoWithdraw(t, pool, relayer, dAddr, note(1001), relayerAddr, fee)
+		dep = g.SendETH(t, depositor, exchange, eth(8))
+	}
+	if late {
+		launder()
+		openIncident()
+	}
 	for range 2 {
 		if d := ops.await(t, "ethereum", alerts.TypeMixerDeposit); !strings.EqualFold(d.To, pool.Hex()) || d.Tainted != denom.String() {
 			t.Fatalf("mixer deposit to %s tainted %s, want %s all of %s", d.To, d.Tainted, pool.Hex(), denom)
@@ -101,9 +128,9 @@ tracer:
 
 	// A relayer takes a note out to the depositor: an address match. The
 	// depositor gets 9.9 ETH, 95% of it tainted; the relayer 0.1 ETH.
-	relayerAddr := crypto.PubkeyToAddress(relayer.PublicKey)
-	fee := new(big.Int).Div(eth(1), big.NewInt(10))
-	w := g.TornadoWithdraw(t, pool, relayer, dAddr, note(1001), relayerAddr, fee)
+	if !late {
+		launder()
+	}
 	payout := new(big.Int).Sub(denom, fee)
 	wa := ops.await(t, "ethereum", alerts.TypeMixerWithdrawal)
 	wantTainted := new(big.Int).Div(new(big.Int).Mul(payout, big.NewInt(95)), big.NewInt(100))
@@ -111,7 +138,6 @@ tracer:
 		wa.Tainted != wantTainted.String() || wa.Confidence != 0.95 || !slices.Equal(wa.Heuristics, []string{"address_match"}) {
 		t.Fatalf("address-match withdrawal: %s; want %s to %s tainted %s at 0.95 by address_match", wa, payout, dAddr.Hex(), wantTainted)
 	}
-	dep := g.SendETH(t, depositor, exchange, eth(8))
 	da := ex.await(t, "ethereum", alerts.TypeExchangeDeposit)
 	if da.Tx != dep.TxHash.Hex() || da.Amount != eth(8).String() || da.Confidence != 0.95 {
 		t.Fatalf("exchange deposit after the pool: %s; want %s of 8 ETH at 0.95", da, dep.TxHash.Hex())
@@ -126,6 +152,10 @@ tracer:
 	}
 	if out := da.Path[3]; out.Via == nil || out.Via.Kind != "mixer" || out.Via.Protocol != "tornado" || out.Confidence != 0.95 || out.Tx != w.TxHash.Hex() {
 		t.Fatalf("path hop 4 %+v (via %+v), want the withdrawal out of the tornado pool at 0.95", out, out.Via)
+	}
+
+	if late {
+		return
 	}
 
 	// A relayed withdrawal to a fresh address: six unmatched deposits, the

@@ -132,7 +132,7 @@ type mapState map[string][]byte
 func (m mapState) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
 func (m mapState) Put(k string, v []byte)      { m[k] = v }
 func (m mapState) Delete(k string)             { delete(m, k) }
-func (m mapState) Replaying() bool             { return false }
+func (m mapState) Lane() string                { return "" }
 
 func realLabels() labels {
 	return labels{realPool: {Chain: chains.Ethereum, Address: realPool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100 ETH", Protocol: tornado.Protocol, Owner: "shipped"}}

@@ -172,9 +172,6 @@ func (r *Recogniser) Recognise(ctx context.Context, st tracer.State, b *chains.B
 			}
 			deposits[l.Address]++
 		case WithdrawalTopic:
-			if st.Replaying() {
-				continue // counted when the block was live
-			}
 			w, err := parseWithdrawal(l)
 			if err != nil {
 				r.log.Warn("withdrawal log not understood", "tx", tx.Hash, "pool", l.Address, "err", err)
@@ -188,7 +185,7 @@ func (r *Recogniser) Recognise(ctx context.Context, st tracer.State, b *chains.B
 				r.log.Warn("withdrawal from a pool of unknown denomination", "tx", tx.Hash, "pool", l.Address)
 				continue
 			}
-			moves = append(moves, r.withdraw(st, b, tx, l.Address, p, w)...)
+			moves = append(moves, r.withdraw(ctx, st, b, tx, l.Address, p, w)...)
 		}
 	}
 	for _, pool := range order {
@@ -227,7 +224,7 @@ func addrOf(b []byte) string { return "0x" + hex.EncodeToString(b) }
 // told (a withdrawal followed without internal transfers).
 func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, addr string, n int) (*poolState, error) {
 	if p, err := loadPool(st, addr); p != nil || err != nil {
-		if p != nil && p.Partial && !st.Replaying() {
+		if p != nil && p.Partial && st.Lane() == "" {
 			r.size(ctx, b, addr, p)
 		}
 		return p, err
@@ -241,7 +238,7 @@ func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block,
 		denom = new(big.Int).Quo(total, big.NewInt(int64(n)))
 	}
 	p := &poolState{Asset: asset, Denom: denom, Partial: true}
-	if !st.Replaying() {
+	if st.Lane() == "" {
 		r.size(ctx, b, addr, p)
 	}
 	return p, nil
@@ -293,7 +290,7 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 	if err != nil || p == nil {
 		return err
 	}
-	if !st.Replaying() {
+	if st.Lane() == "" {
 		p.Unmatched += uint64(n)
 		addCount(st, gasKey(pool, tx.GasPrice), n)
 		addCount(st, depositorKey(pool, tx.From), n)
@@ -347,7 +344,13 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 // withdraw answers a withdrawal from pool with the moves of the taint it
 // carries: one to the recipient (with the finding) and one to the relayer
 // for its fee, per incident and place the taint is parked.
-func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, pool string, p *poolState, w withdrawal) []tracer.Move {
+//
+// In a catch-up (a lane) the live pass saw this withdrawal before the
+// lane's incident was declared: only that incident's taint and deposits
+// are touched, the pool's size is read as of the block (its balance then),
+// and only an address match among the incident's own deposits links.
+func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, pool string, p *poolState, w withdrawal) []tracer.Move {
+	lane := st.Lane()
 	payout := sumTo(tx, pool, w.to, p.Asset)
 	if payout.Sign() == 0 {
 		payout = new(big.Int).Sub(p.Denom, w.fee) // followed without internal transfers
@@ -367,16 +370,24 @@ func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, p
 		r.log.Warn("tainted deposits unreadable", "pool", pool, "err", err)
 		ts = nil
 	}
+	n := p.Unmatched
+	if lane != "" {
+		n = r.unmatchedAt(ctx, b, pool, p)
+	}
 	// A pool seen only partly has at least as many unmatched deposits as
 	// any incident expects of its own.
-	n := p.Unmatched
 	per := map[string]float64{}
 	for _, g := range p.Groups {
 		per[g.Incident] += g.Weight
 		n = max(n, uint64(math.Ceil(per[g.Incident]-1e-9)))
 	}
-	relayed := w.fee.Sign() > 0 && w.relayer != zeroAddr && w.relayer != w.to
-	link := r.link(st, pool, p, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
+	var link linked
+	if lane == "" {
+		relayed := w.fee.Sign() > 0 && w.relayer != zeroAddr && w.relayer != w.to
+		link = r.link(st, pool, p, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
+	} else {
+		link = laneLink(p, ts, lane, w.to, b.Ref.Number)
+	}
 
 	var shares []share
 	changed := false
@@ -393,22 +404,33 @@ func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, p
 		g.Taint.Sub(g.Taint, take)
 		g.Weight = max(0, g.Weight-wd*link.confidence)
 		shares = append(shares, share{inc: d.Incident, at: d.Parked, take: take, confidence: link.confidence * wd, heuristics: []string{link.heuristic}})
-		r.matched(st, pool, d.Depositor, d.GasPrice)
+		if lane == "" {
+			r.matched(st, pool, d.Depositor, d.GasPrice)
+		}
 		ts = slices.Delete(slices.Clone(ts), link.deposit, link.deposit+1)
 		changed = true
 	case link.clean:
 		// Tied to a clean deposit: it carries none of the taint.
 	case n > 0:
-		shares = baseline(p, n)
-		if n == 1 {
+		shares = baseline(p, n, lane)
+		switch {
+		case lane != "":
+			// The lane's deposits alone grow less likely unmatched.
+			ts = slices.Clone(ts)
+			for i := range ts {
+				if ts[i].Incident == lane {
+					ts[i].Decay -= math.Log(float64(n-1) / float64(n))
+				}
+			}
+			changed = true
+		case n == 1:
 			// The pool is empty: every deposit is matched.
 			ts, changed, p.Decay = nil, true, 0
 		}
 	}
-	if p.Unmatched > 0 {
+	if lane == "" && p.Unmatched > 0 {
 		p.Unmatched--
 	}
-	// A deposit almost surely withdrawn already is no longer linked to.
 	// Deposits are kept in the order made, so the oldest — the likeliest
 	// withdrawn — come first.
 	stale := 0
@@ -446,6 +468,31 @@ func (r *Recogniser) withdraw(st tracer.State, b *chains.Block, tx *chains.Tx, p
 	return moves
 }
 
+// unmatchedAt is the pool's unmatched count before block b, from its
+// balance then; when the node cannot say (no state that old), today's
+// count, with a warning.
+func (r *Recogniser) unmatchedAt(ctx context.Context, b *chains.Block, pool string, p *poolState) uint64 {
+	if r.balances == nil || b.Ref.Number == 0 {
+		return p.Unmatched
+	}
+	bal, err := r.balances.BalanceAt(ctx, pool, p.Asset, b.Ref.Number-1)
+	if err != nil {
+		r.log.Warn("pool size in catch-up unknown: today's count is used", "pool", pool, "block", b.Ref.Number, "err", err)
+		return p.Unmatched
+	}
+	return new(big.Int).Quo(bal, p.Denom).Uint64()
+}
+
+// laneLink is the address match among the lane incident's own deposits.
+func laneLink(p *poolState, ts []taintedDeposit, lane, to string, block uint64) linked {
+	for i := range ts {
+		if d := &ts[i]; d.Incident == lane && d.Depositor == to && d.Block <= block && d.weight(p) >= minWeight {
+			return linked{deposit: i, confidence: addressMatchConfidence, heuristic: AddressMatch}
+		}
+	}
+	return linked{deposit: -1}
+}
+
 // minWeight: a tainted deposit less likely than this to be unmatched is
 // forgotten by the heuristics (its taint stays in its group).
 const minWeight = 1e-6
@@ -464,13 +511,18 @@ type share struct {
 // baseline spreads a withdrawal over the pool's n unmatched deposits: of
 // each incident's taint in the pool it takes 1/n, and the chance that it
 // pays out one of an incident's deposits is their expected number ÷ n.
-func baseline(p *poolState, n uint64) []share {
+// In a lane only that incident's taint is spread (and the pool's decay,
+// which every other deposit shares, is left alone).
+func baseline(p *poolState, n uint64, lane string) []share {
 	nb := new(big.Int).SetUint64(n)
 	conf := map[string]float64{}
 	out := make([]share, 0, len(p.Groups))
 	keep := float64(n-1) / float64(n)
 	for i := range p.Groups {
 		g := &p.Groups[i]
+		if lane != "" && g.Incident != lane {
+			continue
+		}
 		take := new(big.Int).Quo(g.Taint, nb)
 		g.Taint.Sub(g.Taint, take)
 		conf[g.Incident] += g.Weight / float64(n)
@@ -480,7 +532,7 @@ func baseline(p *poolState, n uint64) []share {
 	for i := range out {
 		out[i].confidence = conf[out[i].inc]
 	}
-	if n > 1 {
+	if n > 1 && lane == "" {
 		p.Decay += math.Log(keep)
 	}
 	return out
