@@ -47,7 +47,10 @@ type TraceDeps struct {
 	Balances chains.BalanceReader
 	Prevouts chains.PrevoutResolver
 	Labels   Labels
-	Logger   *slog.Logger
+	// Recognisers follow the trace through mixers and bridges (fresh
+	// ones: their state is the throwaway engine's).
+	Recognisers []Recogniser
+	Logger      *slog.Logger
 }
 
 // traceIncident is the id of TraceTx's throwaway incident.
@@ -114,13 +117,14 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 	}
 	sink := &collector{}
 	e, err := New(Config{MaxHops: req.Hops, Policy: req.Policy, Dust: map[chains.Chain]*big.Int{req.Chain: req.Dust}}, Deps{
-		Labels:   deps.Labels,
-		Sink:     sink,
-		Sources:  map[chains.Chain]chains.BlockSource{req.Chain: deps.Source},
-		Locators: map[chains.Chain]chains.TxLocator{req.Chain: deps.Locator},
-		Balances: deps.Balances,
-		Prevouts: deps.Prevouts,
-		Logger:   deps.Logger,
+		Labels:      deps.Labels,
+		Sink:        sink,
+		Sources:     map[chains.Chain]chains.BlockSource{req.Chain: deps.Source},
+		Locators:    map[chains.Chain]chains.TxLocator{req.Chain: deps.Locator},
+		Balances:    deps.Balances,
+		Prevouts:    deps.Prevouts,
+		Recognisers: deps.Recognisers,
+		Logger:      deps.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)

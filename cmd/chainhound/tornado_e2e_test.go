@@ -155,6 +155,28 @@ tracer:
 	}
 
 	if late {
+		// An investigator's trace of the theft crosses the pool too.
+		req, _ := http.NewRequest("GET", api+"/v1/trace/ethereum/"+theft.TxHash.Hex()+"?format=json", nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var graph struct {
+			Edges []struct{ Tx, From, To string } `json:"edges"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&graph)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("trace: %d %v", resp.StatusCode, err)
+		}
+		crossed := false
+		for _, e := range graph.Edges {
+			crossed = crossed || e.Tx == w.TxHash.Hex() && strings.EqualFold(e.From, pool.Hex()) && strings.EqualFold(e.To, dAddr.Hex())
+		}
+		if !crossed {
+			t.Fatalf("the trace has no edge out of the pool in %s: %+v", w.TxHash.Hex(), graph.Edges)
+		}
 		return
 	}
 

@@ -16,6 +16,7 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
 )
@@ -97,6 +98,9 @@ func traceAction(c *cli.Context) error {
 	if deps.Labels, err = traceLabels(ctx, c.App.ErrWriter, cfg); err != nil {
 		return err
 	}
+	if chain == chains.Ethereum {
+		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil)}
+	}
 	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
 	switch {
 	case errors.Is(err, tracer.ErrTxNotFound):
@@ -131,7 +135,7 @@ func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string
 		if e == nil {
 			return deps, "", nil, usagef("--config: no chains.ethereum node configured to trace on")
 		}
-		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, Checkpoints: &memCheckpoints{}, Logger: lg})
+		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, KeepLogs: tornado.Topics(), Checkpoints: &memCheckpoints{}, Logger: lg})
 		if err != nil {
 			return deps, "", nil, usagef("--config: chains.ethereum: %v", err)
 		}
