@@ -140,8 +140,8 @@ func raise(t *testing.T, d *daemon.Daemon, audience ...string) uint64 {
 	t.Helper()
 	as, err := d.Alerts.Append(context.Background(), []alerts.Alert{{
 		Type: alerts.TypeExchangeDeposit, Severity: alerts.Critical, Chain: "ethereum",
-		Block:  &alerts.BlockRef{Number: 100, Hash: fmt.Sprintf("0x%064x", 1)},
-		Tx:     fmt.Sprintf("0x%064x", 2), Amount: "1000", Tainted: "1000",
+		Block: &alerts.BlockRef{Number: 100, Hash: fmt.Sprintf("0x%064x", 1)},
+		Tx:    fmt.Sprintf("0x%064x", 2), Amount: "1000", Tainted: "1000",
 		Audience: audience, Time: time.Now().UTC(),
 	}})
 	if err != nil {
