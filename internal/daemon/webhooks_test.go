@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -329,5 +330,98 @@ func TestWebhookStopsWhenKeyRevoked(t *testing.T) {
 	}
 	if len(dead) != 1 || dead[0].Seq != second || dead[0].Tenant != "sleuths" || !strings.Contains(dead[0].LastError, "revoked") {
 		t.Fatalf("dead letters %+v, want seq %d of sleuths dropped as revoked", dead, second)
+	}
+}
+
+// syncBuffer is a log sink safe for the daemon's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Finding 8 (issue 13), the webhook part: user information in a webhook
+// URL is never stored, shown or logged. Registration refuses it; a webhook
+// an older version stored with it is shown, logged and dead-lettered
+// without it.
+func TestWebhookUserinfoNeverShown(t *testing.T) {
+	rcv := newHookReceiver(t)
+	var logs syncBuffer
+	d, base := daemontest.StartLogged(t, "", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
+	company := daemontest.Key(t, d, api.RoleCompany, "acme")
+	if code, body := putHook(t, base, company, "https://newuser:n3w-pa55@hooks.example.com/hook", false); code != http.StatusBadRequest || strings.Contains(body, "n3w-pa55") {
+		t.Fatalf("register with user information: %d %s", code, body)
+	}
+	// As stored by an older version: user information, no owning key.
+	legacy := alerts.Webhook{Tenant: "acme", URL: "http://olduser:0ld-pa55@localhost:" + rcv.port() + "/hook", Secret: hookSecret, Created: time.Now().UTC()}
+	if err := d.Store.PutWebhook(context.Background(), legacy); err != nil {
+		t.Fatal(err)
+	}
+	code, body := apiCall(t, base, "GET", "/v1/webhook", company, "")
+	if code != http.StatusOK || !strings.Contains(body, "localhost:"+rcv.port()) || strings.Contains(body, "olduser") || strings.Contains(body, "0ld-pa55") {
+		t.Fatalf("get: %d %s, want the URL without user information", code, body)
+	}
+	raise(t, d, "acme")
+	waitUntil(t, "the refused delivery", func() bool { return metric(t, base, "chainhound_webhook_refused_total") == "1" })
+	dead, err := d.Store.DeadLetters(context.Background(), 0)
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters %+v err %v", dead, err)
+	}
+	for what, text := range map[string]string{"dead letter": dead[0].LastError, "log": logs.String()} {
+		for _, secret := range []string{"olduser", "0ld-pa55", "newuser", "n3w-pa55"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s holds %q:\n%s", what, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "localhost:"+rcv.port()) {
+		t.Errorf("the log does not name the refused destination:\n%s", logs.String())
+	}
+}
+
+// Webhooks stored before they had an owning key are delivered while their
+// tenant holds a live key that may receive what they ask: acme (a live
+// company key) gets its alert; bigco's all:true webhook does not (no key
+// of bigco reads every alert); gone's key is revoked.
+func TestLegacyWebhookOwnership(t *testing.T) {
+	rA, rB, rG := newHookReceiver(t), newHookReceiver(t), newHookReceiver(t)
+	d, base := daemontest.Start(t, "webhooks: { allow_private: [127.0.0.0/8] }\n", nil)
+	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+	createKey(t, base, admin, api.RoleCompany, "acme")
+	createKey(t, base, admin, api.RoleCompany, "bigco")
+	goneID, _ := createKey(t, base, admin, api.RoleCompany, "gone")
+	if code, body := apiCall(t, base, "POST", "/v1/keys/"+goneID+"/revoke", admin, ""); code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	for _, h := range []struct {
+		tenant string
+		r      *hookReceiver
+		all    bool
+	}{{"acme", rA, false}, {"bigco", rB, true}, {"gone", rG, false}} {
+		if err := d.Store.PutWebhook(context.Background(), alerts.Webhook{Tenant: h.tenant, URL: h.r.srv.URL + "/hook", Secret: hookSecret, All: h.all, Created: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq := raise(t, d, "acme", "gone")
+	waitUntil(t, "acme's delivery", func() bool { _, ok := rA.snapshot(); return len(ok) == 1 })
+	waitUntil(t, "the queue drained", func() bool { return queueEmpty(t, d) })
+	if _, ok := rA.snapshot(); ok[0] != seq {
+		t.Fatalf("acme got %v", ok)
+	}
+	for name, r := range map[string]*hookReceiver{"bigco (all without a key that reads all)": rB, "gone (revoked)": rG} {
+		if n, _ := r.snapshot(); n != 0 {
+			t.Errorf("%s got %d requests", name, n)
+		}
 	}
 }
