@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,10 +28,21 @@ type DispatcherConfig struct {
 	MaxBackoff     time.Duration // cap of the wait [5m]
 	Jitter         float64       // ± fraction of each wait, 0..1 [0.2]
 	Timeout        time.Duration // per request [10s]
-	Client         *http.Client  // [a client that follows no redirects]
+	Client         *http.Client  // [Egress.Client(): public destinations only, no proxy, no redirects]
+	Egress         egress.Policy // destinations allowed despite being special (webhooks.allow_private)
 	Buffer         int           // live subscription buffer [1024]
 	Logger         *slog.Logger
+
+	// Authorize, if set, is asked before a webhook's deliveries are queued
+	// and again before each attempt: an error wrapping ErrNotAuthorized
+	// (its key revoked, or of a role that may no longer see what the
+	// webhook asks) queues nothing and dead-letters what is queued, at
+	// once; another error is retried.
+	Authorize func(ctx context.Context, h Webhook) error
 }
+
+// ErrNotAuthorized is wrapped by DispatcherConfig.Authorize's refusals.
+var ErrNotAuthorized = errors.New("webhook not authorized")
 
 func (c *DispatcherConfig) defaults() {
 	if c.MaxAttempts <= 0 {
@@ -50,7 +64,7 @@ func (c *DispatcherConfig) defaults() {
 		c.Timeout = 10 * time.Second
 	}
 	if c.Client == nil {
-		c.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		c.Client = c.Egress.Client()
 	}
 	if c.Buffer <= 0 {
 		c.Buffer = 1024
@@ -73,9 +87,11 @@ func (c DispatcherConfig) Backoff(attempts int) time.Duration {
 
 // DispatchStats counts deliveries since start.
 type DispatchStats struct {
-	Delivered   uint64 // 2xx responses
-	Failures    uint64 // failed attempts
-	DeadLetters uint64 // deliveries given up
+	Delivered    uint64 // 2xx responses
+	Failures     uint64 // failed attempts
+	DeadLetters  uint64 // deliveries given up
+	Refused      uint64 // deliveries refused by the egress policy (dead-lettered at once)
+	Unauthorized uint64 // queued deliveries dropped because the webhook's key may no longer receive them
 }
 
 // Dispatcher delivers alerts to webhooks. It follows the log from a
@@ -89,7 +105,7 @@ type Dispatcher struct {
 	cfg DispatcherConfig
 	lg  *slog.Logger
 
-	delivered, failures, dead atomic.Uint64
+	delivered, failures, dead, refused, unauthorized atomic.Uint64
 
 	mu     sync.Mutex
 	queues map[string]*tenantQueue
@@ -143,12 +159,14 @@ func (d *Dispatcher) Close() {
 
 // Stats returns the counters.
 func (d *Dispatcher) Stats() DispatchStats {
-	return DispatchStats{Delivered: d.delivered.Load(), Failures: d.failures.Load(), DeadLetters: d.dead.Load()}
+	return DispatchStats{Delivered: d.delivered.Load(), Failures: d.failures.Load(), DeadLetters: d.dead.Load(),
+		Refused: d.refused.Load(), Unauthorized: d.unauthorized.Load()}
 }
 
 // Collectors returns Prometheus collectors of the counters, for the api's
 // registry: chainhound_webhook_deliveries_total,
-// chainhound_webhook_failures_total, chainhound_webhook_dead_letters_total.
+// chainhound_webhook_failures_total, chainhound_webhook_dead_letters_total,
+// chainhound_webhook_refused_total, chainhound_webhook_unauthorized_total.
 func (d *Dispatcher) Collectors() []prometheus.Collector {
 	c := func(name, help string, v *atomic.Uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
@@ -157,6 +175,8 @@ func (d *Dispatcher) Collectors() []prometheus.Collector {
 		c("chainhound_webhook_deliveries_total", "Webhook deliveries answered with 2xx.", &d.delivered),
 		c("chainhound_webhook_failures_total", "Failed webhook delivery attempts.", &d.failures),
 		c("chainhound_webhook_dead_letters_total", "Webhook deliveries dead-lettered after the last attempt.", &d.dead),
+		c("chainhound_webhook_refused_total", "Webhook deliveries refused because the address dialled is not public (webhooks.allow_private), dead-lettered at once.", &d.refused),
+		c("chainhound_webhook_unauthorized_total", "Queued webhook deliveries dropped because the webhook's key is revoked or may no longer receive them.", &d.unauthorized),
 	}
 }
 
@@ -242,7 +262,7 @@ func (d *Dispatcher) follow() error {
 // enqueue stores one delivery per (alert, matching webhook) and the new
 // cursor, then hands them to the tenant queues.
 func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
-	hooks, err := d.st.ListWebhooks(d.ctx)
+	hooks, err := d.authorized()
 	if err != nil {
 		return cursor, err
 	}
@@ -268,6 +288,27 @@ func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
 	}
 	d.add(ds)
 	return last, nil
+}
+
+// authorized returns the webhooks whose keys may receive deliveries.
+func (d *Dispatcher) authorized() ([]Webhook, error) {
+	hooks, err := d.st.ListWebhooks(d.ctx)
+	if err != nil || d.cfg.Authorize == nil {
+		return hooks, err
+	}
+	ok := hooks[:0]
+	for _, h := range hooks {
+		err := d.cfg.Authorize(d.ctx, h)
+		switch {
+		case err == nil:
+			ok = append(ok, h)
+		case errors.Is(err, ErrNotAuthorized):
+			d.lg.Debug("webhook skipped", "tenant", h.Tenant, "reason", err)
+		default:
+			return nil, fmt.Errorf("authorize webhook of %s: %w", h.Tenant, err)
+		}
+	}
+	return ok, nil
 }
 
 // add appends ds to their tenants' queues, starting a sender per new tenant.
@@ -349,6 +390,19 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 		d.finish(ctx, lg, dl, true)
 		return true
 	}
+	if d.cfg.Authorize != nil {
+		if err := d.cfg.Authorize(ctx, hook); errors.Is(err, ErrNotAuthorized) {
+			d.unauthorized.Add(1)
+			dl.LastError = "not delivered: " + err.Error()
+			lg.Info("webhook delivery dropped", "reason", err)
+			d.finish(ctx, lg, dl, true)
+			return true
+		} else if err != nil {
+			lg.Warn("webhook authorization", "err", err)
+			dl.Next = time.Now().Add(d.cfg.InitialBackoff)
+			return false
+		}
+	}
 	err = d.post(ctx, hook, dl)
 	if err == nil {
 		d.finish(ctx, lg, dl, false)
@@ -357,6 +411,14 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 	d.failures.Add(1)
 	dl.Attempts++
 	dl.LastError = err.Error()
+	if refused := (*egress.RefusedError)(nil); errors.As(err, &refused) {
+		// Retrying cannot help until the operator changes the allow-list
+		// (or the name resolves elsewhere): give up at once.
+		d.refused.Add(1)
+		lg.Warn("webhook delivery refused: destination not public", "url", hook.SafeURL(), "err", err)
+		d.finish(ctx, lg, dl, true)
+		return true
+	}
 	if dl.Attempts >= d.cfg.MaxAttempts {
 		lg.Warn("webhook delivery dead-lettered", "attempts", dl.Attempts, "err", err)
 		d.finish(ctx, lg, dl, true)
@@ -395,7 +457,7 @@ func (d *Dispatcher) post(ctx context.Context, h Webhook, dl *Delivery) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(dl.Body))
 	if err != nil {
-		return fmt.Errorf("build request to %s: %w", h.URL, err)
+		return fmt.Errorf("build request to %s: %w", h.SafeURL(), bareURLError(err))
 	}
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -405,14 +467,24 @@ func (d *Dispatcher) post(ctx context.Context, h Webhook, dl *Delivery) error {
 	req.Header.Set(HeaderSeq, strconv.FormatUint(dl.Seq, 10))
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("post to %s: %w", h.URL, err)
+		return fmt.Errorf("post to %s: %w", h.SafeURL(), bareURLError(err))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("post to %s: %w", h.URL, &statusError{resp.StatusCode})
+		return fmt.Errorf("post to %s: %w", h.SafeURL(), &statusError{resp.StatusCode})
 	}
 	return nil
+}
+
+// bareURLError drops the *url.Error around err: its text repeats the URL,
+// user name included.
+func bareURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 type statusError struct{ code int }

@@ -53,4 +53,8 @@
 //
 // See webhook.go: per-tenant URL and secret, HMAC-SHA256 signatures
 // (Verify), a durable delivery queue with backoff, and dead letters.
+// Deliveries reach public addresses only (internal/egress, checked on the
+// address dialled; DispatcherConfig.Egress holds the operator's
+// allow-list), and only while the key that registered the webhook may
+// receive them (DispatcherConfig.Authorize).
 package alerts

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -40,11 +41,32 @@ const (
 
 // Webhook is one tenant's endpoint.
 type Webhook struct {
-	Tenant  string    `json:"tenant"`
+	Tenant string `json:"tenant"`
+	// Key is the id of the API key that registered the webhook: it is
+	// delivered to while that key is live and of a role that may see what
+	// the webhook asks (DispatcherConfig.Authorize). Webhooks stored
+	// before keys owned them have none; see Authorize.
+	Key     string    `json:"key,omitempty"`
 	URL     string    `json:"url"`
 	Secret  string    `json:"secret"`
 	All     bool      `json:"all,omitempty"` // every alert (admin tenants), not only its audience's
 	Created time.Time `json:"created"`
+}
+
+// SafeURL is h.URL without any user information (user:password@), for
+// logs, errors and views. Registration refuses user information, but a
+// webhook stored by an older version may hold some.
+func (h Webhook) SafeURL() string { return redactURL(h.URL) }
+
+// redactURL drops the user information of raw; an unparsable raw is not
+// shown at all.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	return u.String()
 }
 
 // Delivery is one alert queued for one tenant's webhook.
@@ -83,33 +105,62 @@ type WebhookStore interface {
 }
 
 // Webhooks is the per-tenant webhook registry.
-type Webhooks struct{ st WebhookStore }
+type Webhooks struct {
+	st     WebhookStore
+	egress egress.Policy
+}
 
-// NewWebhooks returns the registry kept in st.
-func NewWebhooks(st WebhookStore) *Webhooks { return &Webhooks{st: st} }
+// NewWebhooks returns the registry kept in st. p is the egress policy
+// registration checks literal destinations against (config
+// webhooks.allow_private); the dispatcher checks the address dialled.
+func NewWebhooks(st WebhookStore, p egress.Policy) *Webhooks { return &Webhooks{st: st, egress: p} }
 
 // MinSecretLen is the shortest secret Set accepts.
 const MinSecretLen = 16
 
-// Set registers (or replaces) tenant's webhook. url must be an absolute
-// http(s) URL; secret at least MinSecretLen bytes. all marks an admin
-// tenant that receives every alert.
-func (w *Webhooks) Set(ctx context.Context, tenant, rawURL, secret string, all bool) (Webhook, error) {
-	if strings.TrimSpace(tenant) == "" {
+// Set registers (or replaces) h.Tenant's webhook, owned by the API key
+// h.Key. h.URL must be an absolute http(s) URL without user information,
+// whose host is a name or a canonical IP address the egress policy
+// allows; h.Secret at least MinSecretLen bytes. h.All marks a tenant that
+// receives every alert. Created is set here.
+func (w *Webhooks) Set(ctx context.Context, h Webhook) (Webhook, error) {
+	if strings.TrimSpace(h.Tenant) == "" {
 		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "tenant", Err: errors.New("empty")})
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "url", Err: fmt.Errorf("%q is not an absolute http or https URL", rawURL)})
+	u, err := w.checkURL(h.URL)
+	if err != nil {
+		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "url", Err: err})
 	}
-	if len(secret) < MinSecretLen {
-		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "secret", Err: fmt.Errorf("%d bytes, want at least %d", len(secret), MinSecretLen)})
+	if len(h.Secret) < MinSecretLen {
+		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "secret", Err: fmt.Errorf("%d bytes, want at least %d", len(h.Secret), MinSecretLen)})
 	}
-	h := Webhook{Tenant: tenant, URL: u.String(), Secret: secret, All: all, Created: time.Now().UTC()}
+	h.URL, h.Created = u.String(), time.Now().UTC()
 	if err := w.st.PutWebhook(ctx, h); err != nil {
-		return Webhook{}, fmt.Errorf("save webhook of tenant %s: %w", tenant, err)
+		return Webhook{}, fmt.Errorf("save webhook of tenant %s: %w", h.Tenant, err)
 	}
 	return h, nil
+}
+
+// CheckURL is the check Set makes of a webhook URL, for a caller that
+// validates before storing. Its errors never repeat user information.
+func (w *Webhooks) CheckURL(raw string) error {
+	_, err := w.checkURL(raw)
+	return err
+}
+
+func (w *Webhooks) checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// Not repeated: it may hold a password.
+		return nil, errors.New("not an absolute http or https URL")
+	}
+	if u.User != nil {
+		return nil, errors.New("must not hold user information (user:password@); receivers authenticate deliveries by their signature (X-Chainhound-Signature)")
+	}
+	if err := w.egress.CheckHost(u.Hostname()); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // Get returns tenant's webhook.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/internal/egress"
 )
 
 const secret = "0123456789abcdef-secret"
@@ -90,7 +92,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var fastRetry = alerts.DispatcherConfig{MaxAttempts: 4, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond, Jitter: 0.2, Timeout: 5 * time.Second}
+// loopback lets the receivers here, on 127.0.0.1, be reached: the
+// operator's webhooks.allow_private.
+var loopback = egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+
+var fastRetry = alerts.DispatcherConfig{MaxAttempts: 4, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond, Jitter: 0.2, Timeout: 5 * time.Second, Egress: loopback}
 
 func startDispatcher(t *testing.T, l *alerts.Log, st alerts.WebhookStore, cfg alerts.DispatcherConfig) *alerts.Dispatcher {
 	t.Helper()
@@ -106,14 +112,14 @@ func TestWebhookSignedDeliveryToAudience(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
 	l := openLog(t, st, alerts.Retention{})
-	hooks := alerts.NewWebhooks(st)
+	hooks := alerts.NewWebhooks(st, loopback)
 	exch, admin, other := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
 	for _, h := range []struct {
 		tenant string
 		url    string
 		all    bool
 	}{{"binance", exch.srv.URL, false}, {"ops", admin.srv.URL, true}, {"kraken", other.srv.URL, false}} {
-		if _, err := hooks.Set(ctx, h.tenant, h.url+"/hook", secret, h.all); err != nil {
+		if _, err := hooks.Set(ctx, alerts.Webhook{Tenant: h.tenant, URL: h.url + "/hook", Secret: secret, All: h.all}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,8 +183,8 @@ func TestVerify(t *testing.T) {
 func TestWebhookSetRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
-	hooks := alerts.NewWebhooks(st)
-	if _, err := hooks.Set(ctx, "binance", "https://hooks.binance.example/chainhound", secret, false); err != nil {
+	hooks := alerts.NewWebhooks(st, loopback)
+	if _, err := hooks.Set(ctx, alerts.Webhook{Tenant: "binance", URL: "https://hooks.binance.example/chainhound", Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]struct {
@@ -192,7 +198,7 @@ func TestWebhookSetRefusesBadInput(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := hooks.Set(ctx, c.tenant, c.url, c.secret, false); err == nil || !strings.Contains(err.Error(), c.want) {
+			if _, err := hooks.Set(ctx, alerts.Webhook{Tenant: c.tenant, URL: c.url, Secret: c.secret}); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an error naming %s", err, c.want)
 			}
 			h, ok, err := hooks.Get(ctx, "binance")
@@ -219,7 +225,7 @@ func TestWebhookRetriesAfter500sThenSucceeds(t *testing.T) {
 		}
 		return http.StatusNoContent
 	})
-	if _, err := alerts.NewWebhooks(st).Set(ctx, "binance", rcv.srv.URL, secret, false); err != nil {
+	if _, err := alerts.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	d := startDispatcher(t, l, st, fastRetry)
@@ -269,8 +275,8 @@ func TestWebhookDeadLetterAfterLimit(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	hooks := alerts.NewWebhooks(st)
-	if _, err := hooks.Set(ctx, "binance", rcv.srv.URL, secret, false); err != nil {
+	hooks := alerts.NewWebhooks(st, loopback)
+	if _, err := hooks.Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	d := startDispatcher(t, l, st, fastRetry)
@@ -316,7 +322,7 @@ func TestWebhookRestartLosesNothing(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	if _, err := alerts.NewWebhooks(st).Set(ctx, "binance", rcv.srv.URL, secret, false); err != nil {
+	if _, err := alerts.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := fastRetry

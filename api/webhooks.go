@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // WebhookRegistry keeps each tenant's webhook (*alerts.Webhooks); the
 // alerts dispatcher delivers to what it holds.
 type WebhookRegistry interface {
-	Set(ctx context.Context, tenant, url, secret string, all bool) (alerts.Webhook, error)
+	Set(ctx context.Context, h alerts.Webhook) (alerts.Webhook, error)
 	Get(ctx context.Context, tenant string) (alerts.Webhook, bool, error)
 	Delete(ctx context.Context, tenant string) error
 }
@@ -24,12 +25,18 @@ type webhookRequest struct {
 	All    bool   `json:"all"`
 }
 
-// webhookView is a webhook as the API shows it: never its secret.
+// webhookView is a webhook as the API shows it: never its secret, nor
+// user information in its URL.
 type webhookView struct {
 	Tenant  string    `json:"tenant"`
 	URL     string    `json:"url"`
 	All     bool      `json:"all"`
+	Key     string    `json:"key,omitempty"` // the id of the key it belongs to
 	Created time.Time `json:"created"`
+}
+
+func viewWebhook(h alerts.Webhook) webhookView {
+	return webhookView{Tenant: h.Tenant, URL: h.SafeURL(), All: h.All, Key: h.Key, Created: h.Created}
 }
 
 // webhookReady answers for a webhook request that cannot go on (no
@@ -64,6 +71,53 @@ func webhookTenant(r *http.Request, k Key) (string, *Error) {
 	return t, nil
 }
 
+// WebhookAuthorizer is the dispatcher's check of a webhook's owner
+// (alerts.DispatcherConfig.Authorize), made before its deliveries are
+// queued and before each attempt: the key that registered it must exist,
+// be live, and still be of a role that may hold it (mayHoldWebhook);
+// otherwise the error wraps alerts.ErrNotAuthorized and nothing is
+// delivered. A webhook stored before webhooks had owners (no Key) is
+// delivered while its tenant holds a live key that may hold it;
+// re-registering it gives it an owner.
+func WebhookAuthorizer(keys KeyStore) func(context.Context, alerts.Webhook) error {
+	return func(ctx context.Context, h alerts.Webhook) error {
+		ks, err := keys.Keys(ctx)
+		if err != nil {
+			return fmt.Errorf("read keys: %w", err)
+		}
+		if h.Key == "" {
+			for _, k := range ks {
+				if k.Active() && k.Tenant == h.Tenant && mayHoldWebhook(k, h) {
+					return nil
+				}
+			}
+			return fmt.Errorf("%w: the webhook of %s has no owning key and the tenant holds no live key that may receive what it asks", alerts.ErrNotAuthorized, h.Tenant)
+		}
+		for _, k := range ks {
+			switch {
+			case k.ID != h.Key:
+			case !k.Active():
+				return fmt.Errorf("%w: its key %s is revoked", alerts.ErrNotAuthorized, k.ID)
+			case !mayHoldWebhook(k, h):
+				return fmt.Errorf("%w: its key %s (%s of %s) may not receive what it asks", alerts.ErrNotAuthorized, k.ID, k.Role, k.Tenant)
+			default:
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: its key %s no longer exists", alerts.ErrNotAuthorized, h.Key)
+	}
+}
+
+// mayHoldWebhook reports whether k may own h: manage h's tenant's webhook
+// (its own, or any for an admin) and see what h asks (every alert only
+// for a role that reads every alert).
+func mayHoldWebhook(k Key, h alerts.Webhook) bool {
+	if h.All && !seesAllAlerts(k) {
+		return false
+	}
+	return k.Tenant == h.Tenant || k.Role == RoleAdmin
+}
+
 // PUT /v1/webhook: body {"url","secret","all"}; alerts the tenant may see
 // are POSTed there, signed (alerts.Sign). "all" (every alert) is for
 // roles that read every alert.
@@ -81,13 +135,13 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, forbidden(k, "receive every alert"))
 		return
 	}
-	h, err := s.deps.Webhooks.Set(r.Context(), tenant, req.URL, req.Secret, req.All)
+	h, err := s.deps.Webhooks.Set(r.Context(), alerts.Webhook{Tenant: tenant, Key: k.ID, URL: req.URL, Secret: req.Secret, All: req.All})
 	if err != nil {
 		s.fail(w, r, err) // a bad field is a watchlists.FieldError: 400 naming it
 		return
 	}
-	s.log.Info("webhook set", "tenant", tenant, "url", h.URL, "all", h.All, "by", k.ID)
-	writeJSON(w, http.StatusOK, webhookView{Tenant: h.Tenant, URL: h.URL, All: h.All, Created: h.Created})
+	s.log.Info("webhook set", "tenant", tenant, "url", h.SafeURL(), "all", h.All, "by", k.ID)
+	writeJSON(w, http.StatusOK, viewWebhook(h))
 }
 
 // GET /v1/webhook: the tenant's webhook, without its secret.
@@ -105,7 +159,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, Errorf(CodeNotFound, "", "tenant %s has no webhook", tenant))
 		return
 	}
-	writeJSON(w, http.StatusOK, webhookView{Tenant: h.Tenant, URL: h.URL, All: h.All, Created: h.Created})
+	writeJSON(w, http.StatusOK, viewWebhook(h))
 }
 
 // DELETE /v1/webhook: stop deliveries to the tenant.

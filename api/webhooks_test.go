@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/internal/egress"
 )
 
 // A tenant registers, reads and deletes its webhook over the API; the
@@ -16,7 +17,7 @@ import (
 func TestWebhookEndpoints(t *testing.T) {
 	var hooks *alerts.Webhooks
 	e := newEnv(t, t.TempDir(), api.Config{}, func(d *api.Deps) {
-		hooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore))
+		hooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
 		d.Webhooks = hooks
 	})
 	exch, admin := e.key(api.RoleExchange, "binance"), e.key(api.RoleAdmin, "ops")

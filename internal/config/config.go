@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -26,6 +27,19 @@ type Config struct {
 	Chains  Chains `yaml:"chains"`
 	Tracer  Tracer `yaml:"tracer"`
 	Alerts  Alerts `yaml:"alerts"`
+
+	Webhooks Webhooks `yaml:"webhooks"`
+}
+
+// Webhooks configures outbound webhook deliveries.
+type Webhooks struct {
+	// AllowPrivate lists CIDRs that webhooks may reach although they are
+	// loopback, private, link-local or otherwise special (internal
+	// receivers); everything else of that kind is refused.
+	AllowPrivate []string `yaml:"allow_private"`
+
+	// AllowPrivatePrefixes is AllowPrivate parsed.
+	AllowPrivatePrefixes []netip.Prefix `yaml:"-"`
 }
 
 // API is the HTTP listener.

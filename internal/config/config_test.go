@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,7 +84,7 @@ func TestParseBad(t *testing.T) {
 		{"only comments", "# nothing\n", "c.yaml:1: file is empty"},
 		{"not yaml", "chains: [\n", "c.yaml:1: not valid YAML: did not find expected node content"},
 		{"not a mapping", "- a\n- b\n", "c.yaml:1: not a YAML mapping of configuration keys"},
-		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, store, tracer)"},
+		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, store, tracer, webhooks)"},
 		{"unknown chain", "chains:\n  solana:\n    rpc: x\n", "c.yaml:2: chains.solana: unknown key (known here: bitcoin, ethereum)"},
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
 		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty"},
@@ -126,6 +127,10 @@ func TestParseBad(t *testing.T) {
 		{"unknown dust chain", "tracer:\n  dust: { dogecoin: 1 }\n", "c.yaml:2: tracer.dust.dogecoin: unknown key (known here: bitcoin, ethereum)"},
 		{"bad drain share", "tracer:\n  drain: { share: 1.5 }\n", "c.yaml:2: tracer.drain.share: want a fraction in [0, 1], got 1.5"},
 		{"negative drain amount", "tracer:\n  drain:\n    amount: { bitcoin: '-1' }\n", `c.yaml:3: tracer.drain.amount.bitcoin: want a non-negative integer amount in the smallest unit (wei, satoshi), got "-1"`},
+		{"allow_private not a CIDR", "webhooks:\n  allow_private:\n    - 127.0.0.0/8\n    - localhost\n", `c.yaml:4: webhooks.allow_private[1]: want a CIDR such as 127.0.0.0/8 or fd00::/8 (a single address as /32 or /128), got "localhost"`},
+		{"allow_private bare address", "webhooks: { allow_private: [10.0.0.1] }\n", `c.yaml:1: webhooks.allow_private[0]: want a CIDR such as 127.0.0.0/8 or fd00::/8 (a single address as /32 or /128), got "10.0.0.1"`},
+		{"allow_private not a list", "webhooks: { allow_private: 127.0.0.0/8 }\n", `c.yaml:1: webhooks.allow_private: want a list of strings, got "127.0.0.0/8"`},
+		{"unknown webhooks key", "webhooks: { allow: [] }\n", "c.yaml:1: webhooks.allow: unknown key (known here: allow_private)"},
 		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative"},
 	}
 	for _, tt := range tests {
@@ -145,6 +150,19 @@ func TestParseBad(t *testing.T) {
 				t.Errorf("error spans lines: %q", err)
 			}
 		})
+	}
+}
+
+func TestWebhooksAllowPrivate(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("webhooks:\n  allow_private: [127.0.0.0/8, '10.1.2.3/8', 'fd00::/8']\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.Webhooks.AllowPrivatePrefixes); got != "[127.0.0.0/8 10.0.0.0/8 fd00::/8]" {
+		t.Fatalf("prefixes %s", got)
+	}
+	if c, _ := Parse("c.yaml", []byte("data_dir: x\n")); len(c.Webhooks.AllowPrivatePrefixes) != 0 {
+		t.Fatal("allow_private is not empty by default")
 	}
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math/big"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -31,7 +32,8 @@ var schema = keys{
 		"drain":         {"amount": chainKeyed, "share": nil, "window": nil},
 		"auto_incident": nil,
 	},
-	"alerts": {"retention": {"max_count": nil, "max_age": nil}},
+	"alerts":   {"retention": {"max_count": nil, "max_age": nil}},
+	"webhooks": {"allow_private": nil},
 }
 
 func checkKeys(file string, n *yaml.Node, path string, known keys) error {
@@ -209,6 +211,26 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if c.Alerts.Retention.MaxAge < 0 {
 		return bad("alerts.retention.max_age", "must not be negative")
+	}
+	return c.validateWebhooks(file, root)
+}
+
+// validateWebhooks parses webhooks.allow_private, naming the line and
+// index of a bad CIDR.
+func (c *Config) validateWebhooks(file string, root *yaml.Node) error {
+	list := find(root, "webhooks.allow_private")
+	c.Webhooks.AllowPrivatePrefixes = nil
+	for i, s := range c.Webhooks.AllowPrivate {
+		line := 0
+		if list != nil && list.Kind == yaml.SequenceNode && i < len(list.Content) {
+			line = list.Content[i].Line
+		}
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return &Error{File: file, Line: line, Key: fmt.Sprintf("webhooks.allow_private[%d]", i),
+				Msg: fmt.Sprintf("want a CIDR such as 127.0.0.0/8 or fd00::/8 (a single address as /32 or /128), got %q", s)}
+		}
+		c.Webhooks.AllowPrivatePrefixes = append(c.Webhooks.AllowPrivatePrefixes, p.Masked())
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/chainhound/chainhound/chains/bitcoin"
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
@@ -125,7 +126,15 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		},
 		Logger: lg,
 	})
-	d.Dispatcher = alerts.NewDispatcher(d.Alerts, d.Store, alerts.DispatcherConfig{Logger: lg})
+	// Webhooks reach public addresses only, but those the operator allows
+	// (checked at registration and on the address dialled), and only while
+	// the key that registered them may receive them.
+	egressPolicy := egress.Policy{Allow: cfg.Webhooks.AllowPrivatePrefixes}
+	d.Dispatcher = alerts.NewDispatcher(d.Alerts, d.Store, alerts.DispatcherConfig{
+		Logger:    lg,
+		Egress:    egressPolicy,
+		Authorize: api.WebhookAuthorizer(d.Store),
+	})
 
 	if err := d.openFollowers(); err != nil {
 		return nil, err
@@ -142,7 +151,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine.Summary(id) }),
 		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
-		Webhooks:  alerts.NewWebhooks(d.Store),
+		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {

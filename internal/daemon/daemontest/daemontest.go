@@ -4,6 +4,7 @@ package daemontest
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -19,6 +20,13 @@ import (
 // base URL.
 func Start(tb testing.TB, configYAML string, before func(context.Context, *daemon.Daemon)) (*daemon.Daemon, string) {
 	tb.Helper()
+	return StartLogged(tb, configYAML, nil, before)
+}
+
+// StartLogged is Start with the daemon logging to lg (nil: the default
+// logger).
+func StartLogged(tb testing.TB, configYAML string, lg *slog.Logger, before func(context.Context, *daemon.Daemon)) (*daemon.Daemon, string) {
+	tb.Helper()
 	cfg, err := config.Parse("test.yaml", []byte("data_dir: "+tb.TempDir()+"\n"+configYAML))
 	if err != nil {
 		tb.Fatal(err)
@@ -28,7 +36,7 @@ func Start(tb testing.TB, configYAML string, before func(context.Context, *daemo
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true})
+	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true, Logger: lg})
 	if err != nil {
 		cancel()
 		tb.Fatal(err)
