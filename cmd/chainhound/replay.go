@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
 )
@@ -28,7 +30,7 @@ func replayCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "run the tracer offline over a CSV of transfers and print the alerts it would raise as JSON lines",
-		UsageText: "chainhound replay --chain C --transfers FILE (--seed-address A ... | --seed-tx H ...) [--policy P] [--dust N] [--max-hops N]",
+		UsageText: "chainhound replay --chain C --transfers FILE (--seed-address A ... | --seed-tx H ...) [--policy P] [--dust N] [--max-hops N] [--min-share F] [--confidence-floor F]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "chain", Usage: "ethereum or bitcoin", Required: true},
 			&cli.StringFlag{Name: "transfers", Usage: "CSV `FILE` with header block,time,tx,index,from,to,asset,amount", Required: true},
@@ -38,6 +40,8 @@ func replayCommand() *cli.Command {
 			&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo"},
 			&cli.StringFlag{Name: "dust", Usage: "dust floor in the smallest unit (default: none)"},
 			&cli.IntFlag{Name: "max-hops", Value: 12, Usage: "hops after which tracking stops"},
+			&cli.Float64Flag{Name: "min-share", Usage: "drop holdings below this share of the theft, never at a service (0: off, the daemon's default)"},
+			&cli.Float64Flag{Name: "confidence-floor", Value: tracer.DefaultConfidenceFloor, Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further"},
 		},
 		Action: replayAction,
 	}
@@ -56,6 +60,14 @@ func replayAction(c *cli.Context) error {
 	if inc.MaxHops <= 0 {
 		return usagef("--max-hops: %d must be positive", inc.MaxHops)
 	}
+	minShare, floor := c.Float64("min-share"), c.Float64("confidence-floor")
+	if !(minShare >= 0 && minShare < 1) {
+		return usagef("--min-share: %v not in [0, 1)", minShare)
+	}
+	if !(floor >= 0 && floor <= 1) {
+		return usagef("--confidence-floor: %v not in [0, 1]", floor)
+	}
+	inc.ConfidenceFloor = &floor
 	if d := c.String("dust"); d != "" {
 		v, ok := new(big.Int).SetString(d, 10)
 		if !ok || v.Sign() < 0 {
@@ -105,10 +117,11 @@ func replayAction(c *cli.Context) error {
 	deps := tracer.Deps{Labels: labels, Sink: out}
 	if chain == chains.Ethereum {
 		deps.Balances = rp.balances()
+		deps.Recognisers = []tracer.Recogniser{tornado.New(labels, deps.Balances, nil)}
 	} else {
 		deps.Prevouts = rp.prevouts()
 	}
-	e, err := tracer.New(tracer.Config{Policy: policy}, deps)
+	e, err := tracer.New(tracer.Config{Policy: policy, MinShare: minShare, ConfidenceFloor: &floor}, deps)
 	if err != nil {
 		return err
 	}
@@ -206,9 +219,23 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 	if err != nil {
 		return nil, bad(1, "no header: %v", err)
 	}
-	if strings.Join(head, ",") != strings.Join(transferHeader, ",") {
-		return nil, bad(1, "header %q, want %q", strings.Join(head, ","), strings.Join(transferHeader, ","))
+	// The header is CONTRACT.md's, optionally followed by an event column.
+	width := len(transferHeader)
+	hasEvent := len(head) == width+1 && head[width] == "event"
+	if hasEvent {
+		width++
 	}
+	if strings.Join(head[:min(len(head), len(transferHeader))], ",") != strings.Join(transferHeader, ",") || len(head) != width {
+		return nil, bad(1, "header %q, want %q (optionally with a last column \"event\")", strings.Join(head, ","), strings.Join(transferHeader, ","))
+	}
+	// Events by block and transaction (a block's Txs grow while it is
+	// read, so no pointer into them is kept).
+	type txRef struct {
+		b  *chains.Block
+		ti int
+	}
+	events := map[txRef][]rowEvent{}
+	var evOrder []txRef
 	rp := &replayData{chain: chain, inputValue: map[chains.Outpoint]int64{}}
 	var cur *chains.Block
 	txAt := map[string]int{}
@@ -221,8 +248,8 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 		if err != nil {
 			return nil, bad(line, "%v", err)
 		}
-		if len(rec) != len(transferHeader) {
-			return nil, bad(line, "%d fields, want %d", len(rec), len(transferHeader))
+		if len(rec) != width {
+			return nil, bad(line, "%d fields, want %d", len(rec), width)
 		}
 		n, err := strconv.ParseUint(rec[0], 10, 64)
 		if err != nil {
@@ -269,6 +296,23 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 		} else if err := btcRow(rp, tx, rec, idx, amt); err != nil {
 			return nil, bad(line, "%v", err)
 		}
+		if hasEvent && rec[width-1] != "" {
+			ev, err := parseRowEvent(chain, rec[width-1])
+			if err != nil {
+				return nil, bad(line, "%v", err)
+			}
+			t := tx.Transfers[len(tx.Transfers)-1]
+			k := txRef{cur, ti}
+			if events[k] == nil {
+				evOrder = append(evOrder, k)
+			}
+			events[k] = append(events[k], rowEvent{kind: ev, from: t.From, to: t.To, line: line})
+		}
+	}
+	for _, k := range evOrder {
+		if err := applyRowEvents(&k.b.Txs[k.ti], events[k]); err != nil {
+			return nil, usagef("%s %v", path, err)
+		}
 	}
 	created := map[chains.Outpoint]chains.Output{}
 	for _, b := range rp.blocks {
@@ -291,6 +335,58 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 		}
 	}
 	return rp, nil
+}
+
+// A row's event names the mixer or bridge event its transaction emitted,
+// so that the recognisers see offline what the follower gives them live.
+type rowEvent struct {
+	kind     string
+	from, to string
+	line     int
+}
+
+// rowEvents are the events a CSV row may name.
+var rowEvents = []string{"tornado.deposit", "tornado.withdrawal"}
+
+func parseRowEvent(chain chains.Chain, s string) (string, error) {
+	if !slices.Contains(rowEvents, s) {
+		if strings.HasPrefix(s, "thorchain.") {
+			return "", fmt.Errorf("event %q: THORChain is not followed yet (known: %s)", s, strings.Join(rowEvents, ", "))
+		}
+		return "", fmt.Errorf("event %q: want one of %s", s, strings.Join(rowEvents, ", "))
+	}
+	if chain != chains.Ethereum {
+		return "", fmt.Errorf("event %q is an Ethereum event", s)
+	}
+	return s, nil
+}
+
+// applyRowEvents gives tx the logs its rows' events stand for. A
+// tornado.deposit row is a transfer into the pool (the row's to); a
+// tornado.withdrawal row is the payout from the pool (the row's from) to
+// the recipient, and the transaction's other transfer from the pool, if
+// any, is the relayer's fee.
+func applyRowEvents(tx *chains.Tx, evs []rowEvent) error {
+	for _, ev := range evs {
+		switch ev.kind {
+		case "tornado.deposit":
+			tx.Logs = append(tx.Logs, tornado.DepositLog(ev.to))
+		case "tornado.withdrawal":
+			relayer, fee := "", new(big.Int)
+			for _, t := range tx.Transfers {
+				if t.From != ev.from || t.To == ev.to {
+					continue
+				}
+				if relayer != "" && t.To != relayer {
+					return fmt.Errorf("line %d: tornado.withdrawal: the pool pays %s and %s besides the recipient: at most one relayer", ev.line, relayer, t.To)
+				}
+				relayer = t.To
+				fee.Add(fee, t.Amount)
+			}
+			tx.Logs = append(tx.Logs, tornado.WithdrawalLog(ev.from, ev.to, relayer, fee))
+		}
+	}
+	return nil
 }
 
 func parseTime(s string) (time.Time, error) {

@@ -223,3 +223,73 @@ func TestReplayLabelsFromConfigDataDir(t *testing.T) {
 		t.Fatalf("alerts %s", out)
 	}
 }
+
+// TestReplayThroughTornado: the event column makes replay follow taint
+// through a Tornado pool as the daemon does — the shipped label of the
+// mainnet 100 ETH pool, a deposit and a relayed withdrawal to the
+// depositor (address match), then a deposit at an exchange whose alert
+// carries the withdrawal's confidence and the path through the pool. Below
+// --confidence-floor the withdrawal is reported and nothing reaches the
+// exchange.
+func TestReplayThroughTornado(t *testing.T) {
+	const (
+		pool    = "0xa160cdab225685da1d56aa342ad8841c3b53f291" // Tornado.Cash 100 ETH, shipped
+		thief   = "0x00000000000000000000000000000000000000bb"
+		mule    = "0x00000000000000000000000000000000000000cc"
+		clean   = "0x00000000000000000000000000000000000000ee"
+		relayer = "0x00000000000000000000000000000000000000ff"
+		txMule  = "0x4444444444444444444444444444444444444444444444444444444444444444"
+		txClean = "0x5555555555555555555555555555555555555555555555555555555555555555"
+		txW     = "0x6666666666666666666666666666666666666666666666666666666666666666"
+	)
+	csv := "block,time,tx,index,from,to,asset,amount,event\n" +
+		"100,1700000000," + txTheft + ",0,0x00000000000000000000000000000000000000aa," + thief + ",ETH,1000,\n" +
+		"101,1700000012," + txHop + ",0," + thief + "," + mule + ",ETH,100,\n" +
+		"102,1700000024," + txMule + ",0," + mule + "," + pool + ",ETH,100,tornado.deposit\n" +
+		"102,1700000024," + txClean + ",0," + clean + "," + pool + ",ETH,100,tornado.deposit\n" +
+		"103,1700000036," + txW + ",0," + pool + "," + mule + ",ETH,99,tornado.withdrawal\n" +
+		"103,1700000036," + txW + ",1," + pool + "," + relayer + ",ETH,1,\n" +
+		"104,1700000048," + txDep + ",0," + mule + "," + binance + ",ETH,99,\n"
+	run := func(floor string) []alerts.Alert {
+		out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-tx", txTheft, "--confidence-floor", floor)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, msg)
+		}
+		return parseAlerts(t, out)
+	}
+	byType := func(as []alerts.Alert, typ string) []alerts.Alert {
+		var out []alerts.Alert
+		for _, a := range as {
+			if a.Type == typ {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	as := run("0.25")
+	ws := byType(as, alerts.TypeMixerWithdrawal)
+	if len(ws) != 1 || ws[0].Tx != txW || ws[0].Amount != "99" || ws[0].Tainted != "94" || ws[0].Confidence != 0.95 || len(ws[0].Heuristics) != 1 || ws[0].Heuristics[0] != "address_match" {
+		t.Fatalf("mixer withdrawals %v; want one of 99 to the mule, 94 tainted, 0.95 by address_match", ws)
+	}
+	ds := byType(as, alerts.TypeExchangeDeposit)
+	if len(ds) != 1 || ds[0].Tx != txDep || ds[0].Tainted != "94" || ds[0].Confidence != 0.95 {
+		t.Fatalf("exchange deposits %v; want one of 94 tainted at 0.95", ds)
+	}
+	if p := ds[0].Path; len(p) != 5 || p[3].Via == nil || p[3].Via.Protocol != "tornado" || p[3].Tx != txW {
+		t.Fatalf("exchange deposit path %+v; want theft, hop, pool deposit, withdrawal (via tornado), deposit", p)
+	}
+
+	as = run("0.99")
+	if ws := byType(as, alerts.TypeMixerWithdrawal); len(ws) != 1 {
+		t.Fatalf("below the floor: %d mixer withdrawals, want 1 reported", len(ws))
+	}
+	if ds := byType(as, alerts.TypeExchangeDeposit); len(ds) != 0 {
+		t.Fatalf("below the floor the taint reached the exchange: %v", ds)
+	}
+
+	bad := "block,time,tx,index,from,to,asset,amount,event\n100,1700000000," + txTheft + ",0," + thief + "," + pool + ",ETH,1,thorchain.deposit\n"
+	_, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, bad), "--seed-tx", txTheft)
+	if code == 0 || !strings.Contains(msg, "line 2") || !strings.Contains(msg, "thorchain.deposit") {
+		t.Fatalf("an unknown event: exit %d, %q; want an error naming line 2 and the event", code, msg)
+	}
+}

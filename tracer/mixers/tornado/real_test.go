@@ -82,7 +82,7 @@ func realBlocks(tb testing.TB) (blocks []*chains.Block, events int, raw [][]byte
 		from := fmt.Sprintf("0x%040x", i+1) // the files do not name the sender
 		evs = append(evs, ev{2 * d.Block, chains.Tx{Hash: d.Tx, From: from,
 			Transfers: []chains.Transfer{{Kind: chains.Native, LogIndex: -1, From: from, To: realPool, Asset: chains.ETH, Amount: denom}},
-			Logs:      []chains.Log{depositLogAt(realPool)}}})
+			Logs:      []chains.Log{tornado.DepositLog(realPool)}}})
 	}
 	for _, w := range ws {
 		fee, ok := new(big.Int).SetString(w.Fee, 10)
@@ -99,7 +99,7 @@ func realBlocks(tb testing.TB) (blocks []*chains.Block, events int, raw [][]byte
 		} else {
 			tx.From = to
 		}
-		tx.Logs = []chains.Log{withdrawalLogAt(realPool, to, rel, fee)}
+		tx.Logs = []chains.Log{tornado.WithdrawalLog(realPool, to, rel, fee)}
 		evs = append(evs, ev{2*w.Block + 1, tx})
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].key < evs[j].key })
@@ -113,16 +113,6 @@ func realBlocks(tb testing.TB) (blocks []*chains.Block, events int, raw [][]byte
 		b.Txs = append(b.Txs, e.tx)
 	}
 	return blocks, len(ds) + len(ws), raw
-}
-
-func depositLogAt(p string) chains.Log {
-	return chains.Log{Address: p, Topics: [][32]byte{tornado.DepositTopic, {}}, Data: make([]byte, 64)}
-}
-
-func withdrawalLogAt(p, to, rel string, fee *big.Int) chains.Log {
-	l := withdrawalLog(p, to, rel, 0)
-	fee.FillBytes(l.Data[64:96])
-	return l
 }
 
 // mapState is the recogniser's State as a plain map, for driving the

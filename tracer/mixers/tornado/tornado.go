@@ -24,6 +24,7 @@ import (
 	"math"
 	"math/big"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/chainhound/chainhound/chains"
@@ -617,4 +618,27 @@ func gasString(g *big.Int) string {
 		return ""
 	}
 	return g.String()
+}
+
+// DepositLog is the Deposit event a pool emits (commitment and leaf
+// index zero), for building blocks without a node: replay's CSV, tests.
+func DepositLog(pool string) chains.Log {
+	return chains.Log{Address: pool, Topics: [][32]byte{DepositTopic, {}}, Data: make([]byte, 64)}
+}
+
+// WithdrawalLog is the Withdrawal event a pool emits for a payout to to
+// with fee to relayer ("" or the zero address: none).
+func WithdrawalLog(pool, to, relayer string, fee *big.Int) chains.Log {
+	var rel [32]byte
+	if b, err := hex.DecodeString(strings.TrimPrefix(relayer, "0x")); err == nil && len(b) == 20 {
+		copy(rel[12:], b)
+	}
+	data := make([]byte, 96)
+	if b, err := hex.DecodeString(strings.TrimPrefix(to, "0x")); err == nil && len(b) == 20 {
+		copy(data[12:32], b)
+	}
+	if fee != nil && fee.Sign() > 0 && fee.BitLen() <= 256 {
+		fee.FillBytes(data[64:96])
+	}
+	return chains.Log{Address: pool, Topics: [][32]byte{WithdrawalTopic, rel}, Data: data}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // The unit tests drive the real engine with blocks built here: a theft of
@@ -115,15 +114,8 @@ func depositLog(p string) chains.Log {
 }
 
 func withdrawalLog(p, to, rel string, fee int) chains.Log {
-	var relTopic [32]byte
-	copy(relTopic[12:], hexAddr(rel))
-	data := make([]byte, 96)
-	copy(data[12:32], hexAddr(to))
-	big.NewInt(int64(fee)).FillBytes(data[64:96])
-	return chains.Log{Address: p, Topics: [][32]byte{tornado.WithdrawalTopic, relTopic}, Data: data}
+	return tornado.WithdrawalLog(p, to, rel, big.NewInt(int64(fee)))
 }
-
-func hexAddr(a string) []byte { return common.HexToAddress(a).Bytes() }
 
 // deposit is a deposit of one note from from at gas price gas.
 func deposit(from string, gas int64) tx {
