@@ -10,6 +10,7 @@ import (
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -31,9 +32,13 @@ func benchAddr(prefix byte, i int) string { return fmt.Sprintf("0x%c%039x", pref
 // taintedEngine builds an engine whose one incident holds taint at n
 // addresses: a theft to 0xthief, split over n addresses in 1,000-transfer
 // transactions.
-func taintedEngine(tb testing.TB, n int) (*tracer.Engine, []string) {
+func taintedEngine(tb testing.TB, n int, withTornado ...bool) (*tracer.Engine, []string) {
 	labels := addrLabels{"0xex": {Kind: watchlists.Exchange, Label: "Ex"}}
-	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{chains.Ethereum: 1}}, tracer.Deps{Labels: labels})
+	deps := tracer.Deps{Labels: labels}
+	if len(withTornado) > 0 && withTornado[0] {
+		deps.Recognisers = []tracer.Recogniser{tornado.New(labels, nil, nil)}
+	}
+	e, err := tracer.New(tracer.Config{FinalityDepth: map[chains.Chain]int{chains.Ethereum: 1}}, deps)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -120,21 +125,31 @@ func benchBlocks(holders []string, taintedShare float64, nblocks int) []*chains.
 func BenchmarkTransfers(b *testing.B) {
 	e, holders := taintedEngine(b, benchHoldings)
 	defer e.Close()
+	// The same engine with the Tornado recogniser, which sees every
+	// transaction of the live stream (none of these carries a pool's log).
+	et, _ := taintedEngine(b, benchHoldings, true)
+	defer et.Close()
 	for _, share := range []float64{0, 0.01, 0.1} {
 		blocks := benchBlocks(holders, share, 20)
-		b.Run(fmt.Sprintf("engine/tainted=%g", share), func(b *testing.B) {
-			ctx := context.Background()
-			for i := 0; i < b.N; i++ {
-				blk := blocks[i%len(blocks)]
-				last, _ := e.LastBlock(chains.Ethereum)
-				blk.Ref.Number, blk.Ref.Parent = last.Number+1, last.Hash
-				blk.Ref.Hash = fmt.Sprintf("hb-%g-%d", share, i)
-				if err := e.Handle(ctx, chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: blk, Ref: blk.Ref}); err != nil {
-					b.Fatal(err)
+		for _, c := range []struct {
+			name string
+			e    *tracer.Engine
+		}{{"engine", e}, {"engine+tornado", et}} {
+			e := c.e
+			b.Run(fmt.Sprintf("%s/tainted=%g", c.name, share), func(b *testing.B) {
+				ctx := context.Background()
+				for i := 0; i < b.N; i++ {
+					blk := blocks[i%len(blocks)]
+					last, _ := e.LastBlock(chains.Ethereum)
+					blk.Ref.Number, blk.Ref.Parent = last.Number+1, last.Hash
+					blk.Ref.Hash = fmt.Sprintf("hb-%g-%d", share, i)
+					if err := e.Handle(ctx, chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: blk, Ref: blk.Ref}); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.N*10_000)/b.Elapsed().Seconds(), "transfers/s")
-		})
+				b.ReportMetric(float64(b.N*10_000)/b.Elapsed().Seconds(), "transfers/s")
+			})
+		}
 		b.Run(fmt.Sprintf("baseline-map-lookup/tainted=%g", share), func(b *testing.B) {
 			m := make(map[string]struct{}, len(holders))
 			for _, h := range holders {
