@@ -20,6 +20,12 @@ import (
 //	g/<pool>/<gas price> deposits paid at that gas price
 //	a/<pool>/<depositor> deposits of that depositor not linked yet
 //
+// and across pools:
+//
+//	pools                the pools holding tainted deposits
+//	w/<recipient>        the recipient's withdrawals of the last 24 hours
+//	                     (pool and time), for the multi-denomination match
+//
 // Values are a compact binary encoding (stateVersion first): the pool's
 // state is read and written at each of its events.
 func poolKey(pool string) string                 { return "p/" + pool }
@@ -69,6 +75,7 @@ type taintedDeposit struct {
 	Depositor        string
 	GasPrice         string
 	Block            uint64
+	Time             int64 // block time, unix seconds
 	// Taint it carried in, and the pool's Decay then.
 	Taint *big.Int
 	Decay float64
@@ -202,6 +209,7 @@ func encodeTainted(ts []taintedDeposit) []byte {
 		e.str(t.Depositor)
 		e.str(t.GasPrice)
 		e.uvarint(t.Block)
+		e.uvarint(uint64(t.Time))
 		e.bigint(t.Taint)
 		e.float(t.Decay)
 	}
@@ -220,7 +228,7 @@ func decodeTainted(b []byte) ([]taintedDeposit, error) {
 	ts := make([]taintedDeposit, 0, n)
 	for range n {
 		ts = append(ts, taintedDeposit{Incident: d.str(), Parked: d.str(), Depositor: d.str(), GasPrice: d.str(),
-			Block: d.uvarint(), Taint: d.bigint(), Decay: d.float()})
+			Block: d.uvarint(), Time: int64(d.uvarint()), Taint: d.bigint(), Decay: d.float()})
 	}
 	return ts, d.err
 }
@@ -288,4 +296,65 @@ func addCount(st tracer.State, key string, d int) {
 		return
 	}
 	st.Put(key, strconv.AppendInt(nil, int64(n), 10))
+}
+
+// withdrawalSeen is one withdrawal of a recipient: its pool and time.
+type withdrawalSeen struct {
+	Pool string
+	Time int64
+}
+
+func loadStrings(st tracer.State, key string) []string {
+	v, ok := st.Get(key)
+	if !ok {
+		return nil
+	}
+	d := decoder{b: v}
+	n := d.uvarint()
+	var out []string
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		out = append(out, d.str())
+	}
+	return out
+}
+
+func saveStrings(st tracer.State, key string, ss []string) {
+	if len(ss) == 0 {
+		st.Delete(key)
+		return
+	}
+	var e encoder
+	e.uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+	st.Put(key, e)
+}
+
+func loadSeen(st tracer.State, key string) []withdrawalSeen {
+	v, ok := st.Get(key)
+	if !ok {
+		return nil
+	}
+	d := decoder{b: v}
+	n := d.uvarint()
+	var out []withdrawalSeen
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		out = append(out, withdrawalSeen{Pool: d.str(), Time: int64(d.uvarint())})
+	}
+	return out
+}
+
+func saveSeen(st tracer.State, key string, ws []withdrawalSeen) {
+	if len(ws) == 0 {
+		st.Delete(key)
+		return
+	}
+	var e encoder
+	e.uvarint(uint64(len(ws)))
+	for _, w := range ws {
+		e.str(w.Pool)
+		e.uvarint(uint64(w.Time))
+	}
+	st.Put(key, e)
 }

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -48,16 +49,19 @@ func Topics() [][32]byte { return [][32]byte{DepositTopic, WithdrawalTopic} }
 
 // Heuristics as alerts name them (CONTRACT.md, `heuristics`).
 const (
-	AddressMatch   = "address_match"
-	UniqueGasPrice = "unique_gas_price"
+	AddressMatch      = "address_match"
+	UniqueGasPrice    = "unique_gas_price"
+	MultiDenomination = "multi_denomination"
 )
 
 // Confidence of a withdrawal linked by a heuristic to one deposit: an
 // address match is deterministic in Tutela's sense (a depositor
-// withdrawing to itself), a unique gas price slightly less so.
+// withdrawing to itself), a unique gas price slightly less so, a
+// multi-denomination pattern (counts that could coincide) less again.
 const (
-	addressMatchConfidence   = 0.95
-	uniqueGasPriceConfidence = 0.9
+	addressMatchConfidence      = 0.95
+	uniqueGasPriceConfidence    = 0.9
+	multiDenominationConfidence = 0.8
 )
 
 // Recogniser is the Tornado Cash recogniser. It is stateless itself: the
@@ -334,8 +338,11 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 				t.Add(t, rest)
 			}
 			ts = append(ts, taintedDeposit{Incident: k.inc, Parked: k.at, Depositor: tx.From,
-				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Taint: t, Decay: p.Decay})
+				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Time: b.Ref.Time.Unix(), Taint: t, Decay: p.Decay})
 		}
+	}
+	if pools := loadStrings(st, poolsKey); !slices.Contains(pools, pool) {
+		saveStrings(st, poolsKey, append(pools, pool))
 	}
 	savePool(st, pool, p)
 	r.saveTainted(st, pool, ts)
@@ -386,6 +393,11 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	if lane == "" {
 		relayed := w.fee.Sign() > 0 && w.relayer != zeroAddr && w.relayer != w.to
 		link = r.link(st, pool, p, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
+		if link.deposit < 0 && !link.clean {
+			link = r.multiDenomination(st, pool, p, ts, w.to, b.Ref.Time.Unix())
+		} else {
+			r.sawWithdrawal(st, pool, w.to, b.Ref.Time.Unix())
+		}
 	} else {
 		link = laneLink(p, ts, lane, w.to, b.Ref.Number)
 	}
@@ -570,6 +582,83 @@ func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taint
 		}
 		addCount(st, gasKeyS(pool, gas), -1)
 		return linked{deposit: -1, clean: true}
+	}
+	return linked{deposit: -1}
+}
+
+// poolsKey lists the pools holding tainted deposits.
+const poolsKey = "pools"
+
+// window is the multi-denomination heuristic's 24 hours.
+const window = 24 * 60 * 60
+
+// sawWithdrawal remembers a withdrawal to recipient for the
+// multi-denomination match and returns the recipient's withdrawals of the
+// last 24 hours, this one included.
+func (r *Recogniser) sawWithdrawal(st tracer.State, pool, recipient string, now int64) []withdrawalSeen {
+	if _, ok := st.Get(poolsKey); !ok {
+		return nil // no tainted deposit anywhere: none can be linked to
+	}
+	key := "w/" + recipient
+	seen := slices.DeleteFunc(loadSeen(st, key), func(w withdrawalSeen) bool { return w.Time < now-window })
+	seen = append(seen, withdrawalSeen{Pool: pool, Time: now})
+	saveSeen(st, key, seen)
+	return seen
+}
+
+// multiDenomination (Tutela heuristic 4): a recipient that withdrew from
+// two pools or more within 24 hours, as many times from each as one
+// depositor deposited taint into each within the 24 hours before, is that
+// depositor's; this withdrawal is tied to the depositor's oldest deposit
+// in this pool.
+func (r *Recogniser) multiDenomination(st tracer.State, pool string, p *poolState, ts []taintedDeposit, recipient string, now int64) linked {
+	seen := r.sawWithdrawal(st, pool, recipient, now)
+	want := map[string]int{}
+	first := now
+	for _, w := range seen {
+		want[w.Pool]++
+		first = min(first, w.Time)
+	}
+	if len(want) < 2 {
+		return linked{deposit: -1}
+	}
+	// Deposit counts per incident, depositor and pool in the 24 hours
+	// before the recipient's first withdrawal (per incident: a deposit
+	// two incidents tainted is a record of each).
+	type who struct{ inc, depositor string }
+	have := map[who]map[string]int{}
+	for _, other := range loadStrings(st, poolsKey) {
+		ots := ts
+		if other != pool {
+			var err error
+			if ots, err = r.loadTainted(st, other); err != nil {
+				continue
+			}
+		}
+		for _, d := range ots {
+			if d.Time > first || d.Time < first-window {
+				continue
+			}
+			k := who{d.Incident, d.Depositor}
+			if have[k] == nil {
+				have[k] = map[string]int{}
+			}
+			have[k][other]++
+		}
+	}
+	// In a fixed order: the tracer is deterministic.
+	keys := slices.SortedFunc(maps.Keys(have), func(a, b who) int {
+		return strings.Compare(a.inc+"\x00"+a.depositor, b.inc+"\x00"+b.depositor)
+	})
+	for _, k := range keys {
+		if !maps.Equal(have[k], want) {
+			continue
+		}
+		for i := range ts {
+			if d := &ts[i]; d.Incident == k.inc && d.Depositor == k.depositor && d.weight(p) >= minWeight {
+				return linked{deposit: i, confidence: multiDenominationConfidence, heuristic: MultiDenomination}
+			}
+		}
 	}
 	return linked{deposit: -1}
 }

@@ -25,6 +25,7 @@ import (
 const (
 	pool    = "0x1000000000000000000000000000000000000001"
 	router  = "0x1000000000000000000000000000000000000002"
+	pool10  = "0x1000000000000000000000000000000000000003" // a second pool, of 10
 	victim  = "0x2000000000000000000000000000000000000001"
 	thief   = "0x2000000000000000000000000000000000000002"
 	relayer = "0x3000000000000000000000000000000000000001"
@@ -47,6 +48,7 @@ func poolLabels() labels {
 	return labels{
 		pool:   {Chain: chains.Ethereum, Address: pool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100", Protocol: tornado.Protocol, Owner: "shipped"},
 		router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Mixer, Label: "Tornado.Cash: Router", Protocol: tornado.Protocol, Owner: "shipped"},
+		pool10: {Chain: chains.Ethereum, Address: pool10, Kind: watchlists.Mixer, Label: "Tornado.Cash: 10", Protocol: tornado.Protocol, Owner: "shipped"},
 	}
 }
 
@@ -425,6 +427,59 @@ func TestPoolConservesTaint(t *testing.T) {
 			}
 			if len(s.of(tracer.MixerWithdrawal)) == 0 && thiefNotes > 0 {
 				t.Logf("seed %d: no tainted withdrawal", seed)
+			}
+		})
+	}
+}
+
+// depositTo is a deposit of amt into p.
+func depositTo(p, from string, amt int) tx {
+	return tx{from: from, gas: 1, transfers: [][3]any{{from, p, amt}}, logs: []chains.Log{depositLog(p)}}
+}
+
+// withdrawFrom is a relayed withdrawal of amt from p to to.
+func withdrawFrom(p, to string, amt int) tx {
+	return tx{from: relayer, gas: 1, transfers: [][3]any{{p, to, amt - 1}, {p, relayer, 1}}, logs: []chains.Log{tornado.WithdrawalLog(p, to, relayer, big.NewInt(1))}}
+}
+
+// TestMultiDenomination (Tutela heuristic 4): the thief pays one note
+// into the 100 pool and one into the 10 pool; within the day a fresh
+// address takes one note out of each. The first withdrawal is the pools'
+// share (one pool seen); the second completes the pattern — one from
+// each, as the thief paid in — and is tied to the thief's deposit. With
+// two notes of the thief's in the 100 pool the counts differ: no link.
+func TestMultiDenomination(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		notes100  int
+		heuristic []string
+	}{{"counts match", 1, []string{tornado.MultiDenomination}}, {"counts differ", 2, nil}} {
+		t.Run(c.name, func(t *testing.T) {
+			e, s := engine(t, nil, new(float64))
+			openIncident(t, e)
+			var clean []tx
+			for i := range 6 {
+				clean = append(clean, depositTo(pool, addr(i), denom), depositTo(pool10, addr(i), 70))
+			}
+			connect(t, e, block(1, "", tx{from: victim, gas: 1, transfers: [][3]any{{victim, thief, 1000}}}), block(2, "", clean...))
+			var thiefs []tx
+			for range c.notes100 {
+				thiefs = append(thiefs, depositTo(pool, thief, denom))
+			}
+			connect(t, e, block(3, "", append(thiefs, depositTo(pool10, thief, 70))...))
+			connect(t, e, block(4, "", withdrawFrom(pool10, fresh, 70)), block(5, "", withdrawFrom(pool, fresh, denom)))
+			ws := s.of(tracer.MixerWithdrawal)
+			if len(ws) != 2 {
+				t.Fatalf("withdrawals %d, want 2", len(ws))
+			}
+			if len(ws[0].Heuristics) != 0 {
+				t.Fatalf("first withdrawal linked by %v, want the pool's share", ws[0].Heuristics)
+			}
+			if !slices.Equal(ws[1].Heuristics, c.heuristic) {
+				t.Fatalf("second withdrawal heuristics %v (confidence %v), want %v", ws[1].Heuristics, ws[1].Confidence, c.heuristic)
+			}
+			if c.heuristic != nil && ws[1].Confidence != 0.8 {
+				t.Fatalf("multi-denomination confidence %v, want 0.8", ws[1].Confidence)
 			}
 		})
 	}
