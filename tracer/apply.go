@@ -96,6 +96,9 @@ func (ap *applier) run() error {
 		} else {
 			err = ap.applyAccountTx(i, tx)
 		}
+		if err == nil && ap.live && !ap.cs.utxo {
+			err = ap.learnSweeps(i, tx)
+		}
 		if err != nil {
 			return fmt.Errorf("%s block %d tx %s: %w", ap.cs.chain, ap.b.Ref.Number, tx.Hash, err)
 		}

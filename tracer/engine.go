@@ -113,7 +113,10 @@ type Deps struct {
 	Balances    chains.BalanceReader
 	Prevouts    chains.PrevoutResolver
 	Recognisers []Recogniser
-	Logger      *slog.Logger
+	// Learner keeps the exchange deposit addresses the engine learns from
+	// sweeps (nil: none are learned). Needs Balances.
+	Learner Learner
+	Logger  *slog.Logger
 }
 
 // Engine is the taint engine. It is safe for concurrent use: one mutex

@@ -233,6 +233,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		Labels:    d.Registry,
 		Sink:      findingCounter{d},
 		Incidents: d.Incidents,
+		Learner:   registryLearner{d.Registry},
 		Sources:   map[chains.Chain]chains.BlockSource{},
 		Locators:  map[chains.Chain]chains.TxLocator{},
 		Logger:    d.log,
