@@ -611,7 +611,9 @@ func newWatchTable(w io.Writer, header ...string) *watchTable {
 
 func (t *watchTable) row(cols ...string) {
 	for i, c := range cols {
-		cols[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		// Stored text may predate the refusal of control characters
+		// (watchlists.CheckText): escaped, it cannot forge a row.
+		cols[i] = watchlists.Printable(c)
 		if cols[i] == "" {
 			cols[i] = "-"
 		}
