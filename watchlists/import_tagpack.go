@@ -13,15 +13,15 @@ import (
 
 // tagPack is the part of a GraphSense TagPack chainhound reads.
 type tagPack struct {
-	Title    string       `yaml:"title"`
-	Label    string       `yaml:"label"`
-	Category string       `yaml:"category"`
-	Currency string       `yaml:"currency"`
-	Network  string       `yaml:"network"`
-	Source   string       `yaml:"source"`
-	Actor    string       `yaml:"actor"`
-	Abuse    string       `yaml:"abuse"`
-	Tags     []*yaml.Node `yaml:"tags"`
+	Title    string      `yaml:"title"`
+	Label    string      `yaml:"label"`
+	Category string      `yaml:"category"`
+	Currency string      `yaml:"currency"`
+	Network  string      `yaml:"network"`
+	Source   string      `yaml:"source"`
+	Actor    string      `yaml:"actor"`
+	Abuse    string      `yaml:"abuse"`
+	Tags     []yaml.Node `yaml:"tags"`
 }
 
 type tagPackTag struct {
@@ -227,7 +227,11 @@ func readTagPack(r *bufio.Reader, c *collector) error {
 	}
 	// A flow sequence of tags sits in the header; its lines are the
 	// header's own.
-	if err := tr.decode(tp.Tags, 0); err != nil {
+	flow := make([]*yaml.Node, len(tp.Tags))
+	for i := range tp.Tags {
+		flow[i] = &tp.Tags[i]
+	}
+	if err := tr.decode(flow, 0); err != nil {
 		return err
 	}
 	for _, it := range tr.items {
