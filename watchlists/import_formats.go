@@ -265,6 +265,11 @@ func readJSON(r *bufio.Reader, c *collector) error {
 		}
 		c.row(line, Entry{Chain: chains.Chain(je.Chain), Address: je.Address, Kind: Kind(je.Kind), Label: je.Label, Owner: je.Owner, Source: je.Source, Note: je.Note})
 	}
+	// More says false on an error too (a limit, a truncated file): the
+	// array must be closed.
+	if _, err := dec.Token(); err != nil {
+		return fail(err)
+	}
 	return nil
 }
 
