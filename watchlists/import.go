@@ -136,7 +136,7 @@ func Import(r io.Reader, name string, opt ImportOptions) (*ImportResult, error) 
 	}
 	c := &collector{opt: opt, lim: opt.Limits.withDefaults(), res: &ImportResult{File: name, Format: opt.Format, Skipped: map[string]int{}}, seen: map[EntryKey]bool{}}
 	c.size = &sizeReader{max: c.lim.Size, err: func() error {
-		return c.limitErr(LimitSize, "the decompressed file", 0)
+		return c.limitErr(LimitSize, "the file (decompressed)", 0)
 	}}
 	res, err := c.read(r)
 	var le *LimitError
