@@ -108,7 +108,9 @@ type ImportError struct {
 
 func (e *ImportError) Error() string {
 	b := e.Bad[0]
-	msg := fmt.Sprintf("%s:%d: %s", e.File, b.Line, b.Reason)
+	// A reason may quote the file's text: escaped, it cannot steer the
+	// terminal that prints it.
+	msg := fmt.Sprintf("%s:%d: %s", e.File, b.Line, Printable(b.Reason))
 	if n := max(e.Total, len(e.Bad)); n > 1 {
 		msg += fmt.Sprintf(" (and %d more bad rows; nothing imported)", n-1)
 	} else {
