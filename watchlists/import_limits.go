@@ -88,8 +88,8 @@ type LimitError struct {
 	Limit string // LimitSize, LimitLine, …
 	Max   int64  // the limit's value
 	What  string // what exceeded it: "a CSV record", "the decompressed file", …
-	// Line is the line where it happened (0 when not known); Offset the
-	// byte offset in the decompressed file (-1 when not known).
+	// Line is the line where it happened (0 when not known); Offset how
+	// many bytes of the decompressed file had been read by then.
 	Line   int
 	Offset int64
 }
@@ -109,7 +109,7 @@ func (e *LimitError) Error() string {
 		unit = "tokens"
 	}
 	msg := fmt.Sprintf("%s: %s exceeds the import limit %s (%d %s)", where, e.What, e.Limit, e.Max, unit)
-	if e.Offset >= 0 && e.Line == 0 {
+	if e.Line == 0 {
 		msg += fmt.Sprintf(" at byte %d", e.Offset)
 	}
 	return msg + "; nothing imported"
