@@ -110,6 +110,9 @@ func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident,
 	if len(req.Title) > 256 {
 		return inc, Errorf(CodeInvalid, "title", "title is longer than 256 bytes")
 	}
+	if e := checkText("title", req.Title); e != nil {
+		return inc, e
+	}
 	if len(req.Seeds) == 0 {
 		return inc, Errorf(CodeInvalid, "seeds", "at least one seed is required: {\"tx\":H} or {\"address\":A,\"from_block\":N}")
 	}

@@ -1,8 +1,8 @@
 package api
 
 import (
+	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
@@ -49,6 +49,16 @@ func (s *Server) normalize(field string, chain chains.Chain, addr string) (strin
 		return "", Errorf(CodeInvalidAddress, field, "%v", err)
 	}
 	return n, nil
+}
+
+// checkText refuses control and bidirectional characters in a text field
+// (watchlists.CheckText; docs/security.md, "Text").
+func checkText(field, v string) *Error {
+	var fe *watchlists.FieldError
+	if err := watchlists.CheckText(field, v); errors.As(err, &fe) {
+		return Errorf(CodeInvalid, field, "%s %v", field, fe.Err)
+	}
+	return nil
 }
 
 // mayAddKind says which kinds a role may put on the watchlist.
@@ -145,8 +155,8 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 			writeError(w, Errorf(CodeInvalid, field, "%s is longer than %d bytes", field, watchlists.MaxTextBytes))
 			return
 		}
-		if strings.ContainsRune(v, 0) {
-			writeError(w, Errorf(CodeInvalid, field, "%s holds a NUL byte", field))
+		if e := checkText(field, v); e != nil {
+			writeError(w, e)
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package watchlists
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -30,7 +31,8 @@ var Formats = []Format{FormatOFACXML, FormatLines, FormatCSV, FormatJSON, Format
 // name's extension when s is "".
 func ParseFormat(s, name string) (Format, error) {
 	if s == "" {
-		switch strings.ToLower(filepath.Ext(strings.TrimSuffix(name, ".bz2"))) {
+		base := strings.TrimSuffix(strings.TrimSuffix(name, ".bz2"), ".gz")
+		switch strings.ToLower(filepath.Ext(base)) {
 		case ".xml":
 			return FormatOFACXML, nil
 		case ".csv":
@@ -67,6 +69,8 @@ type ImportOptions struct {
 	Networks    Networks
 	// Now stamps Added (default time.Now).
 	Now time.Time
+	// Limits bounds what the file may hold (zero fields: the defaults).
+	Limits ImportLimits
 }
 
 // RowError is one refused row: its line in the file and why.
@@ -79,34 +83,48 @@ type RowError struct {
 type ImportResult struct {
 	File    string
 	Format  Format
-	Entries []Entry        // valid, normalised, de-duplicated by key
-	Bad     []RowError     // refused rows (only with SkipInvalid; else an error)
+	Entries []Entry // valid, normalised, de-duplicated by key
+	// Bad lists the first MaxBadRows refused rows (only with SkipInvalid;
+	// else an error); BadRows counts them all.
+	Bad     []RowError
+	BadRows int
 	Skipped map[string]int // rows of chains chainhound does not follow, by asset
 	Dups    int            // rows repeating an earlier row's key
 	Shipped int            // rows of labels chainhound ships (an export's), left out
 }
 
+// MaxBadRows bounds the refused rows an import lists (ImportResult.Bad,
+// ImportError.Bad); the others are counted.
+const MaxBadRows = 1000
+
 // ImportError is returned when a file holds bad rows and SkipInvalid is
 // not set: nothing from the file may be stored.
 type ImportError struct {
 	File string
-	Bad  []RowError
+	Bad  []RowError // the first MaxBadRows
+	// Total counts every bad row.
+	Total int
 }
 
 func (e *ImportError) Error() string {
 	b := e.Bad[0]
-	msg := fmt.Sprintf("%s:%d: %s", e.File, b.Line, b.Reason)
-	if len(e.Bad) > 1 {
-		msg += fmt.Sprintf(" (and %d more bad rows; nothing imported)", len(e.Bad)-1)
+	// A reason may quote the file's text: escaped, it cannot steer the
+	// terminal that prints it.
+	msg := fmt.Sprintf("%s:%d: %s", e.File, b.Line, Printable(b.Reason))
+	if n := max(e.Total, len(e.Bad)); n > 1 {
+		msg += fmt.Sprintf(" (and %d more bad rows; nothing imported)", n-1)
 	} else {
 		msg += " (nothing imported)"
 	}
 	return msg
 }
 
-// Import reads one file named name from r. With bad rows and without
-// SkipInvalid it returns an *ImportError and no entries; a file that
-// cannot be parsed at all gives an error naming the file and line.
+// Import reads one file named name from r, streaming: a bzip2 or gzip
+// file (told by its first bytes) is decompressed as it is read. With bad
+// rows and without SkipInvalid it returns an *ImportError and no entries;
+// a file that exceeds one of opt.Limits gives a *LimitError and no
+// entries; a file that cannot be parsed at all gives an error naming the
+// file and line.
 func Import(r io.Reader, name string, opt ImportOptions) (*ImportResult, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
@@ -118,10 +136,33 @@ func Import(r io.Reader, name string, opt ImportOptions) (*ImportResult, error) 
 	if err := ValidateOwner(opt.Owner); err != nil {
 		return nil, err
 	}
-	c := &collector{opt: opt, res: &ImportResult{File: name, Format: opt.Format, Skipped: map[string]int{}}, seen: map[EntryKey]bool{}}
-	var err error
-	br := bufio.NewReaderSize(r, 1<<16)
-	switch opt.Format {
+	c := &collector{opt: opt, lim: opt.Limits.withDefaults(), res: &ImportResult{File: name, Format: opt.Format, Skipped: map[string]int{}}, seen: map[EntryKey]bool{}}
+	c.size = &sizeReader{max: c.lim.Size, err: func() error {
+		return c.limitErr(LimitSize, "the file (decompressed)", 0)
+	}}
+	res, err := c.read(r)
+	var le *LimitError
+	if errors.As(err, &le) {
+		le.File = name
+		return nil, le
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if res.BadRows > 0 && !opt.SkipInvalid {
+		return nil, &ImportError{File: name, Bad: res.Bad, Total: res.BadRows}
+	}
+	return res, nil
+}
+
+// read parses the file in the collector's format.
+func (c *collector) read(r io.Reader) (*ImportResult, error) {
+	in, err := decompressed(bufio.NewReaderSize(r, 1<<16), c.size)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(in, 1<<16)
+	switch c.opt.Format {
 	case FormatOFACXML:
 		err = readOFAC(br, c)
 	case FormatLines:
@@ -133,13 +174,13 @@ func Import(r io.Reader, name string, opt ImportOptions) (*ImportResult, error) 
 	case FormatTagPack:
 		err = readTagPack(br, c)
 	default:
-		err = fmt.Errorf("unknown format %q", opt.Format)
+		err = fmt.Errorf("unknown format %q", c.opt.Format)
+	}
+	if err == nil {
+		err = c.err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(c.res.Bad) > 0 && !opt.SkipInvalid {
-		return nil, &ImportError{File: name, Bad: c.res.Bad}
+		return nil, err
 	}
 	return c.res, nil
 }
@@ -147,12 +188,47 @@ func Import(r io.Reader, name string, opt ImportOptions) (*ImportResult, error) 
 // collector validates rows and gathers the result.
 type collector struct {
 	opt  ImportOptions
+	lim  ImportLimits
+	size *sizeReader
 	res  *ImportResult
 	seen map[EntryKey]bool
+	rows int
+	// err is the first limit a row exceeded: the readers stop at it.
+	err error
+}
+
+// next counts one more row (at line) of the file: false, with c.err
+// set, past the entries limit.
+func (c *collector) next(line int) bool {
+	if c.err != nil {
+		return false
+	}
+	c.rows++
+	if c.rows > c.lim.Entries {
+		c.err = c.limitErr(LimitEntries, "the number of rows", line)
+		return false
+	}
+	return true
+}
+
+// field checks the length of one field value of the row at line: false,
+// with c.err set, past the field limit.
+func (c *collector) field(line int, name, v string) bool {
+	if c.err != nil {
+		return false
+	}
+	if len(v) > c.lim.Field {
+		c.err = c.limitErr(LimitField, "field "+name, line)
+		return false
+	}
+	return true
 }
 
 func (c *collector) bad(line int, format string, args ...any) {
-	c.res.Bad = append(c.res.Bad, RowError{Line: line, Reason: fmt.Sprintf(format, args...)})
+	c.res.BadRows++
+	if len(c.res.Bad) < MaxBadRows {
+		c.res.Bad = append(c.res.Bad, RowError{Line: line, Reason: fmt.Sprintf(format, args...)})
+	}
 }
 
 func (c *collector) skip(asset string) { c.res.Skipped[asset]++ }
@@ -234,11 +310,14 @@ func (r *ImportResult) SkippedSummary() string {
 
 func readLines(r *bufio.Reader, c *collector) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, min(c.lim.Line+1, 64<<10)), c.lim.Line+2) // +2: CR LF
 	line := 0
 	for sc.Scan() {
 		line++
 		s := sc.Text()
+		if len(s) > c.lim.Line {
+			return c.limitErr(LimitLine, "a line", line)
+		}
 		if i := strings.IndexByte(s, '#'); i >= 0 {
 			s = s[:i]
 		}
@@ -249,9 +328,15 @@ func readLines(r *bufio.Reader, c *collector) error {
 		if s == "" {
 			continue
 		}
+		if !c.next(line) || !c.field(line, "address", s) {
+			return c.err
+		}
 		c.row(line, Entry{Address: s})
 	}
-	if err := sc.Err(); err != nil {
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		return c.limitErr(LimitLine, "a line", line+1)
+	case err != nil:
 		return fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return nil

@@ -2,8 +2,8 @@ package watchlists
 
 import (
 	"bufio"
-	"compress/bzip2"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,15 +25,63 @@ func OFACAssetChain(asset string) chains.Chain {
 
 const ofacFeaturePrefix = "Digital Currency Address - "
 
+// ofacTokens reads the XML tokens of a file within the limits: each
+// token at most the line limit in bytes, nesting at most the depth limit,
+// at most the token limit of them, and the text of an element at most
+// the line limit.
+type ofacTokens struct {
+	c      *collector
+	dec    *xml.Decoder
+	budget *budgetReader
+	tokens int
+	depth  int
+}
+
+func newOFACTokens(r *bufio.Reader, c *collector) *ofacTokens {
+	ts := &ofacTokens{c: c}
+	ts.budget = &budgetReader{r: r, max: int64(c.lim.Line), err: func() error {
+		return c.limitErr(LimitLine, "an XML token", ts.line())
+	}}
+	// The budget reader is an io.ByteReader: the decoder reads through it
+	// byte by byte, with no buffer of its own.
+	ts.dec = xml.NewDecoder(ts.budget)
+	return ts
+}
+
+func (ts *ofacTokens) line() int {
+	line, _ := ts.dec.InputPos()
+	return line
+}
+
+// next returns the next token, io.EOF at the end.
+func (ts *ofacTokens) next() (xml.Token, error) {
+	ts.budget.mark()
+	ts.tokens++
+	if ts.tokens > ts.c.lim.Tokens {
+		return nil, ts.c.limitErr(LimitTokens, "the number of XML tokens", ts.line())
+	}
+	tok, err := ts.dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok.(type) {
+	case xml.StartElement:
+		ts.depth++
+		if ts.depth > ts.c.lim.Depth {
+			return nil, ts.c.limitErr(LimitDepth, "the nesting of XML elements", ts.line())
+		}
+	case xml.EndElement:
+		ts.depth--
+	}
+	return tok, nil
+}
+
 // readOFAC streams the SDN advanced XML: the FeatureType reference values
 // first, then every DistinctParty's Profile with its primary name and its
-// Digital Currency Address features. A bzip2-compressed file is accepted.
+// Digital Currency Address features.
 func readOFAC(r *bufio.Reader, c *collector) error {
-	var in io.Reader = r
-	if magic, _ := r.Peek(3); string(magic) == "BZh" {
-		in = bzip2.NewReader(r)
-	}
-	dec := xml.NewDecoder(in)
+	ts := newOFACTokens(r, c)
+	dec := ts.dec
 	featureTypes := map[string]string{} // ID → asset code
 	var (
 		path        []string
@@ -53,10 +101,15 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 		}
 		return ""
 	}
+	nameLen := 0
 	for {
-		tok, err := dec.Token()
+		tok, err := ts.next()
 		if err == io.EOF {
 			break
+		}
+		var le *LimitError
+		if errors.As(err, &le) {
+			return err
 		}
 		if err != nil {
 			line, _ := dec.InputPos()
@@ -71,13 +124,16 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 				text.Reset()
 				featureType = attr(t, "ID")
 			case "Profile":
-				profile, name, nameDone = attr(t, "ID"), nil, false
+				profile, name, nameDone, nameLen = attr(t, "ID"), nil, false, 0
 			case "Alias":
 				inPrimary = attr(t, "Primary") == "true" && !nameDone
 			case "Feature":
 				featureType = attr(t, "FeatureTypeID")
 			}
 		case xml.CharData:
+			if text.Len()+len(t) > c.lim.Line {
+				return c.limitErr(LimitLine, "the text of an XML element", ts.line())
+			}
 			text.Write(t)
 		case xml.EndElement:
 			local := t.Name.Local
@@ -85,6 +141,12 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 			switch {
 			case local == "FeatureType" && len(path) >= 2 && path[len(path)-2] == "FeatureTypeValues":
 				if strings.HasPrefix(s, ofacFeaturePrefix) {
+					if len(featureTypes) >= c.lim.Entries {
+						return c.limitErr(LimitEntries, "the number of feature types", ts.line())
+					}
+					if !c.field(ts.line(), "FeatureType", s) || !c.field(ts.line(), "FeatureType ID", featureType) {
+						return c.err
+					}
 					featureTypes[featureType] = strings.TrimPrefix(s, ofacFeaturePrefix)
 				}
 			case len(path) >= 2 && path[len(path)-2] == "DateOfIssue":
@@ -97,6 +159,9 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 					issued[2] = s
 				}
 			case local == "NamePartValue" && inPrimary:
+				if nameLen += len(s) + 1; nameLen-1 > c.lim.Field {
+					return c.limitErr(LimitField, "field primary name", ts.line())
+				}
 				name = append(name, s)
 			case local == "Alias" && inPrimary:
 				inPrimary, nameDone = false, true
@@ -106,6 +171,9 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 					break
 				}
 				line, _ := dec.InputPos()
+				if !c.next(line) || !c.field(line, "address", s) || !c.field(line, "profile ID", profile) {
+					return c.err
+				}
 				chain := OFACAssetChain(asset)
 				if chain == "" {
 					c.skip(asset)

@@ -201,6 +201,9 @@ func (b *IncidentBook) Validate(inc Incident) (Incident, error) {
 	if len(inc.Title) > 256 {
 		return inc, fieldErr("title", "longer than 256 bytes")
 	}
+	if err := CheckText("title", inc.Title); err != nil {
+		return inc, err
+	}
 	if err := ValidateOwner(inc.Owner); err != nil {
 		return inc, err
 	}

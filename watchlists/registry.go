@@ -398,15 +398,18 @@ const ShippedSourcePrefix = "shipped:"
 const MaxTextBytes = 1024
 
 // checkTexts checks an entry's label, source and note: at most
-// MaxTextBytes (the source sourceRoom more), no NUL.
+// MaxTextBytes (the source sourceRoom more), and text CheckText accepts.
 func checkTexts(e Entry, sourceRoom int) error {
 	for _, f := range [...]struct{ name, v string }{{"label", e.Label}, {"source", e.Source}, {"note", e.Note}} {
 		limit := MaxTextBytes
 		if f.name == "source" {
 			limit += sourceRoom
 		}
-		if len(f.v) > limit || strings.ContainsRune(f.v, 0) {
-			return fieldErr(f.name, "longer than %d bytes or holds a NUL", limit)
+		if len(f.v) > limit {
+			return fieldErr(f.name, "longer than %d bytes", limit)
+		}
+		if err := CheckText(f.name, f.v); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
 )
 
@@ -103,8 +104,12 @@ func alertPrinter(c *cli.Context, format string) func(alerts.Alert) error {
 				label += " (" + a.Label.Owner + ")"
 			}
 		}
+		// Every field from the server is escaped: a label stored by a
+		// version that did not refuse control characters cannot forge a
+		// row or move the cursor (docs/security.md, "Text").
+		p := watchlists.Printable
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02T15:04:05Z"),
-			a.Type, a.Severity, a.Chain, a.Tx, a.To, a.Tainted, label)
+			p(a.Type), p(a.Severity), p(a.Chain), p(a.Tx), p(a.To), p(a.Tainted), p(label))
 		return tw.Flush()
 	}
 }

@@ -217,7 +217,7 @@ func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
 			}
 			ls = append(ls, s)
 		}
-		labels[n.Address] = strings.Join(ls, "; ")
+		labels[n.Address] = watchlists.Printable(strings.Join(ls, "; ")) // stored text may predate CheckText
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOP\tBLOCK\tTX\tFROM\tTO\tTAINTED\tLABEL")

@@ -307,7 +307,10 @@ func watchImport(c *cli.Context) error {
 		return usagef("%v", err)
 	}
 	for _, b := range res.Bad {
-		fmt.Fprintf(c.App.ErrWriter, "%s:%d: skipped: %s\n", path, b.Line, b.Reason)
+		fmt.Fprintf(c.App.ErrWriter, "%s:%d: skipped: %s\n", path, b.Line, watchlists.Printable(b.Reason))
+	}
+	if more := res.BadRows - len(res.Bad); more > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "%s: skipped %d more invalid rows (not listed)\n", path, more)
 	}
 	err = withState(c, func(st *directState) error {
 		_, err := st.reg.Add(c.Context, res.Entries...)
@@ -333,8 +336,8 @@ func watchImport(c *cli.Context) error {
 		return err
 	}
 	msg := fmt.Sprintf("imported %d %s from %s", len(res.Entries), watchPlural(len(res.Entries), "entry", "entries"), path)
-	if len(res.Bad) > 0 {
-		msg += fmt.Sprintf("; skipped %d invalid %s", len(res.Bad), watchPlural(len(res.Bad), "row", "rows"))
+	if res.BadRows > 0 {
+		msg += fmt.Sprintf("; skipped %d invalid %s", res.BadRows, watchPlural(res.BadRows, "row", "rows"))
 	}
 	if res.Shipped > 0 {
 		msg += fmt.Sprintf("; %d shipped %s left out", res.Shipped, watchPlural(res.Shipped, "label", "labels"))
@@ -611,7 +614,9 @@ func newWatchTable(w io.Writer, header ...string) *watchTable {
 
 func (t *watchTable) row(cols ...string) {
 	for i, c := range cols {
-		cols[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		// Stored text may predate the refusal of control characters
+		// (watchlists.CheckText): escaped, it cannot forge a row.
+		cols[i] = watchlists.Printable(c)
 		if cols[i] == "" {
 			cols[i] = "-"
 		}
