@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainhound/chainhound/tracer"
 	"gopkg.in/yaml.v3"
 )
 
@@ -91,6 +93,10 @@ type Tracer struct {
 	MinShare     float64           `yaml:"min_share"`
 	Drain        Drain             `yaml:"drain"`
 	AutoIncident bool              `yaml:"auto_incident"`
+	// ConfidenceFloor, in (0, 1], for incidents that set none: a mixer
+	// withdrawal linked with a lower confidence is reported, but its
+	// taint goes no further. Default tracer.DefaultConfidenceFloor.
+	ConfidenceFloor float64 `yaml:"confidence_floor"`
 
 	// DustAmounts is Dust parsed.
 	DustAmounts map[string]*big.Int `yaml:"-"`
@@ -160,6 +166,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, yamlError(file, err)
 	}
+	if err := oneDocument(file, dec); err != nil {
+		return nil, err
+	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Line: 1, Msg: "file is empty"}
 	}
@@ -174,11 +183,42 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := root.Decode(c); err != nil {
 		return nil, decodeError(file, root, err)
 	}
+	if err := checkNumbers(file, root, c); err != nil {
+		return nil, err
+	}
+	if err := checkGiven(file, root, c); err != nil {
+		return nil, err
+	}
 	c.applyDefaults()
 	if err := c.validate(file, root); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// oneDocument refuses a second YAML document after the first: its keys
+// would be silently ignored.
+func oneDocument(file string, dec *yaml.Decoder) error {
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return yamlError(file, err)
+	}
+	return &Error{File: file, Line: next.Line, Msg: "a second YAML document (after ---): put every key in one document"}
+}
+
+// checkGiven refuses keys given explicitly with the zero value that the
+// defaults would silently replace.
+func checkGiven(file string, root *yaml.Node, c *Config) error {
+	if n := find(root, "data_dir"); n != nil && strings.TrimSpace(c.DataDir) == "" {
+		return &Error{File: file, Line: n.Line, Key: "data_dir", Msg: "must not be empty (leave the key out for ./chainhound-data)"}
+	}
+	if n := find(root, "tracer.confidence_floor"); n != nil && c.Tracer.ConfidenceFloor == 0 {
+		return &Error{File: file, Line: n.Line, Key: "tracer.confidence_floor", Msg: fmt.Sprintf("want a fraction in (0, 1], got %q", n.Value)}
+	}
+	return nil
 }
 
 var yamlLine = func(msg string) (int, string) {
@@ -323,6 +363,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Tracer.MaxHops == 0 {
 		c.Tracer.MaxHops = 12
+	}
+	if c.Tracer.ConfidenceFloor == 0 {
+		c.Tracer.ConfidenceFloor = tracer.DefaultConfidenceFloor
 	}
 	if c.Tracer.Drain.Window == 0 {
 		c.Tracer.Drain.Window = time.Hour

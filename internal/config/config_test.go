@@ -86,7 +86,7 @@ func TestParseBad(t *testing.T) {
 		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, store, tracer)"},
 		{"unknown chain", "chains:\n  solana:\n    rpc: x\n", "c.yaml:2: chains.solana: unknown key (known here: bitcoin, ethereum)"},
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
-		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty"},
+		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty (leave the key out for ./chainhound-data)"},
 		{"bad api.listen", "api: { listen: nonsense }\n", `c.yaml:1: api.listen: want host:port, got "nonsense"`},
 		{"bad backend", "store: { backend: mysql }\n", `c.yaml:1: store.backend: unknown backend "mysql" (want pebble or redis)`},
 		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db)"},
@@ -126,7 +126,7 @@ func TestParseBad(t *testing.T) {
 		{"unknown dust chain", "tracer:\n  dust: { dogecoin: 1 }\n", "c.yaml:2: tracer.dust.dogecoin: unknown key (known here: bitcoin, ethereum)"},
 		{"bad drain share", "tracer:\n  drain: { share: 1.5 }\n", "c.yaml:2: tracer.drain.share: want a fraction in [0, 1], got 1.5"},
 		{"negative drain amount", "tracer:\n  drain:\n    amount: { bitcoin: '-1' }\n", `c.yaml:3: tracer.drain.amount.bitcoin: want a non-negative integer amount in the smallest unit (wei, satoshi), got "-1"`},
-		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative"},
+		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative, got -1h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

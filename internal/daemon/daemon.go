@@ -242,6 +242,8 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		MaxHops:  t.MaxHops,
 		Policy:   watchlists.Policy(t.Policy),
 		MinShare: t.MinShare,
+		// Validated in (0, 1] by config, default 0.25.
+		ConfidenceFloor: &t.ConfidenceFloor,
 		// Journals as deep as the followers undo, so that any reorg a
 		// follower reports can be undone.
 		FinalityDepth: finalityDepth(),
