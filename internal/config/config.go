@@ -164,9 +164,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, err, data)
 	}
-	if err := oneDocument(file, dec); err != nil {
+	if err := oneDocument(file, dec, data); err != nil {
 		return nil, err
 	}
 	if len(doc.Content) == 0 {
@@ -198,13 +198,13 @@ func Parse(file string, data []byte) (*Config, error) {
 
 // oneDocument refuses a second YAML document after the first: its keys
 // would be silently ignored.
-func oneDocument(file string, dec *yaml.Decoder) error {
+func oneDocument(file string, dec *yaml.Decoder, data []byte) error {
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 		return nil
 	case err != nil:
-		return yamlError(file, err)
+		return yamlError(file, err, data)
 	}
 	return &Error{File: file, Line: next.Line, Msg: "a second YAML document (after ---): put every key in one document"}
 }
@@ -234,13 +234,18 @@ var yamlLine = func(msg string) (int, string) {
 	return 0, rest
 }
 
-func yamlError(file string, err error) error {
+// yamlError is err of yaml.v3 as an Error on one line, placed on its line
+// in data.
+func yamlError(file string, err error, data []byte) error {
 	if err.Error() == "EOF" {
 		return &Error{File: file, Line: 1, Msg: "file is empty"}
 	}
 	line, msg := yamlLine(err.Error())
 	if first, _, ok := strings.Cut(msg, "\n"); ok {
 		msg = first
+	}
+	if line == 0 {
+		line = unplacedLine(msg, data)
 	}
 	return &Error{File: file, Line: line, Msg: "not valid YAML: " + msg}
 }
@@ -261,7 +266,11 @@ func decodeError(file string, root *yaml.Node, err error) error {
 	}
 	line, msg := yamlLine("yaml: " + first)
 	if line == 0 {
-		return yamlError(file, err)
+		// A tag that does not fit its value (!!float nan) names no line.
+		if f, ok := firstWithValue(root, "", msg); ok {
+			return &Error{File: file, Line: f.node.Line, Key: f.key, Msg: "not valid YAML: " + firstLine(msg)}
+		}
+		return &Error{File: file, Line: root.Line, Msg: "not valid YAML: " + firstLine(msg)}
 	}
 	m := unmarshalMsg.FindStringSubmatch(msg)
 	if m == nil {
@@ -271,7 +280,7 @@ func decodeError(file string, root *yaml.Node, err error) error {
 			return ok && key[strings.LastIndex(key, ".")+1:] == name
 		})
 		if len(found) != 1 {
-			return yamlError(file, err)
+			return yamlError(file, err, nil)
 		}
 		return &Error{File: file, Line: line, Key: found[0].key, Msg: firstLine(why)}
 	}
@@ -284,7 +293,7 @@ func decodeError(file string, root *yaml.Node, err error) error {
 		return v.Kind == kind && matches(v.Value, want)
 	})
 	if len(found) != 1 || found[0].node.Anchor != "" {
-		return yamlError(file, err)
+		return yamlError(file, err, nil)
 	}
 	key, node := found[0].key, found[0].node
 	expect := map[string]string{
@@ -392,6 +401,14 @@ func (c *Config) applyDefaults() {
 			}
 		}
 	}
+}
+
+// MarshalYAML writes "latest" or the height, as UnmarshalYAML reads them.
+func (s StartBlock) MarshalYAML() (any, error) {
+	if s.Latest {
+		return "latest", nil
+	}
+	return s.Number, nil
 }
 
 // UnmarshalYAML accepts "latest" or a non-negative integer.
