@@ -74,7 +74,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			d.Close()
 		}
 	}()
-	if d.Store, err = pebble.Open(cfg.DataDir); err != nil {
+	if d.Store, err = pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg}); err != nil {
 		return nil, err
 	}
 	networks := watchlists.Networks{}

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // SchemaVersion is the layout this build reads and writes.
@@ -29,13 +30,29 @@ type Store struct {
 	db  *pebble.DB
 }
 
+// Options are Open's optional parameters.
+type Options struct {
+	// Logger tells which modes of the data directory were tightened;
+	// default slog.Default().
+	Logger *slog.Logger
+}
+
 // Open opens (creating if needed) the store in dir.
-func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith opens (creating if needed) the store in dir. The directory is
+// DirMode and its files FileMode: tightened first where an older version
+// left them looser, and so created by the store whatever the umask.
+func OpenWith(dir string, o Options) (*Store, error) {
+	lg := o.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	if err := tightenDir(dir, lg); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, "store")
-	db, err := pebble.Open(path, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(path, &pebble.Options{Logger: quietLogger{}, FS: privateFS{vfs.Default}})
 	if err != nil {
 		if isLockErr(err) {
 			return nil, fmt.Errorf("open %s: %w", dir, ErrInUse)
