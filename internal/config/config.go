@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/chainhound/chainhound/tracer"
 	"gopkg.in/yaml.v3"
@@ -130,17 +131,36 @@ type Error struct {
 	Msg  string
 }
 
+// Error is on one line whatever the file holds: a key with a line break
+// or a control character in it is quoted, and such characters in the
+// message escaped.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(escaped(e.File))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	if e.Key != "" {
-		fmt.Fprintf(&b, ": %s", e.Key)
+		key := e.Key
+		if strings.IndexFunc(key, notPrintable) >= 0 {
+			key = strconv.Quote(key)
+		}
+		fmt.Fprintf(&b, ": %s", key)
 	}
-	fmt.Fprintf(&b, ": %s", e.Msg)
+	fmt.Fprintf(&b, ": %s", escaped(e.Msg))
 	return b.String()
+}
+
+func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
+
+// escaped is s with its unprintable characters escaped as Go would quote
+// them.
+func escaped(s string) string {
+	if strings.IndexFunc(s, notPrintable) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // Default returns the configuration used when no file is given.
