@@ -156,8 +156,22 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 }
 
 func (d *Daemon) openFollowers() error {
-	if e := d.cfg.Chains.Ethereum; e != nil {
-		f, err := ethereum.New(ethereum.Config{
+	var err error
+	d.eth, d.btc, err = newFollowers(d.cfg, d.Store, d.log)
+	if d.eth != nil {
+		d.followers = append(d.followers, d.eth)
+	}
+	if d.btc != nil {
+		d.followers = append(d.followers, d.btc)
+	}
+	return err
+}
+
+// newFollowers builds the followers of the configured chains; nil for a
+// chain not followed. They do not contact their nodes yet.
+func newFollowers(cfg *config.Config, cp chains.CheckpointStore, lg *slog.Logger) (eth *ethereum.Follower, btc *bitcoin.Follower, err error) {
+	if e := cfg.Chains.Ethereum; e != nil {
+		eth, err = ethereum.New(ethereum.Config{
 			Network:       e.Network,
 			RPC:           e.RPC,
 			Confirmations: uint64(e.Confirmations),
@@ -165,17 +179,15 @@ func (d *Daemon) openFollowers() error {
 			Traces:        e.Traces,
 			Mempool:       e.Mempool,
 			PollInterval:  e.PollInterval,
-			Checkpoints:   d.Store,
-			Logger:        d.log,
+			Checkpoints:   cp,
+			Logger:        lg,
 		})
 		if err != nil {
-			return fmt.Errorf("chains.ethereum: %w", err)
+			return nil, nil, fmt.Errorf("chains.ethereum: %w", err)
 		}
-		d.eth = f
-		d.followers = append(d.followers, f)
 	}
-	if b := d.cfg.Chains.Bitcoin; b != nil {
-		f, err := bitcoin.New(bitcoin.Config{
+	if b := cfg.Chains.Bitcoin; b != nil {
+		btc, err = bitcoin.New(bitcoin.Config{
 			Network:       b.Network,
 			RPC:           b.RPC,
 			RPCUser:       b.RPCUser,
@@ -185,16 +197,14 @@ func (d *Daemon) openFollowers() error {
 			StartBlock:    b.StartBlock.String(),
 			Mempool:       b.Mempool,
 			PollInterval:  b.PollInterval,
-			Checkpoints:   d.Store,
-			Logger:        d.log,
+			Checkpoints:   cp,
+			Logger:        lg,
 		})
 		if err != nil {
-			return fmt.Errorf("chains.bitcoin: %w", err)
+			return eth, nil, fmt.Errorf("chains.bitcoin: %w", err)
 		}
-		d.btc = f
-		d.followers = append(d.followers, f)
 	}
-	return nil
+	return eth, btc, nil
 }
 
 // finalityDepth is the tracer's journal depth per chain: the followers'
