@@ -92,6 +92,10 @@ func (l Loose) String() string { return fmt.Sprintf("%s (%#o)", l.Path, l.Mode) 
 // not tighten it.
 func CheckDir(dir string) ([]Loose, error) {
 	var loose []Loose
+	// A data directory may be a symbolic link to one: walk its target.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if path == dir && errors.Is(err, fs.ErrNotExist) {
@@ -142,7 +146,7 @@ func wantMode(d fs.DirEntry) (fs.FileMode, bool) {
 // directory in it to DirMode and every file to FileMode where an older
 // version, the umask or a hand let others in, logging what it changed.
 func tightenDir(dir string, lg *slog.Logger) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(dir); err != nil {
 		if err := os.MkdirAll(dir, DirMode); err != nil {
 			return fmt.Errorf("create data directory %s: %w", dir, err)
 		}

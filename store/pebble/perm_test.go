@@ -150,3 +150,19 @@ func TestCheckDirChangesNothing(t *testing.T) {
 		t.Errorf("a file as data directory: %v", err)
 	}
 }
+
+// A data directory that is a symbolic link to a directory is checked and
+// tightened through the link.
+func TestDataDirSymlink(t *testing.T) {
+	real := looseDataDir(t)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	assertPrivate(t, real)
+}
