@@ -97,10 +97,13 @@ func CheckDir(dir string) ([]Loose, error) {
 		dir = real
 	}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == dir && errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
+			if path == dir {
 				return filepath.SkipAll
 			}
+			return nil // removed meanwhile: a running store deletes obsolete files
+		}
+		if err != nil {
 			return err
 		}
 		if path == dir && !d.IsDir() {
@@ -111,6 +114,9 @@ func CheckDir(dir string) ([]Loose, error) {
 			return nil // a symlink, socket or device: not the store's
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -159,7 +165,7 @@ func tightenDir(dir string, lg *slog.Logger) error {
 		return err
 	}
 	for _, l := range loose {
-		if err := os.Chmod(l.Path, l.Want); err != nil {
+		if err := os.Chmod(l.Path, l.Want); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("tighten %s from %#o to %#o: %w", l.Path, l.Mode, l.Want, err)
 		}
 	}
