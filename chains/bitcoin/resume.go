@@ -10,6 +10,10 @@ import (
 	"github.com/chainhound/chainhound/chains"
 )
 
+// Check asks the node what Run asks first: its chain against the
+// network, and its transaction index.
+func (f *Follower) Check(ctx context.Context) error { return f.checkNode(ctx) }
+
 // checkNode refuses a node on another network and one without the
 // transaction index that prevout resolution needs.
 func (f *Follower) checkNode(ctx context.Context) error {

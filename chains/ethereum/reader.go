@@ -35,6 +35,13 @@ func (f *Follower) HeadNumber(ctx context.Context) (uint64, error) {
 	return nd.head(ctx)
 }
 
+// Check dials the node and checks it as Run does first: its chain id
+// against the network, and its trace API when traces is on.
+func (f *Follower) Check(ctx context.Context) error {
+	_, err := f.node(ctx)
+	return err
+}
+
 // ParseAddress checks a 0x-prefixed 20-byte hex address (any case) and
 // returns it.
 func ParseAddress(field, s string) (common.Address, error) {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/chainhound/chainhound/internal/config"
@@ -17,14 +20,33 @@ func serveCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "run the daemon: follow the configured chains, trace, alert, serve the API",
 		Description: "Reads --config (YAML, see chainhound.example.yaml), checks all of it before starting,\n" +
-			"then follows the configured chains until SIGINT or SIGTERM.",
+			"then follows the configured chains until SIGINT or SIGTERM. With --check it checks the\n" +
+			"configuration, the data directory, the API's address and the nodes, starts nothing and\n" +
+			"exits 0, or non-zero with the first problem (2: the configuration, 1: the rest).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Usage: "API `ADDR` (host:port), overriding api.listen"},
+			&cli.BoolFlag{Name: "check", Usage: "check the configuration, data directory, listen address and nodes; start nothing"},
+		},
 		Action: func(c *cli.Context) error {
 			cfg, err := loadConfig(c)
 			if err != nil {
 				return err
 			}
+			if c.IsSet("listen") {
+				if _, _, err := net.SplitHostPort(c.String("listen")); err != nil {
+					return usagef("serve: --listen: want host:port, got %q", c.String("listen"))
+				}
+				cfg.API.Listen = c.String("listen")
+			}
 			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if c.Bool("check") {
+				if err := daemon.Check(ctx, cfg, daemon.Options{Logger: slog.Default()}); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "ok: %s (data_dir %s, api %s)\n", configName(c), cfg.DataDir, cfg.API.Listen)
+				return nil
+			}
 			d, err := daemon.Open(ctx, cfg, daemon.Options{Logger: slog.Default()})
 			if err != nil {
 				return err
@@ -32,6 +54,14 @@ func serveCommand() *cli.Command {
 			return d.Run(ctx)
 		},
 	}
+}
+
+// configName names the configuration in use for messages.
+func configName(c *cli.Context) string {
+	if f := c.String("config"); f != "" {
+		return f
+	}
+	return "default configuration"
 }
 
 // loadConfig reads --config (or the defaults) and applies --data-dir when
@@ -49,6 +79,9 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 		}
 	}
 	if c.IsSet("data-dir") { // config.Load always fills DataDir
+		if strings.TrimSpace(c.String("data-dir")) == "" {
+			return nil, usagef("--data-dir: must not be empty")
+		}
 		cfg.DataDir = c.String("data-dir")
 	}
 	return cfg, nil

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/netip"
 	"net/url"
@@ -15,7 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/chainhound/chainhound/tracer"
 	"gopkg.in/yaml.v3"
 )
 
@@ -105,6 +108,10 @@ type Tracer struct {
 	MinShare     float64           `yaml:"min_share"`
 	Drain        Drain             `yaml:"drain"`
 	AutoIncident bool              `yaml:"auto_incident"`
+	// ConfidenceFloor, in (0, 1], for incidents that set none: a mixer
+	// withdrawal linked with a lower confidence is reported, but its
+	// taint goes no further. Default tracer.DefaultConfidenceFloor.
+	ConfidenceFloor float64 `yaml:"confidence_floor"`
 
 	// DustAmounts is Dust parsed.
 	DustAmounts map[string]*big.Int `yaml:"-"`
@@ -138,17 +145,36 @@ type Error struct {
 	Msg  string
 }
 
+// Error is on one line whatever the file holds: a key with a line break
+// or a control character in it is quoted, and such characters in the
+// message escaped.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(escaped(e.File))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	if e.Key != "" {
-		fmt.Fprintf(&b, ": %s", e.Key)
+		key := e.Key
+		if strings.IndexFunc(key, notPrintable) >= 0 {
+			key = strconv.Quote(key)
+		}
+		fmt.Fprintf(&b, ": %s", key)
 	}
-	fmt.Fprintf(&b, ": %s", e.Msg)
+	fmt.Fprintf(&b, ": %s", escaped(e.Msg))
 	return b.String()
+}
+
+func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
+
+// escaped is s with its unprintable characters escaped as Go would quote
+// them.
+func escaped(s string) string {
+	if strings.IndexFunc(s, notPrintable) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // Default returns the configuration used when no file is given.
@@ -172,7 +198,10 @@ func Parse(file string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, err, data)
+	}
+	if err := oneDocument(file, dec, data); err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Line: 1, Msg: "file is empty"}
@@ -188,11 +217,42 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := root.Decode(c); err != nil {
 		return nil, decodeError(file, root, err)
 	}
+	if err := checkNumbers(file, root, c); err != nil {
+		return nil, err
+	}
+	if err := checkGiven(file, root, c); err != nil {
+		return nil, err
+	}
 	c.applyDefaults()
 	if err := c.validate(file, root); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// oneDocument refuses a second YAML document after the first: its keys
+// would be silently ignored.
+func oneDocument(file string, dec *yaml.Decoder, data []byte) error {
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return yamlError(file, err, data)
+	}
+	return &Error{File: file, Line: next.Line, Msg: "a second YAML document (after ---): put every key in one document"}
+}
+
+// checkGiven refuses keys given explicitly with the zero value that the
+// defaults would silently replace.
+func checkGiven(file string, root *yaml.Node, c *Config) error {
+	if n := find(root, "data_dir"); n != nil && strings.TrimSpace(c.DataDir) == "" {
+		return &Error{File: file, Line: n.Line, Key: "data_dir", Msg: "must not be empty (leave the key out for ./chainhound-data)"}
+	}
+	if n := find(root, "tracer.confidence_floor"); n != nil && c.Tracer.ConfidenceFloor == 0 {
+		return &Error{File: file, Line: n.Line, Key: "tracer.confidence_floor", Msg: fmt.Sprintf("want a fraction in (0, 1], got %q", n.Value)}
+	}
+	return nil
 }
 
 var yamlLine = func(msg string) (int, string) {
@@ -208,13 +268,18 @@ var yamlLine = func(msg string) (int, string) {
 	return 0, rest
 }
 
-func yamlError(file string, err error) error {
+// yamlError is err of yaml.v3 as an Error on one line, placed on its line
+// in data.
+func yamlError(file string, err error, data []byte) error {
 	if err.Error() == "EOF" {
 		return &Error{File: file, Line: 1, Msg: "file is empty"}
 	}
 	line, msg := yamlLine(err.Error())
 	if first, _, ok := strings.Cut(msg, "\n"); ok {
 		msg = first
+	}
+	if line == 0 {
+		line = unplacedLine(msg, data)
 	}
 	return &Error{File: file, Line: line, Msg: "not valid YAML: " + msg}
 }
@@ -235,7 +300,11 @@ func decodeError(file string, root *yaml.Node, err error) error {
 	}
 	line, msg := yamlLine("yaml: " + first)
 	if line == 0 {
-		return yamlError(file, err)
+		// A tag that does not fit its value (!!float nan) names no line.
+		if f, ok := firstWithValue(root, "", msg); ok {
+			return &Error{File: file, Line: f.node.Line, Key: f.key, Msg: "not valid YAML: " + firstLine(msg)}
+		}
+		return &Error{File: file, Line: root.Line, Msg: "not valid YAML: " + firstLine(msg)}
 	}
 	m := unmarshalMsg.FindStringSubmatch(msg)
 	if m == nil {
@@ -245,7 +314,7 @@ func decodeError(file string, root *yaml.Node, err error) error {
 			return ok && key[strings.LastIndex(key, ".")+1:] == name
 		})
 		if len(found) != 1 {
-			return yamlError(file, err)
+			return yamlError(file, err, nil)
 		}
 		return &Error{File: file, Line: line, Key: found[0].key, Msg: firstLine(why)}
 	}
@@ -258,7 +327,7 @@ func decodeError(file string, root *yaml.Node, err error) error {
 		return v.Kind == kind && matches(v.Value, want)
 	})
 	if len(found) != 1 || found[0].node.Anchor != "" {
-		return yamlError(file, err)
+		return yamlError(file, err, nil)
 	}
 	key, node := found[0].key, found[0].node
 	expect := map[string]string{
@@ -338,6 +407,9 @@ func (c *Config) applyDefaults() {
 	if c.Tracer.MaxHops == 0 {
 		c.Tracer.MaxHops = 12
 	}
+	if c.Tracer.ConfidenceFloor == 0 {
+		c.Tracer.ConfidenceFloor = tracer.DefaultConfidenceFloor
+	}
 	if c.Tracer.Drain.Window == 0 {
 		c.Tracer.Drain.Window = time.Hour
 	}
@@ -363,6 +435,14 @@ func (c *Config) applyDefaults() {
 			}
 		}
 	}
+}
+
+// MarshalYAML writes "latest" or the height, as UnmarshalYAML reads them.
+func (s StartBlock) MarshalYAML() (any, error) {
+	if s.Latest {
+		return "latest", nil
+	}
+	return s.Number, nil
 }
 
 // UnmarshalYAML accepts "latest" or a non-negative integer.

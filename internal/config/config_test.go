@@ -87,7 +87,7 @@ func TestParseBad(t *testing.T) {
 		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, store, tracer, webhooks)"},
 		{"unknown chain", "chains:\n  solana:\n    rpc: x\n", "c.yaml:2: chains.solana: unknown key (known here: bitcoin, ethereum)"},
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
-		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty"},
+		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty (leave the key out for ./chainhound-data)"},
 		{"bad api.listen", "api: { listen: nonsense }\n", `c.yaml:1: api.listen: want host:port, got "nonsense"`},
 		{"bad backend", "store: { backend: mysql }\n", `c.yaml:1: store.backend: unknown backend "mysql" (want pebble or redis)`},
 		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db)"},
@@ -131,7 +131,7 @@ func TestParseBad(t *testing.T) {
 		{"allow_private bare address", "webhooks: { allow_private: [10.0.0.1] }\n", `c.yaml:1: webhooks.allow_private[0]: want a CIDR such as 127.0.0.0/8 or fd00::/8 (a single address as /32 or /128), got "10.0.0.1"`},
 		{"allow_private not a list", "webhooks: { allow_private: 127.0.0.0/8 }\n", `c.yaml:1: webhooks.allow_private: want a list of strings, got "127.0.0.0/8"`},
 		{"unknown webhooks key", "webhooks: { allow: [] }\n", "c.yaml:1: webhooks.allow: unknown key (known here: allow_private)"},
-		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative"},
+		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative, got -1h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

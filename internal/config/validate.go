@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chainhound/chainhound/chains/bitcoin"
+	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/watchlists"
 	"gopkg.in/yaml.v3"
 )
@@ -28,7 +30,7 @@ var schema = keys{
 			"confirmations": nil, "start_block": nil, "mempool": nil, "poll_interval": nil},
 	},
 	"tracer": {
-		"policy": nil, "dust": chainKeyed, "max_hops": nil, "min_share": nil,
+		"policy": nil, "dust": chainKeyed, "max_hops": nil, "min_share": nil, "confidence_floor": nil,
 		"drain":         {"amount": chainKeyed, "share": nil, "window": nil},
 		"auto_incident": nil,
 	},
@@ -109,9 +111,6 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		}
 		return &Error{File: file, Line: line, Key: path, Msg: fmt.Sprintf(format, args...)}
 	}
-	if strings.TrimSpace(c.DataDir) == "" {
-		return bad("data_dir", "must not be empty")
-	}
 	switch c.Store.Backend {
 	case "pebble":
 	case "redis":
@@ -145,14 +144,11 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		if !slices.Contains([]string{"ws", "wss", "http", "https"}, u.Scheme) {
 			return bad(p+".rpc", "unsupported scheme %q (want ws, wss, http or https)", u.Scheme)
 		}
-		if e.Confirmations < 0 {
-			return bad(p+".confirmations", "must not be negative, got %d", e.Confirmations)
+		if e.Confirmations > ethereum.MaxReorgDepth {
+			return bad(p+".confirmations", "at most %d (the follower's reorg window), got %d", ethereum.MaxReorgDepth, e.Confirmations)
 		}
 		if !slices.Contains([]string{"auto", "on", "off"}, e.Traces) {
 			return bad(p+".traces", "unknown value %q (want auto, on or off)", e.Traces)
-		}
-		if e.PollInterval < 0 {
-			return bad(p+".poll_interval", "must not be negative")
 		}
 		if e.Mempool && (u.Scheme == "http" || u.Scheme == "https") {
 			return bad(p+".mempool", "needs a ws:// or wss:// rpc to subscribe to pending transactions")
@@ -179,22 +175,22 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		if b.RPCCookie != "" && (b.RPCUser != "" || b.RPCPassword != "") {
 			return bad(p+".rpc_cookie", "set either rpc_cookie or rpc_user/rpc_password, not both")
 		}
-		if b.Confirmations < 0 {
-			return bad(p+".confirmations", "must not be negative, got %d", b.Confirmations)
-		}
-		if b.PollInterval < 0 {
-			return bad(p+".poll_interval", "must not be negative")
+		if b.Confirmations > bitcoin.MaxReorgDepth {
+			return bad(p+".confirmations", "at most %d (the follower's reorg window), got %d", bitcoin.MaxReorgDepth, b.Confirmations)
 		}
 	}
 	t := &c.Tracer
 	if !slices.Contains([]string{"haircut", "poison", "fifo"}, t.Policy) {
 		return bad("tracer.policy", "unknown policy %q (want haircut, poison or fifo)", t.Policy)
 	}
-	if t.MaxHops < 0 {
-		return bad("tracer.max_hops", "must not be negative, got %d", t.MaxHops)
+	if t.MaxHops > watchlists.MaxHopsLimit {
+		return bad("tracer.max_hops", "at most %d (the API's limit), got %d", watchlists.MaxHopsLimit, t.MaxHops)
 	}
-	if t.MinShare < 0 || t.MinShare >= 1 {
+	if t.MinShare >= 1 {
 		return bad("tracer.min_share", "want a fraction in [0, 1), got %v", t.MinShare)
+	}
+	if t.ConfidenceFloor > 1 {
+		return bad("tracer.confidence_floor", "want a fraction in (0, 1], got %v", t.ConfidenceFloor)
 	}
 	var err error
 	if t.DustAmounts, err = amounts(t.Dust, "tracer.dust", bad); err != nil {
@@ -203,14 +199,8 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	if t.Drain.Amounts, err = amounts(t.Drain.Amount, "tracer.drain.amount", bad); err != nil {
 		return err
 	}
-	if t.Drain.Share < 0 || t.Drain.Share > 1 {
+	if t.Drain.Share > 1 {
 		return bad("tracer.drain.share", "want a fraction in [0, 1], got %v", t.Drain.Share)
-	}
-	if t.Drain.Window < 0 {
-		return bad("tracer.drain.window", "must not be negative")
-	}
-	if c.Alerts.Retention.MaxAge < 0 {
-		return bad("alerts.retention.max_age", "must not be negative")
 	}
 	return c.validateWebhooks(file, root)
 }
@@ -235,12 +225,18 @@ func (c *Config) validateWebhooks(file string, root *yaml.Node) error {
 	return nil
 }
 
+// maxAmountBits bounds an amount: a uint256, the widest on any chain.
+const maxAmountBits = 256
+
 func amounts(in map[string]string, path string, bad func(string, string, ...any) error) (map[string]*big.Int, error) {
 	out := make(map[string]*big.Int, len(in))
 	for chain, s := range in {
 		v, ok := new(big.Int).SetString(s, 10)
 		if !ok || v.Sign() < 0 {
 			return nil, bad(path+"."+chain, "want a non-negative integer amount in the smallest unit (wei, satoshi), got %q", s)
+		}
+		if v.BitLen() > maxAmountBits {
+			return nil, bad(path+"."+chain, "beyond the largest amount, 2^256-1 (%d digits given)", len(s))
 		}
 		out[chain] = v
 	}

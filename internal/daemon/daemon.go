@@ -76,7 +76,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			d.Close()
 		}
 	}()
-	if d.Store, err = pebble.Open(cfg.DataDir); err != nil {
+	if d.Store, err = pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg}); err != nil {
 		return nil, err
 	}
 	networks := watchlists.Networks{}
@@ -166,8 +166,22 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 }
 
 func (d *Daemon) openFollowers() error {
-	if e := d.cfg.Chains.Ethereum; e != nil {
-		f, err := ethereum.New(ethereum.Config{
+	var err error
+	d.eth, d.btc, err = newFollowers(d.cfg, d.Store, d.log)
+	if d.eth != nil {
+		d.followers = append(d.followers, d.eth)
+	}
+	if d.btc != nil {
+		d.followers = append(d.followers, d.btc)
+	}
+	return err
+}
+
+// newFollowers builds the followers of the configured chains; nil for a
+// chain not followed. They do not contact their nodes yet.
+func newFollowers(cfg *config.Config, cp chains.CheckpointStore, lg *slog.Logger) (eth *ethereum.Follower, btc *bitcoin.Follower, err error) {
+	if e := cfg.Chains.Ethereum; e != nil {
+		eth, err = ethereum.New(ethereum.Config{
 			Network:       e.Network,
 			RPC:           e.RPC,
 			Confirmations: uint64(e.Confirmations),
@@ -176,17 +190,15 @@ func (d *Daemon) openFollowers() error {
 			Mempool:       e.Mempool,
 			PollInterval:  e.PollInterval,
 			KeepLogs:      tornado.Topics(),
-			Checkpoints:   d.Store,
-			Logger:        d.log,
+			Checkpoints:   cp,
+			Logger:        lg,
 		})
 		if err != nil {
-			return fmt.Errorf("chains.ethereum: %w", err)
+			return nil, nil, fmt.Errorf("chains.ethereum: %w", err)
 		}
-		d.eth = f
-		d.followers = append(d.followers, f)
 	}
-	if b := d.cfg.Chains.Bitcoin; b != nil {
-		f, err := bitcoin.New(bitcoin.Config{
+	if b := cfg.Chains.Bitcoin; b != nil {
+		btc, err = bitcoin.New(bitcoin.Config{
 			Network:       b.Network,
 			RPC:           b.RPC,
 			RPCUser:       b.RPCUser,
@@ -196,16 +208,14 @@ func (d *Daemon) openFollowers() error {
 			StartBlock:    b.StartBlock.String(),
 			Mempool:       b.Mempool,
 			PollInterval:  b.PollInterval,
-			Checkpoints:   d.Store,
-			Logger:        d.log,
+			Checkpoints:   cp,
+			Logger:        lg,
 		})
 		if err != nil {
-			return fmt.Errorf("chains.bitcoin: %w", err)
+			return eth, nil, fmt.Errorf("chains.bitcoin: %w", err)
 		}
-		d.btc = f
-		d.followers = append(d.followers, f)
 	}
-	return nil
+	return eth, btc, nil
 }
 
 // finalityDepth is the tracer's journal depth per chain: the followers'
@@ -255,6 +265,8 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		MaxHops:  t.MaxHops,
 		Policy:   watchlists.Policy(t.Policy),
 		MinShare: t.MinShare,
+		// Validated in (0, 1] by config, default 0.25.
+		ConfidenceFloor: &t.ConfidenceFloor,
 		// Journals as deep as the followers undo, so that any reorg a
 		// follower reports can be undone.
 		FinalityDepth: finalityDepth(),

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 )
 
 // SchemaVersion is the layout this build reads and writes.
@@ -29,13 +31,29 @@ type Store struct {
 	db  *pebble.DB
 }
 
+// Options are Open's optional parameters.
+type Options struct {
+	// Logger tells which modes of the data directory were tightened;
+	// default slog.Default().
+	Logger *slog.Logger
+}
+
 // Open opens (creating if needed) the store in dir.
-func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith opens (creating if needed) the store in dir. The directory is
+// DirMode and its files FileMode: tightened first where an older version
+// left them looser, and so created by the store whatever the umask.
+func OpenWith(dir string, o Options) (*Store, error) {
+	lg := o.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	if err := tightenDir(dir, lg); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, "store")
-	db, err := pebble.Open(path, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(path, &pebble.Options{Logger: quietLogger{}, FS: privateFS{vfs.Default}})
 	if err != nil {
 		if isLockErr(err) {
 			return nil, fmt.Errorf("open %s: %w", dir, ErrInUse)
@@ -58,28 +76,57 @@ func isLockErr(err error) bool {
 	return strings.Contains(msg, "lock") && (strings.Contains(msg, "temporarily unavailable") || strings.Contains(msg, "held"))
 }
 
-func (s *Store) checkSchema() error {
-	v, closer, err := s.db.Get(keySchema)
-	switch {
-	case errors.Is(err, pebble.ErrNotFound):
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], SchemaVersion)
-		if err := s.db.Set(keySchema, b[:], pebble.Sync); err != nil {
-			return fmt.Errorf("write schema version: %w", err)
-		}
+// Probe checks, changing nothing, that Open would open the store in dir:
+// no other process holds it and its schema is one this build reads. A
+// directory without a store passes: Open creates one.
+func Probe(dir string) error {
+	path := filepath.Join(dir, "store")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
-	case err != nil:
-		return fmt.Errorf("read schema version: %w", err)
 	}
-	defer closer.Close()
+	db, err := pebble.Open(path, &pebble.Options{Logger: quietLogger{}, FS: privateFS{vfs.Default}, ReadOnly: true})
+	if err != nil {
+		if isLockErr(err) {
+			return fmt.Errorf("open %s: %w", dir, ErrInUse)
+		}
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer db.Close()
+	s := &Store{dir: dir, db: db}
+	_, err = s.readSchema()
+	return err
+}
+
+func (s *Store) checkSchema() error {
+	found, err := s.readSchema()
+	if err != nil || found {
+		return err
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], SchemaVersion)
+	if err := s.db.Set(keySchema, b[:], pebble.Sync); err != nil {
+		return fmt.Errorf("write schema version: %w", err)
+	}
+	return nil
+}
+
+// readSchema checks the stored schema version, if there is one.
+func (s *Store) readSchema() (found bool, err error) {
+	v, ok, err := s.get(keySchema)
+	if err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	if !ok {
+		return false, nil
+	}
 	if len(v) != 8 {
-		return fmt.Errorf("data directory %s: corrupt schema version (%d bytes)", s.dir, len(v))
+		return true, fmt.Errorf("data directory %s: corrupt schema version (%d bytes)", s.dir, len(v))
 	}
 	got := binary.BigEndian.Uint64(v)
 	if got > SchemaVersion {
-		return fmt.Errorf("data directory %s has schema version %d, this build reads up to %d: %w", s.dir, got, SchemaVersion, ErrNewerSchema)
+		return true, fmt.Errorf("data directory %s has schema version %d, this build reads up to %d: %w", s.dir, got, SchemaVersion, ErrNewerSchema)
 	}
-	return nil
+	return true, nil
 }
 
 // Dir returns the data directory.

@@ -1,0 +1,122 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/store/pebble"
+)
+
+// CheckTimeout bounds each node's answer to Check.
+const CheckTimeout = 10 * time.Second
+
+// Check verifies, for `serve --check`, what Open and Run need before they
+// start anything: the data directory can be kept private (what an older
+// version left looser is logged; serve tightens it), its store is free and
+// of a schema this build reads, the API's address can be listened on, and
+// each configured node answers on the configured network. It changes
+// nothing and starts no follower. cfg is already validated (config.Load).
+func Check(ctx context.Context, cfg *config.Config, opts Options) error {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	if err := checkDataDir(cfg.DataDir, lg); err != nil {
+		return err
+	}
+	if err := pebble.Probe(cfg.DataDir); err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	if opts.Listener == nil {
+		ln, err := net.Listen("tcp", cfg.API.Listen)
+		if err != nil {
+			return fmt.Errorf("api.listen %s: %w", cfg.API.Listen, err)
+		}
+		ln.Close()
+	}
+	return checkNodes(ctx, cfg, lg)
+}
+
+// checkDataDir checks that the data directory, or the directory it will be
+// made in, is one chainhound can write and keep private.
+func checkDataDir(dir string, lg *slog.Logger) error {
+	loose, err := pebble.CheckDir(dir)
+	if err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	if len(loose) > 0 {
+		lg.Warn("data directory modes are looser than 0700/0600; serve will tighten them",
+			"dir", dir, "paths", len(loose), "first", loose[0].String())
+	}
+	// The directory, or its nearest existing parent, must be writable.
+	at := dir
+	for {
+		if _, err := os.Stat(at); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		parent := filepath.Dir(at)
+		if parent == at {
+			break
+		}
+		at = parent
+	}
+	if err := syscall.Access(at, 0o2|0o1); err != nil { // W_OK|X_OK
+		return fmt.Errorf("data_dir %s: %s is not writable: %w", dir, at, err)
+	}
+	return nil
+}
+
+// checkNodes asks each configured node what its follower asks first.
+func checkNodes(ctx context.Context, cfg *config.Config, lg *slog.Logger) error {
+	eth, btc, err := newFollowers(cfg, noCheckpoints{}, lg)
+	if eth != nil {
+		defer eth.Close()
+	}
+	if btc != nil {
+		defer btc.Close()
+	}
+	if err != nil {
+		return err
+	}
+	check := func(name string, f interface{ Check(context.Context) error }) error {
+		ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+		defer cancel()
+		if err := f.Check(ctx); err != nil {
+			return fmt.Errorf("chains.%s: %w", name, err)
+		}
+		return nil
+	}
+	if eth != nil {
+		if err := check("ethereum", eth); err != nil {
+			return err
+		}
+	}
+	if btc != nil {
+		if err := check("bitcoin", btc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noCheckpoints is the checkpoint store of the followers Check builds:
+// they never run, so it is never read.
+type noCheckpoints struct{}
+
+func (noCheckpoints) Checkpoint(context.Context, chains.Chain) (chains.BlockRef, bool, error) {
+	return chains.BlockRef{}, false, nil
+}
+
+func (noCheckpoints) SaveCheckpoint(context.Context, chains.Chain, chains.BlockRef) error {
+	return errors.New("check: no checkpoints are saved")
+}
