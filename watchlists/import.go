@@ -88,7 +88,13 @@ type ImportResult struct {
 	// else an error); BadRows counts them all.
 	Bad     []RowError
 	BadRows int
-	Skipped map[string]int // rows of chains chainhound does not follow, by asset
+	// Warnings list the first MaxBadRows rows of an authoritative list
+	// (OFAC) that were left out because they cannot be right (an address
+	// that is not of the asset it is listed under): such a list is
+	// imported whatever, its bad rows named; WarnRows counts them all.
+	Warnings []RowError
+	WarnRows int
+	Skipped  map[string]int // rows of chains chainhound does not follow, by asset
 	Dups    int            // rows repeating an earlier row's key
 	Shipped int            // rows of labels chainhound ships (an export's), left out
 }
@@ -195,6 +201,9 @@ type collector struct {
 	rows int
 	// err is the first limit a row exceeded: the readers stop at it.
 	err error
+	// authoritative: the file is a sanctions list, whose bad rows are
+	// warnings (ImportResult.Warnings), never a reason to store nothing.
+	authoritative bool
 }
 
 // next counts one more row (at line) of the file: false, with c.err
@@ -233,6 +242,14 @@ func (c *collector) bad(line int, format string, args ...any) {
 
 func (c *collector) skip(asset string) { c.res.Skipped[asset]++ }
 
+// warn leaves out a row of an authoritative list (see ImportResult.Warnings).
+func (c *collector) warn(line int, format string, args ...any) {
+	c.res.WarnRows++
+	if len(c.res.Warnings) < MaxBadRows {
+		c.res.Warnings = append(c.res.Warnings, RowError{Line: line, Reason: fmt.Sprintf(format, args...)})
+	}
+}
+
 // row validates one row; empty chain/kind/owner/source take the options'.
 func (c *collector) row(line int, e Entry) {
 	if e.Chain == "" {
@@ -269,6 +286,10 @@ func (c *collector) row(line int, e Entry) {
 	}
 	addr, err := Normalize(e.Chain, c.opt.Networks[e.Chain], strings.TrimSpace(e.Address))
 	if err != nil {
+		if c.authoritative {
+			c.warn(line, "address: %v (%s): left out", err, e.Note)
+			return
+		}
 		c.bad(line, "address: %v", err)
 		return
 	}

@@ -23,6 +23,38 @@ func OFACAssetChain(asset string) chains.Chain {
 	return ""
 }
 
+// ofacEVMAssets are OFAC asset codes whose addresses, when written in
+// Ethereum form (0x and 40 hex digits), are the same key on Ethereum:
+// tokens on Ethereum (USDT, USDC) and EVM chains sharing its key scheme
+// (Arbitrum, BNB Smart Chain, Ethereum Classic). OFAC lists some
+// sanctioned addresses only under these codes.
+var ofacEVMAssets = map[string]bool{"USDT": true, "USDC": true, "ARB": true, "BSC": true, "ETC": true}
+
+// ofacChain is the chain an OFAC address of asset is imported on, and
+// whether it is so by its Ethereum form (not by its asset code).
+func ofacChain(asset, address string) (chains.Chain, bool) {
+	if c := OFACAssetChain(asset); c != "" {
+		return c, false
+	}
+	if ofacEVMAssets[asset] && isEthereumForm(address) {
+		return chains.Ethereum, true
+	}
+	return "", false
+}
+
+func isEthereumForm(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 const ofacFeaturePrefix = "Digital Currency Address - "
 
 // ofacTokens reads the XML tokens of a file within the limits: each
@@ -80,6 +112,10 @@ func (ts *ofacTokens) next() (xml.Token, error) {
 // first, then every DistinctParty's Profile with its primary name and its
 // Digital Currency Address features.
 func readOFAC(r *bufio.Reader, c *collector) error {
+	// The SDN list is authoritative: a row that cannot be right (OFAC
+	// lists a TRON address as XBT) is left out with a warning naming its
+	// profile, and the rest is imported.
+	c.authoritative = true
 	ts := newOFACTokens(r, c)
 	dec := ts.dec
 	featureTypes := map[string]string{} // ID → asset code
@@ -174,10 +210,14 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 				if !c.next(line) || !c.field(line, "address", s) || !c.field(line, "profile ID", profile) {
 					return c.err
 				}
-				chain := OFACAssetChain(asset)
+				chain, evm := ofacChain(asset, s)
 				if chain == "" {
 					c.skip(asset)
 					break
+				}
+				note := "OFAC SDN profile " + profile
+				if evm {
+					note += " (listed as " + asset + ")"
 				}
 				source := c.opt.Source
 				if issued[0] != "" && !strings.Contains(source, "OFAC") {
@@ -186,7 +226,7 @@ func readOFAC(r *bufio.Reader, c *collector) error {
 				c.row(line, Entry{
 					Chain: chain, Address: s, Kind: kindOr(c.opt.Kind, Sanctioned),
 					Label: strings.Join(name, " "), Source: source,
-					Note: "OFAC SDN profile " + profile,
+					Note: note,
 				})
 			case local == "Profile":
 				profile = ""

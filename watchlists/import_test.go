@@ -50,19 +50,24 @@ func readList(t *testing.T, path string, chain chains.Chain) map[string]bool {
 
 // The real OFAC SDN advanced XML (2025-11-19): 77 distinct ETH and 517
 // distinct XBT addresses, the sets of the brave-intl lists built from it;
-// 519 XBT features (2 repeat an address); 165 features of other assets
-// skipped. One "XBT" address is really a TRON address (profile 45404):
-// it is refused with its line, so 516 bitcoin entries remain.
+// 519 XBT features (2 repeat an address). Addresses in Ethereum form
+// listed under USDT, USDC, ARB, BSC or ETC are Ethereum entries too: 4 of
+// them are listed under no ETH feature (issue 14, item 9); the others
+// repeat an ETH one. One "XBT" address is really a TRON address (profile
+// 45404): the list is authoritative, so it is imported without
+// --skip-invalid and that row is left out with a warning naming the
+// profile; 516 bitcoin entries remain.
 func TestImportOFACXML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parses 120 MB of XML")
 	}
-	res, err := importFile(t, "testdata/sdn_advanced.xml.bz2", ImportOptions{Format: FormatOFACXML, SkipInvalid: true})
+	res, err := importFile(t, "testdata/sdn_advanced.xml.bz2", ImportOptions{Format: FormatOFACXML})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Bad) != 1 || res.Bad[0].Line != 1784431 || !strings.Contains(res.Bad[0].Reason, "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq") {
-		t.Fatalf("bad rows %+v, want the TRON address at line 1784431", res.Bad)
+	if res.BadRows != 0 || res.WarnRows != 1 || res.Warnings[0].Line != 1784431 ||
+		!strings.Contains(res.Warnings[0].Reason, "TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq") || !strings.Contains(res.Warnings[0].Reason, "profile 45404") {
+		t.Fatalf("bad rows %d, warnings %+v; want the TRON address at line 1784431, profile 45404, as a warning", res.BadRows, res.Warnings)
 	}
 	got := map[chains.Chain]map[string]bool{chains.Ethereum: {}, chains.Bitcoin: {}}
 	for _, e := range res.Entries {
@@ -71,9 +76,20 @@ func TestImportOFACXML(t *testing.T) {
 		}
 		got[e.Chain][e.Address] = true
 	}
+	onlyAsTokens := []string{ // listed as USDT only
+		"0xfec8a60023265364d066a1212fde3930f6ae8da7", // profile 33858
+		"0x38735f03b30fbc022ddd06abed01f0ca823c6a94", // profile 43085
+		"0xfac583c0cf07ea434052c49115a4682172ab6b4f", // profile 45404
+		"0x175d44451403edf28469df03a9280c1197adb92c", // profile 47635
+	}
 	for chain, list := range map[chains.Chain]string{chains.Ethereum: "testdata/sanctioned_addresses_ETH.txt", chains.Bitcoin: "testdata/sanctioned_addresses_XBT.txt"} {
 		want := readList(t, list, chain)
 		delete(want, tronInXBT)
+		if chain == chains.Ethereum {
+			for _, a := range onlyAsTokens {
+				want[a] = true
+			}
+		}
 		if len(got[chain]) != len(want) {
 			t.Errorf("%s: %d addresses, want %d", chain, len(got[chain]), len(want))
 		}
@@ -83,19 +99,22 @@ func TestImportOFACXML(t *testing.T) {
 			}
 		}
 	}
-	if len(got[chains.Ethereum]) != 77 || len(got[chains.Bitcoin]) != 516 || res.Dups != 2 {
-		t.Fatalf("eth %d, xbt %d, dups %d; want 77, 516, 2", len(got[chains.Ethereum]), len(got[chains.Bitcoin]), res.Dups)
+	if len(got[chains.Ethereum]) != 81 || len(got[chains.Bitcoin]) != 516 || res.Dups != 11 {
+		t.Fatalf("eth %d, xbt %d, dups %d; want 81, 516, 11", len(got[chains.Ethereum]), len(got[chains.Bitcoin]), res.Dups)
 	}
 	skipped := 0
 	for _, n := range res.Skipped {
 		skipped += n
 	}
-	if skipped != 165 || res.Skipped["USDT"] != 93 || res.Skipped["TRX"] != 29 {
-		t.Fatalf("skipped %d (%s), want 165 with USDT 93, TRX 29", skipped, res.SkippedSummary())
+	if skipped != 152 || res.Skipped["USDT"] != 85 || res.Skipped["TRX"] != 29 || res.Skipped["ARB"] != 0 {
+		t.Fatalf("skipped %d (%s), want 152 with USDT 85 (TRON form), TRX 29, no ARB", skipped, res.SkippedSummary())
 	}
 	for _, e := range res.Entries {
 		if e.Address == "0x098b716b8aaf21512996dc57eb0615e2383e2f96" && e.Label != "Lazarus Group" {
 			t.Fatalf("label %q, want Lazarus Group", e.Label)
+		}
+		if e.Address == "0xfac583c0cf07ea434052c49115a4682172ab6b4f" && !strings.Contains(e.Note, "(listed as USDT)") {
+			t.Fatalf("note %q, want it to say the address was listed as USDT", e.Note)
 		}
 	}
 }

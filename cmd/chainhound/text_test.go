@@ -166,3 +166,26 @@ func TestAlertsTailTableEscapesLabels(t *testing.T) {
 		t.Fatalf("printed a raw control character or a forged row:\n%q", got)
 	}
 }
+
+// TestWatchImportOFACAsUsersGetIt (issue 14, item 9): the official OFAC
+// file, imported as a user would — no --skip-invalid — stores every
+// address chainhound follows, Ethereum-form token addresses included, and
+// names the one row it leaves out (a TRON address listed as XBT) with its
+// profile on stderr.
+func TestWatchImportOFACAsUsersGetIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses 120 MB of XML")
+	}
+	dir := t.TempDir()
+	out, msg, code := runCLI(t, "--data-dir", dir, "watch", "import", "../../watchlists/testdata/sdn_advanced.xml.bz2", "--format", "ofac-xml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	if !strings.Contains(out, "imported 597 entries") || !strings.Contains(msg, "warning") || !strings.Contains(msg, "profile 45404") {
+		t.Fatalf("stdout %q stderr %q; want 597 entries imported and the TRON row named by its profile", out, msg)
+	}
+	ls, _, _ := runCLI(t, "--data-dir", dir, "watch", "ls", "--chain", "ethereum", "--kind", "sanctioned", "--format", "json")
+	if !strings.Contains(strings.ToLower(ls), "0xfac583c0cf07ea434052c49115a4682172ab6b4f") {
+		t.Fatalf("the address OFAC lists only as USDT is not a sanctioned Ethereum entry")
+	}
+}

@@ -312,6 +312,12 @@ func watchImport(c *cli.Context) error {
 	if more := res.BadRows - len(res.Bad); more > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "%s: skipped %d more invalid rows (not listed)\n", path, more)
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "%s:%d: warning: %s\n", path, w.Line, watchlists.Printable(w.Reason))
+	}
+	if more := res.WarnRows - len(res.Warnings); more > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "%s: %d more rows left out with a warning (not listed)\n", path, more)
+	}
 	err = withState(c, func(st *directState) error {
 		_, err := st.reg.Add(c.Context, res.Entries...)
 		return err
@@ -338,6 +344,9 @@ func watchImport(c *cli.Context) error {
 	msg := fmt.Sprintf("imported %d %s from %s", len(res.Entries), watchPlural(len(res.Entries), "entry", "entries"), path)
 	if res.BadRows > 0 {
 		msg += fmt.Sprintf("; skipped %d invalid %s", res.BadRows, watchPlural(res.BadRows, "row", "rows"))
+	}
+	if res.WarnRows > 0 {
+		msg += fmt.Sprintf("; %d %s of the list left out with a warning", res.WarnRows, watchPlural(res.WarnRows, "row", "rows"))
 	}
 	if res.Shipped > 0 {
 		msg += fmt.Sprintf("; %d shipped %s left out", res.Shipped, watchPlural(res.Shipped, "label", "labels"))
