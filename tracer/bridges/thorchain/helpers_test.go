@@ -3,6 +3,7 @@ package thorchain_test
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,3 +80,5 @@ func addrWord(t testing.TB, a string) [32]byte {
 	copy(w[12:], unhex(t, a))
 	return w
 }
+
+func fmtAny(v any) string { return fmt.Sprint(v) }
