@@ -134,7 +134,9 @@ type Memo struct {
 // decimal numbers with an optional fraction and exponent (THORNode's
 // big.ParseFloat also takes hex floats and rounds to 64 bits of
 // precision; here the value is exact); OUT/REFUND ids must be hex; the
-// mimir cap on the number of affiliates is not applied.
+// mimir cap on the number of affiliates is not applied; a malformed refund
+// address is an error here where THORNode drops it and refunds to the
+// sender.
 func ParseMemo(s string) (Memo, error) {
 	if s == "" {
 		return Memo{}, errors.New("memo is empty")
