@@ -74,11 +74,11 @@ var memoCases = []memoCase{
 	{"docs", "=:ETH.ETH:0x3021c479f7f8c9f1d5c7d8523ba5e22c0bcb5430::t1/t2/t3/t4/t5:10", thorchain.Memo{
 		Type: thorchain.Swap, Function: "=", DestAsset: "ETH.ETH", DestChain: "ethereum",
 		DestAddress: "0x3021c479f7f8c9f1d5c7d8523ba5e22c0bcb5430",
-		Affiliates: []string{"t1", "t2", "t3", "t4", "t5"}, AffiliateBps: []uint64{10, 10, 10, 10, 10}}},
+		Affiliates:  []string{"t1", "t2", "t3", "t4", "t5"}, AffiliateBps: []uint64{10, 10, 10, 10, 10}}},
 	{"docs", "=:ETH.ETH:0x3021c479f7f8c9f1d5c7d8523ba5e22c0bcb5430::t1/thor1t2hav42urasnsvwa6x6fyezaex9f953plh72pq/t3:10/20/30", thorchain.Memo{
 		Type: thorchain.Swap, Function: "=", DestAsset: "ETH.ETH", DestChain: "ethereum",
 		DestAddress: "0x3021c479f7f8c9f1d5c7d8523ba5e22c0bcb5430",
-		Affiliates: []string{"t1", "thor1t2hav42urasnsvwa6x6fyezaex9f953plh72pq", "t3"}, AffiliateBps: []uint64{10, 20, 30}}},
+		Affiliates:  []string{"t1", "thor1t2hav42urasnsvwa6x6fyezaex9f953plh72pq", "t3"}, AffiliateBps: []uint64{10, 20, 30}}},
 	{"docs", "=:ETH.USDT:dx:100e7:t:10", thorchain.Memo{
 		Type: thorchain.Swap, Function: "=", DestAsset: "ETH.USDT", DestChain: "ethereum",
 		DestAddress: "dx", Limit: bi("1000000000"), Affiliates: []string{"t"}, AffiliateBps: []uint64{10}}},
