@@ -29,11 +29,12 @@ func TestDecodeBitcoinMemoReal(t *testing.T) {
 
 // Scanning the whole real block finds exactly those two THORChain memos
 // among its OP_RETURN outputs (omni, witness commitments and others are
-// not THORChain memos). Skipped when the shared fixture is absent.
+// not THORChain memos). The block is the Bitcoin follower's test fixture
+// (chains/bitcoin/testdata/README.md names its source).
 func TestDecodeBitcoinMemoRealBlock(t *testing.T) {
-	raw, err := os.ReadFile("/work/shared/data/fixtures/bitcoin/mainnet_block_000000000000000000000c835b2adcaedc20fdf6ee440009c249452c726dafae.raw")
+	raw, err := os.ReadFile("../../../chains/bitcoin/testdata/block702861.raw")
 	if err != nil {
-		t.Skip("shared Bitcoin fixture not present:", err)
+		t.Fatal(err)
 	}
 	var b wire.MsgBlock
 	if err := b.Deserialize(bytes.NewReader(raw)); err != nil {

@@ -10,7 +10,7 @@ import (
 
 // Where the memos come from:
 //
-//	[taint]   /work/shared/TAINT.md, section THORChain (its example)
+//	[taint]   the project's taint brief, section THORChain (its example memo)
 //	[deposit] the real mainnet Deposit log in testdata (tx 0xba43fa28…)
 //	[btc]     real payout OP_RETURNs in Bitcoin mainnet block 702,861
 //	          (shared fixtures, from rust-bitcoin, CC0): txs 35991d6e… and
