@@ -118,6 +118,15 @@ func parseSeq(q url.Values, name string) (uint64, *Error) {
 	return n, nil
 }
 
+// checkSince refuses a since beyond head, the last seq of the alert log:
+// such a client would wait, silently, for alerts it has "seen" already.
+func checkSince(since, head uint64) *Error {
+	if since > head {
+		return Errorf(CodeInvalidFilter, "since", "since=%d is beyond the alert log's head %d; resume from a seq you received (at most %d)", since, head, head)
+	}
+	return nil
+}
+
 func splitAll(vs []string) []string {
 	var out []string
 	for _, v := range vs {
