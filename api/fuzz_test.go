@@ -49,8 +49,10 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	return fe
 }
 
-func (fe *fuzzEnv) serve(method, target string, role api.Role, body []byte) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, "http://chainhound.test"+target, bytes.NewReader(body))
+// serve sends one request to path with the raw query, in process.
+func (fe *fuzzEnv) serve(method, path, rawQuery string, role api.Role, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "http://chainhound.test"+path, bytes.NewReader(body))
+	req.URL.RawQuery = rawQuery // set, not parsed from a request line: any bytes
 	req.Header.Set("Authorization", "Bearer "+fe.keys[role])
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -96,7 +98,7 @@ func FuzzJSONBodies(f *testing.F) {
 	fe := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		r := jsonRoutes[int(route)%len(jsonRoutes)]
-		rec := fe.serve(r.method, r.path, r.role, body)
+		rec := fe.serve(r.method, r.path, "", r.role, body)
 		what := r.method + " " + r.path + " as " + string(r.role)
 		if rec.Code >= 500 {
 			t.Fatalf("%s with %q: %d %s", what, body, rec.Code, rec.Body.String())
@@ -127,17 +129,13 @@ func FuzzWSQuery(f *testing.F) {
 		if len(query) > 4096 {
 			return
 		}
-		target := "/v1/alerts/ws?" + query
-		if _, err := url.ParseRequestURI(target); err != nil {
-			return // not a request line a client could send
-		}
 		for _, role := range []api.Role{api.RoleAdmin, api.RoleCompany} {
-			ws := fe.serve("GET", target, role, nil)
+			ws := fe.serve("GET", "/v1/alerts/ws", query, role, nil)
 			if ws.Code != http.StatusBadRequest {
 				t.Fatalf("ws ?%s as %s: %d %s, want 400", query, role, ws.Code, ws.Body.String())
 			}
 			checkErrorShape(t, "ws ?"+query, ws)
-			list := fe.serve("GET", "/v1/alerts?"+query, role, nil)
+			list := fe.serve("GET", "/v1/alerts", query, role, nil)
 			if list.Code != http.StatusOK && list.Code != http.StatusBadRequest {
 				t.Fatalf("list ?%s as %s: %d %s", query, role, list.Code, list.Body.String())
 			}
