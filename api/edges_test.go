@@ -261,3 +261,16 @@ func TestFailedAuthThrottled(t *testing.T) {
 		t.Fatalf("a never-used key from the throttled address: %d, want 429", status)
 	}
 }
+
+// A query parameter without a name (found by FuzzWSQuery) is refused
+// with an error that names the query, on every endpoint reading filters.
+func TestNamelessQueryParameter(t *testing.T) {
+	e := newEnv(t, t.TempDir(), api.Config{})
+	key := e.key(api.RoleAdmin, "ops")
+	for _, path := range []string{"/v1/alerts?=x", "/v1/alerts/ws?=", "/v1/watchlist?=1", "/v1/trace/ethereum/0x0000000000000000000000000000000000000000000000000000000000000001?=2"} {
+		status, body := e.do("GET", path, key, "")
+		if code, field := errorCode(t, body); status != http.StatusBadRequest || field != "query" {
+			t.Errorf("GET %s: %d %s %s, want 400 naming the query", path, status, code, body)
+		}
+	}
+}

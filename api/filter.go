@@ -56,7 +56,7 @@ func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
 	var f Filter
 	for name := range q {
 		if !filterParams[name] && !slices.Contains(extra, name) {
-			return f, Errorf(CodeInvalidFilter, name, "unknown parameter %q", name)
+			return f, unknownParam(CodeInvalidFilter, name)
 		}
 	}
 	for _, t := range splitAll(q["type"]) {
@@ -103,6 +103,15 @@ func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
 		f.MinSeverity = v
 	}
 	return f, nil
+}
+
+// unknownParam refuses a query parameter the endpoint does not read; one
+// without a name ("?=x", "?&=") is named by the field "query".
+func unknownParam(code Code, name string) *Error {
+	if name == "" {
+		return Errorf(code, "query", "a query parameter without a name")
+	}
+	return Errorf(code, name, "unknown parameter %q", name)
 }
 
 // parseSeq reads an unsigned sequence parameter (0 when absent).
