@@ -31,6 +31,9 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
 		return
 	}
 	since, e := parseSeq(q, "since")
+	if e == nil {
+		e = checkSince(since, s.deps.Alerts.Last())
+	}
 	if e != nil {
 		writeError(w, e)
 		return

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -49,16 +48,27 @@ func (s *Server) authenticate(r *http.Request) (Key, *Error) {
 // authenticated wraps h with the key check and the per-key rate limit.
 func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, Key)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		src, secret := sourceOf(r), r.Header.Get("Authorization")
+		if wait, throttled := s.authLim.throttled(src, secret, time.Now()); throttled {
+			s.metrics.AuthThrottled.Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+			writeError(w, Errorf(CodeRateLimited, "Authorization", "too many failed authentications from %s; retry after %s", src, wait.Round(time.Second)))
+			return
+		}
 		k, e := s.authenticate(r)
 		if e != nil {
 			if e.Code == CodeUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="chainhound"`)
+				if secret != "" { // a key was presented, and it was wrong
+					s.authLim.failed(src, secret, time.Now())
+				}
 			}
 			writeError(w, e)
 			return
 		}
+		s.authLim.succeeded(secret)
 		if ok, wait := s.limits.allow(k.ID); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 			writeError(w, Errorf(CodeRateLimited, "", "rate limit of %g requests/s for key %s exceeded; retry after %s", float64(s.cfg.Rate), k.ID, wait.Round(time.Millisecond)))
 			return
 		}

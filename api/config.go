@@ -8,6 +8,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// The default websocket caps (CONTRACT.md, api.max_websockets_per_key).
+const (
+	DefaultMaxWebsocketsPerKey    = 100
+	DefaultMaxWebsocketsPerTenant = 1000
+)
+
 // Config tunes the server. Zero fields take the defaults below.
 type Config struct {
 	// MaxBodyBytes caps request bodies (default 1 MiB); larger is 413.
@@ -16,6 +22,16 @@ type Config struct {
 	// beyond is 429 with Retry-After.
 	Rate  rate.Limit
 	Burst int
+	// AuthFailureRate and AuthFailureBurst limit failed authentications
+	// per source address (default 1 per 10 s after a burst of 10); beyond
+	// is 429 with Retry-After, before the key is looked up.
+	AuthFailureRate  rate.Limit
+	AuthFailureBurst int
+	// MaxWebsocketsPerKey and MaxWebsocketsPerTenant cap the open
+	// websockets of one key (default 100) and of one tenant's keys
+	// together (default 1000); beyond is 429 before the upgrade.
+	MaxWebsocketsPerKey    int
+	MaxWebsocketsPerTenant int
 	// AllowedOrigins are the browser origins (scheme://host[:port]) that
 	// may open the websocket besides the API's own; "*" allows any.
 	// Requests without an Origin header (non-browser clients) are allowed.
@@ -49,6 +65,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Burst <= 0 {
 		c.Burst = 40
+	}
+	if c.AuthFailureRate <= 0 {
+		c.AuthFailureRate = rate.Every(10 * time.Second)
+	}
+	if c.AuthFailureBurst <= 0 {
+		c.AuthFailureBurst = 10
+	}
+	if c.MaxWebsocketsPerKey <= 0 {
+		c.MaxWebsocketsPerKey = DefaultMaxWebsocketsPerKey
+	}
+	if c.MaxWebsocketsPerTenant <= 0 {
+		c.MaxWebsocketsPerTenant = DefaultMaxWebsocketsPerTenant
 	}
 	if c.DegradedLag == 0 {
 		c.DegradedLag = 10

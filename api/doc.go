@@ -27,8 +27,10 @@
 // tenant may not replace or remove one (409). docs/security.md has the
 // whole rule.
 //
-// No key or a bad or revoked key is 401; a role that may not use a verb is
-// 403; another tenant's resource is 404, exactly as if it did not exist.
+// No key or a bad or revoked key is 401 (and, after 10 failures from one
+// address, 429 for that address: authlimit.go); a role that may not use a
+// verb is 403; another tenant's resource is 404, exactly as if it did not
+// exist; a known path with another method is 405 with Allow.
 //
 // # Websocket
 //
@@ -39,5 +41,7 @@
 // then joins the hub, which replays from a ring of recent alerts whatever
 // was appended meanwhile: no gap, no duplicate. The hub never blocks: a
 // subscriber whose queue is full is closed with code 4008 and the reason
-// "slow consumer; resume with since=<last seq>".
+// "slow consumer; resume with since=<last seq>". wslimits.go counts the
+// sockets of each key and tenant (the caps, 429 before the upgrade) and
+// closes a key's sockets with 4001 when the API revokes it.
 package api

@@ -14,22 +14,23 @@ type Code string
 // Error codes. Each maps to one HTTP status and one websocket close code
 // (see Status and CloseCode).
 const (
-	CodeInvalid        Code = "invalid"         // 400: a malformed or unacceptable value
-	CodeInvalidJSON    Code = "invalid_json"    // 400: the body is not the expected JSON
-	CodeInvalidAddress Code = "invalid_address" // 400
-	CodeInvalidChain   Code = "invalid_chain"   // 400
-	CodeInvalidFilter  Code = "invalid_filter"  // 400: an unknown websocket or list filter value
-	CodeUnauthorized   Code = "unauthorized"    // 401: no key, a bad key or a revoked key
-	CodeForbidden      Code = "forbidden"       // 403: the key's role may not do this
-	CodeNotFound       Code = "not_found"       // 404: absent, or another tenant's
-	CodeConflict       Code = "conflict"        // 409
-	CodeTooLarge       Code = "too_large"       // 413
-	CodeRateLimited    Code = "rate_limited"    // 429
-	CodeNotImplemented Code = "not_implemented" // 501: an optional part is not configured
-	CodeMethod         Code = "method_not_allowed"
-	CodeSlowConsumer   Code = "slow_consumer" // websocket 4008
-	CodeInternal       Code = "internal"      // 500
-	CodeUnavailable    Code = "unavailable"   // 503: shutting down
+	CodeInvalid        Code = "invalid"            // 400: a malformed or unacceptable value
+	CodeInvalidJSON    Code = "invalid_json"       // 400: the body is not the expected JSON
+	CodeInvalidAddress Code = "invalid_address"    // 400
+	CodeInvalidChain   Code = "invalid_chain"      // 400
+	CodeInvalidFilter  Code = "invalid_filter"     // 400: an unknown websocket or list filter value
+	CodeUnauthorized   Code = "unauthorized"       // 401: no key, a bad key or a revoked key
+	CodeForbidden      Code = "forbidden"          // 403: the key's role may not do this
+	CodeNotFound       Code = "not_found"          // 404: absent, or another tenant's
+	CodeConflict       Code = "conflict"           // 409
+	CodeTooLarge       Code = "too_large"          // 413
+	CodeRateLimited    Code = "rate_limited"       // 429
+	CodeNodeLimit      Code = "node_limit"         // 422: the node cannot serve this (e.g. pruned state; an archive node can)
+	CodeNotImplemented Code = "not_implemented"    // 501: an optional part is not configured
+	CodeMethod         Code = "method_not_allowed" // 405, with Allow
+	CodeSlowConsumer   Code = "slow_consumer"      // websocket 4008
+	CodeInternal       Code = "internal"           // 500
+	CodeUnavailable    Code = "unavailable"        // 503: shutting down
 )
 
 // Error is the one error type of the API: a machine code, a message for
@@ -72,6 +73,7 @@ var statusByCode = map[Code]int{
 	CodeConflict:       http.StatusConflict,
 	CodeTooLarge:       http.StatusRequestEntityTooLarge,
 	CodeRateLimited:    http.StatusTooManyRequests,
+	CodeNodeLimit:      http.StatusUnprocessableEntity,
 	CodeNotImplemented: http.StatusNotImplemented,
 	CodeMethod:         http.StatusMethodNotAllowed,
 	CodeInternal:       http.StatusInternalServerError,
@@ -89,6 +91,7 @@ func (c Code) Status() int {
 // Websocket close codes (RFC 6455 and the 4000–4999 private range).
 const (
 	CloseSlowConsumer = 4008
+	CloseRateLimited  = 4029
 	CloseUnauthorized = 4001
 	CloseForbidden    = 4003
 	CloseInternal     = 1011
@@ -102,6 +105,8 @@ func (c Code) CloseCode() int {
 	switch c {
 	case CodeSlowConsumer:
 		return CloseSlowConsumer
+	case CodeRateLimited:
+		return CloseRateLimited
 	case CodeUnauthorized:
 		return CloseUnauthorized
 	case CodeForbidden:

@@ -56,7 +56,7 @@ func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
 	var f Filter
 	for name := range q {
 		if !filterParams[name] && !slices.Contains(extra, name) {
-			return f, Errorf(CodeInvalidFilter, name, "unknown parameter %q", name)
+			return f, unknownParam(CodeInvalidFilter, name)
 		}
 	}
 	for _, t := range splitAll(q["type"]) {
@@ -105,6 +105,15 @@ func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
 	return f, nil
 }
 
+// unknownParam refuses a query parameter the endpoint does not read; one
+// without a name ("?=x", "?&=") is named by the field "query".
+func unknownParam(code Code, name string) *Error {
+	if name == "" {
+		return Errorf(code, "query", "a query parameter without a name")
+	}
+	return Errorf(code, name, "unknown parameter %q", name)
+}
+
 // parseSeq reads an unsigned sequence parameter (0 when absent).
 func parseSeq(q url.Values, name string) (uint64, *Error) {
 	v := q.Get(name)
@@ -116,6 +125,15 @@ func parseSeq(q url.Values, name string) (uint64, *Error) {
 		return 0, Errorf(CodeInvalidFilter, name, "%s=%q is not a sequence number", name, v)
 	}
 	return n, nil
+}
+
+// checkSince refuses a since beyond head, the last seq of the alert log:
+// such a client would wait, silently, for alerts it has "seen" already.
+func checkSince(since, head uint64) *Error {
+	if since > head {
+		return Errorf(CodeInvalidFilter, "since", "since=%d is beyond the alert log's head %d; resume from a seq you received (at most %d)", since, head, head)
+	}
+	return nil
 }
 
 func splitAll(vs []string) []string {

@@ -29,6 +29,7 @@ type fanMsg struct {
 const (
 	kickSlow = iota + 1
 	kickShutdown
+	kickRevoked // not the hub: the key was revoked (wsRegistry.revoke)
 )
 
 // subscriber is one websocket connection as the hub sees it.

@@ -75,6 +75,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, k Key) {
 		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("api key revoked", "key", rk.ID, "by", k.ID)
+	closed := s.ws.revoke(rk.ID)
+	s.log.Info("api key revoked", "key", rk.ID, "by", k.ID, "websockets_closed", closed)
 	writeJSON(w, http.StatusOK, rk)
 }

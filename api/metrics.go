@@ -35,6 +35,12 @@ type Metrics struct {
 	// Websocket subscribers connected and dropped for falling behind.
 	WSSubscribers prometheus.Gauge
 	WSDropped     prometheus.Counter
+	// Websockets refused before the upgrade, by reason (per_key,
+	// per_tenant: a cap was reached).
+	WSRefused *prometheus.CounterVec
+	// Requests refused with 429 for too many failed authentications
+	// from their source address.
+	AuthThrottled prometheus.Counter
 	// HTTP requests by route and status, and their duration.
 	Requests *prometheus.CounterVec
 	Duration *prometheus.HistogramVec
@@ -66,6 +72,12 @@ func NewMetrics() *Metrics {
 		WSDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chainhound_websocket_dropped_total", Help: "Websocket subscribers closed for falling behind (4008).",
 		}),
+		WSRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainhound_websocket_refused_total", Help: "Websockets refused before the upgrade because a cap was reached, by reason (per_key, per_tenant).",
+		}, []string{"reason"}),
+		AuthThrottled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chainhound_auth_throttled_total", Help: "Requests refused (429) for too many failed authentications from their source address.",
+		}),
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainhound_http_requests_total", Help: "HTTP requests, by route and status.",
 		}, []string{"route", "code"}),
@@ -74,8 +86,11 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
 	}
+	for _, reason := range []string{refusedPerKey, refusedPerTenant} {
+		m.WSRefused.WithLabelValues(reason) // shown at 0 before the first refusal
+	}
 	r.MustRegister(m.BlocksProcessed, m.BackfillRate, m.Findings, m.Alerts,
-		m.WSSubscribers, m.WSDropped, m.Requests, m.Duration,
+		m.WSSubscribers, m.WSDropped, m.WSRefused, m.AuthThrottled, m.Requests, m.Duration,
 		chainCollector{m}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

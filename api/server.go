@@ -22,6 +22,8 @@ type Server struct {
 	metrics *Metrics
 	hub     *hub
 	limits  *limiters
+	authLim *authThrottle
+	ws      *wsRegistry
 	mux     *http.ServeMux
 
 	// Websocket connections read the store (catch-up pages, the key
@@ -52,6 +54,8 @@ func New(cfg Config, deps Deps) *Server {
 		log:     cfg.Logger.With("component", "api"),
 		metrics: m,
 		limits:  newLimiters(cfg.Rate, cfg.Burst),
+		authLim: newAuthThrottle(cfg.AuthFailureRate, cfg.AuthFailureBurst),
+		ws:      newWSRegistry(cfg.MaxWebsocketsPerKey, cfg.MaxWebsocketsPerTenant),
 		hubDone: make(chan struct{}),
 	}
 	s.hubCtx, s.hubStop = context.WithCancel(context.Background())
@@ -169,10 +173,39 @@ func (s *Server) routes() *http.ServeMux {
 	auth("PUT /v1/webhook", s.putWebhook)
 	auth("GET /v1/webhook", s.getWebhook)
 	auth("DELETE /v1/webhook", s.deleteWebhook)
-	handle("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, Errorf(CodeNotFound, "", "no such endpoint %s %s", r.Method, r.URL.Path))
-	})
+	handle("/", s.noRoute)
 	return mux
+}
+
+// routeMethods are the methods routes are registered with.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// noRoute answers what no route matched: 405 with Allow when the path
+// is a route's under another method, else 404. (The catch-all "/" route
+// keeps the mux from answering 405 itself.)
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	if allow := s.allowedMethods(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, Errorf(CodeMethod, "", "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		return
+	}
+	writeError(w, Errorf(CodeNotFound, "", "no such endpoint %s %s", r.Method, r.URL.Path))
+}
+
+// allowedMethods lists the methods of the routes that match r's path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	return allow
 }
 
 // writeJSON sends v with status.

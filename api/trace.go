@@ -27,7 +27,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request, k Key) {
 	q := r.URL.Query()
 	for name := range q {
 		if name != "hops" && name != "policy" && name != "format" {
-			writeError(w, Errorf(CodeInvalid, name, "unknown parameter %q", name))
+			writeError(w, unknownParam(CodeInvalid, name))
 			return
 		}
 	}

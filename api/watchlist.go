@@ -190,7 +190,7 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request, k Key) {
 	q := r.URL.Query()
 	for name := range q {
 		if name != "chain" && name != "kind" && name != "owner" {
-			writeError(w, Errorf(CodeInvalidFilter, name, "unknown parameter %q", name))
+			writeError(w, unknownParam(CodeInvalidFilter, name))
 			return
 		}
 	}
@@ -253,7 +253,7 @@ func (s *Server) removeEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	q := r.URL.Query()
 	for name := range q {
 		if name != "kind" && name != "owner" {
-			writeError(w, Errorf(CodeInvalid, name, "unknown parameter %q", name))
+			writeError(w, unknownParam(CodeInvalid, name))
 			return
 		}
 	}

@@ -36,6 +36,10 @@ func firstPing(interval time.Duration) time.Duration {
 	return 1 + rand.N(interval)
 }
 
+// RevokedReason is the close reason of code 4001 when the connection's
+// key is revoked.
+const RevokedReason = "API key revoked"
+
 // SlowConsumerReason is the close reason of code 4008.
 func SlowConsumerReason(last uint64) string {
 	return fmt.Sprintf("slow consumer; resume with since=%d", last)
@@ -73,6 +77,9 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 		return
 	}
 	since, e := parseSeq(q, "since")
+	if e == nil {
+		e = checkSince(since, s.deps.Alerts.Last())
+	}
 	if e != nil {
 		writeError(w, e)
 		return
@@ -98,6 +105,13 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, Errorf(CodeForbidden, "Origin", "origin %q may not open this websocket", r.Header.Get("Origin")))
 		return
 	}
+	slot, reason, e := s.ws.admit(k)
+	if e != nil {
+		s.metrics.WSRefused.WithLabelValues(reason).Inc()
+		s.log.Info("websocket refused", "key", k.ID, "tenant", k.Tenant, "reason", reason)
+		writeError(w, e)
+		return
+	}
 	up := websocket.Upgrader{
 		ReadBufferSize:   512,
 		WriteBufferPool:  writeBufferPool,
@@ -109,9 +123,10 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
+		s.ws.release(slot)
 		return // Upgrade answered already
 	}
-	c := &wsConn{s: s, conn: conn, writing: true}
+	c := &wsConn{s: s, conn: conn, slot: slot, writing: true}
 	c.sub = &subscriber{key: k, filter: f, out: c}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.mu.Lock()
@@ -119,6 +134,9 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 	c.mu.Unlock()
 	s.log.Debug("websocket subscriber connected", "key", k.ID, "tenant", k.Tenant, "since", since, "filter", f.String())
 	go c.read()
+	if !s.ws.attach(slot, c) {
+		c.kick(kickRevoked) // revoked during the handshake
+	}
 	// The catch-up runs on this (the handshake's) goroutine, which owns
 	// the write side until it has joined the hub and drained what the
 	// hub queued meanwhile; after that a writer runs only while there is
@@ -137,6 +155,10 @@ func (c *wsConn) catchUp(since uint64) bool {
 	c.lastSent = since
 	pos, size := since, catchUpFirst
 	for {
+		if c.kickedFor(kickRevoked) {
+			c.close(CodeUnauthorized.CloseCode(), RevokedReason)
+			return false
+		}
 		if !s.wsStore() {
 			c.close(CodeUnavailable.CloseCode(), fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
 			return false

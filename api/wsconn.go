@@ -26,6 +26,7 @@ type wsConn struct {
 	s      *Server
 	conn   *websocket.Conn
 	sub    *subscriber
+	slot   *wsSlot // its place in the per-key and per-tenant counts
 	ctx    context.Context
 	cancel context.CancelFunc // called when the reader ends
 	ping   *time.Timer        // sets pingDue every PingInterval
@@ -141,12 +142,15 @@ func (c *wsConn) drain() {
 		case kick == kickSlow:
 			c.close(CodeSlowConsumer.CloseCode(), SlowConsumerReason(c.lastSent))
 			return
+		case kick == kickRevoked:
+			c.close(CodeUnauthorized.CloseCode(), RevokedReason)
+			return
 		case kick != 0:
 			c.close(CodeUnavailable.CloseCode(), fmt.Sprintf("server shutting down; resume with since=%d", c.lastSent))
 			return
 		case ping:
 			if c.revoked() {
-				c.close(CodeUnauthorized.CloseCode(), "API key revoked")
+				c.close(CodeUnauthorized.CloseCode(), RevokedReason)
 				return
 			}
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteWait)); err != nil {
@@ -162,6 +166,13 @@ func (c *wsConn) drain() {
 			c.lastSent = m.alert.Seq
 		}
 	}
+}
+
+// kickedFor reports whether the connection was kicked for reason.
+func (c *wsConn) kickedFor(reason int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kicked == reason
 }
 
 // revoked looks the key up again: a key revoked or expired since the
@@ -209,6 +220,7 @@ func (c *wsConn) end() {
 	c.mu.Unlock()
 	c.ping.Stop()
 	c.s.hub.leaveHub(c.sub)
+	c.s.ws.release(c.slot)
 	c.conn.Close()
 	c.cancel()
 }

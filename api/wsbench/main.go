@@ -112,7 +112,8 @@ func runServer(subs, tenants, admins, rate, audience int, duration time.Duration
 	if err := st.CreateKey(ctx, ak); err != nil {
 		return err
 	}
-	srv := api.New(api.Config{Rate: 1e6, Burst: 1e6, PingInterval: pingInterval}, api.Deps{Keys: st, Alerts: lg})
+	// No caps: the benchmark may put every subscriber on one admin key.
+	srv := api.New(api.Config{Rate: 1e6, Burst: 1e6, PingInterval: pingInterval, MaxWebsocketsPerKey: 1 << 30, MaxWebsocketsPerTenant: 1 << 30}, api.Deps{Keys: st, Alerts: lg})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

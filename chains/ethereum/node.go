@@ -181,7 +181,7 @@ func (n *node) fetch(ctx context.Context, method string, sel any, canonical bool
 	}
 	if withTraces {
 		if err := batch[0].Error; err != nil {
-			return nil, fmt.Errorf("debug_traceBlockByHash %s: %w", what, err)
+			return nil, fmt.Errorf("debug_traceBlockByHash %s: %w", what, asStateUnavailable(err, uint64(*b.Number)))
 		}
 		if traces == nil {
 			return nil, fmt.Errorf("debug_traceBlockByHash %s: null: %w", what, ErrBadResponse)

@@ -66,7 +66,7 @@ func (f *Follower) BalanceAt(ctx context.Context, address string, asset chains.A
 	if asset.Contract == "" {
 		var bal hexutil.Big
 		if err := nd.rpc.CallContext(ctx, &bal, "eth_getBalance", a, at); err != nil {
-			return nil, fmt.Errorf("ethereum: balance of %s at block %d: %w", address, block, err)
+			return nil, fmt.Errorf("ethereum: balance of %s at block %d: %w", address, block, asStateUnavailable(err, block))
 		}
 		return bal.ToInt(), nil
 	}
@@ -78,7 +78,7 @@ func (f *Follower) BalanceAt(ctx context.Context, address string, asset chains.A
 	var out hexutil.Bytes
 	call := map[string]any{"to": c, "data": hexutil.Bytes(data)}
 	if err := nd.rpc.CallContext(ctx, &out, "eth_call", call, at); err != nil {
-		return nil, fmt.Errorf("ethereum: balanceOf(%s) on %s at block %d: %w", address, asset.Contract, block, err)
+		return nil, fmt.Errorf("ethereum: balanceOf(%s) on %s at block %d: %w", address, asset.Contract, block, asStateUnavailable(err, block))
 	}
 	if len(out) < 32 {
 		return nil, fmt.Errorf("ethereum: balanceOf(%s) on %s at block %d returned %d bytes, want 32: not an ERC-20", address, asset.Contract, block, len(out))

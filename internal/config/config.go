@@ -49,6 +49,10 @@ type Webhooks struct {
 type API struct {
 	Listen  string   `yaml:"listen"`
 	Origins []string `yaml:"origins"` // browser origins allowed on the websocket
+	// Open websockets allowed per key (default 100) and per tenant, all
+	// its keys together (default 1000).
+	MaxWebsocketsPerKey    int `yaml:"max_websockets_per_key"`
+	MaxWebsocketsPerTenant int `yaml:"max_websockets_per_tenant"`
 }
 
 // Store selects the backend.
@@ -176,6 +180,14 @@ func escaped(s string) string {
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
 }
+
+// The default websocket caps (CONTRACT.md: api.max_websockets_per_key).
+const (
+	DefaultMaxWebsocketsPerKey    = 100
+	DefaultMaxWebsocketsPerTenant = 1000
+	// MaxWebsockets bounds both caps: a cap above it is a typo.
+	MaxWebsockets = 1_000_000
+)
 
 // Default returns the configuration used when no file is given.
 func Default() *Config {
@@ -397,6 +409,14 @@ func (c *Config) applyDefaults() {
 	}
 	if c.API.Listen == "" {
 		c.API.Listen = "127.0.0.1:8080"
+	}
+	// An explicit 0 or less is refused by validate (which reads the
+	// file's value); absent means the default.
+	if c.API.MaxWebsocketsPerKey <= 0 {
+		c.API.MaxWebsocketsPerKey = DefaultMaxWebsocketsPerKey
+	}
+	if c.API.MaxWebsocketsPerTenant <= 0 {
+		c.API.MaxWebsocketsPerTenant = DefaultMaxWebsocketsPerTenant
 	}
 	if c.Store.Backend == "" {
 		c.Store.Backend = "pebble"

@@ -65,6 +65,9 @@ func TestDefaults(t *testing.T) {
 	if c.DataDir != "./chainhound-data" || c.API.Listen != "127.0.0.1:8080" || c.Tracer.Policy != "haircut" || c.Tracer.MaxHops != 12 {
 		t.Errorf("defaults: %+v", c)
 	}
+	if c.API.MaxWebsocketsPerKey != 100 || c.API.MaxWebsocketsPerTenant != 1000 {
+		t.Errorf("websocket caps: %+v", c.API)
+	}
 	if e := c.Chains.Ethereum; e.Network != "mainnet" || !e.StartBlock.Latest || e.Traces != "auto" {
 		t.Errorf("ethereum defaults: %+v", e)
 	}
@@ -89,6 +92,9 @@ func TestParseBad(t *testing.T) {
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
 		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty (leave the key out for ./chainhound-data)"},
 		{"bad api.listen", "api: { listen: nonsense }\n", `c.yaml:1: api.listen: want host:port, got "nonsense"`},
+		{"zero websockets per key", "api:\n  max_websockets_per_key: 0\n", "c.yaml:2: api.max_websockets_per_key: want 1 to 1000000 open websockets, got 0"},
+		{"negative websockets per tenant", "api: { max_websockets_per_tenant: -5 }\n", "c.yaml:1: api.max_websockets_per_tenant: must not be negative, got -5"},
+		{"websockets per key not a number", "api: { max_websockets_per_key: lots }\n", `c.yaml:1: api.max_websockets_per_key: want a whole number, got "lots"`},
 		{"bad backend", "store: { backend: mysql }\n", `c.yaml:1: store.backend: unknown backend "mysql" (want pebble or redis)`},
 		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db)"},
 		{"redis not yet", "store: { backend: redis, url: 'redis://127.0.0.1:6379/0' }\n", "c.yaml:1: store.backend: redis is not implemented yet in this build; use pebble"},

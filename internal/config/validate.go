@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/chainhound/chainhound/chains/bitcoin"
@@ -22,7 +23,7 @@ var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
 
 var schema = keys{
 	"data_dir": nil,
-	"api":      {"listen": nil, "origins": nil},
+	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil},
 	"store":    {"backend": nil, "url": nil},
 	"chains": {
 		"ethereum": {"network": nil, "rpc": nil, "confirmations": nil, "start_block": nil, "traces": nil, "mempool": nil, "poll_interval": nil},
@@ -128,6 +129,13 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if _, _, err := splitHostPort(c.API.Listen); err != nil {
 		return bad("api.listen", "want host:port, got %q", c.API.Listen)
+	}
+	for _, key := range []string{"api.max_websockets_per_key", "api.max_websockets_per_tenant"} {
+		if n := find(root, key); n != nil {
+			if v, err := strconv.Atoi(n.Value); err == nil && (v < 1 || v > MaxWebsockets) {
+				return bad(key, "want 1 to %d open websockets, got %d", MaxWebsockets, v)
+			}
+		}
 	}
 	if e := c.Chains.Ethereum; e != nil {
 		p := "chains.ethereum"

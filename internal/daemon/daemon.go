@@ -143,7 +143,13 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		return nil, err
 	}
 
-	d.API = api.New(api.Config{AllowedOrigins: cfg.API.Origins, Networks: networks, Logger: lg}, api.Deps{
+	d.API = api.New(api.Config{
+		AllowedOrigins:         cfg.API.Origins,
+		MaxWebsocketsPerKey:    cfg.API.MaxWebsocketsPerKey,
+		MaxWebsocketsPerTenant: cfg.API.MaxWebsocketsPerTenant,
+		Networks:               networks,
+		Logger:                 lg,
+	}, api.Deps{
 		Keys:      d.Store,
 		Alerts:    d.Alerts,
 		Watchlist: d.Registry,

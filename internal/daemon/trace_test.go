@@ -116,3 +116,46 @@ chains:
 		}
 	})
 }
+
+// TestTraceNodeLimit: a real geth --dev keeps the state of only its last
+// 128 or so blocks (the default gcmode, full). Tracing a theft 140 blocks
+// back needs the balances at its block, which the node has pruned
+// ("historical state … is not available"): the answer is 422 node_limit
+// naming the block and the archive node it needs, not a 500.
+func TestTraceNodeLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts geth")
+	}
+	g := testnodes.StartGeth(t)
+	th := g.PlayTheft(t)
+	g.MineBlocks(t, 140)
+
+	d, base := daemontest.Start(t, `
+chains:
+  ethereum:
+    network: dev
+    rpc: `+g.WS+`
+    start_block: latest
+    traces: "off"
+    poll_interval: 100ms
+`, nil)
+	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/trace/ethereum/"+th.Tx, nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var body struct {
+		Error struct{ Code, Message, Field string } `json:"error"`
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	if resp.StatusCode != http.StatusUnprocessableEntity || body.Error.Code != "node_limit" || body.Error.Field != "tx" ||
+		!strings.Contains(body.Error.Message, "archive node") || !strings.Contains(body.Error.Message, "historical state") {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+}
