@@ -95,8 +95,8 @@ type ImportResult struct {
 	Warnings []RowError
 	WarnRows int
 	Skipped  map[string]int // rows of chains chainhound does not follow, by asset
-	Dups    int            // rows repeating an earlier row's key
-	Shipped int            // rows of labels chainhound ships (an export's), left out
+	Dups     int            // rows repeating an earlier row's key
+	Shipped  int            // rows of labels chainhound ships (an export's), left out
 }
 
 // MaxBadRows bounds the refused rows an import lists (ImportResult.Bad,
