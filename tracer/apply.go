@@ -45,21 +45,25 @@ func (ap *applier) watchesTreasury() bool {
 	return ap.treasuries > 0
 }
 
+// inLane reports whether this pass moves inc's holdings. The live pass
+// moves every live incident's, on whatever chain they are: taint a bridge
+// or swap carried to another chain is followed there.
 func (ap *applier) inLane(inc *incident) bool {
 	if ap.only != nil {
 		return inc == ap.only
 	}
-	return inc.active() && inc.def.Chain == ap.cs.chain
+	return inc.active()
 }
 
-// lanes returns the incidents this pass applies, in id order.
+// lanes returns the incidents whose seeds this pass applies (those of
+// this chain), in id order.
 func (ap *applier) lanes() []*incident {
 	if ap.only != nil {
 		return []*incident{ap.only}
 	}
 	var out []*incident
 	for _, inc := range ap.e.incidents {
-		if ap.inLane(inc) {
+		if ap.inLane(inc) && inc.def.Chain == ap.cs.chain {
 			out = append(out, inc)
 		}
 	}

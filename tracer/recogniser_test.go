@@ -149,3 +149,53 @@ func TestRecognisersKeepTheirOwnMoves(t *testing.T) {
 		t.Fatalf("after a restart: held %v; want 0xa1 100 and 0xb2 150", h)
 	}
 }
+
+// crossMover moves taint parked at an Ethereum service to a Bitcoin
+// output, as a cross-chain swap's payout does.
+type crossMover struct{ onTx, to string }
+
+func (m *crossMover) Name() string { return "cross" }
+
+func (m *crossMover) Recognise(_ context.Context, _ tracer.State, _ *chains.Block, tx *chains.Tx, _ []tracer.Deposit) ([]tracer.Move, error) {
+	if tx.Hash != m.onTx {
+		return nil, nil
+	}
+	return []tracer.Move{{Incident: "inc_r", Service: "0xmix", Asset: chains.ETH, Take: big.NewInt(600),
+		Amount: big.NewInt(400), Chain: chains.Bitcoin, To: m.to, ToAsset: chains.BTC, Type: tracer.BridgeDeposit, Confidence: 1}}, nil
+}
+
+// TestTaintFollowedOnAnotherChain: an Ethereum incident's taint that a
+// recogniser moves to a Bitcoin output is followed there — the output's
+// spend to an exchange is that incident's finding, with a path that starts
+// on Ethereum and ends on Bitcoin.
+func TestTaintFollowedOnAnotherChain(t *testing.T) {
+	labels := labelMap{}
+	labels.add(chains.Ethereum, "0xmix", watchlists.Bridge, "Bridge")
+	labels.add(chains.Bitcoin, "bcex", watchlists.Exchange, "BTC exchange")
+	log := &findingLog{}
+	prev := prevoutMap{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: labels, Sink: log, Prevouts: prev,
+		Recognisers: []tracer.Recogniser{&crossMover{onTx: "0x3-0", to: "b1-0:0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	b1 := btcBlock(1, "", utx{outs: outs("bcpayout", 50_000)})
+	prev.addBlock(b1)
+	connect(t, e, b1)
+	open(t, e, watchlists.Incident{ID: "inc_r", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
+	for _, b := range recogniserWorld() {
+		connect(t, e, b)
+	}
+	b2 := btcBlock(2, "", utx{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("bcex", 49_000)})
+	prev.addBlock(b2)
+	connect(t, e, b2)
+	deps := log.ofType(tracer.ExchangeDeposit)
+	if len(deps) != 1 || deps[0].Chain != chains.Bitcoin || deps[0].Incident != "inc_r" || deps[0].To != "bcex" {
+		t.Fatalf("exchange findings %+v; want the Bitcoin deposit of inc_r", deps)
+	}
+	p := deps[0].Path
+	if len(p) < 3 || p[0].Chain != chains.Ethereum || p[len(p)-1].Chain != chains.Bitcoin {
+		t.Fatalf("path %+v; want it to start on ethereum and end on bitcoin", p)
+	}
+}
