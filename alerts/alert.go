@@ -60,6 +60,15 @@ type Hop struct {
 	Confidence float64 `json:"confidence,omitempty"`
 }
 
+// Dest is where a bridge deposit goes (CONTRACT.md: "dest"): chain in
+// chainhound's names where one exists, else the bridge's; asset in the
+// bridge's notation.
+type Dest struct {
+	Chain   string `json:"chain"`
+	Address string `json:"address,omitempty"`
+	Asset   string `json:"asset,omitempty"`
+}
+
 // Via is the service a hop went through.
 type Via struct {
 	Kind     string `json:"kind"`
@@ -85,6 +94,7 @@ type Alert struct {
 	Share         float64   `json:"share"`
 	Confidence    float64   `json:"confidence"`
 	Heuristics    []string  `json:"heuristics,omitempty"` // linking heuristics that fired (mixer withdrawals)
+	Dest          *Dest     `json:"dest,omitempty"`       // a bridge deposit's destination (taint.bridge)
 	Incident      string    `json:"incident"`
 	Label         *Label    `json:"label"`
 	Hops          int       `json:"hops"`

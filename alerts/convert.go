@@ -49,6 +49,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 		Share:      f.Share,
 		Confidence: conf,
 		Heuristics: f.Heuristics,
+		Dest:       destOf(f.Dest),
 		Incident:   f.Incident,
 		Hops:       f.Hops,
 		Path:       make([]Hop, len(f.Path)),
@@ -97,4 +98,11 @@ func decimal(v *big.Int) string {
 		return "0"
 	}
 	return v.String()
+}
+
+func destOf(d *tracer.Dest) *Dest {
+	if d == nil {
+		return nil
+	}
+	return &Dest{Chain: d.Chain, Address: d.Address, Asset: d.Asset}
 }

@@ -40,6 +40,15 @@ type Hop struct {
 	Confidence float64 `json:"confidence,omitempty"`
 }
 
+// Dest is where a bridge or swap deposit goes, as its event or memo says:
+// Chain in chainhound's names where one exists (ethereum, bitcoin), else
+// the bridge's own name in lower case; Asset in the bridge's notation.
+type Dest struct {
+	Chain   string `json:"chain"`
+	Address string `json:"address,omitempty"`
+	Asset   string `json:"asset,omitempty"`
+}
+
 // Via is the service a hop went through.
 type Via struct {
 	Kind     watchlists.Kind `json:"kind"`
@@ -69,6 +78,8 @@ type Finding struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics of a mixer withdrawal.
 	Heuristics []string
+	// Dest is a bridge deposit's destination, when a recogniser knows it.
+	Dest *Dest
 	Incident   string
 	// Label is the entry of the address that made this a finding (the
 	// receiver for taint findings, the treasury for treasury findings).

@@ -23,6 +23,10 @@ type Deposit struct {
 	Amount   *big.Int
 	Tainted  *big.Int
 	Hops     int
+	// Dest is set by a recogniser that can tell where the deposit goes (a
+	// bridge's destination chain and address): the engine puts it on the
+	// deposit's finding.
+	Dest *Dest
 }
 
 // Move is a Recogniser's verdict: taint parked at a service goes on to an
@@ -30,9 +34,12 @@ type Deposit struct {
 // withdrawal.
 type Move struct {
 	Incident string
-	// Service and Asset name the parked taint drawn on (this chain).
-	Service string
-	Asset   chains.Asset
+	// Service and Asset name the parked taint drawn on, on ServiceChain
+	// ("": this chain; another one for a cross-chain swap whose payout
+	// is seen after its deposit).
+	Service      string
+	ServiceChain chains.Chain
+	Asset        chains.Asset
 	// Take is how much of the parked taint the move consumes; it is capped
 	// at what is parked, and Amount shrinks in proportion.
 	Take *big.Int
@@ -81,13 +88,15 @@ func (ap *applier) recognise(ti int, tx *chains.Tx, fs []Finding) error {
 		return nil
 	}
 	var deps []Deposit
-	for _, f := range fs {
+	var at []int // the finding of each deposit, in fs
+	for fi, f := range fs {
 		// Only a trusted entry drives a recogniser: a tenant's own entry
 		// (AudienceLabelOwner) parks nothing.
 		if f.Tx != tx.Hash || f.Label == nil || f.Tainted == nil || f.Label.Kind == watchlists.Sanctioned || f.Audience == AudienceLabelOwner {
 			continue
 		}
 		deps = append(deps, Deposit{Incident: f.Incident, Service: f.To, Label: f.Label, From: f.From, Asset: f.Asset, Amount: f.Amount, Tainted: f.Tainted, Hops: f.Hops})
+		at = append(at, fi)
 	}
 	if !ap.live && len(deps) == 0 && len(tx.Logs) == 0 {
 		return nil // a replay: nothing of the lane's, no event a recogniser asked for
@@ -96,6 +105,12 @@ func (ap *applier) recognise(ti int, tx *chains.Tx, fs []Finding) error {
 		moves, err := r.Recognise(ap.ctx, stateOf{ap: ap, name: r.Name()}, ap.b, tx, deps)
 		if err != nil {
 			return fmt.Errorf("recogniser %s on tx %s: %w", r.Name(), tx.Hash, err)
+		}
+		for i := range deps {
+			if d := deps[i].Dest; d != nil && fs[at[i]].Dest == nil {
+				c := *d
+				fs[at[i]].Dest = &c
+			}
 		}
 		if len(moves) > maxMovesPerTx {
 			return fmt.Errorf("recogniser %s on tx %s: %d moves, at most %d per transaction", r.Name(), tx.Hash, len(moves), maxMovesPerTx)
@@ -137,8 +152,15 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	if gross.Sign() < 0 || grossAmt.SetFromBig(gross) {
 		return fmt.Errorf("move %d: gross amount out of range", i)
 	}
+	pcs := ap.cs // where the taint is parked
+	if m.ServiceChain != "" && m.ServiceChain != ap.cs.chain {
+		if ap.e.chains[m.ServiceChain] == nil {
+			return nil
+		}
+		pcs = ap.e.chainState(m.ServiceChain)
+	}
 	pk := parkKey{inc: inc, service: m.Service, asset: m.Asset.Key()}
-	p := ap.cs.parked[pk]
+	p := pcs.parked[pk]
 	if p == nil || p.amt.IsZero() {
 		return nil
 	}
@@ -150,7 +172,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		amt.MulDivOverflow(&amt, &p.amt, &take)
 		take.Set(&p.amt)
 	}
-	ap.e.touchParked(ap.j, ap.cs, pk)
+	ap.e.touchParked(ap.j, pcs, pk)
 	p.amt.Sub(&p.amt, &take)
 	if inc.policy == watchlists.Poison && grossAmt.Gt(&amt) {
 		amt = grossAmt // poison: the whole payout is tainted
@@ -161,7 +183,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	nh := ap.newHop(inc, p.via, tx, seq, m.Service, m.To, &amt)
 	ap.e.a.hop(nh).doubt = doubtOf(m.Confidence)
 	if p.amt.IsZero() {
-		delete(ap.cs.parked, pk)
+		delete(pcs.parked, pk)
 	}
 	dst := ap.e.chains[m.Chain]
 	followed := dst != nil || ap.e.deps.Sources[m.Chain] != nil

@@ -1,6 +1,10 @@
 package tracer
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/chainhound/chainhound/chains"
+)
 
 // State is a recogniser's own state on one chain: small values by key
 // (a mixer pool's unmatched deposits, a bridge's pending swaps). The
@@ -24,12 +28,36 @@ type State interface {
 	// carry kept logs, must change only that incident's share of its
 	// state, and must not count the block's events again.
 	Lane() string
+	// On is the recogniser's state on another chain followed by the
+	// engine, for joins across chains (a swap's deposit on one, its
+	// payout on the other): written in the block being applied, undone
+	// with it. Nil when the engine follows no such chain.
+	On(chain chains.Chain) State
 }
 
-// stateOf is State for recogniser name on the chain being applied.
+// stateOf is State for recogniser name on chain cs (nil: the chain being
+// applied), journaled in the block being applied.
 type stateOf struct {
 	ap   *applier
 	name string
+	cs   *chainState
+}
+
+func (s stateOf) chain() *chainState {
+	if s.cs != nil {
+		return s.cs
+	}
+	return s.ap.cs
+}
+
+func (s stateOf) On(c chains.Chain) State {
+	if c == s.ap.cs.chain {
+		return stateOf{ap: s.ap, name: s.name}
+	}
+	if s.ap.e.chains[c] == nil && s.ap.e.deps.Sources[c] == nil {
+		return nil
+	}
+	return stateOf{ap: s.ap, name: s.name, cs: s.ap.e.chainState(c)}
 }
 
 func (s stateOf) Lane() string {
@@ -42,26 +70,28 @@ func (s stateOf) Lane() string {
 func (s stateOf) key(k string) string { return s.name + "/" + k }
 
 func (s stateOf) Get(k string) ([]byte, bool) {
-	v, ok := s.ap.cs.rstate[s.key(k)]
+	v, ok := s.chain().rstate[s.key(k)]
 	return v, ok
 }
 
 func (s stateOf) Put(k string, v []byte) {
 	key := s.key(k)
-	if old, ok := s.ap.cs.rstate[key]; ok && bytes.Equal(old, v) {
+	cs := s.chain()
+	if old, ok := cs.rstate[key]; ok && bytes.Equal(old, v) {
 		return
 	}
-	s.ap.e.touchRState(s.ap.j, s.ap.cs, key)
-	s.ap.cs.rstate[key] = v
+	s.ap.e.touchRState(s.ap.j, cs, key)
+	cs.rstate[key] = v
 }
 
 func (s stateOf) Delete(k string) {
 	key := s.key(k)
-	if _, ok := s.ap.cs.rstate[key]; !ok {
+	cs := s.chain()
+	if _, ok := cs.rstate[key]; !ok {
 		return
 	}
-	s.ap.e.touchRState(s.ap.j, s.ap.cs, key)
-	delete(s.ap.cs.rstate, key)
+	s.ap.e.touchRState(s.ap.j, cs, key)
+	delete(cs.rstate, key)
 }
 
 // touchRState records recogniser state key before it changes.

@@ -119,10 +119,11 @@ func realBlocks(tb testing.TB) (blocks []*chains.Block, events int, raw [][]byte
 // recogniser alone (the engine's own State journals and persists it).
 type mapState map[string][]byte
 
-func (m mapState) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
-func (m mapState) Put(k string, v []byte)      { m[k] = v }
-func (m mapState) Delete(k string)             { delete(m, k) }
-func (m mapState) Lane() string                { return "" }
+func (m mapState) Get(k string) ([]byte, bool)  { v, ok := m[k]; return v, ok }
+func (m mapState) Put(k string, v []byte)       { m[k] = v }
+func (m mapState) Delete(k string)              { delete(m, k) }
+func (m mapState) Lane() string                 { return "" }
+func (m mapState) On(chains.Chain) tracer.State { return nil }
 
 func realLabels() labels {
 	return labels{realPool: {Chain: chains.Ethereum, Address: realPool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100 ETH", Protocol: tornado.Protocol, Owner: "shipped"}}
