@@ -79,8 +79,8 @@ type Finding struct {
 	// Heuristics lists the linking heuristics of a mixer withdrawal.
 	Heuristics []string
 	// Dest is a bridge deposit's destination, when a recogniser knows it.
-	Dest *Dest
-	Incident   string
+	Dest     *Dest
+	Incident string
 	// Label is the entry of the address that made this a finding (the
 	// receiver for taint findings, the treasury for treasury findings).
 	Label *watchlists.Entry

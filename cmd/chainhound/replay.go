@@ -351,7 +351,7 @@ var rowEvents = []string{"tornado.deposit", "tornado.withdrawal"}
 func parseRowEvent(chain chains.Chain, s string) (string, error) {
 	if !slices.Contains(rowEvents, s) {
 		if strings.HasPrefix(s, "thorchain.") {
-			return "", fmt.Errorf("event %q: THORChain is not followed yet (known: %s)", s, strings.Join(rowEvents, ", "))
+			return "", fmt.Errorf("event %q: replay does not read THORChain events from a CSV yet (known: %s)", s, strings.Join(rowEvents, ", "))
 		}
 		return "", fmt.Errorf("event %q: want one of %s", s, strings.Join(rowEvents, ", "))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
@@ -99,7 +100,7 @@ func traceAction(c *cli.Context) error {
 		return err
 	}
 	if chain == chains.Ethereum {
-		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil)}
+		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil)}
 	}
 	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
 	switch {
@@ -135,7 +136,7 @@ func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string
 		if e == nil {
 			return deps, "", nil, usagef("--config: no chains.ethereum node configured to trace on")
 		}
-		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, KeepLogs: tornado.Topics(), Checkpoints: &memCheckpoints{}, Logger: lg})
+		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, KeepLogs: append(tornado.Topics(), thorchain.Topics()...), Checkpoints: &memCheckpoints{}, Logger: lg})
 		if err != nil {
 			return deps, "", nil, usagef("--config: chains.ethereum: %v", err)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -195,7 +196,7 @@ func newFollowers(cfg *config.Config, cp chains.CheckpointStore, lg *slog.Logger
 			Traces:        e.Traces,
 			Mempool:       e.Mempool,
 			PollInterval:  e.PollInterval,
-			KeepLogs:      tornado.Topics(),
+			KeepLogs:      append(tornado.Topics(), thorchain.Topics()...),
 			Checkpoints:   cp,
 			Logger:        lg,
 		})
@@ -260,6 +261,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Balances = d.eth
 		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log))
 	}
+	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {
 		deps.Sources[chains.Bitcoin] = d.btc
 		deps.Locators[chains.Bitcoin] = d.btc

@@ -22,9 +22,13 @@
 // the destination chain (the memo's DestChain / DestAddress say where to
 // expect it).
 //
-// This package only decodes: no recogniser uses it yet, it keeps no
-// state and knows no mainnet addresses (routers and vaults rotate; the
-// caller decides which router addresses to trust, see
+// Recogniser (recogniser.go) does that join on the tracer's engine: a
+// tainted inbound at a trusted thorchain bridge entry names its
+// destination on its taint.bridge finding and waits under its inbound id
+// (in the recogniser's state on its chain); the payout, on whichever chain
+// and whichever is applied first, completes the join and moves the taint
+// to the output or address paid. The package knows no mainnet addresses
+// (routers and vaults rotate; the watchlist says which to trust, see
 // data/labels/curated/thorchain_routers.csv).
 //
 // The memo grammar follows THORNode's parser (x/thorchain/memo and

@@ -1,0 +1,284 @@
+package thorchain
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// Protocol is the watchlist protocol of THORChain routers and vaults.
+const Protocol = "thorchain"
+
+// Recogniser follows taint through THORChain swaps. An inbound that
+// carries taint — a deposit at a trusted bridge entry of protocol
+// thorchain (the Ethereum router, a Bitcoin vault an operator names)
+// with a swap memo — names its destination on the taint.bridge finding
+// (dest) and waits, under its inbound tx id, for the payout; a payout (a
+// Bitcoin transaction whose OP_RETURN says OUT:<id>, a router
+// TransferOut with that memo) moves the taint to the output or address
+// it pays, on its own chain. Whichever leg the engine applies first, the
+// second completes the join: the payout seen first waits under the same
+// id on its chain. The join is certain (confidence 1): THORChain itself
+// writes the inbound id into the payout.
+type Recogniser struct {
+	labels tracer.Labels
+	log    *slog.Logger
+}
+
+// New returns the recogniser; labels tell the routers and vaults.
+func New(labels tracer.Labels, log *slog.Logger) *Recogniser {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Recogniser{labels: labels, log: log.With("component", "thorchain")}
+}
+
+// Name implements tracer.Recogniser.
+func (r *Recogniser) Name() string { return Protocol }
+
+// isTHORChain reports whether addr on chain carries a trusted thorchain
+// bridge entry.
+func (r *Recogniser) isTHORChain(chain chains.Chain, addr string) bool {
+	if r.labels == nil || addr == "" {
+		return false
+	}
+	for _, e := range r.labels.Lookup(chain, addr) {
+		if e.Trusted() && e.Kind == watchlists.Bridge && e.Protocol == Protocol {
+			return true
+		}
+	}
+	return false
+}
+
+// pending is a tainted inbound waiting for its payout, per incident.
+type pending struct {
+	Incident string `json:"inc"`
+	Chain    string `json:"chain"`  // the inbound's chain
+	Parked   string `json:"parked"` // where its taint is parked there
+	Asset    chains.Asset
+	Taint    *big.Int `json:"taint"`
+	In       *big.Int `json:"in"` // what the inbound paid in (the taint's share of it moves)
+	Dest     string   `json:"dest"`
+	DestAddr string   `json:"dest_addr"`
+	DestAst  string   `json:"dest_asset"`
+}
+
+// payout is one output (or recipient) of a payout seen before its inbound.
+type payout struct {
+	To     string   `json:"to"` // txid:vout on Bitcoin, the address on Ethereum
+	Addr   string   `json:"addr"`
+	Amount *big.Int `json:"amount"`
+	Asset  chains.Asset
+}
+
+func pendingKey(id string) string { return "p/" + id }
+func payoutKey(id string) string  { return "o/" + id }
+
+// Recognise implements tracer.Recogniser.
+func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, deps []tracer.Deposit) ([]tracer.Move, error) {
+	if tx.Failed {
+		return nil, nil
+	}
+	memo, payouts, err := r.legOf(b.Chain, tx)
+	if err != nil || memo == "" {
+		return nil, nil // not THORChain's, or not understood (logged)
+	}
+	m, err := ParseMemo(memo)
+	if err != nil {
+		r.log.Warn("memo not understood", "chain", b.Chain, "tx", tx.Hash, "memo", memo, "err", err)
+		return nil, nil
+	}
+	switch m.Type {
+	case Swap:
+		return r.inbound(st, b, tx, m, deps), nil
+	case Out, Refund:
+		if st.Lane() != "" {
+			return nil, nil // a payout is joined on the live pass
+		}
+		return r.outbound(st, b, tx, m, payouts), nil
+	}
+	return nil, nil
+}
+
+// legOf finds tx's THORChain memo: an Ethereum router event's, or a
+// Bitcoin OP_RETURN's; for a payout, what it pays.
+func (r *Recogniser) legOf(chain chains.Chain, tx *chains.Tx) (string, []payout, error) {
+	switch chain {
+	case chains.Ethereum:
+		for _, l := range tx.Logs {
+			if len(l.Topics) == 0 || !r.isTHORChain(chain, l.Address) {
+				continue
+			}
+			switch l.Topics[0] {
+			case DepositTopic:
+				d, err := DecodeDeposit(l)
+				if err != nil {
+					r.log.Warn("router deposit not understood", "tx", tx.Hash, "err", err)
+					return "", nil, err
+				}
+				return d.Memo, nil, nil
+			case TransferOutTopic:
+				o, err := DecodeTransferOut(l)
+				if err != nil {
+					r.log.Warn("router payout not understood", "tx", tx.Hash, "err", err)
+					return "", nil, err
+				}
+				asset := chains.ETH
+				if o.Asset != NativeAsset {
+					asset = chains.Asset{Symbol: "ERC-20", Contract: o.Asset}
+				}
+				return o.Memo, []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset}}, nil
+			}
+		}
+	case chains.Bitcoin:
+		var memo string
+		var outs []payout
+		for _, o := range tx.Outputs {
+			if o.Class == chains.NullData {
+				if s, ok := outputMemo(o); ok && memo == "" {
+					memo = s
+				}
+				continue
+			}
+			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: o.Address, Amount: big.NewInt(o.Value), Asset: chains.BTC})
+		}
+		return memo, outs, nil
+	}
+	return "", nil, nil
+}
+
+func outputMemo(o chains.Output) (string, bool) {
+	data := o.Data
+	if data == nil {
+		h, ok := strings.CutPrefix(o.Address, "op_return:")
+		if !ok {
+			return "", false
+		}
+		var err error
+		if data, err = hex.DecodeString(h); err != nil {
+			return "", false
+		}
+	}
+	if len(data) == 0 || len(data) > MaxMemoLen {
+		return "", false
+	}
+	return string(data), true
+}
+
+// inbound handles a swap's deposit: the taint it parked at THORChain
+// waits for the payout, or meets a payout seen first.
+func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m Memo, deps []tracer.Deposit) []tracer.Move {
+	id := NormaliseTxID(tx.Hash)
+	dest := &tracer.Dest{Chain: m.DestChain, Address: m.DestAddress, Asset: m.DestAsset}
+	var waits []pending
+	for i := range deps {
+		d := &deps[i]
+		if !r.isTHORChain(b.Chain, d.Service) || d.Tainted == nil || d.Tainted.Sign() <= 0 {
+			continue
+		}
+		d.Dest = dest
+		waits = append(waits, pending{Incident: d.Incident, Chain: string(b.Chain), Parked: d.Service, Asset: d.Asset,
+			Taint: new(big.Int).Set(d.Tainted), In: new(big.Int).Set(d.Amount), Dest: m.DestChain, DestAddr: m.DestAddress, DestAst: m.DestAsset})
+	}
+	if len(waits) == 0 {
+		return nil
+	}
+	// The payout may be on a chain the engine follows and seen already.
+	if other := st.On(chains.Chain(m.DestChain)); other != nil {
+		if v, ok := other.Get(payoutKey(id)); ok {
+			var outs []payout
+			if err := json.Unmarshal(v, &outs); err == nil {
+				other.Delete(payoutKey(id))
+				return r.join(waits, chains.Chain(m.DestChain), outs, "")
+			}
+		}
+	}
+	v, _ := json.Marshal(waits)
+	st.Put(pendingKey(id), v)
+	return nil
+}
+
+// outbound handles a payout: it completes the join with its inbound, or
+// waits for it under the inbound's id.
+func (r *Recogniser) outbound(st tracer.State, b *chains.Block, tx *chains.Tx, m Memo, outs []payout) []tracer.Move {
+	if len(outs) == 0 {
+		return nil
+	}
+	for _, c := range []chains.Chain{chains.Ethereum, chains.Bitcoin} {
+		other := st.On(c)
+		if other == nil {
+			continue
+		}
+		v, ok := other.Get(pendingKey(m.InboundTx))
+		if !ok {
+			continue
+		}
+		var waits []pending
+		if err := json.Unmarshal(v, &waits); err != nil {
+			r.log.Warn("pending swap unreadable", "inbound", m.InboundTx, "err", err)
+			return nil
+		}
+		other.Delete(pendingKey(m.InboundTx))
+		serviceChain := chains.Chain("")
+		if c != b.Chain {
+			serviceChain = c
+		}
+		return r.join(waits, b.Chain, outs, serviceChain)
+	}
+	// The inbound is not known (yet): keep what the payout paid, so that
+	// a tainted inbound applied later finds it. Only payouts of a
+	// chain the engine follows reach here; an untainted inbound never
+	// asks, and its payout's entry stays (small: the outputs).
+	v, _ := json.Marshal(outs)
+	st.Put(payoutKey(m.InboundTx), v)
+	return nil
+}
+
+// join moves each waiting incident's taint to the payout: to the output
+// paying the memo's destination (else the largest), its share of what the
+// inbound paid in (haircut across assets: payout × taint ÷ in).
+func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain) []tracer.Move {
+	var moves []tracer.Move
+	for _, w := range waits {
+		o := pick(outs, w.DestAddr)
+		amt := new(big.Int).Mul(o.Amount, w.Taint)
+		if w.In.Sign() > 0 {
+			amt.Quo(amt, w.In)
+		}
+		if amt.Cmp(o.Amount) > 0 {
+			amt.Set(o.Amount)
+		}
+		if amt.Sign() <= 0 {
+			continue
+		}
+		sc := serviceChain
+		if sc == "" && chains.Chain(w.Chain) != payChain {
+			sc = chains.Chain(w.Chain)
+		}
+		moves = append(moves, tracer.Move{Incident: w.Incident, Service: w.Parked, ServiceChain: sc, Asset: w.Asset,
+			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1})
+	}
+	return moves
+}
+
+// pick is the payout output to addr, else the largest one.
+func pick(outs []payout, addr string) payout {
+	best := outs[0]
+	for _, o := range outs {
+		if addr != "" && strings.EqualFold(o.Addr, addr) {
+			return o
+		}
+		if o.Amount.Cmp(best.Amount) > 0 {
+			best = o
+		}
+	}
+	return best
+}

@@ -1,0 +1,195 @@
+package thorchain_test
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// The recogniser on the real engine, with blocks built here: ETH stolen on
+// Ethereum, swapped to BTC through the router (its Deposit event with a
+// swap memo), paid out on Bitcoin by the vault (OP_RETURN OUT:<inbound>),
+// then deposited at a Bitcoin exchange.
+
+const (
+	router   = "0x1000000000000000000000000000000000000001"
+	vault    = "0x1000000000000000000000000000000000000002"
+	victim   = "0x2000000000000000000000000000000000000001"
+	thief    = "0x2000000000000000000000000000000000000002"
+	btcDest  = "bc1qdest"
+	btcVault = "bc1qvault"
+	btcEx    = "bc1qexchange"
+)
+
+type labels map[string]watchlists.Entry
+
+func (l labels) Lookup(c chains.Chain, a string) []watchlists.Entry {
+	if e, ok := l[string(c)+"|"+a]; ok {
+		return []watchlists.Entry{e}
+	}
+	return nil
+}
+
+type sink struct {
+	mu        sync.Mutex
+	raised    []tracer.Finding
+	retracted []tracer.Finding
+}
+
+func (s *sink) Raise(_ context.Context, fs []tracer.Finding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.raised = append(s.raised, fs...)
+	return nil
+}
+
+func (s *sink) Retract(_ context.Context, fs []tracer.Finding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retracted = append(s.retracted, fs...)
+	return nil
+}
+
+func (s *sink) of(t tracer.FindingType) []tracer.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []tracer.Finding
+	for _, f := range s.raised {
+		if f.Type == t {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+type prevouts map[chains.Outpoint]chains.Output
+
+func (p prevouts) Prevouts(_ context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
+	out := make([]chains.Output, len(ops))
+	for i, o := range ops {
+		v, ok := p[o]
+		if !ok {
+			return nil, fmt.Errorf("unknown outpoint %s", o)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func ethBlock(n uint64, txs ...chains.Tx) *chains.Block {
+	b := &chains.Block{Chain: chains.Ethereum, Ref: chains.BlockRef{Number: n, Hash: fmt.Sprintf("e%d", n), Parent: fmt.Sprintf("e%d", n-1), Time: time.Unix(int64(1_700_000_000+12*n), 0)}}
+	for i := range txs {
+		txs[i].Index = i
+		for k := range txs[i].Transfers {
+			txs[i].Transfers[k].TxIndex, txs[i].Transfers[k].Seq, txs[i].Transfers[k].LogIndex = i, k, -1
+		}
+	}
+	b.Txs = txs
+	return b
+}
+
+func btcBlock(n uint64, p prevouts, txs ...chains.Tx) *chains.Block {
+	b := &chains.Block{Chain: chains.Bitcoin, Ref: chains.BlockRef{Number: n, Hash: fmt.Sprintf("b%d", n), Parent: fmt.Sprintf("b%d", n-1), Time: time.Unix(int64(1_700_000_000+600*n), 0)}}
+	for i := range txs {
+		txs[i].Index = i
+		for _, o := range txs[i].Outputs {
+			p[chains.Outpoint{Tx: txs[i].Hash, Index: o.Index}] = o
+		}
+	}
+	b.Txs = txs
+	return b
+}
+
+func eth(from, to string, amt int64) chains.Transfer {
+	return chains.Transfer{Kind: chains.Native, From: from, To: to, Asset: chains.ETH, Amount: big.NewInt(amt)}
+}
+
+// world returns the Ethereum blocks (theft, swap) and the Bitcoin blocks
+// (the vault's coin, the payout, the exchange deposit).
+func world(p prevouts) (ethBlocks, btcBlocks []*chains.Block, swapTx string) {
+	swapTx = "0x" + strings.Repeat("ab", 32)
+	e1 := ethBlock(1, chains.Tx{Hash: "0x" + strings.Repeat("11", 32), From: victim, Transfers: []chains.Transfer{eth(victim, thief, 1000)}})
+	e2 := ethBlock(2, chains.Tx{Hash: swapTx, From: thief,
+		Transfers: []chains.Transfer{eth(thief, router, 800), {Kind: chains.Internal, From: router, To: vault, Asset: chains.ETH, Amount: big.NewInt(800)}},
+		Logs:      []chains.Log{thorchain.DepositLog(router, vault, thorchain.NativeAsset, big.NewInt(800), "=:b:"+btcDest+":0/1/0")}})
+	memo := "OUT:" + thorchain.NormaliseTxID(swapTx)
+	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("c1", 32), Outputs: []chains.Output{{Index: 0, Value: 5_000_000, Address: btcVault, Class: chains.P2WPKH}}})
+	b2 := btcBlock(2, p, chains.Tx{Hash: strings.Repeat("c2", 32),
+		Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("c1", 32), Index: 0}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 40_000, Address: btcDest, Class: chains.P2WPKH},
+			{Index: 1, Value: 4_950_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 2, Address: "op_return:" + hex.EncodeToString([]byte(memo)), Class: chains.NullData},
+		}})
+	b3 := btcBlock(3, p, chains.Tx{Hash: strings.Repeat("c3", 32),
+		Inputs:  []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("c2", 32), Index: 0}}},
+		Outputs: []chains.Output{{Index: 0, Value: 39_000, Address: btcEx, Class: chains.P2WPKH}}})
+	return []*chains.Block{e1, e2}, []*chains.Block{b1, b2, b3}, swapTx
+}
+
+// TestSwapToBitcoinReachesExchange: the swap's taint.bridge finding names
+// its destination; the payout on Bitcoin carries the swap's taint share
+// (800 of 800 wei tainted: the whole 40,000 sat output), and its deposit at
+// the exchange is the Ethereum incident's finding with a path across both
+// chains — whichever chain's blocks the engine applies first.
+func TestSwapToBitcoinReachesExchange(t *testing.T) {
+	for _, order := range []string{"ethereum first", "bitcoin first"} {
+		t.Run(order, func(t *testing.T) {
+			l := labels{
+				"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+				"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
+			}
+			s := &sink{}
+			p := prevouts{}
+			e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			connect := func(bs ...*chains.Block) {
+				t.Helper()
+				for _, b := range bs {
+					if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			eb, bb, swapTx := world(p)
+			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
+			if err := e.OpenIncident(context.Background(), inc); err != nil {
+				t.Fatal(err)
+			}
+			if order == "ethereum first" {
+				connect(eb...)
+				connect(bb...)
+			} else {
+				connect(bb[:2]...) // the payout before the swap
+				connect(eb...)
+				connect(bb[2])
+			}
+			br := s.of(tracer.BridgeDeposit)
+			if len(br) != 1 || br[0].Tx != swapTx || br[0].Dest == nil || br[0].Dest.Chain != "bitcoin" || br[0].Dest.Address != btcDest || br[0].Dest.Asset != "BTC.BTC" {
+				t.Fatalf("bridge findings %+v; want the swap's, dest bitcoin %s BTC.BTC", br, btcDest)
+			}
+			ex := s.of(tracer.ExchangeDeposit)
+			if len(ex) != 1 || ex[0].Chain != chains.Bitcoin || ex[0].Incident != "inc" || ex[0].Tainted.Int64() != 39_000 {
+				t.Fatalf("exchange findings %+v; want the Bitcoin deposit, all 39,000 sat tainted", ex)
+			}
+			path := ex[0].Path
+			if len(path) < 4 || path[0].Chain != chains.Ethereum || path[len(path)-1].Chain != chains.Bitcoin {
+				t.Fatalf("path %+v; want it to start on ethereum and end on bitcoin", path)
+			}
+		})
+	}
+}
