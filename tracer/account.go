@@ -161,7 +161,7 @@ func (ap *applier) debitAccount(k hkey, id holdID, amt *uint256.Int) (x uint256.
 	bal.Sub(&bal, amt)
 	a.set(&h.bal, &bal)
 	a.set(&h.taint, &taint)
-	if inc.policy != watchlists.Poison && (taint.IsZero() || taint.Lt(&inc.dust)) {
+	if inc.policy != watchlists.Poison && (taint.IsZero() || taint.Lt(ap.dustOf(inc))) {
 		ap.cs.del(k, inc)
 	}
 	return x, via, segs

@@ -120,6 +120,18 @@ func (ap *applier) newHop(inc *incident, parent hopID, tx *chains.Tx, seq int, f
 	return h
 }
 
+// dustOf is inc's dust floor on the chain being applied: its own on its
+// chain, the configured one of any other chain its taint reached.
+func (ap *applier) dustOf(inc *incident) *uint256.Int {
+	if ap.cs.chain == inc.def.Chain {
+		return &inc.dust
+	}
+	if d := inc.dustOn[ap.cs.chain]; d != nil {
+		return d
+	}
+	return new(uint256.Int)
+}
+
 // million is the denominator of shares in millionths.
 var million = *uint256.NewInt(1_000_000)
 
@@ -129,10 +141,12 @@ var million = *uint256.NewInt(1_000_000)
 // reaches an exchange, mixer, bridge or sanctioned address is never cut:
 // the share sets the alert's severity, not whether it exists (TAINT.md).
 func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int, reports bool) bool {
-	if x.IsZero() || x.Lt(&inc.dust) {
+	if x.IsZero() || x.Lt(ap.dustOf(inc)) {
 		return true
 	}
-	if !reports && !ap.e.minSharePPM.IsZero() {
+	// The share is of what was stolen, in the incident's chain's units:
+	// on another chain only dust cuts.
+	if !reports && !ap.e.minSharePPM.IsZero() && inc.def.Chain == ap.cs.chain {
 		if st := inc.stolenOf(asset); st != nil && !st.IsZero() {
 			var min uint256.Int
 			min.MulDivOverflow(st, &ap.e.minSharePPM, &million)

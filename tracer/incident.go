@@ -57,6 +57,18 @@ func (e *Engine) newIncident(def watchlists.Incident) (*incident, error) {
 			return nil, fmt.Errorf("incident %s: dust %s out of range", def.ID, dust)
 		}
 	}
+	for c, d := range e.cfg.Dust {
+		if c == def.Chain || d == nil {
+			continue
+		}
+		var u uint256.Int
+		if d.Sign() >= 0 && !u.SetFromBig(d) {
+			if inc.dustOn == nil {
+				inc.dustOn = map[chains.Chain]*uint256.Int{}
+			}
+			inc.dustOn[c] = &u
+		}
+	}
 	for i, s := range def.Seeds {
 		switch {
 		case s.Tx != "" && s.Address != "":

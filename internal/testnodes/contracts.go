@@ -29,6 +29,10 @@ var (
 	tornadoABIJSON string
 	//go:embed testdata/TornadoPool_sol_TornadoPool.bin
 	tornadoBinHex string
+	//go:embed testdata/THORChainRouter_sol_THORChainRouter.abi
+	thorRouterABIJSON string
+	//go:embed testdata/THORChainRouter_sol_THORChainRouter.bin
+	thorRouterBinHex string
 )
 
 // TokenABI is the ABI of the test ERC-20 ("TST", 18 decimals).
@@ -41,13 +45,18 @@ var ForwarderABI = mustABI("Forwarder", forwarderABIJSON)
 // Cash ETH pool (deposit, withdraw; the real pool's events).
 var TornadoPoolABI = mustABI("TornadoPool", tornadoABIJSON)
 
+// THORChainRouterABI is the ABI of THORChainRouter, the stand-in for
+// THORChain's Ethereum router (deposit, transferOut; the real events).
+var THORChainRouterABI = mustABI("THORChainRouter", thorRouterABIJSON)
+
 // TransferEventID is topic 0 of ERC-20 Transfer(address,address,uint256).
 var TransferEventID = TokenABI.Events["Transfer"].ID
 
 var (
-	tokenBin     = common.FromHex(strings.TrimSpace(tokenBinHex))
-	forwarderBin = common.FromHex(strings.TrimSpace(forwarderBinHex))
-	tornadoBin   = common.FromHex(strings.TrimSpace(tornadoBinHex))
+	tokenBin      = common.FromHex(strings.TrimSpace(tokenBinHex))
+	forwarderBin  = common.FromHex(strings.TrimSpace(forwarderBinHex))
+	tornadoBin    = common.FromHex(strings.TrimSpace(tornadoBinHex))
+	thorRouterBin = common.FromHex(strings.TrimSpace(thorRouterBinHex))
 )
 
 func mustABI(name, js string) abi.ABI {
@@ -183,5 +192,29 @@ func (g *Geth) TornadoWithdraw(tb testing.TB, pool common.Address, sender *ecdsa
 	tb.Helper()
 	r := g.Transact(tb, sender, &pool, nil, pack(tb, TornadoPoolABI, "withdraw", recipient, nullifier, relayer, fee), 0)
 	mustSucceed(tb, r, "tornado pool %s withdraw to %s", pool, recipient)
+	return r
+}
+
+// DeployTHORChainRouter deploys the THORChainRouter stand-in.
+func (g *Geth) DeployTHORChainRouter(tb testing.TB, from *ecdsa.PrivateKey) common.Address {
+	tb.Helper()
+	return g.deploy(tb, from, "THORChainRouter", thorRouterBin, nil)
+}
+
+// THORChainDeposit calls router.deposit(vault, ETH, value, memo) from from
+// with value: the router forwards it to the vault and emits Deposit.
+func (g *Geth) THORChainDeposit(tb testing.TB, router common.Address, from *ecdsa.PrivateKey, vault common.Address, value *big.Int, memo string) *types.Receipt {
+	tb.Helper()
+	r := g.Transact(tb, from, &router, value, pack(tb, THORChainRouterABI, "deposit", vault, common.Address{}, value, memo), 0)
+	mustSucceed(tb, r, "thorchain router %s deposit", router)
+	return r
+}
+
+// THORChainTransferOut calls router.transferOut(to, ETH, value, memo) from
+// the vault with value: the router pays to and emits TransferOut.
+func (g *Geth) THORChainTransferOut(tb testing.TB, router common.Address, vault *ecdsa.PrivateKey, to common.Address, value *big.Int, memo string) *types.Receipt {
+	tb.Helper()
+	r := g.Transact(tb, vault, &router, value, pack(tb, THORChainRouterABI, "transferOut", to, common.Address{}, value, memo), 0)
+	mustSucceed(tb, r, "thorchain router %s transferOut", router)
 	return r
 }

@@ -87,13 +87,14 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 	if tx.Failed {
 		return nil, nil
 	}
-	memo, payouts, err := r.legOf(b.Chain, tx)
+	memo, payouts, err := r.legOf(b, tx)
 	if err != nil || memo == "" {
 		return nil, nil // not THORChain's, or not understood (logged)
 	}
 	m, err := ParseMemo(memo)
 	if err != nil {
-		r.log.Warn("memo not understood", "chain", b.Chain, "tx", tx.Hash, "memo", memo, "err", err)
+		// Bitcoin carries many OP_RETURNs that are not THORChain's.
+		r.log.Debug("memo not understood", "chain", b.Chain, "tx", tx.Hash, "memo", memo, "err", err)
 		return nil, nil
 	}
 	switch m.Type {
@@ -110,7 +111,8 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 
 // legOf finds tx's THORChain memo: an Ethereum router event's, or a
 // Bitcoin OP_RETURN's; for a payout, what it pays.
-func (r *Recogniser) legOf(chain chains.Chain, tx *chains.Tx) (string, []payout, error) {
+func (r *Recogniser) legOf(b *chains.Block, tx *chains.Tx) (string, []payout, error) {
+	chain := b.Chain
 	switch chain {
 	case chains.Ethereum:
 		for _, l := range tx.Logs {
@@ -140,15 +142,24 @@ func (r *Recogniser) legOf(chain chains.Chain, tx *chains.Tx) (string, []payout,
 		}
 	case chains.Bitcoin:
 		var memo string
-		var outs []payout
 		for _, o := range tx.Outputs {
 			if o.Class == chains.NullData {
-				if s, ok := outputMemo(o); ok && memo == "" {
+				if s, ok := outputMemo(o); ok {
 					memo = s
+					break
 				}
+			}
+		}
+		if memo == "" {
+			return "", nil, nil
+		}
+		var outs []payout
+		for i := range tx.Outputs {
+			o := &tx.Outputs[i]
+			if o.Class == chains.NullData {
 				continue
 			}
-			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: o.Address, Amount: big.NewInt(o.Value), Asset: chains.BTC})
+			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: b.OutputAddress(o), Amount: big.NewInt(o.Value), Asset: chains.BTC})
 		}
 		return memo, outs, nil
 	}
@@ -169,6 +180,11 @@ func outputMemo(o chains.Output) (string, bool) {
 	}
 	if len(data) == 0 || len(data) > MaxMemoLen {
 		return "", false
+	}
+	for _, c := range data {
+		if c < 0x20 || c > 0x7e {
+			return "", false // THORChain memos are printable ASCII; a witness commitment is not
+		}
 	}
 	return string(data), true
 }

@@ -118,10 +118,10 @@ func eth(from, to string, amt int64) chains.Transfer {
 // (the vault's coin, the payout, the exchange deposit).
 func world(p prevouts) (ethBlocks, btcBlocks []*chains.Block, swapTx string) {
 	swapTx = "0x" + strings.Repeat("ab", 32)
-	e1 := ethBlock(1, chains.Tx{Hash: "0x" + strings.Repeat("11", 32), From: victim, Transfers: []chains.Transfer{eth(victim, thief, 1000)}})
+	e1 := ethBlock(1, chains.Tx{Hash: "0x" + strings.Repeat("11", 32), From: victim, Transfers: []chains.Transfer{eth(victim, thief, 1e18)}})
 	e2 := ethBlock(2, chains.Tx{Hash: swapTx, From: thief,
-		Transfers: []chains.Transfer{eth(thief, router, 800), {Kind: chains.Internal, From: router, To: vault, Asset: chains.ETH, Amount: big.NewInt(800)}},
-		Logs:      []chains.Log{thorchain.DepositLog(router, vault, thorchain.NativeAsset, big.NewInt(800), "=:b:"+btcDest+":0/1/0")}})
+		Transfers: []chains.Transfer{eth(thief, router, 8e17), {Kind: chains.Internal, From: router, To: vault, Asset: chains.ETH, Amount: big.NewInt(8e17)}},
+		Logs:      []chains.Log{thorchain.DepositLog(router, vault, thorchain.NativeAsset, big.NewInt(8e17), "=:b:"+btcDest+":0/1/0")}})
 	memo := "OUT:" + thorchain.NormaliseTxID(swapTx)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("c1", 32), Outputs: []chains.Output{{Index: 0, Value: 5_000_000, Address: btcVault, Class: chains.P2WPKH}}})
 	b2 := btcBlock(2, p, chains.Tx{Hash: strings.Repeat("c2", 32),
@@ -139,9 +139,11 @@ func world(p prevouts) (ethBlocks, btcBlocks []*chains.Block, swapTx string) {
 
 // TestSwapToBitcoinReachesExchange: the swap's taint.bridge finding names
 // its destination; the payout on Bitcoin carries the swap's taint share
-// (800 of 800 wei tainted: the whole 40,000 sat output), and its deposit at
+// (0.8 of 0.8 ETH tainted: the whole 40,000 sat output), and its deposit at
 // the exchange is the Ethereum incident's finding with a path across both
-// chains — whichever chain's blocks the engine applies first.
+// chains — whichever chain's blocks the engine applies first. Each chain
+// has its own dust floor in its own unit (40,000 sat is far below
+// Ethereum's 10^15 wei, and must not be cut by it).
 func TestSwapToBitcoinReachesExchange(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
@@ -151,7 +153,8 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 			}
 			s := &sink{}
 			p := prevouts{}
-			e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
 				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
 			if err != nil {
 				t.Fatal(err)

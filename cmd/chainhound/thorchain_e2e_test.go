@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/txscript/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/internal/testnodes"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Issue 14's freeze alert across chains, through the real binary on a real
+// geth --dev and a real btcd regtest: ETH is stolen on Ethereum and swapped
+// to BTC through a router contract that emits THORChain's router events
+// (the operator labels it a thorchain bridge); the vault — a key the test
+// holds — pays out on Bitcoin with OP_RETURN "OUT:<swap tx>"; the thief
+// hops the coins and deposits them at an exchange that watches its Bitcoin
+// deposit address. The exchange gets the freeze alert with the whole path,
+// from the theft on Ethereum to its deposit on Bitcoin. Run with the
+// Bitcoin follower behind the Ethereum one and ahead of it (Ethereum
+// confirmations hold the swap back until the payout is applied).
+func TestTHORChainSwapReachesBitcoinExchange(t *testing.T) {
+	for _, order := range []string{"ethereum first", "bitcoin first"} {
+		t.Run(order, func(t *testing.T) { thorchainRun(t, order == "bitcoin first") })
+	}
+}
+
+func thorchainRun(t *testing.T, bitcoinFirst bool) {
+	if testing.Short() {
+		t.Skip("starts geth, btcd and the chainhound binary")
+	}
+	bin := buildBinary(t)
+	g := testnodes.StartGeth(t)
+	b := testnodes.StartBtcd(t)
+	coins := b.MatureCoins(t, 1)
+	eth := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
+	victim := g.NewAccount(t, eth(100))
+	thief := newEthKey(t)
+	thiefAddr := crypto.PubkeyToAddress(thief.PublicKey)
+	router := g.DeployTHORChainRouter(t, victim)
+	ethVault := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
+	btcThief, btcHop, btcEx := newBtcKey(t), newBtcKey(t), newBtcKey(t)
+	confirmations := 1
+	if bitcoinFirst {
+		confirmations = 4
+	}
+
+	dataDir := t.TempDir()
+	port := testnodes.FreePort(t)
+	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`data_dir: %s
+api: { listen: 127.0.0.1:%d }
+chains:
+  ethereum:
+    network: dev
+    rpc: %s
+    confirmations: %d
+    start_block: latest
+    traces: auto
+    poll_interval: 200ms
+  bitcoin:
+    network: regtest
+    rpc: %s
+    rpc_user: %s
+    rpc_password: %s
+    confirmations: 1
+    start_block: latest
+    poll_interval: 200ms
+tracer:
+  dust: { ethereum: "1000000000000000", bitcoin: "1000" }
+`, dataDir, port, g.WS, confirmations, b.URL(), b.User, b.Pass))
+	admin := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "admin", "--tenant", "ops"))
+	exch := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "exchange", "--tenant", "exch"))
+	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "bridge", "--protocol", "thorchain",
+		"--address", router.Hex(), "--label", "THORChain router (test)", "--owner", "ops")
+	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "bitcoin", "--kind", "exchange",
+		"--address", btcAddr(t, b, btcEx), "--label", "Exchange BTC deposit", "--owner", "exch")
+	startDaemon(t, bin, cfg, api)
+	ops, ex := subscribe(t, api, admin), subscribe(t, api, exch)
+	post := func(path string, body any) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", api+path, bytes.NewReader(raw))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, rb)
+		}
+	}
+	processed := func(chain string) uint64 {
+		t.Helper()
+		resp, err := http.Get(api + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var h struct {
+			Chains map[string]struct{ Processed uint64 } `json:"chains"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h.Chains[chain].Processed
+	}
+
+	theft := g.SendETH(t, victim, thiefAddr, eth(20))
+	if bitcoinFirst {
+		g.MineBlocks(t, confirmations)
+	}
+	post("/v1/incidents", map[string]any{"chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}})
+	dest := btcAddr(t, b, btcThief)
+	swap := g.THORChainDeposit(t, router, thief, ethVault, eth(10), "=:b:"+dest+":0/1/0")
+
+	payout := func() {
+		memo := "OUT:" + strings.ToUpper(strings.TrimPrefix(swap.TxHash.Hex(), "0x"))
+		null, err := txscript.NullDataScript([]byte(memo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pay := b.SendTx(t, b.BuildTx(t, coins, []*wire.TxOut{wire.NewTxOut(50_000_000, p2wpkh(t, b, btcThief)), wire.NewTxOut(0, null)}))
+		hashes := b.Generate(t, 1)
+		_ = hashes
+		hop := spendP2WPKH(t, btcThief, b, wire.OutPoint{Hash: pay, Index: 0}, 50_000_000, p2wpkh(t, b, btcHop), 49_990_000)
+		b.Generate(t, 1)
+		dep := spendP2WPKH(t, btcHop, b, wire.OutPoint{Hash: hop, Index: 0}, 49_990_000, p2wpkh(t, b, btcEx), 49_980_000)
+		b.Generate(t, 1)
+		_, tip := b.Tip(t)
+		if bitcoinFirst {
+			// The Bitcoin follower applies the payout and the deposit
+			// while the swap still waits for its confirmations.
+			deadline := time.Now().Add(30 * time.Second)
+			for processed("bitcoin") < uint64(tip) && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if processed("bitcoin") < uint64(tip) {
+				t.Fatalf("bitcoin not processed to %d", tip)
+			}
+			g.MineBlocks(t, confirmations)
+		}
+		a := ex.await(t, "bitcoin", alerts.TypeExchangeDeposit)
+		if a.Tx != dep.String() || a.Amount != "49980000" || a.Tainted != "49980000" || a.Incident == "" {
+			t.Fatalf("bitcoin exchange alert %s; want %s, all 49,980,000 sat tainted, the Ethereum incident's", a, dep)
+		}
+		if len(a.Path) < 5 || a.Path[0].Chain != "ethereum" || a.Path[0].Tx != theft.TxHash.Hex() || a.Path[len(a.Path)-1].Chain != "bitcoin" {
+			t.Fatalf("path %+v; want the theft on ethereum first and the deposit on bitcoin last", a.Path)
+		}
+	}
+	if bitcoinFirst {
+		payout()
+	}
+	br := ops.await(t, "ethereum", alerts.TypeBridge)
+	if br.Tx != swap.TxHash.Hex() || br.Dest == nil || br.Dest.Chain != "bitcoin" || br.Dest.Address != dest || br.Dest.Asset != "BTC.BTC" {
+		t.Fatalf("bridge alert %s; want the swap, dest bitcoin %s BTC.BTC", br, dest)
+	}
+	if !bitcoinFirst {
+		payout()
+	}
+}
