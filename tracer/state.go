@@ -237,13 +237,13 @@ func (cs *chainState) del(k hkey, inc *incident) {
 
 // incident is the engine's runtime view of a watchlists.Incident.
 type incident struct {
-	def     watchlists.Incident
-	policy  watchlists.Policy
-	dust    uint256.Int
+	def    watchlists.Incident
+	policy watchlists.Policy
+	dust   uint256.Int
 	// dustOn is the dust floor on the other chains the incident's taint
 	// may reach (a swap's payout): the configured one of each chain, in
 	// its own unit.
-	dustOn map[chains.Chain]*uint256.Int
+	dustOn  map[chains.Chain]*uint256.Int
 	maxHops int
 	// confFloor: a recogniser's move of lower confidence carries no taint on.
 	confFloor float64
