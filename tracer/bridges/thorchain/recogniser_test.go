@@ -196,3 +196,67 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 		})
 	}
 }
+
+// TestSwapBackToEthereum: the reverse swap — tainted coins on Bitcoin paid
+// to a THORChain vault (labelled by the operator) with the memo
+// "=:e:<address>" in an OP_RETURN; the router's TransferOut on Ethereum
+// saying OUT:<the Bitcoin txid> pays the address; its deposit at an
+// Ethereum exchange is the Bitcoin incident's finding.
+func TestSwapBackToEthereum(t *testing.T) {
+	const ethDest, ethEx = "0x3000000000000000000000000000000000000001", "0x3000000000000000000000000000000000000002"
+	l := labels{
+		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
+		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
+	}
+	s := &sink{}
+	p := prevouts{}
+	dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+	e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	connect := func(bs ...*chains.Block) {
+		t.Helper()
+		for _, b := range bs {
+			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	theft := strings.Repeat("d1", 32)
+	swap := strings.Repeat("d2", 32)
+	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
+	b2 := btcBlock(2, p, chains.Tx{Hash: theft, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("d0", 32), Index: 0}}},
+		Outputs: []chains.Output{{Index: 0, Value: 1_990_000, Address: "bc1qthief", Class: chains.P2WPKH}}})
+	memo := "=:e:" + ethDest + ":0"
+	b3 := btcBlock(3, p, chains.Tx{Hash: swap, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: theft, Index: 0}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 1_980_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 1, Address: "op_return:" + hex.EncodeToString([]byte(memo)), Class: chains.NullData},
+		}})
+	connect(b1)
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	connect(b2, b3)
+	out := ethBlock(1, chains.Tx{Hash: "0x" + strings.Repeat("e1", 32), From: vault,
+		Transfers: []chains.Transfer{eth(vault, router, 6e17), {Kind: chains.Internal, From: router, To: ethDest, Asset: chains.ETH, Amount: big.NewInt(6e17)}},
+		Logs:      []chains.Log{thorchain.TransferOutLog(router, vault, ethDest, thorchain.NativeAsset, big.NewInt(6e17), "OUT:"+strings.ToUpper(swap))}})
+	dep := ethBlock(2, chains.Tx{Hash: "0x" + strings.Repeat("e2", 32), From: ethDest, Transfers: []chains.Transfer{eth(ethDest, ethEx, 5e17)}})
+	connect(out, dep)
+	br := s.of(tracer.BridgeDeposit)
+	if len(br) != 1 || br[0].Dest == nil || br[0].Dest.Chain != "ethereum" || br[0].Dest.Address != ethDest {
+		t.Fatalf("bridge findings %+v; want the swap to ethereum %s", br, ethDest)
+	}
+	ex := s.of(tracer.ExchangeDeposit)
+	if len(ex) != 1 || ex[0].Chain != chains.Ethereum || ex[0].Incident != "inc" || ex[0].Tainted.Sign() <= 0 {
+		t.Fatalf("exchange findings %+v; want the Ethereum deposit of the Bitcoin incident", ex)
+	}
+	if p := ex[0].Path; p[0].Chain != chains.Bitcoin || p[len(p)-1].Chain != chains.Ethereum {
+		t.Fatalf("path %+v; want bitcoin first, ethereum last", p)
+	}
+}
