@@ -11,6 +11,7 @@ const (
 	TypeMixerDeposit    = "taint.mixer_deposit"
 	TypeMixerWithdrawal = "taint.mixer_withdrawal"
 	TypeBridge          = "taint.bridge"
+	TypeCoinJoin        = "taint.coinjoin"
 	TypeSanctioned      = "taint.sanctioned"
 	TypeTreasuryOutflow = "treasury.outflow"
 	TypeTreasuryDrain   = "treasury.drain"

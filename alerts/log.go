@@ -139,7 +139,7 @@ func validate(a *Alert) error {
 
 // Types lists the alert types of CONTRACT.md.
 var Types = []string{
-	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge,
+	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge, TypeCoinJoin,
 	TypeSanctioned, TypeTreasuryOutflow, TypeTreasuryDrain, TypeConfirmed, TypeRetracted,
 }
 

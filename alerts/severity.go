@@ -27,6 +27,7 @@ import (
 //	taint.mixer_deposit      high      same share rules
 //	taint.mixer_withdrawal   high      same share rules; confidence < 0.5: −1
 //	taint.bridge             high      same share rules
+//	taint.coinjoin           high      same share rules
 //	treasury.drain           critical
 //	treasury.outflow         medium    ≥ 100 ETH or ≥ 5 BTC: high; < 0.01 ETH or < 100000 sat: low
 type SeverityTable struct {
@@ -69,6 +70,7 @@ func DefaultSeverityTable() SeverityTable {
 			TypeMixerDeposit:    High,
 			TypeMixerWithdrawal: High,
 			TypeBridge:          High,
+			TypeCoinJoin:        High,
 			TypeTreasuryDrain:   Critical,
 			TypeTreasuryOutflow: Medium,
 		},
@@ -173,7 +175,7 @@ func (t *SeverityTable) Severity(typ string, chain chains.Chain, asset string, a
 
 func isTaint(typ string) bool {
 	switch typ {
-	case TypeExchangeDeposit, TypeSanctioned, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge:
+	case TypeExchangeDeposit, TypeSanctioned, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge, TypeCoinJoin:
 		return true
 	}
 	return false

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/holiman/uint256"
 )
@@ -113,6 +114,11 @@ type Deps struct {
 	Balances    chains.BalanceReader
 	Prevouts    chains.PrevoutResolver
 	Recognisers []Recogniser
+	// CoinJoins tells Bitcoin CoinJoin transactions at a height (nil: none
+	// are told; the daemon gives coinjoin.Detect for its network). Taint
+	// entering one is a taint.coinjoin finding and is spread over its
+	// equal outputs (TAINT.md) under haircut and FIFO.
+	CoinJoins func(tx *chains.Tx, height uint64) (coinjoin.Join, bool)
 	// Learner keeps the exchange deposit addresses the engine learns from
 	// sweeps (nil: none are learned). Needs Balances.
 	Learner Learner

@@ -17,6 +17,8 @@ const (
 	MixerDeposit    FindingType = "taint.mixer_deposit"
 	MixerWithdrawal FindingType = "taint.mixer_withdrawal"
 	BridgeDeposit   FindingType = "taint.bridge"
+	// CoinJoinHit: tainted coins entered a CoinJoin (a mixing node).
+	CoinJoinHit     FindingType = "taint.coinjoin"
 	SanctionedHit   FindingType = "taint.sanctioned"
 	TreasuryOutflow FindingType = "treasury.outflow"
 	TreasuryDrain   FindingType = "treasury.drain"

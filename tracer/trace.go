@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -50,7 +51,9 @@ type TraceDeps struct {
 	// Recognisers follow the trace through mixers and bridges (fresh
 	// ones: their state is the throwaway engine's).
 	Recognisers []Recogniser
-	Logger      *slog.Logger
+	// CoinJoins tells Bitcoin CoinJoins (Deps.CoinJoins).
+	CoinJoins func(tx *chains.Tx, height uint64) (coinjoin.Join, bool)
+	Logger    *slog.Logger
 }
 
 // traceIncident is the id of TraceTx's throwaway incident.
@@ -124,6 +127,7 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 		Balances:    deps.Balances,
 		Prevouts:    deps.Prevouts,
 		Recognisers: deps.Recognisers,
+		CoinJoins:   deps.CoinJoins,
 		Logger:      deps.Logger,
 	})
 	if err != nil {

@@ -273,6 +273,7 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 		from = ap.e.a.hop(parent.via).to.String()
 	}
 	denom := uint256.NewInt(sumIn)
+	cj := ap.coinJoin(tx, inc, from, &T, sumIn, parent.via)
 	for oi := range tx.Outputs {
 		o := &tx.Outputs[oi]
 		if o.Value <= 0 {
@@ -282,12 +283,14 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 		var tau uint256.Int
 		var segs []segment
 		via := parent.via
-		switch inc.policy {
-		case watchlists.Poison:
+		switch {
+		case inc.policy == watchlists.Poison:
 			if spendable(o) {
 				tau.Set(v)
 			}
-		case watchlists.FIFO:
+		case cj != nil:
+			tau = cj.share(o, v, &T)
+		case inc.policy == watchlists.FIFO:
 			segs = takeFront(&queue, v)
 			tau = taintedSum(segs)
 			via = largestVia(segs, parent.via)
@@ -348,3 +351,65 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 	}
 	ap.cs.putVal(k, h)
 }
+
+// joinSpread spreads a CoinJoin's taint over its equal outputs (TAINT.md:
+// a coinjoin is a mixing node): each equal output min(v, ⌊v·T/Σequal⌋);
+// what the equal outputs cannot hold goes to the others by haircut.
+type joinSpread struct {
+	denom         int64
+	sumEq, others uint256.Int // Σ equal outputs; Σ other outputs + fee
+}
+
+func (j *joinSpread) share(o *chains.Output, v, T *uint256.Int) uint256.Int {
+	var tau uint256.Int
+	if o.Value == j.denom {
+		tau.MulDivOverflow(v, T, &j.sumEq)
+	} else if T.Gt(&j.sumEq) && !j.others.IsZero() {
+		rest := new(uint256.Int).Sub(T, &j.sumEq)
+		tau.MulDivOverflow(v, rest, &j.others)
+	}
+	if tau.Gt(v) {
+		tau.Set(v)
+	}
+	return tau
+}
+
+// coinJoin tells whether tx is a CoinJoin (Deps.CoinJoins) that inc's
+// taint T enters, raises its taint.coinjoin finding, and returns how to
+// spread the taint (nil: not one, or poison, which taints every output).
+func (ap *applier) coinJoin(tx *chains.Tx, inc *incident, from string, T *uint256.Int, sumIn uint64, via hopID) *joinSpread {
+	if ap.e.deps.CoinJoins == nil || inc.policy == watchlists.Poison {
+		return nil
+	}
+	j, ok := ap.e.deps.CoinJoins(tx, ap.b.Ref.Number)
+	if !ok {
+		return nil
+	}
+	s := &joinSpread{denom: j.Denom}
+	var sumOut uint64
+	for i := range tx.Outputs {
+		o := &tx.Outputs[i]
+		if o.Value <= 0 {
+			continue
+		}
+		sumOut += uint64(o.Value)
+		if o.Value == j.Denom {
+			s.sumEq.AddUint64(&s.sumEq, uint64(o.Value))
+		}
+	}
+	if s.sumEq.IsZero() {
+		return nil
+	}
+	if sumIn < sumOut {
+		sumIn = sumOut
+	}
+	s.others.SetUint64(sumIn)
+	s.others.Sub(&s.others, &s.sumEq)
+	label := &watchlists.Entry{Chain: ap.cs.chain, Kind: watchlists.Mixer, Label: string(j.Kind) + " coinjoin", Protocol: string(j.Kind)}
+	ap.finding(CoinJoinHit, tx, coinJoinSeq, from, tx.Hash, chains.BTC, uint256.NewInt(sumIn), T, inc, label, AudienceAll, via)
+	return s
+}
+
+// coinJoinSeq numbers a CoinJoin's finding within its transaction: apart
+// from every output (their index) and every recogniser's move (moveSeq).
+const coinJoinSeq = 1 << 19

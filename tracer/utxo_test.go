@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -250,6 +251,52 @@ func TestInputAddressesOnlyForTreasuries(t *testing.T) {
 				t.Fatalf("no treasury watched: %d input addresses derived, %d outflows; want none", spy.inputs, len(outflows))
 			case watched && (spy.inputs != 1 || len(outflows) != 1 || outflows[0].To != "xaddr" || outflows[0].Amount.Int64() != 49000):
 				t.Fatalf("treasury watched: %d derived, outflows %+v; want the one input derived and 49000 to xaddr", spy.inputs, outflows)
+			}
+		})
+	}
+}
+
+// TestCoinJoin: the thief's 99,000 sat coin enters a JoinMarket-shaped
+// join (three equal outputs of 30,000, three changes) with two clean
+// coins. Under haircut and FIFO the taint goes to the equal outputs alone,
+// 99,000 × 30,000 ÷ 90,000 capped at 30,000: all three in full, and the
+// 9,000 the equal outputs cannot hold to the changes by haircut; the join
+// is a taint.coinjoin finding. Poison taints every output as ever.
+func TestCoinJoin(t *testing.T) {
+	for _, pol := range policies {
+		t.Run(string(pol), func(t *testing.T) {
+			pre := basePrevouts()
+			pre[op("clean2", 0)] = chains.Output{Index: 0, Value: 40_000, Address: "c2addr", Class: chains.P2WPKH}
+			log := &findingLog{}
+			e, err := tracer.New(tracer.Config{}, tracer.Deps{Sink: log, Prevouts: pre,
+				CoinJoins: func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, false) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			open(t, e, watchlists.Incident{ID: "inc_1", Chain: chains.Bitcoin, Policy: pol, Seeds: []watchlists.Seed{{Tx: "b1-0"}}})
+			connect(t, e, btcBlock(0, ""))
+			b1 := btcBlock(1, "", theft)
+			pre.addBlock(b1)
+			connect(t, e, b1)
+			// Inputs 99,000 + 30,000 + 40,000 = 169,000; outputs 168,000, fee 1,000.
+			join := utx{ins: []chains.Outpoint{op("b1-0", 0), op("clean", 1), op("clean2", 0)},
+				outs: outs("j1", 30_000, "j2", 30_000, "j3", 30_000, "ch1", 68_000, "ch2", 5_000, "ch3", 5_000)}
+			b2 := btcBlock(2, "", join)
+			pre.addBlock(b2)
+			connect(t, e, b2)
+			if n := len(log.ofType(tracer.CoinJoinHit)); pol != watchlists.Poison && n != 1 {
+				t.Fatalf("coinjoin findings %d, want 1", n)
+			}
+			got := held(t, e, "inc_1")
+			want := map[string]int64{"b2-0:0": 30_000, "b2-0:1": 30_000, "b2-0:2": 30_000,
+				// the rest, 9,000, over the changes and the fee (79,000): ⌊v·9,000/79,000⌋
+				"b2-0:3": 7_746, "b2-0:4": 569, "b2-0:5": 569}
+			if pol == watchlists.Poison {
+				want = map[string]int64{"b2-0:0": 30_000, "b2-0:1": 30_000, "b2-0:2": 30_000, "b2-0:3": 68_000, "b2-0:4": 5_000, "b2-0:5": 5_000}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("holdings\n got %v\nwant %v", got, want)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
@@ -152,6 +153,8 @@ func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string
 			return deps, "", nil, usagef("--config: chains.bitcoin: %v", err)
 		}
 		deps.Source, deps.Locator, deps.Prevouts = f, f, f
+		mainnet := b.Network == "mainnet"
+		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, mainnet) }
 		return deps, b.RPC, func() { f.Close() }, nil
 	}
 	return deps, "", nil, usagef("--chain: unknown chain %q", chain)

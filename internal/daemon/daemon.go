@@ -24,6 +24,7 @@ import (
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -263,6 +264,8 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	}
 	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {
+		mainnet := d.cfg.Chains.Bitcoin.Network == "mainnet"
+		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, mainnet) }
 		deps.Sources[chains.Bitcoin] = d.btc
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc

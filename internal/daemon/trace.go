@@ -9,6 +9,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -45,6 +46,8 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no bitcoin node")
 		}
 		deps.Source, deps.Locator, deps.Prevouts = t.d.btc, t.d.btc, t.d.btc
+		mainnet := t.d.cfg.Chains.Bitcoin.Network == "mainnet"
+		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, mainnet) }
 	default:
 		return nil, api.Errorf(api.CodeInvalidChain, "chain", "unknown chain %q", req.Chain)
 	}
