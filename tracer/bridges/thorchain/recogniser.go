@@ -255,7 +255,51 @@ func (r *Recogniser) outbound(st tracer.State, b *chains.Block, tx *chains.Tx, m
 	// asks, and its payout's entry stays (small: the outputs).
 	v, _ := json.Marshal(outs)
 	st.Put(payoutKey(m.InboundTx), v)
+	r.expire(st, b, m.InboundTx)
 	return nil
+}
+
+// payoutWindow is how long a payout waits for its inbound, in blocks of
+// the payout's chain (about a week): an inbound that late is not coming
+// (the inbound chain's follower is not that far behind).
+var payoutWindow = map[chains.Chain]uint64{chains.Bitcoin: 1_000, chains.Ethereum: 50_000}
+
+// expire records that the payout for id waits from block b, and forgets
+// the payouts that have waited longer than the window, so that the state
+// stays bounded by a window of payouts whatever THORChain's volume.
+func (r *Recogniser) expire(st tracer.State, b *chains.Block, id string) {
+	at := func(h uint64) string { return fmt.Sprintf("ob/%d", h) }
+	var ids []string
+	if v, ok := st.Get(at(b.Ref.Number)); ok {
+		_ = json.Unmarshal(v, &ids)
+	}
+	v, _ := json.Marshal(append(ids, id))
+	st.Put(at(b.Ref.Number), v)
+
+	w := payoutWindow[b.Chain]
+	if b.Ref.Number <= w {
+		return
+	}
+	var cursor uint64 // the last height forgotten
+	if v, ok := st.Get("ob/cursor"); ok {
+		_ = json.Unmarshal(v, &cursor)
+	}
+	end := b.Ref.Number - w
+	if cursor == 0 || end-cursor > w {
+		cursor = end - min(end, w) // nothing recorded before a window ago
+	}
+	for h := cursor + 1; h <= end; h++ {
+		if v, ok := st.Get(at(h)); ok {
+			var old []string
+			_ = json.Unmarshal(v, &old)
+			for _, x := range old {
+				st.Delete(payoutKey(x))
+			}
+			st.Delete(at(h))
+		}
+	}
+	c, _ := json.Marshal(end)
+	st.Put("ob/cursor", c)
 }
 
 // join moves each waiting incident's taint to the payout: to the output

@@ -1,0 +1,46 @@
+package thorchain
+
+import (
+	"testing"
+
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+)
+
+type mapState map[string][]byte
+
+func (m mapState) Get(k string) ([]byte, bool)  { v, ok := m[k]; return v, ok }
+func (m mapState) Put(k string, v []byte)       { m[k] = v }
+func (m mapState) Delete(k string)              { delete(m, k) }
+func (m mapState) Lane() string                 { return "" }
+func (m mapState) On(chains.Chain) tracer.State { return nil }
+
+// TestPayoutsExpire: a payout whose inbound never comes is forgotten after
+// the window, so the state stays bounded; one inside the window stays.
+func TestPayoutsExpire(t *testing.T) {
+	r := New(nil, nil)
+	st := mapState{}
+	at := func(h uint64) *chains.Block {
+		return &chains.Block{Chain: chains.Bitcoin, Ref: chains.BlockRef{Number: h}}
+	}
+	st.Put(payoutKey("A"), []byte("[]"))
+	r.expire(st, at(5_000), "A")
+	st.Put(payoutKey("B"), []byte("[]"))
+	r.expire(st, at(5_500), "B")
+	if _, ok := st.Get(payoutKey("A")); !ok {
+		t.Fatal("payout A forgotten inside the window")
+	}
+	st.Put(payoutKey("C"), []byte("[]"))
+	r.expire(st, at(6_001), "C")
+	if _, ok := st.Get(payoutKey("A")); ok {
+		t.Fatal("payout A kept past the window")
+	}
+	for _, id := range []string{"B", "C"} {
+		if _, ok := st.Get(payoutKey(id)); !ok {
+			t.Fatalf("payout %s forgotten inside the window", id)
+		}
+	}
+	if len(st) > 6 {
+		t.Fatalf("state holds %d keys: %v", len(st), st)
+	}
+}
