@@ -260,3 +260,53 @@ func TestSwapBackToEthereum(t *testing.T) {
 		t.Fatalf("path %+v; want bitcoin first, ethereum last", p)
 	}
 }
+
+// TestPayoutReorg: a reorg that removes the payout block undoes the join
+// exactly — the taint is parked at the router again and waits under the
+// inbound id — and the payout mined again joins as before.
+func TestPayoutReorg(t *testing.T) {
+	l := labels{
+		"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
+	}
+	s := &sink{}
+	p := prevouts{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	handle := func(typ chains.EventType, bs ...*chains.Block) {
+		t.Helper()
+		for _, b := range bs {
+			if err := e.Handle(context.Background(), chains.Event{Type: typ, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	eb, bb, _ := world(p)
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	handle(chains.Connected, eb...)
+	handle(chains.Connected, bb[0])
+	before, _ := e.Summary("inc")
+	handle(chains.Connected, bb[1], bb[2])
+	if len(s.of(tracer.ExchangeDeposit)) != 1 {
+		t.Fatal("no exchange finding before the reorg")
+	}
+	handle(chains.Disconnected, bb[2], bb[1])
+	after, _ := e.Summary("inc")
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("after undoing the payout:\n%v\nwant\n%v", after, before)
+	}
+	if len(s.retracted) == 0 {
+		t.Fatal("the exchange finding was not retracted")
+	}
+	handle(chains.Connected, bb[1], bb[2])
+	if n := len(s.of(tracer.ExchangeDeposit)); n != 2 {
+		t.Fatalf("exchange findings %d after the payout is mined again, want 2 (one retracted)", n)
+	}
+}
