@@ -21,6 +21,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
@@ -120,6 +121,8 @@ func replayAction(c *cli.Context) error {
 		deps.Recognisers = []tracer.Recogniser{tornado.New(labels, deps.Balances, nil)}
 	} else {
 		deps.Prevouts = rp.prevouts()
+		// An export is of mainnet: each CoinJoin rule from its height.
+		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, true) }
 	}
 	e, err := tracer.New(tracer.Config{Policy: policy, MinShare: minShare, ConfidenceFloor: &floor}, deps)
 	if err != nil {
