@@ -72,7 +72,7 @@ func wordAddress(w [32]byte, name string) (string, error) {
 // bytesAt reads a dynamic bytes or string value whose offset is head word
 // i. heads is the number of head words: the tail starts after them, so the
 // offset must be at least heads*32, word aligned, and offset+32+length
-// within the data.
+// within the data, padded to a whole word as the ABI pads it.
 func (d abiData) bytesAt(i, heads int, name string) ([]byte, error) {
 	w, err := d.word(i, name+" offset")
 	if err != nil {
@@ -95,6 +95,9 @@ func (d abiData) bytesAt(i, heads int, name string) ([]byte, error) {
 	start := off + 32
 	if n > len(d)-start {
 		return nil, fmt.Errorf("%s length %d runs past the data (%d bytes after the length word)", name, n, len(d)-start)
+	}
+	if padded := (n + 31) / 32 * 32; padded > len(d)-start {
+		return nil, fmt.Errorf("%s of %d bytes lacks its padding to %d (%d bytes after the length word)", name, n, padded, len(d)-start)
 	}
 	return d[start : start+n], nil
 }
