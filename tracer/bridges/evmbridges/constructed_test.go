@@ -19,7 +19,7 @@ import (
 
 // packLog builds a log of event name: topic0, then topics, then the
 // non-indexed values packed.
-func packLog(t *testing.T, name, address string, topics [][32]byte, values ...any) chains.Log {
+func packLog(t testing.TB, name, address string, topics [][32]byte, values ...any) chains.Log {
 	t.Helper()
 	e := eventsABI(t).Events[name]
 	data, err := e.Inputs.NonIndexed().Pack(values...)
