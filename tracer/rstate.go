@@ -33,6 +33,11 @@ type State interface {
 	// payout on the other): written in the block being applied, undone
 	// with it. Nil when the engine follows no such chain.
 	On(chain chains.Chain) State
+	// Live reports whether incident id is followed on the live pass (open
+	// and caught up): the live pass must leave the share of an incident
+	// still catching up to that incident's own lane, since the engine
+	// drops the moves of incidents not in the pass applied.
+	Live(id string) bool
 }
 
 // stateOf is State for recogniser name on chain cs (nil: the chain being
@@ -65,6 +70,11 @@ func (s stateOf) Lane() string {
 		return ""
 	}
 	return s.ap.only.def.ID
+}
+
+func (s stateOf) Live(id string) bool {
+	inc := s.ap.e.incidents[id]
+	return inc != nil && inc.active()
 }
 
 func (s stateOf) key(k string) string { return s.name + "/" + k }

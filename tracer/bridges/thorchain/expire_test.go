@@ -14,6 +14,7 @@ func (m mapState) Put(k string, v []byte)       { m[k] = v }
 func (m mapState) Delete(k string)              { delete(m, k) }
 func (m mapState) Lane() string                 { return "" }
 func (m mapState) On(chains.Chain) tracer.State { return nil }
+func (m mapState) Live(string) bool             { return true }
 
 // TestPayoutsExpire: a payout whose inbound never comes is forgotten after
 // the window, so the state stays bounded; one inside the window stays.

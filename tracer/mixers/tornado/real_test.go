@@ -124,6 +124,7 @@ func (m mapState) Put(k string, v []byte)       { m[k] = v }
 func (m mapState) Delete(k string)              { delete(m, k) }
 func (m mapState) Lane() string                 { return "" }
 func (m mapState) On(chains.Chain) tracer.State { return nil }
+func (m mapState) Live(string) bool             { return true }
 
 func realLabels() labels {
 	return labels{realPool: {Chain: chains.Ethereum, Address: realPool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100 ETH", Protocol: tornado.Protocol, Owner: "shipped"}}

@@ -94,7 +94,7 @@ func (r *Recogniser) loadTainted(st tracer.State, pool string) ([]taintedDeposit
 	r.mu.Lock()
 	c, hit := r.decoded[pool]
 	r.mu.Unlock()
-	if hit && len(c.raw) == len(v) && &c.raw[0] == &v[0] {
+	if hit && len(v) > 0 && len(c.raw) == len(v) && &c.raw[0] == &v[0] {
 		return c.ts, nil
 	}
 	ts, err := loadTainted(st, pool)
@@ -382,6 +382,15 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	if lane != "" {
 		n = r.unmatchedAt(ctx, b, pool, p)
 	}
+	// The incidents this pass may move: the lane's alone in a catch-up;
+	// on the live pass the live ones (an incident still catching up gets
+	// this withdrawal's share in its own lane).
+	mine := func(inc string) bool {
+		if lane != "" {
+			return inc == lane
+		}
+		return st.Live(inc)
+	}
 	// A pool seen only partly has at least as many unmatched deposits as
 	// any incident expects of its own.
 	per := map[string]float64{}
@@ -392,9 +401,9 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	var link linked
 	if lane == "" {
 		relayed := w.fee.Sign() > 0 && w.relayer != zeroAddr && w.relayer != w.to
-		link = r.link(st, pool, p, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number)
+		link = r.link(st, pool, p, ts, w.to, gasString(tx.GasPrice), relayed, b.Ref.Number, mine)
 		if link.deposit < 0 && !link.clean {
-			link = r.multiDenomination(st, pool, p, ts, w.to, b.Ref.Time.Unix())
+			link = r.multiDenomination(st, pool, p, ts, w.to, b.Ref.Time.Unix(), mine)
 		} else {
 			r.sawWithdrawal(st, pool, w.to, b.Ref.Time.Unix())
 		}
@@ -425,7 +434,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	case link.clean:
 		// Tied to a clean deposit: it carries none of the taint.
 	case n > 0:
-		shares = baseline(p, n, lane)
+		shares = baseline(p, n, lane, mine)
 		switch {
 		case lane != "":
 			// The lane's deposits alone grow less likely unmatched.
@@ -433,6 +442,16 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 			for i := range ts {
 				if ts[i].Incident == lane {
 					ts[i].Decay -= math.Log(float64(n-1) / float64(n))
+				}
+			}
+			changed = true
+		case n > 1 && slices.ContainsFunc(ts, func(d taintedDeposit) bool { return !mine(d.Incident) }):
+			// The pool's decay moved on; an incident still catching up
+			// keeps its deposits' odds for its own lane to lower.
+			ts = slices.Clone(ts)
+			for i := range ts {
+				if !mine(ts[i].Incident) {
+					ts[i].Decay += math.Log(float64(n-1) / float64(n))
 				}
 			}
 			changed = true
@@ -526,14 +545,14 @@ type share struct {
 // pays out one of an incident's deposits is their expected number ÷ n.
 // In a lane only that incident's taint is spread (and the pool's decay,
 // which every other deposit shares, is left alone).
-func baseline(p *poolState, n uint64, lane string) []share {
+func baseline(p *poolState, n uint64, lane string, mine func(string) bool) []share {
 	nb := new(big.Int).SetUint64(n)
 	conf := map[string]float64{}
 	out := make([]share, 0, len(p.Groups))
 	keep := float64(n-1) / float64(n)
 	for i := range p.Groups {
 		g := &p.Groups[i]
-		if lane != "" && g.Incident != lane {
+		if !mine(g.Incident) {
 			continue
 		}
 		take := new(big.Int).Quo(g.Taint, nb)
@@ -564,9 +583,9 @@ type linked struct {
 // deposit from the recipient (address match), then — for a withdrawal
 // its recipient sent itself — the one earlier deposit of the same gas
 // price (unique gas price).
-func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taintedDeposit, to, gas string, relayed bool, block uint64) linked {
+func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taintedDeposit, to, gas string, relayed bool, block uint64, mine func(string) bool) linked {
 	for i := range ts {
-		if d := &ts[i]; d.Depositor == to && d.Block <= block && d.weight(p) >= minWeight {
+		if d := &ts[i]; mine(d.Incident) && d.Depositor == to && d.Block <= block && d.weight(p) >= minWeight {
 			return linked{deposit: i, confidence: addressMatchConfidence, heuristic: AddressMatch}
 		}
 	}
@@ -576,7 +595,7 @@ func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taint
 	}
 	if !relayed && gas != "" && getCount(st, gasKeyS(pool, gas)) == 1 {
 		for i := range ts {
-			if d := &ts[i]; d.GasPrice == gas && d.weight(p) >= minWeight {
+			if d := &ts[i]; mine(d.Incident) && d.GasPrice == gas && d.weight(p) >= minWeight {
 				return linked{deposit: i, confidence: uniqueGasPriceConfidence, heuristic: UniqueGasPrice}
 			}
 		}
@@ -611,7 +630,7 @@ func (r *Recogniser) sawWithdrawal(st tracer.State, pool, recipient string, now 
 // depositor deposited taint into each within the 24 hours before, is that
 // depositor's; this withdrawal is tied to the depositor's oldest deposit
 // in this pool.
-func (r *Recogniser) multiDenomination(st tracer.State, pool string, p *poolState, ts []taintedDeposit, recipient string, now int64) linked {
+func (r *Recogniser) multiDenomination(st tracer.State, pool string, p *poolState, ts []taintedDeposit, recipient string, now int64, mine func(string) bool) linked {
 	seen := r.sawWithdrawal(st, pool, recipient, now)
 	want := map[string]int{}
 	first := now
@@ -655,7 +674,7 @@ func (r *Recogniser) multiDenomination(st tracer.State, pool string, p *poolStat
 			continue
 		}
 		for i := range ts {
-			if d := &ts[i]; d.Incident == k.inc && d.Depositor == k.depositor && d.weight(p) >= minWeight {
+			if d := &ts[i]; d.Incident == k.inc && mine(d.Incident) && d.Depositor == k.depositor && d.weight(p) >= minWeight {
 				return linked{deposit: i, confidence: multiDenominationConfidence, heuristic: MultiDenomination}
 			}
 		}

@@ -484,3 +484,61 @@ func TestMultiDenomination(t *testing.T) {
 		})
 	}
 }
+
+// poolBalance is the pool's balance by block number.
+type poolBalance map[uint64]int64
+
+func (p poolBalance) BalanceAt(_ context.Context, _ string, _ chains.Asset, n uint64) (*big.Int, error) {
+	return big.NewInt(p[n]), nil
+}
+
+// laneState is a recogniser State shared by the live pass and one
+// incident's catch-up lane, with which incidents are live.
+type laneState struct {
+	m    map[string][]byte
+	lane string
+	live map[string]bool
+}
+
+func (s *laneState) Get(k string) ([]byte, bool)  { v, ok := s.m[k]; return v, ok }
+func (s *laneState) Put(k string, v []byte)       { s.m[k] = v }
+func (s *laneState) Delete(k string)              { delete(s.m, k) }
+func (s *laneState) Lane() string                 { return s.lane }
+func (s *laneState) On(chains.Chain) tracer.State { return nil }
+func (s *laneState) Live(id string) bool          { return s.live[id] }
+
+// TestLivePassLeavesCatchingUpIncident: incident B is declared late; its
+// catch-up records its deposit into the pool; a withdrawal the live pass
+// applies before B's lane reaches it must not spend B's share (the engine
+// drops moves of an incident not yet live): B's lane takes exactly one
+// share of it, 1/5 of its note, when it gets there.
+func TestLivePassLeavesCatchingUpIncident(t *testing.T) {
+	// The pool's balance by block: five notes after block 2.
+	r := tornado.New(poolLabels(), poolBalance{0: 0, 1: 4 * denom, 2: 5 * denom}, nil)
+	live := &laneState{m: map[string][]byte{}, live: map[string]bool{}}
+	lane := &laneState{m: live.m, lane: "B", live: live.live}
+	run := func(st *laneState, b *chains.Block, deps []tracer.Deposit) []tracer.Move {
+		t.Helper()
+		var all []tracer.Move
+		for i := range b.Txs {
+			ms, err := r.Recognise(context.Background(), st, b, &b.Txs[i], deps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ms...)
+		}
+		return all
+	}
+	run(live, block(1, "", deposit(addr(1), 1), deposit(addr(2), 2), deposit(addr(3), 3), deposit(addr(4), 4)), nil)
+	b2 := block(2, "", deposit(addr(9), 7))
+	run(live, b2, nil) // seen live before B was declared
+	run(lane, b2, []tracer.Deposit{{Incident: "B", Service: pool, From: addr(9), Asset: chains.ETH, Amount: big.NewInt(denom), Tainted: big.NewInt(denom)}})
+	b3 := block(3, "", withdraw(relayer, addr(20), 0, 5))
+	if ms := run(live, b3, nil); len(ms) != 0 {
+		t.Fatalf("the live pass moved B's taint while B catches up: %+v", ms)
+	}
+	ms := run(lane, b3, nil)
+	if len(ms) != 1 || ms[0].Incident != "B" || ms[0].Take.Int64() != denom/5 {
+		t.Fatalf("B's lane moves %+v, want one of B taking %d (1/5 of its note)", ms, denom/5)
+	}
+}
