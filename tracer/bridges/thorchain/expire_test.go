@@ -45,3 +45,26 @@ func TestPayoutsExpire(t *testing.T) {
 		t.Fatalf("state holds %d keys: %v", len(st), st)
 	}
 }
+
+// TestPayoutsExpireAcrossGaps: payouts far apart (quiet stretches longer
+// than the window) are each forgotten in turn; none is skipped.
+func TestPayoutsExpireAcrossGaps(t *testing.T) {
+	r := New(nil, nil)
+	st := mapState{}
+	at := func(h uint64) *chains.Block { return &chains.Block{Chain: chains.Bitcoin, Ref: chains.BlockRef{Number: h}} }
+	for _, p := range []struct {
+		id string
+		h  uint64
+	}{{"A", 5_000}, {"B", 7_001}, {"C", 20_000}} {
+		st.Put(payoutKey(p.id), []byte("{}"))
+		r.expire(st, at(p.h), p.id)
+	}
+	for _, id := range []string{"A", "B"} {
+		if _, ok := st.Get(payoutKey(id)); ok {
+			t.Errorf("payout %s kept past the window", id)
+		}
+	}
+	if _, ok := st.Get(payoutKey("C")); !ok {
+		t.Error("payout C forgotten inside the window")
+	}
+}

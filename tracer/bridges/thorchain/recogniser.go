@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/chainhound/chainhound/chains"
@@ -69,6 +70,7 @@ type pending struct {
 	Dest     string   `json:"dest"`
 	DestAddr string   `json:"dest_addr"`
 	DestAst  string   `json:"dest_asset"`
+	Sender   string   `json:"sender"` // the inbound's payer: a refund pays it back
 }
 
 // payout is one output (or recipient) of a payout seen before its inbound.
@@ -202,24 +204,45 @@ func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m 
 		}
 		d.Dest = dest
 		waits = append(waits, pending{Incident: d.Incident, Chain: string(b.Chain), Parked: d.Service, Asset: d.Asset,
-			Taint: new(big.Int).Set(d.Tainted), In: new(big.Int).Set(d.Amount), Dest: m.DestChain, DestAddr: m.DestAddress, DestAst: m.DestAsset})
+			Taint: new(big.Int).Set(d.Tainted), In: new(big.Int).Set(d.Amount), Dest: m.DestChain, DestAddr: m.DestAddress, DestAst: m.DestAsset,
+			Sender: d.From})
 	}
 	if len(waits) == 0 {
 		return nil
 	}
-	// The payout may be on a chain the engine follows and seen already.
-	if other := st.On(chains.Chain(m.DestChain)); other != nil {
+	// The payout may be on a chain the engine follows and seen already
+	// (a refund comes back on this chain).
+	for _, c := range []chains.Chain{chains.Chain(m.DestChain), b.Chain} {
+		other := st.On(c)
+		if other == nil {
+			continue
+		}
 		if v, ok := other.Get(payoutKey(id)); ok {
-			var outs []payout
-			if err := json.Unmarshal(v, &outs); err == nil {
+			var po payoutSeen
+			if err := json.Unmarshal(v, &po); err == nil {
 				other.Delete(payoutKey(id))
-				return r.join(waits, chains.Chain(m.DestChain), outs, "")
+				return r.join(waits, c, po.Outs, "", po.Refund)
 			}
 		}
 	}
-	v, _ := json.Marshal(waits)
+	// Another incident's taint may wait on the same swap (an incident
+	// caught up later replays it): keep theirs, replace this one's.
+	var all []pending
+	if v, ok := st.Get(pendingKey(id)); ok {
+		_ = json.Unmarshal(v, &all)
+	}
+	all = slices.DeleteFunc(all, func(p pending) bool {
+		return slices.ContainsFunc(waits, func(w pending) bool { return w.Incident == p.Incident })
+	})
+	v, _ := json.Marshal(append(all, waits...))
 	st.Put(pendingKey(id), v)
 	return nil
+}
+
+// payoutSeen is a payout waiting for its inbound.
+type payoutSeen struct {
+	Outs   []payout `json:"outs"`
+	Refund bool     `json:"refund,omitempty"`
 }
 
 // outbound handles a payout: it completes the join with its inbound, or
@@ -242,22 +265,46 @@ func (r *Recogniser) outbound(st tracer.State, b *chains.Block, tx *chains.Tx, m
 			r.log.Warn("pending swap unreadable", "inbound", m.InboundTx, "err", err)
 			return nil
 		}
-		other.Delete(pendingKey(m.InboundTx))
+		// An incident still catching up joins in its own lane: the
+		// engine would drop its move here.
+		var now, later []pending
+		for _, w := range waits {
+			if st.Live(w.Incident) {
+				now = append(now, w)
+			} else {
+				later = append(later, w)
+			}
+		}
+		if len(later) == 0 {
+			other.Delete(pendingKey(m.InboundTx))
+		} else {
+			v, _ := json.Marshal(later)
+			other.Put(pendingKey(m.InboundTx), v)
+		}
 		serviceChain := chains.Chain("")
 		if c != b.Chain {
 			serviceChain = c
 		}
-		return r.join(waits, b.Chain, outs, serviceChain)
+		return r.join(now, b.Chain, r.notVaults(b.Chain, outs), serviceChain, m.Type == Refund)
 	}
 	// The inbound is not known (yet): keep what the payout paid, so that
 	// a tainted inbound applied later finds it. Only payouts of a
 	// chain the engine follows reach here; an untainted inbound never
 	// asks, and its payout's entry stays (small: the outputs).
-	v, _ := json.Marshal(outs)
+	v, _ := json.Marshal(payoutSeen{Outs: r.notVaults(b.Chain, outs), Refund: m.Type == Refund})
 	st.Put(payoutKey(m.InboundTx), v)
 	r.expire(st, b, m.InboundTx)
 	return nil
 }
+
+// notVaults drops the outputs that pay THORChain itself (a vault's
+// change): the taint goes to the swap's recipient, never into a vault.
+func (r *Recogniser) notVaults(chain chains.Chain, outs []payout) []payout {
+	return slices.DeleteFunc(slices.Clone(outs), func(o payout) bool { return r.isTHORChain(chain, o.Addr) })
+}
+
+// maxExpireStep bounds the heights one payout walks to forget old ones.
+const maxExpireStep = 10_000
 
 // payoutWindow is how long a payout waits for its inbound, in blocks of
 // the payout's chain (about a week): an inbound that late is not coming
@@ -277,16 +324,23 @@ func (r *Recogniser) expire(st tracer.State, b *chains.Block, id string) {
 	st.Put(at(b.Ref.Number), v)
 
 	w := payoutWindow[b.Chain]
-	if b.Ref.Number <= w {
-		return
-	}
 	var cursor uint64 // the last height forgotten
 	if v, ok := st.Get("ob/cursor"); ok {
 		_ = json.Unmarshal(v, &cursor)
+	} else {
+		cursor = b.Ref.Number - 1 // nothing was recorded before this
+		c, _ := json.Marshal(cursor)
+		st.Put("ob/cursor", c)
 	}
-	end := b.Ref.Number - w
-	if cursor == 0 || end-cursor > w {
-		cursor = end - min(end, w) // nothing recorded before a window ago
+	if b.Ref.Number <= w {
+		return
+	}
+	// Forget what waited longer than the window, a bounded stretch of
+	// heights per call: a long quiet gap is walked over several payouts,
+	// and no height holding payouts is skipped.
+	end := min(b.Ref.Number-w, cursor+maxExpireStep)
+	if end <= cursor {
+		return
 	}
 	for h := cursor + 1; h <= end; h++ {
 		if v, ok := st.Get(at(h)); ok {
@@ -303,12 +357,22 @@ func (r *Recogniser) expire(st tracer.State, b *chains.Block, id string) {
 }
 
 // join moves each waiting incident's taint to the payout: to the output
-// paying the memo's destination (else the largest), its share of what the
-// inbound paid in (haircut across assets: payout × taint ÷ in).
-func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain) []tracer.Move {
+// paying the memo's destination (a refund: the inbound's sender), its
+// share of what the inbound paid in (haircut across assets: payout ×
+// taint ÷ in). A payout that pays neither is not guessed at: the taint
+// stays at THORChain, where the bridge finding left it.
+func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain, refund bool) []tracer.Move {
 	var moves []tracer.Move
 	for _, w := range waits {
-		o := pick(outs, w.DestAddr)
+		to := w.DestAddr
+		if refund {
+			to = w.Sender
+		}
+		o, ok := pick(outs, to)
+		if !ok {
+			r.log.Warn("payout pays no output to the swap's recipient: its taint stays at THORChain", "incident", w.Incident, "recipient", to)
+			continue
+		}
 		amt := new(big.Int).Mul(o.Amount, w.Taint)
 		if w.In.Sign() > 0 {
 			amt.Quo(amt, w.In)
@@ -329,16 +393,16 @@ func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout,
 	return moves
 }
 
-// pick is the payout output to addr, else the largest one.
-func pick(outs []payout, addr string) payout {
-	best := outs[0]
+// pick is the payout output to addr; with one output left (the vault's
+// change dropped) and no address to check, that one.
+func pick(outs []payout, addr string) (payout, bool) {
 	for _, o := range outs {
 		if addr != "" && strings.EqualFold(o.Addr, addr) {
-			return o
-		}
-		if o.Amount.Cmp(best.Amount) > 0 {
-			best = o
+			return o, true
 		}
 	}
-	return best
+	if addr == "" && len(outs) == 1 {
+		return outs[0], true
+	}
+	return payout{}, false
 }
