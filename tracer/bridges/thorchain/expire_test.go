@@ -51,7 +51,9 @@ func TestPayoutsExpire(t *testing.T) {
 func TestPayoutsExpireAcrossGaps(t *testing.T) {
 	r := New(nil, nil)
 	st := mapState{}
-	at := func(h uint64) *chains.Block { return &chains.Block{Chain: chains.Bitcoin, Ref: chains.BlockRef{Number: h}} }
+	at := func(h uint64) *chains.Block {
+		return &chains.Block{Chain: chains.Bitcoin, Ref: chains.BlockRef{Number: h}}
+	}
 	for _, p := range []struct {
 		id string
 		h  uint64
