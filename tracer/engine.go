@@ -118,7 +118,7 @@ type Deps struct {
 	// are told; the daemon gives coinjoin.Detect for its network). Taint
 	// entering one is a taint.coinjoin finding and is spread over its
 	// equal outputs (TAINT.md) under haircut and FIFO.
-	CoinJoins func(tx *chains.Tx, height uint64) (coinjoin.Join, bool)
+	CoinJoins func(tx *chains.Tx, ins []coinjoin.Input, height uint64) (coinjoin.Join, bool)
 	// Learner keeps the exchange deposit addresses the engine learns from
 	// sweeps (nil: none are learned). Needs Balances.
 	Learner Learner

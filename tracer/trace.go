@@ -52,7 +52,7 @@ type TraceDeps struct {
 	// ones: their state is the throwaway engine's).
 	Recognisers []Recogniser
 	// CoinJoins tells Bitcoin CoinJoins (Deps.CoinJoins).
-	CoinJoins func(tx *chains.Tx, height uint64) (coinjoin.Join, bool)
+	CoinJoins func(tx *chains.Tx, ins []coinjoin.Input, height uint64) (coinjoin.Join, bool)
 	Logger    *slog.Logger
 }
 

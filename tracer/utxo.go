@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/holiman/uint256"
 )
@@ -104,7 +105,7 @@ func (ap *applier) applyUTXOTx(ti int, tx *chains.Tx) error {
 		if victim, ok := seeds[inc]; ok {
 			ap.seedUTXO(tx, inc, victim, addrs)
 		} else {
-			ap.spreadUTXO(tx, inc, vals)
+			ap.spreadUTXO(tx, inc, vals, addrs)
 		}
 	}
 	// The spent outpoints of these lanes are gone.
@@ -228,7 +229,7 @@ func (ap *applier) seedUTXO(tx *chains.Tx, inc *incident, victim string, addrs [
 
 // spreadUTXO moves one lane's taint from a transaction's inputs to its
 // outputs by the lane's policy (TAINT.md, UTXO model).
-func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
+func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64, addrs []string) {
 	var T uint256.Int
 	var parent *holdingVal
 	var queue []segment
@@ -273,7 +274,7 @@ func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64) {
 		from = ap.e.a.hop(parent.via).to.String()
 	}
 	denom := uint256.NewInt(sumIn)
-	cj := ap.coinJoin(tx, inc, from, &T, sumIn, parent.via)
+	cj := ap.coinJoin(tx, inc, from, &T, sumIn, parent.via, vals, addrs)
 	for oi := range tx.Outputs {
 		o := &tx.Outputs[oi]
 		if o.Value <= 0 {
@@ -377,11 +378,23 @@ func (j *joinSpread) share(o *chains.Output, v, T *uint256.Int) uint256.Int {
 // coinJoin tells whether tx is a CoinJoin (Deps.CoinJoins) that inc's
 // taint T enters, raises its taint.coinjoin finding, and returns how to
 // spread the taint (nil: not one, or poison, which taints every output).
-func (ap *applier) coinJoin(tx *chains.Tx, inc *incident, from string, T *uint256.Int, sumIn uint64, via hopID) *joinSpread {
+func (ap *applier) coinJoin(tx *chains.Tx, inc *incident, from string, T *uint256.Int, sumIn uint64, via hopID, vals []int64, addrs []string) *joinSpread {
 	if ap.e.deps.CoinJoins == nil || inc.policy == watchlists.Poison {
 		return nil
 	}
-	j, ok := ap.e.deps.CoinJoins(tx, ap.b.Ref.Number)
+	ins := make([]coinjoin.Input, len(tx.Inputs))
+	for i := range ins {
+		if i < len(vals) {
+			ins[i].Value = vals[i]
+		}
+		if i < len(addrs) {
+			ins[i].Address = addrs[i]
+		}
+	}
+	for i := range tx.Outputs {
+		ap.b.OutputAddress(&tx.Outputs[i]) // the rules compare output addresses
+	}
+	j, ok := ap.e.deps.CoinJoins(tx, ins, ap.b.Ref.Number)
 	if !ok {
 		return nil
 	}

@@ -269,7 +269,9 @@ func TestCoinJoin(t *testing.T) {
 			pre[op("clean2", 0)] = chains.Output{Index: 0, Value: 40_000, Address: "c2addr", Class: chains.P2WPKH}
 			log := &findingLog{}
 			e, err := tracer.New(tracer.Config{}, tracer.Deps{Sink: log, Prevouts: pre,
-				CoinJoins: func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, false) }})
+				CoinJoins: func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
+					return coinjoin.Detect(tx, ins, h, false)
+				}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -122,7 +122,9 @@ func replayAction(c *cli.Context) error {
 	} else {
 		deps.Prevouts = rp.prevouts()
 		// An export is of mainnet: each CoinJoin rule from its height.
-		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, true) }
+		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
+			return coinjoin.Detect(tx, ins, h, true)
+		}
 	}
 	e, err := tracer.New(tracer.Config{Policy: policy, MinShare: minShare, ConfidenceFloor: &floor}, deps)
 	if err != nil {

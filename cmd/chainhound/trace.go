@@ -154,7 +154,9 @@ func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string
 		}
 		deps.Source, deps.Locator, deps.Prevouts = f, f, f
 		mainnet := b.Network == "mainnet"
-		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, mainnet) }
+		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
+			return coinjoin.Detect(tx, ins, h, mainnet)
+		}
 		return deps, b.RPC, func() { f.Close() }, nil
 	}
 	return deps, "", nil, usagef("--chain: unknown chain %q", chain)

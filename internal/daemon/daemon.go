@@ -265,7 +265,9 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {
 		mainnet := d.cfg.Chains.Bitcoin.Network == "mainnet"
-		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, mainnet) }
+		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
+			return coinjoin.Detect(tx, ins, h, mainnet)
+		}
 		deps.Sources[chains.Bitcoin] = d.btc
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc

@@ -47,7 +47,9 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 		}
 		deps.Source, deps.Locator, deps.Prevouts = t.d.btc, t.d.btc, t.d.btc
 		mainnet := t.d.cfg.Chains.Bitcoin.Network == "mainnet"
-		deps.CoinJoins = func(tx *chains.Tx, h uint64) (coinjoin.Join, bool) { return coinjoin.Detect(tx, h, mainnet) }
+		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
+			return coinjoin.Detect(tx, ins, h, mainnet)
+		}
 	default:
 		return nil, api.Errorf(api.CodeInvalidChain, "chain", "unknown chain %q", req.Chain)
 	}

@@ -4,10 +4,9 @@
 // coinjoin is a mixing node: the tracer spreads the taint that enters it
 // over its equal outputs and names it in a taint.coinjoin finding.
 //
-// The rules read outputs (their value and script class) and the number of
-// inputs; input script types are not checked (the follower resolves input
-// values, not their scripts), which makes Wasabi 1 and Whirlpool slightly
-// looser than Dumplings.
+// The rules read outputs (their value and script class) and the inputs'
+// values and addresses (what the tracer resolves); input script types are
+// not checked, which makes Wasabi 1 and 2 slightly looser than Dumplings.
 package coinjoin
 
 import (
@@ -41,26 +40,48 @@ type Join struct {
 	Denom int64
 }
 
-// Detect tells whether tx, in a block of height on Bitcoin network
-// mainnet (other networks: every rule at any height), is a coinjoin.
-func Detect(tx *chains.Tx, height uint64, mainnet bool) (Join, bool) {
+// Input is what the tracer knows of a transaction's input: its value (0
+// unknown) and address ("" unknown). A rule reads what is known.
+type Input struct {
+	Value   int64
+	Address string
+}
+
+// Detect tells whether tx, whose inputs are ins (one per tx.Inputs), in a
+// block of height on Bitcoin network mainnet (other networks: every rule
+// at any height), is a coinjoin.
+func Detect(tx *chains.Tx, ins []Input, height uint64, mainnet bool) (Join, bool) {
 	outs := spendable(tx)
-	if len(outs) < 2 || len(tx.Inputs) < 2 {
+	if len(outs) < 2 || len(tx.Inputs) < 2 || len(ins) != len(tx.Inputs) {
 		return Join{}, false
 	}
 	from := func(h uint64) bool { return !mainnet || height >= h }
 	denom, count := mostFrequent(outs)
 	switch {
-	case from(whirlpoolFrom) && whirlpool(tx, outs, denom, count):
+	case from(whirlpoolFrom) && whirlpool(ins, outs, denom, count):
 		return Join{Whirlpool, denom}, true
-	case from(wasabi2From) && wasabi2(tx, outs, denom):
+	case from(wasabi2From) && wasabi2(ins, outs):
 		return Join{Wasabi2, denom}, true
-	case from(wasabi1From) && wasabi1(tx, outs, denom, count):
+	case from(wasabi1From) && wasabi1(ins, outs, denom, count):
 		return Join{Wasabi1, denom}, true
-	case joinMarket(tx, outs, count):
+	case joinMarket(ins, outs, count):
 		return Join{JoinMarket, denom}, true
 	}
 	return Join{}, false
+}
+
+// distinct counts the distinct addresses among ins ("" counts once each:
+// unknown).
+func distinct(ins []Input) int {
+	seen := map[string]bool{}
+	n := 0
+	for _, in := range ins {
+		if in.Address == "" || !seen[in.Address] {
+			n++
+			seen[in.Address] = true
+		}
+	}
+	return n
 }
 
 func spendable(tx *chains.Tx) []chains.Output {
@@ -97,19 +118,34 @@ func allClass(outs []chains.Output, cs ...chains.ScriptClass) bool {
 }
 
 // whirlpool: 5–10 inputs and as many outputs, all P2WPKH, all equal to a
-// pool size.
-func whirlpool(tx *chains.Tx, outs []chains.Output, denom int64, count int) bool {
-	n := len(tx.Inputs)
+// pool size; at least one input of the pool size, the others at most
+// 0.0011 BTC above it (the premix fee margin).
+func whirlpool(ins []Input, outs []chains.Output, denom int64, count int) bool {
+	n := len(ins)
 	if n < 5 || n > 10 || len(outs) != n || count != n || !allClass(outs, chains.P2WPKH) {
 		return false
 	}
-	return slices.Contains([]int64{100_000, 1_000_000, 5_000_000, 50_000_000}, denom)
+	if !slices.Contains([]int64{100_000, 1_000_000, 5_000_000, 50_000_000}, denom) {
+		return false
+	}
+	known, exact := false, false
+	for _, in := range ins {
+		if in.Value == 0 {
+			continue // not resolved: the rule reads what is known
+		}
+		known = true
+		if in.Value < denom || in.Value > denom+110_000 {
+			return false
+		}
+		exact = exact || in.Value == denom
+	}
+	return !known || exact
 }
 
 // wasabi1: all P2WPKH; at least 10 equal outputs of about 0.1 BTC
 // (± 0.02); at least as many inputs; at least 2 other output values.
-func wasabi1(tx *chains.Tx, outs []chains.Output, denom int64, count int) bool {
-	if count < 10 || denom < 8_000_000 || denom > 12_000_000 || len(tx.Inputs) < count || !allClass(outs, chains.P2WPKH) {
+func wasabi1(ins []Input, outs []chains.Output, denom int64, count int) bool {
+	if count < 10 || denom < 8_000_000 || denom > 12_000_000 || len(ins) < count || !allClass(outs, chains.P2WPKH) {
 		return false
 	}
 	others := map[int64]bool{}
@@ -121,13 +157,15 @@ func wasabi1(tx *chains.Tx, outs []chains.Output, denom int64, count int) bool {
 	return len(others) >= 2
 }
 
-// wasabi2: at least 20 inputs; P2WPKH or P2TR outputs sorted by value,
-// largest first; more than 80% of them in the standard denominations.
-func wasabi2(tx *chains.Tx, outs []chains.Output, _ int64) bool {
-	if len(tx.Inputs) < 20 || !allClass(outs, chains.P2WPKH, chains.P2TR) {
+// wasabi2: at least 20 inputs from distinct addresses, sorted by value,
+// largest first; P2WPKH or P2TR outputs sorted the same way; more than
+// 80% of them in the standard denominations.
+func wasabi2(ins []Input, outs []chains.Output) bool {
+	if len(ins) < 20 || distinct(ins) < 20 || !allClass(outs, chains.P2WPKH, chains.P2TR) {
 		return false
 	}
-	if !slices.IsSortedFunc(outs, func(a, b chains.Output) int { return int(b.Value - a.Value) }) {
+	if !slices.IsSortedFunc(ins, func(a, b Input) int { return cmpDesc(a.Value, b.Value) }) ||
+		!slices.IsSortedFunc(outs, func(a, b chains.Output) int { return cmpDesc(a.Value, b.Value) }) {
 		return false
 	}
 	std := 0
@@ -140,13 +178,32 @@ func wasabi2(tx *chains.Tx, outs []chains.Output, _ int64) bool {
 }
 
 // joinMarket: one group of equal outputs (at least 3) whose size equals
-// the other outputs' count, or one more; at least as many inputs.
-func joinMarket(tx *chains.Tx, outs []chains.Output, count int) bool {
-	if count < 3 || len(tx.Inputs) < count {
+// the other outputs' count, or one more; inputs from at least as many
+// distinct addresses as there are equal outputs (one maker each, and the
+// taker); every output to an address of its own.
+func joinMarket(ins []Input, outs []chains.Output, count int) bool {
+	if count < 3 || distinct(ins) < count {
 		return false
+	}
+	seen := map[string]bool{}
+	for _, o := range outs {
+		if o.Address != "" && seen[o.Address] {
+			return false
+		}
+		seen[o.Address] = true
 	}
 	others := len(outs) - count
 	return others == count || others+1 == count
+}
+
+func cmpDesc(a, b int64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
 }
 
 // standardDenominations are Wasabi 2's output amounts: 2ⁿ, 3ⁿ, 2·3ⁿ and

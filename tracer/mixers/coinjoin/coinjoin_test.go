@@ -1,6 +1,7 @@
 package coinjoin_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -49,7 +50,9 @@ func TestRealBlocks(t *testing.T) {
 	}{{"block702861.raw", 702861}, {"block413567.raw", 413567}} {
 		b := realBlock(t, c.file, c.h)
 		for i := range b.Txs {
-			if j, ok := coinjoin.Detect(&b.Txs[i], c.h, true); ok {
+			// The fixtures do not resolve input values or addresses:
+			// the rules read what is known.
+			if j, ok := coinjoin.Detect(&b.Txs[i], make([]coinjoin.Input, len(b.Txs[i].Inputs)), c.h, true); ok {
 				got[b.Txs[i].Hash] = j
 			}
 		}
@@ -78,18 +81,46 @@ func TestNotCoinjoins(t *testing.T) {
 	for range 5 {
 		early.Outputs = append(early.Outputs, out(1_000_000))
 	}
+	unknown := func(tx chains.Tx) []coinjoin.Input { return make([]coinjoin.Input, len(tx.Inputs)) }
+	// Three customers paid 0.01 BTC each plus two changes, from one
+	// wallet's three inputs (one address): not a JoinMarket join.
+	payroll := chains.Tx{Inputs: ins(3), Outputs: []chains.Output{out(1_000_000), out(1_000_000), out(1_000_000), out(2_345_678), out(98_765)}}
+	for i := range payroll.Outputs {
+		payroll.Outputs[i].Address = fmt.Sprintf("bc1qpay%d", i)
+	}
+	oneWallet := []coinjoin.Input{{Value: 3_000_000, Address: "bc1qw"}, {Value: 2_000_000, Address: "bc1qw"}, {Value: 500_000, Address: "bc1qw"}}
+	// Twenty inputs paying 1 BTC and 0.5 BTC: standard denominations, but
+	// the inputs are not sorted as Wasabi 2 sorts them.
+	w2 := chains.Tx{Inputs: ins(20), Outputs: []chains.Output{out(100_000_000), out(50_000_000)}}
+	w2ins := make([]coinjoin.Input, 20)
+	for i := range w2ins {
+		w2ins[i] = coinjoin.Input{Value: int64(8_000_000 + i*100_000), Address: fmt.Sprintf("bc1qin%d", i)}
+	}
 	for name, c := range map[string]struct {
 		tx     chains.Tx
+		ins    []coinjoin.Input
 		height uint64
-	}{"batch payout": {batch, 800_000}, "payment": {pay, 800_000}} {
-		if j, ok := coinjoin.Detect(&c.tx, c.height, true); ok {
+	}{
+		"batch payout":          {batch, unknown(batch), 800_000},
+		"payment":               {pay, unknown(pay), 800_000},
+		"payroll of one wallet": {payroll, oneWallet, 800_000},
+		"unsorted inputs":       {w2, w2ins, 800_000},
+	} {
+		if j, ok := coinjoin.Detect(&c.tx, c.ins, c.height, true); ok {
 			t.Errorf("%s detected as %+v", name, j)
 		}
 	}
-	if j, ok := coinjoin.Detect(&early, 500_000, true); ok && j.Kind == coinjoin.Whirlpool {
+	if j, ok := coinjoin.Detect(&early, unknown(early), 500_000, true); ok && j.Kind == coinjoin.Whirlpool {
 		t.Errorf("a Whirlpool shape before block 570,000 detected as Whirlpool")
 	}
-	if j, ok := coinjoin.Detect(&early, 10, false); !ok || j.Kind != coinjoin.Whirlpool {
+	if j, ok := coinjoin.Detect(&early, unknown(early), 10, false); !ok || j.Kind != coinjoin.Whirlpool {
 		t.Errorf("on a test network every rule applies at any height: got %+v %v", j, ok)
+	}
+	// Whirlpool's inputs: one of the pool size, the others within the
+	// premix margin; an input far above it is not a mix.
+	far := unknown(early)
+	far[0].Value, far[1].Value = 1_000_000, 5_000_000
+	if j, ok := coinjoin.Detect(&early, far, 10, false); ok && j.Kind == coinjoin.Whirlpool {
+		t.Errorf("a 0.05 BTC input in a 0.01 BTC pool detected as Whirlpool")
 	}
 }
