@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -16,6 +17,7 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
@@ -101,7 +103,7 @@ func traceAction(c *cli.Context) error {
 		return err
 	}
 	if chain == chains.Ethereum {
-		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil)}
+		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil), evmbridges.New(deps.Labels, nil)}
 	}
 	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
 	switch {
@@ -137,7 +139,7 @@ func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string
 		if e == nil {
 			return deps, "", nil, usagef("--config: no chains.ethereum node configured to trace on")
 		}
-		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, KeepLogs: append(tornado.Topics(), thorchain.Topics()...), Checkpoints: &memCheckpoints{}, Logger: lg})
+		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, KeepLogs: slices.Concat(tornado.Topics(), thorchain.Topics(), evmbridges.KeepLogs()), Checkpoints: &memCheckpoints{}, Logger: lg})
 		if err != nil {
 			return deps, "", nil, usagef("--config: chains.ethereum: %v", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
@@ -197,7 +199,7 @@ func newFollowers(cfg *config.Config, cp chains.CheckpointStore, lg *slog.Logger
 			Traces:        e.Traces,
 			Mempool:       e.Mempool,
 			PollInterval:  e.PollInterval,
-			KeepLogs:      append(tornado.Topics(), thorchain.Topics()...),
+			KeepLogs:      slices.Concat(tornado.Topics(), thorchain.Topics(), evmbridges.KeepLogs()),
 			Checkpoints:   cp,
 			Logger:        lg,
 		})
@@ -260,7 +262,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Sources[chains.Ethereum] = d.eth
 		deps.Locators[chains.Ethereum] = d.eth
 		deps.Balances = d.eth
-		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log))
+		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log), evmbridges.New(d.Registry, d.log))
 	}
 	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
@@ -40,7 +41,7 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no ethereum node")
 		}
 		deps.Source, deps.Locator, deps.Balances = t.d.eth, t.d.eth, t.d.eth
-		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, t.d.eth, t.d.log), thorchain.New(deps.Labels, t.d.log)}
+		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, t.d.eth, t.d.log), thorchain.New(deps.Labels, t.d.log), evmbridges.New(deps.Labels, t.d.log)}
 	case chains.Bitcoin:
 		if t.d.btc == nil {
 			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no bitcoin node")
