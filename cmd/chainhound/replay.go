@@ -21,6 +21,8 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
+	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
@@ -118,9 +120,10 @@ func replayAction(c *cli.Context) error {
 	deps := tracer.Deps{Labels: labels, Sink: out}
 	if chain == chains.Ethereum {
 		deps.Balances = rp.balances()
-		deps.Recognisers = []tracer.Recogniser{tornado.New(labels, deps.Balances, nil)}
+		deps.Recognisers = []tracer.Recogniser{tornado.New(labels, deps.Balances, nil), thorchain.New(labels, nil), evmbridges.New(labels, nil)}
 	} else {
 		deps.Prevouts = rp.prevouts()
+		deps.Recognisers = []tracer.Recogniser{thorchain.New(labels, nil)}
 		// An export is of mainnet: each CoinJoin rule from its height.
 		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
 			return coinjoin.Detect(tx, ins, h, true)
@@ -224,15 +227,24 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 	if err != nil {
 		return nil, bad(1, "no header: %v", err)
 	}
-	// The header is CONTRACT.md's, optionally followed by an event column.
+	// The header is CONTRACT.md's, optionally followed by the columns
+	// event and memo (in either order).
 	width := len(transferHeader)
-	hasEvent := len(head) == width+1 && head[width] == "event"
-	if hasEvent {
-		width++
+	evCol, memoCol := -1, -1
+	for i := width; i < len(head); i++ {
+		switch {
+		case head[i] == "event" && evCol < 0:
+			evCol = i
+		case head[i] == "memo" && memoCol < 0:
+			memoCol = i
+		default:
+			return nil, bad(1, "header column %q: want %q, then optionally \"event\" and \"memo\"", head[i], strings.Join(transferHeader, ","))
+		}
 	}
-	if strings.Join(head[:min(len(head), len(transferHeader))], ",") != strings.Join(transferHeader, ",") || len(head) != width {
-		return nil, bad(1, "header %q, want %q (optionally with a last column \"event\")", strings.Join(head, ","), strings.Join(transferHeader, ","))
+	if strings.Join(head[:min(len(head), width)], ",") != strings.Join(transferHeader, ",") {
+		return nil, bad(1, "header %q, want %q (optionally with the columns \"event\" and \"memo\")", strings.Join(head, ","), strings.Join(transferHeader, ","))
 	}
+	width = len(head)
 	// Events by block and transaction (a block's Txs grow while it is
 	// read, so no pointer into them is kept).
 	type txRef struct {
@@ -301,8 +313,12 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 		} else if err := btcRow(rp, tx, rec, idx, amt); err != nil {
 			return nil, bad(line, "%v", err)
 		}
-		if hasEvent && rec[width-1] != "" {
-			ev, err := parseRowEvent(chain, rec[width-1])
+		memo := ""
+		if memoCol >= 0 {
+			memo = rec[memoCol]
+		}
+		if evCol >= 0 && rec[evCol] != "" {
+			ev, err := parseRowEvent(chain, rec[evCol], memo)
 			if err != nil {
 				return nil, bad(line, "%v", err)
 			}
@@ -311,7 +327,9 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 			if events[k] == nil {
 				evOrder = append(evOrder, k)
 			}
-			events[k] = append(events[k], rowEvent{kind: ev, from: t.From, to: t.To, line: line})
+			events[k] = append(events[k], rowEvent{kind: ev, from: t.From, to: t.To, asset: t.Asset, amount: t.Amount, memo: memo, line: line})
+		} else if memo != "" {
+			return nil, bad(line, "a memo without an event: say which event carries it")
 		}
 	}
 	for _, k := range evOrder {
@@ -347,21 +365,30 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 type rowEvent struct {
 	kind     string
 	from, to string
+	asset    chains.Asset
+	amount   *big.Int
+	memo     string
 	line     int
 }
 
 // rowEvents are the events a CSV row may name.
-var rowEvents = []string{"tornado.deposit", "tornado.withdrawal"}
+var rowEvents = []string{"tornado.deposit", "tornado.withdrawal", "thorchain.deposit", "thorchain.transfer_out"}
 
-func parseRowEvent(chain chains.Chain, s string) (string, error) {
+func parseRowEvent(chain chains.Chain, s, memo string) (string, error) {
 	if !slices.Contains(rowEvents, s) {
-		if strings.HasPrefix(s, "thorchain.") {
-			return "", fmt.Errorf("event %q: replay does not read THORChain events from a CSV yet (known: %s)", s, strings.Join(rowEvents, ", "))
-		}
 		return "", fmt.Errorf("event %q: want one of %s", s, strings.Join(rowEvents, ", "))
 	}
 	if chain != chains.Ethereum {
-		return "", fmt.Errorf("event %q is an Ethereum event", s)
+		// On Bitcoin a THORChain memo is an OP_RETURN output row.
+		return "", fmt.Errorf("event %q is an Ethereum event (a Bitcoin memo is an op_return:<hex> output row)", s)
+	}
+	if strings.HasPrefix(s, "thorchain.") {
+		if memo == "" {
+			return "", fmt.Errorf("event %q needs the memo column", s)
+		}
+		if _, err := thorchain.ParseMemo(memo); err != nil {
+			return "", fmt.Errorf("memo: %v", err)
+		}
 	}
 	return s, nil
 }
@@ -370,7 +397,9 @@ func parseRowEvent(chain chains.Chain, s string) (string, error) {
 // tornado.deposit row is a transfer into the pool (the row's to); a
 // tornado.withdrawal row is the payout from the pool (the row's from) to
 // the recipient, and the transaction's other transfer from the pool, if
-// any, is the relayer's fee.
+// any, is the relayer's fee. A thorchain.deposit row is the payment into
+// the router (to) with its memo; a thorchain.transfer_out row is the
+// router's payment (from) to the recipient with its OUT:/REFUND: memo.
 func applyRowEvents(tx *chains.Tx, evs []rowEvent) error {
 	for _, ev := range evs {
 		switch ev.kind {
@@ -389,9 +418,24 @@ func applyRowEvents(tx *chains.Tx, evs []rowEvent) error {
 				fee.Add(fee, t.Amount)
 			}
 			tx.Logs = append(tx.Logs, tornado.WithdrawalLog(ev.from, ev.to, relayer, fee))
+		case "thorchain.deposit":
+			tx.Logs = append(tx.Logs, thorchain.DepositLog(ev.to, zeroAddress, routerAsset(ev.asset), ev.amount, ev.memo))
+		case "thorchain.transfer_out":
+			tx.Logs = append(tx.Logs, thorchain.TransferOutLog(ev.from, zeroAddress, ev.to, routerAsset(ev.asset), ev.amount, ev.memo))
 		}
 	}
 	return nil
+}
+
+const zeroAddress = "0x0000000000000000000000000000000000000000"
+
+// routerAsset is an asset as THORChain's router names it: the zero
+// address for ETH, else the token contract.
+func routerAsset(a chains.Asset) string {
+	if a.Contract == "" {
+		return thorchain.NativeAsset
+	}
+	return a.Contract
 }
 
 func parseTime(s string) (time.Time, error) {

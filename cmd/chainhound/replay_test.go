@@ -293,3 +293,35 @@ func TestReplayThroughTornado(t *testing.T) {
 		t.Fatalf("an unknown event: exit %d, %q; want an error naming line 2 and the event", code, msg)
 	}
 }
+
+// TestReplayTHORChainSwap: a memo column with the event thorchain.deposit
+// replays a swap through the shipped THORChain router: its taint.bridge
+// alert names the destination the memo gives.
+func TestReplayTHORChainSwap(t *testing.T) {
+	const (
+		router = "0xd37bbe5744d730a1d98d8dc97c42f0ca46ad7146" // THORChain router v4.1.1, shipped
+		thief  = "0x00000000000000000000000000000000000000bb"
+		dest   = "bc1q6fxj6446h2gr40wtfkzqyfk848gw4q4t8akr2p"
+	)
+	csv := "block,time,tx,index,from,to,asset,amount,event,memo\n" +
+		"100,1700000000," + txTheft + ",0,0x00000000000000000000000000000000000000aa," + thief + ",ETH,1000,,\n" +
+		"101,1700000012," + txHop + ",0," + thief + "," + router + ",ETH,600,thorchain.deposit,=:b:" + dest + ":0/1/0:dx:30\n"
+	out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-tx", txTheft)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	var br []alerts.Alert
+	for _, a := range parseAlerts(t, out) {
+		if a.Type == alerts.TypeBridge {
+			br = append(br, a)
+		}
+	}
+	if len(br) != 1 || br[0].Tx != txHop || br[0].Dest == nil || br[0].Dest.Chain != "bitcoin" || br[0].Dest.Address != dest || br[0].Dest.Asset != "BTC.BTC" {
+		t.Fatalf("bridge alerts %v; want the swap's, dest bitcoin %s BTC.BTC", br, dest)
+	}
+	// A memo THORChain would refuse is refused with its line.
+	bad := strings.Replace(csv, "=:b:", "NOSUCHFUNCTION:b:", 1)
+	if _, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, bad), "--seed-tx", txTheft); code == 0 || !strings.Contains(msg, "line 3") || !strings.Contains(msg, "memo") {
+		t.Fatalf("a bad memo: exit %d, %q", code, msg)
+	}
+}
