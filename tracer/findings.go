@@ -76,6 +76,16 @@ func (e *Engine) nameVias(path []Hop) {
 }
 
 // share is tainted ÷ what inc stole of the asset, for display.
+// shareOf is share on the chain being applied: on another chain than the
+// incident's (a bridge's payout) the units differ, and the share is
+// unknown (0, which lowers no severity).
+func (ap *applier) shareOf(inc *incident, asset string, tainted *uint256.Int) float64 {
+	if ap.cs.chain != inc.def.Chain {
+		return 0
+	}
+	return share(inc, asset, tainted)
+}
+
 func share(inc *incident, asset string, tainted *uint256.Int) float64 {
 	st := inc.stolenOf(asset)
 	if st == nil || st.IsZero() {
@@ -107,7 +117,7 @@ func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to str
 		Asset:      asset,
 		Amount:     amt.ToBig(),
 		Tainted:    tainted.ToBig(),
-		Share:      share(inc, asset.Key(), tainted),
+		Share:      ap.shareOf(inc, asset.Key(), tainted),
 		Confidence: 1,
 		Incident:   inc.def.ID,
 		Label:      label,

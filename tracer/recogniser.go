@@ -191,6 +191,9 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		ap.finding(m.Type, tx, seq, m.Service, m.To, m.ToAsset, &grossAmt, &amt, inc, nil, AudienceAll, nh)
 		f := &ap.findings[len(ap.findings)-1]
 		f.Chain = m.Chain
+		if m.Chain != inc.def.Chain {
+			f.Share = 0 // another chain's units: unknown
+		}
 		f.Heuristics = m.Heuristics
 	}
 	if m.Confidence < inc.confFloor {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/alerts"
@@ -31,11 +32,18 @@ import (
 // confirmations hold the swap back until the payout is applied).
 func TestTHORChainSwapReachesBitcoinExchange(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
-		t.Run(order, func(t *testing.T) { thorchainRun(t, order == "bitcoin first") })
+		t.Run(order, func(t *testing.T) { thorchainRun(t, order == "bitcoin first", false) })
 	}
 }
 
-func thorchainRun(t *testing.T, bitcoinFirst bool) {
+// TestTHORChainRoundTrip: the stolen ETH swapped to BTC, then the BTC
+// swapped back to ETH (paid to a THORChain vault the operator labels, with
+// "=:e:<address>" in an OP_RETURN; the Ethereum vault pays out through the
+// router with OUT:<the Bitcoin txid>), and deposited at an Ethereum
+// exchange: its freeze alert's path runs Ethereum → Bitcoin → Ethereum.
+func TestTHORChainRoundTrip(t *testing.T) { thorchainRun(t, false, true) }
+
+func thorchainRun(t *testing.T, bitcoinFirst, roundTrip bool) {
 	if testing.Short() {
 		t.Skip("starts geth, btcd and the chainhound binary")
 	}
@@ -48,7 +56,11 @@ func thorchainRun(t *testing.T, bitcoinFirst bool) {
 	thief := newEthKey(t)
 	thiefAddr := crypto.PubkeyToAddress(thief.PublicKey)
 	router := g.DeployTHORChainRouter(t, victim)
-	ethVault := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
+	ethVaultKey := g.NewAccount(t, eth(50))
+	ethVault := crypto.PubkeyToAddress(ethVaultKey.PublicKey)
+	btcVault := newBtcKey(t)
+	ethDest := newEthKey(t)
+	ethEx := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 	btcThief, btcHop, btcEx := newBtcKey(t), newBtcKey(t), newBtcKey(t)
 	confirmations := 1
 	if bitcoinFirst {
@@ -86,6 +98,10 @@ tracer:
 		"--address", router.Hex(), "--label", "THORChain router (test)", "--owner", "ops")
 	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "bitcoin", "--kind", "exchange",
 		"--address", btcAddr(t, b, btcEx), "--label", "Exchange BTC deposit", "--owner", "exch")
+	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "bitcoin", "--kind", "bridge", "--protocol", "thorchain",
+		"--address", btcAddr(t, b, btcVault), "--label", "THORChain BTC vault (test)", "--owner", "ops")
+	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
+		"--address", ethEx.Hex(), "--label", "Exchange ETH deposit", "--owner", "exch")
 	startDaemon(t, bin, cfg, api)
 	ops, ex := subscribe(t, api, admin), subscribe(t, api, exch)
 	post := func(path string, body any) {
@@ -136,6 +152,34 @@ tracer:
 		pay := b.SendTx(t, b.BuildTx(t, coins, []*wire.TxOut{wire.NewTxOut(50_000_000, p2wpkh(t, b, btcThief)), wire.NewTxOut(0, null)}))
 		hashes := b.Generate(t, 1)
 		_ = hashes
+		if roundTrip {
+			swapBack(t, b, btcThief, wire.OutPoint{Hash: pay, Index: 0}, 50_000_000, p2wpkh(t, b, btcVault),
+				"=:e:"+strings.ToLower(crypto.PubkeyToAddress(ethDest.PublicKey).Hex())+":0", func(back string) {
+					// THORChain pays out once it has seen the inbound: the
+					// Bitcoin follower has applied it by then.
+					_, tip := b.Tip(t)
+					deadline := time.Now().Add(30 * time.Second)
+					for processed("bitcoin") < uint64(tip) && time.Now().Before(deadline) {
+						time.Sleep(100 * time.Millisecond)
+					}
+					g.THORChainTransferOut(t, router, ethVaultKey, crypto.PubkeyToAddress(ethDest.PublicKey), eth(9), "OUT:"+strings.ToUpper(back))
+					dep := g.SendETH(t, ethDest, ethEx, eth(8))
+					a := ex.await(t, "ethereum", alerts.TypeExchangeDeposit)
+					if a.Tx != dep.TxHash.Hex() || a.Incident == "" || a.Tainted == "0" {
+						t.Fatalf("ethereum exchange alert %s; want %s, tainted", a, dep.TxHash.Hex())
+					}
+					chainsOf := ""
+					for _, h := range a.Path {
+						if len(chainsOf) == 0 || !strings.HasSuffix(chainsOf, h.Chain) {
+							chainsOf += ">" + h.Chain
+						}
+					}
+					if chainsOf != ">ethereum>bitcoin>ethereum" || a.Path[0].Tx != theft.TxHash.Hex() {
+						t.Fatalf("path %+v runs %s; want ethereum, bitcoin, ethereum from the theft", a.Path, chainsOf)
+					}
+				})
+			return
+		}
 		hop := spendP2WPKH(t, btcThief, b, wire.OutPoint{Hash: pay, Index: 0}, 50_000_000, p2wpkh(t, b, btcHop), 49_990_000)
 		b.Generate(t, 1)
 		dep := spendP2WPKH(t, btcHop, b, wire.OutPoint{Hash: hop, Index: 0}, 49_990_000, p2wpkh(t, b, btcEx), 49_980_000)
@@ -154,7 +198,9 @@ tracer:
 			g.MineBlocks(t, confirmations)
 		}
 		a := ex.await(t, "bitcoin", alerts.TypeExchangeDeposit)
-		if a.Tx != dep.String() || a.Amount != "49980000" || a.Tainted != "49980000" || a.Incident == "" {
+		// Its share of the theft is unknown across units (0): the
+		// severity is the type's, critical, not lowered.
+		if a.Tx != dep.String() || a.Amount != "49980000" || a.Tainted != "49980000" || a.Incident == "" || a.Severity != alerts.Critical {
 			t.Fatalf("bitcoin exchange alert %s; want %s, all 49,980,000 sat tainted, the Ethereum incident's", a, dep)
 		}
 		if len(a.Path) < 5 || a.Path[0].Chain != "ethereum" || a.Path[0].Tx != theft.TxHash.Hex() || a.Path[len(a.Path)-1].Chain != "bitcoin" {
@@ -171,4 +217,28 @@ tracer:
 	if !bitcoinFirst {
 		payout()
 	}
+}
+
+// swapBack spends key's output op (value) to a THORChain vault script with
+// memo in an OP_RETURN, mines it, and calls paid with the txid.
+func swapBack(t *testing.T, b *testnodes.Btcd, key *btcec.PrivateKey, op wire.OutPoint, value int64, vault []byte, memo string, paid func(txid string)) {
+	t.Helper()
+	null, err := txscript.NullDataScript([]byte(memo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prevScript := p2wpkh(t, b, key)
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&op, nil, nil))
+	tx.AddTxOut(wire.NewTxOut(value-10_000, vault))
+	tx.AddTxOut(wire.NewTxOut(0, null))
+	fetcher := txscript.NewCannedPrevOutputFetcher(prevScript, value)
+	w, err := txscript.WitnessSignature(tx, txscript.NewTxSigHashes(tx, fetcher), 0, value, prevScript, txscript.SigHashAll, key, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.TxIn[0].Witness = w
+	id := b.SendTx(t, tx)
+	b.Generate(t, 1)
+	paid(id.String())
 }
