@@ -137,6 +137,9 @@ type jsonEntry struct {
 	Owner   string `json:"owner"`
 	Source  string `json:"source"`
 	Note    string `json:"note"`
+	// Protocol of a mixer or bridge entry (checked against its kind when
+	// stored).
+	Protocol string `json:"protocol"`
 }
 
 // jsonWindow keeps the bytes json.Decoder has read past the start of
@@ -258,12 +261,12 @@ func readJSON(r *bufio.Reader, c *collector) error {
 			continue
 		}
 		for _, f := range [...]struct{ name, v string }{{"chain", je.Chain}, {"address", je.Address}, {"kind", je.Kind},
-			{"label", je.Label}, {"owner", je.Owner}, {"source", je.Source}, {"note", je.Note}} {
+			{"label", je.Label}, {"owner", je.Owner}, {"source", je.Source}, {"note", je.Note}, {"protocol", je.Protocol}} {
 			if !c.field(line, f.name, f.v) {
 				return c.err
 			}
 		}
-		c.row(line, Entry{Chain: chains.Chain(je.Chain), Address: je.Address, Kind: Kind(je.Kind), Label: je.Label, Owner: je.Owner, Source: je.Source, Note: je.Note})
+		c.row(line, Entry{Chain: chains.Chain(je.Chain), Address: je.Address, Kind: Kind(je.Kind), Label: je.Label, Owner: je.Owner, Source: je.Source, Note: je.Note, Protocol: je.Protocol})
 	}
 	// More says false on an error too (a limit, a truncated file): the
 	// array must be closed.
@@ -274,7 +277,8 @@ func readJSON(r *bufio.Reader, c *collector) error {
 }
 
 // decodeJSONEntry decodes one object of the JSON schema; the fields that
-// `watch ls --format json` adds (added, shipped) are allowed, others not.
+// `watch ls --format json` adds (added, shipped, untrusted) are allowed,
+// others not. Trust is not imported: it is whoever imports the file.
 func decodeJSONEntry(raw json.RawMessage) (jsonEntry, error) {
 	var je jsonEntry
 	d := json.NewDecoder(bytes.NewReader(raw))
@@ -285,8 +289,9 @@ func decodeJSONEntry(raw json.RawMessage) (jsonEntry, error) {
 	}
 	var loose struct {
 		jsonEntry
-		Added   json.RawMessage `json:"added"`
-		Shipped json.RawMessage `json:"shipped"`
+		Added     json.RawMessage `json:"added"`
+		Shipped   json.RawMessage `json:"shipped"`
+		Untrusted json.RawMessage `json:"untrusted"`
 	}
 	d2 := json.NewDecoder(bytes.NewReader(raw))
 	d2.DisallowUnknownFields()

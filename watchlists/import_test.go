@@ -247,3 +247,22 @@ func TestImportLeavesShippedLabelsOut(t *testing.T) {
 		t.Fatalf("entries %+v, shipped %d, bad %+v", res.Entries, res.Shipped, res.Bad)
 	}
 }
+
+// TestImportJSONExport: what `watch ls --format json` prints imports
+// again: a mixer's protocol is kept, the export's added, shipped and
+// untrusted fields are accepted (trust is whoever imports), and an unknown
+// field is still refused.
+func TestImportJSONExport(t *testing.T) {
+	export := `{"entries":[{"chain":"ethereum","address":"0x910cbd523d972eb0a6f4cae4618ad62622b39dbf","kind":"mixer","label":"Tornado 10 ETH","owner":"ops","protocol":"tornado","added":"2026-12-06T00:00:00Z","untrusted":true}]}`
+	res, err := Import(strings.NewReader(export), "export.json", ImportOptions{Format: FormatJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Entries) != 1 || res.Entries[0].Protocol != "tornado" || res.Entries[0].Untrusted {
+		t.Fatalf("entries %+v, want the mixer with protocol tornado, trusted as the importer decides", res.Entries)
+	}
+	_, err = Import(strings.NewReader(strings.Replace(export, `"untrusted"`, `"nosuchfield"`, 1)), "export.json", ImportOptions{Format: FormatJSON})
+	if err == nil {
+		t.Fatal("an unknown field was accepted")
+	}
+}

@@ -189,3 +189,33 @@ func TestWatchImportOFACAsUsersGetIt(t *testing.T) {
 		t.Fatalf("the address OFAC lists only as USDT is not a sanctioned Ethereum entry")
 	}
 }
+
+// TestWatchImportLimitFlags: --max-entries and --max-bytes set the
+// limits of one import (an operator's list bigger than the defaults, or a
+// tighter bound), named in the refusal; a non-positive value is a usage
+// error naming the flag.
+func TestWatchImportLimitFlags(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "two.csv")
+	body := "chain,address,kind,label\n" +
+		"ethereum,0x28C6c06298d514Db089934071355E5743bf21d60,exchange,Binance 14\n" +
+		"ethereum,0x21a31Ee1afC51d94C2eFcCAa2092aD1028285549,exchange,Binance 15\n"
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, msg, code := runCLI(t, "--data-dir", dir, "watch", "import", f, "--max-entries", "1"); code != 2 || !strings.Contains(msg, "entries") {
+		t.Fatalf("--max-entries 1: exit %d, %q; want the entries limit", code, msg)
+	}
+	if _, msg, code := runCLI(t, "--data-dir", dir, "watch", "import", f, "--max-bytes", "50"); code != 2 || !strings.Contains(msg, "size") {
+		t.Fatalf("--max-bytes 50: exit %d, %q; want the size limit", code, msg)
+	}
+	if _, msg, code := runCLI(t, "--data-dir", dir, "watch", "import", f, "--max-entries", "0"); code != 2 || !strings.Contains(msg, "--max-entries") {
+		t.Fatalf("--max-entries 0: exit %d, %q", code, msg)
+	}
+	if n := len(ls(t, dir).Entries); n != 0 {
+		t.Fatalf("%d entries stored from refused imports", n)
+	}
+	if _, msg, code := runCLI(t, "--data-dir", dir, "watch", "import", f, "--max-entries", "2"); code != 0 {
+		t.Fatalf("--max-entries 2: exit %d, %q", code, msg)
+	}
+}

@@ -71,6 +71,8 @@ func watchCommand() *cli.Command {
 					chainFlag(false), kindFlag(false), ownerFlag,
 					&cli.StringFlag{Name: "source", Usage: "where the entries came from (default: the file name)"},
 					&cli.BoolFlag{Name: "skip-invalid", Usage: "store the good rows and list the bad ones, instead of storing nothing"},
+					&cli.Int64Flag{Name: "max-bytes", Usage: "refuse a file larger than `N` bytes once decompressed (default 1 GiB)"},
+					&cli.IntFlag{Name: "max-entries", Usage: "refuse a file of more than `N` rows (default 1,000,000)"},
 				},
 				Action: watchImport,
 			},
@@ -277,6 +279,18 @@ func watchImport(c *cli.Context) error {
 		return usagef("--format: %v", err)
 	}
 	opt := watchlists.ImportOptions{Format: format, Owner: c.String("owner"), Source: c.String("source"), SkipInvalid: c.Bool("skip-invalid")}
+	if n := c.Int64("max-bytes"); c.IsSet("max-bytes") {
+		if n <= 0 {
+			return usagef("--max-bytes: %d must be positive", n)
+		}
+		opt.Limits.Size = n
+	}
+	if n := c.Int("max-entries"); c.IsSet("max-entries") {
+		if n <= 0 {
+			return usagef("--max-entries: %d must be positive", n)
+		}
+		opt.Limits.Entries = n
+	}
 	if s := c.String("chain"); s != "" {
 		if opt.Chain, err = chains.ParseChain(s); err != nil {
 			return usagef("--chain: %v", err)
@@ -331,6 +345,9 @@ func watchImport(c *cli.Context) error {
 			}
 			if e.Source != "" {
 				body["source"] = e.Source
+			}
+			if e.Protocol != "" {
+				body["protocol"] = e.Protocol
 			}
 			if err := api.do(c.Context, "POST", "/v1/watchlist", body, nil); err != nil {
 				return fmt.Errorf("%s: stored %d of %d entries, then: %w", path, i, len(res.Entries), err)
