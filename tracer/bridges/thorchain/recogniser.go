@@ -89,34 +89,45 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 	if tx.Failed {
 		return nil, nil
 	}
-	memo, payouts, err := r.legOf(b, tx)
-	if err != nil || memo == "" {
-		return nil, nil // not THORChain's, or not understood (logged)
-	}
-	m, err := ParseMemo(memo)
-	if err != nil {
-		// Bitcoin carries many OP_RETURNs that are not THORChain's.
-		r.log.Debug("memo not understood", "chain", b.Chain, "tx", tx.Hash, "memo", memo, "err", err)
-		return nil, nil
-	}
-	switch m.Type {
-	case Swap:
-		return r.inbound(st, b, tx, m, deps), nil
-	case Out, Refund:
-		if st.Lane() != "" {
-			return nil, nil // a payout is joined on the live pass
+	var moves []tracer.Move
+	swapped := false
+	for _, leg := range r.legsOf(b, tx) {
+		m, err := ParseMemo(leg.memo)
+		if err != nil {
+			// Bitcoin carries many OP_RETURNs that are not THORChain's.
+			r.log.Debug("memo not understood", "chain", b.Chain, "tx", tx.Hash, "memo", leg.memo, "err", err)
+			continue
 		}
-		return r.outbound(st, b, tx, m, payouts), nil
+		switch m.Type {
+		case Swap:
+			if !swapped { // the transaction's deposits go with its first swap
+				swapped = true
+				moves = append(moves, r.inbound(st, b, tx, m, deps)...)
+			}
+		case Out, Refund:
+			if st.Lane() == "" { // a payout is joined on the live pass
+				moves = append(moves, r.outbound(st, b, tx, m, leg.payouts)...)
+			}
+		}
 	}
-	return nil, nil
+	return moves, nil
 }
 
-// legOf finds tx's THORChain memo: an Ethereum router event's, or a
-// Bitcoin OP_RETURN's; for a payout, what it pays.
-func (r *Recogniser) legOf(b *chains.Block, tx *chains.Tx) (string, []payout, error) {
+// leg is one THORChain memo of a transaction and, for a payout, what it
+// pays.
+type leg struct {
+	memo    string
+	payouts []payout
+}
+
+// legsOf finds tx's THORChain memos: every router event's on Ethereum (a
+// router may pay out several swaps in one transaction), the OP_RETURN's
+// on Bitcoin.
+func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 	chain := b.Chain
 	switch chain {
 	case chains.Ethereum:
+		var legs []leg
 		for _, l := range tx.Logs {
 			if len(l.Topics) == 0 || !r.isTHORChain(chain, l.Address) {
 				continue
@@ -126,22 +137,23 @@ func (r *Recogniser) legOf(b *chains.Block, tx *chains.Tx) (string, []payout, er
 				d, err := DecodeDeposit(l)
 				if err != nil {
 					r.log.Warn("router deposit not understood", "tx", tx.Hash, "err", err)
-					return "", nil, err
+					continue
 				}
-				return d.Memo, nil, nil
+				legs = append(legs, leg{memo: d.Memo})
 			case TransferOutTopic:
 				o, err := DecodeTransferOut(l)
 				if err != nil {
 					r.log.Warn("router payout not understood", "tx", tx.Hash, "err", err)
-					return "", nil, err
+					continue
 				}
 				asset := chains.ETH
 				if o.Asset != NativeAsset {
 					asset = chains.Asset{Symbol: "ERC-20", Contract: o.Asset}
 				}
-				return o.Memo, []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset}}, nil
+				legs = append(legs, leg{memo: o.Memo, payouts: []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset}}})
 			}
 		}
+		return legs
 	case chains.Bitcoin:
 		var memo string
 		for _, o := range tx.Outputs {
@@ -153,7 +165,7 @@ func (r *Recogniser) legOf(b *chains.Block, tx *chains.Tx) (string, []payout, er
 			}
 		}
 		if memo == "" {
-			return "", nil, nil
+			return nil
 		}
 		var outs []payout
 		for i := range tx.Outputs {
@@ -163,9 +175,9 @@ func (r *Recogniser) legOf(b *chains.Block, tx *chains.Tx) (string, []payout, er
 			}
 			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: b.OutputAddress(o), Amount: big.NewInt(o.Value), Asset: chains.BTC})
 		}
-		return memo, outs, nil
+		return []leg{{memo: memo, payouts: outs}}
 	}
-	return "", nil, nil
+	return nil
 }
 
 func outputMemo(o chains.Output) (string, bool) {

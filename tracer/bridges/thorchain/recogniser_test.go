@@ -310,3 +310,56 @@ func TestPayoutReorg(t *testing.T) {
 		t.Fatalf("exchange findings %d after the payout is mined again, want 2 (one retracted)", n)
 	}
 }
+
+// TestBatchedPayouts: the router pays out two swaps in one transaction
+// (two TransferOut events): both are joined.
+func TestBatchedPayouts(t *testing.T) {
+	dests := []string{"0x3000000000000000000000000000000000000011", "0x3000000000000000000000000000000000000012"}
+	const ethEx = "0x3000000000000000000000000000000000000002"
+	l := labels{
+		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
+		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
+	}
+	s := &sink{}
+	p := prevouts{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	connect := func(bs ...*chains.Block) {
+		t.Helper()
+		for _, b := range bs {
+			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	coin, theft := strings.Repeat("f0", 32), strings.Repeat("f1", 32)
+	connect(btcBlock(1, p, chains.Tx{Hash: coin, Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}}))
+	if err := e.OpenIncident(context.Background(), watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}); err != nil {
+		t.Fatal(err)
+	}
+	connect(btcBlock(2, p, chains.Tx{Hash: theft, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: coin, Index: 0}}},
+		Outputs: []chains.Output{{Index: 0, Value: 900_000, Address: "bc1qthief", Class: chains.P2WPKH}, {Index: 1, Value: 1_000_000, Address: "bc1qthief", Class: chains.P2WPKH}}}))
+	var swaps []chains.Tx
+	for i, d := range dests {
+		memo := "=:e:" + d + ":0"
+		swaps = append(swaps, chains.Tx{Hash: strings.Repeat(fmt.Sprintf("f%d", 2+i), 32), Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: theft, Index: uint32(i)}}},
+			Outputs: []chains.Output{{Index: 0, Value: 800_000, Address: btcVault, Class: chains.P2WPKH},
+				{Index: 1, Address: "op_return:" + hex.EncodeToString([]byte(memo)), Class: chains.NullData}}})
+	}
+	connect(btcBlock(3, p, swaps...))
+	out := chains.Tx{Hash: "0x" + strings.Repeat("e5", 32), From: vault}
+	for i, d := range dests {
+		out.Transfers = append(out.Transfers, eth(vault, router, 3e17), chains.Transfer{Kind: chains.Internal, From: router, To: d, Asset: chains.ETH, Amount: big.NewInt(3e17)})
+		out.Logs = append(out.Logs, thorchain.TransferOutLog(router, vault, d, thorchain.NativeAsset, big.NewInt(3e17), "OUT:"+strings.ToUpper(swaps[i].Hash)))
+	}
+	connect(ethBlock(1, out), ethBlock(2,
+		chains.Tx{Hash: "0x" + strings.Repeat("e6", 32), From: dests[0], Transfers: []chains.Transfer{eth(dests[0], ethEx, 2e17)}},
+		chains.Tx{Hash: "0x" + strings.Repeat("e7", 32), From: dests[1], Transfers: []chains.Transfer{eth(dests[1], ethEx, 2e17)}}))
+	if ex := s.of(tracer.ExchangeDeposit); len(ex) != 2 {
+		t.Fatalf("exchange findings %+v; want both payouts' deposits", ex)
+	}
+}
