@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/bridges/internal/abiword"
 )
 
 // Across SpokePool deposit topics (across-protocol/contracts,
@@ -52,27 +53,27 @@ func DecodeAcrossDeposit(l chains.Log) (Transfer, error) {
 }
 
 func decodeAcross(l chains.Log, v3 bool) (Transfer, error) {
-	chainID, err := wordUint(l.Topics[1], 64, "destinationChainId")
+	chainID, err := abiword.WordUint(l.Topics[1], 64, "destinationChainId")
 	if err != nil {
 		return Transfer{}, err
 	}
 	if v3 {
-		if _, err := wordUint(l.Topics[2], 32, "depositId"); err != nil {
+		if _, err := abiword.WordUint(l.Topics[2], 32, "depositId"); err != nil {
 			return Transfer{}, err
 		}
-		if _, err := wordAddress(l.Topics[3], "depositor"); err != nil {
+		if _, err := abiword.WordAddress(l.Topics[3], "depositor"); err != nil {
 			return Transfer{}, err
 		}
 	}
 	chain := acrossChain(chainID)
-	d := abiData(l.Data)
+	d := abiword.Data(l.Data)
 	// addr reads an address word: an address in V3FundsDeposited, a
 	// bytes32 in FundsDeposited.
 	addr := func(i int, name string) (string, error) {
 		if v3 {
-			return d.address(i, name)
+			return d.Address(i, name)
 		}
-		w, err := d.word(i, name)
+		w, err := d.Word(i, name)
 		return word32Address(w, chain, chain != "solana"), err
 	}
 	if _, err := addr(0, "inputToken"); err != nil {
@@ -82,15 +83,15 @@ func decodeAcross(l chains.Log, v3 bool) (Transfer, error) {
 	if err != nil {
 		return Transfer{}, err
 	}
-	if _, err := d.uint(2, "inputAmount"); err != nil {
+	if _, err := d.Uint(2, "inputAmount"); err != nil {
 		return Transfer{}, err
 	}
-	amount, err := d.uint(3, "outputAmount")
+	amount, err := d.Uint(3, "outputAmount")
 	if err != nil {
 		return Transfer{}, err
 	}
 	for i, n := range []string{"quoteTimestamp", "fillDeadline", "exclusivityDeadline"} {
-		if _, err := d.uintN(4+i, 32, n); err != nil {
+		if _, err := d.UintN(4+i, 32, n); err != nil {
 			return Transfer{}, err
 		}
 	}
@@ -101,7 +102,7 @@ func decodeAcross(l chains.Log, v3 bool) (Transfer, error) {
 	if _, err := addr(8, "exclusiveRelayer"); err != nil {
 		return Transfer{}, err
 	}
-	if _, err := d.bytesAt(9, 10, "message"); err != nil {
+	if _, err := d.Bytes(9, 10, "message", true); err != nil {
 		return Transfer{}, err
 	}
 	return Transfer{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/bridges/internal/abiword"
 )
 
 // LI.FI diamond topics (signatures in lifinance/contracts,
@@ -36,46 +37,46 @@ func DecodeLiFiTransferStarted(l chains.Log) (Transfer, error) {
 	if err := checkTopics(l, LiFiTransferStartedTopic, 1, name); err != nil {
 		return Transfer{}, err
 	}
-	t, err := decodeBridgeData(abiData(l.Data))
+	t, err := decodeBridgeData(abiword.Data(l.Data))
 	if err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
 	return t, nil
 }
 
-func decodeBridgeData(d abiData) (Transfer, error) {
-	bd, err := d.tuple(0, 1, "bridgeData")
+func decodeBridgeData(d abiword.Data) (Transfer, error) {
+	bd, err := d.Tuple(0, 1, "bridgeData")
 	if err != nil {
 		return Transfer{}, err
 	}
-	via, err := bd.bytesAt(1, 10, "bridge")
+	via, err := bd.Bytes(1, 10, "bridge", true)
 	if err != nil {
 		return Transfer{}, err
 	}
-	if _, err := bd.bytesAt(2, 10, "integrator"); err != nil {
+	if _, err := bd.Bytes(2, 10, "integrator", true); err != nil {
 		return Transfer{}, err
 	}
-	if _, err := bd.address(3, "referrer"); err != nil {
+	if _, err := bd.Address(3, "referrer"); err != nil {
 		return Transfer{}, err
 	}
-	asset, err := bd.address(4, "sendingAssetId")
+	asset, err := bd.Address(4, "sendingAssetId")
 	if err != nil {
 		return Transfer{}, err
 	}
-	receiver, err := bd.address(5, "receiver")
+	receiver, err := bd.Address(5, "receiver")
 	if err != nil {
 		return Transfer{}, err
 	}
-	amount, err := bd.uint(6, "minAmount")
+	amount, err := bd.Uint(6, "minAmount")
 	if err != nil {
 		return Transfer{}, err
 	}
-	chainID, err := bd.uintN(7, 64, "destinationChainId")
+	chainID, err := bd.UintN(7, 64, "destinationChainId")
 	if err != nil {
 		return Transfer{}, err
 	}
 	for i, n := range []string{"hasSourceSwaps", "hasDestinationCall"} {
-		if _, err := bd.bool(8+i, n); err != nil {
+		if _, err := bd.Bool(8+i, n); err != nil {
 			return Transfer{}, err
 		}
 	}
@@ -106,15 +107,15 @@ func DecodeBridgeToNonEVMChain(l chains.Log) (Transfer, error) {
 	if len(l.Topics) != 3 {
 		return Transfer{}, fmt.Errorf("%s log has %d topics, want 3", name, len(l.Topics))
 	}
-	chainID, err := wordUint(l.Topics[2], 64, "destinationChainId")
+	chainID, err := abiword.WordUint(l.Topics[2], 64, "destinationChainId")
 	if err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
 	chain := lifiChain(chainID)
-	d := abiData(l.Data)
+	d := abiword.Data(l.Data)
 	var receiver string
 	if t0 == BridgeToNonEVMChainTopic {
-		b, err := d.bytesAt(0, 1, "receiver")
+		b, err := d.Bytes(0, 1, "receiver", true)
 		if err != nil {
 			return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/bridges/internal/abiword"
 )
 
 // Stargate topics (stargate-protocol/stargate, contracts/Pool.sol; and
@@ -30,18 +31,18 @@ func DecodeStargateSwap(l chains.Log) (Transfer, error) {
 	if err := checkTopics(l, StargateSwapTopic, 1, name); err != nil {
 		return Transfer{}, err
 	}
-	d := abiData(l.Data)
+	d := abiword.Data(l.Data)
 	if len(d) != 8*32 {
 		return Transfer{}, fmt.Errorf("%s log: data is %d bytes, want %d", name, len(d), 8*32)
 	}
-	chainID, err := d.uintN(0, 16, "chainId")
+	chainID, err := d.UintN(0, 16, "chainId")
 	if err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
-	if _, err := d.address(2, "from"); err != nil {
+	if _, err := d.Address(2, "from"); err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
-	amount, err := d.uint(3, "amountSD")
+	amount, err := d.Uint(3, "amountSD")
 	if err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
@@ -57,18 +58,18 @@ func DecodeOFTSent(l chains.Log) (Transfer, error) {
 	if err := checkTopics(l, OFTSentTopic, 3, name); err != nil {
 		return Transfer{}, err
 	}
-	if _, err := wordAddress(l.Topics[2], "fromAddress"); err != nil {
+	if _, err := abiword.WordAddress(l.Topics[2], "fromAddress"); err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
-	d := abiData(l.Data)
+	d := abiword.Data(l.Data)
 	if len(d) != 3*32 {
 		return Transfer{}, fmt.Errorf("%s log: data is %d bytes, want %d", name, len(d), 3*32)
 	}
-	eid, err := d.uintN(0, 32, "dstEid")
+	eid, err := d.UintN(0, 32, "dstEid")
 	if err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}
-	amount, err := d.uint(2, "amountReceivedLD")
+	amount, err := d.Uint(2, "amountReceivedLD")
 	if err != nil {
 		return Transfer{}, fmt.Errorf("%s log: %w", name, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/bridges/internal/abiword"
 )
 
 // LogMessagePublishedTopic is the Wormhole Core contract's
@@ -32,10 +33,10 @@ func DecodeWormhole(l chains.Log) (Transfer, bool, error) {
 	if err := checkTopics(l, LogMessagePublishedTopic, 2, name); err != nil {
 		return Transfer{}, false, err
 	}
-	if _, err := wordAddress(l.Topics[1], "sender"); err != nil {
+	if _, err := abiword.WordAddress(l.Topics[1], "sender"); err != nil {
 		return Transfer{}, false, fmt.Errorf("%s log: %w", name, err)
 	}
-	payload, err := wormholeMessage(abiData(l.Data))
+	payload, err := wormholeMessage(abiword.Data(l.Data))
 	if err != nil {
 		return Transfer{}, false, fmt.Errorf("%s log: %w", name, err)
 	}
@@ -46,18 +47,18 @@ func DecodeWormhole(l chains.Log) (Transfer, bool, error) {
 	return t, ok, nil
 }
 
-func wormholeMessage(d abiData) ([]byte, error) {
-	if _, err := d.uintN(0, 64, "sequence"); err != nil {
+func wormholeMessage(d abiword.Data) ([]byte, error) {
+	if _, err := d.UintN(0, 64, "sequence"); err != nil {
 		return nil, err
 	}
-	if _, err := d.uintN(1, 32, "nonce"); err != nil {
+	if _, err := d.UintN(1, 32, "nonce"); err != nil {
 		return nil, err
 	}
-	payload, err := d.bytesAt(2, 4, "payload")
+	payload, err := d.Bytes(2, 4, "payload", true)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.uintN(3, 8, "consistencyLevel"); err != nil {
+	if _, err := d.UintN(3, 8, "consistencyLevel"); err != nil {
 		return nil, err
 	}
 	return payload, nil

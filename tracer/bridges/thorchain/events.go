@@ -2,11 +2,11 @@ package thorchain
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer/bridges/internal/abiword"
 )
 
 // The router's event topics (topic0 = keccak256 of the signature; the
@@ -75,16 +75,16 @@ func DecodeDeposit(l chains.Log) (Deposit, error) {
 	if err != nil {
 		return Deposit{}, fmt.Errorf("Deposit log: %w", err)
 	}
-	d := abiData(l.Data)
-	amount, err := d.uint(0, "amount")
+	d := abiword.Data(l.Data)
+	amount, err := d.Uint(0, "amount")
 	if err != nil {
 		return Deposit{}, fmt.Errorf("Deposit log: %w", err)
 	}
-	memo, err := d.string(1, 2, "memo")
+	memo, err := d.Bytes(1, 2, "memo", false)
 	if err != nil {
 		return Deposit{}, fmt.Errorf("Deposit log: %w", err)
 	}
-	return Deposit{Router: l.Address, Vault: vault, Asset: asset, Amount: amount, Memo: memo}, nil
+	return Deposit{Router: l.Address, Vault: vault, Asset: asset, Amount: amount, Memo: string(memo)}, nil
 }
 
 // DecodeTransferOut decodes a router TransferOut log, as strictly as
@@ -101,20 +101,20 @@ func DecodeTransferOut(l chains.Log) (TransferOut, error) {
 	if err != nil {
 		return TransferOut{}, fmt.Errorf("TransferOut log: %w", err)
 	}
-	d := abiData(l.Data)
-	asset, err := d.address(0, "asset")
+	d := abiword.Data(l.Data)
+	asset, err := d.Address(0, "asset")
 	if err != nil {
 		return TransferOut{}, fmt.Errorf("TransferOut log: %w", err)
 	}
-	amount, err := d.uint(1, "amount")
+	amount, err := d.Uint(1, "amount")
 	if err != nil {
 		return TransferOut{}, fmt.Errorf("TransferOut log: %w", err)
 	}
-	memo, err := d.string(2, 3, "memo")
+	memo, err := d.Bytes(2, 3, "memo", false)
 	if err != nil {
 		return TransferOut{}, fmt.Errorf("TransferOut log: %w", err)
 	}
-	return TransferOut{Router: l.Address, Vault: vault, To: to, Asset: asset, Amount: amount, Memo: memo}, nil
+	return TransferOut{Router: l.Address, Vault: vault, To: to, Asset: asset, Amount: amount, Memo: string(memo)}, nil
 }
 
 func checkTopics(l chains.Log, want [32]byte, name string) error {
@@ -129,84 +129,5 @@ func checkTopics(l chains.Log, want [32]byte, name string) error {
 
 // topicAddress reads an indexed address: 12 zero bytes, then 20.
 func topicAddress(t [32]byte, name string) (string, error) {
-	return wordAddress(t, name)
-}
-
-func wordAddress(w [32]byte, name string) (string, error) {
-	for _, b := range w[:12] {
-		if b != 0 {
-			return "", fmt.Errorf("%s is not an address (high bytes are set)", name)
-		}
-	}
-	return "0x" + hex.EncodeToString(w[12:]), nil
-}
-
-// abiData is a log's non-indexed ABI data: 32-byte words.
-type abiData []byte
-
-func (d abiData) word(i int, name string) ([32]byte, error) {
-	if i < 0 || len(d)/32 <= i {
-		return [32]byte{}, fmt.Errorf("data is %d bytes, too short for %s (word %d)", len(d), name, i)
-	}
-	return [32]byte(d[i*32 : i*32+32]), nil
-}
-
-func (d abiData) uint(i int, name string) (*big.Int, error) {
-	w, err := d.word(i, name)
-	if err != nil {
-		return nil, err
-	}
-	return new(big.Int).SetBytes(w[:]), nil
-}
-
-func (d abiData) address(i int, name string) (string, error) {
-	w, err := d.word(i, name)
-	if err != nil {
-		return "", err
-	}
-	return wordAddress(w, name)
-}
-
-// string reads a dynamic string whose offset is head word i. heads is the
-// number of head words: the tail starts after them, so the offset must be
-// at least heads*32, word aligned, and offset+32+length within the data.
-func (d abiData) string(i, heads int, name string) (string, error) {
-	w, err := d.word(i, name+" offset")
-	if err != nil {
-		return "", err
-	}
-	off, err := smallWord(w, name+" offset")
-	if err != nil {
-		return "", err
-	}
-	if off < heads*32 || off%32 != 0 {
-		return "", fmt.Errorf("%s offset %d is not a word-aligned tail offset (head is %d bytes)", name, off, heads*32)
-	}
-	if off > len(d)-32 {
-		return "", fmt.Errorf("%s offset %d leaves no room for its length in %d bytes of data", name, off, len(d))
-	}
-	n, err := smallWord([32]byte(d[off:off+32]), name+" length")
-	if err != nil {
-		return "", err
-	}
-	start := off + 32
-	if n > len(d)-start {
-		return "", fmt.Errorf("%s length %d runs past the data (%d bytes after the length word)", name, n, len(d)-start)
-	}
-	return string(d[start : start+n]), nil
-}
-
-// smallWord reads a word that must fit comfortably in an int (an offset or
-// a length within a log's data).
-func smallWord(w [32]byte, name string) (int, error) {
-	for _, b := range w[:28] {
-		if b != 0 {
-			return 0, errors.New(name + " is out of range")
-		}
-	}
-	v := int(w[28])<<24 | int(w[29])<<16 | int(w[30])<<8 | int(w[31])
-	if v < 0 || v > 1<<30 {
-		return 0, errors.New(name + " is out of range")
-	}
-	return v, nil
+	return abiword.WordAddress(t, name)
 }
