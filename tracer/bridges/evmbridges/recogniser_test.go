@@ -3,37 +3,14 @@ package evmbridges_test
 import (
 	"context"
 	"math/big"
-	"sync"
 	"testing"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
+	"github.com/chainhound/chainhound/tracer/tracertest"
 	"github.com/chainhound/chainhound/watchlists"
 )
-
-type labels map[string]watchlists.Entry
-
-func (l labels) Lookup(c chains.Chain, a string) []watchlists.Entry {
-	if e, ok := l[a]; ok && c == chains.Ethereum {
-		return []watchlists.Entry{e}
-	}
-	return nil
-}
-
-type sink struct {
-	mu sync.Mutex
-	fs []tracer.Finding
-}
-
-func (s *sink) Raise(_ context.Context, fs []tracer.Finding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fs = append(s.fs, fs...)
-	return nil
-}
-
-func (s *sink) Retract(context.Context, []tracer.Finding) error { return nil }
 
 // TestBridgeDepositNamesItsDestination: stolen ETH paid into the LI.FI
 // diamond (an operator's bridge entry, protocol lifi) in a transaction
@@ -55,8 +32,8 @@ func TestBridgeDepositNamesItsDestination(t *testing.T) {
 		{"event from another contract", "lifi", "0x3000000000000000000000000000000000000009", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l := labels{real.Address: {Chain: chains.Ethereum, Address: real.Address, Kind: watchlists.Bridge, Label: "LI.FI Diamond", Protocol: c.protocol, Owner: "ops"}}
-			s := &sink{}
+			l := tracertest.NewLabels(watchlists.Entry{Chain: chains.Ethereum, Address: real.Address, Kind: watchlists.Bridge, Label: "LI.FI Diamond", Protocol: c.protocol, Owner: "ops"})
+			s := &tracertest.Sink{}
 			e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Recognisers: []tracer.Recogniser{evmbridges.New(l, nil)}})
 			if err != nil {
 				t.Fatal(err)
@@ -77,12 +54,7 @@ func TestBridgeDepositNamesItsDestination(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var br []tracer.Finding
-			for _, f := range s.fs {
-				if f.Type == tracer.BridgeDeposit {
-					br = append(br, f)
-				}
-			}
+			br := s.Of(tracer.BridgeDeposit)
 			if len(br) != 1 {
 				t.Fatalf("bridge findings %+v, want 1", br)
 			}

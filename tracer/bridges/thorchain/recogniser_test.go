@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
+	"github.com/chainhound/chainhound/tracer/tracertest"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -30,47 +30,6 @@ const (
 	btcVault = "bc1qvault"
 	btcEx    = "bc1qexchange"
 )
-
-type labels map[string]watchlists.Entry
-
-func (l labels) Lookup(c chains.Chain, a string) []watchlists.Entry {
-	if e, ok := l[string(c)+"|"+a]; ok {
-		return []watchlists.Entry{e}
-	}
-	return nil
-}
-
-type sink struct {
-	mu        sync.Mutex
-	raised    []tracer.Finding
-	retracted []tracer.Finding
-}
-
-func (s *sink) Raise(_ context.Context, fs []tracer.Finding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.raised = append(s.raised, fs...)
-	return nil
-}
-
-func (s *sink) Retract(_ context.Context, fs []tracer.Finding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retracted = append(s.retracted, fs...)
-	return nil
-}
-
-func (s *sink) of(t tracer.FindingType) []tracer.Finding {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []tracer.Finding
-	for _, f := range s.raised {
-		if f.Type == t {
-			out = append(out, f)
-		}
-	}
-	return out
-}
 
 type prevouts map[chains.Outpoint]chains.Output
 
@@ -147,11 +106,11 @@ func world(p prevouts) (ethBlocks, btcBlocks []*chains.Block, swapTx string) {
 func TestSwapToBitcoinReachesExchange(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
-			l := labels{
+			l := tracertest.Labels{
 				"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
 				"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
 			}
-			s := &sink{}
+			s := &tracertest.Sink{}
 			p := prevouts{}
 			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
 			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
@@ -181,11 +140,11 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 				connect(eb...)
 				connect(bb[2])
 			}
-			br := s.of(tracer.BridgeDeposit)
+			br := s.Of(tracer.BridgeDeposit)
 			if len(br) != 1 || br[0].Tx != swapTx || br[0].Dest == nil || br[0].Dest.Chain != "bitcoin" || br[0].Dest.Address != btcDest || br[0].Dest.Asset != "BTC.BTC" {
 				t.Fatalf("bridge findings %+v; want the swap's, dest bitcoin %s BTC.BTC", br, btcDest)
 			}
-			ex := s.of(tracer.ExchangeDeposit)
+			ex := s.Of(tracer.ExchangeDeposit)
 			if len(ex) != 1 || ex[0].Chain != chains.Bitcoin || ex[0].Incident != "inc" || ex[0].Tainted.Int64() != 39_000 {
 				t.Fatalf("exchange findings %+v; want the Bitcoin deposit, all 39,000 sat tainted", ex)
 			}
@@ -204,12 +163,12 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 // Ethereum exchange is the Bitcoin incident's finding.
 func TestSwapBackToEthereum(t *testing.T) {
 	const ethDest, ethEx = "0x3000000000000000000000000000000000000001", "0x3000000000000000000000000000000000000002"
-	l := labels{
+	l := tracertest.Labels{
 		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &sink{}
+	s := &tracertest.Sink{}
 	p := prevouts{}
 	dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
 	e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
@@ -248,11 +207,11 @@ func TestSwapBackToEthereum(t *testing.T) {
 		Logs:      []chains.Log{thorchain.TransferOutLog(router, vault, ethDest, thorchain.NativeAsset, big.NewInt(6e17), "OUT:"+strings.ToUpper(swap))}})
 	dep := ethBlock(2, chains.Tx{Hash: "0x" + strings.Repeat("e2", 32), From: ethDest, Transfers: []chains.Transfer{eth(ethDest, ethEx, 5e17)}})
 	connect(out, dep)
-	br := s.of(tracer.BridgeDeposit)
+	br := s.Of(tracer.BridgeDeposit)
 	if len(br) != 1 || br[0].Dest == nil || br[0].Dest.Chain != "ethereum" || br[0].Dest.Address != ethDest {
 		t.Fatalf("bridge findings %+v; want the swap to ethereum %s", br, ethDest)
 	}
-	ex := s.of(tracer.ExchangeDeposit)
+	ex := s.Of(tracer.ExchangeDeposit)
 	if len(ex) != 1 || ex[0].Chain != chains.Ethereum || ex[0].Incident != "inc" || ex[0].Tainted.Sign() <= 0 {
 		t.Fatalf("exchange findings %+v; want the Ethereum deposit of the Bitcoin incident", ex)
 	}
@@ -265,11 +224,11 @@ func TestSwapBackToEthereum(t *testing.T) {
 // exactly — the taint is parked at the router again and waits under the
 // inbound id — and the payout mined again joins as before.
 func TestPayoutReorg(t *testing.T) {
-	l := labels{
+	l := tracertest.Labels{
 		"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
 		"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
 	}
-	s := &sink{}
+	s := &tracertest.Sink{}
 	p := prevouts{}
 	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
 		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
@@ -294,7 +253,7 @@ func TestPayoutReorg(t *testing.T) {
 	handle(chains.Connected, bb[0])
 	before, _ := e.Summary("inc")
 	handle(chains.Connected, bb[1], bb[2])
-	if len(s.of(tracer.ExchangeDeposit)) != 1 {
+	if len(s.Of(tracer.ExchangeDeposit)) != 1 {
 		t.Fatal("no exchange finding before the reorg")
 	}
 	handle(chains.Disconnected, bb[2], bb[1])
@@ -302,11 +261,11 @@ func TestPayoutReorg(t *testing.T) {
 	if fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("after undoing the payout:\n%v\nwant\n%v", after, before)
 	}
-	if len(s.retracted) == 0 {
+	if len(s.Retracted) == 0 {
 		t.Fatal("the exchange finding was not retracted")
 	}
 	handle(chains.Connected, bb[1], bb[2])
-	if n := len(s.of(tracer.ExchangeDeposit)); n != 2 {
+	if n := len(s.Of(tracer.ExchangeDeposit)); n != 2 {
 		t.Fatalf("exchange findings %d after the payout is mined again, want 2 (one retracted)", n)
 	}
 }
@@ -316,12 +275,12 @@ func TestPayoutReorg(t *testing.T) {
 func TestBatchedPayouts(t *testing.T) {
 	dests := []string{"0x3000000000000000000000000000000000000011", "0x3000000000000000000000000000000000000012"}
 	const ethEx = "0x3000000000000000000000000000000000000002"
-	l := labels{
+	l := tracertest.Labels{
 		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &sink{}
+	s := &tracertest.Sink{}
 	p := prevouts{}
 	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
 	if err != nil {
@@ -359,7 +318,7 @@ func TestBatchedPayouts(t *testing.T) {
 	connect(ethBlock(1, out), ethBlock(2,
 		chains.Tx{Hash: "0x" + strings.Repeat("e6", 32), From: dests[0], Transfers: []chains.Transfer{eth(dests[0], ethEx, 2e17)}},
 		chains.Tx{Hash: "0x" + strings.Repeat("e7", 32), From: dests[1], Transfers: []chains.Transfer{eth(dests[1], ethEx, 2e17)}}))
-	if ex := s.of(tracer.ExchangeDeposit); len(ex) != 2 {
+	if ex := s.Of(tracer.ExchangeDeposit); len(ex) != 2 {
 		t.Fatalf("exchange findings %+v; want both payouts' deposits", ex)
 	}
 }

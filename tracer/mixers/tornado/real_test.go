@@ -16,6 +16,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
+	"github.com/chainhound/chainhound/tracer/tracertest"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -126,8 +127,8 @@ func (m mapState) Lane() string                 { return "" }
 func (m mapState) On(chains.Chain) tracer.State { return nil }
 func (m mapState) Live(string) bool             { return true }
 
-func realLabels() labels {
-	return labels{realPool: {Chain: chains.Ethereum, Address: realPool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100 ETH", Protocol: tornado.Protocol, Owner: "shipped"}}
+func realLabels() tracertest.Labels {
+	return tracertest.NewLabels(watchlists.Entry{Chain: chains.Ethereum, Address: realPool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100 ETH", Protocol: tornado.Protocol, Owner: "shipped"})
 }
 
 // run feeds the blocks to a fresh recogniser; theft marks the deposits

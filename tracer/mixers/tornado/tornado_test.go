@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
+	"github.com/chainhound/chainhound/tracer/tracertest"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -35,53 +35,12 @@ const (
 
 func addr(i int) string { return fmt.Sprintf("0x5%039x", i) }
 
-type labels map[string]watchlists.Entry
-
-func (l labels) Lookup(c chains.Chain, a string) []watchlists.Entry {
-	if e, ok := l[a]; ok && c == chains.Ethereum {
-		return []watchlists.Entry{e}
-	}
-	return nil
-}
-
-func poolLabels() labels {
-	return labels{
-		pool:   {Chain: chains.Ethereum, Address: pool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100", Protocol: tornado.Protocol, Owner: "shipped"},
-		router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Mixer, Label: "Tornado.Cash: Router", Protocol: tornado.Protocol, Owner: "shipped"},
-		pool10: {Chain: chains.Ethereum, Address: pool10, Kind: watchlists.Mixer, Label: "Tornado.Cash: 10", Protocol: tornado.Protocol, Owner: "shipped"},
-	}
-}
-
-type sink struct {
-	mu        sync.Mutex
-	raised    []tracer.Finding
-	retracted []tracer.Finding
-}
-
-func (s *sink) Raise(_ context.Context, fs []tracer.Finding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.raised = append(s.raised, fs...)
-	return nil
-}
-
-func (s *sink) Retract(_ context.Context, fs []tracer.Finding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retracted = append(s.retracted, fs...)
-	return nil
-}
-
-func (s *sink) of(t tracer.FindingType) []tracer.Finding {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []tracer.Finding
-	for _, f := range s.raised {
-		if f.Type == t {
-			out = append(out, f)
-		}
-	}
-	return out
+func poolLabels() tracertest.Labels {
+	return tracertest.NewLabels(
+		watchlists.Entry{Chain: chains.Ethereum, Address: pool, Kind: watchlists.Mixer, Label: "Tornado.Cash: 100", Protocol: tornado.Protocol, Owner: "shipped"},
+		watchlists.Entry{Chain: chains.Ethereum, Address: router, Kind: watchlists.Mixer, Label: "Tornado.Cash: Router", Protocol: tornado.Protocol, Owner: "shipped"},
+		watchlists.Entry{Chain: chains.Ethereum, Address: pool10, Kind: watchlists.Mixer, Label: "Tornado.Cash: 10", Protocol: tornado.Protocol, Owner: "shipped"},
+	)
 }
 
 // tx is a transaction of a test block.
@@ -137,10 +96,10 @@ func withdraw(sender, to string, fee int, gas int64) tx {
 	return x
 }
 
-func engine(t *testing.T, store tracer.Store, floor *float64) (*tracer.Engine, *sink) {
+func engine(t *testing.T, store tracer.Store, floor *float64) (*tracer.Engine, *tracertest.Sink) {
 	t.Helper()
 	l := poolLabels()
-	s := &sink{}
+	s := &tracertest.Sink{}
 	e, err := tracer.New(tracer.Config{ConfidenceFloor: floor}, tracer.Deps{Labels: l, Sink: s, Store: store,
 		Recognisers: []tracer.Recogniser{tornado.New(l, nil, nil)}})
 	if err != nil {
@@ -203,13 +162,13 @@ func TestBaselineShare(t *testing.T) {
 	openIncident(t, e)
 	connect(t, e, theft(3)...)
 	connect(t, e, block(3, "", deposit(thief, 50)))
-	if got := len(s.of(tracer.MixerDeposit)); got != 1 {
+	if got := len(s.Of(tracer.MixerDeposit)); got != 1 {
 		t.Fatalf("mixer deposits %d, want 1", got)
 	}
 	connect(t, e, block(4, "", withdraw(relayer, fresh, 4, 7)))
-	ws := s.of(tracer.MixerWithdrawal)
+	ws := s.Of(tracer.MixerWithdrawal)
 	if len(ws) != 1 {
-		t.Fatalf("withdrawals %d, want 1: %+v", len(ws), s.raised)
+		t.Fatalf("withdrawals %d, want 1: %+v", len(ws), s.Raised)
 	}
 	w := ws[0]
 	// 100/4 = 25 of taint: 24 to the recipient (96/100 of it), 1 to the relayer.
@@ -231,7 +190,7 @@ func TestBaselineShare(t *testing.T) {
 	}
 	// Three unmatched left, the thief's deposit 3/4 likely among them.
 	connect(t, e, block(6, "", withdraw(relayer, addr(99), 0, 7)))
-	ws = s.of(tracer.MixerWithdrawal)
+	ws = s.Of(tracer.MixerWithdrawal)
 	if len(ws) != 2 || ws[1].Confidence != 0.25 || ws[1].Tainted.Int64() != 25 {
 		t.Fatalf("second withdrawal %+v, want confidence 0.75/3 = 0.25 and 75/3 = 25 tainted", ws[len(ws)-1])
 	}
@@ -246,7 +205,7 @@ func TestAddressMatch(t *testing.T) {
 	connect(t, e, theft(9)...)
 	connect(t, e, block(3, "", deposit(thief, 50)))
 	connect(t, e, block(4, "", withdraw(relayer, thief, 0, 7)))
-	ws := s.of(tracer.MixerWithdrawal)
+	ws := s.Of(tracer.MixerWithdrawal)
 	if len(ws) != 1 {
 		t.Fatalf("withdrawals %d, want 1", len(ws))
 	}
@@ -256,7 +215,7 @@ func TestAddressMatch(t *testing.T) {
 	}
 	// The clean depositors' withdrawals to themselves carry nothing.
 	connect(t, e, block(5, "", withdraw(addr(0), addr(0), 0, 100)))
-	if n := len(s.of(tracer.MixerWithdrawal)); n != 1 {
+	if n := len(s.Of(tracer.MixerWithdrawal)); n != 1 {
 		t.Fatalf("a clean depositor's withdrawal to itself raised a finding (%d)", n)
 	}
 }
@@ -290,7 +249,7 @@ func TestUniqueGasPrice(t *testing.T) {
 			connect(t, e, bs...)
 			connect(t, e, block(3, "", deposit(thief, 4321), extra))
 			connect(t, e, block(4, "", withdraw(c.sender, fresh, c.fee, c.gas)))
-			ws := s.of(tracer.MixerWithdrawal)
+			ws := s.Of(tracer.MixerWithdrawal)
 			if len(ws) != 1 {
 				t.Fatalf("withdrawals %d, want 1", len(ws))
 			}
@@ -310,7 +269,7 @@ func TestBelowFloor(t *testing.T) {
 	connect(t, e, theft(9)...)
 	connect(t, e, block(3, "", deposit(thief, 50)))
 	connect(t, e, block(4, "", withdraw(relayer, fresh, 0, 7)))
-	ws := s.of(tracer.MixerWithdrawal)
+	ws := s.Of(tracer.MixerWithdrawal)
 	if len(ws) != 1 || ws[0].Confidence != 0.1 || ws[0].Tainted.Int64() != 10 {
 		t.Fatalf("withdrawals %+v, want one of confidence 0.1, 10 tainted", ws)
 	}
@@ -334,19 +293,19 @@ func TestReorgAndRestart(t *testing.T) {
 	connect(t, e, block(3, "", deposit(thief, 50)))
 	w := block(4, "", withdraw(thief, thief, 0, 50))
 	connect(t, e, w)
-	if len(s.of(tracer.MixerWithdrawal)) != 1 {
+	if len(s.Of(tracer.MixerWithdrawal)) != 1 {
 		t.Fatal("no withdrawal finding")
 	}
 	if err := e.Handle(context.Background(), chains.Event{Type: chains.Disconnected, Chain: chains.Ethereum, Block: w, Ref: w.Ref}); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.retracted) != 1 || held(t, e)[thief] != 900 {
-		t.Fatalf("after the reorg: %d retracted, thief holds %d; want 1 and 900", len(s.retracted), held(t, e)[thief])
+	if len(s.Retracted) != 1 || held(t, e)[thief] != 900 {
+		t.Fatalf("after the reorg: %d retracted, thief holds %d; want 1 and 900", len(s.Retracted), held(t, e)[thief])
 	}
 	e.Close()
 	e2, s2 := engine(t, st, nil)
 	connect(t, e2, block(4, "", withdraw(relayer, thief, 2, 9)))
-	ws := s2.of(tracer.MixerWithdrawal)
+	ws := s2.Of(tracer.MixerWithdrawal)
 	if len(ws) != 1 || !slices.Equal(ws[0].Heuristics, []string{tornado.AddressMatch}) {
 		t.Fatalf("after restart: %+v, want the address match", ws)
 	}
@@ -420,12 +379,12 @@ func TestPoolConservesTaint(t *testing.T) {
 					connect(t, e, b)
 				}
 			}
-			for _, w := range s.of(tracer.MixerWithdrawal) {
+			for _, w := range s.Of(tracer.MixerWithdrawal) {
 				if !(w.Confidence > 0 && w.Confidence <= 1) || w.Tainted.Cmp(w.Amount) > 0 {
 					t.Fatalf("withdrawal %s: confidence %v, tainted %s of %s", w.Tx, w.Confidence, w.Tainted, w.Amount)
 				}
 			}
-			if len(s.of(tracer.MixerWithdrawal)) == 0 && thiefNotes > 0 {
+			if len(s.Of(tracer.MixerWithdrawal)) == 0 && thiefNotes > 0 {
 				t.Logf("seed %d: no tainted withdrawal", seed)
 			}
 		})
@@ -468,7 +427,7 @@ func TestMultiDenomination(t *testing.T) {
 			}
 			connect(t, e, block(3, "", append(thiefs, depositTo(pool10, thief, 70))...))
 			connect(t, e, block(4, "", withdrawFrom(pool10, fresh, 70)), block(5, "", withdrawFrom(pool, fresh, denom)))
-			ws := s.of(tracer.MixerWithdrawal)
+			ws := s.Of(tracer.MixerWithdrawal)
 			if len(ws) != 2 {
 				t.Fatalf("withdrawals %d, want 2", len(ws))
 			}
