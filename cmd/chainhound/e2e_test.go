@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -367,3 +368,45 @@ func writeFile(t *testing.T, path, s string) {
 }
 
 var _ = context.Background
+
+// testDaemon is a data directory, a free API port and a config file for a
+// daemon under test: data_dir and api come first, then body (the chains
+// and tracer sections).
+type testDaemon struct {
+	dataDir, api, cfg string
+}
+
+func newTestDaemon(t *testing.T, body string) testDaemon {
+	t.Helper()
+	d := testDaemon{dataDir: t.TempDir(), cfg: filepath.Join(t.TempDir(), "chainhound.yaml")}
+	port := testnodes.FreePort(t)
+	d.api = fmt.Sprintf("http://127.0.0.1:%d", port)
+	writeFile(t, d.cfg, fmt.Sprintf("data_dir: %s\napi: { listen: 127.0.0.1:%d }\n", d.dataDir, port)+body)
+	return d
+}
+
+// key makes a key of role for tenant on the data directory (before serve).
+func (d testDaemon) key(t *testing.T, bin, role, tenant string) string {
+	t.Helper()
+	return strings.TrimSpace(runBin(t, bin, 0, "--data-dir", d.dataDir, "keys", "create", "--role", role, "--tenant", tenant))
+}
+
+// apiCall calls the API with key and body as JSON (nil: none), returning
+// the status and the body.
+func apiCall(t *testing.T, api, key, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, api+path, rd)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,13 +36,7 @@ func TestLearnsExchangeDepositAddresses(t *testing.T) {
 	thiefAddr := crypto.PubkeyToAddress(thief.PublicKey)
 	hot := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 
-	dataDir := t.TempDir()
-	port := testnodes.FreePort(t)
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`data_dir: %s
-api: { listen: 127.0.0.1:%d }
-chains:
+	d := newTestDaemon(t, fmt.Sprintf(`chains:
   ethereum:
     network: dev
     rpc: %s
@@ -54,29 +45,15 @@ chains:
     poll_interval: 200ms
 tracer:
   dust: { ethereum: "1000000000000000" }
-`, dataDir, port, g.WS))
-	admin := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "admin", "--tenant", "ops"))
-	exch := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "exchange", "--tenant", "exch"))
-	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
+`, g.WS))
+	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
+	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
 		"--address", hot.Hex(), "--label", "Exch hot wallet", "--owner", "exch")
-	startDaemon(t, bin, cfg, api)
-	ex := subscribe(t, api, exch)
+	startDaemon(t, bin, d.cfg, d.api)
+	ex := subscribe(t, d.api, exch)
 	call := func(method, path string, body any) (int, []byte) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, api+path, rd)
-		req.Header.Set("Authorization", "Bearer "+admin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		return apiCall(t, d.api, admin, method, path, body)
 	}
 	learned := func(addr string) (source string, ok bool) {
 		t.Helper()

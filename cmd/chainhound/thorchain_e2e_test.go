@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,13 +64,7 @@ func thorchainRun(t *testing.T, bitcoinFirst, roundTrip bool) {
 		confirmations = 4
 	}
 
-	dataDir := t.TempDir()
-	port := testnodes.FreePort(t)
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`data_dir: %s
-api: { listen: 127.0.0.1:%d }
-chains:
+	d := newTestDaemon(t, fmt.Sprintf(`chains:
   ethereum:
     network: dev
     rpc: %s
@@ -91,9 +82,9 @@ chains:
     poll_interval: 200ms
 tracer:
   dust: { ethereum: "1000000000000000", bitcoin: "1000" }
-`, dataDir, port, g.WS, confirmations, b.URL(), b.User, b.Pass))
-	admin := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "admin", "--tenant", "ops"))
-	exch := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "exchange", "--tenant", "exch"))
+`, g.WS, confirmations, b.URL(), b.User, b.Pass))
+	api, cfg := d.api, d.cfg
+	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "bridge", "--protocol", "thorchain",
 		"--address", router.Hex(), "--label", "THORChain router (test)", "--owner", "ops")
 	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "bitcoin", "--kind", "exchange",
@@ -106,17 +97,8 @@ tracer:
 	ops, ex := subscribe(t, api, admin), subscribe(t, api, exch)
 	post := func(path string, body any) {
 		t.Helper()
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", api+path, bytes.NewReader(raw))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, rb)
+		if code, rb := apiCall(t, api, admin, "POST", path, body); code != http.StatusCreated {
+			t.Fatalf("POST %s: %d %s", path, code, rb)
 		}
 	}
 	processed := func(chain string) uint64 {

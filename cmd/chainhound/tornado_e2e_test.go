@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -49,13 +46,7 @@ func tornadoRun(t *testing.T, late bool) {
 	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 	pool := g.DeployTornadoPool(t, victim, denom)
 
-	dataDir := t.TempDir()
-	port := testnodes.FreePort(t)
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`data_dir: %s
-api: { listen: 127.0.0.1:%d }
-chains:
+	d := newTestDaemon(t, fmt.Sprintf(`chains:
   ethereum:
     network: dev
     rpc: %s
@@ -65,14 +56,14 @@ chains:
     poll_interval: 200ms
 tracer:
   dust: { ethereum: "1000000000000000" }
-`, dataDir, port, g.WS))
-	admin := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "admin", "--tenant", "ops"))
-	exch := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "exchange", "--tenant", "exch"))
-	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "mixer", "--protocol", "tornado",
+`, g.WS))
+	api := d.api
+	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
+	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "mixer", "--protocol", "tornado",
 		"--address", pool.Hex(), "--label", "Tornado.Cash: 10 ETH (test)", "--owner", "ops")
-	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
+	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
 		"--address", exchange.Hex(), "--label", "Exchange deposit", "--owner", "exch")
-	startDaemon(t, bin, cfg, api)
+	startDaemon(t, bin, d.cfg, api)
 	ops, ex := subscribe(t, api, admin), subscribe(t, api, exch)
 
 	note := func(i int) [32]byte { return common.BigToHash(big.NewInt(int64(i))) }
@@ -82,17 +73,9 @@ tracer:
 	theft := g.SendETH(t, victim, thiefAddr, eth(25))
 	openIncident := func() {
 		t.Helper()
-		body, _ := json.Marshal(map[string]any{"title": "test theft", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}})
-		req, _ := http.NewRequest("POST", api+"/v1/incidents", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("open incident: %d %s", resp.StatusCode, rb)
+		body := map[string]any{"title": "test theft", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}}
+		if code, rb := apiCall(t, api, admin, "POST", "/v1/incidents", body); code != http.StatusCreated {
+			t.Fatalf("open incident: %d %s", code, rb)
 		}
 	}
 	if !late {
@@ -156,19 +139,12 @@ tracer:
 
 	if late {
 		// An investigator's trace of the theft crosses the pool too.
-		req, _ := http.NewRequest("GET", api+"/v1/trace/ethereum/"+theft.TxHash.Hex()+"?format=json", nil)
-		req.Header.Set("Authorization", "Bearer "+admin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code, rb := apiCall(t, api, admin, "GET", "/v1/trace/ethereum/"+theft.TxHash.Hex()+"?format=json", nil)
 		var graph struct {
 			Edges []struct{ Tx, From, To string } `json:"edges"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&graph)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("trace: %d %v", resp.StatusCode, err)
+		if err := json.Unmarshal(rb, &graph); err != nil || code != http.StatusOK {
+			t.Fatalf("trace: %d %v", code, err)
 		}
 		crossed := false
 		for _, e := range graph.Edges {
