@@ -1,11 +1,19 @@
 // Package tracertest holds what tests of the tracer's recognisers share:
-// a fixed label set and a finding sink that records what the engine
-// raises and retracts.
+// a fixed label set, a finding sink that records what the engine raises
+// and retracts, and readers of the ABI and event-log fixtures of the
+// bridge decoders.
 package tracertest
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
 	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
@@ -66,4 +74,53 @@ func (s *Sink) Of(t tracer.FindingType) []tracer.Finding {
 		}
 	}
 	return out
+}
+
+// ReadABI reads a contract ABI (JSON) from path.
+func ReadABI(tb testing.TB, path string) abi.ABI {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	a, err := abi.JSON(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return a
+}
+
+// ReadLog reads an event log as eth_getTransactionReceipt writes it (a
+// fixture file) into chainhound's Log, with its transaction hash.
+func ReadLog(tb testing.TB, path string) (chains.Log, string) {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var j struct {
+		Address string   `json:"address"`
+		Topics  []string `json:"topics"`
+		Data    string   `json:"data"`
+		TxHash  string   `json:"transactionHash"`
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	l := chains.Log{Address: j.Address, Data: Unhex(tb, j.Data)}
+	for _, s := range j.Topics {
+		l.Topics = append(l.Topics, [32]byte(Unhex(tb, s)))
+	}
+	return l, j.TxHash
+}
+
+// Unhex decodes hex s, with or without 0x.
+func Unhex(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil {
+		tb.Fatalf("hex %q: %v", s, err)
+	}
+	return b
 }
