@@ -2,7 +2,9 @@ package tracer
 
 import (
 	"context"
+	"fmt"
 	"math/big"
+	"unicode/utf8"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
@@ -27,6 +29,31 @@ type Learned struct {
 	Block    uint64
 	// Confidence that the address is the exchange's.
 	Confidence float64
+}
+
+// LearnedSourcePrefix begins the source of a learned entry.
+const LearnedSourcePrefix = "learned:"
+
+// Entry is the watchlist entry a learned deposit address becomes: a
+// trusted exchange entry of the hot wallet's owner, with the sweep as its
+// source and the confidence in its note. The daemon stores it; replay keeps
+// it for the run.
+func (l Learned) Entry() watchlists.Entry {
+	const suffix = " deposit (learned)"
+	label := l.Exchange.Label
+	for len(label) > watchlists.MaxTextBytes-len(suffix) {
+		_, size := utf8.DecodeLastRuneInString(label)
+		label = label[:len(label)-size] // whole runes: a cut one is refused
+	}
+	return watchlists.Entry{
+		Chain:   l.Chain,
+		Address: l.Address,
+		Kind:    watchlists.Exchange,
+		Owner:   l.Exchange.Owner,
+		Label:   label + suffix,
+		Source:  fmt.Sprintf("%s swept its whole balance to %s in %s (block %d)", LearnedSourcePrefix, l.Exchange.Address, l.Tx, l.Block),
+		Note:    fmt.Sprintf("confidence %.2f: an address that sends its whole balance to a known hot wallet is that exchange's deposit address (Victor, FC 2020)", l.Confidence),
+	}
 }
 
 // Learner keeps what the engine learns (the daemon adds a trusted

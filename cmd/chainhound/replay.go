@@ -112,14 +112,16 @@ func replayAction(c *cli.Context) error {
 		}
 		dir = cfg.dataDir(c)
 	}
-	labels, err := replayLabels(c.Context, dir)
+	reg, err := replayLabels(c.Context, dir)
 	if err != nil {
 		return err
 	}
+	labels := &learnedLabels{Registry: reg, learned: map[string]watchlists.Entry{}}
 	out := &replaySink{w: c.App.Writer}
 	deps := tracer.Deps{Labels: labels, Sink: out}
 	if chain == chains.Ethereum {
 		deps.Balances = rp.balances()
+		deps.Learner = labels // as the daemon learns deposit addresses from sweeps
 		deps.Recognisers = []tracer.Recogniser{tornado.New(labels, deps.Balances, nil), thorchain.New(labels, nil), evmbridges.New(labels, nil)}
 	} else {
 		deps.Prevouts = rp.prevouts()
@@ -168,6 +170,28 @@ func replayLabels(ctx context.Context, dir string) (*watchlists.Registry, error)
 	return offlineLabels(ctx, dir, nil, func() {
 		slog.Warn("replay: data directory in use by a daemon; using the shipped labels only", "data_dir", dir)
 	})
+}
+
+// learnedLabels is replay's label set: the data directory's and the
+// shipped labels, plus the exchange deposit addresses the run learns from
+// sweeps, as the daemon would (kept for the run, never written to the data
+// directory).
+type learnedLabels struct {
+	*watchlists.Registry
+	learned map[string]watchlists.Entry // chain|address
+}
+
+func (l *learnedLabels) Lookup(c chains.Chain, addr string) []watchlists.Entry {
+	es := l.Registry.Lookup(c, addr)
+	if e, ok := l.learned[string(c)+"|"+addr]; ok {
+		es = append(slices.Clip(es), e)
+	}
+	return es
+}
+
+func (l *learnedLabels) Learn(_ context.Context, x tracer.Learned) error {
+	l.learned[string(x.Chain)+"|"+x.Address] = x.Entry()
+	return nil
 }
 
 // replaySink is the replay's Sink: each finding becomes one alert, one

@@ -325,3 +325,34 @@ func TestReplayTHORChainSwap(t *testing.T) {
 		t.Fatalf("a bad memo: exit %d, %q", code, msg)
 	}
 }
+
+// TestReplayLearnsDepositAddresses: replay learns an exchange's deposit
+// address from its sweep as the daemon does, so the thief's payment into
+// it is an exchange deposit on arrival, in replay as live.
+func TestReplayLearnsDepositAddresses(t *testing.T) {
+	const (
+		user  = "0x00000000000000000000000000000000000000a1"
+		dep   = "0x00000000000000000000000000000000000000d1"
+		thief = "0x00000000000000000000000000000000000000bb"
+		txIn  = "0x7777777777777777777777777777777777777777777777777777777777777777"
+		txSw  = "0x8888888888888888888888888888888888888888888888888888888888888888"
+	)
+	csv := "block,time,tx,index,from,to,asset,amount\n" +
+		"100,1700000000," + txIn + ",0," + user + "," + dep + ",ETH,1000\n" +
+		"101,1700000012," + txSw + ",0," + dep + "," + binance + ",ETH,1000\n" +
+		"102,1700000024," + txTheft + ",0,0x00000000000000000000000000000000000000aa," + thief + ",ETH,500\n" +
+		"103,1700000036," + txDep + ",0," + thief + "," + dep + ",ETH,400\n"
+	out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-tx", txTheft)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	var got []alerts.Alert
+	for _, a := range parseAlerts(t, out) {
+		if a.Type == alerts.TypeExchangeDeposit {
+			got = append(got, a)
+		}
+	}
+	if len(got) != 1 || got[0].Tx != txDep || !strings.EqualFold(got[0].To, dep) || got[0].Label == nil || !strings.Contains(got[0].Label.Name, "learned") {
+		t.Fatalf("exchange deposits %v; want the thief's payment into the learned deposit address %s", got, dep)
+	}
+}
