@@ -60,8 +60,8 @@ func replayAction(c *cli.Context) error {
 		return usagef("--policy: %v", err)
 	}
 	inc := watchlists.Incident{ID: "replay", Title: "replay of " + filepath.Base(c.String("transfers")), Chain: chain, Policy: policy, Status: watchlists.Open, MaxHops: c.Int("max-hops")}
-	if inc.MaxHops <= 0 {
-		return usagef("--max-hops: %d must be positive", inc.MaxHops)
+	if inc.MaxHops <= 0 || inc.MaxHops > watchlists.MaxHopsLimit {
+		return usagef("--max-hops: %d out of range 1..%d (as an incident's)", inc.MaxHops, watchlists.MaxHopsLimit)
 	}
 	minShare, floor := c.Float64("min-share"), c.Float64("confidence-floor")
 	if !(minShare >= 0 && minShare < 1) {

@@ -356,3 +356,17 @@ func TestReplayLearnsDepositAddresses(t *testing.T) {
 		t.Fatalf("exchange deposits %v; want the thief's payment into the learned deposit address %s", got, dep)
 	}
 }
+
+// TestReplayMaxHopsAsAnIncident: --max-hops takes the range an incident's
+// max_hops takes (1..64); beyond it is a usage error naming the flag.
+func TestReplayMaxHopsAsAnIncident(t *testing.T) {
+	csv := "block,time,tx,index,from,to,asset,amount\n100,1700000000," + txTheft + ",0,0x00000000000000000000000000000000000000aa,0x00000000000000000000000000000000000000bb,ETH,1000\n"
+	for _, hops := range []string{"0", "65"} {
+		if _, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-tx", txTheft, "--max-hops", hops); code != 2 || !strings.Contains(msg, "--max-hops") {
+			t.Errorf("--max-hops %s: exit %d, %q", hops, code, msg)
+		}
+	}
+	if _, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", writeCSV(t, csv), "--seed-tx", txTheft, "--max-hops", "64"); code != 0 {
+		t.Errorf("--max-hops 64: exit %d, %q", code, msg)
+	}
+}
