@@ -1,13 +1,14 @@
 // Package tracertest holds what tests of the tracer's recognisers share:
 // a fixed label set, a finding sink that records what the engine raises
 // and retracts, and readers of the ABI and event-log fixtures of the
-// bridge decoders.
+// bridge decoders, and a block source over a test's blocks.
 package tracertest
 
 import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -123,4 +124,35 @@ func Unhex(tb testing.TB, s string) []byte {
 		tb.Fatalf("hex %q: %v", s, err)
 	}
 	return b
+}
+
+// Blocks is a block source over blocks a test built (chains.BlockSource):
+// the chain as the test's node would serve it, by height.
+type Blocks map[uint64]*chains.Block
+
+// NewBlocks indexes bs by height.
+func NewBlocks(bs ...*chains.Block) Blocks {
+	out := Blocks{}
+	for _, b := range bs {
+		out[b.Ref.Number] = b
+	}
+	return out
+}
+
+// BlockByNumber implements chains.BlockSource.
+func (s Blocks) BlockByNumber(_ context.Context, n uint64) (*chains.Block, error) {
+	b, ok := s[n]
+	if !ok {
+		return nil, fmt.Errorf("no block %d", n)
+	}
+	return b, nil
+}
+
+// HeadNumber implements chains.BlockSource.
+func (s Blocks) HeadNumber(context.Context) (uint64, error) {
+	var h uint64
+	for n := range s {
+		h = max(h, n)
+	}
+	return h, nil
 }

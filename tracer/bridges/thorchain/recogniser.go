@@ -233,7 +233,7 @@ func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m 
 			var po payoutSeen
 			if err := json.Unmarshal(v, &po); err == nil {
 				other.Delete(payoutKey(id))
-				return r.join(waits, c, po.Outs, "", po.Refund)
+				return r.join(waits, c, po.Outs, "", po.Refund, po.At)
 			}
 		}
 	}
@@ -255,6 +255,10 @@ func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m 
 type payoutSeen struct {
 	Outs   []payout `json:"outs"`
 	Refund bool     `json:"refund,omitempty"`
+	// At is the payout's block: the engine applies its chain's later
+	// blocks again after the inbound, so a spend of the payout already
+	// applied carries the taint on.
+	At chains.BlockRef `json:"at"`
 }
 
 // outbound handles a payout: it completes the join with its inbound, or
@@ -297,13 +301,13 @@ func (r *Recogniser) outbound(st tracer.State, b *chains.Block, tx *chains.Tx, m
 		if c != b.Chain {
 			serviceChain = c
 		}
-		return r.join(now, b.Chain, r.notVaults(b.Chain, outs), serviceChain, m.Type == Refund)
+		return r.join(now, b.Chain, r.notVaults(b.Chain, outs), serviceChain, m.Type == Refund, chains.BlockRef{})
 	}
 	// The inbound is not known (yet): keep what the payout paid, so that
 	// a tainted inbound applied later finds it. Only payouts of a
 	// chain the engine follows reach here; an untainted inbound never
 	// asks, and its payout's entry stays (small: the outputs).
-	v, _ := json.Marshal(payoutSeen{Outs: r.notVaults(b.Chain, outs), Refund: m.Type == Refund})
+	v, _ := json.Marshal(payoutSeen{Outs: r.notVaults(b.Chain, outs), Refund: m.Type == Refund, At: b.Ref})
 	st.Put(payoutKey(m.InboundTx), v)
 	r.expire(st, b, m.InboundTx)
 	return nil
@@ -373,7 +377,7 @@ func (r *Recogniser) expire(st tracer.State, b *chains.Block, id string) {
 // share of what the inbound paid in (haircut across assets: payout ×
 // taint ÷ in). A payout that pays neither is not guessed at: the taint
 // stays at THORChain, where the bridge finding left it.
-func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain, refund bool) []tracer.Move {
+func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain, refund bool, at chains.BlockRef) []tracer.Move {
 	var moves []tracer.Move
 	for _, w := range waits {
 		to := w.DestAddr
@@ -400,7 +404,7 @@ func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout,
 			sc = chains.Chain(w.Chain)
 		}
 		moves = append(moves, tracer.Move{Incident: w.Incident, Service: w.Parked, ServiceChain: sc, Asset: w.Asset,
-			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1})
+			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1, At: at})
 	}
 	return moves
 }
