@@ -79,7 +79,7 @@ type rewind struct {
 	cs     *chainState
 	from   uint64          // the first height undone
 	blocks []*chains.Block // from … the chain's last block, fetched
-	old    []Finding      // the undone blocks' findings
+	old    []Finding       // the undone blocks' findings
 }
 
 // dependents returns, per other chain, the lowest height of its blocks
