@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,41 @@ type Sink struct {
 	mu        sync.Mutex
 	Raised    []tracer.Finding
 	Retracted []tracer.Finding
+	live      map[string]tracer.Finding
+	order     []string // live ids, first raised first
+}
+
+// note keeps the live set as the alert raiser does: a finding raised
+// again while live raises nothing; a retracted one raised again is new.
+func (s *Sink) note(fs []tracer.Finding, raise bool) {
+	if s.live == nil {
+		s.live = map[string]tracer.Finding{}
+	}
+	for _, f := range fs {
+		_, ok := s.live[f.ID]
+		switch {
+		case raise && !ok:
+			s.live[f.ID] = f
+			s.order = append(s.order, f.ID)
+		case !raise && ok:
+			delete(s.live, f.ID)
+			s.order = slices.DeleteFunc(s.order, func(id string) bool { return id == f.ID })
+		}
+	}
+}
+
+// Live returns the findings of type t raised and not retracted since, in
+// the order they were first raised.
+func (s *Sink) Live(t tracer.FindingType) []tracer.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []tracer.Finding
+	for _, id := range s.order {
+		if f := s.live[id]; f.Type == t {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Raise implements tracer.Sink.
@@ -53,6 +89,7 @@ func (s *Sink) Raise(_ context.Context, fs []tracer.Finding) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Raised = append(s.Raised, fs...)
+	s.note(fs, true)
 	return nil
 }
 
@@ -61,6 +98,7 @@ func (s *Sink) Retract(_ context.Context, fs []tracer.Finding) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Retracted = append(s.Retracted, fs...)
+	s.note(fs, false)
 	return nil
 }
 

@@ -86,21 +86,7 @@ func (r *orderRig) stored() string {
 }
 
 // live is the exchange deposits raised and not retracted since.
-func (r *orderRig) live() []tracer.Finding {
-	gone := map[string]int{}
-	for _, f := range r.sink.Retracted {
-		gone[f.ID]++
-	}
-	var out []tracer.Finding
-	for _, f := range r.sink.Of(tracer.ExchangeDeposit) {
-		if gone[f.ID] > 0 {
-			gone[f.ID]--
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
-}
+func (r *orderRig) live() []tracer.Finding { return r.sink.Live(tracer.ExchangeDeposit) }
 
 func (r *orderRig) wantDeposit(tainted int64) {
 	r.t.Helper()
