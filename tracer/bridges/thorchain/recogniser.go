@@ -102,7 +102,7 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 		case Swap:
 			if !swapped { // the transaction's deposits go with its first swap
 				swapped = true
-				moves = append(moves, r.inbound(st, b, tx, m, deps)...)
+				moves = append(moves, r.inbound(st, b, tx, m, deps, leg.router)...)
 			}
 		case Out, Refund:
 			if st.Lane() == "" { // a payout is joined on the live pass
@@ -118,6 +118,7 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 type leg struct {
 	memo    string
 	payouts []payout
+	router  bool // a router's Deposit event: the swap may come through an aggregator
 }
 
 // legsOf finds tx's THORChain memos: every router event's on Ethereum (a
@@ -139,7 +140,7 @@ func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 					r.log.Warn("router deposit not understood", "tx", tx.Hash, "err", err)
 					continue
 				}
-				legs = append(legs, leg{memo: d.Memo})
+				legs = append(legs, leg{memo: d.Memo, router: true})
 			case TransferOutTopic:
 				o, err := DecodeTransferOut(l)
 				if err != nil {
@@ -204,14 +205,20 @@ func outputMemo(o chains.Output) (string, bool) {
 }
 
 // inbound handles a swap's deposit: the taint it parked at THORChain
-// waits for the payout, or meets a payout seen first.
-func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m Memo, deps []tracer.Deposit) []tracer.Move {
+// waits for the payout, or meets a payout seen first. Through an
+// aggregator (LI.FI's THORSwap facet, THORSwap's own contracts) the taint
+// is parked at the aggregator, a trusted bridge entry, and the router's
+// Deposit event is in the same transaction: that taint waits too.
+func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m Memo, deps []tracer.Deposit, router bool) []tracer.Move {
 	id := NormaliseTxID(tx.Hash)
 	dest := &tracer.Dest{Chain: m.DestChain, Address: m.DestAddress, Asset: m.DestAsset}
 	var waits []pending
 	for i := range deps {
 		d := &deps[i]
-		if !r.isTHORChain(b.Chain, d.Service) || d.Tainted == nil || d.Tainted.Sign() <= 0 {
+		if d.Tainted == nil || d.Tainted.Sign() <= 0 {
+			continue
+		}
+		if !r.isTHORChain(b.Chain, d.Service) && !(router && aggregator(d)) {
 			continue
 		}
 		d.Dest = dest
@@ -249,6 +256,12 @@ func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m 
 	v, _ := json.Marshal(append(all, waits...))
 	st.Put(pendingKey(id), v)
 	return nil
+}
+
+// aggregator reports whether d was parked at a trusted bridge entry of
+// another protocol: a contract that routes swaps into THORChain's router.
+func aggregator(d *tracer.Deposit) bool {
+	return d.Label != nil && d.Label.Trusted() && d.Label.Kind == watchlists.Bridge && d.Label.Protocol != Protocol
 }
 
 // payoutSeen is a payout waiting for its inbound.
