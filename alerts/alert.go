@@ -95,6 +95,9 @@ type Alert struct {
 	Share         float64   `json:"share"`
 	Confidence    float64   `json:"confidence"`
 	Heuristics    []string  `json:"heuristics,omitempty"` // linking heuristics that fired (mixer withdrawals)
+	// Provisional: a mixer withdrawal linked before the pool's history
+	// (deposits before chainhound first saw it) was loaded.
+	Provisional bool `json:"provisional,omitempty"`
 	Dest          *Dest     `json:"dest,omitempty"`       // a bridge deposit's destination (taint.bridge)
 	Incident      string    `json:"incident"`
 	Label         *Label    `json:"label"`

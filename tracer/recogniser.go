@@ -63,6 +63,10 @@ type Move struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics behind Confidence.
 	Heuristics []string
+	// Provisional marks a move made before the service's history was
+	// known (a mixer pool's deposits before chainhound saw it): the
+	// finding says so.
+	Provisional bool
 	// At is the block of Chain (another chain) that paid To, when the
 	// recogniser saw it before this block (a payout applied before its
 	// inbound). The engine applies Chain's blocks after At again after
@@ -201,6 +205,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 			f.Share = 0 // another chain's units: unknown
 		}
 		f.Heuristics = m.Heuristics
+		f.Provisional = m.Provisional
 	}
 	if m.Confidence < inc.confFloor {
 		return nil // reported; below the floor the taint goes no further

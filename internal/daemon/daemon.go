@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"math/big"
 	"net"
@@ -61,6 +62,10 @@ type Daemon struct {
 	eth       *ethereum.Follower
 	btc       *bitcoin.Follower
 	followers []chains.Follower
+
+	// history loads the history of the Tornado pools the tracer sees
+	// (their deposits before chainhound first saw them).
+	history *tornado.Bootstrap
 
 	running   bool // Run started the API and followers
 	closeOnce sync.Once
@@ -166,6 +171,11 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
 		return nil, err
+	}
+	if d.eth != nil {
+		if err := d.openHistory(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Listener != nil {
 		d.ln = opts.Listener
@@ -284,7 +294,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Sources[chains.Ethereum] = d.eth
 		deps.Locators[chains.Ethereum] = d.eth
 		deps.Balances = d.eth
-		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log), evmbridges.New(d.Registry, d.log))
+		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log).WithHistory(), evmbridges.New(d.Registry, d.log))
 	}
 	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {
@@ -360,6 +370,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.eth != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.reportBackfill(ctx) }()
+	}
+	if d.history != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.history.Run(ctx) }() // node errors are logged and retried
 	}
 	for _, f := range d.followers {
 		f := f
@@ -473,6 +487,27 @@ func (f findingCounter) Raise(ctx context.Context, fs []tracer.Finding) error {
 
 func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error {
 	return f.d.Raiser.Retract(ctx, fs)
+}
+
+// openHistory makes the loader of Tornado pools' history and exposes its
+// progress: chainhound_mixer_history_pending (pools seen whose history is
+// not loaded yet: their withdrawals' alerts are provisional) and
+// chainhound_mixer_history_loaded_total.
+func (d *Daemon) openHistory() error {
+	loaded := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "chainhound_mixer_history_loaded_total", Help: "Mixer pools whose history (deposits before chainhound saw them) was loaded.",
+	})
+	d.history = &tornado.Bootstrap{Source: d.eth, State: d.Engine, Log: d.log,
+		Loaded: func(string, int) { loaded.Inc() }}
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "chainhound_mixer_history_pending", Help: "Mixer pools seen whose history is not loaded yet (their withdrawals' alerts are provisional).",
+	}, func() float64 { return float64(len(d.history.Pending())) })
+	for _, c := range []prometheus.Collector{loaded, pending} {
+		if err := d.API.Metrics().Registry.Register(c); err != nil {
+			return fmt.Errorf("register mixer history metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // registerWebhookMetrics exposes the dispatcher's counters on the API's

@@ -22,6 +22,13 @@ import (
 //
 // and across pools:
 //
+//	hs/<pool>            the block before the live pass first saw the pool:
+//	                     its history ends there (history.go)
+//	hd/<pool>            the history loaded so far: the next block to read,
+//	                     or done
+//	hg/<pool>/<gas>      history: deposits paid at that gas price
+//	ha/<pool>/<depositor> history: deposits of that depositor
+//	                     (the h keys but hs are written outside blocks)
 //	pools                the pools holding tainted deposits
 //	w/<recipient>        the recipient's withdrawals of the last 24 hours
 //	                     (pool and time), for the multi-denomination match
@@ -285,17 +292,30 @@ func getCount(st tracer.State, key string) int {
 	return n
 }
 
-// addCount adds d to the count at key, deleting it at zero.
+// addCount adds d to the count at key, deleting it at zero. A count may
+// go below zero: it is then what was taken from the pool's history
+// (history.go), which blocks never write.
 func addCount(st tracer.State, key string, d int) {
 	if key == "" {
 		return
 	}
 	n := getCount(st, key) + d
-	if n <= 0 {
+	if n == 0 {
 		st.Delete(key)
 		return
 	}
 	st.Put(key, strconv.AppendInt(nil, int64(n), 10))
+}
+
+// gasCount is the pool's deposits at gas price gas not linked yet: seen
+// live, and before that in the pool's history.
+func gasCount(st tracer.State, pool, gas string) int {
+	return getCount(st, gasKeyS(pool, gas)) + getCount(st, histGasKey(pool, gas))
+}
+
+// depositorCount is depositor's deposits into pool not linked yet.
+func depositorCount(st tracer.State, pool, depositor string) int {
+	return getCount(st, depositorKey(pool, depositor)) + getCount(st, histDepositorKey(pool, depositor))
 }
 
 // withdrawalSeen is one withdrawal of a recipient: its pool and time.

@@ -76,6 +76,17 @@ type Recogniser struct {
 	// bytes (no reorg or restart in between), they are not decoded again.
 	mu      sync.Mutex
 	decoded map[string]decodedDeposits
+
+	// history: a Bootstrap loads each pool's history (WithHistory); until
+	// it has, withdrawals are provisional.
+	history bool
+}
+
+// WithHistory tells the recogniser that a Bootstrap loads each pool's
+// history: until it has, its withdrawals' findings are provisional.
+func (r *Recogniser) WithHistory() *Recogniser {
+	r.history = true
+	return r
 }
 
 type decodedDeposits struct {
@@ -229,8 +240,11 @@ func addrOf(b []byte) string { return "0x" + hex.EncodeToString(b) }
 // told (a withdrawal followed without internal transfers).
 func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, addr string, n int) (*poolState, error) {
 	if p, err := loadPool(st, addr); p != nil || err != nil {
-		if p != nil && p.Partial && st.Lane() == "" {
-			r.size(ctx, b, addr, p)
+		if p != nil && st.Lane() == "" {
+			if p.Partial {
+				r.size(ctx, b, addr, p)
+			}
+			markHistory(st, b, addr)
 		}
 		return p, err
 	}
@@ -245,6 +259,7 @@ func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block,
 	p := &poolState{Asset: asset, Denom: denom, Partial: true}
 	if st.Lane() == "" {
 		r.size(ctx, b, addr, p)
+		markHistory(st, b, addr)
 	}
 	return p, nil
 }
@@ -477,6 +492,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	}
 	savePool(st, pool, p)
 
+	provisional := r.history && !historyDone(st, pool)
 	var moves []tracer.Move
 	for _, s := range shares {
 		if s.take.Sign() <= 0 {
@@ -489,7 +505,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 			moves = append(moves, tracer.Move{Incident: s.inc, Service: s.at, Asset: p.Asset,
 				Take: toRecipient, Chain: chains.Ethereum, To: w.to, ToAsset: p.Asset,
 				Amount: toRecipient, Gross: payout, Type: tracer.MixerWithdrawal,
-				Confidence: clamp(s.confidence), Heuristics: s.heuristics})
+				Confidence: clamp(s.confidence), Heuristics: s.heuristics, Provisional: provisional})
 		}
 		if toRelayer.Sign() > 0 && w.relayer != zeroAddr {
 			moves = append(moves, tracer.Move{Incident: s.inc, Service: s.at, Asset: p.Asset,
@@ -589,11 +605,11 @@ func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taint
 			return linked{deposit: i, confidence: addressMatchConfidence, heuristic: AddressMatch}
 		}
 	}
-	if getCount(st, depositorKey(pool, to)) > 0 {
+	if depositorCount(st, pool, to) > 0 {
 		r.matched(st, pool, to, "")
 		return linked{deposit: -1, clean: true}
 	}
-	if !relayed && gas != "" && getCount(st, gasKeyS(pool, gas)) == 1 {
+	if !relayed && gas != "" && gasCount(st, pool, gas) == 1 {
 		for i := range ts {
 			if d := &ts[i]; mine(d.Incident) && d.GasPrice == gas && d.weight(p) >= minWeight {
 				return linked{deposit: i, confidence: uniqueGasPriceConfidence, heuristic: UniqueGasPrice}
