@@ -100,7 +100,7 @@ func (ap *applier) run() error {
 		} else {
 			err = ap.applyAccountTx(i, tx)
 		}
-		if err == nil && ap.live && !ap.cs.utxo {
+		if err == nil && ap.live {
 			err = ap.learnSweeps(i, tx)
 		}
 		if err != nil {
