@@ -289,6 +289,9 @@ func (e *Engine) disconnect(ctx context.Context, chain chains.Chain, ref chains.
 			u.Undo(ctx, chain, ref)
 		}
 	}
+	if u, ok := e.deps.Learner.(Undoer); ok {
+		u.Undo(ctx, chain, ref) // what the block's sweeps taught goes with it
+	}
 	delete(cs.journals, ref.Number)
 	cs.last, cs.hasLast = j.prev, j.hadPrev
 	// Lanes still catching up rewind past the undone block.

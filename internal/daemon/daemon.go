@@ -248,12 +248,16 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	for c, v := range t.Drain.Amounts {
 		drain[chains.Chain(c)] = v
 	}
+	learner, err := learnedBook(ctx, d.Registry, d.log)
+	if err != nil {
+		return fmt.Errorf("learned deposit addresses: %w", err)
+	}
 	deps := tracer.Deps{
 		Store:     d.Store,
 		Labels:    d.Registry,
 		Sink:      findingCounter{d},
 		Incidents: d.Incidents,
-		Learner:   registryLearner{d.Registry},
+		Learner:   learner,
 		Sources:   map[chains.Chain]chains.BlockSource{},
 		Locators:  map[chains.Chain]chains.TxLocator{},
 		Logger:    d.log,
@@ -274,7 +278,6 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc
 	}
-	var err error
 	d.Engine, err = tracer.New(tracer.Config{
 		Dust:     dust,
 		MaxHops:  t.MaxHops,
