@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/chainhound/chainhound/chains"
@@ -46,8 +45,23 @@ type LearnedBook struct {
 type learnedRec struct {
 	key   string
 	gone  bool
-	first Learned // what was kept
-	proof []Learned
+	chain chains.Chain
+	addr  string
+	owner string // the exchange entry's
+	tx    string // the first sweep
+	proof []sweepAt
+}
+
+// sweepAt is the block of a sweep ("" hash: restored, matched by height).
+type sweepAt struct {
+	block uint64
+	hash  string
+}
+
+// learned is what the keeper is told to drop.
+func (r *learnedRec) learned() Learned {
+	return Learned{Chain: r.chain, Address: r.addr, Tx: r.tx,
+		Exchange: watchlists.Entry{Chain: r.chain, Kind: watchlists.Exchange, Owner: r.owner}}
 }
 
 // NewLearnedBook returns a book storing through keeper that keeps at most
@@ -68,7 +82,7 @@ func (b *LearnedBook) Learn(ctx context.Context, l Learned) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if r := b.byKey[learnedKey(l)]; r != nil {
-		r.proof = append(r.proof, l)
+		r.proof = append(r.proof, sweepAt{l.Block, l.BlockHash})
 		return nil
 	}
 	if err := b.keeper.Keep(ctx, l); err != nil {
@@ -79,7 +93,8 @@ func (b *LearnedBook) Learn(ctx context.Context, l Learned) error {
 }
 
 func (b *LearnedBook) add(l Learned) {
-	r := &learnedRec{key: learnedKey(l), first: l, proof: []Learned{l}}
+	r := &learnedRec{key: learnedKey(l), chain: l.Chain, addr: l.Address, owner: l.Exchange.Owner, tx: l.Tx,
+		proof: []sweepAt{{l.Block, l.BlockHash}}}
 	b.byKey[r.key] = r
 	b.queue = append(b.queue, r)
 }
@@ -109,7 +124,7 @@ func (b *LearnedBook) compact() {
 func (b *LearnedBook) forget(ctx context.Context, r *learnedRec) error {
 	r.gone = true
 	delete(b.byKey, r.key)
-	return b.keeper.Drop(ctx, r.first)
+	return b.keeper.Drop(ctx, r.learned())
 }
 
 // Undo implements Undoer: the addresses learned in block ref of chain
@@ -120,11 +135,11 @@ func (b *LearnedBook) Undo(ctx context.Context, chain chains.Chain, ref chains.B
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, r := range b.queue {
-		if r.gone || !strings.HasPrefix(r.key, string(chain)+"|") {
+		if r.gone || r.chain != chain {
 			continue
 		}
-		r.proof = slices.DeleteFunc(r.proof, func(l Learned) bool {
-			return l.Chain == chain && l.Block == ref.Number && (l.BlockHash == "" || l.BlockHash == ref.Hash)
+		r.proof = slices.DeleteFunc(r.proof, func(s sweepAt) bool {
+			return s.block == ref.Number && (s.hash == "" || s.hash == ref.Hash)
 		})
 		if len(r.proof) == 0 {
 			_ = b.forget(ctx, r) // the keeper logs what it could not drop
@@ -143,7 +158,7 @@ func (b *LearnedBook) Restore(ctx context.Context, ls []Learned) error {
 	slices.SortStableFunc(ls, func(x, y Learned) int { return cmp.Compare(x.Block, y.Block) })
 	for _, l := range ls {
 		if r := b.byKey[learnedKey(l)]; r != nil {
-			r.proof = append(r.proof, l)
+			r.proof = append(r.proof, sweepAt{l.Block, l.BlockHash})
 			continue
 		}
 		b.add(l)
