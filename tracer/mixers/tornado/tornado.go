@@ -58,10 +58,9 @@ const (
 // Confidence of a withdrawal linked by a heuristic to one deposit: an
 // address match is deterministic in Tutela's sense (a depositor
 // withdrawing to itself), a unique gas price and a linked address
-// (CONTRACT.md: a deterministic link gives at least 0.9; three
-// transactions between two addresses can still be a payment to a third
-// party's) slightly less so, a multi-denomination pattern (counts that
-// could coincide) less again.
+// slightly less so (CONTRACT.md: a deterministic link gives at least 0.9;
+// two addresses that dealt three times may still be two owners), a
+// multi-denomination pattern (counts that could coincide) less again.
 const (
 	addressMatchConfidence      = 0.95
 	uniqueGasPriceConfidence    = 0.9
