@@ -63,6 +63,12 @@ type Move struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics behind Confidence.
 	Heuristics []string
+	// At is the block of Chain (another chain) that paid To, when the
+	// recogniser saw it before this block (a payout applied before its
+	// inbound). The engine applies Chain's blocks after At again after
+	// this one, so that a spend of To it already applied carries the
+	// taint on. Zero: nothing to apply again.
+	At chains.BlockRef
 }
 
 // Recogniser sees each transaction of the live stream (and, in catch-up,
@@ -204,6 +210,16 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		return nil
 	}
 	dst = ap.e.chainState(m.Chain)
+	if m.At.Hash != "" && m.Chain != ap.cs.chain && ap.live && ap.only == nil && dst.hasLast && m.At.Number < dst.last.Number {
+		if j := dst.journals[m.At.Number]; j != nil && j.ref.Hash == m.At.Hash {
+			if ap.redo == nil {
+				ap.redo = map[chains.Chain]uint64{}
+			}
+			if h, ok := ap.redo[m.Chain]; !ok || m.At.Number < h {
+				ap.redo[m.Chain] = m.At.Number
+			}
+		}
+	}
 	var k hkey
 	if dst.utxo {
 		op, err := parseOutpoint(m.To)

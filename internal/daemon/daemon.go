@@ -238,8 +238,10 @@ func finalityDepth() map[chains.Chain]int {
 	}
 }
 
-func (d *Daemon) openEngine(ctx context.Context) error {
-	t := d.cfg.Tracer
+// EngineConfig is the taint engine's configuration from the tracer
+// section: the one mapping the daemon and replay share, so that an
+// offline replay raises what the daemon would.
+func EngineConfig(t config.Tracer) tracer.Config {
 	dust := map[chains.Chain]*big.Int{}
 	for c, v := range t.DustAmounts {
 		dust[chains.Chain(c)] = v
@@ -248,6 +250,26 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	for c, v := range t.Drain.Amounts {
 		drain[chains.Chain(c)] = v
 	}
+	floor := t.ConfidenceFloor // validated in (0, 1] by config, default 0.25
+	return tracer.Config{
+		Dust:            dust,
+		MaxHops:         t.MaxHops,
+		Policy:          watchlists.Policy(t.Policy),
+		MinShare:        t.MinShare,
+		ConfidenceFloor: &floor,
+		// Journals as deep as the followers undo, so that any reorg a
+		// follower reports can be undone.
+		FinalityDepth: finalityDepth(),
+		Drain: tracer.DrainConfig{
+			Window:       t.Drain.Window,
+			MinAmount:    drain,
+			MinShare:     t.Drain.Share,
+			AutoIncident: t.AutoIncident,
+		},
+	}
+}
+
+func (d *Daemon) openEngine(ctx context.Context) error {
 	learner, err := learnedBook(ctx, d.Registry, d.log)
 	if err != nil {
 		return fmt.Errorf("learned deposit addresses: %w", err)
@@ -278,23 +300,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc
 	}
-	d.Engine, err = tracer.New(tracer.Config{
-		Dust:     dust,
-		MaxHops:  t.MaxHops,
-		Policy:   watchlists.Policy(t.Policy),
-		MinShare: t.MinShare,
-		// Validated in (0, 1] by config, default 0.25.
-		ConfidenceFloor: &t.ConfidenceFloor,
-		// Journals as deep as the followers undo, so that any reorg a
-		// follower reports can be undone.
-		FinalityDepth: finalityDepth(),
-		Drain: tracer.DrainConfig{
-			Window:       t.Drain.Window,
-			MinAmount:    drain,
-			MinShare:     t.Drain.Share,
-			AutoIncident: t.AutoIncident,
-		},
-	}, deps)
+	d.Engine, err = tracer.New(EngineConfig(d.cfg.Tracer), deps)
 	if err != nil {
 		return fmt.Errorf("tracer: %w", err)
 	}
