@@ -104,7 +104,7 @@ func (ap *applier) run() error {
 		} else {
 			err = ap.applyAccountTx(i, tx)
 		}
-		if err == nil && ap.live && !ap.cs.utxo {
+		if err == nil && ap.live {
 			err = ap.learnSweeps(i, tx)
 		}
 		if err != nil {
@@ -363,6 +363,9 @@ func (e *Engine) undoBlock(ctx context.Context, cs *chainState, j *journal, st *
 		if u, ok := r.(Undoer); ok {
 			u.Undo(ctx, cs.chain, ref)
 		}
+	}
+	if u, ok := e.deps.Learner.(Undoer); ok {
+		u.Undo(ctx, cs.chain, ref) // what the block's sweeps taught goes with it
 	}
 	delete(cs.journals, ref.Number)
 	cs.last, cs.hasLast = j.prev, j.hadPrev

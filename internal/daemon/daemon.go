@@ -280,12 +280,16 @@ func EngineConfig(t config.Tracer) tracer.Config {
 }
 
 func (d *Daemon) openEngine(ctx context.Context) error {
+	learner, err := learnedBook(ctx, d.Registry, d.log)
+	if err != nil {
+		return fmt.Errorf("learned deposit addresses: %w", err)
+	}
 	deps := tracer.Deps{
 		Store:     d.Store,
 		Labels:    d.Registry,
 		Sink:      findingCounter{d},
 		Incidents: d.Incidents,
-		Learner:   registryLearner{d.Registry},
+		Learner:   learner,
 		Sources:   map[chains.Chain]chains.BlockSource{},
 		Locators:  map[chains.Chain]chains.TxLocator{},
 		Logger:    d.log,
@@ -306,7 +310,6 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc
 	}
-	var err error
 	d.Engine, err = tracer.New(EngineConfig(d.cfg.Tracer), deps)
 	if err != nil {
 		return fmt.Errorf("tracer: %w", err)

@@ -32,6 +32,9 @@ import (
 //	pools                the pools holding tainted deposits
 //	w/<recipient>        the recipient's withdrawals of the last 24 hours
 //	                     (pool and time), for the multi-denomination match
+//	l/<depositor>        a tainted depositor's transactions with each
+//	                     counterparty outside Tornado, for the linked-address
+//	                     match (kept while it has tainted deposits)
 //
 // Values are a compact binary encoding (stateVersion first): the pool's
 // state is read and written at each of its events.
@@ -377,4 +380,41 @@ func saveSeen(st tracer.State, key string, ws []withdrawalSeen) {
 		e.uvarint(uint64(w.Time))
 	}
 	st.Put(key, e)
+}
+
+func interactKey(depositor string) string { return "l/" + depositor }
+
+// peer is a counterparty of a tainted depositor: the transactions the
+// depositor sent it and those it sent the depositor, outside Tornado.
+type peer struct {
+	Addr     string
+	Sent     uint32
+	Received uint32
+}
+
+func encodePeers(ps []peer) []byte {
+	e := encoder{stateVersion}
+	e.uvarint(uint64(len(ps)))
+	for _, p := range ps {
+		e.str(p.Addr)
+		e.uvarint(uint64(p.Sent))
+		e.uvarint(uint64(p.Received))
+	}
+	return e
+}
+
+func decodePeers(b []byte) ([]peer, error) {
+	if len(b) == 0 || b[0] != stateVersion {
+		return nil, fmt.Errorf("unknown version")
+	}
+	d := decoder{b: b[1:]}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil, errShort
+	}
+	ps := make([]peer, 0, n)
+	for range n {
+		ps = append(ps, peer{Addr: d.str(), Sent: uint32(d.uvarint()), Received: uint32(d.uvarint())})
+	}
+	return ps, d.err
 }

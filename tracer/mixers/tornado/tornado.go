@@ -51,16 +51,20 @@ func Topics() [][32]byte { return [][32]byte{DepositTopic, WithdrawalTopic} }
 const (
 	AddressMatch      = "address_match"
 	UniqueGasPrice    = "unique_gas_price"
+	LinkedAddress     = "linked_address"
 	MultiDenomination = "multi_denomination"
 )
 
 // Confidence of a withdrawal linked by a heuristic to one deposit: an
 // address match is deterministic in Tutela's sense (a depositor
-// withdrawing to itself), a unique gas price slightly less so, a
+// withdrawing to itself), a unique gas price and a linked address
+// slightly less so (CONTRACT.md: a deterministic link gives at least 0.9;
+// two addresses that dealt three times may still be two owners), a
 // multi-denomination pattern (counts that could coincide) less again.
 const (
 	addressMatchConfidence      = 0.95
 	uniqueGasPriceConfidence    = 0.9
+	linkedAddressConfidence     = 0.9
 	multiDenominationConfidence = 0.8
 )
 
@@ -171,7 +175,13 @@ func (r *Recogniser) isTornado(addr string) bool {
 // Recognise implements tracer.Recogniser: it records the transaction's
 // deposits into pools and answers its withdrawals with moves.
 func (r *Recogniser) Recognise(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, deps []tracer.Deposit) ([]tracer.Move, error) {
-	if b.Chain != chains.Ethereum || tx.Failed || len(tx.Logs) == 0 {
+	if b.Chain != chains.Ethereum || tx.Failed {
+		return nil, nil
+	}
+	if st.Lane() == "" {
+		r.interact(st, tx)
+	}
+	if len(tx.Logs) == 0 {
 		return nil, nil
 	}
 	var moves []tracer.Move
@@ -356,6 +366,7 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Time: b.Ref.Time.Unix(), Taint: t, Decay: p.Decay})
 		}
 	}
+	track(st, tx.From)
 	if pools := loadStrings(st, poolsKey); !slices.Contains(pools, pool) {
 		saveStrings(st, poolsKey, append(pools, pool))
 	}
@@ -393,6 +404,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 		r.log.Warn("tainted deposits unreadable", "pool", pool, "err", err)
 		ts = nil
 	}
+	before := ts
 	n := p.Unmatched
 	if lane != "" {
 		n = r.unmatchedAt(ctx, b, pool, p)
@@ -489,6 +501,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	}
 	if changed {
 		r.saveTainted(st, pool, ts)
+		r.untrack(st, pool, gone(before, ts), ts)
 	}
 	savePool(st, pool, p)
 
@@ -595,10 +608,11 @@ type linked struct {
 	heuristic  string
 }
 
-// link applies the linking heuristics in order of strength: an earlier
+// link applies the linking heuristics in the paper's order: an earlier
 // deposit from the recipient (address match), then — for a withdrawal
 // its recipient sent itself — the one earlier deposit of the same gas
-// price (unique gas price).
+// price (unique gas price), then a depositor the recipient dealt with
+// (linked address).
 func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taintedDeposit, to, gas string, relayed bool, block uint64, mine func(string) bool) linked {
 	for i := range ts {
 		if d := &ts[i]; mine(d.Incident) && d.Depositor == to && d.Block <= block && d.weight(p) >= minWeight {
@@ -618,7 +632,7 @@ func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taint
 		addCount(st, gasKeyS(pool, gas), -1)
 		return linked{deposit: -1, clean: true}
 	}
-	return linked{deposit: -1}
+	return linkedAddress(st, p, ts, to, block, mine)
 }
 
 // poolsKey lists the pools holding tainted deposits.
