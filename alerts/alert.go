@@ -102,9 +102,12 @@ type Alert struct {
 	// (deposits before chainhound first saw it) was loaded.
 	Provisional bool `json:"provisional,omitempty"`
 	// Reason says why an incident failed (incident.failed).
-	Reason        string    `json:"reason,omitempty"`
-	Dest          *Dest     `json:"dest,omitempty"` // a bridge deposit's destination (taint.bridge)
-	Incident      string    `json:"incident"`
+	Reason   string `json:"reason,omitempty"`
+	Dest     *Dest  `json:"dest,omitempty"` // a bridge deposit's destination (taint.bridge)
+	Incident string `json:"incident"`
+	// Incidents whose taint the deposit carries, the largest share first
+	// (Incident is the first): one alert per deposit (CONTRACT.md).
+	Incidents     []string  `json:"incidents,omitempty"`
 	Label         *Label    `json:"label"`
 	Hops          int       `json:"hops"`
 	Path          []Hop     `json:"path"`

@@ -136,6 +136,7 @@ func incidentOpen(c *cli.Context) error {
 	}
 	var opened watchlists.Incident
 	var tracking *tracer.Tracking
+	var warnings []string
 	err = withState(c, func(st *directState) error {
 		if c.Bool("wait") {
 			return usagef("--wait: no daemon runs on this data directory to follow the incident (start chainhound serve, or give --api)")
@@ -146,6 +147,10 @@ func incidentOpen(c *cli.Context) error {
 		if _, err := st.book.Validate(inc); err != nil {
 			return usagef("%s: %v", seedFlag(err), err)
 		}
+		if err := st.book.Load(c.Context); err != nil {
+			return err
+		}
+		warnings = st.book.Covering(inc)
 		opened, err = st.book.Open(c.Context, inc)
 		return err
 	}, func(api *watchAPI) error {
@@ -163,11 +168,13 @@ func incidentOpen(c *cli.Context) error {
 			body["dust"] = inc.Dust.String()
 		}
 		var resp struct {
-			ID string `json:"id"`
+			ID       string   `json:"id"`
+			Warnings []string `json:"warnings"`
 		}
 		if err := api.do(c.Context, "POST", "/v1/incidents", body, &resp); err != nil {
 			return err
 		}
+		warnings = resp.Warnings
 		if c.Bool("wait") {
 			if err := waitTracking(c, api, resp.ID); err != nil {
 				return err
@@ -178,6 +185,9 @@ func incidentOpen(c *cli.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(c.App.ErrWriter, "warning: "+watchlists.Printable(w))
 	}
 	if err := printIncident(c, format, opened, tracking); err != nil {
 		return err
