@@ -24,7 +24,7 @@ import (
 //	S k v        SET            D k          DEL
 //	HS k f v     HSET           HD k f       HDEL
 //	HDE k f v    HDEL if the field is v
-//	X k seq v    XADD k seq-0 r v (seq above the stream's last id)
+//	X k seq v    XADD k seq-0 r v (seqs ascending, above the stream's last id)
 //	XT k seq     XTRIM k MINID seq-0
 //	ZA k n m     ZADD k n m     ZR k m       ZREM
 //	HNX k f      check: field f absent (else CHCONFLICT)
@@ -35,19 +35,7 @@ local g = tonumber(ARGV[1])
 if g > 0 and redis.call('GET', KEYS[g]) ~= ARGV[2] then
   return redis.error_reply('CHLOCK lock ' .. KEYS[g] .. ' not held')
 end
-local last = {}
-local function lastSeq(k)
-  if last[k] then return last[k] end
-  local s = 0
-  if redis.call('EXISTS', k) == 1 then
-    local info = redis.call('XINFO', 'STREAM', k)
-    for j = 1, #info, 2 do
-      if info[j] == 'last-generated-id' then s = tonumber(string.match(info[j+1], '^(%d+)')) end
-    end
-  end
-  last[k] = s
-  return s
-end
+local prevX = {}
 local i = 3
 while i <= #ARGV do
   local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
@@ -55,10 +43,10 @@ while i <= #ARGV do
   if w == nil then return redis.error_reply('CHOP unknown op ' .. tostring(op)) end
   if op == 'X' then
     local seq = tonumber(ARGV[i+2])
-    if seq <= lastSeq(k) then
-      return redis.error_reply('CHSEQ alert ' .. ARGV[i+2] .. ' is not above the last alert ' .. lastSeq(k) .. ' of ' .. k)
+    if prevX[k] and seq <= prevX[k] then
+      return redis.error_reply('CHSEQ alert ' .. ARGV[i+2] .. ' is not above alert ' .. prevX[k] .. ' of the same write')
     end
-    last[k] = seq
+    prevX[k] = seq
   elseif op == 'HNX' then
     if redis.call('HEXISTS', k, ARGV[i+2]) == 1 then
       return redis.error_reply('CHCONFLICT ' .. k .. ' ' .. ARGV[i+2] .. ' exists')
@@ -70,6 +58,26 @@ while i <= #ARGV do
   end
   i = i + 2 + w
 end
+-- Stream appends first: the first one of each stream may be refused
+-- (its id not above the stream's last), and then nothing is written yet;
+-- the others are above it.
+local firstX = {}
+i = 3
+while i <= #ARGV do
+  local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
+  if op == 'X' then
+    if not firstX[k] then
+      firstX[k] = true
+      local r = redis.pcall('XADD', k, ARGV[i+2] .. '-0', 'r', ARGV[i+3])
+      if type(r) == 'table' and r.err then
+        return redis.error_reply('CHSEQ alert ' .. ARGV[i+2] .. ' is not above the last alert of ' .. k .. ' (' .. r.err .. ')')
+      end
+    else
+      redis.call('XADD', k, ARGV[i+2] .. '-0', 'r', ARGV[i+3])
+    end
+  end
+  i = i + 2 + width[op]
+end
 i = 3
 while i <= #ARGV do
   local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
@@ -80,7 +88,6 @@ while i <= #ARGV do
   elseif op == 'HD' then redis.call('HDEL', k, a)
   elseif op == 'HDE' then
     if redis.call('HGET', k, a) == b then redis.call('HDEL', k, a) end
-  elseif op == 'X' then redis.call('XADD', k, a .. '-0', 'r', b)
   elseif op == 'XT' then redis.call('XTRIM', k, 'MINID', a .. '-0')
   elseif op == 'ZA' then redis.call('ZADD', k, a, b)
   elseif op == 'ZR' then redis.call('ZREM', k, a)
@@ -89,7 +96,6 @@ while i <= #ARGV do
 end
 return 'OK'
 `)
-
 // errConflict is a failed HNX or HEQ check.
 var errConflict = errors.New("conflict")
 

@@ -84,13 +84,28 @@ func TestBlockRefusedWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := chains.BlockRef{Number: 9, Hash: "0x9"}
-	err = s.WriteBlock(ctx, store.Block{
-		Chain: chains.Ethereum, Puts: []tracer.KV{{Key: []byte("l/ethereum"), Value: []byte("9")}},
-		Alerts:     &alerts.AlertWrite{Records: []alerts.Record{rec(3), rec(2)}, Last: 3},
-		Checkpoint: &ref,
-	})
-	if err == nil || !strings.Contains(err.Error(), "alert 2 is not above the last alert") {
-		t.Fatalf("block with a repeated seq: %v", err)
+	for _, c := range []struct {
+		seqs []uint64
+		want string
+	}{
+		{[]uint64{2, 3}, "alert 2 is not above the last alert"},
+		{[]uint64{3, 3}, "alert 3 is not above alert 3 of the same write"},
+	} {
+		var recs []alerts.Record
+		for _, seq := range c.seqs {
+			recs = append(recs, rec(seq))
+		}
+		err = s.WriteBlock(ctx, store.Block{
+			Chain: chains.Ethereum, Puts: []tracer.KV{{Key: []byte("l/ethereum"), Value: []byte("9")}},
+			Alerts:     &alerts.AlertWrite{Records: recs, Last: 3, SetFindings: []alerts.FindingSeq{{ID: "f", Seq: 3}}},
+			Checkpoint: &ref,
+		})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("block with alerts %v: %v, want %q", c.seqs, err, c.want)
+		}
+	}
+	if _, ok, _ := s.AlertFinding(ctx, "f"); ok {
+		t.Fatal("refused block indexed its finding")
 	}
 	if _, ok, _ := s.Checkpoint(ctx, chains.Ethereum); ok {
 		t.Fatal("refused block saved its checkpoint")

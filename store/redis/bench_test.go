@@ -1,0 +1,76 @@
+package redis
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
+	"github.com/chainhound/chainhound/store"
+	"github.com/chainhound/chainhound/tracer"
+)
+
+// BenchmarkBlockWrite compares one block's write (a tracer batch of 20
+// puts and 2 deletes, one alert with its indexes, the checkpoint) in one
+// script against a bare PING round trip and against the same writes made
+// as three calls (tracer, alerts, checkpoint).
+func BenchmarkBlockWrite(b *testing.B) {
+	r := testnodes.StartRedis(b)
+	s, err := Open(ctx, r.URL, Options{Prefix: freshPrefix(), Lock: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	seq := uint64(0)
+	block := func(n uint64) store.Block {
+		puts := make([]tracer.KV, 20)
+		for i := range puts {
+			puts[i] = tracer.KV{Key: []byte(fmt.Sprintf("h/ethereum/0x%040x/%d", n, i)), Value: make([]byte, 64)}
+		}
+		seq++
+		ref := chains.BlockRef{Number: n, Hash: fmt.Sprintf("0x%064x", n), Parent: fmt.Sprintf("0x%064x", n-1), Time: time.Now()}
+		rec := alerts.Record{Alert: alerts.Alert{Seq: seq, Type: alerts.TypeExchangeDeposit, Severity: alerts.Critical, Chain: "ethereum",
+			Block: &alerts.BlockRef{Number: n, Hash: ref.Hash}, Tx: ref.Hash, Amount: "299000000000000000000", Finding: fmt.Sprintf("f%d", seq)}, Appended: time.Now()}
+		return store.Block{
+			Chain: chains.Ethereum, Puts: puts, Deletes: [][]byte{[]byte(fmt.Sprintf("j/ethereum/%d", n-256)), []byte("x")},
+			Alerts: &alerts.AlertWrite{Records: []alerts.Record{rec}, Last: seq, SetFindings: []alerts.FindingSeq{{ID: rec.Alert.Finding, Seq: seq}},
+				AddBlocks: []alerts.BlockSeq{{Chain: chains.Ethereum, Hash: ref.Hash, Seq: seq}}},
+			Checkpoint: &ref,
+		}
+	}
+	b.Run("ping", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := s.c.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("block-one-script", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			blk := block(uint64(i + 1000))
+			b.StartTimer()
+			if err := s.WriteBlock(ctx, blk); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("block-three-calls", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			blk := block(uint64(i + 1000))
+			b.StartTimer()
+			if err := s.SaveTracer(ctx, blk.Puts, blk.Deletes); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.WriteAlerts(ctx, *blk.Alerts); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.SaveCheckpoint(ctx, blk.Chain, *blk.Checkpoint); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
