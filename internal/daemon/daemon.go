@@ -22,7 +22,7 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
-	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
@@ -49,7 +49,7 @@ type Daemon struct {
 	log *slog.Logger
 	ln  net.Listener
 
-	Store      *pebble.Store
+	Store      store.Backend
 	Registry   *watchlists.Registry
 	Incidents  *watchlists.IncidentBook
 	Engine     *tracer.Engine
@@ -80,7 +80,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			d.Close()
 		}
 	}()
-	if d.Store, err = pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg}); err != nil {
+	if d.Store, err = openStore(ctx, cfg, lg); err != nil {
 		return nil, err
 	}
 	networks := watchlists.Networks{}
@@ -367,7 +367,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
 		}
 	}
-	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "data_dir", d.cfg.DataDir)
+	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir)
 
 	<-ctx.Done()
 	cause := context.Cause(ctx)
@@ -405,12 +405,28 @@ func (d *Daemon) reportBackfill(ctx context.Context) {
 	}
 }
 
-// handler feeds one chain's events to the engine and the raiser.
+// handler feeds one chain's events to the engine and the raiser. On a
+// block store, a block's writes are held back and written together, with
+// the checkpoint of a connected block (blockStore).
 func (d *Daemon) handler(chain chains.Chain) chains.Handler {
 	m := d.API.Metrics()
+	bs, _ := d.Store.(*blockStore)
 	return func(ctx context.Context, ev chains.Event) error {
+		var held *pending
+		if bs != nil && (ev.Type == chains.Connected || ev.Type == chains.Disconnected) {
+			ctx, held = withBlock(ctx, chain)
+		}
 		if err := d.Engine.Handle(ctx, ev); err != nil {
 			return fmt.Errorf("tracer %s block %d: %w", ev.Type, ev.Ref.Number, err)
+		}
+		if held != nil {
+			var ref *chains.BlockRef
+			if ev.Type == chains.Connected {
+				ref = &ev.Ref
+			}
+			if err := bs.flush(ctx, held, ref); err != nil {
+				return fmt.Errorf("store %s block %d: %w", chain, ev.Ref.Number, err)
+			}
 		}
 		switch ev.Type {
 		case chains.Confirmed:

@@ -240,3 +240,46 @@ func (s *Store) Close() error {
 	})
 	return err
 }
+
+// Probe checks, changing nothing, that Open with the lock would succeed
+// on the Redis at url: it answers, its schema is one this build reads
+// (or none yet) and no process holds the lock.
+func Probe(ctx context.Context, url string, o Options) error {
+	c, err := newClient(url)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := o.Prefix
+	if p == "" {
+		p = DefaultPrefix
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis store: %w", err)
+	}
+	v, err := c.Get(ctx, p+"schema").Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+	case err != nil:
+		return fmt.Errorf("read schema version: %w", err)
+	default:
+		got, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("redis store %s: corrupt schema version %q", p, v)
+		}
+		if got > SchemaVersion {
+			return fmt.Errorf("redis store %s has schema version %d, this build reads up to %d: %w", p, got, SchemaVersion, ErrNewerSchema)
+		}
+	}
+	holder, err := c.Get(ctx, p+"lock").Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read redis store lock: %w", err)
+	}
+	if i := strings.LastIndexByte(holder, ' '); i > 0 {
+		holder = holder[:i]
+	}
+	return fmt.Errorf("%w (lock %slock held by %s)", ErrInUse, p, holder)
+}

@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/store"
+	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/store/redis"
+	"github.com/chainhound/chainhound/tracer"
+)
+
+// openStore opens the configured backend. The Redis store is locked
+// against a second serve (a stop-gap until per-chain leases) and wrapped
+// so that a block's writes reach it in as few round trips as the write
+// order allows (blockStore).
+func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.Backend, error) {
+	if cfg.Store.Backend == "redis" {
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true, Logger: lg})
+		if err != nil {
+			return nil, err
+		}
+		return &blockStore{Backend: s, saved: map[chains.Chain]chains.BlockRef{}}, nil
+	}
+	return pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg})
+}
+
+// blockStore holds back the tracer's writes made while one block is
+// handled (a context from withBlock) and writes them with the next write
+// that must be durable at once (the block's alerts: subscribers see them
+// when the write returns) or, at the end of a connected block, with its
+// checkpoint. A block without alerts is then one round trip; one with
+// alerts two (the tracer raises before it saves, and alerts are never
+// held back: their seqs must reach the log in order across chains). All
+// of a block's held writes are lost together when it fails, like a crash
+// before them: the follower resumes from the previous checkpoint.
+type blockStore struct {
+	store.Backend
+
+	mu    sync.Mutex
+	saved map[chains.Chain]chains.BlockRef // checkpoints written with their block
+}
+
+type pendingKey struct{}
+
+// pending is what one block's handling has held back.
+type pending struct {
+	chain chains.Chain
+	puts  []tracer.KV
+	dels  [][]byte
+}
+
+// withBlock returns ctx marked as handling a block of chain.
+func withBlock(ctx context.Context, chain chains.Chain) (context.Context, *pending) {
+	p := &pending{chain: chain}
+	return context.WithValue(ctx, pendingKey{}, p), p
+}
+
+func pendingOf(ctx context.Context) *pending {
+	p, _ := ctx.Value(pendingKey{}).(*pending)
+	return p
+}
+
+// add merges a tracer batch (deletes before puts) into what is held: a
+// key deleted now loses an earlier put.
+func (p *pending) add(puts []tracer.KV, dels [][]byte) {
+	if len(dels) > 0 && len(p.puts) > 0 {
+		gone := make(map[string]struct{}, len(dels))
+		for _, d := range dels {
+			gone[string(d)] = struct{}{}
+		}
+		kept := p.puts[:0]
+		for _, kv := range p.puts {
+			if _, ok := gone[string(kv.Key)]; !ok {
+				kept = append(kept, kv)
+			}
+		}
+		p.puts = kept
+	}
+	for _, d := range dels {
+		p.dels = append(p.dels, bytes.Clone(d))
+	}
+	for _, kv := range puts {
+		p.puts = append(p.puts, tracer.KV{Key: bytes.Clone(kv.Key), Value: bytes.Clone(kv.Value)})
+	}
+}
+
+// SaveTracer holds the batch back while a block is handled.
+func (s *blockStore) SaveTracer(ctx context.Context, puts []tracer.KV, dels [][]byte) error {
+	if p := pendingOf(ctx); p != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p.add(puts, dels)
+		return nil
+	}
+	return s.Backend.SaveTracer(ctx, puts, dels)
+}
+
+// WriteAlerts writes w with what the block holds back, in one write.
+func (s *blockStore) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
+	p := pendingOf(ctx)
+	if p == nil || len(p.puts)+len(p.dels) == 0 {
+		return s.Backend.WriteAlerts(ctx, w)
+	}
+	if err := s.Backend.WriteBlock(ctx, store.Block{Chain: p.chain, Puts: p.puts, Deletes: p.dels, Alerts: &w}); err != nil {
+		return err
+	}
+	p.puts, p.dels = nil, nil
+	return nil
+}
+
+// flush writes what p holds, with the checkpoint ref when not nil.
+func (s *blockStore) flush(ctx context.Context, p *pending, ref *chains.BlockRef) error {
+	if len(p.puts)+len(p.dels) == 0 && ref == nil {
+		return nil
+	}
+	if err := s.Backend.WriteBlock(ctx, store.Block{Chain: p.chain, Puts: p.puts, Deletes: p.dels, Checkpoint: ref}); err != nil {
+		return err
+	}
+	p.puts, p.dels = nil, nil
+	if ref != nil {
+		s.mu.Lock()
+		s.saved[p.chain] = *ref
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// SaveCheckpoint skips the checkpoint the block's own write saved.
+func (s *blockStore) SaveCheckpoint(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
+	s.mu.Lock()
+	saved, ok := s.saved[chain]
+	delete(s.saved, chain)
+	s.mu.Unlock()
+	if ok && saved == ref {
+		return nil
+	}
+	return s.Backend.SaveCheckpoint(ctx, chain, ref)
+}
