@@ -167,6 +167,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
 		return nil, err
 	}
+	if err := registerStoreMetrics(d.API.Metrics(), d.Store); err != nil {
+		return nil, err
+	}
 	if opts.Listener != nil {
 		d.ln = opts.Listener
 	} else if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {

@@ -3,16 +3,19 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // openStore opens the configured backend. The Redis store is locked
@@ -142,4 +145,25 @@ func (s *blockStore) SaveCheckpoint(ctx context.Context, chain chains.Chain, ref
 		return nil
 	}
 	return s.Backend.SaveCheckpoint(ctx, chain, ref)
+}
+
+// registerStoreMetrics exposes the Redis store's write count
+// (chainhound_store_writes_total, each write one round trip).
+func registerStoreMetrics(m *api.Metrics, st store.Backend) error {
+	bs, ok := st.(*blockStore)
+	if !ok {
+		return nil
+	}
+	rs, ok := bs.Backend.(*redis.Store)
+	if !ok {
+		return nil
+	}
+	c := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "chainhound_store_writes_total",
+		Help: "Writes sent to the Redis store, each one round trip (a block without alerts is one).",
+	}, func() float64 { return float64(rs.Writes()) })
+	if err := m.Registry.Register(c); err != nil {
+		return fmt.Errorf("register store metrics: %w", err)
+	}
+	return nil
 }

@@ -96,6 +96,7 @@ while i <= #ARGV do
 end
 return 'OK'
 `)
+
 // errConflict is a failed HNX or HEQ check.
 var errConflict = errors.New("conflict")
 
@@ -138,6 +139,7 @@ func (s *Store) apply(ctx context.Context, b *batch) error {
 		}
 		b.args[0], b.args[1] = i, s.lockToken
 	}
+	s.writes.Add(1)
 	err := applyScript.Run(ctx, s.c, b.keys, b.args...).Err()
 	if err == nil {
 		return nil

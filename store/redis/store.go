@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainhound/chainhound/store"
@@ -55,7 +56,12 @@ type Store struct {
 	closeOnce sync.Once
 
 	keyMu sync.Mutex // serialises RevokeKey's read-modify-write in this process
+
+	writes atomic.Uint64
 }
+
+// Writes returns how many writes the store sent, each one round trip.
+func (s *Store) Writes() uint64 { return s.writes.Load() }
 
 // Options are Open's optional parameters.
 type Options struct {
