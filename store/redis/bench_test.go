@@ -2,6 +2,8 @@ package redis
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,12 +50,26 @@ func BenchmarkBlockWrite(b *testing.B) {
 		}
 	})
 	b.Run("block-one-script", func(b *testing.B) {
+		s.c.ConfigResetStat(ctx)
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			blk := block(uint64(i + 1000))
 			b.StartTimer()
 			if err := s.WriteBlock(ctx, blk); err != nil {
 				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		// The script's own time inside Redis, from its command statistics.
+		info, _ := s.c.Info(ctx, "commandstats").Result()
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+				for _, f := range strings.Split(strings.TrimSpace(rest), ",") {
+					if v, ok := strings.CutPrefix(f, "usec_per_call="); ok {
+						us, _ := strconv.ParseFloat(v, 64)
+						b.ReportMetric(us, "redis-µs/op")
+					}
+				}
 			}
 		}
 	})
