@@ -30,7 +30,11 @@ func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.
 		}
 		return &blockStore{Backend: s, saved: map[chains.Chain]chains.BlockRef{}}, nil
 	}
-	return pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg})
+	s, err := pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg})
+	if err != nil {
+		return nil, err // not a nil *pebble.Store in a non-nil Backend
+	}
+	return s, nil
 }
 
 // blockStore holds back the tracer's writes made while one block is
