@@ -22,7 +22,7 @@ import (
 // index and the op's arguments:
 //
 //	S k v        SET            D k          DEL
-//	HS k f v     HSET           HD k f       HDEL
+//	HS k n f v…  HSET of n pairs  HD k n f…  HDEL of n fields
 //	HDE k f v    HDEL if the field is v
 //	X k seq v    XADD k seq-0 r v (seqs ascending, above the stream's last id)
 //	XT k seq     XTRIM k MINID seq-0
@@ -30,7 +30,12 @@ import (
 //	HNX k f      check: field f absent (else CHCONFLICT)
 //	HEQ k f v    check: field f is v (else CHCONFLICT)
 var applyScript = goredis.NewScript(`
-local width = {S=1, D=0, HS=2, HD=1, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2}
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2}
+local function width(op, i)
+  if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
+  if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
+  return fixed[op]
+end
 local g = tonumber(ARGV[1])
 if g > 0 and redis.call('GET', KEYS[g]) ~= ARGV[2] then
   return redis.error_reply('CHLOCK lock ' .. KEYS[g] .. ' not held')
@@ -39,7 +44,7 @@ local prevX = {}
 local i = 3
 while i <= #ARGV do
   local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
-  local w = width[op]
+  local w = width(op, i)
   if w == nil then return redis.error_reply('CHOP unknown op ' .. tostring(op)) end
   if op == 'X' then
     local seq = tonumber(ARGV[i+2])
@@ -76,7 +81,7 @@ while i <= #ARGV do
       redis.call('XADD', k, ARGV[i+2] .. '-0', 'r', ARGV[i+3])
     end
   end
-  i = i + 2 + width[op]
+  i = i + 2 + width(op, i)
 end
 i = 3
 while i <= #ARGV do
@@ -84,15 +89,15 @@ while i <= #ARGV do
   local a, b = ARGV[i+2], ARGV[i+3]
   if op == 'S' then redis.call('SET', k, a)
   elseif op == 'D' then redis.call('DEL', k)
-  elseif op == 'HS' then redis.call('HSET', k, a, b)
-  elseif op == 'HD' then redis.call('HDEL', k, a)
+  elseif op == 'HS' then redis.call('HSET', k, unpack(ARGV, i+3, i+2+2*tonumber(a)))
+  elseif op == 'HD' then redis.call('HDEL', k, unpack(ARGV, i+3, i+2+tonumber(a)))
   elseif op == 'HDE' then
     if redis.call('HGET', k, a) == b then redis.call('HDEL', k, a) end
   elseif op == 'XT' then redis.call('XTRIM', k, 'MINID', a .. '-0')
   elseif op == 'ZA' then redis.call('ZADD', k, a, b)
   elseif op == 'ZR' then redis.call('ZREM', k, a)
   end
-  i = i + 2 + width[op]
+  i = i + 2 + width(op, i)
 end
 return 'OK'
 `)
@@ -106,11 +111,31 @@ type batch struct {
 	idx  map[string]int
 	args []any
 	ops  int
+
+	// the last op when it is HS or HD, to add fields to it
+	lastOp  string
+	lastKey string
+	countAt int // index in args of its count
 }
+
+// maxFields bounds the fields of one HS or HD op: Lua's unpack has a
+// limit of a few thousand values.
+const maxFields = 1000
 
 func newBatch() *batch { return &batch{idx: map[string]int{}, args: []any{0, ""}} }
 
 func (b *batch) op(name, key string, args ...any) {
+	if name == "HS" || name == "HD" {
+		if b.lastOp == name && b.lastKey == key && b.args[b.countAt].(int) < maxFields {
+			b.args[b.countAt] = b.args[b.countAt].(int) + 1
+			b.args = append(b.args, args...)
+			return
+		}
+		args = append([]any{1}, args...)
+		b.lastOp, b.lastKey, b.countAt = name, key, len(b.args)+2
+	} else {
+		b.lastOp = ""
+	}
 	i, ok := b.idx[key]
 	if !ok {
 		b.keys = append(b.keys, key)

@@ -206,6 +206,26 @@ func testWatchlists(t *testing.T, h Harness) {
 	if err := s.Entries(ctx, func(watchlists.Entry) error { return stop }); err != stop {
 		t.Fatalf("Entries with a failing fn: %v", err)
 	}
+	// Big batches, in and out.
+	var big []watchlists.Entry
+	var keys []watchlists.EntryKey
+	for i := 0; i < 2500; i++ {
+		e := watchlists.Entry{Chain: chains.Ethereum, Address: fmt.Sprintf("0x%040x", i), Kind: watchlists.Exchange, Owner: "exch", Label: fmt.Sprint(i), Added: added}
+		big = append(big, e)
+		keys = append(keys, e.Key())
+	}
+	if err := s.PutEntries(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	if got := sortedEntries(t, s); len(got) != len(want)+len(big) {
+		t.Fatalf("%d entries after a batch of %d, want %d", len(got), len(big), len(want)+len(big))
+	}
+	if err := s.DeleteEntries(ctx, keys[:2400]); err != nil {
+		t.Fatal(err)
+	}
+	if got := sortedEntries(t, s); len(got) != len(want)+100 {
+		t.Fatalf("%d entries after deleting 2400, want %d", len(got), len(want)+100)
+	}
 }
 
 // testWatchlistRegistry: what the registry and the incident book keep
