@@ -66,7 +66,9 @@ tracer:
 	} {
 		runBin(t, bin, 0, append([]string{"--config", d.cfg, "watch", "add"}, args...)...)
 	}
-	runBin(t, bin, 0, "--config", d.cfg, "serve", "--check")
+	if out := runBin(t, bin, 0, "--config", d.cfg, "serve", "--check"); !strings.Contains(out, "(store redis, api ") {
+		t.Fatalf("serve --check said %q", out)
+	}
 
 	daemon := startDaemon(t, bin, d.cfg, d.api)
 
