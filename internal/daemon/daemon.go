@@ -409,25 +409,33 @@ func (d *Daemon) reportBackfill(ctx context.Context) {
 }
 
 // handler feeds one chain's events to the engine and the raiser. On a
-// block store, a block's writes are held back and written together, with
-// the checkpoint of a connected block (blockStore).
+// block store (Redis), a block's writes are held back and written
+// together: a connected block's findings are raised once the engine is
+// done with it, so that its alerts, its tracer state and its checkpoint
+// are one write (blockStore).
 func (d *Daemon) handler(chain chains.Chain) chains.Handler {
 	m := d.API.Metrics()
 	bs, _ := d.Store.(*blockStore)
 	return func(ctx context.Context, ev chains.Event) error {
 		var held *pending
 		if bs != nil && (ev.Type == chains.Connected || ev.Type == chains.Disconnected) {
-			ctx, held = withBlock(ctx, chain)
+			ctx, held = withBlock(ctx, chain, ev.Type == chains.Connected)
 		}
 		if err := d.Engine.Handle(ctx, ev); err != nil {
 			return fmt.Errorf("tracer %s block %d: %w", ev.Type, ev.Ref.Number, err)
 		}
 		if held != nil {
-			var ref *chains.BlockRef
 			if ev.Type == chains.Connected {
-				ref = &ev.Ref
+				ref := ev.Ref
+				held.checkpoint = &ref
 			}
-			if err := bs.flush(ctx, held, ref); err != nil {
+			if fs := held.findings; len(fs) > 0 {
+				held.findings = nil
+				if err := d.Raiser.Raise(ctx, fs); err != nil {
+					return fmt.Errorf("raise findings of %s block %d: %w", chain, ev.Ref.Number, err)
+				}
+			}
+			if err := bs.flush(ctx, held); err != nil {
 				return fmt.Errorf("store %s block %d: %w", chain, ev.Ref.Number, err)
 			}
 		}
@@ -480,6 +488,9 @@ func (f findingCounter) Raise(ctx context.Context, fs []tracer.Finding) error {
 		for _, x := range fs {
 			f.d.API.Metrics().Findings.WithLabelValues(string(x.Type)).Inc()
 		}
+	}
+	if holdFindings(ctx, fs) {
+		return nil // raised by the handler at the end of the block
 	}
 	return f.d.Raiser.Raise(ctx, fs)
 }

@@ -37,15 +37,19 @@ func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.
 	return s, nil
 }
 
-// blockStore holds back the tracer's writes made while one block is
-// handled (a context from withBlock) and writes them with the next write
-// that must be durable at once (the block's alerts: subscribers see them
-// when the write returns) or, at the end of a connected block, with its
-// checkpoint. A block without alerts is then one round trip; one with
-// alerts two (the tracer raises before it saves, and alerts are never
-// held back: their seqs must reach the log in order across chains). All
-// of a block's held writes are lost together when it fails, like a crash
-// before them: the follower resumes from the previous checkpoint.
+// blockStore holds back the writes made while one block is handled (a
+// context from withBlock): the tracer's batches, and for a connected block
+// its findings too (the daemon raises them once the tracer is done with the
+// block, see Daemon.handler). The block's alerts are then written with the
+// held tracer batches and its checkpoint in one write, one round trip;
+// a block without alerts writes its batches with its checkpoint. A
+// disconnected block's retractions are written with its held batches at
+// once and its checkpoint after (two round trips; reorgs are rare). Alert
+// writes are never held past their own call: subscribers see alerts when
+// the write returns, and alerts of two chains must reach the log in seq
+// order. All of a block's held writes are lost together when it fails,
+// like a crash before them, and the failure stops the daemon: the follower
+// resumes from the previous checkpoint after a restart.
 type blockStore struct {
 	store.Backend
 
@@ -57,15 +61,32 @@ type pendingKey struct{}
 
 // pending is what one block's handling has held back.
 type pending struct {
-	chain chains.Chain
-	puts  []tracer.KV
-	dels  [][]byte
+	chain    chains.Chain
+	puts     []tracer.KV
+	dels     [][]byte
+	findings []tracer.Finding
+	// connected: a connected block, whose findings are held
+	connected bool
+	// checkpoint goes with the block's last write (set once the tracer
+	// is done with it).
+	checkpoint *chains.BlockRef
 }
 
 // withBlock returns ctx marked as handling a block of chain.
-func withBlock(ctx context.Context, chain chains.Chain) (context.Context, *pending) {
-	p := &pending{chain: chain}
+func withBlock(ctx context.Context, chain chains.Chain, connected bool) (context.Context, *pending) {
+	p := &pending{chain: chain, connected: connected}
 	return context.WithValue(ctx, pendingKey{}, p), p
+}
+
+// holdFindings keeps fs for the end of the block when ctx is handling a
+// connected one.
+func holdFindings(ctx context.Context, fs []tracer.Finding) bool {
+	p := pendingOf(ctx)
+	if p == nil || !p.connected {
+		return false
+	}
+	p.findings = append(p.findings, fs...)
+	return true
 }
 
 func pendingOf(ctx context.Context) *pending {
@@ -112,30 +133,30 @@ func (s *blockStore) SaveTracer(ctx context.Context, puts []tracer.KV, dels [][]
 // WriteAlerts writes w with what the block holds back, in one write.
 func (s *blockStore) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 	p := pendingOf(ctx)
-	if p == nil || len(p.puts)+len(p.dels) == 0 {
+	if p == nil || len(p.puts)+len(p.dels) == 0 && p.checkpoint == nil {
 		return s.Backend.WriteAlerts(ctx, w)
 	}
-	if err := s.Backend.WriteBlock(ctx, store.Block{Chain: p.chain, Puts: p.puts, Deletes: p.dels, Alerts: &w}); err != nil {
-		return err
-	}
-	p.puts, p.dels = nil, nil
-	return nil
+	return s.write(ctx, p, &w)
 }
 
-// flush writes what p holds, with the checkpoint ref when not nil.
-func (s *blockStore) flush(ctx context.Context, p *pending, ref *chains.BlockRef) error {
-	if len(p.puts)+len(p.dels) == 0 && ref == nil {
+// flush writes what p holds and its checkpoint, if any.
+func (s *blockStore) flush(ctx context.Context, p *pending) error {
+	if len(p.puts)+len(p.dels) == 0 && p.checkpoint == nil {
 		return nil
 	}
-	if err := s.Backend.WriteBlock(ctx, store.Block{Chain: p.chain, Puts: p.puts, Deletes: p.dels, Checkpoint: ref}); err != nil {
+	return s.write(ctx, p, nil)
+}
+
+func (s *blockStore) write(ctx context.Context, p *pending, w *alerts.AlertWrite) error {
+	if err := s.Backend.WriteBlock(ctx, store.Block{Chain: p.chain, Puts: p.puts, Deletes: p.dels, Alerts: w, Checkpoint: p.checkpoint}); err != nil {
 		return err
 	}
-	p.puts, p.dels = nil, nil
-	if ref != nil {
+	if p.checkpoint != nil {
 		s.mu.Lock()
-		s.saved[p.chain] = *ref
+		s.saved[p.chain] = *p.checkpoint
 		s.mu.Unlock()
 	}
+	p.puts, p.dels, p.checkpoint = nil, nil, nil
 	return nil
 }
 

@@ -31,7 +31,7 @@ func TestBlockStoreHoldsBlockWrites(t *testing.T) {
 	}
 	kv := func(k, v string) tracer.KV { return tracer.KV{Key: []byte(k), Value: []byte(v)} }
 
-	bctx, held := withBlock(ctx, chains.Ethereum)
+	bctx, held := withBlock(ctx, chains.Ethereum, true)
 	if err := bs.SaveTracer(bctx, []tracer.KV{kv("a", "1"), kv("b", "1")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,8 @@ func TestBlockStoreHoldsBlockWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := chains.BlockRef{Number: 7, Hash: "0x7", Parent: "0x6"}
-	if err := bs.flush(bctx, held, &ref); err != nil {
+	held.checkpoint = &ref
+	if err := bs.flush(bctx, held); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := state(), map[string]string{"b": "2", "d": "1"}; !reflect.DeepEqual(got, want) || rs.Writes() != 2 {
@@ -83,8 +84,30 @@ func TestBlockStoreHoldsBlockWrites(t *testing.T) {
 	if got := state(); got["e"] != "1" {
 		t.Fatalf("a write outside a block was held: %v", got)
 	}
+	// A block whose alerts come last: alerts, held batches and checkpoint
+	// in one write.
+	bctx, held = withBlock(ctx, chains.Ethereum, true)
+	if err := bs.SaveTracer(bctx, []tracer.KV{kv("g", "1")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ref8 := chains.BlockRef{Number: 8, Hash: "0x8", Parent: "0x7"}
+	held.checkpoint = &ref8
+	w0 := rs.Writes()
+	rec.Alert.Seq = 2
+	if err := bs.WriteAlerts(bctx, alerts.AlertWrite{Records: []alerts.Record{rec}, Last: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bs.flush(bctx, held); err != nil {
+		t.Fatal(err)
+	}
+	if err := bs.SaveCheckpoint(ctx, chains.Ethereum, ref8); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := bs.Checkpoint(ctx, chains.Ethereum); got != ref8 || state()["g"] != "1" || rs.Writes()-w0 != 1 {
+		t.Fatalf("block with alerts: checkpoint %+v, state %v, %d writes; want one write", got, state(), rs.Writes()-w0)
+	}
 	// A block whose handling failed is never flushed: its held writes go.
-	bctx, _ = withBlock(ctx, chains.Ethereum)
+	bctx, _ = withBlock(ctx, chains.Ethereum, true)
 	if err := bs.SaveTracer(bctx, []tracer.KV{kv("f", "1")}, nil); err != nil {
 		t.Fatal(err)
 	}
