@@ -46,6 +46,15 @@ func (v incidentView) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b[:len(b)-1], `,"summary":`...)
 	b = append(b, sum...)
+	// What the tracer is doing with it (CONTRACT.md `tracking`).
+	if t, ok := v.summary.(interface{ TrackingView() any }); ok {
+		tj, err := json.Marshal(t.TrackingView())
+		if err != nil {
+			return nil, fmt.Errorf("encode tracking of %s: %w", v.inc.ID, err)
+		}
+		b = append(b, `,"tracking":`...)
+		b = append(b, tj...)
+	}
 	return append(b, '}'), nil
 }
 

@@ -22,6 +22,9 @@ const (
 	SanctionedHit   FindingType = "taint.sanctioned"
 	TreasuryOutflow FindingType = "treasury.outflow"
 	TreasuryDrain   FindingType = "treasury.drain"
+	// IncidentFailed: an incident's catch-up stopped on an error (its
+	// reason in the finding's Reason); the incident is not followed.
+	IncidentFailed FindingType = "incident.failed"
 	// TaintLeft: taint left what chainhound follows (another chain it does
 	// not follow, a burn, an unspendable output).
 	TaintLeft FindingType = "taint.left"
@@ -80,6 +83,9 @@ type Finding struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics of a mixer withdrawal.
 	Heuristics []string
+	// Provisional: a mixer withdrawal's share and links were computed
+	// before the pool's history was known (its bootstrap is under way).
+	Provisional bool
 	// Dest is a bridge deposit's destination, when a recogniser knows it.
 	Dest     *Dest
 	Incident string
@@ -95,4 +101,6 @@ type Finding struct {
 	Path    []Hop
 	Time    time.Time
 	Pending bool // raised from a mempool transaction, not yet in a block
+	// Reason says why, for an incident.failed finding.
+	Reason string
 }

@@ -63,6 +63,16 @@ type Move struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics behind Confidence.
 	Heuristics []string
+	// Provisional marks a move made before the service's history was
+	// known (a mixer pool's deposits before chainhound saw it): the
+	// finding says so.
+	Provisional bool
+	// At is the block of Chain (another chain) that paid To, when the
+	// recogniser saw it before this block (a payout applied before its
+	// inbound). The engine applies Chain's blocks after At again after
+	// this one, so that a spend of To it already applied carries the
+	// taint on. Zero: nothing to apply again.
+	At chains.BlockRef
 }
 
 // Recogniser sees each transaction of the live stream (and, in catch-up,
@@ -195,6 +205,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 			f.Share = 0 // another chain's units: unknown
 		}
 		f.Heuristics = m.Heuristics
+		f.Provisional = m.Provisional
 	}
 	if m.Confidence < inc.confFloor {
 		return nil // reported; below the floor the taint goes no further
@@ -204,6 +215,16 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		return nil
 	}
 	dst = ap.e.chainState(m.Chain)
+	if m.At.Hash != "" && m.Chain != ap.cs.chain && ap.live && ap.only == nil && dst.hasLast && m.At.Number < dst.last.Number {
+		if j := dst.journals[m.At.Number]; j != nil && j.ref.Hash == m.At.Hash {
+			if ap.redo == nil {
+				ap.redo = map[chains.Chain]uint64{}
+			}
+			if h, ok := ap.redo[m.Chain]; !ok || m.At.Number < h {
+				ap.redo[m.Chain] = m.At.Number
+			}
+		}
+	}
 	var k hkey
 	if dst.utxo {
 		op, err := parseOutpoint(m.To)

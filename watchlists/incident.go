@@ -99,6 +99,10 @@ type IncidentBook struct {
 
 	OnOpen  func(Incident)
 	OnClose func(id string)
+	// Check, when set, is asked before an incident is stored: an error
+	// refuses it (the daemon checks that its seed transactions are on
+	// the chain).
+	Check func(context.Context, Incident) error
 	// DefaultPolicy is the policy of an incident opened without one (the
 	// configuration's tracer.policy); haircut when empty.
 	DefaultPolicy Policy
@@ -239,6 +243,11 @@ func (b *IncidentBook) Open(ctx context.Context, inc Incident) (Incident, error)
 	inc, err := b.Validate(inc)
 	if err != nil {
 		return Incident{}, err
+	}
+	if b.Check != nil {
+		if err := b.Check(ctx, inc); err != nil {
+			return Incident{}, err
+		}
 	}
 	now := b.now().UTC()
 	inc.ID = NewIncidentID(now)

@@ -61,10 +61,11 @@ type pendingKey struct{}
 
 // pending is what one block's handling has held back.
 type pending struct {
-	chain    chains.Chain
-	puts     []tracer.KV
-	dels     [][]byte
-	findings []tracer.Finding
+	chain       chains.Chain
+	puts        []tracer.KV
+	dels        [][]byte
+	findings    []tracer.Finding
+	retractions []tracer.Finding
 	// connected: a connected block, whose findings are held
 	connected bool
 	// checkpoint goes with the block's last write (set once the tracer
@@ -86,6 +87,18 @@ func holdFindings(ctx context.Context, fs []tracer.Finding) bool {
 		return false
 	}
 	p.findings = append(p.findings, fs...)
+	return true
+}
+
+// holdRetractions keeps fs for the end of the block when ctx is handling
+// a connected one (the engine retracts there the findings of blocks it
+// applied again).
+func holdRetractions(ctx context.Context, fs []tracer.Finding) bool {
+	p := pendingOf(ctx)
+	if p == nil || !p.connected {
+		return false
+	}
+	p.retractions = append(p.retractions, fs...)
 	return true
 }
 
