@@ -219,9 +219,11 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	id := dst.get(k, inc)
 	// On this chain's account model the payout was a transfer of tx,
 	// already counted in the receiver's balance (a clean inflow to a
-	// holding, or in its balance read below): the move adds taint only.
-	// Elsewhere (another chain, an output) the move brings the value too.
+	// holding, or in its balance read below): the move adds taint only;
+	// so on another chain's account model whose payout was applied first
+	// (its balance read there). Elsewhere the move brings the value too.
 	here := m.Chain == ap.cs.chain && !dst.utxo
+	counted := here // the payout's value is in the holding's balance already
 	if id == 0 {
 		id = a.newHolding(inc)
 		h := a.holding(id)
@@ -233,6 +235,20 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 				return fmt.Errorf("move %d to %s: %w", i, m.To, err)
 			}
 			a.set(&h.bal, pre)
+		} else if !dst.utxo && inc.policy != watchlists.Poison && dst.hasLast && ap.e.deps.Balances != nil {
+			// An address on another chain, whose payout that chain applied
+			// before this join (its inbound's chain was behind): the
+			// payout is in its balance at that chain's last block.
+			bal, err := ap.e.deps.Balances.BalanceAt(ap.ctx, m.To, m.ToAsset, dst.last.Number)
+			if err != nil {
+				return fmt.Errorf("move %d to %s on %s: %w", i, m.To, m.Chain, err)
+			}
+			pre = new(uint256.Int)
+			if bal != nil && bal.Sign() > 0 && pre.SetFromBig(bal) {
+				return fmt.Errorf("move %d to %s on %s: balance beyond 256 bits", i, m.To, m.Chain)
+			}
+			a.set(&h.bal, pre)
+			counted = true
 		}
 		if inc.policy == watchlists.FIFO {
 			h.fifo = a.newFIFO()
@@ -246,7 +262,13 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		a.holding(id).via = nh // the larger part now came this way
 	}
 	h := a.holding(id)
-	if !here {
+	if dst.utxo {
+		// An output holds its whole value (the move's gross), whatever
+		// part of it is tainted: a spend's haircut and fee read it.
+		if bal := a.get(h.bal); bal.Lt(&grossAmt) {
+			a.set(&h.bal, &grossAmt)
+		}
+	} else if !counted {
 		a.add(&h.bal, &amt)
 	}
 	a.add(&h.taint, &amt)
