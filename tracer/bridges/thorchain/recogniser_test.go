@@ -152,6 +152,11 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 			if len(path) < 4 || path[0].Chain != chains.Ethereum || path[len(path)-1].Chain != chains.Bitcoin {
 				t.Fatalf("path %+v; want it to start on ethereum and end on bitcoin", path)
 			}
+			// The payout's hop came out of the router, on the other chain
+			// than its own when the inbound came first.
+			if v := path[len(path)-2].Via; v == nil || v.Kind != watchlists.Bridge || v.Protocol != thorchain.Protocol || v.Label != "THORChain router" {
+				t.Fatalf("payout hop %+v via %+v; want the THORChain router bridge", path[len(path)-2], v)
+			}
 		})
 	}
 }
