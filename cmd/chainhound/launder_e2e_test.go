@@ -8,10 +8,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"sync"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func launderRun(t *testing.T, bitcoinAhead bool) {
 
 	btcVault, btcEx := newBtcKey(t), newBtcKey(t)
 	t0, t1, t2, t3, t4 := newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t) // the thief's coins
-	p1, p2, p3 := newBtcKey(t), newBtcKey(t), newBtcKey(t)                                    // what the peels pay
+	p1, p2, p3 := newBtcKey(t), newBtcKey(t), newBtcKey(t)                                     // what the peels pay
 	makers := []*btcec.PrivateKey{newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t)}
 	mixed := []*btcec.PrivateKey{newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t)} // the makers' mixed coins
 
@@ -212,10 +211,8 @@ tracer:
 	if bitcoinAhead {
 		// The payout is applied first and waits; then the swap joins it.
 		settleBTC()
-		if os.Getenv("LAUNDER_FULL_AHEAD") == "" {
-			ethGate.release()
-			settleETH()
-		}
+		ethGate.release()
+		settleETH()
 	} else {
 		settleETH()
 	}
@@ -266,10 +263,6 @@ tracer:
 	btcDepTainted := haircut(poolSize-10_000, mixedTaint, poolSize)
 
 	settleBTC()
-	if bitcoinAhead && os.Getenv("LAUNDER_FULL_AHEAD") != "" {
-		ethGate.release()
-		settleETH()
-	}
 
 	// The swap back: the first peel pays the vault with =:e:<address>;
 	// the Ethereum vault pays out through the router with OUT:<txid>.
@@ -298,37 +291,152 @@ tracer:
 	ethDepTainted := new(big.Int).Div(new(big.Int).Mul(milli(400), backOutTainted), backOut)
 	settleETH()
 
-	// Every alert: the admin's stream, in the order each chain raised them.
-	want := []struct {
-		chain, typ, tx, to   string
-		amount, tainted      string
-		confidence           float64
-		heuristics           []string
-		path                 []string // chain:tx of each hop
-		label, via, dest     string
-	}{}
-	_ = want
-	hexTx := func(h common.Hash) string { return h.Hex() }
-	_ = hexTx
-	_ = depositB
-	_ = splitA
-	_ = depositA
-	_ = w1
-	_ = w2
-	_ = freshDep
-	_ = freshDepTainted
-	_ = transferOut
-	_ = ethDep
-	_ = ethDepTainted
-	_ = btcDep
-	_ = btcDepTainted
-	_ = mixedTaint
-	_ = mixIn
-	time.Sleep(2 * time.Second)
-	b2, _ := json.MarshalIndent(ops.got, "", " ")
-	t.Logf("alerts:\n%s", b2)
-	_ = ex
+	// Every alert, as the admin sees it: per chain in the order raised,
+	// each taint alert confirmed once.
+	type hop struct{ chain, tx string }
+	type wantAlert struct {
+		chain, typ, tx, to string
+		amount, tainted    *big.Int
+		confidence         float64
+		heuristics         []string
+		label              string
+		dest               *alerts.Dest
+		path               []hop // nil: only its last hop is checked
+	}
+	e := func(h common.Hash) hop { return hop{"ethereum", h.Hex()} }
+	bt := func(h chainhash.Hash) hop { return hop{"bitcoin", h.String()} }
+	n := func(v int64) *big.Int { return big.NewInt(v) }
+	toA := func(pre []hop, more ...hop) []hop { return append(slices.Clone(pre), more...) }
+	throughW1 := []hop{e(theft.TxHash), e(splitA.TxHash), e(depositA.TxHash), e(w1.TxHash)}
+	toBTC := toA(throughW1, e(swap.TxHash), bt(payout))
+	wantETH := []wantAlert{
+		{"ethereum", alerts.TypeMixerDeposit, depositA.TxHash.Hex(), pool.Hex(), denom, denom, 1, nil, "Tornado.Cash: 10 ETH (test)", nil, throughW1[:3]},
+		{"ethereum", alerts.TypeMixerDeposit, depositB.TxHash.Hex(), pool.Hex(), denom, denom, 1, nil, "Tornado.Cash: 10 ETH (test)", nil, nil},
+		{"ethereum", alerts.TypeMixerWithdrawal, w1.TxHash.Hex(), aAddr.Hex(), payout1, tainted1, 0.95, []string{"address_match"}, "", nil, throughW1},
+		{"ethereum", alerts.TypeMixerWithdrawal, w2.TxHash.Hex(), freshAddr.Hex(), payout2, tainted2, 0.35, nil, "", nil, nil},
+		{"ethereum", alerts.TypeExchangeDeposit, freshDep.TxHash.Hex(), ethEx.Hex(), eth(5), freshDepTainted, 0.35, nil, "Exchange ETH deposit", nil, nil},
+		{"ethereum", alerts.TypeBridge, swap.TxHash.Hex(), router.Hex(), swapIn, swapTainted, 0.95, nil, "THORChain router (test)",
+			&alerts.Dest{Chain: "bitcoin", Address: btcAddr(t, b, t0), Asset: "BTC.BTC"}, toA(throughW1, e(swap.TxHash))},
+		{"ethereum", alerts.TypeExchangeDeposit, ethDep.TxHash.Hex(), ethEx.Hex(), milli(400), ethDepTainted, 0.95, nil, "Exchange ETH deposit", nil,
+			toA(toBTC, bt(peelTxs[0]), bt(back), e(transferOut.TxHash), e(ethDep.TxHash))},
+	}
+	wantBTC := []wantAlert{
+		{"bitcoin", alerts.TypeCoinJoin, mix.String(), mix.String(), n(mixIn), n(mixTainted), 0.95, nil, "whirlpool coinjoin", nil,
+			toA(toBTC, bt(peelTxs[0]), bt(peelTxs[1]), bt(peelTxs[2]))},
+		{"bitcoin", alerts.TypeExchangeDeposit, btcDep.String(), btcAddr(t, b, btcEx), n(poolSize - 10_000), n(btcDepTainted), 0.95, nil, "Exchange BTC deposit", nil,
+			toA(toBTC, bt(peelTxs[0]), bt(peelTxs[1]), bt(peelTxs[2]), bt(mix), bt(btcDep))},
+		{"bitcoin", alerts.TypeBridge, back.String(), btcAddr(t, b, btcVault), n(3_990_000), n(backTainted), 0.95, nil, "THORChain BTC vault (test)",
+			&alerts.Dest{Chain: "ethereum", Address: strings.ToLower(destAddr.Hex()), Asset: "ETH.ETH"}, toA(toBTC, bt(peelTxs[0]), bt(back))},
+	}
+	if bitcoinAhead {
+		// The payout was applied before the swap: the join, made on
+		// Ethereum, records its hop there (under the swap's hash).
+		for _, w := range [][]hop{wantETH[6].path, wantBTC[0].path, wantBTC[1].path, wantBTC[2].path} {
+			w[5] = e(swap.TxHash)
+		}
+	} else {
+		// The swap back's payout was applied before its inbound: the
+		// join, made on Bitcoin, records its hop there.
+		wantETH[6].path[8] = bt(back)
+	}
+	got := ops.wait(t, 2*(len(wantETH)+len(wantBTC)))
+	confirmed := map[uint64]int{}
+	byChain := map[string][]alerts.Alert{}
+	for _, a := range got {
+		if a.Type == alerts.TypeConfirmed {
+			if a.Confirms != nil {
+				confirmed[*a.Confirms]++
+			}
+			continue
+		}
+		byChain[a.Chain] = append(byChain[a.Chain], a)
+	}
+	for _, c := range []struct {
+		chain string
+		want  []wantAlert
+	}{{"ethereum", wantETH}, {"bitcoin", wantBTC}} {
+		as := byChain[c.chain]
+		if len(as) != len(c.want) {
+			t.Fatalf("%d %s alerts, want %d: %v", len(as), c.chain, len(c.want), as)
+		}
+		for i, w := range c.want {
+			a := as[i]
+			what := fmt.Sprintf("%s alert %d (%s)", c.chain, i, w.typ)
+			if a.Type != w.typ || a.Tx != w.tx || !strings.EqualFold(a.To, w.to) || a.Amount != w.amount.String() || a.Tainted != w.tainted.String() {
+				t.Errorf("%s: %s %s to %s amount %s tainted %s; want %s %s to %s amount %s tainted %s", what,
+					a.Type, a.Tx, a.To, a.Amount, a.Tainted, w.typ, w.tx, w.to, w.amount, w.tainted)
+			}
+			if a.Confidence != w.confidence || !slices.Equal(a.Heuristics, w.heuristics) {
+				t.Errorf("%s: confidence %v heuristics %v; want %v %v", what, a.Confidence, a.Heuristics, w.confidence, w.heuristics)
+			}
+			if a.Incident == "" || (w.label != "") != (a.Label != nil) || a.Label != nil && a.Label.Name != w.label {
+				t.Errorf("%s: incident %q label %+v; want the incident's, label %q", what, a.Incident, a.Label, w.label)
+			}
+			if (w.dest == nil) != (a.Dest == nil) || w.dest != nil && *a.Dest != *w.dest {
+				t.Errorf("%s: dest %+v; want %+v", what, a.Dest, w.dest)
+			}
+			if confirmed[a.Seq] != 1 {
+				t.Errorf("%s: confirmed %d times, want once", what, confirmed[a.Seq])
+			}
+			if len(a.Path) == 0 || a.Hops != len(a.Path) || a.Path[0].Tx != theft.TxHash.Hex() || a.Path[len(a.Path)-1].Chain != c.chain {
+				t.Errorf("%s: hops %d, path %+v; want it from the theft to this chain", what, a.Hops, a.Path)
+				continue
+			}
+			if w.path != nil {
+				var p []hop
+				for _, h := range a.Path {
+					p = append(p, hop{h.Chain, h.Tx})
+				}
+				if !slices.Equal(p, w.path) {
+					t.Errorf("%s: path %v; want %v", what, p, w.path)
+				}
+			}
+			// Each hop out of a service names it.
+			for _, h := range a.Path {
+				switch {
+				case h.Tx == w1.TxHash.Hex() || h.Tx == w2.TxHash.Hex():
+					if h.Via == nil || h.Via.Kind != "mixer" || h.Via.Protocol != "tornado" {
+						t.Errorf("%s: hop %+v via %+v; want the tornado pool", what, h, h.Via)
+					}
+				case h.Via != nil:
+					if h.Via.Kind != "bridge" || h.Via.Protocol != "thorchain" {
+						t.Errorf("%s: hop %+v via %+v; want a thorchain bridge", what, h, h.Via)
+					}
+				}
+			}
+		}
+	}
+	// The exchange's own key sees its three deposits, the same alerts.
+	var deps []uint64
+	for _, a := range ex.wait(t, 6) {
+		if a.Type == alerts.TypeExchangeDeposit {
+			deps = append(deps, a.Seq)
+		}
+	}
+	var wantDeps []uint64
+	for _, a := range got {
+		if a.Type == alerts.TypeExchangeDeposit {
+			wantDeps = append(wantDeps, a.Seq)
+		}
+	}
+	if len(wantDeps) != 3 || !slices.Equal(deps, wantDeps) {
+		t.Errorf("the exchange saw deposits %v, want %v", deps, wantDeps)
+	}
 	t.Logf("wall time %s", time.Since(start))
+}
+
+// wait returns the first n alerts (more, if any came), failing after 30s.
+func (s *subscriber) wait(t *testing.T, n int) []alerts.Alert {
+	t.Helper()
+	testnodes.WaitFor(t, 30*time.Second, fmt.Sprintf("%d alerts", n), func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.got) >= n
+	})
+	time.Sleep(500 * time.Millisecond) // none more
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got)
 }
 
 // rpcGate is a reverse proxy to a node's RPC that the test can hold: the
@@ -389,6 +497,3 @@ func signedTx(t *testing.T, b *testnodes.Btcd, ins []spend, outs ...*wire.TxOut)
 	}
 	return b.SendTx(t, tx)
 }
-
-var _ = slices.Equal[[]string]
-var _ = alerts.TypeBridge
