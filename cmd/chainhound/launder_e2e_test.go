@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,10 +39,11 @@ import (
 // first peel swaps back to ETH (OP_RETURN =:e:<address> to the vault, the
 // router's TransferOut with OUT:<txid>) and lands at the Ethereum exchange.
 //
-// Run with the Bitcoin follower ahead (Ethereum waits 4 confirmations: the
-// swap's payout and everything after it on Bitcoin are applied before the
-// swap) and behind (Bitcoin waits 3: the swap back's payout on Ethereum is
-// applied before its inbound).
+// Run with the Bitcoin follower ahead (the Ethereum follower's RPC held:
+// the swap's payout is applied before the swap, which then joins it) and
+// behind (the Bitcoin follower's RPC held: the swap back's payout on
+// Ethereum is applied before its inbound). A chain's confirmations would
+// not order them: blocks are applied at the head.
 func TestLaunderingRun(t *testing.T) {
 	for _, order := range []string{"bitcoin ahead", "bitcoin behind"} {
 		t.Run(order, func(t *testing.T) { launderRun(t, order == "bitcoin ahead") })
@@ -443,8 +445,9 @@ func (s *subscriber) wait(t *testing.T, n int) []alerts.Alert {
 // daemon's follower (and every call it makes to that node) waits until it
 // is released, so one chain's follower falls behind the other's.
 type rpcGate struct {
-	URL string
-	mu  sync.RWMutex
+	URL  string
+	mu   sync.RWMutex
+	held atomic.Bool
 }
 
 func newRPCGate(t *testing.T, target string) *rpcGate {
@@ -460,12 +463,18 @@ func newRPCGate(t *testing.T, target string) *rpcGate {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { // before Close, which waits for held requests
+		if g.held.Load() {
+			g.release()
+		}
+	})
 	g.URL = srv.URL
 	return g
 }
 
-func (g *rpcGate) hold()    { g.mu.Lock() }
-func (g *rpcGate) release() { g.mu.Unlock() }
+func (g *rpcGate) hold() { g.mu.Lock(); g.held.Store(true) }
+
+func (g *rpcGate) release() { g.held.Store(false); g.mu.Unlock() }
 
 // spend is a P2WPKH output of key: its outpoint and value.
 type spend struct {
