@@ -63,6 +63,15 @@ type Move struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics behind Confidence.
 	Heuristics []string
+	// PayoutTx and PayoutBlock name the transaction on Chain that paid To
+	// when it is not the one being applied (a bridge payout applied
+	// before its inbound): the move's hop is recorded there. "": the
+	// transaction being applied.
+	PayoutTx    string
+	PayoutBlock uint64
+	// ToAddress is the address that holds To when To is an output
+	// ("txid:vout"): the hop's receiver in the path. "": To.
+	ToAddress string
 }
 
 // Recogniser sees each transaction of the live stream (and, in catch-up,
@@ -180,7 +189,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	if grossAmt.Lt(&amt) {
 		grossAmt = amt
 	}
-	nh := ap.newHop(inc, p.via, tx, seq, m.Service, m.To, &amt)
+	nh := ap.moveHop(inc, p.via, tx, seq, m, &amt)
 	ap.e.a.hop(nh).doubt = doubtOf(m.Confidence)
 	if p.amt.IsZero() {
 		delete(pcs.parked, pk)
@@ -279,4 +288,23 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		*q = appendSegment(*q, segment{tainted: true, amt: amt, via: nh})
 	}
 	return nil
+}
+
+// moveHop records m's hop: on the payout's chain and transaction where
+// the recogniser names them, to the address holding m.To.
+func (ap *applier) moveHop(inc *incident, parent hopID, tx *chains.Tx, seq int, m Move, amt *uint256.Int) hopID {
+	to := m.To
+	if m.ToAddress != "" {
+		to = m.ToAddress
+	}
+	if m.PayoutTx == "" || m.PayoutTx == tx.Hash && m.Chain == ap.cs.chain {
+		return ap.newHop(inc, parent, tx, seq, m.Service, to, amt)
+	}
+	block := ap.b.Ref.Number
+	if m.PayoutBlock != 0 {
+		block = m.PayoutBlock
+	}
+	h := ap.e.a.newHop(inc, parent, m.Chain, m.PayoutTx, int32(seq), uint32(block), m.Service, to, amt)
+	ap.e.recordHop(ap.j, h)
+	return h
 }

@@ -330,17 +330,6 @@ tracer:
 		{"bitcoin", alerts.TypeBridge, back.String(), btcAddr(t, b, btcVault), n(3_990_000), n(backTainted), 0.95, nil, "THORChain BTC vault (test)",
 			&alerts.Dest{Chain: "ethereum", Address: strings.ToLower(destAddr.Hex()), Asset: "ETH.ETH"}, toA(toBTC, bt(peelTxs[0]), bt(back))},
 	}
-	if bitcoinAhead {
-		// The payout was applied before the swap: the join, made on
-		// Ethereum, records its hop there (under the swap's hash).
-		for _, w := range [][]hop{wantETH[6].path, wantBTC[0].path, wantBTC[1].path, wantBTC[2].path} {
-			w[5] = e(swap.TxHash)
-		}
-	} else {
-		// The swap back's payout was applied before its inbound: the
-		// join, made on Bitcoin, records its hop there.
-		wantETH[6].path[8] = bt(back)
-	}
 	got := ops.wait(t, 2*(len(wantETH)+len(wantBTC)))
 	confirmed := map[uint64]int{}
 	byChain := map[string][]alerts.Alert{}
@@ -393,8 +382,12 @@ tracer:
 					t.Errorf("%s: path %v; want %v", what, p, w.path)
 				}
 			}
-			// Each hop out of a service names it.
+			// Each hop out of a service names it; every hop is between
+			// addresses (a Bitcoin output's holder, not "txid:vout").
 			for _, h := range a.Path {
+				if strings.Contains(h.From, ":") || strings.Contains(h.To, ":") {
+					t.Errorf("%s: hop %+v; want its from and to addresses", what, h)
+				}
 				switch {
 				case h.Tx == w1.TxHash.Hex() || h.Tx == w2.TxHash.Hex():
 					if h.Via == nil || h.Via.Kind != "mixer" || h.Via.Protocol != "tornado" {

@@ -153,9 +153,15 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 				t.Fatalf("path %+v; want it to start on ethereum and end on bitcoin", path)
 			}
 			// The payout's hop came out of the router, on the other chain
-			// than its own when the inbound came first.
-			if v := path[len(path)-2].Via; v == nil || v.Kind != watchlists.Bridge || v.Protocol != thorchain.Protocol || v.Label != "THORChain router" {
-				t.Fatalf("payout hop %+v via %+v; want the THORChain router bridge", path[len(path)-2], v)
+			// than its own; it is the payout transaction on Bitcoin to the
+			// destination address in either order (joined on Ethereum when
+			// the payout came first).
+			po, dep := path[len(path)-2], path[len(path)-1]
+			if v := po.Via; v == nil || v.Kind != watchlists.Bridge || v.Protocol != thorchain.Protocol || v.Label != "THORChain router" {
+				t.Fatalf("payout hop %+v via %+v; want the THORChain router bridge", po, v)
+			}
+			if po.Chain != chains.Bitcoin || po.Tx != strings.Repeat("c2", 32) || po.To != btcDest || po.Block != 2 || dep.From != btcDest {
+				t.Fatalf("payout hop %+v, deposit hop %+v; want the payout c2… on bitcoin (block 2) to %s, then from it", po, dep, btcDest)
 			}
 		})
 	}
@@ -448,5 +454,10 @@ func TestPayoutFirstOnEthereumCountsBalance(t *testing.T) {
 	ex := s.Of(tracer.ExchangeDeposit)
 	if len(ex) != 1 || ex[0].Amount.Int64() != 5e17 || ex[0].Tainted.Int64() != 375e15 {
 		t.Fatalf("exchange findings %+v; want the deposit of 0.5 ETH, 0.375 tainted", ex)
+	}
+	// The payout's hop is the TransferOut on Ethereum, though joined on
+	// Bitcoin.
+	if p := ex[0].Path; len(p) < 2 || p[len(p)-2].Chain != chains.Ethereum || p[len(p)-2].Tx != out.Txs[0].Hash || p[len(p)-2].To != ethDest {
+		t.Fatalf("path %+v; want the TransferOut to %s on ethereum before the deposit", p, ethDest)
 	}
 }
