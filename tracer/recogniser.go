@@ -228,11 +228,12 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	id := dst.get(k, inc)
 	// On this chain's account model the payout was a transfer of tx,
 	// already counted in the receiver's balance (a clean inflow to a
-	// holding, or in its balance read below): the move adds taint only;
-	// so on another chain's account model whose payout was applied first
-	// (its balance read there). Elsewhere the move brings the value too.
+	// holding, or in its balance read below): the move adds taint only.
+	// So on another chain's account model that has applied blocks: a move
+	// there joins a payout that chain applied first. Elsewhere (an output,
+	// a chain not followed) the move brings the value too.
 	here := m.Chain == ap.cs.chain && !dst.utxo
-	counted := here // the payout's value is in the holding's balance already
+	counted := here || !dst.utxo && dst.hasLast
 	if id == 0 {
 		id = a.newHolding(inc)
 		h := a.holding(id)
@@ -257,7 +258,6 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 				return fmt.Errorf("move %d to %s on %s: balance beyond 256 bits", i, m.To, m.Chain)
 			}
 			a.set(&h.bal, pre)
-			counted = true
 		}
 		if inc.policy == watchlists.FIFO {
 			h.fifo = a.newFIFO()

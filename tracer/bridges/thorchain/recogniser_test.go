@@ -461,3 +461,66 @@ func TestPayoutFirstOnEthereumCountsBalance(t *testing.T) {
 		t.Fatalf("path %+v; want the TransferOut to %s on ethereum before the deposit", p, ethDest)
 	}
 }
+
+// TestSecondPayoutToHolderCountsOnce: two swaps back pay the same Ethereum
+// address 0.3 ETH each, all of it tainted. The first joins as it is
+// applied; the second's payout is applied before its inbound, as a clean
+// inflow to the address's holding (0.6 ETH, 0.3 tainted). Its join adds
+// the taint only — the 0.3 ETH are in the balance already — so the
+// address's deposit of 0.3 ETH is all tainted, not two thirds of it.
+func TestSecondPayoutToHolderCountsOnce(t *testing.T) {
+	const ethDest, ethEx = "0x3000000000000000000000000000000000000001", "0x3000000000000000000000000000000000000002"
+	l := tracertest.Labels{
+		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
+		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
+	}
+	s := &tracertest.Sink{}
+	p := prevouts{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Balances: balances{},
+		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	connect := func(bs ...*chains.Block) {
+		t.Helper()
+		for _, b := range bs {
+			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	memo := "op_return:" + hex.EncodeToString([]byte("=:e:"+ethDest+":0"))
+	theft, swap1, swap2 := strings.Repeat("d1", 32), strings.Repeat("d2", 32), strings.Repeat("d3", 32)
+	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
+	b2 := btcBlock(2, p, chains.Tx{Hash: theft, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("d0", 32), Index: 0}}},
+		Outputs: []chains.Output{{Index: 0, Value: 1_990_000, Address: "bc1qthief", Class: chains.P2WPKH}}})
+	b3 := btcBlock(3, p, chains.Tx{Hash: swap1, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: theft, Index: 0}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 990_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 1, Address: memo, Class: chains.NullData},
+			{Index: 2, Value: 1_000_000, Address: "bc1qthief2", Class: chains.P2WPKH},
+		}})
+	b4 := btcBlock(4, p, chains.Tx{Hash: swap2, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: swap1, Index: 2}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 990_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 1, Address: memo, Class: chains.NullData},
+		}})
+	transferOut := func(n uint64, inbound string) *chains.Block {
+		return ethBlock(n, chains.Tx{Hash: fmt.Sprintf("0x%064x", n), From: vault,
+			Transfers: []chains.Transfer{eth(vault, router, 3e17), {Kind: chains.Internal, From: router, To: ethDest, Asset: chains.ETH, Amount: big.NewInt(3e17)}},
+			Logs:      []chains.Log{thorchain.TransferOutLog(router, vault, ethDest, thorchain.NativeAsset, big.NewInt(3e17), "OUT:"+strings.ToUpper(inbound))}})
+	}
+	dep := ethBlock(3, chains.Tx{Hash: "0x" + strings.Repeat("e3", 32), From: ethDest, Transfers: []chains.Transfer{eth(ethDest, ethEx, 3e17)}})
+	connect(b1)
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	connect(b2, b3, transferOut(1, swap1), transferOut(2, swap2), b4, dep)
+	ex := s.Of(tracer.ExchangeDeposit)
+	if len(ex) != 1 || ex[0].Amount.Int64() != 3e17 || ex[0].Tainted.Int64() != 3e17 {
+		t.Fatalf("exchange findings %+v; want the deposit of 0.3 ETH, all of it tainted", ex)
+	}
+}
