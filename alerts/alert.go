@@ -80,22 +80,25 @@ type Via struct {
 // Alert is the public alert schema of CONTRACT.md. Amounts are decimal
 // strings in the chain's smallest unit; addresses are EIP-55 on Ethereum.
 type Alert struct {
-	Seq           uint64    `json:"seq"`
-	Type          string    `json:"type"`
-	Severity      string    `json:"severity"`
-	Chain         string    `json:"chain"`
-	Block         *BlockRef `json:"block"`
-	Tx            string    `json:"tx"`
-	Index         int       `json:"index"`
-	From          string    `json:"from"`
-	To            string    `json:"to"`
-	Asset         *Asset    `json:"asset"`
-	Amount        string    `json:"amount"`
-	Tainted       string    `json:"tainted"`
-	Share         float64   `json:"share"`
-	Confidence    float64   `json:"confidence"`
-	Heuristics    []string  `json:"heuristics,omitempty"` // linking heuristics that fired (mixer withdrawals)
-	Dest          *Dest     `json:"dest,omitempty"`       // a bridge deposit's destination (taint.bridge)
+	Seq        uint64    `json:"seq"`
+	Type       string    `json:"type"`
+	Severity   string    `json:"severity"`
+	Chain      string    `json:"chain"`
+	Block      *BlockRef `json:"block"`
+	Tx         string    `json:"tx"`
+	Index      int       `json:"index"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Asset      *Asset    `json:"asset"`
+	Amount     string    `json:"amount"`
+	Tainted    string    `json:"tainted"`
+	Share      float64   `json:"share"`
+	Confidence float64   `json:"confidence"`
+	Heuristics []string  `json:"heuristics,omitempty"` // linking heuristics that fired (mixer withdrawals)
+	// Provisional: a mixer withdrawal linked before the pool's history
+	// (deposits before chainhound first saw it) was loaded.
+	Provisional   bool      `json:"provisional,omitempty"`
+	Dest          *Dest     `json:"dest,omitempty"` // a bridge deposit's destination (taint.bridge)
 	Incident      string    `json:"incident"`
 	Label         *Label    `json:"label"`
 	Hops          int       `json:"hops"`

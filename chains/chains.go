@@ -198,6 +198,14 @@ type Log struct {
 	Data    []byte
 }
 
+// TxLog is an event log with where it was emitted, as a log query
+// (eth_getLogs) returns it.
+type TxLog struct {
+	Block uint64
+	Tx    string
+	Log   Log
+}
+
 // Block is a block with its transactions in block order. Deriving its
 // deferred addresses (OutputAddress, InputAddress, DeriveAddresses) writes
 // them into it: one goroutine at a time.

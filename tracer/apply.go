@@ -31,6 +31,10 @@ type applier struct {
 	addrSeed map[string][]*incident
 
 	treasuries int8 // whether any treasury is watched on this chain: 0 not asked yet, 1 yes, -1 no
+	// redo: per other chain, the height of a block that paid what a move
+	// of this block credits, when the chain has applied blocks after it
+	// (rewind.go applies them again after this block).
+	redo map[chains.Chain]uint64
 }
 
 // watchesTreasury reports, once per block, whether the labels may hold a
@@ -100,7 +104,7 @@ func (ap *applier) run() error {
 		} else {
 			err = ap.applyAccountTx(i, tx)
 		}
-		if err == nil && ap.live && !ap.cs.utxo {
+		if err == nil && ap.live {
 			err = ap.learnSweeps(i, tx)
 		}
 		if err != nil {
@@ -184,6 +188,14 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 		if b.Ref.Number <= cs.last.Number {
 			return fmt.Errorf("%s block %s does not extend the last applied block %s: disconnect first", b.Chain, b.Ref, cs.last)
 		}
+		// The engine may be behind its follower: another chain's reorg
+		// undid this chain's blocks and could not apply them all again
+		// (rewind.go). It fetches what it lacks from the block source.
+		if b.Ref.Parent != "" && b.Ref.Number > cs.last.Number+1 && e.deps.Sources[b.Chain] != nil {
+			if err := e.fill(ctx, cs, b.Ref.Number-1); err != nil {
+				return err
+			}
+		}
 		// A follower names each block's parent: a block that does not sit on
 		// the last applied one means blocks were missed. (Offline replays
 		// leave Parent empty and may skip empty heights.)
@@ -191,6 +203,62 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 			return fmt.Errorf("%s block %s (parent %s) does not follow the last applied block %s", b.Chain, b.Ref, b.Ref.Parent, cs.last)
 		}
 	}
+	return e.connectLocked(ctx, cs, b, true)
+}
+
+// connectLocked applies b on top of cs's last block, raises its findings
+// and writes it. With reorder, a move onto an output (or address) another
+// chain paid in a block before that chain's last one re-applies that
+// chain's later blocks after b (rewind.go), so that a spend already
+// applied carries the taint on.
+func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Block, reorder bool) error {
+	j, redo, err := e.applyBlock(ctx, cs, b)
+	if err != nil {
+		return err
+	}
+	var st *step
+	if reorder && len(redo) > 0 {
+		if st, err = e.insertBefore(ctx, cs, b, j, redo); err != nil {
+			return err
+		}
+		j = cs.journals[b.Ref.Number]
+	}
+	if st == nil {
+		st = &step{}
+		st.raise = j.findings
+	}
+	st.recs = append(st.recs, j.recs...)
+	st.journal(cs.chain, b.Ref.Number)
+	for _, h := range e.pruneJournals(cs, b.Ref.Number) {
+		st.journal(cs.chain, h)
+	}
+	if len(st.raise) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Raise(ctx, st.raise); err != nil {
+			if len(st.journals) <= 1 { // b alone: as if never applied
+				e.rollback(cs, j)
+			}
+			return fmt.Errorf("raise findings of %s block %s: %w", b.Chain, b.Ref, err)
+		}
+	}
+	if err := e.save(ctx, st); err != nil {
+		if len(st.journals) <= 1 {
+			e.rollback(cs, j)
+		}
+		return fmt.Errorf("save tracer state of %s block %s: %w", cs.chain, j.ref, err)
+	}
+	if len(st.retract) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Retract(ctx, st.retract); err != nil {
+			return fmt.Errorf("retract findings of blocks applied again after %s block %s: %w", b.Chain, b.Ref, err)
+		}
+	}
+	return nil
+}
+
+// applyBlock applies b on top of cs's last block in memory: its journal
+// becomes cs's newest. redo names, per other chain, the height after
+// which that chain's blocks must be applied again (a move onto what one
+// of them paid before its last block).
+func (e *Engine) applyBlock(ctx context.Context, cs *chainState, b *chains.Block) (*journal, map[chains.Chain]uint64, error) {
 	j := newJournal(b.Ref)
 	j.prev, j.hadPrev = cs.last, cs.hasLast
 	if len(cs.seen) > 1<<16 {
@@ -203,28 +271,18 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: j, live: true}
 	if err := ap.run(); err != nil {
 		e.undo(j)
-		return err
+		return nil, nil, err
 	}
 	if err := e.autoIncidents(ctx, ap); err != nil {
 		e.undo(j)
-		return err
+		return nil, nil, err
 	}
 	j.findings = ap.findings
+	e.jseq++
+	j.seq = e.jseq
 	cs.last, cs.hasLast = b.Ref, true
 	cs.journals[b.Ref.Number] = j
-	pruned := e.pruneJournals(cs, b.Ref.Number)
-
-	if len(j.findings) > 0 && e.deps.Sink != nil {
-		if err := e.deps.Sink.Raise(ctx, j.findings); err != nil {
-			e.rollback(cs, j)
-			return fmt.Errorf("raise findings of %s block %s: %w", b.Chain, b.Ref, err)
-		}
-	}
-	if err := e.persistBlock(ctx, cs, j, pruned); err != nil {
-		e.rollback(cs, j)
-		return err
-	}
-	return nil
+	return j, ap.redo, nil
 }
 
 // rollback undoes a block applied in memory whose persistence failed.
@@ -232,21 +290,6 @@ func (e *Engine) rollback(cs *chainState, j *journal) {
 	e.undo(j)
 	delete(cs.journals, j.ref.Number)
 	cs.last, cs.hasLast = j.prev, j.hadPrev
-}
-
-func (e *Engine) persistBlock(ctx context.Context, cs *chainState, j *journal, pruned []uint64) error {
-	if e.deps.Store == nil {
-		return nil
-	}
-	puts, dels := e.batch(j.recs)
-	puts = append(puts, KV{journalKey(cs.chain, j.ref.Number), e.a.encodeJournal(j)}, KV{lastKey(cs.chain), encodeRef(cs.last)})
-	for _, h := range pruned {
-		dels = append(dels, journalKey(cs.chain, h))
-	}
-	if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
-		return fmt.Errorf("save tracer state of %s block %s: %w", cs.chain, j.ref, err)
-	}
-	return nil
 }
 
 // pruneJournals drops journals deeper than the finality depth.
@@ -267,7 +310,10 @@ func (e *Engine) pruneJournals(cs *chainState, head uint64) []uint64 {
 	return out
 }
 
-// disconnect undoes the newest block and retracts its findings.
+// disconnect undoes the newest block and retracts its findings. Blocks of
+// other chains applied after it that changed what it changed are undone
+// first and applied again after it (rewind.go): undo runs in the one
+// order the blocks were applied in, across chains.
 func (e *Engine) disconnect(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -283,40 +329,55 @@ func (e *Engine) disconnect(ctx context.Context, chain chains.Chain, ref chains.
 	if j == nil || j.ref.Hash != ref.Hash {
 		return fmt.Errorf("%s block %s: no journal to undo it (deeper than the finality depth %d?)", chain, ref, e.finalityDepth(chain))
 	}
-	e.undo(j)
-	for _, r := range e.deps.Recognisers {
-		if u, ok := r.(Undoer); ok {
-			u.Undo(ctx, chain, ref)
+	deps := e.dependents(cs, j)
+	plan, err := e.planRewind(ctx, deps)
+	if err != nil {
+		return fmt.Errorf("undo %s block %s: %w", chain, ref, err)
+	}
+	st := &step{}
+	e.rewindAll(ctx, plan, st)
+	e.undoBlock(ctx, cs, j, st)
+	e.applyAgain(ctx, plan, st)
+	st.retract = append(st.retract, j.findings...)
+	if len(st.raise) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Raise(ctx, st.raise); err != nil {
+			return fmt.Errorf("raise findings of blocks applied again after undoing %s block %s: %w", chain, ref, err)
 		}
 	}
-	delete(cs.journals, ref.Number)
-	cs.last, cs.hasLast = j.prev, j.hadPrev
-	// Lanes still catching up rewind past the undone block.
-	var incRecs []rec
-	for _, inc := range e.incidents {
-		if inc.def.Chain == chain && !inc.rt.joined && inc.rt.cursor >= ref.Number {
-			inc.rt.cursor = ref.Number - 1
-			incRecs = append(incRecs, rec{kind: recIncident, inc: inc})
-		}
+	if err := e.save(ctx, st); err != nil {
+		return fmt.Errorf("save undo of %s block %s: %w", chain, ref, err)
 	}
-	if e.deps.Store != nil {
-		puts, dels := e.batch(append(append([]rec(nil), j.recs...), incRecs...))
-		dels = append(dels, journalKey(chain, ref.Number))
-		if cs.hasLast {
-			puts = append(puts, KV{lastKey(chain), encodeRef(cs.last)})
-		} else {
-			dels = append(dels, lastKey(chain))
-		}
-		if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
-			return fmt.Errorf("save undo of %s block %s: %w", chain, ref, err)
-		}
-	}
-	if len(j.findings) > 0 && e.deps.Sink != nil {
-		if err := e.deps.Sink.Retract(ctx, j.findings); err != nil {
+	if len(st.retract) > 0 && e.deps.Sink != nil {
+		if err := e.deps.Sink.Retract(ctx, st.retract); err != nil {
 			return fmt.Errorf("retract findings of %s block %s: %w", chain, ref, err)
 		}
 	}
 	return nil
+}
+
+// undoBlock undoes cs's newest block j in memory and notes what to write.
+func (e *Engine) undoBlock(ctx context.Context, cs *chainState, j *journal, st *step) {
+	ref := j.ref
+	e.undo(j)
+	for _, r := range e.deps.Recognisers {
+		if u, ok := r.(Undoer); ok {
+			u.Undo(ctx, cs.chain, ref)
+		}
+	}
+	if u, ok := e.deps.Learner.(Undoer); ok {
+		u.Undo(ctx, cs.chain, ref) // what the block's sweeps taught goes with it
+	}
+	delete(cs.journals, ref.Number)
+	cs.last, cs.hasLast = j.prev, j.hadPrev
+	st.recs = append(st.recs, j.recs...)
+	st.journal(cs.chain, ref.Number)
+	// Lanes still catching up rewind past the undone block.
+	for _, inc := range e.incidents {
+		if inc.def.Chain == cs.chain && !inc.rt.joined && inc.rt.cursor >= ref.Number {
+			inc.rt.cursor = ref.Number - 1
+			st.recs = append(st.recs, rec{kind: recIncident, inc: inc})
+		}
+	}
 }
 
 // confirmed is a no-op for the engine: a block reaching the alert

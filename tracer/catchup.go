@@ -144,6 +144,10 @@ func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Bloc
 	e.touchIncident(lj, inc)
 	inc.rt.cursor = b.Ref.Number
 	if live {
+		e.jseq++
+		lj.seq = e.jseq // added to now: undone before what came earlier
+	}
+	if live {
 		lj.findings = append(lj.findings, ap.findings...)
 	}
 	if len(ap.findings) > 0 && e.deps.Sink != nil {

@@ -139,6 +139,7 @@ type Engine struct {
 	a         *arena // holdings and hops of every chain
 	chains    map[chains.Chain]*chainState
 	incidents map[string]*incident
+	jseq      uint64 // the last journal's seq (journal.seq)
 
 	bg     context.Context
 	cancel context.CancelFunc

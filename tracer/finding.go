@@ -80,6 +80,9 @@ type Finding struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics of a mixer withdrawal.
 	Heuristics []string
+	// Provisional: a mixer withdrawal's share and links were computed
+	// before the pool's history was known (its bootstrap is under way).
+	Provisional bool
 	// Dest is a bridge deposit's destination, when a recogniser knows it.
 	Dest     *Dest
 	Incident string

@@ -42,7 +42,11 @@ func (r *rec) id() recID { return recID{r.kind, r.chain, r.k, r.inc} }
 
 // journal is what one block changed.
 type journal struct {
-	ref      chains.BlockRef
+	ref chains.BlockRef
+	// seq orders journals across chains: the engine's count of blocks
+	// applied when this one was applied (or last added to, by a
+	// catch-up). Undo follows it back (rewind.go).
+	seq      uint64
 	prev     chains.BlockRef // the chain's last block before this one
 	hadPrev  bool
 	recs     []rec

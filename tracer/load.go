@@ -100,6 +100,7 @@ func (a *arena) encodeJournal(j *journal) []byte {
 	}
 	fs, _ := json.Marshal(j.findings)
 	w.str(string(fs))
+	w.uvarint(j.seq) // absent in journals written before it: 0
 	return w
 }
 
@@ -413,6 +414,13 @@ func (l *loader) journal(v []byte) (*journal, error) {
 	}
 	if err := json.Unmarshal([]byte(r.str()), &j.findings); err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
+	}
+	if len(r.b) > 0 {
+		j.seq = r.uvarint()
+		if r.err != nil {
+			return nil, fmt.Errorf("seq: %w", r.err)
+		}
+		l.e.jseq = max(l.e.jseq, j.seq)
 	}
 	j.seen = nil // an applied journal keeps no seen set
 	return j, nil

@@ -63,12 +63,20 @@ type Move struct {
 	Confidence float64
 	// Heuristics lists the linking heuristics behind Confidence.
 	Heuristics []string
-	// PayoutTx and PayoutBlock name the transaction on Chain that paid To
-	// when it is not the one being applied (a bridge payout applied
-	// before its inbound): the move's hop is recorded there. "": the
-	// transaction being applied.
-	PayoutTx    string
-	PayoutBlock uint64
+	// Provisional marks a move made before the service's history was
+	// known (a mixer pool's deposits before chainhound saw it): the
+	// finding says so.
+	Provisional bool
+	// At is the block of Chain (another chain) that paid To, when the
+	// recogniser saw it before this block (a payout applied before its
+	// inbound). The engine applies Chain's blocks after At again after
+	// this one, so that a spend of To it already applied carries the
+	// taint on. Zero: nothing to apply again.
+	At chains.BlockRef
+	// PayoutTx names the transaction on Chain that paid To: the move's
+	// hop is recorded there (in block At when set). "": the transaction
+	// being applied.
+	PayoutTx string
 	// ToAddress is the address that holds To when To is an output
 	// ("txid:vout"): the hop's receiver in the path. "": To.
 	ToAddress string
@@ -204,6 +212,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 			f.Share = 0 // another chain's units: unknown
 		}
 		f.Heuristics = m.Heuristics
+		f.Provisional = m.Provisional
 	}
 	if m.Confidence < inc.confFloor {
 		return nil // reported; below the floor the taint goes no further
@@ -213,6 +222,16 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		return nil
 	}
 	dst = ap.e.chainState(m.Chain)
+	if m.At.Hash != "" && m.Chain != ap.cs.chain && ap.live && ap.only == nil && dst.hasLast && m.At.Number < dst.last.Number {
+		if j := dst.journals[m.At.Number]; j != nil && j.ref.Hash == m.At.Hash {
+			if ap.redo == nil {
+				ap.redo = map[chains.Chain]uint64{}
+			}
+			if h, ok := ap.redo[m.Chain]; !ok || m.At.Number < h {
+				ap.redo[m.Chain] = m.At.Number
+			}
+		}
+	}
 	var k hkey
 	if dst.utxo {
 		op, err := parseOutpoint(m.To)
@@ -301,8 +320,8 @@ func (ap *applier) moveHop(inc *incident, parent hopID, tx *chains.Tx, seq int, 
 		return ap.newHop(inc, parent, tx, seq, m.Service, to, amt)
 	}
 	block := ap.b.Ref.Number
-	if m.PayoutBlock != 0 {
-		block = m.PayoutBlock
+	if m.At.Number != 0 {
+		block = m.At.Number
 	}
 	h := ap.e.a.newHop(inc, parent, m.Chain, m.PayoutTx, int32(seq), uint32(block), m.Service, to, amt)
 	ap.e.recordHop(ap.j, h)

@@ -2,6 +2,11 @@ package tracer
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/chainhound/chainhound/chains"
 )
@@ -120,3 +125,71 @@ func (e *Engine) touchRState(j *journal, cs *chainState, key string) {
 
 // rstateKey is the store key of recogniser state key (name/key) on chain c.
 func rstateKey(c string, key string) []byte { return []byte("r/" + c + "/" + key) }
+
+// RecogniserState returns recogniser name's value at key on chain, as its
+// State would (ok false: absent).
+func (e *Engine) RecogniserState(chain chains.Chain, name, key string) ([]byte, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chains[chain]
+	if cs == nil {
+		return nil, false
+	}
+	v, ok := cs.rstate[name+"/"+key]
+	return bytes.Clone(v), ok
+}
+
+// RecogniserKeys returns recogniser name's keys on chain that start with
+// prefix, sorted.
+func (e *Engine) RecogniserKeys(chain chains.Chain, name, prefix string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chains[chain]
+	if cs == nil {
+		return nil
+	}
+	var out []string
+	p := name + "/" + prefix
+	for k := range cs.rstate {
+		if strings.HasPrefix(k, p) {
+			out = append(out, k[len(name)+1:])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PutRecogniserState writes values (nil: delete) into recogniser name's
+// state on chain outside any block, in one batch: what a recogniser
+// learned from final history (a pool's deposits before the daemon saw
+// it). No block journals it, so a reorg leaves it; blocks must not write
+// the same keys.
+func (e *Engine) PutRecogniserState(ctx context.Context, chain chains.Chain, name string, values map[string][]byte) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.chainState(chain)
+	var puts []KV
+	var dels [][]byte
+	keys := slices.Sorted(maps.Keys(values))
+	for _, k := range keys {
+		key := name + "/" + k
+		if v := values[k]; v != nil {
+			puts = append(puts, KV{rstateKey(string(chain), key), v})
+		} else {
+			dels = append(dels, rstateKey(string(chain), key))
+		}
+	}
+	if e.deps.Store != nil {
+		if err := e.deps.Store.SaveTracer(ctx, puts, dels); err != nil {
+			return fmt.Errorf("save %s state on %s: %w", name, chain, err)
+		}
+	}
+	for _, k := range keys {
+		if v := values[k]; v != nil {
+			cs.rstate[name+"/"+k] = bytes.Clone(v)
+		} else {
+			delete(cs.rstate, name+"/"+k)
+		}
+	}
+	return nil
+}

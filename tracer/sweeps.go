@@ -27,6 +27,8 @@ type Learned struct {
 	Exchange watchlists.Entry
 	Tx       string // the sweep: the evidence
 	Block    uint64
+	// BlockHash is the sweep's block: undoing it forgets the address.
+	BlockHash string
 	// Confidence that the address is the exchange's.
 	Confidence float64
 }
@@ -51,8 +53,8 @@ func (l Learned) Entry() watchlists.Entry {
 		Kind:    watchlists.Exchange,
 		Owner:   l.Exchange.Owner,
 		Label:   label + suffix,
-		Source:  fmt.Sprintf("%s swept its whole balance to %s in %s (block %d)", LearnedSourcePrefix, l.Exchange.Address, l.Tx, l.Block),
-		Note:    fmt.Sprintf("confidence %.2f: an address that sends its whole balance to a known hot wallet is that exchange's deposit address (Victor, FC 2020)", l.Confidence),
+		Source:  fmt.Sprintf("%s swept all it held to %s in %s (block %d)", LearnedSourcePrefix, l.Exchange.Address, l.Tx, l.Block),
+		Note:    fmt.Sprintf("confidence %.2f: an address that forwards all it received to a known hot wallet is that exchange's deposit address (Victor, FC 2020)", l.Confidence),
 	}
 }
 
@@ -67,11 +69,21 @@ type Learner interface {
 // rare (deposits go to deposit addresses).
 const sweepConfidence = 0.9
 
+// consolidationConfidence: a Bitcoin transaction spending the coins of
+// several addresses whole into one hot wallet. The inputs share an owner
+// (they sign together), and an exchange gathering its deposit addresses
+// is the usual such owner; a user consolidating their own wallet into a
+// hot wallet looks the same, a little less rare than one sweep.
+const consolidationConfidence = 0.85
+
 // learnSweeps looks at tx (the block's ti-th) for sweeps to exchanges.
 // Only on the live pass of the account model, with a Learner and a
 // balance reader; one balance read per candidate. A failed read or store
 // is logged: learning never stops a block.
 func (ap *applier) learnSweeps(ti int, tx *chains.Tx) error {
+	if ap.cs.utxo {
+		return ap.learnSweepsUTXO(ti, tx)
+	}
 	e := ap.e
 	if e.deps.Learner == nil || e.deps.Balances == nil || tx.Failed || ap.b.Ref.Number == 0 || ap.b.Ref.Hash == "pending" {
 		return nil
@@ -111,7 +123,7 @@ func (ap *applier) learnSweeps(ti int, tx *chains.Tx) error {
 		if left.Sign() < 0 || left.Cmp(slack) > 0 {
 			continue // not its whole balance
 		}
-		l := Learned{Chain: ap.cs.chain, Address: t.From, Exchange: *hot, Tx: tx.Hash, Block: ap.b.Ref.Number, Confidence: sweepConfidence}
+		l := Learned{Chain: ap.cs.chain, Address: t.From, Exchange: *hot, Tx: tx.Hash, Block: ap.b.Ref.Number, BlockHash: ap.b.Ref.Hash, Confidence: sweepConfidence}
 		if err := e.deps.Learner.Learn(ap.ctx, l); err != nil {
 			e.log.Warn("exchange deposit address not learned", "tx", tx.Hash, "address", t.From, "err", err)
 			continue
@@ -134,4 +146,86 @@ func trustedExchange(es []watchlists.Entry) *watchlists.Entry {
 		}
 	}
 	return best
+}
+
+// learnSweepsUTXO is the rule on the UTXO model: a transaction whose
+// outputs pay (nearly) all their value — all but a thousandth — to one
+// trusted exchange hot wallet, and nothing back to an input address, spends
+// its inputs' coins whole into the exchange, short by the fee alone. Each
+// unlabelled input address is that exchange's deposit address: one
+// address alone is a sweep; several are the exchange consolidating its
+// deposit addresses (the common pattern: many inputs, one output). The
+// coins' age is not checked (the follower does not say when a spent coin
+// was received), nor other coins the address may still hold.
+func (ap *applier) learnSweepsUTXO(ti int, tx *chains.Tx) error {
+	e := ap.e
+	if e.deps.Learner == nil || len(tx.Inputs) == 0 || tx.Inputs[0].Coinbase || ap.b.Ref.Number == 0 || ap.b.Ref.Hash == "pending" {
+		return nil
+	}
+	if w, ok := e.deps.Labels.(KindWatcher); ok && !w.Watches(ap.cs.chain, watchlists.Exchange) {
+		return nil
+	}
+	var hot *watchlists.Entry
+	var total, toHot int64
+	for i := range tx.Outputs {
+		o := &tx.Outputs[i]
+		if o.Value <= 0 {
+			continue
+		}
+		total += o.Value
+		a := ap.b.OutputAddress(o)
+		if hot == nil {
+			hot = trustedExchange(e.labels(ap.cs.chain, a))
+		}
+		if hot != nil && a == hot.Address {
+			toHot += o.Value
+		}
+	}
+	if hot == nil || total-toHot > total/1000 {
+		return nil
+	}
+	addrs := make([]string, len(tx.Inputs))
+	missing := false
+	for i := range tx.Inputs {
+		if addrs[i] = ap.b.InputAddress(&tx.Inputs[i]); addrs[i] == "" {
+			missing = true
+		}
+	}
+	if missing {
+		_, all, err := ap.inputValues(ti, tx)
+		if err != nil {
+			e.log.Warn("sweep not checked: inputs unresolved", "tx", tx.Hash, "err", err)
+			return nil
+		}
+		addrs = all
+	}
+	own := map[string]bool{}
+	var cands []string
+	for _, a := range addrs {
+		if a == "" || own[a] {
+			continue
+		}
+		own[a] = true
+		if len(e.labels(ap.cs.chain, a)) == 0 {
+			cands = append(cands, a)
+		}
+	}
+	for i := range tx.Outputs {
+		if o := &tx.Outputs[i]; o.Value > 0 && own[ap.b.OutputAddress(o)] {
+			return nil // change back to an input address: not all of its coins
+		}
+	}
+	conf := sweepConfidence
+	if len(own) > 1 {
+		conf = consolidationConfidence
+	}
+	for _, a := range cands {
+		l := Learned{Chain: ap.cs.chain, Address: a, Exchange: *hot, Tx: tx.Hash, Block: ap.b.Ref.Number, BlockHash: ap.b.Ref.Hash, Confidence: conf}
+		if err := e.deps.Learner.Learn(ap.ctx, l); err != nil {
+			e.log.Warn("exchange deposit address not learned", "tx", tx.Hash, "address", a, "err", err)
+			continue
+		}
+		e.log.Info("learned an exchange deposit address", "chain", ap.cs.chain, "address", a, "exchange", hot.Label, "owner", hot.Owner, "sweep", tx.Hash)
+	}
+	return nil
 }

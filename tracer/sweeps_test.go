@@ -56,3 +56,61 @@ func TestLearnsSweeps(t *testing.T) {
 		t.Fatalf("learned %+v", l)
 	}
 }
+
+// TestLearnsBitcoinSweeps (Victor, FC 2020, on the UTXO model): a
+// transaction paying all its outputs' value to a trusted exchange hot
+// wallet, nothing back to its inputs, teaches its unlabelled input
+// addresses as that exchange's deposit addresses — one address alone (a
+// sweep, 0.9) or many (a consolidation, 0.85). Change back to an input,
+// a share paid elsewhere, a labelled input and an untrusted hot wallet do
+// not.
+func TestLearnsBitcoinSweeps(t *testing.T) {
+	labels := labelMap{}
+	labels.add(chains.Bitcoin, "hot", watchlists.Exchange, "Hot")
+	labels.add(chains.Bitcoin, "known", watchlists.Treasury, "Known")
+	labels["bitcoin|tenanthot"] = watchlists.Entry{Chain: chains.Bitcoin, Address: "tenanthot", Kind: watchlists.Exchange, Label: "Own", Owner: "x", Untrusted: true}
+	prev := prevoutMap{}
+	for _, c := range []struct {
+		tx, addr string
+		v        int
+	}{{"f0", "dep", 50_000}, {"f1", "c1", 20_000}, {"f2", "c2", 30_000}, {"f3", "c3", 40_000}, {"f4", "chg", 50_000},
+		{"f5", "part", 50_000}, {"f6", "known", 50_000}, {"f7", "c4", 50_000}, {"f8", "own", 50_000}} {
+		prev[op(c.tx, 0)] = chains.Output{Index: 0, Value: int64(c.v), Address: c.addr, Class: chains.P2WPKH}
+	}
+	learned := &learnLog{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: labels, Learner: learned, Prevouts: prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	b := btcBlock(5, "",
+		utx{ins: []chains.Outpoint{op("f0", 0)}, outs: outs("hot", 49_000)},                           // a sweep
+		utx{ins: []chains.Outpoint{op("f1", 0), op("f2", 0), op("f3", 0)}, outs: outs("hot", 88_000)}, // a consolidation
+		utx{ins: []chains.Outpoint{op("f4", 0)}, outs: outs("hot", 30_000, "chg", 19_000)},            // change back
+		utx{ins: []chains.Outpoint{op("f5", 0)}, outs: outs("hot", 40_000, "elsewhere", 9_000)},       // a share elsewhere
+		utx{ins: []chains.Outpoint{op("f6", 0), op("f7", 0)}, outs: outs("hot", 99_000)},              // labelled input: c4 alone
+		utx{ins: []chains.Outpoint{op("f8", 0)}, outs: outs("tenanthot", 49_000)},                     // untrusted entry
+	)
+	connect(t, e, b)
+	got := map[string]float64{}
+	for _, l := range *learned {
+		if l.Chain != chains.Bitcoin || l.Exchange.Address != "hot" || l.Block != 5 || l.BlockHash != b.Ref.Hash {
+			t.Fatalf("learned %+v", l)
+		}
+		got[l.Address] = l.Confidence
+	}
+	want := map[string]float64{"dep": 0.9, "c1": 0.85, "c2": 0.85, "c3": 0.85, "c4": 0.85}
+	if len(got) != len(want) {
+		t.Fatalf("learned %v, want %v", got, want)
+	}
+	for a, c := range want {
+		if got[a] != c {
+			t.Fatalf("learned %v, want %v", got, want)
+		}
+	}
+	for _, l := range *learned {
+		if l.Address == "dep" && l.Tx != b.Txs[0].Hash {
+			t.Fatalf("dep's evidence %s, want the sweep %s", l.Tx, b.Txs[0].Hash)
+		}
+	}
+}

@@ -159,3 +159,57 @@ func TestShippedProtocols(t *testing.T) {
 		t.Errorf("%d shipped Tornado entries, want the 19 mainnet pools and the router", pools)
 	}
 }
+
+// TestShippedBridges: the shipped set names the contracts of every bridge
+// the tracer decodes or follows, each with its protocol and a source, and
+// every shipped entry passes the checks an imported one does (protocol
+// fits the kind, texts clean): nothing is skipped or warned about on load.
+func TestShippedBridges(t *testing.T) {
+	all, err := ShippedEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		if err := ParseProtocol(e.Protocol, e.Kind); err != nil {
+			t.Errorf("shipped %s %s: protocol: %v", e.Kind, e.Address, err)
+		}
+		if err := checkTexts(e, sourcePrefixRoom); err != nil {
+			t.Errorf("shipped %s %s: %v", e.Kind, e.Address, err)
+		}
+	}
+	reg := NewRegistry(nil, nil)
+	if _, err := reg.LoadShipped(); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct{ addr, protocol string }{
+		"LI.FI diamond":             {"0x1231deb6f5749ef6ce6943a275a1d3e7486f4eae", "lifi"},
+		"Stargate v1 router":        {"0x8731d54e9d02c286767d56ac03e8037c07e01e98", "stargate"},
+		"Stargate v1 ETH pool":      {"0x101816545f6bd2b1076434b54383a1e633390a2e", "stargate"},
+		"Stargate v1 USDT pool":     {"0x38ea452219524bb87e18de1c24d3bb59510bd783", "stargate"},
+		"Stargate v2 ETH pool":      {"0x77b2043768d28e9c9ab44e1abfc95944bce57931", "stargate"},
+		"Stargate v2 USDC pool":     {"0xc026395860db2d07ee33e05fe50ed7bd583189c7", "stargate"},
+		"Stargate v2 USDT pool":     {"0x933597a323eb81cae705c5bc29985172fd5a3973", "stargate"},
+		"Across SpokePool":          {"0x5c7bcd6e7de5423a257d81b442095a1a6ced35c5", "across"},
+		"Wormhole token bridge":     {"0x3ee18b2214aff97000d974cf647e7c347e8fa585", "wormhole"},
+		"Wormhole core":             {"0x98f3c9e6e3face36baad05fe09d375ef1464288b", "wormhole"},
+		"Synapse bridge":            {"0x2796317b0ff8538f253012862c06787adfb8ceb6", "synapse"},
+		"Multichain router v4":      {"0x6b7a87899490ece95443e979ca9485cbe7e71522", "multichain"},
+		"Multichain router v6":      {"0xba8da9dcf11b50b03fd5284f164ef5cdef910705", "multichain"},
+		"Avalanche bridge":          {"0x8eb8a3b98659cce290402893d0123abb75e3ab28", "avalanche"},
+		"Arbitrum bridge":           {"0x8315177ab297ba92a06054ce80a67ed4dbd7ed3a", "arbitrum"},
+		"Arbitrum delayed inbox":    {"0x4dbd4fc535ac27206064b68ffcf827b0a60bab3f", "arbitrum"},
+		"Arbitrum gateway router":   {"0x72ce9c846789fdb6fc1f34ac4ad25dd9ef7031ef", "arbitrum"},
+		"Optimism L1StandardBridge": {"0x99c9fc46f92e8a1c0dec1b1747d010903e884be1", "optimism"},
+		"Optimism portal":           {"0xbeb5fc579115071764c7423a4f12edde41f106ed", "optimism"},
+		"Base L1StandardBridge":     {"0x3154cf16ccdb4c6d922629664174b904d80f2c35", "base"},
+		"Base portal":               {"0x49048044d57e1c92a77f79988d21fa8faf74e97e", "base"},
+		"THORChain router v4.1.1":   {"0xd37bbe5744d730a1d98d8dc97c42f0ca46ad7146", "thorchain"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			es := reg.Lookup(chains.Ethereum, tc.addr)
+			if len(es) != 1 || es[0].Kind != Bridge || es[0].Protocol != tc.protocol || !es[0].Shipped() || len(es[0].Source) <= len(ShippedSourcePrefix) {
+				t.Fatalf("lookup %s: %+v, want one shipped bridge entry of protocol %s with a source", tc.addr, es, tc.protocol)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package ethereum
 
 import (
+	"context"
 	"math/big"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 func lower(a common.Address) string { return strings.ToLower(a.Hex()) }
@@ -187,4 +189,49 @@ func TestGeth(t *testing.T) {
 			t.Fatalf("BlockByNumber: %v", err)
 		}
 	})
+}
+
+// TestGethLogsAndSender: the log query and the transaction lookup a Tornado
+// pool's history is read with, on a real geth: a pool's Deposit logs in a
+// block range (none outside it), and each deposit's sender and the gas
+// price it paid (a legacy price exactly, a dynamic-fee transaction's
+// effective price as its receipt says).
+func TestGethLogsAndSender(t *testing.T) {
+	g := testnodes.StartGeth(t)
+	alice := g.NewAccount(t, testnodes.EtherAmount(30))
+	denom := testnodes.EtherAmount(1)
+	pool := g.DeployTornadoPool(t, alice, denom)
+	price := big.NewInt(2_000_000_011)
+	r1 := g.TornadoDepositAtGasPrice(t, pool, alice, common.BigToHash(big.NewInt(1)), denom, price)
+	r2 := g.TornadoDeposit(t, pool, alice, common.BigToHash(big.NewInt(2)), denom)
+	f, err := New(Config{Network: "dev", RPC: g.WS, StartBlock: "latest", Checkpoints: openStore(t, t.TempDir())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+	var topic [32]byte
+	copy(topic[:], crypto.Keccak256([]byte("Deposit(bytes32,uint32,uint256)")))
+	logs, err := f.Logs(ctx, lower(pool), topic, 0, r2.BlockNumber.Uint64())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 2 || logs[0].Tx != r1.TxHash.Hex() || logs[1].Tx != r2.TxHash.Hex() || logs[0].Block != r1.BlockNumber.Uint64() || logs[0].Log.Address != lower(pool) {
+		t.Fatalf("logs %+v; want the two deposits", logs)
+	}
+	if none, err := f.Logs(ctx, lower(pool), topic, 0, r1.BlockNumber.Uint64()-1); err != nil || len(none) != 0 {
+		t.Fatalf("logs before the first deposit: %+v %v; want none", none, err)
+	}
+	for _, c := range []struct {
+		r    *types.Receipt
+		want *big.Int
+	}{{r1, price}, {r2, r2.EffectiveGasPrice}} {
+		from, gas, err := f.TxSender(ctx, c.r.TxHash.Hex())
+		if err != nil || from != lower(testnodes.AddressOf(alice)) || gas.Cmp(c.want) != 0 {
+			t.Fatalf("sender of %s: %s %v %v; want %s at %s", c.r.TxHash.Hex(), from, gas, err, lower(testnodes.AddressOf(alice)), c.want)
+		}
+	}
+	if _, _, err := f.TxSender(ctx, "0x"+strings.Repeat("ab", 32)); err == nil {
+		t.Fatal("an unknown transaction has a sender")
+	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
-	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/testnodes"
@@ -206,9 +205,9 @@ tracer:
 	}
 	makerID := b.SendTx(t, b.BuildTx(t, coins[1:], makerOuts))
 	outMemo := "OUT:" + strings.ToUpper(strings.TrimPrefix(swap.TxHash.Hex(), "0x"))
-	payout := signedTx(t, b, []spend{{btcVault, wire.OutPoint{Hash: fundID, Index: 0}, 100_000_000}},
+	payout := spendMany(t, b, []spend{{btcVault, wire.OutPoint{Hash: fundID, Index: 0}, 100_000_000}}, []*wire.TxOut{
 		wire.NewTxOut(payoutSat, p2wpkh(t, b, t0)), wire.NewTxOut(0, testnodes.NullData(t, []byte(outMemo))),
-		wire.NewTxOut(100_000_000-payoutSat-10_000, vaultScript))
+		wire.NewTxOut(100_000_000-payoutSat-10_000, vaultScript)})
 	b.Generate(t, 1)
 	if bitcoinAhead {
 		// The payout is applied first and waits; then the swap joins it.
@@ -237,7 +236,8 @@ tracer:
 	var peelTaint []int64 // what each peeled output holds
 	for _, p := range peels {
 		rest := p.in - p.off - 10_000
-		id := signedTx(t, b, []spend{{p.from, prev, p.in}}, wire.NewTxOut(p.off, p2wpkh(t, b, p.peel)), wire.NewTxOut(rest, p2wpkh(t, b, p.next)))
+		id := spendMany(t, b, []spend{{p.from, prev, p.in}}, []*wire.TxOut{
+			wire.NewTxOut(p.off, p2wpkh(t, b, p.peel)), wire.NewTxOut(rest, p2wpkh(t, b, p.next))})
 		b.Generate(t, 1)
 		peelTxs = append(peelTxs, id)
 		peelTaint = append(peelTaint, haircut(p.off, taint, p.in))
@@ -255,12 +255,14 @@ tracer:
 	}
 	mixIn := int64(50_050_000 + 50_000_000 + 50_010_000 + 50_020_000 + 50_030_000)
 	mixTainted := taint
-	mix := signedTx(t, b, mixIns, wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[0])), wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[1])),
-		wire.NewTxOut(poolSize, p2wpkh(t, b, t4)), wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[2])), wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[3])))
+	mix := spendMany(t, b, mixIns, []*wire.TxOut{
+		wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[0])), wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[1])), wire.NewTxOut(poolSize, p2wpkh(t, b, t4)),
+		wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[2])), wire.NewTxOut(poolSize, p2wpkh(t, b, mixed[3]))})
 	b.Generate(t, 1)
 	mixedTaint := haircut(poolSize, mixTainted, 5*poolSize) // evenly over the equal outputs
 	// The thief's mixed coin goes into the exchange.
-	btcDep := signedTx(t, b, []spend{{t4, wire.OutPoint{Hash: mix, Index: 2}, poolSize}}, wire.NewTxOut(poolSize-10_000, p2wpkh(t, b, btcEx)))
+	btcDep := spendMany(t, b, []spend{{t4, wire.OutPoint{Hash: mix, Index: 2}, poolSize}}, []*wire.TxOut{
+		wire.NewTxOut(poolSize-10_000, p2wpkh(t, b, btcEx))})
 	b.Generate(t, 1)
 	btcDepTainted := haircut(poolSize-10_000, mixedTaint, poolSize)
 
@@ -268,9 +270,9 @@ tracer:
 
 	// The swap back: the first peel pays the vault with =:e:<address>;
 	// the Ethereum vault pays out through the router with OUT:<txid>.
-	back := signedTx(t, b, []spend{{p1, wire.OutPoint{Hash: peelTxs[0], Index: 0}, 4_000_000}},
+	back := spendMany(t, b, []spend{{p1, wire.OutPoint{Hash: peelTxs[0], Index: 0}, 4_000_000}}, []*wire.TxOut{
 		wire.NewTxOut(3_990_000, vaultScript),
-		wire.NewTxOut(0, testnodes.NullData(t, []byte("=:e:"+strings.ToLower(destAddr.Hex())+":0"))))
+		wire.NewTxOut(0, testnodes.NullData(t, []byte("=:e:"+strings.ToLower(destAddr.Hex())+":0")))})
 	if !bitcoinAhead {
 		btcGate.hold() // the Bitcoin follower does not see the swap back yet
 	}
@@ -482,34 +484,3 @@ func newRPCGate(t *testing.T, target string) *rpcGate {
 func (g *rpcGate) hold() { g.mu.Lock(); g.held.Store(true) }
 
 func (g *rpcGate) release() { g.held.Store(false); g.mu.Unlock() }
-
-// spend is a P2WPKH output of key: its outpoint and value.
-type spend struct {
-	key   *btcec.PrivateKey
-	op    wire.OutPoint
-	value int64
-}
-
-// signedTx spends ins (each a P2WPKH output of its key) to outs, signs
-// every input and sends it.
-func signedTx(t *testing.T, b *testnodes.Btcd, ins []spend, outs ...*wire.TxOut) chainhash.Hash {
-	t.Helper()
-	tx := wire.NewMsgTx(2)
-	prev := map[wire.OutPoint]*wire.TxOut{}
-	for _, in := range ins {
-		tx.AddTxIn(wire.NewTxIn(&in.op, nil, nil))
-		prev[in.op] = wire.NewTxOut(in.value, p2wpkh(t, b, in.key))
-	}
-	for _, o := range outs {
-		tx.AddTxOut(o)
-	}
-	hashes := txscript.NewTxSigHashes(tx, txscript.NewMultiPrevOutFetcher(prev))
-	for i, in := range ins {
-		w, err := txscript.WitnessSignature(tx, hashes, i, in.value, prev[in.op].PkScript, txscript.SigHashAll, in.key, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx.TxIn[i].Witness = w
-	}
-	return b.SendTx(t, tx)
-}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
@@ -40,11 +41,14 @@ func replayCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "seed-address", Usage: "a compromised `ADDRESS`: its every outflow counts as stolen (repeatable)"},
 			&cli.Uint64Flag{Name: "from-block", Usage: "the block from which --seed-address outflows count"},
 			&cli.StringSliceFlag{Name: "seed-tx", Usage: "a theft transaction `HASH` (repeatable)"},
-			&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo"},
-			&cli.StringFlag{Name: "dust", Usage: "dust floor in the smallest unit (default: none)"},
-			&cli.IntFlag{Name: "max-hops", Value: 12, Usage: "hops after which tracking stops"},
-			&cli.Float64Flag{Name: "min-share", Usage: "drop holdings below this share of the theft, never at a service (0: off, the daemon's default)"},
-			&cli.Float64Flag{Name: "confidence-floor", Value: tracer.DefaultConfidenceFloor, Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further"},
+			// Unset, each takes the tracer section of --config, as an
+			// incident opened on the daemon does; the values shown are
+			// the defaults without a configuration.
+			&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo (default: the configuration's tracer.policy)"},
+			&cli.StringFlag{Name: "dust", Usage: "dust floor in the smallest unit (default: the configuration's tracer.dust for the chain, else none)"},
+			&cli.IntFlag{Name: "max-hops", Value: 12, Usage: "hops after which tracking stops (default: the configuration's tracer.max_hops)"},
+			&cli.Float64Flag{Name: "min-share", Usage: "drop holdings below this share of the theft, never at a service (0: off; default: the configuration's tracer.min_share)"},
+			&cli.Float64Flag{Name: "confidence-floor", Value: tracer.DefaultConfidenceFloor, Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further (default: the configuration's tracer.confidence_floor)"},
 		},
 		Action: replayAction,
 	}
@@ -55,15 +59,34 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return usagef("--chain: %v", err)
 	}
-	policy, err := watchlists.ParsePolicy(c.String("policy"))
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	ec := daemon.EngineConfig(cfg.Tracer) // the daemon's engine, flags set aside
+	policyName := string(ec.Policy)
+	if c.IsSet("policy") {
+		policyName = c.String("policy")
+	}
+	policy, err := watchlists.ParsePolicy(policyName)
 	if err != nil {
 		return usagef("--policy: %v", err)
 	}
-	inc := watchlists.Incident{ID: "replay", Title: "replay of " + filepath.Base(c.String("transfers")), Chain: chain, Policy: policy, Status: watchlists.Open, MaxHops: c.Int("max-hops")}
+	maxHops := ec.MaxHops
+	if c.IsSet("max-hops") {
+		maxHops = c.Int("max-hops")
+	}
+	inc := watchlists.Incident{ID: "replay", Title: "replay of " + filepath.Base(c.String("transfers")), Chain: chain, Policy: policy, Status: watchlists.Open, MaxHops: maxHops}
 	if inc.MaxHops <= 0 || inc.MaxHops > watchlists.MaxHopsLimit {
 		return usagef("--max-hops: %d out of range 1..%d (as an incident's)", inc.MaxHops, watchlists.MaxHopsLimit)
 	}
-	minShare, floor := c.Float64("min-share"), c.Float64("confidence-floor")
+	minShare, floor := ec.MinShare, *ec.ConfidenceFloor
+	if c.IsSet("min-share") {
+		minShare = c.Float64("min-share")
+	}
+	if c.IsSet("confidence-floor") {
+		floor = c.Float64("confidence-floor")
+	}
 	if !(minShare >= 0 && minShare < 1) {
 		return usagef("--min-share: %v not in [0, 1)", minShare)
 	}
@@ -104,15 +127,7 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := c.String("data-dir")
-	if !c.IsSet("data-dir") { // else the config's data_dir
-		cfg, err := readWatchConfig(c)
-		if err != nil {
-			return err
-		}
-		dir = cfg.dataDir(c)
-	}
-	reg, err := replayLabels(c.Context, dir)
+	reg, err := replayLabels(c.Context, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -131,7 +146,9 @@ func replayAction(c *cli.Context) error {
 			return coinjoin.Detect(tx, ins, h, true)
 		}
 	}
-	e, err := tracer.New(tracer.Config{Policy: policy, MinShare: minShare, ConfidenceFloor: &floor}, deps)
+	ec.Policy, ec.MinShare, ec.ConfidenceFloor = policy, minShare, &floor
+	ec.Drain.AutoIncident = false // replay follows its one incident
+	e, err := tracer.New(ec, deps)
 	if err != nil {
 		return err
 	}

@@ -370,3 +370,48 @@ func TestReplayMaxHopsAsAnIncident(t *testing.T) {
 		t.Errorf("--max-hops 64: exit %d, %q", code, msg)
 	}
 }
+
+// TestReplayTakesTheConfigTracerSection: replay's flags default to the
+// tracer section of --config, as an incident opened on the daemon does; a
+// flag given wins; a bad configuration is a usage error naming the file.
+func TestReplayTakesTheConfigTracerSection(t *testing.T) {
+	csv := "block,time,tx,index,from,to,asset,amount\n" +
+		"100,2025-02-21T14:13:35Z," + txTheft + ",0,0x00000000000000000000000000000000000000aa,0x00000000000000000000000000000000000000bb,ETH,1000\n" +
+		"101,2025-02-21T14:13:47Z," + txHop + ",0,0x00000000000000000000000000000000000000bb,0x00000000000000000000000000000000000000cc,ETH,600\n" +
+		"102,2025-02-21T14:13:59Z," + txDep + ",0,0x00000000000000000000000000000000000000cc," + binance + ",ETH,600\n"
+	path := writeCSV(t, csv)
+	config := func(body string) string {
+		p := filepath.Join(t.TempDir(), "chainhound.yaml")
+		if err := os.WriteFile(p, []byte("data_dir: "+t.TempDir()+"\n"+body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	replay := func(args ...string) []alerts.Alert {
+		t.Helper()
+		out, msg, code := runCLI(t, append([]string{"replay", "--chain", "ethereum", "--transfers", path, "--seed-tx", txTheft}, args...)...)
+		if code != 0 {
+			t.Fatalf("replay %v: exit %d: %s", args, code, msg)
+		}
+		return parseAlerts(t, out)
+	}
+	if as := replay("--config", config("")); len(as) != 1 || as[0].Hops != 3 {
+		t.Fatalf("default configuration: %+v; want the exchange deposit 3 hops out", as)
+	}
+	// max_hops 2 in the configuration: the deposit, 3 hops out, is not reached.
+	hops2 := config("tracer: { max_hops: 2 }\n")
+	if as := replay("--config", hops2); len(as) != 0 {
+		t.Fatalf("tracer.max_hops 2: %+v; want no alert", as)
+	}
+	if as := replay("--config", hops2, "--max-hops", "3"); len(as) != 1 {
+		t.Fatalf("--max-hops 3 over the configuration's 2: %+v; want the deposit", as)
+	}
+	// The configuration's dust for the chain: 600 wei is below 700.
+	if as := replay("--config", config("tracer: { dust: { ethereum: \"700\" } }\n")); len(as) != 0 {
+		t.Fatalf("tracer.dust 700: %+v; want no alert", as)
+	}
+	_, msg, code := runCLI(t, "replay", "--config", config("tracer: { max_hops: -1 }\n"), "--chain", "ethereum", "--transfers", path, "--seed-tx", txTheft)
+	if code != 2 || !strings.Contains(msg, "chainhound.yaml") || !strings.Contains(msg, "max_hops") {
+		t.Fatalf("bad configuration: exit %d %q; want a usage error naming the file and the field", code, msg)
+	}
+}

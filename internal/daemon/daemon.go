@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"math/big"
 	"net"
@@ -61,6 +62,10 @@ type Daemon struct {
 	eth       *ethereum.Follower
 	btc       *bitcoin.Follower
 	followers []chains.Follower
+
+	// history loads the history of the Tornado pools the tracer sees
+	// (their deposits before chainhound first saw them).
+	history *tornado.Bootstrap
 
 	running   bool // Run started the API and followers
 	closeOnce sync.Once
@@ -167,6 +172,11 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
 		return nil, err
 	}
+	if d.eth != nil {
+		if err := d.openHistory(); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Listener != nil {
 		d.ln = opts.Listener
 	} else if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
@@ -238,8 +248,10 @@ func finalityDepth() map[chains.Chain]int {
 	}
 }
 
-func (d *Daemon) openEngine(ctx context.Context) error {
-	t := d.cfg.Tracer
+// EngineConfig is the taint engine's configuration from the tracer
+// section: the one mapping the daemon and replay share, so that an
+// offline replay raises what the daemon would.
+func EngineConfig(t config.Tracer) tracer.Config {
 	dust := map[chains.Chain]*big.Int{}
 	for c, v := range t.DustAmounts {
 		dust[chains.Chain(c)] = v
@@ -248,12 +260,36 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	for c, v := range t.Drain.Amounts {
 		drain[chains.Chain(c)] = v
 	}
+	floor := t.ConfidenceFloor // validated in (0, 1] by config, default 0.25
+	return tracer.Config{
+		Dust:            dust,
+		MaxHops:         t.MaxHops,
+		Policy:          watchlists.Policy(t.Policy),
+		MinShare:        t.MinShare,
+		ConfidenceFloor: &floor,
+		// Journals as deep as the followers undo, so that any reorg a
+		// follower reports can be undone.
+		FinalityDepth: finalityDepth(),
+		Drain: tracer.DrainConfig{
+			Window:       t.Drain.Window,
+			MinAmount:    drain,
+			MinShare:     t.Drain.Share,
+			AutoIncident: t.AutoIncident,
+		},
+	}
+}
+
+func (d *Daemon) openEngine(ctx context.Context) error {
+	learner, err := learnedBook(ctx, d.Registry, d.log)
+	if err != nil {
+		return fmt.Errorf("learned deposit addresses: %w", err)
+	}
 	deps := tracer.Deps{
 		Store:     d.Store,
 		Labels:    d.Registry,
 		Sink:      findingCounter{d},
 		Incidents: d.Incidents,
-		Learner:   registryLearner{d.Registry},
+		Learner:   learner,
 		Sources:   map[chains.Chain]chains.BlockSource{},
 		Locators:  map[chains.Chain]chains.TxLocator{},
 		Logger:    d.log,
@@ -262,7 +298,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Sources[chains.Ethereum] = d.eth
 		deps.Locators[chains.Ethereum] = d.eth
 		deps.Balances = d.eth
-		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log), evmbridges.New(d.Registry, d.log))
+		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log).WithHistory(), evmbridges.New(d.Registry, d.log))
 	}
 	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {
@@ -274,24 +310,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc
 	}
-	var err error
-	d.Engine, err = tracer.New(tracer.Config{
-		Dust:     dust,
-		MaxHops:  t.MaxHops,
-		Policy:   watchlists.Policy(t.Policy),
-		MinShare: t.MinShare,
-		// Validated in (0, 1] by config, default 0.25.
-		ConfidenceFloor: &t.ConfidenceFloor,
-		// Journals as deep as the followers undo, so that any reorg a
-		// follower reports can be undone.
-		FinalityDepth: finalityDepth(),
-		Drain: tracer.DrainConfig{
-			Window:       t.Drain.Window,
-			MinAmount:    drain,
-			MinShare:     t.Drain.Share,
-			AutoIncident: t.AutoIncident,
-		},
-	}, deps)
+	d.Engine, err = tracer.New(EngineConfig(d.cfg.Tracer), deps)
 	if err != nil {
 		return fmt.Errorf("tracer: %w", err)
 	}
@@ -354,6 +373,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.eth != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.reportBackfill(ctx) }()
+	}
+	if d.history != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.history.Run(ctx) }() // node errors are logged and retried
 	}
 	for _, f := range d.followers {
 		f := f
@@ -467,6 +490,27 @@ func (f findingCounter) Raise(ctx context.Context, fs []tracer.Finding) error {
 
 func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error {
 	return f.d.Raiser.Retract(ctx, fs)
+}
+
+// openHistory makes the loader of Tornado pools' history and exposes its
+// progress: chainhound_mixer_history_pending (pools seen whose history is
+// not loaded yet: their withdrawals' alerts are provisional) and
+// chainhound_mixer_history_loaded_total.
+func (d *Daemon) openHistory() error {
+	loaded := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "chainhound_mixer_history_loaded_total", Help: "Mixer pools whose history (deposits before chainhound saw them) was loaded.",
+	})
+	d.history = &tornado.Bootstrap{Source: d.eth, State: d.Engine, Log: d.log,
+		Loaded: func(string, int) { loaded.Inc() }}
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "chainhound_mixer_history_pending", Help: "Mixer pools seen whose history is not loaded yet (their withdrawals' alerts are provisional).",
+	}, func() float64 { return float64(len(d.history.Pending())) })
+	for _, c := range []prometheus.Collector{loaded, pending} {
+		if err := d.API.Metrics().Registry.Register(c); err != nil {
+			return fmt.Errorf("register mixer history metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // registerWebhookMetrics exposes the dispatcher's counters on the API's

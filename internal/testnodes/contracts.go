@@ -185,6 +185,24 @@ func (g *Geth) TornadoDeposit(tb testing.TB, pool common.Address, from *ecdsa.Pr
 	return r
 }
 
+// TornadoDepositAtGasPrice is TornadoDeposit paying exactly gasPrice per
+// gas (a legacy transaction).
+func (g *Geth) TornadoDepositAtGasPrice(tb testing.TB, pool common.Address, from *ecdsa.PrivateKey, commitment [32]byte, denomination, gasPrice *big.Int) *types.Receipt {
+	tb.Helper()
+	r := g.TransactAtGasPrice(tb, from, &pool, denomination, pack(tb, TornadoPoolABI, "deposit", commitment), gasPrice)
+	mustSucceed(tb, r, "tornado pool %s deposit", pool)
+	return r
+}
+
+// TornadoWithdrawAtGasPrice is TornadoWithdraw paying exactly gasPrice
+// per gas (a legacy transaction).
+func (g *Geth) TornadoWithdrawAtGasPrice(tb testing.TB, pool common.Address, sender *ecdsa.PrivateKey, recipient common.Address, nullifier [32]byte, relayer common.Address, fee, gasPrice *big.Int) *types.Receipt {
+	tb.Helper()
+	r := g.TransactAtGasPrice(tb, sender, &pool, nil, pack(tb, TornadoPoolABI, "withdraw", recipient, nullifier, relayer, fee), gasPrice)
+	mustSucceed(tb, r, "tornado pool %s withdraw to %s", pool, recipient)
+	return r
+}
+
 // TornadoWithdraw withdraws one note to recipient, signed by sender (the
 // recipient itself, or a relayer paid fee); the pool pays by internal
 // calls. The test fails unless it succeeded.

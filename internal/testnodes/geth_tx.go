@@ -52,6 +52,20 @@ func (g *Geth) Transact(tb testing.TB, from *ecdsa.PrivateKey, to *common.Addres
 // WithPeriod) or watch the pending pool.
 func (g *Geth) SendTx(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, gas uint64) *types.Transaction {
 	tb.Helper()
+	return g.sendTx(tb, from, to, value, data, gas, nil)
+}
+
+// TransactAtGasPrice is Transact with a legacy transaction paying exactly
+// gasPrice per gas (its effective gas price), as the Tornado Cash linking
+// heuristics of gas prices need.
+func (g *Geth) TransactAtGasPrice(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, gasPrice *big.Int) *types.Receipt {
+	tb.Helper()
+	tx := g.sendTx(tb, from, to, value, data, 0, gasPrice)
+	return g.WaitMined(tb, tx.Hash())
+}
+
+func (g *Geth) sendTx(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, gas uint64, gasPrice *big.Int) *types.Transaction {
+	tb.Helper()
 	if value == nil {
 		value = new(big.Int)
 	}
@@ -85,7 +99,7 @@ func (g *Geth) SendTx(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address,
 		if err != nil {
 			tb.Fatalf("testnodes: pending nonce of %s: %v", sender, err)
 		}
-		tx, err := types.SignNewTx(from, types.LatestSignerForChainID(g.ChainID), &types.DynamicFeeTx{
+		var txd types.TxData = &types.DynamicFeeTx{
 			ChainID:   g.ChainID,
 			Nonce:     nonce,
 			GasTipCap: tip,
@@ -94,7 +108,11 @@ func (g *Geth) SendTx(tb testing.TB, from *ecdsa.PrivateKey, to *common.Address,
 			To:        to,
 			Value:     value,
 			Data:      data,
-		})
+		}
+		if gasPrice != nil {
+			txd = &types.LegacyTx{Nonce: nonce, GasPrice: gasPrice, Gas: gas, To: to, Value: value, Data: data}
+		}
+		tx, err := types.SignNewTx(from, types.LatestSignerForChainID(g.ChainID), txd)
 		if err != nil {
 			tb.Fatalf("testnodes: sign tx from %s: %v", sender, err)
 		}

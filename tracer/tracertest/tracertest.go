@@ -1,14 +1,16 @@
 // Package tracertest holds what tests of the tracer's recognisers share:
 // a fixed label set, a finding sink that records what the engine raises
 // and retracts, and readers of the ABI and event-log fixtures of the
-// bridge decoders.
+// bridge decoders, and a block source over a test's blocks.
 package tracertest
 
 import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +47,41 @@ type Sink struct {
 	mu        sync.Mutex
 	Raised    []tracer.Finding
 	Retracted []tracer.Finding
+	live      map[string]tracer.Finding
+	order     []string // live ids, first raised first
+}
+
+// note keeps the live set as the alert raiser does: a finding raised
+// again while live raises nothing; a retracted one raised again is new.
+func (s *Sink) note(fs []tracer.Finding, raise bool) {
+	if s.live == nil {
+		s.live = map[string]tracer.Finding{}
+	}
+	for _, f := range fs {
+		_, ok := s.live[f.ID]
+		switch {
+		case raise && !ok:
+			s.live[f.ID] = f
+			s.order = append(s.order, f.ID)
+		case !raise && ok:
+			delete(s.live, f.ID)
+			s.order = slices.DeleteFunc(s.order, func(id string) bool { return id == f.ID })
+		}
+	}
+}
+
+// Live returns the findings of type t raised and not retracted since, in
+// the order they were first raised.
+func (s *Sink) Live(t tracer.FindingType) []tracer.Finding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []tracer.Finding
+	for _, id := range s.order {
+		if f := s.live[id]; f.Type == t {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Raise implements tracer.Sink.
@@ -52,6 +89,7 @@ func (s *Sink) Raise(_ context.Context, fs []tracer.Finding) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Raised = append(s.Raised, fs...)
+	s.note(fs, true)
 	return nil
 }
 
@@ -60,6 +98,7 @@ func (s *Sink) Retract(_ context.Context, fs []tracer.Finding) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Retracted = append(s.Retracted, fs...)
+	s.note(fs, false)
 	return nil
 }
 
@@ -123,4 +162,35 @@ func Unhex(tb testing.TB, s string) []byte {
 		tb.Fatalf("hex %q: %v", s, err)
 	}
 	return b
+}
+
+// Blocks is a block source over blocks a test built (chains.BlockSource):
+// the chain as the test's node would serve it, by height.
+type Blocks map[uint64]*chains.Block
+
+// NewBlocks indexes bs by height.
+func NewBlocks(bs ...*chains.Block) Blocks {
+	out := Blocks{}
+	for _, b := range bs {
+		out[b.Ref.Number] = b
+	}
+	return out
+}
+
+// BlockByNumber implements chains.BlockSource.
+func (s Blocks) BlockByNumber(_ context.Context, n uint64) (*chains.Block, error) {
+	b, ok := s[n]
+	if !ok {
+		return nil, fmt.Errorf("no block %d", n)
+	}
+	return b, nil
+}
+
+// HeadNumber implements chains.BlockSource.
+func (s Blocks) HeadNumber(context.Context) (uint64, error) {
+	var h uint64
+	for n := range s {
+		h = max(h, n)
+	}
+	return h, nil
 }

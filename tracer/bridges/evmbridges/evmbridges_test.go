@@ -56,10 +56,8 @@ func TestTopicsAreKeccakOfSignatures(t *testing.T) {
 // THORChain memo of the same transaction).
 func TestLiFiTransferStartedMainnet(t *testing.T) {
 	l := loadLog(t, "lifi_mainnet_22526256.json")
-	if label, _ := bridgeLabel(t, l.Address); label != "" {
-		t.Logf("LI.FI diamond %s is labelled %q", l.Address, label)
-	} else {
-		t.Logf("LI.FI diamond %s is not in the shipped labels", l.Address)
+	if label, proto := bridgeLabel(t, l.Address); label != "LI.FI: Diamond" || proto != "lifi" {
+		t.Errorf("LI.FI diamond %s labelled %q/%q, want the shipped lifi entry", l.Address, label, proto)
 	}
 	got, ok, err := evmbridges.Decode(l)
 	if err != nil || !ok {

@@ -79,8 +79,7 @@ type payout struct {
 	Addr   string   `json:"addr"`
 	Amount *big.Int `json:"amount"`
 	Asset  chains.Asset
-	Tx     string `json:"tx,omitempty"`    // the payout transaction
-	Block  uint64 `json:"block,omitempty"` // and its block
+	Tx     string `json:"tx,omitempty"` // the payout transaction
 }
 
 func pendingKey(id string) string { return "p/" + id }
@@ -104,7 +103,7 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 		case Swap:
 			if !swapped { // the transaction's deposits go with its first swap
 				swapped = true
-				moves = append(moves, r.inbound(st, b, tx, m, deps)...)
+				moves = append(moves, r.inbound(st, b, tx, m, deps, leg.router)...)
 			}
 		case Out, Refund:
 			if st.Lane() == "" { // a payout is joined on the live pass
@@ -120,6 +119,7 @@ func (r *Recogniser) Recognise(_ context.Context, st tracer.State, b *chains.Blo
 type leg struct {
 	memo    string
 	payouts []payout
+	router  bool // a router's Deposit event: the swap may come through an aggregator
 }
 
 // legsOf finds tx's THORChain memos: every router event's on Ethereum (a
@@ -141,7 +141,7 @@ func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 					r.log.Warn("router deposit not understood", "tx", tx.Hash, "err", err)
 					continue
 				}
-				legs = append(legs, leg{memo: d.Memo})
+				legs = append(legs, leg{memo: d.Memo, router: true})
 			case TransferOutTopic:
 				o, err := DecodeTransferOut(l)
 				if err != nil {
@@ -152,7 +152,7 @@ func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 				if o.Asset != NativeAsset {
 					asset = chains.Asset{Symbol: "ERC-20", Contract: o.Asset}
 				}
-				legs = append(legs, leg{memo: o.Memo, payouts: []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset, Tx: tx.Hash, Block: b.Ref.Number}}})
+				legs = append(legs, leg{memo: o.Memo, payouts: []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset, Tx: tx.Hash}}})
 			}
 		}
 		return legs
@@ -176,7 +176,7 @@ func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 				continue
 			}
 			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: b.OutputAddress(o), Amount: big.NewInt(o.Value), Asset: chains.BTC,
-				Tx: tx.Hash, Block: b.Ref.Number})
+				Tx: tx.Hash})
 		}
 		return []leg{{memo: memo, payouts: outs}}
 	}
@@ -207,14 +207,20 @@ func outputMemo(o chains.Output) (string, bool) {
 }
 
 // inbound handles a swap's deposit: the taint it parked at THORChain
-// waits for the payout, or meets a payout seen first.
-func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m Memo, deps []tracer.Deposit) []tracer.Move {
+// waits for the payout, or meets a payout seen first. Through an
+// aggregator (LI.FI's THORSwap facet, THORSwap's own contracts) the taint
+// is parked at the aggregator, a trusted bridge entry, and the router's
+// Deposit event is in the same transaction: that taint waits too.
+func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m Memo, deps []tracer.Deposit, router bool) []tracer.Move {
 	id := NormaliseTxID(tx.Hash)
 	dest := &tracer.Dest{Chain: m.DestChain, Address: m.DestAddress, Asset: m.DestAsset}
 	var waits []pending
 	for i := range deps {
 		d := &deps[i]
-		if !r.isTHORChain(b.Chain, d.Service) || d.Tainted == nil || d.Tainted.Sign() <= 0 {
+		if d.Tainted == nil || d.Tainted.Sign() <= 0 {
+			continue
+		}
+		if !r.isTHORChain(b.Chain, d.Service) && !(router && aggregator(d)) {
 			continue
 		}
 		d.Dest = dest
@@ -236,7 +242,7 @@ func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m 
 			var po payoutSeen
 			if err := json.Unmarshal(v, &po); err == nil {
 				other.Delete(payoutKey(id))
-				return r.join(waits, c, po.Outs, "", po.Refund)
+				return r.join(waits, c, po.Outs, "", po.Refund, po.At)
 			}
 		}
 	}
@@ -254,10 +260,20 @@ func (r *Recogniser) inbound(st tracer.State, b *chains.Block, tx *chains.Tx, m 
 	return nil
 }
 
+// aggregator reports whether d was parked at a trusted bridge entry of
+// another protocol: a contract that routes swaps into THORChain's router.
+func aggregator(d *tracer.Deposit) bool {
+	return d.Label != nil && d.Label.Trusted() && d.Label.Kind == watchlists.Bridge && d.Label.Protocol != Protocol
+}
+
 // payoutSeen is a payout waiting for its inbound.
 type payoutSeen struct {
 	Outs   []payout `json:"outs"`
 	Refund bool     `json:"refund,omitempty"`
+	// At is the payout's block: the engine applies its chain's later
+	// blocks again after the inbound, so a spend of the payout already
+	// applied carries the taint on.
+	At chains.BlockRef `json:"at"`
 }
 
 // outbound handles a payout: it completes the join with its inbound, or
@@ -300,13 +316,13 @@ func (r *Recogniser) outbound(st tracer.State, b *chains.Block, tx *chains.Tx, m
 		if c != b.Chain {
 			serviceChain = c
 		}
-		return r.join(now, b.Chain, r.notVaults(b.Chain, outs), serviceChain, m.Type == Refund)
+		return r.join(now, b.Chain, r.notVaults(b.Chain, outs), serviceChain, m.Type == Refund, chains.BlockRef{})
 	}
 	// The inbound is not known (yet): keep what the payout paid, so that
 	// a tainted inbound applied later finds it. Only payouts of a
 	// chain the engine follows reach here; an untainted inbound never
 	// asks, and its payout's entry stays (small: the outputs).
-	v, _ := json.Marshal(payoutSeen{Outs: r.notVaults(b.Chain, outs), Refund: m.Type == Refund})
+	v, _ := json.Marshal(payoutSeen{Outs: r.notVaults(b.Chain, outs), Refund: m.Type == Refund, At: b.Ref})
 	st.Put(payoutKey(m.InboundTx), v)
 	r.expire(st, b, m.InboundTx)
 	return nil
@@ -376,7 +392,7 @@ func (r *Recogniser) expire(st tracer.State, b *chains.Block, id string) {
 // share of what the inbound paid in (haircut across assets: payout ×
 // taint ÷ in). A payout that pays neither is not guessed at: the taint
 // stays at THORChain, where the bridge finding left it.
-func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain, refund bool) []tracer.Move {
+func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout, serviceChain chains.Chain, refund bool, at chains.BlockRef) []tracer.Move {
 	var moves []tracer.Move
 	for _, w := range waits {
 		to := w.DestAddr
@@ -403,8 +419,8 @@ func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout,
 			sc = chains.Chain(w.Chain)
 		}
 		moves = append(moves, tracer.Move{Incident: w.Incident, Service: w.Parked, ServiceChain: sc, Asset: w.Asset,
-			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1,
-			PayoutTx: o.Tx, PayoutBlock: o.Block, ToAddress: o.Addr})
+			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1, At: at,
+			PayoutTx: o.Tx, ToAddress: o.Addr})
 	}
 	return moves
 }

@@ -334,6 +334,70 @@ func TestBatchedPayouts(t *testing.T) {
 	}
 }
 
+// TestSwapThroughAggregator: the thief swaps through an aggregator (LI.FI's
+// THORSwap facet: the thief pays the aggregator, which calls the router's
+// deposit). The taint is parked at the aggregator, a trusted bridge entry
+// of its own protocol; the router's Deposit event in the same transaction
+// makes it a THORChain swap, and the Bitcoin payout carries it on to the
+// exchange. A tenant's entry for the aggregator changes nothing: the
+// taint goes through it to the router, as without the entry.
+func TestSwapThroughAggregator(t *testing.T) {
+	const diamond = "0x1231deb6f5749ef6ce6943a275a1d3e7486f4eae"
+	for _, trusted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			agg := watchlists.Entry{Chain: chains.Ethereum, Address: diamond, Kind: watchlists.Bridge, Label: "LI.FI Diamond", Protocol: "lifi", Owner: "shipped"}
+			if !trusted {
+				agg.Owner, agg.Untrusted = "tenant", true
+			}
+			l := tracertest.Labels{
+				"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+				"ethereum|" + diamond: agg,
+				"bitcoin|" + btcEx:    {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
+			}
+			s := &tracertest.Sink{}
+			p := prevouts{}
+			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			eb, bb, swapTx := world(p)
+			// The swap goes through the aggregator instead of straight to the router.
+			eb[1].Txs[0].Transfers = []chains.Transfer{eth(thief, diamond, 8e17),
+				{Kind: chains.Internal, From: diamond, To: router, Asset: chains.ETH, Amount: big.NewInt(8e17), Seq: 1},
+				{Kind: chains.Internal, From: router, To: vault, Asset: chains.ETH, Amount: big.NewInt(8e17), Seq: 2}}
+			if err := e.OpenIncident(context.Background(), watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range append(eb, bb...) {
+				if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ex := s.Live(tracer.ExchangeDeposit)
+			if len(ex) != 1 || ex[0].Chain != chains.Bitcoin || ex[0].Tainted.Int64() != 39_000 {
+				t.Fatalf("exchange findings %+v; want the Bitcoin deposit, 39,000 sat tainted", ex)
+			}
+			// Trusted, the taint is parked at the aggregator; a tenant's
+			// entry changes nothing for tracking: the taint goes through
+			// it and is parked at the router.
+			parkedAt := diamond
+			if !trusted {
+				parkedAt = router
+			}
+			var found bool
+			for _, h := range ex[0].Path {
+				found = found || h.Tx == swapTx && h.To == parkedAt
+			}
+			if !found {
+				t.Fatalf("path %+v; want the swap's hop to %s", ex[0].Path, parkedAt)
+			}
+		})
+	}
+}
+
 // TestPartlyTaintedPayoutKeepsItsValue: a swap half tainted (the thief
 // held as much clean ETH as stolen) pays out 40,000 sat on Bitcoin, 20,000
 // of them tainted. The payout output is worth 40,000 sat, not its taint:

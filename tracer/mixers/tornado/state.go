@@ -22,9 +22,19 @@ import (
 //
 // and across pools:
 //
+//	hs/<pool>            the block before the live pass first saw the pool:
+//	                     its history ends there (history.go)
+//	hd/<pool>            the history loaded so far: the next block to read,
+//	                     or done
+//	hg/<pool>/<gas>      history: deposits paid at that gas price
+//	ha/<pool>/<depositor> history: deposits of that depositor
+//	                     (the h keys but hs are written outside blocks)
 //	pools                the pools holding tainted deposits
 //	w/<recipient>        the recipient's withdrawals of the last 24 hours
 //	                     (pool and time), for the multi-denomination match
+//	l/<depositor>        a tainted depositor's transactions with each
+//	                     counterparty outside Tornado, for the linked-address
+//	                     match (kept while it has tainted deposits)
 //
 // Values are a compact binary encoding (stateVersion first): the pool's
 // state is read and written at each of its events.
@@ -285,17 +295,30 @@ func getCount(st tracer.State, key string) int {
 	return n
 }
 
-// addCount adds d to the count at key, deleting it at zero.
+// addCount adds d to the count at key, deleting it at zero. A count may
+// go below zero: it is then what was taken from the pool's history
+// (history.go), which blocks never write.
 func addCount(st tracer.State, key string, d int) {
 	if key == "" {
 		return
 	}
 	n := getCount(st, key) + d
-	if n <= 0 {
+	if n == 0 {
 		st.Delete(key)
 		return
 	}
 	st.Put(key, strconv.AppendInt(nil, int64(n), 10))
+}
+
+// gasCount is the pool's deposits at gas price gas not linked yet: seen
+// live, and before that in the pool's history.
+func gasCount(st tracer.State, pool, gas string) int {
+	return getCount(st, gasKeyS(pool, gas)) + getCount(st, histGasKey(pool, gas))
+}
+
+// depositorCount is depositor's deposits into pool not linked yet.
+func depositorCount(st tracer.State, pool, depositor string) int {
+	return getCount(st, depositorKey(pool, depositor)) + getCount(st, histDepositorKey(pool, depositor))
 }
 
 // withdrawalSeen is one withdrawal of a recipient: its pool and time.
@@ -357,4 +380,41 @@ func saveSeen(st tracer.State, key string, ws []withdrawalSeen) {
 		e.uvarint(uint64(w.Time))
 	}
 	st.Put(key, e)
+}
+
+func interactKey(depositor string) string { return "l/" + depositor }
+
+// peer is a counterparty of a tainted depositor: the transactions the
+// depositor sent it and those it sent the depositor, outside Tornado.
+type peer struct {
+	Addr     string
+	Sent     uint32
+	Received uint32
+}
+
+func encodePeers(ps []peer) []byte {
+	e := encoder{stateVersion}
+	e.uvarint(uint64(len(ps)))
+	for _, p := range ps {
+		e.str(p.Addr)
+		e.uvarint(uint64(p.Sent))
+		e.uvarint(uint64(p.Received))
+	}
+	return e
+}
+
+func decodePeers(b []byte) ([]peer, error) {
+	if len(b) == 0 || b[0] != stateVersion {
+		return nil, fmt.Errorf("unknown version")
+	}
+	d := decoder{b: b[1:]}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil, errShort
+	}
+	ps := make([]peer, 0, n)
+	for range n {
+		ps = append(ps, peer{Addr: d.str(), Sent: uint32(d.uvarint()), Received: uint32(d.uvarint())})
+	}
+	return ps, d.err
 }

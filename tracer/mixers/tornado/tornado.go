@@ -51,16 +51,20 @@ func Topics() [][32]byte { return [][32]byte{DepositTopic, WithdrawalTopic} }
 const (
 	AddressMatch      = "address_match"
 	UniqueGasPrice    = "unique_gas_price"
+	LinkedAddress     = "linked_address"
 	MultiDenomination = "multi_denomination"
 )
 
 // Confidence of a withdrawal linked by a heuristic to one deposit: an
 // address match is deterministic in Tutela's sense (a depositor
-// withdrawing to itself), a unique gas price slightly less so, a
+// withdrawing to itself), a unique gas price and a linked address
+// slightly less so (CONTRACT.md: a deterministic link gives at least 0.9;
+// two addresses that dealt three times may still be two owners), a
 // multi-denomination pattern (counts that could coincide) less again.
 const (
 	addressMatchConfidence      = 0.95
 	uniqueGasPriceConfidence    = 0.9
+	linkedAddressConfidence     = 0.9
 	multiDenominationConfidence = 0.8
 )
 
@@ -76,6 +80,17 @@ type Recogniser struct {
 	// bytes (no reorg or restart in between), they are not decoded again.
 	mu      sync.Mutex
 	decoded map[string]decodedDeposits
+
+	// history: a Bootstrap loads each pool's history (WithHistory); until
+	// it has, withdrawals are provisional.
+	history bool
+}
+
+// WithHistory tells the recogniser that a Bootstrap loads each pool's
+// history: until it has, its withdrawals' findings are provisional.
+func (r *Recogniser) WithHistory() *Recogniser {
+	r.history = true
+	return r
 }
 
 type decodedDeposits struct {
@@ -160,7 +175,13 @@ func (r *Recogniser) isTornado(addr string) bool {
 // Recognise implements tracer.Recogniser: it records the transaction's
 // deposits into pools and answers its withdrawals with moves.
 func (r *Recogniser) Recognise(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, deps []tracer.Deposit) ([]tracer.Move, error) {
-	if b.Chain != chains.Ethereum || tx.Failed || len(tx.Logs) == 0 {
+	if b.Chain != chains.Ethereum || tx.Failed {
+		return nil, nil
+	}
+	if st.Lane() == "" {
+		r.interact(st, tx)
+	}
+	if len(tx.Logs) == 0 {
 		return nil, nil
 	}
 	var moves []tracer.Move
@@ -229,8 +250,11 @@ func addrOf(b []byte) string { return "0x" + hex.EncodeToString(b) }
 // told (a withdrawal followed without internal transfers).
 func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block, tx *chains.Tx, addr string, n int) (*poolState, error) {
 	if p, err := loadPool(st, addr); p != nil || err != nil {
-		if p != nil && p.Partial && st.Lane() == "" {
-			r.size(ctx, b, addr, p)
+		if p != nil && st.Lane() == "" {
+			if p.Partial {
+				r.size(ctx, b, addr, p)
+			}
+			markHistory(st, b, addr)
 		}
 		return p, err
 	}
@@ -245,6 +269,7 @@ func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block,
 	p := &poolState{Asset: asset, Denom: denom, Partial: true}
 	if st.Lane() == "" {
 		r.size(ctx, b, addr, p)
+		markHistory(st, b, addr)
 	}
 	return p, nil
 }
@@ -341,6 +366,7 @@ func (r *Recogniser) deposit(ctx context.Context, st tracer.State, b *chains.Blo
 				GasPrice: gasString(tx.GasPrice), Block: b.Ref.Number, Time: b.Ref.Time.Unix(), Taint: t, Decay: p.Decay})
 		}
 	}
+	track(st, tx.From)
 	if pools := loadStrings(st, poolsKey); !slices.Contains(pools, pool) {
 		saveStrings(st, poolsKey, append(pools, pool))
 	}
@@ -378,6 +404,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 		r.log.Warn("tainted deposits unreadable", "pool", pool, "err", err)
 		ts = nil
 	}
+	before := ts
 	n := p.Unmatched
 	if lane != "" {
 		n = r.unmatchedAt(ctx, b, pool, p)
@@ -474,9 +501,11 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 	}
 	if changed {
 		r.saveTainted(st, pool, ts)
+		r.untrack(st, pool, gone(before, ts), ts)
 	}
 	savePool(st, pool, p)
 
+	provisional := r.history && !historyDone(st, pool)
 	var moves []tracer.Move
 	for _, s := range shares {
 		if s.take.Sign() <= 0 {
@@ -489,7 +518,7 @@ func (r *Recogniser) withdraw(ctx context.Context, st tracer.State, b *chains.Bl
 			moves = append(moves, tracer.Move{Incident: s.inc, Service: s.at, Asset: p.Asset,
 				Take: toRecipient, Chain: chains.Ethereum, To: w.to, ToAsset: p.Asset,
 				Amount: toRecipient, Gross: payout, Type: tracer.MixerWithdrawal,
-				Confidence: clamp(s.confidence), Heuristics: s.heuristics})
+				Confidence: clamp(s.confidence), Heuristics: s.heuristics, Provisional: provisional})
 		}
 		if toRelayer.Sign() > 0 && w.relayer != zeroAddr {
 			moves = append(moves, tracer.Move{Incident: s.inc, Service: s.at, Asset: p.Asset,
@@ -579,21 +608,22 @@ type linked struct {
 	heuristic  string
 }
 
-// link applies the linking heuristics in order of strength: an earlier
+// link applies the linking heuristics in the paper's order: an earlier
 // deposit from the recipient (address match), then — for a withdrawal
 // its recipient sent itself — the one earlier deposit of the same gas
-// price (unique gas price).
+// price (unique gas price), then a depositor the recipient dealt with
+// (linked address).
 func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taintedDeposit, to, gas string, relayed bool, block uint64, mine func(string) bool) linked {
 	for i := range ts {
 		if d := &ts[i]; mine(d.Incident) && d.Depositor == to && d.Block <= block && d.weight(p) >= minWeight {
 			return linked{deposit: i, confidence: addressMatchConfidence, heuristic: AddressMatch}
 		}
 	}
-	if getCount(st, depositorKey(pool, to)) > 0 {
+	if depositorCount(st, pool, to) > 0 {
 		r.matched(st, pool, to, "")
 		return linked{deposit: -1, clean: true}
 	}
-	if !relayed && gas != "" && getCount(st, gasKeyS(pool, gas)) == 1 {
+	if !relayed && gas != "" && gasCount(st, pool, gas) == 1 {
 		for i := range ts {
 			if d := &ts[i]; mine(d.Incident) && d.GasPrice == gas && d.weight(p) >= minWeight {
 				return linked{deposit: i, confidence: uniqueGasPriceConfidence, heuristic: UniqueGasPrice}
@@ -602,7 +632,7 @@ func (r *Recogniser) link(st tracer.State, pool string, p *poolState, ts []taint
 		addCount(st, gasKeyS(pool, gas), -1)
 		return linked{deposit: -1, clean: true}
 	}
-	return linked{deposit: -1}
+	return linkedAddress(st, p, ts, to, block, mine)
 }
 
 // poolsKey lists the pools holding tainted deposits.

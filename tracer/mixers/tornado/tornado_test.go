@@ -45,7 +45,7 @@ func poolLabels() tracertest.Labels {
 
 // tx is a transaction of a test block.
 type tx struct {
-	from      string
+	from, to  string
 	gas       int64
 	transfers [][3]any // from, to, amount
 	logs      []chains.Log
@@ -55,7 +55,7 @@ func block(n uint64, salt string, txs ...tx) *chains.Block {
 	hash := func(n uint64) string { return fmt.Sprintf("b%d%s", n, salt) }
 	b := &chains.Block{Chain: chains.Ethereum, Ref: chains.BlockRef{Number: n, Hash: hash(n), Parent: hash(n - 1), Time: time.Unix(int64(1_700_000_000+12*n), 0).UTC()}}
 	for i, x := range txs {
-		t := chains.Tx{Hash: fmt.Sprintf("0x%d-%d%s", n, i, salt), Index: i, From: x.from, GasPrice: big.NewInt(x.gas), Logs: x.logs}
+		t := chains.Tx{Hash: fmt.Sprintf("0x%d-%d%s", n, i, salt), Index: i, From: x.from, To: x.to, GasPrice: big.NewInt(x.gas), Logs: x.logs}
 		for s, tr := range x.transfers {
 			t.Transfers = append(t.Transfers, chains.Transfer{Kind: chains.Native, TxIndex: i, Seq: s, LogIndex: -1,
 				From: tr[0].(string), To: tr[1].(string), Asset: chains.ETH, Amount: big.NewInt(int64(tr[2].(int)))})

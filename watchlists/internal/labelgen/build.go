@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -89,13 +90,24 @@ func (b *builder) addProtocol(chain chains.Chain, addr string, kind watchlists.K
 	b.rows = append(b.rows, row{chain, norm, kind, clean(label), source, clean(note), protocol})
 }
 
+// curatedBridges are the bridge contracts transcribed from the protocols'
+// own repositories (deployment manifests, the OP Stack registry): the
+// shared data has no LI.FI, Stargate, current Across SpokePool, Base or
+// OptimismPortal address.
+//
+//go:embed bridges.csv
+var curatedBridges []byte
+
 func readCSV(path string) ([]map[string]string, error) {
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
+	return readCSVBytes(path, raw)
+}
+
+func readCSVBytes(path string, raw []byte) ([]map[string]string, error) {
+	r := csv.NewReader(bytes.NewReader(raw))
 	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
 	if err != nil {
@@ -170,6 +182,17 @@ func build(data string) (map[string][]byte, []string, error) {
 		if r["chain"] == "ethereum" {
 			b.addProtocol(chains.Ethereum, r["address"], watchlists.Bridge, r["label"], srcThorchain, "", "thorchain")
 		}
+	}
+
+	// Bridges the shared data lacks (or names less exactly), each from the
+	// protocol's own repository: bridges.csv, rows transcribed with their
+	// source file and commit.
+	curated, err := readCSVBytes("bridges.csv", curatedBridges)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range curated {
+		b.addProtocol(chains.Ethereum, r["address"], watchlists.Bridge, r["label"], r["source"], "", r["protocol"])
 	}
 
 	if err := b.etherscan(p("labels", "brianleect-etherscan-labels", "etherscan_combinedAllLabels.json")); err != nil {
