@@ -39,10 +39,11 @@ import (
 // router's TransferOut with OUT:<txid>) and lands at the Ethereum exchange.
 //
 // Run with the Bitcoin follower ahead (the Ethereum follower's RPC held:
-// the swap's payout is applied before the swap, which then joins it) and
-// behind (the Bitcoin follower's RPC held: the swap back's payout on
-// Ethereum is applied before its inbound). A chain's confirmations would
-// not order them: blocks are applied at the head.
+// the payout, the peels, the CoinJoin and the deposit are applied before
+// the swap, which then joins the payout) and behind (the Bitcoin
+// follower's RPC held: the swap back's payout on Ethereum is applied
+// before its inbound). A chain's confirmations would not order them:
+// blocks are applied at the head.
 func TestLaunderingRun(t *testing.T) {
 	for _, order := range []string{"bitcoin ahead", "bitcoin behind"} {
 		t.Run(order, func(t *testing.T) { launderRun(t, order == "bitcoin ahead") })
@@ -209,12 +210,7 @@ tracer:
 		wire.NewTxOut(payoutSat, p2wpkh(t, b, t0)), wire.NewTxOut(0, testnodes.NullData(t, []byte(outMemo))),
 		wire.NewTxOut(100_000_000-payoutSat-10_000, vaultScript)})
 	b.Generate(t, 1)
-	if bitcoinAhead {
-		// The payout is applied first and waits; then the swap joins it.
-		settleBTC()
-		ethGate.release()
-		settleETH()
-	} else {
+	if !bitcoinAhead {
 		settleETH()
 	}
 	payoutTainted := new(big.Int).Div(new(big.Int).Mul(big.NewInt(payoutSat), swapTainted), swapIn).Int64()
@@ -265,8 +261,15 @@ tracer:
 		wire.NewTxOut(poolSize-10_000, p2wpkh(t, b, btcEx))})
 	b.Generate(t, 1)
 	btcDepTainted := haircut(poolSize-10_000, mixedTaint, poolSize)
-
 	settleBTC()
+	if bitcoinAhead {
+		// The payout, the peels, the CoinJoin and the deposit were all
+		// applied while the swap was not: when it comes, it joins the
+		// payout and the Bitcoin blocks after it are applied again.
+		ethGate.release()
+		settleETH()
+		settleBTC()
+	}
 
 	// The swap back: the first peel pays the vault with =:e:<address>;
 	// the Ethereum vault pays out through the router with OUT:<txid>.
