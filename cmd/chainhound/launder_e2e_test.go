@@ -392,6 +392,9 @@ tracer:
 				t.Errorf("%s: hops %d, path %+v; want it from the theft to this chain", what, a.Hops, a.Path)
 				continue
 			}
+			if w.path == nil && a.Path[len(a.Path)-1].Tx != w.tx {
+				t.Errorf("%s: path %+v; want it to end with its own transaction", what, a.Path)
+			}
 			if w.path != nil {
 				var p []hop
 				for _, h := range a.Path {
@@ -409,13 +412,17 @@ tracer:
 				}
 				switch {
 				case h.Tx == w1.TxHash.Hex() || h.Tx == w2.TxHash.Hex():
-					if h.Via == nil || h.Via.Kind != "mixer" || h.Via.Protocol != "tornado" {
-						t.Errorf("%s: hop %+v via %+v; want the tornado pool", what, h, h.Via)
+					conf := map[bool]float64{true: 0.95, false: 0.35}[h.Tx == w1.TxHash.Hex()]
+					if h.Via == nil || h.Via.Kind != "mixer" || h.Via.Protocol != "tornado" || h.Via.Label != "Tornado.Cash: 10 ETH (test)" || h.Confidence != conf {
+						t.Errorf("%s: hop %+v via %+v; want the tornado pool at %v", what, h, h.Via, conf)
 					}
-				case h.Via != nil:
-					if h.Via.Kind != "bridge" || h.Via.Protocol != "thorchain" {
-						t.Errorf("%s: hop %+v via %+v; want a thorchain bridge", what, h, h.Via)
+				case h.Tx == payout.String() || h.Tx == transferOut.TxHash.Hex():
+					label := map[bool]string{true: "THORChain router (test)", false: "THORChain BTC vault (test)"}[h.Tx == payout.String()]
+					if h.Via == nil || h.Via.Kind != "bridge" || h.Via.Protocol != "thorchain" || h.Via.Label != label || h.Confidence != 0 {
+						t.Errorf("%s: hop %+v via %+v; want out of %s, certain", what, h, h.Via, label)
 					}
+				case h.Via != nil || h.Confidence != 0:
+					t.Errorf("%s: hop %+v via %+v at %v; want no service, certain", what, h, h.Via, h.Confidence)
 				}
 			}
 		}
