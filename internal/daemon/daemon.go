@@ -110,6 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	}
 	d.Incidents = watchlists.NewIncidentBook(d.Store, networks)
 	d.Incidents.DefaultPolicy = watchlists.Policy(cfg.Tracer.Policy)
+	d.Incidents.Check = d.checkSeeds
 	if err := d.Incidents.Load(ctx); err != nil {
 		return nil, err
 	}
@@ -490,6 +491,38 @@ func (f findingCounter) Raise(ctx context.Context, fs []tracer.Finding) error {
 
 func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error {
 	return f.d.Raiser.Retract(ctx, fs)
+}
+
+// checkSeeds refuses an incident whose seed transaction the node says is
+// not on its chain, naming the hash, instead of accepting it and failing
+// later. A node that cannot answer refuses nothing: the tracer's catch-up
+// says what went wrong.
+func (d *Daemon) checkSeeds(ctx context.Context, inc watchlists.Incident) error {
+	var loc chains.TxLocator
+	switch {
+	case inc.Chain == chains.Ethereum && d.eth != nil:
+		loc = d.eth
+	case inc.Chain == chains.Bitcoin && d.btc != nil:
+		loc = d.btc
+	default:
+		return nil
+	}
+	for i, s := range inc.Seeds {
+		if s.Tx == "" {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := loc.TxBlock(cctx, s.Tx)
+		cancel()
+		var nf *chains.TxNotFoundError
+		if errors.As(err, &nf) {
+			return fmt.Errorf("seeds[%d].tx: %w", i, err)
+		}
+		if err != nil {
+			d.log.Warn("seed transaction not checked: the node did not answer", "tx", s.Tx, "err", err)
+		}
+	}
+	return nil
 }
 
 // openHistory makes the loader of Tornado pools' history and exposes its
