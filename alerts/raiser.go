@@ -43,6 +43,10 @@ type Raiser struct {
 	lg  *slog.Logger
 
 	mu sync.Mutex // check-then-append of Raise, Retract, Confirm
+	// confirmed is the highest block Confirm was called for, per chain:
+	// an alert raised later from a block at or below it (a block applied
+	// again, an incident caught up) is confirmed as it is raised.
+	confirmed map[chains.Chain]chains.BlockRef
 }
 
 // NewRaiser returns a Raiser appending to log, whose indexes live in st
@@ -63,7 +67,7 @@ func NewRaiser(log *Log, st Store, cfg RaiserConfig) *Raiser {
 	if lg == nil {
 		lg = slog.Default()
 	}
-	return &Raiser{log: log, st: st, cfg: cfg, sev: sev, lg: lg.With("component", "alerts")}
+	return &Raiser{log: log, st: st, cfg: cfg, sev: sev, lg: lg.With("component", "alerts"), confirmed: map[chains.Chain]chains.BlockRef{}}
 }
 
 // Raise appends one alert per finding — one per deposit: the findings of
@@ -182,8 +186,23 @@ func (r *Raiser) Raise(ctx context.Context, fs []tracer.Finding) error {
 	if err != nil {
 		return fmt.Errorf("raise %d findings: %w", len(batch), err)
 	}
+	type block struct {
+		chain chains.Chain
+		ref   chains.BlockRef
+	}
+	var late []block // blocks confirmed already, in the order raised
 	for _, a := range out {
 		r.lg.Info("alert", "seq", a.Seq, "type", a.Type, "severity", a.Severity, "chain", a.Chain, "tx", a.Tx, "incident", a.Incident, "incidents", len(a.Incidents), "finding", a.Finding)
+		c := chains.Chain(a.Chain)
+		if top, ok := r.confirmed[c]; ok && a.Block != nil && a.Block.Number <= top.Number &&
+			!slices.ContainsFunc(late, func(b block) bool { return b.chain == c && b.ref.Hash == a.Block.Hash }) {
+			late = append(late, block{c, chains.BlockRef{Number: a.Block.Number, Hash: a.Block.Hash}})
+		}
+	}
+	for _, b := range late {
+		if err := r.confirm(ctx, b.chain, b.ref); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -334,6 +353,14 @@ func (r *Raiser) Retract(ctx context.Context, fs []tracer.Finding) error {
 func (r *Raiser) Confirm(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if top, ok := r.confirmed[chain]; !ok || ref.Number > top.Number {
+		r.confirmed[chain] = ref
+	}
+	return r.confirm(ctx, chain, ref)
+}
+
+// confirm is Confirm with r.mu held.
+func (r *Raiser) confirm(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
 	seqs, err := r.st.BlockAlerts(ctx, chain, ref.Hash)
 	if err != nil {
 		return fmt.Errorf("confirm %s block %d %s: %w", chain, ref.Number, ref.Hash, err)

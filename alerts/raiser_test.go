@@ -320,3 +320,31 @@ func TestOneAlertPerDeposit(t *testing.T) {
 		t.Fatalf("after the block came back: %v; want one alert for both incidents", got[4:])
 	}
 }
+
+// TestRaiseOnConfirmedBlockConfirms: an alert raised from a block whose
+// confirmation has passed already (a block applied again when another
+// chain's swap joined a payout in it, an incident caught up) is confirmed
+// as it is raised; one from a block above the confirmed height waits.
+func TestRaiseOnConfirmedBlockConfirms(t *testing.T) {
+	ctx := context.Background()
+	_, l, r := newRaiserStore(t, t.TempDir())
+	if err := r.Confirm(ctx, chains.Ethereum, blockRef(12)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Raise(ctx, []tracer.Finding{deposit("a", 10), deposit("b", 13)}); err != nil {
+		t.Fatal(err)
+	}
+	got := all(t, l)
+	if len(got) != 3 || got[2].Type != alerts.TypeConfirmed || got[2].Confirms == nil || *got[2].Confirms != got[0].Seq || got[2].Confirmations != 12 {
+		t.Fatalf("alerts %+v; want a, b, and a's alert.confirmed at 12", got)
+	}
+	// b is confirmed with its block, once.
+	for range 2 {
+		if err := r.Confirm(ctx, chains.Ethereum, blockRef(13)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got = all(t, l); len(got) != 4 || *got[3].Confirms != got[1].Seq {
+		t.Fatalf("after block 13's confirmation: %+v; want b's alert.confirmed", got)
+	}
+}
