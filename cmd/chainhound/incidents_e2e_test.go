@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/testnodes"
@@ -102,5 +104,93 @@ func TestOneAlertPerDepositOnGeth(t *testing.T) {
 	dep2 := g.SendETH(t, thief, exchange, eth(1))
 	if al := ex.await(t, "ethereum", alerts.TypeExchangeDeposit); al.Tx != dep2.TxHash.Hex() {
 		t.Fatalf("the exchange's next deposit alert is %s, want the second deposit %s (one alert per deposit)", al, dep2.TxHash.Hex())
+	}
+}
+
+// TestIncidentTrackingOnGeth (issue 16, item 3): a theft 60 blocks back.
+// `incident open --wait` waits for the catch-up and exits 0 when it is
+// live. A second incident's 201 answer says catching_up from the theft's
+// block to the head; with the node held the catch-up stalls and says so;
+// then the node vanishes: the incident is failed with the reason, and its
+// owner gets an incident.failed alert naming it.
+func TestIncidentTrackingOnGeth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts geth and the chainhound binary")
+	}
+	bin := buildBinary(t)
+	g := testnodes.StartGeth(t)
+	gate := newRPCGate(t, g.HTTP)
+	eth := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
+	victim := g.NewAccount(t, eth(100))
+	thief := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
+	theft := g.SendETH(t, victim, thief, eth(25))
+	g.MineBlocks(t, 60) // within the state a full node keeps (128 blocks): the index is issue 16's other part
+
+	d := newTestDaemon(t, fmt.Sprintf(`chains:
+  ethereum:
+    network: dev
+    rpc: %s
+    confirmations: 1
+    start_block: latest
+    traces: auto
+    poll_interval: 200ms
+`, gate.URL))
+	api := d.api
+	acme := d.key(t, bin, "company", "acme")
+	startDaemon(t, bin, d.cfg, api)
+	co := subscribe(t, api, acme)
+
+	out := runBin(t, bin, 0, "incident", "open", "--wait", "--chain", "ethereum", "--tx", theft.TxHash.Hex(), "--api", api, "--api-key", acme)
+	if !regexp.MustCompile(`(?m)^tracking\s+live\s*$`).MatchString(out) {
+		t.Fatalf("incident open --wait printed:\n%s\nwant the incident live", out)
+	}
+
+	body := map[string]any{"title": "again", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}}
+	code, rb := apiCall(t, api, acme, "POST", "/v1/incidents", body)
+	gate.hold()
+	var inc struct {
+		ID       string `json:"id"`
+		Tracking struct {
+			State        string
+			From, At, To uint64
+			Reason       string
+		} `json:"tracking"`
+	}
+	if err := json.Unmarshal(rb, &inc); err != nil || code != http.StatusCreated {
+		t.Fatalf("open: %d %s", code, rb)
+	}
+	if tr := inc.Tracking; tr.State != "catching_up" || tr.From != theft.BlockNumber.Uint64() || tr.To < tr.From+60 {
+		t.Fatalf("201 tracking %+v; want catching_up from the theft's block %d to the head", tr, theft.BlockNumber.Uint64())
+	}
+	get := func() []byte {
+		code, rb := apiCall(t, api, acme, "GET", "/v1/incidents/"+inc.ID, nil)
+		if code != http.StatusOK {
+			t.Fatalf("get: %d %s", code, rb)
+		}
+		if err := json.Unmarshal(rb, &inc); err != nil {
+			t.Fatal(err)
+		}
+		return rb
+	}
+	time.Sleep(500 * time.Millisecond)
+	get()
+	if tr := inc.Tracking; tr.State != "catching_up" || tr.At >= tr.To {
+		t.Fatalf("held node: tracking %+v; want still catching up", tr)
+	}
+	gate.vanish()
+	gate.release()
+	deadline := time.Now().Add(30 * time.Second)
+	for get(); inc.Tracking.State != "failed"; get() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node vanished 30 s ago; tracking %+v, want failed", inc.Tracking)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if inc.Tracking.Reason == "" {
+		t.Fatal("failed without a reason")
+	}
+	a := co.await(t, "ethereum", alerts.TypeIncidentFailed)
+	if a.Incident != inc.ID || a.Reason != inc.Tracking.Reason || a.Severity != alerts.High {
+		t.Fatalf("incident.failed alert %s; want incident %s, reason %q, high", a, inc.ID, inc.Tracking.Reason)
 	}
 }

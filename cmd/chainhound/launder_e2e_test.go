@@ -5,13 +5,8 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -459,38 +454,3 @@ func (s *subscriber) wait(t *testing.T, n int) []alerts.Alert {
 	defer s.mu.Unlock()
 	return slices.Clone(s.got)
 }
-
-// rpcGate is a reverse proxy to a node's RPC that the test can hold: the
-// daemon's follower (and every call it makes to that node) waits until it
-// is released, so one chain's follower falls behind the other's.
-type rpcGate struct {
-	URL  string
-	mu   sync.RWMutex
-	held atomic.Bool
-}
-
-func newRPCGate(t *testing.T, target string) *rpcGate {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &rpcGate{}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.mu.RLock()
-		g.mu.RUnlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { // before Close, which waits for held requests
-		if g.held.Load() {
-			g.release()
-		}
-	})
-	g.URL = srv.URL
-	return g
-}
-
-func (g *rpcGate) hold() { g.mu.Lock(); g.held.Store(true) }
-
-func (g *rpcGate) release() { g.held.Store(false); g.mu.Unlock() }
