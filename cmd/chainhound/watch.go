@@ -69,7 +69,7 @@ func watchCommand() *cli.Command {
 				Usage:     "import a file, all or nothing (see --skip-invalid)",
 				ArgsUsage: "FILE",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "format", Usage: "ofac-xml, lines, csv, json or tagpack (default: from the file extension)"},
+					&cli.StringFlag{Name: "format", Usage: "ofac-xml, lines, csv, json, tagpack or thorchain-inbound (THORNode's /thorchain/inbound_addresses: the current vaults and routers) (default: from the file extension)"},
 					chainFlag(false), kindFlag(false), ownerFlag,
 					&cli.StringFlag{Name: "source", Usage: "where the entries came from (default: the file name)"},
 					&cli.BoolFlag{Name: "skip-invalid", Usage: "store the good rows and list the bad ones, instead of storing nothing"},
