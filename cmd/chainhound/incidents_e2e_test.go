@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -34,15 +33,7 @@ func TestOneAlertPerDepositOnGeth(t *testing.T) {
 	thiefAddr := crypto.PubkeyToAddress(thief.PublicKey)
 	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-`, g.WS))
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, 1))
 	api := d.api
 	acme, exch := d.key(t, bin, "company", "acme"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
@@ -126,15 +117,7 @@ func TestIncidentTrackingOnGeth(t *testing.T) {
 	theft := g.SendETH(t, victim, thief, eth(25))
 	g.MineBlocks(t, 60) // within the state a full node keeps (128 blocks): the index is issue 16's other part
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-`, gate.URL))
+	d := newTestDaemon(t, "chains:\n"+devEthereum(gate.URL, 1))
 	api := d.api
 	acme := d.key(t, bin, "company", "acme")
 	startDaemon(t, bin, d.cfg, api)
