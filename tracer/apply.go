@@ -229,6 +229,7 @@ func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Bl
 	}
 	st.recs = append(st.recs, j.recs...)
 	st.journal(cs.chain, b.Ref.Number)
+	st.indexPut(b)
 	for _, h := range e.pruneJournals(cs, b.Ref.Number) {
 		st.journal(cs.chain, h)
 	}
@@ -371,6 +372,7 @@ func (e *Engine) undoBlock(ctx context.Context, cs *chainState, j *journal, st *
 	cs.last, cs.hasLast = j.prev, j.hadPrev
 	st.recs = append(st.recs, j.recs...)
 	st.journal(cs.chain, ref.Number)
+	st.indexUndo(cs.chain, ref.Number)
 	// Lanes still catching up rewind past the undone block.
 	for _, inc := range e.incidents {
 		if inc.def.Chain == cs.chain && !inc.rt.joined && inc.rt.cursor >= ref.Number {
