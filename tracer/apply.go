@@ -212,6 +212,10 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 // chain's later blocks after b (rewind.go), so that a spend already
 // applied carries the taint on.
 func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Block, reorder bool) error {
+	var kvs func() []KV
+	if e.idx != nil && e.deps.Store != nil {
+		kvs = encodeAhead(b)
+	}
 	j, redo, err := e.applyBlock(ctx, cs, b)
 	if err != nil {
 		return err
@@ -229,7 +233,7 @@ func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Bl
 	}
 	st.recs = append(st.recs, j.recs...)
 	st.journal(cs.chain, b.Ref.Number)
-	st.indexPut(b)
+	st.indexPut(b, kvs)
 	for _, h := range e.pruneJournals(cs, b.Ref.Number) {
 		st.journal(cs.chain, h)
 	}

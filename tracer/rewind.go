@@ -56,8 +56,12 @@ func (s *step) indexOp(c chains.Chain, h uint64) *idxOp {
 	return op
 }
 
-// indexPut notes b to write to the transfer index.
-func (s *step) indexPut(b *chains.Block) { s.indexOp(b.Chain, b.Ref.Number).b = b }
+// indexPut notes b to write to the transfer index, with its entries
+// when already under way (kvs, or nil).
+func (s *step) indexPut(b *chains.Block, kvs func() []KV) {
+	op := s.indexOp(b.Chain, b.Ref.Number)
+	op.b, op.kvs = b, kvs
+}
 
 // indexUndo notes c's block at h to delete from the transfer index.
 func (s *step) indexUndo(c chains.Chain, h uint64) {
@@ -250,7 +254,7 @@ func (e *Engine) applyAgain(ctx context.Context, plan []*rewind, st *step) {
 			}
 			st.recs = append(st.recs, j.recs...)
 			st.journal(r.cs.chain, b.Ref.Number)
-			st.indexPut(b)
+			st.indexPut(b, nil)
 			st.raise = append(st.raise, j.findings...)
 			for _, f := range j.findings {
 				now[f.ID] = true

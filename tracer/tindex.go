@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/holiman/uint256"
 )
 
 // The transfer index (docs/decisions/0013-transfer-index.md): every block
@@ -83,18 +84,25 @@ func idxBlockKey(c chains.Chain, h uint64) []byte {
 	return fmt.Appendf(nil, "x/b/%s/%020d", c, h)
 }
 
-func idxAddrPrefix(c chains.Chain, addr string) []byte {
-	k := append([]byte("x/a/"+string(c)+"/"), 0)
-	if a, ok := toAddr20(addr, false); ok && len(addr) == 42 && [16]byte(a[:16]) != internPrefix {
-		k[len(k)-1] = 1
-		return append(k, a[:]...)
+// appendAddrPrefix appends the prefix of addr's entries.
+func appendAddrPrefix(w []byte, c chains.Chain, addr string) []byte {
+	w = append(append(append(w, "x/a/"...), c...), '/')
+	if len(addr) == 42 && addr[0] == '0' && addr[1] == 'x' {
+		var a addr20
+		if decodeLowerHex(a[:], addr[2:]) {
+			return append(append(w, 1), a[:]...)
+		}
 	}
-	return append(append(k, addr...), '/')
+	return append(append(append(w, 0), addr...), '/')
 }
 
-func idxAddrKey(c chains.Chain, addr string, h uint64) []byte {
-	return binary.BigEndian.AppendUint64(idxAddrPrefix(c, addr), h)
+func appendAddrKey(w []byte, c chains.Chain, addr string, h uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendAddrPrefix(w, c, addr), h)
 }
+
+func idxAddrPrefix(c chains.Chain, addr string) []byte { return appendAddrPrefix(nil, c, addr) }
+
+func idxAddrKey(c chains.Chain, addr string, h uint64) []byte { return appendAddrKey(nil, c, addr, h) }
 
 // idxPrefix is the first key of the index's keyspace; idxEnd follows its last.
 var idxPrefix, idxEnd = []byte("x/"), []byte("x0")
@@ -130,64 +138,73 @@ func (x *transferIndex) covered(ctx context.Context, c chains.Chain) (first, las
 	return m.First, m.Last, true, nil
 }
 
-// netFlows is an address's net flow of each asset (by asset key) in a block.
+// netFlows is an address's net flow of each asset (by asset key) in a
+// block, decoded.
 type netFlows map[string]*big.Int
 
-// blockNetFlows sums b's transfers per address and asset as the engine
-// counts them (blockFlows): a failed transaction moves only its fee, NFTs
-// and self-transfers move nothing; the fee sink is left out.
-func blockNetFlows(b *chains.Block) map[string]netFlows {
-	out := map[string]netFlows{}
-	add := func(addr, asset string, v *big.Int, neg bool) {
-		if addr == chains.FeeSink || addr == "" {
-			return
-		}
-		f := out[addr]
-		if f == nil {
-			f = netFlows{}
-			out[addr] = f
-		}
-		s := f[asset]
-		if s == nil {
-			s = new(big.Int)
-			f[asset] = s
-		}
-		if neg {
-			s.Sub(s, v)
-		} else {
-			s.Add(s, v)
-		}
-	}
-	for i := range b.Txs {
-		tx := &b.Txs[i]
-		for n := range tx.Transfers {
-			t := &tx.Transfers[n]
-			if (tx.Failed && t.Kind != chains.Fee) || t.Kind == chains.NFT || t.Amount == nil || t.Amount.Sign() <= 0 || t.From == t.To {
-				continue
-			}
-			add(t.To, t.Asset.Key(), t.Amount, false)
-			add(t.From, t.Asset.Key(), t.Amount, true)
-		}
-	}
-	return out
+// assetFlow is what an address received and sent of one asset in a block.
+type assetFlow struct {
+	asset   string
+	in, out uint256.Int
 }
 
-func encodeNetFlows(f netFlows) []byte {
-	keys := make([]string, 0, len(f))
-	for k, v := range f {
-		if v.Sign() != 0 {
-			keys = append(keys, k)
+// addrFlows is an address's flows in a block, by asset in first-seen order.
+type addrFlows struct {
+	addr  string
+	flows []assetFlow
+}
+
+func (f *addrFlows) of(asset string) *assetFlow {
+	for i := range f.flows {
+		if f.flows[i].asset == asset {
+			return &f.flows[i]
 		}
 	}
-	if len(keys) == 0 {
-		return nil
+	f.flows = append(f.flows, assetFlow{asset: asset})
+	return &f.flows[len(f.flows)-1]
+}
+
+// nonzero reports whether any asset's net flow is not zero.
+func (f *addrFlows) nonzero() bool {
+	for i := range f.flows {
+		if !f.flows[i].in.Eq(&f.flows[i].out) {
+			return true
+		}
 	}
-	slices.Sort(keys)
-	var w wbuf
-	w.uvarint(uint64(len(keys)))
-	for _, k := range keys {
-		w.hexStr(k)
-		w.bigAmt(f[k])
+	return false
+}
+
+// blockNetFlows sums b's transfers per address and asset (encodeBlock).
+func blockNetFlows(b *chains.Block) []*addrFlows {
+	_, f := encodeBlock(b, true)
+	return f
+}
+
+// appendNetFlows appends f's encoding: the number of assets with a net
+// flow, then per asset its key, a sign byte (0 in, 1 out) and the amount.
+func appendNetFlows(w wbuf, f *addrFlows) wbuf {
+	n := 0
+	for i := range f.flows {
+		if !f.flows[i].in.Eq(&f.flows[i].out) {
+			n++
+		}
+	}
+	w.uvarint(uint64(n))
+	var d uint256.Int
+	for i := range f.flows {
+		x := &f.flows[i]
+		if x.in.Eq(&x.out) {
+			continue
+		}
+		w.hexStr(x.asset)
+		if x.out.Gt(&x.in) {
+			d.Sub(&x.out, &x.in)
+			w = append(w, 1)
+		} else {
+			d.Sub(&x.in, &x.out)
+			w = append(w, 0)
+		}
+		w.amt(&d)
 	}
 	return w
 }
@@ -196,9 +213,16 @@ func decodeNetFlows(v []byte) (netFlows, error) {
 	r := rbuf{b: v}
 	n := r.count()
 	f := make(netFlows, n)
+	var a uint256.Int
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		k := r.hexStr()
-		f[k] = r.bigAmt()
+		neg := r.u8() == 1
+		r.amt(&a)
+		x := a.ToBig()
+		if neg {
+			x.Neg(x)
+		}
+		f[k] = x
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = fmt.Errorf("%d bytes after the flows", len(r.b))
@@ -206,16 +230,32 @@ func decodeNetFlows(v []byte) (netFlows, error) {
 	return f, r.err
 }
 
-// blockKVs returns the keys and values that index b.
-func (x *transferIndex) blockKVs(b *chains.Block) []KV {
-	kvs := []KV{{idxBlockKey(b.Chain, b.Ref.Number), encodeBlockRecord(b)}}
-	if b.Chain == chains.Bitcoin {
-		return kvs // the UTXO model reads no balances
-	}
-	for addr, f := range blockNetFlows(b) {
-		if v := encodeNetFlows(f); v != nil {
-			kvs = append(kvs, KV{idxAddrKey(b.Chain, addr, b.Ref.Number), v})
+// IndexKVs returns the keys and values the transfer index writes for b:
+// its record and, on the account model, one entry per address it moves
+// value of (the figures of docs/decisions/0013-transfer-index.md).
+func IndexKVs(b *chains.Block) []KV { return blockKVs(b) }
+
+func blockKVs(b *chains.Block) []KV {
+	// The UTXO model reads no balances: no address entries.
+	rec, flows := encodeBlock(b, b.Chain != chains.Bitcoin)
+	kvs := make([]KV, 1, 1+len(flows))
+	kvs[0] = KV{idxBlockKey(b.Chain, b.Ref.Number), rec}
+	// Keys and values share one buffer.
+	buf := make(wbuf, 0, len(flows)*96)
+	type span struct{ k0, k1, v1 int }
+	spans := make([]span, 0, len(flows))
+	for _, f := range flows {
+		if !f.nonzero() {
+			continue
 		}
+		k0 := len(buf)
+		buf = appendAddrKey(buf, b.Chain, f.addr, b.Ref.Number)
+		k1 := len(buf)
+		buf = appendNetFlows(buf, f)
+		spans = append(spans, span{k0, k1, len(buf)})
+	}
+	for _, s := range spans {
+		kvs = append(kvs, KV{buf[s.k0:s.k1:s.k1], buf[s.k1:s.v1:s.v1]})
 	}
 	return kvs
 }
@@ -238,9 +278,9 @@ func (x *transferIndex) storedKeys(ctx context.Context, c chains.Chain, h uint64
 		// nowhere, harmless: balances read only covered heights).
 		return keys, chains.BlockRef{Number: h}, nil
 	}
-	for addr, f := range blockNetFlows(b) {
-		if encodeNetFlows(f) != nil {
-			keys = append(keys, idxAddrKey(c, addr, h))
+	for _, f := range blockNetFlows(b) {
+		if f.nonzero() {
+			keys = append(keys, idxAddrKey(c, f.addr, h))
 		}
 	}
 	return keys, b.Ref, nil
@@ -249,7 +289,27 @@ func (x *transferIndex) storedKeys(ctx context.Context, c chains.Chain, h uint64
 // idxOp is a block written (b set) or undone (b nil) in one step.
 type idxOp struct {
 	b      *chains.Block
-	undone bool // a record stored before the step is deleted first
+	kvs    func() []KV // b's index entries (nil: encoded when written)
+	undone bool        // a record stored before the step is deleted first
+}
+
+func (op *idxOp) entries() []KV {
+	if op.kvs != nil {
+		return op.kvs()
+	}
+	return blockKVs(op.b)
+}
+
+// encodeAhead starts encoding b's index entries while the engine applies
+// it (the engine only reads an account-model block); a UTXO block is
+// encoded when written, as encoding derives its deferred addresses.
+func encodeAhead(b *chains.Block) func() []KV {
+	if b.Chain == chains.Bitcoin {
+		return nil
+	}
+	ch := make(chan []KV, 1)
+	go func() { ch <- blockKVs(b) }()
+	return sync.OnceValue(func() []KV { return <-ch })
 }
 
 // batch returns the puts and deletes that write the step's index
@@ -284,7 +344,7 @@ func (x *transferIndex) batch(ctx context.Context, ops map[chains.Chain]map[uint
 			var put map[string]bool
 			if op.b != nil {
 				put = map[string]bool{}
-				for _, kv := range x.blockKVs(op.b) {
+				for _, kv := range op.entries() {
 					put[string(kv.Key)] = true
 				}
 			}
@@ -311,7 +371,7 @@ func (x *transferIndex) batch(ctx context.Context, ops map[chains.Chain]map[uint
 			if op.b == nil {
 				continue
 			}
-			puts = append(puts, x.blockKVs(op.b)...)
+			puts = append(puts, op.entries()...)
 			switch {
 			case m.Has && h == m.Last+1:
 				m.Last, m.LastTime = h, op.b.Ref.Time

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/holiman/uint256"
 )
 
 // The transfer index's block record: everything of a block the engine
@@ -151,9 +152,10 @@ func (w *wbuf) bigAmt(v *big.Int) {
 		w.bigAmt(new(big.Int).Neg(v))
 		return
 	}
-	b := v.Bytes()
-	*w = append(*w, byte(len(b)))
-	*w = append(*w, b...)
+	n := (v.BitLen() + 7) / 8
+	*w = append(*w, byte(n))
+	*w = append(*w, make([]byte, n)...)
+	v.FillBytes((*w)[len(*w)-n:])
 }
 
 func (r *rbuf) bigAmt() *big.Int {
@@ -175,24 +177,59 @@ func (r *rbuf) bigAmt() *big.Int {
 
 // strTable numbers a record's strings.
 type strTable struct {
-	ids  map[string]uint64
+	ids  map[string]uint32
 	strs []string
 }
 
 func (t *strTable) id(s string) uint64 {
 	if id, ok := t.ids[s]; ok {
-		return id
+		return uint64(id)
 	}
-	id := uint64(len(t.strs))
+	id := uint32(len(t.strs))
 	t.ids[s] = id
 	t.strs = append(t.strs, s)
-	return id
+	return uint64(id)
 }
 
 // encodeBlockRecord encodes b's record. It derives b's deferred Bitcoin
 // addresses (the record keeps addresses, not scripts).
 func encodeBlockRecord(b *chains.Block) []byte {
-	st := strTable{ids: map[string]uint64{}}
+	rec, _ := encodeBlock(b, false)
+	return rec
+}
+
+// encodeBlock encodes b's record and, with flows, sums its transfers per
+// address and asset as the engine counts them (blockFlows): a failed
+// transaction moves only its fee, NFTs and self-transfers move nothing;
+// the fee sink is left out. Addresses come in first-seen order.
+func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
+	n := 0
+	for i := range b.Txs {
+		n += 2 + len(b.Txs[i].Transfers) + len(b.Txs[i].Inputs) + len(b.Txs[i].Outputs)
+	}
+	st := strTable{ids: make(map[string]uint32, n), strs: make([]string, 0, n)}
+	// Flows by string id (0: none yet, else index+1 in order).
+	var byID []int32
+	var order []*addrFlows
+	var v uint256.Int
+	flow := func(id uint64, addr, asset string, out bool) {
+		if addr == chains.FeeSink || addr == "" {
+			return
+		}
+		for uint64(len(byID)) <= id {
+			byID = append(byID, 0)
+		}
+		if byID[id] == 0 {
+			order = append(order, &addrFlows{addr: addr})
+			byID[id] = int32(len(order))
+		}
+		x := order[byID[id]-1].of(asset)
+		if out {
+			x.out.Add(&x.out, &v)
+		} else {
+			x.in.Add(&x.in, &v)
+		}
+	}
 	type assetKey struct {
 		sym, contract uint64
 		dec           uint8
@@ -210,7 +247,7 @@ func encodeBlockRecord(b *chains.Block) []byte {
 		return id
 	}
 	// The body first (it fills the tables), then the header and tables.
-	var body wbuf
+	body := make(wbuf, 0, 40*n)
 	body.uvarint(uint64(len(b.Txs)))
 	for i := range b.Txs {
 		tx := &b.Txs[i]
@@ -235,10 +272,19 @@ func encodeBlockRecord(b *chains.Block) []byte {
 			body = append(body, byte(t.Kind))
 			body.uvarint(uint64(t.Seq))
 			body.uvarint(uint64(t.LogIndex + 1))
-			body.uvarint(st.id(t.From))
-			body.uvarint(st.id(t.To))
+			from, to := st.id(t.From), st.id(t.To)
+			body.uvarint(from)
+			body.uvarint(to)
 			body.uvarint(asset(t.Asset))
 			body.bigAmt(t.Amount)
+			if !withFlows || (tx.Failed && t.Kind != chains.Fee) || t.Kind == chains.NFT || t.Amount == nil || t.Amount.Sign() <= 0 || t.From == t.To {
+				continue
+			}
+			if v.SetFromBig(t.Amount) {
+				continue // above 256 bits: the engine skips it too
+			}
+			flow(to, t.To, t.Asset.Key(), false)
+			flow(from, t.From, t.Asset.Key(), true)
 		}
 		body.uvarint(uint64(len(tx.Logs)))
 		for k := range tx.Logs {
@@ -297,7 +343,7 @@ func encodeBlockRecord(b *chains.Block) []byte {
 		w.uvarint(a.contract)
 		w = append(w, a.dec)
 	}
-	return append(w, body...)
+	return append(w, body...), order
 }
 
 // decodeRecordRef reads only a record's block reference.
@@ -386,7 +432,7 @@ func decodeBlockRecord(c chains.Chain, v []byte) (*chains.Block, error) {
 				if r.err == nil && nt > uint64(len(r.b))/32 {
 					r.err = errShort
 				}
-				if r.err == nil {
+				if r.err == nil && nt > 0 {
 					l.Topics = make([][32]byte, nt)
 					for t := range l.Topics {
 						copy(l.Topics[t][:], r.bytes(32))
