@@ -214,7 +214,9 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Block, reorder bool) error {
 	var kvs func() []KV
 	if e.idx != nil && e.deps.Store != nil {
-		kvs = encodeAhead(b)
+		if kvs = encodeAhead(b); kvs != nil {
+			defer kvs() // not reading b after an error either
+		}
 	}
 	j, redo, err := e.applyBlock(ctx, cs, b)
 	if err != nil {

@@ -399,7 +399,7 @@ func (x *transferIndex) batch(ctx context.Context, ops map[chains.Chain]map[uint
 				}
 			}
 		}
-		pd, err := x.prune(ctx, c, &m)
+		pd, err := x.prune(ctx, c, &m, ops[c])
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -426,12 +426,19 @@ func (x *transferIndex) expired(m *indexMeta) bool {
 }
 
 // prune deletes, at most indexPruneBatch blocks at a time, the stale run
-// and the blocks past the retention, moving m's first block on.
-func (x *transferIndex) prune(ctx context.Context, c chains.Chain, m *indexMeta) ([][]byte, error) {
+// and the blocks past the retention, moving m's first block on. A block
+// the step writes (ops) is not deleted.
+func (x *transferIndex) prune(ctx context.Context, c chains.Chain, m *indexMeta, ops map[uint64]*idxOp) ([][]byte, error) {
 	var dels [][]byte
+	storedKeys := func(ctx context.Context, c chains.Chain, h uint64) ([][]byte, chains.BlockRef, error) {
+		if op := ops[h]; op != nil && op.b != nil {
+			return nil, chains.BlockRef{}, nil
+		}
+		return x.storedKeys(ctx, c, h)
+	}
 	n := 0
 	for ; m.Stale && n < indexPruneBatch; n++ {
-		keys, _, err := x.storedKeys(ctx, c, m.StaleFrom)
+		keys, _, err := storedKeys(ctx, c, m.StaleFrom)
 		if err != nil {
 			return nil, fmt.Errorf("prune the %s transfer index at %d: %w", c, m.StaleFrom, err)
 		}
@@ -443,7 +450,7 @@ func (x *transferIndex) prune(ctx context.Context, c chains.Chain, m *indexMeta)
 		m.StaleFrom++
 	}
 	for ; x.expired(m) && n < indexPruneBatch; n++ {
-		keys, _, err := x.storedKeys(ctx, c, m.First)
+		keys, _, err := storedKeys(ctx, c, m.First)
 		if err != nil {
 			return nil, fmt.Errorf("prune the %s transfer index at %d: %w", c, m.First, err)
 		}
@@ -452,6 +459,10 @@ func (x *transferIndex) prune(ctx context.Context, c chains.Chain, m *indexMeta)
 		m.FirstTime = time.Time{}
 		// The new first block's time (absent heights are skipped).
 		for m.First < m.Last {
+			if op := ops[m.First]; op != nil && op.b != nil {
+				m.FirstTime = op.b.Ref.Time // written by this step
+				break
+			}
 			v, err := x.st.GetTracer(ctx, idxBlockKey(c, m.First))
 			if err != nil {
 				return nil, fmt.Errorf("prune the %s transfer index at %d: %w", c, m.First, err)

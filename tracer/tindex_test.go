@@ -398,3 +398,30 @@ func (plainStore) SaveTracer(context.Context, []tracer.KV, [][]byte) error { ret
 func (plainStore) ScanTracer(context.Context, func(k, v []byte) error) error {
 	return nil
 }
+
+// TestIndexGap: blocks that do not follow the newest indexed one (an
+// offline replay's skipped heights, a daemon restarted from a later start
+// block) start a new run of the index; the old run is deleted as blocks
+// come and is never read as if it were contiguous with the new one.
+func TestIndexGap(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	e, err := tracer.New(tracer.Config{Index: tracer.IndexConfig{Enabled: true}}, tracer.Deps{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for n := uint64(1); n <= 5; n++ {
+		connect(t, e, ethBlock(n, "", []xf{{"0xa", fmt.Sprintf("0xr%d", n), 1, false}}))
+	}
+	b := ethBlock(20, "", []xf{{"0xa", "0xr20", 1, false}})
+	b.Ref.Parent = ""
+	connect(t, e, b)
+	keys := indexKeys(t, store)
+	if has(keys, "x/b/ethereum/00000000000000000003") || has(keys, "x/a/ethereum/\x000xr3/") || !has(keys, "x/b/ethereum/00000000000000000020") {
+		t.Fatalf("after the gap: %q", keys)
+	}
+	_, err = e.Source(chains.Ethereum, failingSource{}).BlockByNumber(context.Background(), 3)
+	if err == nil || !strings.Contains(err.Error(), "holds blocks 20–20") {
+		t.Fatalf("block 3 after the gap: %v", err)
+	}
+}
