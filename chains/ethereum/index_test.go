@@ -4,12 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 func indexEngine(tb testing.TB, index bool) *tracer.Engine {
@@ -104,3 +111,108 @@ func BenchmarkIndex(b *testing.B) {
 		}
 	}
 }
+
+// TestIndexReorgOnSimulatedChain: the follower and the engine with its
+// transfer index over go-ethereum's simulated chain (which keeps every
+// state, as an archive node does). A 2-block-deep reorg replaces the
+// blocks that paid B with blocks that pay C: afterwards the index serves
+// the canonical block at every height, and its balance of every account
+// at every block equals the node's own historical answer, to the wei —
+// the orphaned blocks' flows are gone from it.
+func TestIndexReorgOnSimulatedChain(t *testing.T) {
+	key, _ := crypto.GenerateKey()
+	a := crypto.PubkeyToAddress(key.PublicKey)
+	b, c := common.HexToAddress("0x00000000000000000000000000000000000000bb"), common.HexToAddress("0x00000000000000000000000000000000000000cc")
+	ether := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+	sim := startSim(t, types.GenesisAlloc{a: {Balance: new(big.Int).Mul(big.NewInt(1000), ether)}})
+	ctx := context.Background()
+	send := func(to common.Address, wei *big.Int) {
+		t.Helper()
+		cl := sim.Client()
+		nonce, err := cl.PendingNonceAt(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := cl.HeaderByNumber(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tip := big.NewInt(1_000_000_000)
+		tx, err := types.SignTx(types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce, GasTipCap: tip, GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip), Gas: 21000, To: &to, Value: wei}), types.LatestSignerForChainID(big.NewInt(1337)), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		sim.Commit()
+	}
+	for range 3 {
+		send(b, ether)
+	}
+
+	st := openStore(t, t.TempDir())
+	e, err := tracer.New(tracer.Config{Index: tracer.IndexConfig{Enabled: true}}, tracer.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := &recorder{}
+	f, err := New(Config{Network: "dev", RPC: sim.WS, StartBlock: "1", Confirmations: 1, Traces: TracesAuto, Checkpoints: st, Logger: testLogger(t), PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- f.Run(runCtx, func(ctx context.Context, ev chains.Event) error {
+			if err := e.Handle(ctx, ev); err != nil {
+				return err
+			}
+			return r.handle(ctx, ev)
+		})
+	}()
+	defer func() { cancel(); <-done; f.Close() }()
+	waitTip(t, r, sim)
+
+	// Blocks 2 and 3 paid B; the new branch from block 1 pays C.
+	if err := sim.Fork(common.HexToHash(sim.hashAt(t, 1))); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		send(c, new(big.Int).Mul(big.NewInt(2), ether))
+	}
+	waitTip(t, r, sim)
+	if got, _ := r.since(0); !slices.Contains(got, "-3") || !slices.Contains(got, "-2") {
+		t.Fatalf("no reorg seen: %v", got)
+	}
+
+	head, _ := sim.headHash(t)
+	src := e.Source(chains.Ethereum, failingNode{})
+	br := e.BalanceReader(chains.Ethereum, f)
+	for n := uint64(1); n <= head; n++ {
+		blk, err := src.BlockByNumber(ctx, n)
+		if err != nil || blk.Ref.Hash != strings.ToLower(sim.hashAt(t, n)) {
+			t.Fatalf("block %d from the index: %v, %v; canonical %s", n, blk, err, sim.hashAt(t, n))
+		}
+	}
+	for n := uint64(0); n < head; n++ {
+		for _, acct := range []common.Address{a, b, c} {
+			want, err := sim.Client().BalanceAt(ctx, acct, new(big.Int).SetUint64(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := br.BalanceAt(ctx, strings.ToLower(acct.Hex()), chains.ETH, n)
+			if err != nil || got.Cmp(want) != 0 {
+				t.Fatalf("balance of %s at %d from the index: %v, %v; the node says %s", acct.Hex(), n, got, err, want)
+			}
+		}
+	}
+}
+
+type failingNode struct{}
+
+func (failingNode) BlockByNumber(_ context.Context, n uint64) (*chains.Block, error) {
+	return nil, fmt.Errorf("node asked for block %d", n)
+}
+func (failingNode) HeadNumber(context.Context) (uint64, error) { return 0, fmt.Errorf("node asked") }
