@@ -148,26 +148,41 @@ type assetFlow struct {
 	in, out uint256.Int
 }
 
-// addrFlows is an address's flows in a block, by asset in first-seen order.
+// addrFlows is an address's flows in a block, by asset in first-seen
+// order: most addresses move one asset, kept inline.
 type addrFlows struct {
 	addr  string
-	flows []assetFlow
+	first assetFlow
+	more  []assetFlow
+	n     int // assets: 0, 1 (first) or 1+len(more)
+}
+
+func (f *addrFlows) at(i int) *assetFlow {
+	if i == 0 {
+		return &f.first
+	}
+	return &f.more[i-1]
 }
 
 func (f *addrFlows) of(asset string) *assetFlow {
-	for i := range f.flows {
-		if f.flows[i].asset == asset {
-			return &f.flows[i]
+	for i := 0; i < f.n; i++ {
+		if x := f.at(i); x.asset == asset {
+			return x
 		}
 	}
-	f.flows = append(f.flows, assetFlow{asset: asset})
-	return &f.flows[len(f.flows)-1]
+	f.n++
+	if f.n == 1 {
+		f.first.asset = asset
+		return &f.first
+	}
+	f.more = append(f.more, assetFlow{asset: asset})
+	return &f.more[len(f.more)-1]
 }
 
 // nonzero reports whether any asset's net flow is not zero.
 func (f *addrFlows) nonzero() bool {
-	for i := range f.flows {
-		if !f.flows[i].in.Eq(&f.flows[i].out) {
+	for i := 0; i < f.n; i++ {
+		if x := f.at(i); !x.in.Eq(&x.out) {
 			return true
 		}
 	}
@@ -175,7 +190,7 @@ func (f *addrFlows) nonzero() bool {
 }
 
 // blockNetFlows sums b's transfers per address and asset (encodeBlock).
-func blockNetFlows(b *chains.Block) []*addrFlows {
+func blockNetFlows(b *chains.Block) []addrFlows {
 	_, f := encodeBlock(b, true)
 	return f
 }
@@ -184,15 +199,15 @@ func blockNetFlows(b *chains.Block) []*addrFlows {
 // flow, then per asset its key, a sign byte (0 in, 1 out) and the amount.
 func appendNetFlows(w wbuf, f *addrFlows) wbuf {
 	n := 0
-	for i := range f.flows {
-		if !f.flows[i].in.Eq(&f.flows[i].out) {
+	for i := 0; i < f.n; i++ {
+		if x := f.at(i); !x.in.Eq(&x.out) {
 			n++
 		}
 	}
 	w.uvarint(uint64(n))
 	var d uint256.Int
-	for i := range f.flows {
-		x := &f.flows[i]
+	for i := 0; i < f.n; i++ {
+		x := f.at(i)
 		if x.in.Eq(&x.out) {
 			continue
 		}
@@ -244,7 +259,8 @@ func blockKVs(b *chains.Block) []KV {
 	buf := make(wbuf, 0, len(flows)*96)
 	type span struct{ k0, k1, v1 int }
 	spans := make([]span, 0, len(flows))
-	for _, f := range flows {
+	for i := range flows {
+		f := &flows[i]
 		if !f.nonzero() {
 			continue
 		}
@@ -278,9 +294,10 @@ func (x *transferIndex) storedKeys(ctx context.Context, c chains.Chain, h uint64
 		// nowhere, harmless: balances read only covered heights).
 		return keys, chains.BlockRef{Number: h}, nil
 	}
-	for _, f := range blockNetFlows(b) {
-		if f.nonzero() {
-			keys = append(keys, idxAddrKey(c, f.addr, h))
+	flows := blockNetFlows(b)
+	for i := range flows {
+		if flows[i].nonzero() {
+			keys = append(keys, idxAddrKey(c, flows[i].addr, h))
 		}
 	}
 	return keys, b.Ref, nil

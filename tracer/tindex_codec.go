@@ -15,20 +15,22 @@ import (
 // reads, so that a catch-up can apply it without the node. Strings
 // (addresses, contracts, symbols, script classes) are written once per
 // record in a table and named by their position; hex strings are kept as
-// their bytes (hexStr). Version 1:
+// their bytes (hexStr). The table comes after the body, so that the record
+// is written in one pass into one buffer. Version 1:
 //
 //	u8 version
 //	uvarint number, hexStr hash, hexStr parent, varint time (unix ns, 0: none)
-//	uvarint n, n × hexStr                     string table
-//	uvarint n, n × (symbol, contract, u8 decimals)  asset table (string ids)
 //	uvarint txs, per tx:
 //	  hexStr hash, uvarint index, u8 flags (1 failed, 2 gas price), from, to, [gas price]
 //	  uvarint n transfers: u8 kind, uvarint seq, uvarint logIndex+1, from, to, asset, amount
 //	  uvarint n logs: uvarint index, address, uvarint topics, 32·topics, bytes data
 //	  uvarint n inputs: hexStr prev tx, uvarint vout, varint value, address, u8 flags (1 coinbase, 2 resolved)
 //	  uvarint n outputs: uvarint index, varint value, address, class, bytes data
+//	uvarint n, n × hexStr                            string table
+//	uvarint n, n × (symbol, contract, u8 decimals)   asset table (string ids)
+//	u32 big-endian: the string table's offset
 //
-// An amount is a u8 length (0xff: nil) and its big-endian bytes.
+// An amount is a u8 length (0xff: nil, 0xfe: negative) and its big-endian bytes.
 const blockRecordVersion = 1
 
 // hexStr forms: a tag byte, then the bytes.
@@ -202,7 +204,7 @@ func encodeBlockRecord(b *chains.Block) []byte {
 // address and asset as the engine counts them (blockFlows): a failed
 // transaction moves only its fee, NFTs and self-transfers move nothing;
 // the fee sink is left out. Addresses come in first-seen order.
-func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
+func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []addrFlows) {
 	n := 0
 	for i := range b.Txs {
 		n += 2 + len(b.Txs[i].Transfers) + len(b.Txs[i].Inputs) + len(b.Txs[i].Outputs)
@@ -210,7 +212,11 @@ func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
 	st := strTable{ids: make(map[string]uint32, n), strs: make([]string, 0, n)}
 	// Flows by string id (0: none yet, else index+1 in order).
 	var byID []int32
-	var order []*addrFlows
+	var order []addrFlows
+	if withFlows {
+		byID = make([]int32, 0, n)
+		order = make([]addrFlows, 0, n/2)
+	}
 	var v uint256.Int
 	flow := func(id uint64, addr, asset string, out bool) {
 		if addr == chains.FeeSink || addr == "" {
@@ -220,7 +226,7 @@ func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
 			byID = append(byID, 0)
 		}
 		if byID[id] == 0 {
-			order = append(order, &addrFlows{addr: addr})
+			order = append(order, addrFlows{addr: addr})
 			byID[id] = int32(len(order))
 		}
 		x := order[byID[id]-1].of(asset)
@@ -246,8 +252,18 @@ func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
 		assets = append(assets, k)
 		return id
 	}
-	// The body first (it fills the tables), then the header and tables.
-	body := make(wbuf, 0, 40*n)
+	// The header, the body (which fills the tables), the tables, and the
+	// tables' offset.
+	body := make(wbuf, 0, 40*n+64)
+	body = append(body, blockRecordVersion)
+	body.uvarint(b.Ref.Number)
+	body.hexStr(b.Ref.Hash)
+	body.hexStr(b.Ref.Parent)
+	var t int64
+	if !b.Ref.Time.IsZero() {
+		t = b.Ref.Time.UnixNano()
+	}
+	body = binary.AppendVarint(body, t)
 	body.uvarint(uint64(len(b.Txs)))
 	for i := range b.Txs {
 		tx := &b.Txs[i]
@@ -323,16 +339,8 @@ func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
 			body.str(string(o.Data))
 		}
 	}
-	w := make(wbuf, 0, len(body)+64+len(st.strs)*24)
-	w = append(w, blockRecordVersion)
-	w.uvarint(b.Ref.Number)
-	w.hexStr(b.Ref.Hash)
-	w.hexStr(b.Ref.Parent)
-	var t int64
-	if !b.Ref.Time.IsZero() {
-		t = b.Ref.Time.UnixNano()
-	}
-	w = binary.AppendVarint(w, t)
+	w := body
+	off := len(w)
 	w.uvarint(uint64(len(st.strs)))
 	for _, s := range st.strs {
 		w.hexStr(s)
@@ -343,12 +351,28 @@ func encodeBlock(b *chains.Block, withFlows bool) ([]byte, []*addrFlows) {
 		w.uvarint(a.contract)
 		w = append(w, a.dec)
 	}
-	return append(w, body...), order
+	return binary.BigEndian.AppendUint32(w, uint32(off)), order
+}
+
+// splitRecord returns a record's header and body, and its tables.
+func splitRecord(v []byte) (body, tables []byte, err error) {
+	if len(v) < 5 {
+		return nil, nil, errShort
+	}
+	off := binary.BigEndian.Uint32(v[len(v)-4:])
+	if uint64(off) > uint64(len(v)-4) {
+		return nil, nil, fmt.Errorf("tables at %d of %d bytes", off, len(v))
+	}
+	return v[:off], v[off : len(v)-4], nil
 }
 
 // decodeRecordRef reads only a record's block reference.
 func decodeRecordRef(v []byte) (chains.BlockRef, error) {
-	r := rbuf{b: v}
+	body, _, err := splitRecord(v)
+	if err != nil {
+		return chains.BlockRef{}, err
+	}
+	r := rbuf{b: body}
 	ref := recordRef(&r)
 	return ref, r.err
 }
@@ -369,8 +393,11 @@ func recordRef(r *rbuf) chains.BlockRef {
 
 // decodeBlockRecord rebuilds the block of a record.
 func decodeBlockRecord(c chains.Chain, v []byte) (*chains.Block, error) {
-	r := rbuf{b: v}
-	b := &chains.Block{Chain: c, Ref: recordRef(&r)}
+	body, tables, err := splitRecord(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s block record: %w", c, err)
+	}
+	r := rbuf{b: tables}
 	strs := make([]string, r.count())
 	for i := range strs {
 		strs[i] = r.hexStr()
@@ -392,6 +419,14 @@ func decodeBlockRecord(c chains.Chain, v []byte) (*chains.Block, error) {
 		assets[i].Contract = str()
 		assets[i].Decimals = r.u8()
 	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d bytes after the tables", len(r.b))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%s block record: %w", c, r.err)
+	}
+	r = rbuf{b: body}
+	b := &chains.Block{Chain: c, Ref: recordRef(&r)}
 	b.Txs = make([]chains.Tx, r.count())
 	for i := range b.Txs {
 		tx := &b.Txs[i]

@@ -77,7 +77,7 @@ func TestNetFlows(t *testing.T) {
 	f := map[string]netFlows{}
 	for _, a := range blockNetFlows(b) {
 		if a.nonzero() {
-			nf, err := decodeNetFlows(appendNetFlows(nil, a))
+			nf, err := decodeNetFlows(appendNetFlows(nil, &a))
 			if err != nil {
 				t.Fatal(err)
 			}
