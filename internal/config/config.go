@@ -147,7 +147,7 @@ type Index struct {
 }
 
 // DefaultIndexRetain is the transfer index's default retention: a month
-// of mainnet is about 13 GB (docs/decisions/0013-transfer-index.md).
+// of Ethereum mainnet is about 6–7 GB (docs/decisions/0013-transfer-index.md).
 const DefaultIndexRetain = "30d"
 
 // parseRetain reads index.retain.
