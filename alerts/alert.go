@@ -17,6 +17,9 @@ const (
 	TypeTreasuryDrain   = "treasury.drain"
 	TypeConfirmed       = "alert.confirmed"
 	TypeRetracted       = "alert.retracted"
+	// TypeIncidentFailed: an incident is no longer followed (its catch-up
+	// stopped on an error, named in `reason`); for its owner.
+	TypeIncidentFailed = "incident.failed"
 )
 
 // Severities, most severe first.
@@ -97,9 +100,14 @@ type Alert struct {
 	Heuristics []string  `json:"heuristics,omitempty"` // linking heuristics that fired (mixer withdrawals)
 	// Provisional: a mixer withdrawal linked before the pool's history
 	// (deposits before chainhound first saw it) was loaded.
-	Provisional   bool      `json:"provisional,omitempty"`
-	Dest          *Dest     `json:"dest,omitempty"` // a bridge deposit's destination (taint.bridge)
-	Incident      string    `json:"incident"`
+	Provisional bool `json:"provisional,omitempty"`
+	// Reason says why an incident failed (incident.failed).
+	Reason   string `json:"reason,omitempty"`
+	Dest     *Dest  `json:"dest,omitempty"` // a bridge deposit's destination (taint.bridge)
+	Incident string `json:"incident"`
+	// Incidents whose taint the deposit carries, the largest share first
+	// (Incident is the first): one alert per deposit (CONTRACT.md).
+	Incidents     []string  `json:"incidents,omitempty"`
 	Label         *Label    `json:"label"`
 	Hops          int       `json:"hops"`
 	Path          []Hop     `json:"path"`

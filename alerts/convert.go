@@ -50,6 +50,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 		Confidence:  conf,
 		Heuristics:  f.Heuristics,
 		Provisional: f.Provisional,
+		Reason:      f.Reason,
 		Dest:        destOf(f.Dest),
 		Incident:    f.Incident,
 		Hops:        f.Hops,

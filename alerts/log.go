@@ -141,6 +141,7 @@ func validate(a *Alert) error {
 var Types = []string{
 	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge, TypeCoinJoin,
 	TypeSanctioned, TypeTreasuryOutflow, TypeTreasuryDrain, TypeConfirmed, TypeRetracted,
+	TypeIncidentFailed,
 }
 
 // Severities lists the severities, most severe first.

@@ -54,7 +54,7 @@ func newRaiserStore(t *testing.T, dir string) (*pebble.Store, *alerts.Log, *aler
 	t.Helper()
 	st := openStore(t, dir)
 	l := openLog(t, st, alerts.Retention{})
-	owners := map[string]string{"inc_bybit": "bybit"}
+	owners := map[string]string{"inc_bybit": "bybit", "inc_bybit_2": "bybit", "inc_bybit_3": "bybit", "inc_other": "acme"}
 	r := alerts.NewRaiser(l, st, alerts.RaiserConfig{
 		Confirmations: map[chains.Chain]int{chains.Ethereum: 12},
 		IncidentOwner: func(_ context.Context, id string) (string, error) { return owners[id], nil },
@@ -114,7 +114,7 @@ func TestRaiseConvertsFindingToContractAlert(t *testing.T) {
 	if s := fmt.Sprint(m["path"]); s != fmt.Sprintf("[map[amount:10000000000000000000 chain:ethereum from:%s to:%s tx:0xaa]]", thiefEIP, binance14EIP) {
 		t.Errorf("path = %s", s)
 	}
-	if _, leaked := m["Audience"]; leaked || strings.Contains(string(b), "bybit\"]") {
+	if _, leaked := m["Audience"]; leaked || strings.Contains(string(b), `"binance","bybit"`) || m["audience"] != nil {
 		t.Errorf("audience serialised: %s", b)
 	}
 	if fmt.Sprint(got[0].Audience) != "[binance bybit]" {
@@ -263,5 +263,88 @@ func TestRaiseSkipsNonAlertFindingsAndRefusesEmptyID(t *testing.T) {
 	}
 	if n := len(all(t, l)); n != 0 {
 		t.Fatalf("%d alerts stored, want none", n)
+	}
+}
+
+// TestOneAlertPerDeposit (issue 16, item 4): two incidents of one owner
+// over the same theft taint one 10 ETH deposit — one alert, listing both
+// (the larger share first), tainted the larger of theirs, never the sum;
+// an incident of another owner gets its own alert (an owner never sees
+// another's incident); an incident whose finding on the deposit comes
+// later (a catch-up) points at the alert already sent; undoing the block
+// retracts the alert once; the block applied again alerts again.
+func TestOneAlertPerDeposit(t *testing.T) {
+	ctx := context.Background()
+	_, l, r := newRaiserStore(t, t.TempDir())
+	a := deposit("fa", 10)
+	b := deposit("fb", 10)
+	b.Incident, b.Tainted = "inc_bybit_2", eth(4)
+	c := deposit("fc", 10)
+	c.Incident, c.Tainted = "inc_other", eth(7)
+	if err := r.Raise(ctx, []tracer.Finding{b, a, c}); err != nil {
+		t.Fatal(err)
+	}
+	got := all(t, l)
+	if len(got) != 2 {
+		t.Fatalf("got %d alerts, want one for bybit's two incidents and one for acme's: %v", len(got), got)
+	}
+	if g := got[0]; g.Incident != "inc_bybit" || fmt.Sprint(g.Incidents) != "[inc_bybit inc_bybit_2]" || g.Tainted != a.Tainted.String() || fmt.Sprint(g.Audience) != "[binance bybit]" {
+		t.Fatalf("bybit's alert: incident %s incidents %v tainted %s audience %v; want inc_bybit first, both, %s, binance and bybit", g.Incident, g.Incidents, g.Tainted, g.Audience, a.Tainted)
+	}
+	if g := got[1]; g.Incident != "inc_other" || fmt.Sprint(g.Incidents) != "[inc_other]" || fmt.Sprint(g.Audience) != "[acme binance]" {
+		t.Fatalf("acme's alert: %v %v audience %v", g.Incident, g.Incidents, g.Audience)
+	}
+	// A third incident of bybit's, caught up later, on the same deposit.
+	late := deposit("fl", 10)
+	late.Incident = "inc_bybit_3"
+	if err := r.Raise(ctx, []tracer.Finding{late}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(all(t, l)); n != 2 {
+		t.Fatalf("a later incident's finding on an alerted deposit raised %d alerts", n-2)
+	}
+	// The block is undone: one retraction per alert, whatever the findings.
+	if err := r.Retract(ctx, []tracer.Finding{a, b, c, late}); err != nil {
+		t.Fatal(err)
+	}
+	got = all(t, l)
+	if len(got) != 4 || got[2].Type != alerts.TypeRetracted || *got[2].Retracts != 1 || *got[3].Retracts != 2 {
+		t.Fatalf("after the undo: %v; want the two alerts retracted once each", got[2:])
+	}
+	// Applied again: alerted again.
+	if err := r.Raise(ctx, []tracer.Finding{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	got = all(t, l)
+	if len(got) != 5 || got[4].Type != alerts.TypeExchangeDeposit || len(got[4].Incidents) != 2 {
+		t.Fatalf("after the block came back: %v; want one alert for both incidents", got[4:])
+	}
+}
+
+// TestRaiseOnConfirmedBlockConfirms: an alert raised from a block whose
+// confirmation has passed already (a block applied again when another
+// chain's swap joined a payout in it, an incident caught up) is confirmed
+// as it is raised; one from a block above the confirmed height waits.
+func TestRaiseOnConfirmedBlockConfirms(t *testing.T) {
+	ctx := context.Background()
+	_, l, r := newRaiserStore(t, t.TempDir())
+	if err := r.Confirm(ctx, chains.Ethereum, blockRef(12)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Raise(ctx, []tracer.Finding{deposit("a", 10), deposit("b", 13)}); err != nil {
+		t.Fatal(err)
+	}
+	got := all(t, l)
+	if len(got) != 3 || got[2].Type != alerts.TypeConfirmed || got[2].Confirms == nil || *got[2].Confirms != got[0].Seq || got[2].Confirmations != 12 {
+		t.Fatalf("alerts %+v; want a, b, and a's alert.confirmed at 12", got)
+	}
+	// b is confirmed with its block, once.
+	for range 2 {
+		if err := r.Confirm(ctx, chains.Ethereum, blockRef(13)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got = all(t, l); len(got) != 4 || *got[3].Confirms != got[1].Seq {
+		t.Fatalf("after block 13's confirmation: %+v; want b's alert.confirmed", got)
 	}
 }

@@ -73,6 +73,7 @@ func DefaultSeverityTable() SeverityTable {
 			TypeCoinJoin:        High,
 			TypeTreasuryDrain:   Critical,
 			TypeTreasuryOutflow: Medium,
+			TypeIncidentFailed:  High,
 		},
 		Amount: []AmountRule{
 			{Type: TypeTreasuryOutflow, Chain: chains.Ethereum, Min: "100000000000000000000", Severity: High},

@@ -40,8 +40,8 @@ type AlertWrite struct {
 	DelBlocks   []BlockSeq
 }
 
-// Store keeps the alert log. store/pebble implements it; a Redis store
-// will too. Every method is safe for concurrent use.
+// Store keeps the alert log. store/pebble and store/redis implement it.
+// Every method is safe for concurrent use.
 type Store interface {
 	// WriteAlerts applies w atomically and durably (synced) before it
 	// returns.

@@ -82,7 +82,8 @@ type Delivery struct {
 }
 
 // WebhookStore keeps webhooks, the durable delivery queue and dead
-// letters. store/pebble implements it. Writes are durable on return.
+// letters. store/pebble and store/redis implement it. Writes are durable
+// on return.
 type WebhookStore interface {
 	PutWebhook(ctx context.Context, w Webhook) error
 	GetWebhook(ctx context.Context, tenant string) (Webhook, bool, error)

@@ -28,6 +28,9 @@ type Incidents interface {
 	Close(ctx context.Context, id string) (watchlists.Incident, error)
 	Get(id string) (watchlists.Incident, error)
 	List(owner string, status watchlists.IncidentStatus) []watchlists.Incident
+	// Covering names the open incidents of the same owner that already
+	// follow one of inc's seeds (a warning, not a refusal).
+	Covering(inc watchlists.Incident) []string
 }
 
 var _ Incidents = (*watchlists.IncidentBook)(nil)

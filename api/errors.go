@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/chains"
 	"net/http"
 
 	"github.com/chainhound/chainhound/watchlists"
@@ -126,9 +127,12 @@ func (c Code) CloseCode() int {
 func asError(err error) (*Error, bool) {
 	var e *Error
 	var fe *watchlists.FieldError
+	var nf *chains.TxNotFoundError
 	switch {
 	case errors.As(err, &e):
 		return e, true
+	case errors.As(err, &nf):
+		return &Error{Code: CodeNotFound, Field: "seeds", Message: nf.Error()}, true
 	case errors.As(err, &fe):
 		return &Error{Code: CodeInvalid, Field: fe.Field, Message: fe.Err.Error()}, true
 	case errors.Is(err, ErrNotFound), errors.Is(err, watchlists.ErrNotFound):

@@ -33,12 +33,26 @@ type incidentRequest struct {
 type incidentView struct {
 	inc     watchlists.Incident
 	summary any
+	// warnings: what the caller should know (an incident of the same
+	// owner already follows one of its seeds).
+	warnings []string
 }
 
 func (v incidentView) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(v.inc)
-	if err != nil || v.summary == nil {
+	if err != nil {
 		return b, err
+	}
+	if len(v.warnings) > 0 {
+		w, err := json.Marshal(v.warnings)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b[:len(b)-1], `,"warnings":`...)
+		b = append(append(b, w...), '}')
+	}
+	if v.summary == nil {
+		return b, nil
 	}
 	sum, err := json.Marshal(v.summary)
 	if err != nil {
@@ -46,6 +60,15 @@ func (v incidentView) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b[:len(b)-1], `,"summary":`...)
 	b = append(b, sum...)
+	// What the tracer is doing with it (CONTRACT.md `tracking`).
+	if t, ok := v.summary.(interface{ TrackingView() any }); ok {
+		tj, err := json.Marshal(t.TrackingView())
+		if err != nil {
+			return nil, fmt.Errorf("encode tracking of %s: %w", v.inc.ID, err)
+		}
+		b = append(b, `,"tracking":`...)
+		b = append(b, tj...)
+	}
 	return append(b, '}'), nil
 }
 
@@ -190,13 +213,16 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, e)
 		return
 	}
+	covering := s.deps.Incidents.Covering(inc)
 	inc, err := s.deps.Incidents.Open(r.Context(), inc)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("incident opened", "incident", inc.ID, "chain", inc.Chain, "owner", inc.Owner, "key", k.ID)
-	writeJSON(w, http.StatusCreated, s.viewIncident(inc))
+	s.log.Info("incident opened", "incident", inc.ID, "chain", inc.Chain, "owner", inc.Owner, "key", k.ID, "warnings", len(covering))
+	v := s.viewIncident(inc)
+	v.warnings = covering
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k Key) {

@@ -110,7 +110,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"no key may not delete", "", "DELETE", "/v1/watchlist/ethereum/" + acmeAddr, "", 401, nil},
 		// incidents
 		{"admin opens", "admin", "POST", "/v1/incidents", incident, 201, nil},
-		{"company opens", "acme", "POST", "/v1/incidents", incident, 201, nil},
+		{"company opens (warned of its own incident on the same seed)", "acme", "POST", "/v1/incidents", incident, 201, []string{incAcme}},
 		{"exchange may not open", "binance", "POST", "/v1/incidents", incident, 403, nil},
 		{"investigator may not open", "investigator", "POST", "/v1/incidents", incident, 403, nil},
 		{"admin lists all incidents", "admin", "GET", "/v1/incidents", "", 200, []string{incAcme, incGlobex}},

@@ -53,7 +53,7 @@ type Key struct {
 // Active reports whether k may be used.
 func (k Key) Active() bool { return k.Revoked == nil }
 
-// KeyStore keeps API keys (store/pebble implements it).
+// KeyStore keeps API keys (store/pebble and store/redis implement it).
 type KeyStore interface {
 	// CreateKey stores k; an existing ID or hash is ErrConflict.
 	CreateKey(ctx context.Context, k Key) error

@@ -104,7 +104,11 @@ func (ap *applier) run() error {
 		} else {
 			err = ap.applyAccountTx(i, tx)
 		}
-		if err == nil && ap.live {
+		// A transaction that carries taint teaches nothing: the thief
+		// emptying its address into an exchange is not the exchange
+		// sweeping a deposit address, and must not make the thief's
+		// address a service where tracking stops.
+		if err == nil && ap.live && !carriesTaint(ap.findings[mark:]) {
 			err = ap.learnSweeps(i, tx)
 		}
 		if err != nil {
@@ -115,6 +119,16 @@ func (ap *applier) run() error {
 		}
 	}
 	return nil
+}
+
+// carriesTaint reports whether any of fs moved taint.
+func carriesTaint(fs []Finding) bool {
+	for i := range fs {
+		if fs[i].Tainted != nil && fs[i].Tainted.Sign() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // newHop creates and journals a hop.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/chainhound/chainhound/chains"
 )
@@ -12,17 +13,39 @@ import (
 // startCatchUp replays inc's past blocks in the background. Call with e.mu
 // held; the goroutine takes the lock block by block.
 func (e *Engine) startCatchUp(inc *incident) {
+	inc.cuBegan, inc.cuFrom = time.Now(), inc.rt.cursor
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		err := e.catchUp(e.bg, inc)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			e.mu.Lock()
-			inc.caughtErr = err.Error()
+			e.failIncident(e.bg, inc, err)
 			e.mu.Unlock()
-			e.log.Error("catch-up failed", "incident", inc.def.ID, "chain", inc.def.Chain, "err", err)
 		}
 	}()
+}
+
+// failIncident marks inc failed with err's reason and raises
+// incident.failed for its owner. Call with e.mu held.
+func (e *Engine) failIncident(ctx context.Context, inc *incident, err error) {
+	inc.caughtErr = err.Error()
+	e.log.Error("incident failed: not followed", "incident", inc.def.ID, "chain", inc.def.Chain, "err", err)
+	if e.deps.Sink == nil {
+		return
+	}
+	f := Finding{
+		ID:       FindingID(inc.def.Chain, fmt.Sprintf("failed@%d", inc.rt.cursor), "", 0, 0, inc.def.ID, IncidentFailed),
+		Type:     IncidentFailed,
+		Chain:    inc.def.Chain,
+		Incident: inc.def.ID,
+		Audience: AudienceIncidentOwner,
+		Time:     time.Now().UTC().Truncate(time.Second),
+		Reason:   inc.caughtErr,
+	}
+	if rerr := e.deps.Sink.Raise(ctx, []Finding{f}); rerr != nil {
+		e.log.Error("raise incident.failed", "incident", inc.def.ID, "err", rerr)
+	}
 }
 
 type fetched struct {

@@ -22,6 +22,9 @@ const (
 	SanctionedHit   FindingType = "taint.sanctioned"
 	TreasuryOutflow FindingType = "treasury.outflow"
 	TreasuryDrain   FindingType = "treasury.drain"
+	// IncidentFailed: an incident's catch-up stopped on an error (its
+	// reason in the finding's Reason); the incident is not followed.
+	IncidentFailed FindingType = "incident.failed"
 	// TaintLeft: taint left what chainhound follows (another chain it does
 	// not follow, a burn, an unspendable output).
 	TaintLeft FindingType = "taint.left"
@@ -98,4 +101,6 @@ type Finding struct {
 	Path    []Hop
 	Time    time.Time
 	Pending bool // raised from a mempool transaction, not yet in a block
+	// Reason says why, for an incident.failed finding.
+	Reason string
 }

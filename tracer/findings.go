@@ -63,16 +63,30 @@ func (e *Engine) nameVias(path []Hop) {
 			continue
 		}
 		v := &Via{Kind: watchlists.Mixer}
-		if e.deps.Labels != nil {
-			for _, en := range e.deps.Labels.Lookup(path[i].Chain, path[i].From) {
-				if en.Trusted() && (en.Kind == watchlists.Mixer || en.Kind == watchlists.Bridge) {
-					v = &Via{Kind: en.Kind, Protocol: en.Protocol, Label: en.Label}
-					break
-				}
+		// A bridge's payout hop is on the payout's chain and comes out of
+		// the bridge on the inbound's: its entry may be on either.
+		for _, c := range []chains.Chain{path[i].Chain, chains.Ethereum, chains.Bitcoin} {
+			if w := e.serviceVia(c, path[i].From); w != nil {
+				v = w
+				break
 			}
 		}
 		path[i].Via = v
 	}
+}
+
+// serviceVia names addr's trusted mixer or bridge entry on chain (nil:
+// none).
+func (e *Engine) serviceVia(chain chains.Chain, addr string) *Via {
+	if e.deps.Labels == nil {
+		return nil
+	}
+	for _, en := range e.deps.Labels.Lookup(chain, addr) {
+		if en.Trusted() && (en.Kind == watchlists.Mixer || en.Kind == watchlists.Bridge) {
+			return &Via{Kind: en.Kind, Protocol: en.Protocol, Label: en.Label}
+		}
+	}
+	return nil
 }
 
 // share is tainted ÷ what inc stole of the asset, for display.

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
@@ -100,6 +102,18 @@ func (e *Engine) OpenIncident(ctx context.Context, def watchlists.Incident) erro
 	}
 	start, err := e.seedStart(ctx, inc)
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// Shown as failed, with the reason, until the daemon opens it
+		// again (at its next start); nothing is stored.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if _, ok := e.incidents[def.ID]; !ok {
+			e.incidents[def.ID] = inc
+			e.a.register(inc)
+			e.failIncident(ctx, inc, err)
+		}
 		return err
 	}
 	e.mu.Lock()
@@ -244,6 +258,58 @@ type IncidentSummary struct {
 	Services []Destination       `json:"services"`
 	Closed   bool                `json:"closed"`
 	CatchUp  CatchUpProgress     `json:"catch_up"`
+	// Tracking is what the engine is doing with the incident; the API
+	// shows it beside the incident (CONTRACT.md `tracking`).
+	Tracking Tracking `json:"-"`
+}
+
+// TrackingView is the summary's tracking, for the API to show.
+func (s IncidentSummary) TrackingView() any { return s.Tracking }
+
+// Tracking states.
+const (
+	CatchingUp = "catching_up"
+	Live       = "live"
+	Failed     = "failed"
+	Closed     = "closed"
+)
+
+// Tracking is an incident's state: catching up (From, the first block
+// replayed; At, the last one replayed; To, the head it catches up with;
+// Rate in blocks per second), live, failed (Reason) or closed.
+type Tracking struct {
+	State  string  `json:"state"`
+	From   uint64  `json:"from,omitempty"`
+	At     uint64  `json:"at,omitempty"`
+	To     uint64  `json:"to,omitempty"`
+	Rate   float64 `json:"rate,omitempty"`
+	Reason string  `json:"reason,omitempty"`
+}
+
+// tracking is inc's Tracking now. Call with e.mu held.
+func (e *Engine) tracking(inc *incident, now time.Time) Tracking {
+	switch {
+	case inc.rt.closed:
+		return Tracking{State: Closed}
+	case inc.caughtErr != "":
+		return Tracking{State: Failed, From: inc.start, At: inc.rt.cursor, To: inc.target, Reason: inc.caughtErr}
+	case inc.rt.joined:
+		t := Tracking{State: Live}
+		if cs := e.chains[inc.def.Chain]; cs != nil && cs.hasLast {
+			t.At = cs.last.Number
+		}
+		return t
+	}
+	t := Tracking{State: CatchingUp, From: inc.start, At: inc.rt.cursor, To: inc.target}
+	if t.To == 0 {
+		if cs := e.chains[inc.def.Chain]; cs != nil {
+			t.To = cs.last.Number
+		}
+	}
+	if el := now.Sub(inc.cuBegan).Seconds(); !inc.cuBegan.IsZero() && el > 0 && inc.rt.cursor > inc.cuFrom {
+		t.Rate = math.Round(float64(inc.rt.cursor-inc.cuFrom)/el*10) / 10
+	}
+	return t
 }
 
 // CatchUpProgress is how far an incident's replay of past blocks got.
@@ -301,6 +367,7 @@ func (e *Engine) Summary(id string) (IncidentSummary, bool) {
 		return cmp.Or(cmp.Compare(x.Address, y.Address), cmp.Compare(x.Chain, y.Chain), cmp.Compare(x.Asset, y.Asset))
 	})
 	s.CatchUp = CatchUpProgress{Done: inc.rt.joined, Start: inc.start, Current: inc.rt.cursor, Target: inc.target, Error: inc.caughtErr}
+	s.Tracking = e.tracking(inc, time.Now())
 	if inc.rt.joined {
 		if cs := e.chains[inc.def.Chain]; cs != nil {
 			s.CatchUp.Current, s.CatchUp.Target = cs.last.Number, cs.last.Number

@@ -73,6 +73,13 @@ type Move struct {
 	// this one, so that a spend of To it already applied carries the
 	// taint on. Zero: nothing to apply again.
 	At chains.BlockRef
+	// PayoutTx names the transaction on Chain that paid To: the move's
+	// hop is recorded there (in block At when set). "": the transaction
+	// being applied.
+	PayoutTx string
+	// ToAddress is the address that holds To when To is an output
+	// ("txid:vout"): the hop's receiver in the path. "": To.
+	ToAddress string
 }
 
 // Recogniser sees each transaction of the live stream (and, in catch-up,
@@ -190,7 +197,7 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	if grossAmt.Lt(&amt) {
 		grossAmt = amt
 	}
-	nh := ap.newHop(inc, p.via, tx, seq, m.Service, m.To, &amt)
+	nh := ap.moveHop(inc, p.via, tx, seq, m, &amt)
 	ap.e.a.hop(nh).doubt = doubtOf(m.Confidence)
 	if p.amt.IsZero() {
 		delete(pcs.parked, pk)
@@ -241,8 +248,11 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 	// On this chain's account model the payout was a transfer of tx,
 	// already counted in the receiver's balance (a clean inflow to a
 	// holding, or in its balance read below): the move adds taint only.
-	// Elsewhere (another chain, an output) the move brings the value too.
+	// So on another chain's account model that has applied blocks: a move
+	// there joins a payout that chain applied first. Elsewhere (an output,
+	// a chain not followed) the move brings the value too.
 	here := m.Chain == ap.cs.chain && !dst.utxo
+	counted := here || !dst.utxo && dst.hasLast
 	if id == 0 {
 		id = a.newHolding(inc)
 		h := a.holding(id)
@@ -252,6 +262,19 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 			var err error
 			if pre, err = ap.preBalance(ti, math.MaxInt, m.To, m.ToAsset); err != nil {
 				return fmt.Errorf("move %d to %s: %w", i, m.To, err)
+			}
+			a.set(&h.bal, pre)
+		} else if !dst.utxo && inc.policy != watchlists.Poison && dst.hasLast && ap.e.deps.Balances != nil {
+			// An address on another chain, whose payout that chain applied
+			// before this join (its inbound's chain was behind): the
+			// payout is in its balance at that chain's last block.
+			bal, err := ap.e.deps.Balances.BalanceAt(ap.ctx, m.To, m.ToAsset, dst.last.Number)
+			if err != nil {
+				return fmt.Errorf("move %d to %s on %s: %w", i, m.To, m.Chain, err)
+			}
+			pre = new(uint256.Int)
+			if bal != nil && bal.Sign() > 0 && pre.SetFromBig(bal) {
+				return fmt.Errorf("move %d to %s on %s: balance beyond 256 bits", i, m.To, m.Chain)
 			}
 			a.set(&h.bal, pre)
 		}
@@ -267,7 +290,13 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		a.holding(id).via = nh // the larger part now came this way
 	}
 	h := a.holding(id)
-	if !here {
+	if dst.utxo {
+		// An output holds its whole value (the move's gross), whatever
+		// part of it is tainted: a spend's haircut and fee read it.
+		if bal := a.get(h.bal); bal.Lt(&grossAmt) {
+			a.set(&h.bal, &grossAmt)
+		}
+	} else if !counted {
 		a.add(&h.bal, &amt)
 	}
 	a.add(&h.taint, &amt)
@@ -278,4 +307,23 @@ func (ap *applier) applyMove(ti int, tx *chains.Tx, seq, i int, m Move) error {
 		*q = appendSegment(*q, segment{tainted: true, amt: amt, via: nh})
 	}
 	return nil
+}
+
+// moveHop records m's hop: on the payout's chain and transaction where
+// the recogniser names them, to the address holding m.To.
+func (ap *applier) moveHop(inc *incident, parent hopID, tx *chains.Tx, seq int, m Move, amt *uint256.Int) hopID {
+	to := m.To
+	if m.ToAddress != "" {
+		to = m.ToAddress
+	}
+	if m.PayoutTx == "" || m.PayoutTx == tx.Hash && m.Chain == ap.cs.chain {
+		return ap.newHop(inc, parent, tx, seq, m.Service, to, amt)
+	}
+	block := ap.b.Ref.Number
+	if m.At.Number != 0 {
+		block = m.At.Number
+	}
+	h := ap.e.a.newHop(inc, parent, m.Chain, m.PayoutTx, int32(seq), uint32(block), m.Service, to, amt)
+	ap.e.recordHop(ap.j, h)
+	return h
 }

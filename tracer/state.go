@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
@@ -256,8 +257,12 @@ type incident struct {
 	// Mutable per block, journaled under the incident's key.
 	rt incRuntime
 
-	// Catch-up progress (in memory; rt.cursor is the persisted part).
+	// Catch-up progress (in memory; rt.cursor is the persisted part):
+	// the head it catches up with, when it began and from which cursor
+	// (for its rate), and the error that stopped it.
 	target    uint64
+	cuBegan   time.Time
+	cuFrom    uint64
 	caughtErr string
 }
 

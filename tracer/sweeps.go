@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/chainhound/chainhound/chains"
@@ -138,7 +139,9 @@ func (ap *applier) learnSweeps(ti int, tx *chains.Tx) error {
 func trustedExchange(es []watchlists.Entry) *watchlists.Entry {
 	var best *watchlists.Entry
 	for i := range es {
-		if es[i].Kind != watchlists.Exchange || !es[i].Trusted() {
+		// A learned deposit address is not a hot wallet: what is paid
+		// into it teaches nothing.
+		if es[i].Kind != watchlists.Exchange || !es[i].Trusted() || strings.HasPrefix(es[i].Source, LearnedSourcePrefix) {
 			continue
 		}
 		if best == nil || es[i].Owner < best.Owner {

@@ -114,3 +114,31 @@ func TestLearnsBitcoinSweeps(t *testing.T) {
 		}
 	}
 }
+
+// TestTaintedSweepTeachesNothing: a thief emptying its tainted address
+// into an exchange looks like a sweep, but a transaction that carries
+// taint teaches nothing — the thief's address must not become a service
+// where tracking stops; and an address paying all it has into a learned
+// deposit address (not a hot wallet) is not learned either.
+func TestTaintedSweepTeachesNothing(t *testing.T) {
+	labels := labelMap{}
+	labels.add(chains.Ethereum, "0xhot", watchlists.Exchange, "Hot")
+	labels["ethereum|0xlearned"] = watchlists.Entry{Chain: chains.Ethereum, Address: "0xlearned", Kind: watchlists.Exchange, Label: "Hot deposit (learned)",
+		Source: tracer.LearnedSourcePrefix + " swept all it held to 0xhot"}
+	learned := &learnLog{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: labels, Learner: learned,
+		Balances: balances{"0xvictim": 5000, "0xthief": 2000, "0xuser": 500}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	open(t, e, watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
+	connect(t, e, ethBlock(1, "", []xf{{"0xvictim", "0xthief", 1000, false}}))
+	connect(t, e, ethBlock(2, "",
+		[]xf{{"0xthief", "0xhot", 1993, false}, {"0xthief", "", 7, true}},  // all it holds, tainted
+		[]xf{{"0xuser", "0xlearned", 493, false}, {"0xuser", "", 7, true}}, // into a learned deposit address
+	))
+	if len(*learned) != 0 {
+		t.Fatalf("learned %+v; want nothing", *learned)
+	}
+}

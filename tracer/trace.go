@@ -159,7 +159,7 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 			return nil, fmt.Errorf("trace %s tx %s: %w", req.Chain, tx, err)
 		}
 		last = f.b.Ref.Number
-		if e.collectHops(f.b, inc, &hops, known) == 0 && !e.tracking(inc) {
+		if e.collectHops(f.b, inc, &hops, known) == 0 && !e.holdsTaint(inc) {
 			break // nothing tracked is left to follow
 		}
 	}
@@ -219,8 +219,8 @@ func (e *Engine) collectHops(b *chains.Block, inc *incident, hops *[]flowHop, kn
 	return n
 }
 
-// tracking reports whether inc still holds taint the engine follows.
-func (e *Engine) tracking(inc *incident) bool {
+// holdsTaint reports whether inc still holds taint the engine follows.
+func (e *Engine) holdsTaint(inc *incident) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	cs := e.chains[inc.def.Chain]

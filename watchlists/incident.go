@@ -99,6 +99,10 @@ type IncidentBook struct {
 
 	OnOpen  func(Incident)
 	OnClose func(id string)
+	// Check, when set, is asked before an incident is stored: an error
+	// refuses it (the daemon checks that its seed transactions are on
+	// the chain).
+	Check func(context.Context, Incident) error
 	// DefaultPolicy is the policy of an incident opened without one (the
 	// configuration's tracer.policy); haircut when empty.
 	DefaultPolicy Policy
@@ -233,12 +237,45 @@ func NormalizeTxHash(chain chains.Chain, h string) (string, error) {
 	return strings.ToLower(h), nil
 }
 
+// Covering names the open incidents of inc's owner on its chain that
+// already follow one of its seeds (the same theft transaction, or the
+// same compromised address): opening inc would follow that taint twice.
+func (b *IncidentBook) Covering(inc Incident) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, o := range b.incidents {
+		if o.Status != Open || o.Owner != inc.Owner || o.Chain != inc.Chain {
+			continue
+		}
+		for _, s := range inc.Seeds {
+			if slices.ContainsFunc(o.Seeds, func(x Seed) bool {
+				return s.Tx != "" && strings.EqualFold(x.Tx, s.Tx) || s.Address != "" && strings.EqualFold(x.Address, s.Address)
+			}) {
+				what := "transaction " + s.Tx
+				if s.Tx == "" {
+					what = "address " + Display(inc.Chain, s.Address)
+				}
+				out = append(out, fmt.Sprintf("incident %s of the same owner already follows the seed %s", o.ID, what))
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Open validates inc, gives it an ID, status open and the opening time,
 // stores it and calls OnOpen.
 func (b *IncidentBook) Open(ctx context.Context, inc Incident) (Incident, error) {
 	inc, err := b.Validate(inc)
 	if err != nil {
 		return Incident{}, err
+	}
+	if b.Check != nil {
+		if err := b.Check(ctx, inc); err != nil {
+			return Incident{}, err
+		}
 	}
 	now := b.now().UTC()
 	inc.ID = NewIncidentID(now)

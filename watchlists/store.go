@@ -20,8 +20,9 @@ func (e Entry) Key() EntryKey {
 	return EntryKey{Chain: e.Chain, Address: e.Address, Owner: e.Owner, Kind: e.Kind}
 }
 
-// Store persists watchlist entries and incidents. store/pebble implements
-// it. Each call is atomic: all of it is stored, or none.
+// Store persists watchlist entries and incidents. store/pebble and
+// store/redis implement it. Each call is atomic: all of it is stored, or
+// none.
 type Store interface {
 	// PutEntries stores entries, replacing those with the same key.
 	PutEntries(ctx context.Context, entries []Entry) error

@@ -94,7 +94,7 @@ func (f *Follower) TxBlock(ctx context.Context, tx string) (chains.BlockRef, err
 	res, err := f.node.call(ctx, "getrawtransaction", tx, 1)
 	if err != nil {
 		if _, answered := rpcCode(err); answered {
-			return chains.BlockRef{}, fmt.Errorf("bitcoin: transaction %s not found (%v); if it exists, %s", tx, err, txIndexHelp)
+			return chains.BlockRef{}, &chains.TxNotFoundError{Chain: chains.Bitcoin, Tx: tx, Hint: fmt.Sprintf("the node said %v; if it exists, %s", err, txIndexHelp)}
 		}
 		return chains.BlockRef{}, fmt.Errorf("bitcoin: transaction %s: %w", tx, err)
 	}

@@ -104,7 +104,7 @@ func (f *Follower) TxBlock(ctx context.Context, tx string) (chains.BlockRef, err
 		return chains.BlockRef{}, fmt.Errorf("ethereum: receipt of %s: %w", tx, err)
 	}
 	if isNull(raw) {
-		return chains.BlockRef{}, fmt.Errorf("ethereum: tx %s not found in a block", tx)
+		return chains.BlockRef{}, &chains.TxNotFoundError{Chain: chains.Ethereum, Tx: tx}
 	}
 	var r struct {
 		BlockHash   *common.Hash    `json:"blockHash"`

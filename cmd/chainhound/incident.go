@@ -1,13 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
 )
@@ -31,6 +37,7 @@ func incidentCommand() *cli.Command {
 					&cli.IntFlag{Name: "max-hops", Usage: "stop following after `N` hops (0: the configured default)"},
 					&cli.Float64Flag{Name: "confidence-floor", Usage: "a mixer withdrawal linked with a confidence below `F` (0..1) is reported but carries no taint on (default: the configured one, 0.25)"},
 					&cli.StringFlag{Name: "owner", Usage: "tenant that owns the incident"},
+					&cli.BoolFlag{Name: "wait", Usage: "wait until the incident's catch-up reaches the live chain (exit 0) or fails (exit 1), with a progress bar on a terminal; needs a running daemon"},
 					watchFormatFlag(),
 				},
 				Action: incidentOpen,
@@ -128,13 +135,22 @@ func incidentOpen(c *cli.Context) error {
 		return err
 	}
 	var opened watchlists.Incident
+	var tracking *tracer.Tracking
+	var warnings []string
 	err = withState(c, func(st *directState) error {
+		if c.Bool("wait") {
+			return usagef("--wait: no daemon runs on this data directory to follow the incident (start chainhound serve, or give --api)")
+		}
 		if inc.Policy == "" && st.policyErr != nil {
 			return st.policyErr
 		}
 		if _, err := st.book.Validate(inc); err != nil {
 			return usagef("%s: %v", seedFlag(err), err)
 		}
+		if err := st.book.Load(c.Context); err != nil {
+			return err
+		}
+		warnings = st.book.Covering(inc)
 		opened, err = st.book.Open(c.Context, inc)
 		return err
 	}, func(api *watchAPI) error {
@@ -152,17 +168,94 @@ func incidentOpen(c *cli.Context) error {
 			body["dust"] = inc.Dust.String()
 		}
 		var resp struct {
-			ID string `json:"id"`
+			ID       string   `json:"id"`
+			Warnings []string `json:"warnings"`
 		}
 		if err := api.do(c.Context, "POST", "/v1/incidents", body, &resp); err != nil {
 			return err
 		}
-		return api.do(c.Context, "GET", "/v1/incidents/"+url.PathEscape(resp.ID), nil, &opened)
+		warnings = resp.Warnings
+		if c.Bool("wait") {
+			if err := waitTracking(c, api, resp.ID); err != nil {
+				return err
+			}
+		}
+		opened, tracking, err = getIncident(c, api, resp.ID)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return printIncident(c, format, opened)
+	for _, w := range warnings {
+		fmt.Fprintln(c.App.ErrWriter, "warning: "+watchlists.Printable(w))
+	}
+	if err := printIncident(c, format, opened, tracking); err != nil {
+		return err
+	}
+	if c.Bool("wait") && tracking != nil && tracking.State != tracer.Live {
+		return fmt.Errorf("incident %s is %s: %s", opened.ID, tracking.State, tracking.Reason)
+	}
+	return nil
+}
+
+// getIncident reads an incident and what the tracer is doing with it.
+func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident, *tracer.Tracking, error) {
+	var raw json.RawMessage
+	var inc watchlists.Incident
+	if err := api.do(c.Context, "GET", "/v1/incidents/"+url.PathEscape(id), nil, &raw); err != nil {
+		return inc, nil, err
+	}
+	var t struct {
+		Tracking *tracer.Tracking `json:"tracking"`
+	}
+	if err := json.Unmarshal(raw, &inc); err != nil {
+		return inc, nil, fmt.Errorf("incident %s: %w", id, err)
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return inc, nil, fmt.Errorf("incident %s tracking: %w", id, err)
+	}
+	return inc, t.Tracking, nil
+}
+
+// waitTracking polls the incident until it is live, failed or closed,
+// drawing its catch-up as a progress bar when stderr is a terminal.
+func waitTracking(c *cli.Context, api *watchAPI, id string) error {
+	var bar *progressbar.ProgressBar
+	if f, ok := c.App.ErrWriter.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("catching up"),
+			progressbar.OptionShowCount(), progressbar.OptionSetItsString("blocks"), progressbar.OptionShowIts(),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+		defer bar.Exit()
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, t, err := getIncident(c, api, id)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return fmt.Errorf("incident %s: the daemon says nothing of its tracking", id)
+		}
+		switch t.State {
+		case tracer.Live, tracer.Failed, tracer.Closed:
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			return nil
+		}
+		if bar != nil && t.To >= t.From {
+			bar.ChangeMax64(int64(t.To - t.From + 1))
+			if t.At >= t.From {
+				_ = bar.Set64(int64(t.At - t.From + 1))
+			}
+		}
+		select {
+		case <-c.Context.Done():
+			return c.Context.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 func incidentLs(c *cli.Context) error {
@@ -241,6 +334,7 @@ func incidentGetOrClose(c *cli.Context, close bool) error {
 		return err
 	}
 	var inc watchlists.Incident
+	var tracking *tracer.Tracking
 	err = withState(c, func(st *directState) error {
 		if err := st.book.Load(c.Context); err != nil {
 			return err
@@ -261,17 +355,31 @@ func incidentGetOrClose(c *cli.Context, close bool) error {
 				return err
 			}
 		}
-		return api.do(c.Context, "GET", path, nil, &inc)
+		inc, tracking, err = getIncident(c, api, id)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return printIncident(c, format, inc)
+	return printIncident(c, format, inc, tracking)
 }
 
-func printIncident(c *cli.Context, format string, inc watchlists.Incident) error {
+// printIncident shows an incident and, from a daemon, its tracking.
+func printIncident(c *cli.Context, format string, inc watchlists.Incident, tracking *tracer.Tracking) error {
 	if format == "json" {
-		return watchJSON(c, inc)
+		if tracking == nil {
+			return watchJSON(c, inc)
+		}
+		b, err := json.Marshal(inc)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		m["tracking"] = tracking
+		return watchJSON(c, m)
 	}
 	w := c.App.Writer
 	t := newWatchTable(w, "FIELD", "VALUE")
@@ -294,6 +402,16 @@ func printIncident(c *cli.Context, format string, inc watchlists.Incident) error
 	t.row("opened", inc.Opened.Format(time.RFC3339))
 	if inc.Closed != nil {
 		t.row("closed", inc.Closed.Format(time.RFC3339))
+	}
+	if tr := tracking; tr != nil {
+		switch tr.State {
+		case tracer.CatchingUp:
+			t.row("tracking", fmt.Sprintf("catching up: block %d of %d..%d, %.1f blocks/s", tr.At, tr.From, tr.To, tr.Rate))
+		case tracer.Failed:
+			t.row("tracking", "failed: "+tr.Reason)
+		default:
+			t.row("tracking", tr.State)
+		}
 	}
 	for i, s := range inc.Seeds {
 		if s.Tx != "" {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
-	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -33,9 +33,9 @@ func keysCommand() *cli.Command {
 	}
 }
 
-// withKeys runs direct on the data directory, or api when --api-key is
-// given.
-func withKeys(c *cli.Context, direct func(context.Context, *pebble.Store) error, viaAPI func(context.Context, *watchAPI) error) error {
+// withKeys runs direct on the data directory (or the configuration's
+// Redis store), or api when --api-key is given.
+func withKeys(c *cli.Context, direct func(context.Context, store.Backend) error, viaAPI func(context.Context, *watchAPI) error) error {
 	ctx := c.Context
 	if ctx == nil {
 		ctx = context.Background()
@@ -67,7 +67,7 @@ func keysCreate(c *cli.Context) error {
 	if err := api.ValidTenant(tenant); err != nil {
 		return usagef("--tenant: %v", err)
 	}
-	return withKeys(c, func(ctx context.Context, s *pebble.Store) error {
+	return withKeys(c, func(ctx context.Context, s store.Backend) error {
 		secret, k, err := api.NewKey(role, tenant, time.Now())
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func keysLs(c *cli.Context) error {
 		return usagef("--format: unknown format %q (want table or json)", format)
 	}
 	var keys []api.Key
-	err := withKeys(c, func(ctx context.Context, s *pebble.Store) error {
+	err := withKeys(c, func(ctx context.Context, s store.Backend) error {
 		var err error
 		keys, err = s.Keys(ctx)
 		return err
@@ -128,7 +128,7 @@ func keysRevoke(c *cli.Context) error {
 		return usagef("keys revoke: want one key ID, got %d arguments", c.NArg())
 	}
 	id := c.Args().First()
-	return withKeys(c, func(ctx context.Context, s *pebble.Store) error {
+	return withKeys(c, func(ctx context.Context, s store.Backend) error {
 		k, err := s.RevokeKey(ctx, id, time.Now())
 		if errors.Is(err, api.ErrNotFound) {
 			return usagef("keys revoke: no key %q", id)

@@ -44,7 +44,11 @@ func serveCommand() *cli.Command {
 				if err := daemon.Check(ctx, cfg, daemon.Options{Logger: slog.Default()}); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.App.Writer, "ok: %s (data_dir %s, api %s)\n", configName(c), cfg.DataDir, cfg.API.Listen)
+				where := "data_dir " + cfg.DataDir
+				if cfg.Store.Backend == "redis" {
+					where = "store redis"
+				}
+				fmt.Fprintf(c.App.Writer, "ok: %s (%s, api %s)\n", configName(c), where, cfg.API.Listen)
 				return nil
 			}
 			d, err := daemon.Open(ctx, cfg, daemon.Options{Logger: slog.Default()})

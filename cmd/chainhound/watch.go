@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
@@ -409,9 +411,10 @@ func printEntries(c *cli.Context, format string, entries []watchlists.Entry) err
 	return t.flush()
 }
 
-// directState is the data directory opened for a command.
+// directState is the data directory (or the Redis store) opened for a
+// command.
 type directState struct {
-	store *pebble.Store
+	store store.Backend
 	reg   *watchlists.Registry
 	book  *watchlists.IncidentBook
 	// policyErr is why the config's tracer.policy cannot be the book's
@@ -453,16 +456,36 @@ func withState(c *cli.Context, direct func(*directState) error, api func(*watchA
 	return direct(st)
 }
 
-// openDataDir opens the store of --data-dir (or the config's data_dir).
-// A directory held by a running daemon is a usage error that asks for
-// the API instead, with key naming the --api-key wanted.
-func openDataDir(c *cli.Context, cfg watchConfig, key string) (*pebble.Store, error) {
+// openDataDir opens the store of --data-dir (or the config's data_dir),
+// or the Redis store the configuration names (store.backend redis). A
+// store held by a running daemon is a usage error that asks for the API
+// instead, with key naming the --api-key wanted.
+func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, error) {
+	if cfg.Store.Backend == "redis" {
+		ctx := c.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		// Locked like serve: the daemon would not see what is written
+		// behind its back.
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true})
+		if errors.Is(err, redis.ErrInUse) {
+			return nil, usagef("the redis store of --config %s is held by a running daemon: give %s (and --api) to go through its API", c.String("config"), key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--config %s: %w", c.String("config"), err)
+		}
+		return s, nil
+	}
 	dir := cfg.dataDir(c)
 	s, err := pebble.Open(dir)
 	if errors.Is(err, pebble.ErrInUse) {
 		return nil, usagef("--data-dir %s is held by a running daemon: give %s (and --api) to go through its API", dir, key)
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // watchAPI talks to a running daemon's REST API (CONTRACT.md).
@@ -576,7 +599,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // watchConfig is the part of the configuration file these commands read.
 type watchConfig struct {
 	DataDir string `yaml:"data_dir"`
-	Chains  map[string]struct {
+	Store   struct {
+		Backend string `yaml:"backend"`
+		URL     string `yaml:"url"`
+	} `yaml:"store"`
+	Chains map[string]struct {
 		Network string `yaml:"network"`
 	} `yaml:"chains"`
 	Tracer struct {

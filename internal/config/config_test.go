@@ -127,7 +127,6 @@ func TestParseBad(t *testing.T) {
 		{"websockets per key not a number", "api: { max_websockets_per_key: lots }\n", `c.yaml:1: api.max_websockets_per_key: want a whole number, got "lots"`},
 		{"bad backend", "store: { backend: mysql }\n", `c.yaml:1: store.backend: unknown backend "mysql" (want pebble or redis)`},
 		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db)"},
-		{"redis not yet", "store: { backend: redis, url: 'redis://127.0.0.1:6379/0' }\n", "c.yaml:1: store.backend: redis is not implemented yet in this build; use pebble"},
 		{"redis bad url", "store: { backend: redis, url: 'http://x:1' }\n", `c.yaml:1: store.url: want redis:// or rediss:// URL, got "http://x:1"`},
 		{"eth unknown network", eth + "    network: ropsten\n", `c.yaml:4: chains.ethereum.network: unknown ethereum network "ropsten" (want mainnet, sepolia, holesky, dev)`},
 		{"eth no rpc", "chains:\n  ethereum:\n    network: dev\n", "c.yaml:3: chains.ethereum: rpc is required (ws://, wss://, http:// or https:// URL of the node)"},
@@ -204,6 +203,16 @@ func TestWebhooksAllowPrivate(t *testing.T) {
 	}
 	if c, _ := Parse("c.yaml", []byte("data_dir: x\n")); len(c.Webhooks.AllowPrivatePrefixes) != 0 {
 		t.Fatal("allow_private is not empty by default")
+	}
+}
+
+func TestStoreRedis(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("store: { backend: redis, url: 'redis://127.0.0.1:6379/0' }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Backend != "redis" || c.Store.URL != "redis://127.0.0.1:6379/0" {
+		t.Fatalf("store %+v", c.Store)
 	}
 }
 

@@ -123,8 +123,6 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			return bad("store.url", "want redis:// or rediss:// URL, got %q", c.Store.URL)
 		}
-		// Refused rather than silently running on the embedded store.
-		return bad("store.backend", "redis is not implemented yet in this build; use pebble")
 	default:
 		return bad("store.backend", "unknown backend %q (want pebble or redis)", c.Store.Backend)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/store/redis"
 )
 
 // CheckTimeout bounds each node's answer to Check.
@@ -23,7 +24,9 @@ const CheckTimeout = 10 * time.Second
 // Check verifies, for `serve --check`, what Open and Run need before they
 // start anything: the data directory can be kept private (what an older
 // version left looser is logged; serve tightens it), its store is free and
-// of a schema this build reads, the API's address can be listened on, and
+// of a schema this build reads (with store.backend redis: the Redis
+// answers, is of a schema this build reads and no serve holds its lock),
+// the API's address can be listened on, and
 // each configured node answers on the configured network. It changes
 // nothing and starts no follower. cfg is already validated (config.Load).
 func Check(ctx context.Context, cfg *config.Config, opts Options) error {
@@ -31,11 +34,20 @@ func Check(ctx context.Context, cfg *config.Config, opts Options) error {
 	if lg == nil {
 		lg = slog.Default()
 	}
-	if err := checkDataDir(cfg.DataDir, lg); err != nil {
-		return err
-	}
-	if err := pebble.Probe(cfg.DataDir); err != nil {
-		return fmt.Errorf("data_dir: %w", err)
+	if cfg.Store.Backend == "redis" {
+		pctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+		err := redis.Probe(pctx, cfg.Store.URL, redis.Options{})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	} else {
+		if err := checkDataDir(cfg.DataDir, lg); err != nil {
+			return err
+		}
+		if err := pebble.Probe(cfg.DataDir); err != nil {
+			return fmt.Errorf("data_dir: %w", err)
+		}
 	}
 	if opts.Listener == nil {
 		ln, err := net.Listen("tcp", cfg.API.Listen)

@@ -23,7 +23,7 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
-	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
@@ -50,7 +50,7 @@ type Daemon struct {
 	log *slog.Logger
 	ln  net.Listener
 
-	Store      *pebble.Store
+	Store      store.Backend
 	Registry   *watchlists.Registry
 	Incidents  *watchlists.IncidentBook
 	Engine     *tracer.Engine
@@ -85,7 +85,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			d.Close()
 		}
 	}()
-	if d.Store, err = pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg}); err != nil {
+	if d.Store, err = openStore(ctx, cfg, lg); err != nil {
 		return nil, err
 	}
 	networks := watchlists.Networks{}
@@ -110,6 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	}
 	d.Incidents = watchlists.NewIncidentBook(d.Store, networks)
 	d.Incidents.DefaultPolicy = watchlists.Policy(cfg.Tracer.Policy)
+	d.Incidents.Check = d.checkSeeds
 	if err := d.Incidents.Load(ctx); err != nil {
 		return nil, err
 	}
@@ -170,6 +171,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
+		return nil, err
+	}
+	if err := registerStoreMetrics(d.API.Metrics(), d.Store); err != nil {
 		return nil, err
 	}
 	if d.eth != nil {
@@ -398,7 +402,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
 		}
 	}
-	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "data_dir", d.cfg.DataDir)
+	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir)
 
 	<-ctx.Done()
 	cause := context.Cause(ctx)
@@ -436,12 +440,48 @@ func (d *Daemon) reportBackfill(ctx context.Context) {
 	}
 }
 
-// handler feeds one chain's events to the engine and the raiser.
+// handler feeds one chain's events to the engine and the raiser. On a
+// block store (Redis), a block's writes are held back and written
+// together: a connected block's findings are raised once the engine is
+// done with it, so that its alerts, its tracer state and its checkpoint
+// are one write (blockStore).
 func (d *Daemon) handler(chain chains.Chain) chains.Handler {
 	m := d.API.Metrics()
+	bs, _ := d.Store.(*blockStore)
 	return func(ctx context.Context, ev chains.Event) error {
+		var held *pending
+		if bs != nil && (ev.Type == chains.Connected || ev.Type == chains.Disconnected) {
+			ctx, held = withBlock(ctx, chain, ev.Type == chains.Connected)
+		}
 		if err := d.Engine.Handle(ctx, ev); err != nil {
 			return fmt.Errorf("tracer %s block %d: %w", ev.Type, ev.Ref.Number, err)
+		}
+		if held != nil {
+			// The held findings are raised, then the held retractions made,
+			// as the engine asked; the last alert write carries the
+			// checkpoint of a connected block.
+			raise, retract := held.findings, held.retractions
+			held.findings, held.retractions = nil, nil
+			if ev.Type == chains.Connected {
+				ref := ev.Ref
+				if len(retract) == 0 {
+					held.checkpoint = &ref
+				}
+				if len(raise) > 0 {
+					if err := d.Raiser.Raise(ctx, raise); err != nil {
+						return fmt.Errorf("raise findings of %s block %d: %w", chain, ev.Ref.Number, err)
+					}
+				}
+				if len(retract) > 0 {
+					held.checkpoint = &ref
+					if err := d.Raiser.Retract(ctx, retract); err != nil {
+						return fmt.Errorf("retract findings after %s block %d: %w", chain, ev.Ref.Number, err)
+					}
+				}
+			}
+			if err := bs.flush(ctx, held); err != nil {
+				return fmt.Errorf("store %s block %d: %w", chain, ev.Ref.Number, err)
+			}
 		}
 		switch ev.Type {
 		case chains.Confirmed:
@@ -493,11 +533,49 @@ func (f findingCounter) Raise(ctx context.Context, fs []tracer.Finding) error {
 			f.d.API.Metrics().Findings.WithLabelValues(string(x.Type)).Inc()
 		}
 	}
+	if holdFindings(ctx, fs) {
+		return nil // raised by the handler at the end of the block
+	}
 	return f.d.Raiser.Raise(ctx, fs)
 }
 
 func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error {
+	if holdRetractions(ctx, fs) {
+		return nil // retracted by the handler at the end of the block
+	}
 	return f.d.Raiser.Retract(ctx, fs)
+}
+
+// checkSeeds refuses an incident whose seed transaction the node says is
+// not on its chain, naming the hash, instead of accepting it and failing
+// later. A node that cannot answer refuses nothing: the tracer's catch-up
+// says what went wrong.
+func (d *Daemon) checkSeeds(ctx context.Context, inc watchlists.Incident) error {
+	var loc chains.TxLocator
+	switch {
+	case inc.Chain == chains.Ethereum && d.eth != nil:
+		loc = d.eth
+	case inc.Chain == chains.Bitcoin && d.btc != nil:
+		loc = d.btc
+	default:
+		return nil
+	}
+	for i, s := range inc.Seeds {
+		if s.Tx == "" {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := loc.TxBlock(cctx, s.Tx)
+		cancel()
+		var nf *chains.TxNotFoundError
+		if errors.As(err, &nf) {
+			return fmt.Errorf("seeds[%d].tx: %w", i, err)
+		}
+		if err != nil {
+			d.log.Warn("seed transaction not checked: the node did not answer", "tx", s.Tx, "err", err)
+		}
+	}
+	return nil
 }
 
 // openHistory makes the loader of Tornado pools' history and exposes its

@@ -21,14 +21,14 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// TestLateIncidentOnFullNode: on a real geth full node (the default
-// gcmode: state of the last ~128 blocks only, checked), an incident opened
-// 300 blocks after its theft catches up from the transfer index — blocks
-// fetched with call traces and clean balances both need the pruned state —
-// and raises the same exchange-deposit alert as an incident opened at
-// once; its clean balances are the node's own answers recorded while it
-// still had them, to the wei; /v1/trace of the theft answers from the
-// index too.
+// TestLateIncidentOnFullNode: two daemons follow one real geth full node
+// (the default gcmode: state of the last ~128 blocks only, checked). On
+// one an incident is opened at once after its theft; on the other 300
+// blocks later, where it catches up from the transfer index — blocks
+// fetched with call traces and clean balances both need the pruned state
+// — and raises the same exchange-deposit alert. Its clean balances are the
+// node's own answers recorded while it still had them, to the wei;
+// /v1/trace of the theft answers from the index too.
 func TestLateIncidentOnFullNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts geth")
@@ -36,7 +36,8 @@ func TestLateIncidentOnFullNode(t *testing.T) {
 	g := testnodes.StartGeth(t)
 	eth := testnodes.EtherAmount
 	exchange := "0x00000000000000000000000000000000000e8c4a"
-	d, base := daemontest.Start(t, `
+	start := func() (*daemon.Daemon, string) {
+		return daemontest.Start(t, `
 chains:
   ethereum:
     network: dev
@@ -46,17 +47,22 @@ chains:
     poll_interval: 100ms
 index: { retain: 30d }
 `, func(ctx context.Context, d *daemon.Daemon) {
-		if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange, Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
-			t.Fatal(err)
-		}
-	})
+			if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange, Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	early, _ := start()
+	d, base := start()
 	ctx := context.Background()
 	caughtUp := func() {
 		t.Helper()
 		head := g.BlockNumber(t)
-		testnodes.WaitFor(t, 60*time.Second, "the daemon at the node's head", func() bool {
-			return d.ChainStatus()[chains.Ethereum].Processed >= head
-		})
+		for _, d := range []*daemon.Daemon{early, d} {
+			testnodes.WaitFor(t, 60*time.Second, "the daemon at the node's head", func() bool {
+				return d.ChainStatus()[chains.Ethereum].Processed >= head
+			})
+		}
 	}
 	caughtUp()
 
@@ -83,7 +89,7 @@ index: { retain: 30d }
 	}
 	caughtUp()
 
-	deposits := func(incident string) []alerts.Alert {
+	deposits := func(d *daemon.Daemon, incident string) []alerts.Alert {
 		as, err := d.Alerts.Since(ctx, 0, 10000)
 		if err != nil {
 			t.Fatal(err)
@@ -96,7 +102,7 @@ index: { retain: 30d }
 		}
 		return out
 	}
-	open := func() string {
+	open := func(d *daemon.Daemon) string {
 		t.Helper()
 		inc, err := d.Incidents.Open(ctx, watchlists.Incident{Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: theftTx}}})
 		if err != nil {
@@ -109,10 +115,10 @@ index: { retain: 30d }
 		if s, _ := d.Engine.Summary(inc.ID); s.CatchUp.Error != "" {
 			t.Fatalf("catch-up of %s: %s", inc.ID, s.CatchUp.Error)
 		}
-		testnodes.WaitFor(t, 10*time.Second, "the deposit alert of "+inc.ID, func() bool { return len(deposits(inc.ID)) > 0 })
+		testnodes.WaitFor(t, 10*time.Second, "the deposit alert of "+inc.ID, func() bool { return len(deposits(d, inc.ID)) > 0 })
 		return inc.ID
 	}
-	early := open()
+	earlyID := open(early)
 
 	g.MineBlocks(t, 300)
 	caughtUp()
@@ -121,8 +127,8 @@ index: { retain: 30d }
 		t.Fatalf("balance at block %d 300 blocks later: %v; want the node to have pruned it", thiefAt, err)
 	}
 
-	late := open()
-	a, b := deposits(early), deposits(late)
+	late := open(d)
+	a, b := deposits(early, earlyID), deposits(d, late)
 	if len(a) != 1 || len(b) != 1 {
 		t.Fatalf("deposit alerts: early %d, late %d; want one each", len(a), len(b))
 	}

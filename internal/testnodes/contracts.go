@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -85,6 +86,20 @@ func (g *Geth) deploy(tb testing.TB, from *ecdsa.PrivateKey, what string, code, 
 	mustSucceed(tb, r, "deploy %s", what)
 	if r.ContractAddress == (common.Address{}) {
 		tb.Fatalf("testnodes: deploy %s: receipt %s has no contract address", what, r.TxHash)
+	}
+	// Gas for the next call is estimated on the pending state, which geth
+	// moves to the new head asynchronously: until it has the code, a call
+	// estimates as a plain transfer and runs out of gas.
+	ctx, cancel := g.ctx(tb)
+	defer cancel()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, err := g.Client.PendingCodeAt(ctx, r.ContractAddress)
+		if err == nil && len(code) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("testnodes: deploy %s: no code at %s in the pending state after 10s (%v)", what, r.ContractAddress, err)
+		}
 	}
 	return r.ContractAddress
 }

@@ -3,10 +3,12 @@ package testnodes
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,13 +32,12 @@ type Redis struct {
 func StartRedis(tb testing.TB) *Redis {
 	tb.Helper()
 	bin := redisBinary(tb)
-	return startWithRetry(tb, "redis-server", func() (*Redis, error) { return startRedisOnce(tb, bin) })
+	return startWithRetry(tb, "redis-server", func() (*Redis, error) { return startRedisOnce(tb, bin, FreePort(tb)) })
 }
 
-func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
+func startRedisOnce(tb testing.TB, bin string, port int, extra ...string) (*Redis, error) {
 	tb.Helper()
 	dir := tb.TempDir()
-	port := FreePort(tb)
 	logPath := filepath.Join(dir, "redis.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -50,6 +51,7 @@ func startRedisOnce(tb testing.TB, bin string) (*Redis, error) {
 		"--dir", dir,
 		"--daemonize", "no",
 	)
+	cmd.Args = append(cmd.Args, extra...)
 	proc, err := startProcess(cmd, logFile)
 	if err != nil {
 		return nil, err
@@ -131,4 +133,72 @@ func findRedis() (string, bool) {
 		return debian, true
 	}
 	return "", false
+}
+
+// RedisCluster is a throwaway Redis Cluster of three masters on loopback
+// ports, without replicas or persistence, stopped by tb.Cleanup.
+type RedisCluster struct {
+	Addrs []string // 127.0.0.1:PORT of each node
+	// URL is go-redis's cluster URL form:
+	// redis://first?addr=second&addr=third.
+	URL string
+}
+
+// StartRedisCluster starts three redis-server nodes with
+// --cluster-enabled yes, joins them with redis-cli --cluster create
+// (every slot assigned, no replicas) and waits until the cluster is ok.
+func StartRedisCluster(tb testing.TB) *RedisCluster {
+	tb.Helper()
+	bin := redisBinary(tb)
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		cli = filepath.Join(filepath.Dir(bin), "redis-cli")
+		if _, err := os.Stat(cli); err != nil {
+			tb.Fatalf("testnodes: redis-cli not found beside %s; install Debian's redis-tools", bin)
+		}
+	}
+	c := &RedisCluster{}
+	for i := 0; i < 3; i++ {
+		r := startWithRetry(tb, "redis-server (cluster node)", func() (*Redis, error) {
+			port := clusterPort(tb)
+			dir := tb.TempDir()
+			return startRedisOnce(tb, bin, port, "--cluster-enabled", "yes",
+				"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000")
+		})
+		c.Addrs = append(c.Addrs, r.Addr)
+	}
+	args := append([]string{"--cluster", "create"}, c.Addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("testnodes: redis-cli %v: %v\n%s", args, err, out)
+	}
+	for _, a := range c.Addrs {
+		client := redis.NewClient(&redis.Options{Addr: a})
+		WaitFor(tb, 20*time.Second, "cluster_state:ok on "+a, func() bool {
+			info, err := client.ClusterInfo(context.Background()).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok")
+		})
+		client.Close()
+	}
+	c.URL = "redis://" + c.Addrs[0] + "?addr=" + c.Addrs[1] + "&addr=" + c.Addrs[2]
+	return c
+}
+
+// clusterPort is a free port whose cluster bus port (+10000) is free too.
+func clusterPort(tb testing.TB) int {
+	tb.Helper()
+	for i := 0; i < 50; i++ {
+		p := FreePort(tb)
+		if p+10000 > 65535 {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
+	}
+	tb.Fatalf("testnodes: no free port pair for a cluster node")
+	return 0
 }

@@ -56,6 +56,17 @@ func alertBlockKey(b alerts.BlockSeq) []byte {
 func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 	b := s.db.NewBatch()
 	defer b.Close()
+	if err := addAlerts(b, w); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("write alerts through %d: %w", w.Last, err)
+	}
+	return nil
+}
+
+// addAlerts adds w's changes to b.
+func addAlerts(b *pebble.Batch, w alerts.AlertWrite) error {
 	for _, r := range w.Records {
 		v, err := json.Marshal(r)
 		if err != nil {
@@ -89,9 +100,6 @@ func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 		if err := b.Delete(alertBlockKey(bs), nil); err != nil {
 			return err
 		}
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("write alerts through %d: %w", w.Last, err)
 	}
 	return nil
 }

@@ -22,6 +22,17 @@ func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]by
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	if err := addTracer(b, puts, deletes); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
+	}
+	return nil
+}
+
+// addTracer adds the tracer's deletes, then its puts, to b.
+func addTracer(b *pebble.Batch, puts []tracer.KV, deletes [][]byte) error {
 	for _, k := range deletes {
 		if err := b.Delete(tracerKey(k), nil); err != nil {
 			return fmt.Errorf("tracer batch delete %q: %w", k, err)
@@ -31,9 +42,6 @@ func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]by
 		if err := b.Set(tracerKey(kv.Key), kv.Value, nil); err != nil {
 			return fmt.Errorf("tracer batch set %q: %w", kv.Key, err)
 		}
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
 	}
 	return nil
 }

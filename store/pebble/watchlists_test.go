@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"math/big"
-	"reflect"
 	"runtime"
 	"syscall"
 	"testing"
@@ -14,87 +12,6 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 )
-
-func TestWatchlistRestartKeepsEverything(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := watchlists.NewRegistry(s, nil)
-	added := time.Date(2025, 2, 21, 14, 13, 35, 0, time.UTC)
-	entries := []watchlists.Entry{
-		{Chain: chains.Ethereum, Address: "0x28C6c06298d514Db089934071355E5743bf21d60", Kind: watchlists.Exchange, Owner: "binance", Label: "Binance 14", Source: "test", Added: added, Note: "hot wallet"},
-		{Chain: chains.Ethereum, Address: "0x28c6c06298d514db089934071355e5743bf21d60", Kind: watchlists.Sanctioned, Label: "hypothetical", Added: added},
-		{Chain: chains.Bitcoin, Address: "BC1Q05AKTDDF9CE4P7HH3STGSF253M4VWEU7NKHTMW", Kind: watchlists.Stolen, Owner: "victim-co", Added: added},
-		{Chain: chains.Bitcoin, Address: "123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX", Kind: watchlists.Treasury, Owner: "victim-co", Added: added},
-		{Chain: chains.Ethereum, Address: "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc", Kind: watchlists.Mixer, Label: "Tornado Cash 0.1 ETH", Protocol: "tornado", Added: added},
-		{Chain: chains.Ethereum, Address: "0xD37BbE5744D730a1d98d8DC97c42F0Ca46aD7146", Kind: watchlists.Bridge, Owner: "victim-co", Label: "THORChain router (their word)", Protocol: "thorchain", Untrusted: true, Added: added},
-	}
-	if _, err := reg.Add(ctx, entries...); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := reg.Remove(ctx, chains.Bitcoin, "123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX", "victim-co", ""); err != nil || n != 1 {
-		t.Fatalf("remove: %d, %v", n, err)
-	}
-	book := watchlists.NewIncidentBook(s, nil)
-	inc, err := book.Open(ctx, watchlists.Incident{
-		Title: "Bybit", Chain: chains.Ethereum, Owner: "victim-co",
-		Seeds:   []watchlists.Seed{{Tx: "0x46deef0f52e3a983b67abf4714448a41dd7ffd6d32d32da69d62081c68ad7882"}, {Address: "0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2", FromBlock: 21895238}},
-		Dust:    big.NewInt(1_000_000_000_000_000),
-		MaxHops: 8,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed, err := book.Open(ctx, watchlists.Incident{Chain: chains.Bitcoin, Seeds: []watchlists.Seed{{Tx: "bb41a757f405890fb0f5856228e23b715702d714d59bf2b1feb70d8b2b4e3e08"}}, Policy: watchlists.FIFO})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := book.Close(ctx, closed.ID); err != nil {
-		t.Fatal(err)
-	}
-	want := reg.List(watchlists.Filter{})
-	wantInc := book.List("*", "")
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	reg2 := watchlists.NewRegistry(s, nil)
-	if err := reg2.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := reg2.List(watchlists.Filter{}); !reflect.DeepEqual(got, want) {
-		t.Fatalf("entries after restart:\n%+v\nwant\n%+v", got, want)
-	}
-	if len(want) != 5 {
-		t.Fatalf("%d entries, want 5", len(want))
-	}
-	if got := reg2.Lookup(chains.Ethereum, "0x28c6c06298d514db089934071355e5743bf21d60"); len(got) != 2 {
-		t.Fatalf("lookup: %+v, want 2 entries", got)
-	}
-	book2 := watchlists.NewIncidentBook(s, nil)
-	if err := book2.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	gotInc := book2.List("*", "")
-	if !reflect.DeepEqual(gotInc, wantInc) {
-		t.Fatalf("incidents after restart:\n%+v\nwant\n%+v", gotInc, wantInc)
-	}
-	g, err := book2.Get(inc.ID)
-	if err != nil || g.Dust.String() != "1000000000000000" || g.Status != watchlists.Open || g.Seeds[1].Address != "0x47666fab8bd0ac7003bce3f5c3585383f09486e2" {
-		t.Fatalf("incident %s after restart: %+v, %v", inc.ID, g, err)
-	}
-	if c, _ := book2.Get(closed.ID); c.Status != watchlists.Closed || c.Closed == nil {
-		t.Fatalf("closed incident after restart: %+v", c)
-	}
-}
 
 // A version-1 record (before protocols and trust) still loads: made
 // through the API ("api:" source), it is untrusted; otherwise trusted.

@@ -79,6 +79,7 @@ type payout struct {
 	Addr   string   `json:"addr"`
 	Amount *big.Int `json:"amount"`
 	Asset  chains.Asset
+	Tx     string `json:"tx,omitempty"` // the payout transaction
 }
 
 func pendingKey(id string) string { return "p/" + id }
@@ -151,7 +152,7 @@ func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 				if o.Asset != NativeAsset {
 					asset = chains.Asset{Symbol: "ERC-20", Contract: o.Asset}
 				}
-				legs = append(legs, leg{memo: o.Memo, payouts: []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset}}})
+				legs = append(legs, leg{memo: o.Memo, payouts: []payout{{To: o.To, Addr: o.To, Amount: o.Amount, Asset: asset, Tx: tx.Hash}}})
 			}
 		}
 		return legs
@@ -174,7 +175,8 @@ func (r *Recogniser) legsOf(b *chains.Block, tx *chains.Tx) []leg {
 			if o.Class == chains.NullData {
 				continue
 			}
-			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: b.OutputAddress(o), Amount: big.NewInt(o.Value), Asset: chains.BTC})
+			outs = append(outs, payout{To: fmt.Sprintf("%s:%d", tx.Hash, o.Index), Addr: b.OutputAddress(o), Amount: big.NewInt(o.Value), Asset: chains.BTC,
+				Tx: tx.Hash})
 		}
 		return []leg{{memo: memo, payouts: outs}}
 	}
@@ -417,7 +419,8 @@ func (r *Recogniser) join(waits []pending, payChain chains.Chain, outs []payout,
 			sc = chains.Chain(w.Chain)
 		}
 		moves = append(moves, tracer.Move{Incident: w.Incident, Service: w.Parked, ServiceChain: sc, Asset: w.Asset,
-			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1, At: at})
+			Take: w.Taint, Chain: payChain, To: o.To, ToAsset: o.Asset, Amount: amt, Gross: o.Amount, Confidence: 1, At: at,
+			PayoutTx: o.Tx, ToAddress: o.Addr})
 	}
 	return moves
 }

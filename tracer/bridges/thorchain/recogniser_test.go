@@ -152,6 +152,17 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 			if len(path) < 4 || path[0].Chain != chains.Ethereum || path[len(path)-1].Chain != chains.Bitcoin {
 				t.Fatalf("path %+v; want it to start on ethereum and end on bitcoin", path)
 			}
+			// The payout's hop came out of the router, on the other chain
+			// than its own; it is the payout transaction on Bitcoin to the
+			// destination address in either order (joined on Ethereum when
+			// the payout came first).
+			po, dep := path[len(path)-2], path[len(path)-1]
+			if v := po.Via; v == nil || v.Kind != watchlists.Bridge || v.Protocol != thorchain.Protocol || v.Label != "THORChain router" {
+				t.Fatalf("payout hop %+v via %+v; want the THORChain router bridge", po, v)
+			}
+			if po.Chain != chains.Bitcoin || po.Tx != strings.Repeat("c2", 32) || po.To != btcDest || po.Block != 2 || dep.From != btcDest {
+				t.Fatalf("payout hop %+v, deposit hop %+v; want the payout c2… on bitcoin (block 2) to %s, then from it", po, dep, btcDest)
+			}
 		})
 	}
 }
@@ -384,5 +395,196 @@ func TestSwapThroughAggregator(t *testing.T) {
 				t.Fatalf("path %+v; want the swap's hop to %s", ex[0].Path, parkedAt)
 			}
 		})
+	}
+}
+
+// TestPartlyTaintedPayoutKeepsItsValue: a swap half tainted (the thief
+// held as much clean ETH as stolen) pays out 40,000 sat on Bitcoin, 20,000
+// of them tainted. The payout output is worth 40,000 sat, not its taint:
+// its spend to the exchange (1,000 sat of fee) carries ⌊39,000 · 20,000 ÷
+// 40,000⌋ = 19,500 by haircut — not 20,000, as when the output was taken
+// to hold only its taint and the spend to pay no fee.
+func TestPartlyTaintedPayoutKeepsItsValue(t *testing.T) {
+	for _, order := range []string{"ethereum first", "bitcoin first"} {
+		t.Run(order, func(t *testing.T) {
+			l := tracertest.Labels{
+				"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+				"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
+			}
+			s := &tracertest.Sink{}
+			p := prevouts{}
+			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			connect := func(bs ...*chains.Block) {
+				t.Helper()
+				for _, b := range bs {
+					if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			eb, bb, _ := world(p)
+			// The thief gets as much clean ETH right after the theft.
+			eb[0].Txs = append(eb[0].Txs, chains.Tx{Hash: "0x" + strings.Repeat("12", 32), Index: 1, From: "0x2000000000000000000000000000000000000003",
+				Transfers: []chains.Transfer{{Kind: chains.Native, From: "0x2000000000000000000000000000000000000003", To: thief, Asset: chains.ETH, Amount: big.NewInt(1e18), TxIndex: 1, LogIndex: -1}}})
+			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
+			if err := e.OpenIncident(context.Background(), inc); err != nil {
+				t.Fatal(err)
+			}
+			if order == "ethereum first" {
+				connect(eb...)
+				connect(bb...)
+			} else {
+				connect(bb[:2]...)
+				connect(eb...)
+				connect(bb[2])
+			}
+			if br := s.Of(tracer.BridgeDeposit); len(br) != 1 || br[0].Tainted.Int64() != 4e17 {
+				t.Fatalf("bridge findings %+v; want the swap's, 0.4 of its 0.8 ETH tainted", br)
+			}
+			ex := s.Of(tracer.ExchangeDeposit)
+			if len(ex) != 1 || ex[0].Amount.Int64() != 39_000 || ex[0].Tainted.Int64() != 19_500 {
+				t.Fatalf("exchange findings %+v; want the deposit of 39,000 sat, 19,500 tainted", ex)
+			}
+		})
+	}
+}
+
+// balances answers every address's balance at any block from a map.
+type balances map[string]*big.Int
+
+func (b balances) BalanceAt(_ context.Context, addr string, _ chains.Asset, _ uint64) (*big.Int, error) {
+	if v, ok := b[addr]; ok {
+		return v, nil
+	}
+	return new(big.Int), nil
+}
+
+// TestPayoutFirstOnEthereumCountsBalance: the swap back's payout (0.6 ETH,
+// all of it tainted) is applied on Ethereum before its inbound on Bitcoin
+// (the Bitcoin follower behind); the recipient held 0.2 ETH clean before.
+// When the inbound joins, the recipient's balance is read on Ethereum (0.8
+// ETH), so its deposit of 0.5 ETH at the exchange carries ⌊0.5 · 0.6 ÷ 0.8⌋
+// = 0.375 ETH — not all of it, as when the balance was taken to be the
+// taint alone.
+func TestPayoutFirstOnEthereumCountsBalance(t *testing.T) {
+	const ethDest, ethEx = "0x3000000000000000000000000000000000000001", "0x3000000000000000000000000000000000000002"
+	l := tracertest.Labels{
+		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
+		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
+	}
+	s := &tracertest.Sink{}
+	p := prevouts{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+		Balances:    balances{ethDest: big.NewInt(8e17)}, // after the payout
+		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	connect := func(bs ...*chains.Block) {
+		t.Helper()
+		for _, b := range bs {
+			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	theft, swap := strings.Repeat("d1", 32), strings.Repeat("d2", 32)
+	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
+	b2 := btcBlock(2, p, chains.Tx{Hash: theft, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("d0", 32), Index: 0}}},
+		Outputs: []chains.Output{{Index: 0, Value: 1_990_000, Address: "bc1qthief", Class: chains.P2WPKH}}})
+	b3 := btcBlock(3, p, chains.Tx{Hash: swap, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: theft, Index: 0}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 1_980_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 1, Address: "op_return:" + hex.EncodeToString([]byte("=:e:"+ethDest+":0")), Class: chains.NullData},
+		}})
+	out := ethBlock(1, chains.Tx{Hash: "0x" + strings.Repeat("e1", 32), From: vault,
+		Transfers: []chains.Transfer{eth(vault, router, 6e17), {Kind: chains.Internal, From: router, To: ethDest, Asset: chains.ETH, Amount: big.NewInt(6e17)}},
+		Logs:      []chains.Log{thorchain.TransferOutLog(router, vault, ethDest, thorchain.NativeAsset, big.NewInt(6e17), "OUT:"+strings.ToUpper(swap))}})
+	dep := ethBlock(2, chains.Tx{Hash: "0x" + strings.Repeat("e2", 32), From: ethDest, Transfers: []chains.Transfer{eth(ethDest, ethEx, 5e17)}})
+	connect(b1)
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	connect(b2, out, b3, dep) // the payout before its inbound
+	ex := s.Of(tracer.ExchangeDeposit)
+	if len(ex) != 1 || ex[0].Amount.Int64() != 5e17 || ex[0].Tainted.Int64() != 375e15 {
+		t.Fatalf("exchange findings %+v; want the deposit of 0.5 ETH, 0.375 tainted", ex)
+	}
+	// The payout's hop is the TransferOut on Ethereum, though joined on
+	// Bitcoin.
+	if p := ex[0].Path; len(p) < 2 || p[len(p)-2].Chain != chains.Ethereum || p[len(p)-2].Tx != out.Txs[0].Hash || p[len(p)-2].To != ethDest {
+		t.Fatalf("path %+v; want the TransferOut to %s on ethereum before the deposit", p, ethDest)
+	}
+}
+
+// TestSecondPayoutToHolderCountsOnce: two swaps back pay the same Ethereum
+// address 0.3 ETH each, all of it tainted. The first joins as it is
+// applied; the second's payout is applied before its inbound, as a clean
+// inflow to the address's holding (0.6 ETH, 0.3 tainted). Its join adds
+// the taint only — the 0.3 ETH are in the balance already — so the
+// address's deposit of 0.3 ETH is all tainted, not two thirds of it.
+func TestSecondPayoutToHolderCountsOnce(t *testing.T) {
+	const ethDest, ethEx = "0x3000000000000000000000000000000000000001", "0x3000000000000000000000000000000000000002"
+	l := tracertest.Labels{
+		"ethereum|" + router:  {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
+		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
+	}
+	s := &tracertest.Sink{}
+	p := prevouts{}
+	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Balances: balances{},
+		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	connect := func(bs ...*chains.Block) {
+		t.Helper()
+		for _, b := range bs {
+			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	memo := "op_return:" + hex.EncodeToString([]byte("=:e:"+ethDest+":0"))
+	theft, swap1, swap2 := strings.Repeat("d1", 32), strings.Repeat("d2", 32), strings.Repeat("d3", 32)
+	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
+	b2 := btcBlock(2, p, chains.Tx{Hash: theft, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("d0", 32), Index: 0}}},
+		Outputs: []chains.Output{{Index: 0, Value: 1_990_000, Address: "bc1qthief", Class: chains.P2WPKH}}})
+	b3 := btcBlock(3, p, chains.Tx{Hash: swap1, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: theft, Index: 0}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 990_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 1, Address: memo, Class: chains.NullData},
+			{Index: 2, Value: 1_000_000, Address: "bc1qthief2", Class: chains.P2WPKH},
+		}})
+	b4 := btcBlock(4, p, chains.Tx{Hash: swap2, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: swap1, Index: 2}}},
+		Outputs: []chains.Output{
+			{Index: 0, Value: 990_000, Address: btcVault, Class: chains.P2WPKH},
+			{Index: 1, Address: memo, Class: chains.NullData},
+		}})
+	transferOut := func(n uint64, inbound string) *chains.Block {
+		return ethBlock(n, chains.Tx{Hash: fmt.Sprintf("0x%064x", n), From: vault,
+			Transfers: []chains.Transfer{eth(vault, router, 3e17), {Kind: chains.Internal, From: router, To: ethDest, Asset: chains.ETH, Amount: big.NewInt(3e17)}},
+			Logs:      []chains.Log{thorchain.TransferOutLog(router, vault, ethDest, thorchain.NativeAsset, big.NewInt(3e17), "OUT:"+strings.ToUpper(inbound))}})
+	}
+	dep := ethBlock(3, chains.Tx{Hash: "0x" + strings.Repeat("e3", 32), From: ethDest, Transfers: []chains.Transfer{eth(ethDest, ethEx, 3e17)}})
+	connect(b1)
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	connect(b2, b3, transferOut(1, swap1), transferOut(2, swap2), b4, dep)
+	ex := s.Of(tracer.ExchangeDeposit)
+	if len(ex) != 1 || ex[0].Amount.Int64() != 3e17 || ex[0].Tainted.Int64() != 3e17 {
+		t.Fatalf("exchange findings %+v; want the deposit of 0.3 ETH, all of it tainted", ex)
 	}
 }

@@ -1,0 +1,184 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Every write goes through applyScript, in one round trip: first it
+// checks (the lock, conditions, stream ids), then it writes. A write
+// whose check fails changes nothing; Redis runs a script whole, so no
+// reader sees half of one and a crash keeps all of it or none (as far as
+// Redis's own persistence goes: appendonly with appendfsync always for
+// every write to reach the disk before the reply).
+//
+// ARGV[1] is the index in KEYS of the lock key (0: no lock) and ARGV[2]
+// the token it must hold. Then come operations, each an op name, a key
+// index and the op's arguments:
+//
+//	S k v        SET            D k          DEL
+//	HS k n f v…  HSET of n pairs  HD k n f…  HDEL of n fields
+//	HDE k f v    HDEL if the field is v
+//	X k seq v    XADD k seq-0 r v (seqs ascending, above the stream's last id)
+//	XT k seq     XTRIM k MINID seq-0
+//	ZA k n m     ZADD k n m     ZR k m       ZREM
+//	HNX k f      check: field f absent (else CHCONFLICT)
+//	HEQ k f v    check: field f is v (else CHCONFLICT)
+var applyScript = goredis.NewScript(`
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2}
+local function width(op, i)
+  if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
+  if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
+  return fixed[op]
+end
+local g = tonumber(ARGV[1])
+if g > 0 and redis.call('GET', KEYS[g]) ~= ARGV[2] then
+  return redis.error_reply('CHLOCK lock ' .. KEYS[g] .. ' not held')
+end
+local prevX = {}
+local i = 3
+while i <= #ARGV do
+  local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
+  local w = width(op, i)
+  if w == nil then return redis.error_reply('CHOP unknown op ' .. tostring(op)) end
+  if op == 'X' then
+    local seq = tonumber(ARGV[i+2])
+    if prevX[k] and seq <= prevX[k] then
+      return redis.error_reply('CHSEQ alert ' .. ARGV[i+2] .. ' is not above alert ' .. prevX[k] .. ' of the same write')
+    end
+    prevX[k] = seq
+  elseif op == 'HNX' then
+    if redis.call('HEXISTS', k, ARGV[i+2]) == 1 then
+      return redis.error_reply('CHCONFLICT ' .. k .. ' ' .. ARGV[i+2] .. ' exists')
+    end
+  elseif op == 'HEQ' then
+    if redis.call('HGET', k, ARGV[i+2]) ~= ARGV[i+3] then
+      return redis.error_reply('CHCONFLICT ' .. k .. ' ' .. ARGV[i+2] .. ' changed')
+    end
+  end
+  i = i + 2 + w
+end
+-- Stream appends first: the first one of each stream may be refused
+-- (its id not above the stream's last), and then nothing is written yet;
+-- the others are above it.
+local firstX = {}
+i = 3
+while i <= #ARGV do
+  local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
+  if op == 'X' then
+    if not firstX[k] then
+      firstX[k] = true
+      local r = redis.pcall('XADD', k, ARGV[i+2] .. '-0', 'r', ARGV[i+3])
+      if type(r) == 'table' and r.err then
+        return redis.error_reply('CHSEQ alert ' .. ARGV[i+2] .. ' is not above the last alert of ' .. k .. ' (' .. r.err .. ')')
+      end
+    else
+      redis.call('XADD', k, ARGV[i+2] .. '-0', 'r', ARGV[i+3])
+    end
+  end
+  i = i + 2 + width(op, i)
+end
+i = 3
+while i <= #ARGV do
+  local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
+  local a, b = ARGV[i+2], ARGV[i+3]
+  if op == 'S' then redis.call('SET', k, a)
+  elseif op == 'D' then redis.call('DEL', k)
+  elseif op == 'HS' then redis.call('HSET', k, unpack(ARGV, i+3, i+2+2*tonumber(a)))
+  elseif op == 'HD' then redis.call('HDEL', k, unpack(ARGV, i+3, i+2+tonumber(a)))
+  elseif op == 'HDE' then
+    if redis.call('HGET', k, a) == b then redis.call('HDEL', k, a) end
+  elseif op == 'XT' then redis.call('XTRIM', k, 'MINID', a .. '-0')
+  elseif op == 'ZA' then redis.call('ZADD', k, a, b)
+  elseif op == 'ZR' then redis.call('ZREM', k, a)
+  end
+  i = i + 2 + width(op, i)
+end
+return 'OK'
+`)
+
+// errConflict is a failed HNX or HEQ check.
+var errConflict = errors.New("conflict")
+
+// batch builds one applyScript call.
+type batch struct {
+	keys []string
+	idx  map[string]int
+	args []any
+	ops  int
+
+	// the last op when it is HS or HD, to add fields to it
+	lastOp  string
+	lastKey string
+	countAt int // index in args of its count
+}
+
+// maxFields bounds the fields of one HS or HD op: Lua's unpack has a
+// limit of a few thousand values.
+const maxFields = 1000
+
+func newBatch() *batch { return &batch{idx: map[string]int{}, args: []any{0, ""}} }
+
+func (b *batch) op(name, key string, args ...any) {
+	if name == "HS" || name == "HD" {
+		if b.lastOp == name && b.lastKey == key && b.args[b.countAt].(int) < maxFields {
+			b.args[b.countAt] = b.args[b.countAt].(int) + 1
+			b.args = append(b.args, args...)
+			return
+		}
+		args = append([]any{1}, args...)
+		b.lastOp, b.lastKey, b.countAt = name, key, len(b.args)+2
+	} else {
+		b.lastOp = ""
+	}
+	i, ok := b.idx[key]
+	if !ok {
+		b.keys = append(b.keys, key)
+		i = len(b.keys)
+		b.idx[key] = i
+	}
+	b.args = append(b.args, name, i)
+	b.args = append(b.args, args...)
+	b.ops++
+}
+
+// apply runs b, guarded by the lock when the store holds one.
+func (s *Store) apply(ctx context.Context, b *batch) error {
+	if b.ops == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.lockToken != "" {
+		i, ok := b.idx[s.lockKey]
+		if !ok {
+			b.keys = append(b.keys, s.lockKey)
+			i = len(b.keys)
+			b.idx[s.lockKey] = i
+		}
+		b.args[0], b.args[1] = i, s.lockToken
+	}
+	s.writes.Add(1)
+	err := applyScript.Run(ctx, s.c, b.keys, b.args...).Err()
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "CHLOCK"):
+		return fmt.Errorf("%w (%s)", ErrLockLost, msg)
+	case strings.HasPrefix(msg, "CHCONFLICT"):
+		return fmt.Errorf("%w: %s", errConflict, strings.TrimPrefix(msg, "CHCONFLICT "))
+	case strings.HasPrefix(msg, "CHSEQ "):
+		return errors.New(strings.TrimPrefix(msg, "CHSEQ "))
+	}
+	return err
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }

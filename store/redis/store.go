@@ -1,0 +1,291 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chainhound/chainhound/store"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// SchemaVersion is the key layout this build reads and writes.
+const SchemaVersion = 1
+
+// DefaultPrefix starts every key. Its hash tag {ch} puts all of them in
+// one Cluster slot, so that every multi-key write is one atomic script.
+const DefaultPrefix = "{ch}:"
+
+// DefaultLockTTL is how long the process lock outlives a process that
+// stopped renewing it.
+const DefaultLockTTL = 10 * time.Second
+
+var (
+	// ErrInUse is returned by Open when another process holds the lock.
+	ErrInUse = errors.New("redis store is in use by another chainhound process")
+	// ErrNewerSchema is returned by Open for a store from a newer build.
+	ErrNewerSchema = errors.New("redis store was written by a newer chainhound")
+	// ErrLockLost is returned by writes after the lock passed to another
+	// process (this one stalled longer than the lock's TTL).
+	ErrLockLost = errors.New("redis store lock lost to another chainhound process; writes refused")
+)
+
+var _ store.Backend = (*Store)(nil)
+
+// Store is the Redis store.
+type Store struct {
+	c      goredis.UniversalClient
+	prefix string
+	log    *slog.Logger
+
+	// the process lock (a stop-gap until per-chain leases)
+	lockKey   string
+	lockToken string // "" when Open took no lock
+	lockTTL   time.Duration
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+
+	keyMu sync.Mutex // serialises RevokeKey's read-modify-write in this process
+
+	writes atomic.Uint64
+}
+
+// Writes returns how many writes the store sent, each one round trip.
+func (s *Store) Writes() uint64 { return s.writes.Load() }
+
+// Options are Open's optional parameters.
+type Options struct {
+	// Prefix of every key; default DefaultPrefix. It must hold a hash tag
+	// ("{…}") so that all keys share one Cluster slot.
+	Prefix string
+	// Lock takes the process lock: a second process that asks for it is
+	// refused with ErrInUse, and this one's writes fail with ErrLockLost
+	// once it no longer holds it. serve locks; the CLI's key and
+	// watchlist commands do not.
+	Lock bool
+	// LockTTL is the lock's expiry, renewed every third of it; default
+	// DefaultLockTTL.
+	LockTTL time.Duration
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Open connects to the Redis at url (redis:// or rediss://; a URL with
+// addr= parameters is a Cluster, as go-redis reads it), checks the schema
+// version (writing it into an empty store) and, with o.Lock, takes the
+// process lock.
+func Open(ctx context.Context, url string, o Options) (*Store, error) {
+	c, err := newClient(url)
+	if err != nil {
+		return nil, err
+	}
+	s, err := OpenClient(ctx, c, o)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newClient(url string) (goredis.UniversalClient, error) {
+	if strings.Contains(url, "addr=") {
+		opt, err := goredis.ParseClusterURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("store.url: %w", err)
+		}
+		return goredis.NewClusterClient(opt), nil
+	}
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("store.url: %w", err)
+	}
+	return goredis.NewClient(opt), nil
+}
+
+// OpenClient is Open on a client the caller made; Close closes it.
+func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Store, error) {
+	p := o.Prefix
+	if p == "" {
+		p = DefaultPrefix
+	}
+	if i := strings.IndexByte(p, '{'); i < 0 || !strings.Contains(p[i+1:], "}") || strings.Index(p[i+1:], "}") == 0 {
+		return nil, fmt.Errorf("redis key prefix %q has no hash tag ({…}): its keys would spread over Cluster slots", p)
+	}
+	s := &Store{c: c, prefix: p, log: o.Logger, lockTTL: o.LockTTL, stop: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.lockTTL <= 0 {
+		s.lockTTL = DefaultLockTTL
+	}
+	s.lockKey = p + "lock"
+	if err := c.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("redis store: %w", err)
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		return nil, err
+	}
+	if o.Lock {
+		if err := s.lock(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Prefix returns the prefix of the store's keys.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Client returns the store's client.
+func (s *Store) Client() goredis.UniversalClient { return s.c }
+
+func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
+
+func (s *Store) checkSchema(ctx context.Context) error {
+	k := s.key("schema")
+	if err := s.c.SetNX(ctx, k, SchemaVersion, 0).Err(); err != nil {
+		return fmt.Errorf("write schema version: %w", err)
+	}
+	v, err := s.c.Get(ctx, k).Result()
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	got, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return fmt.Errorf("redis store %s: corrupt schema version %q", s.prefix, v)
+	}
+	if got > SchemaVersion {
+		return fmt.Errorf("redis store %s has schema version %d, this build reads up to %d: %w", s.prefix, got, SchemaVersion, ErrNewerSchema)
+	}
+	return nil
+}
+
+var renewScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return -1`)
+
+var unlockScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+func (s *Store) lock(ctx context.Context) error {
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	token := fmt.Sprintf("%s pid %d %s", host, os.Getpid(), hex.EncodeToString(r[:]))
+	ok, err := s.c.SetNX(ctx, s.lockKey, token, s.lockTTL).Result()
+	if err != nil {
+		return fmt.Errorf("take redis store lock %s: %w", s.lockKey, err)
+	}
+	if !ok {
+		holder, _ := s.c.Get(ctx, s.lockKey).Result()
+		ttl, _ := s.c.PTTL(ctx, s.lockKey).Result()
+		if i := strings.LastIndexByte(holder, ' '); i > 0 {
+			holder = holder[:i]
+		}
+		return fmt.Errorf("%w (lock %s held by %s, expires in %s unless renewed)", ErrInUse, s.lockKey, holder, ttl.Round(time.Millisecond))
+	}
+	s.lockToken = token
+	s.wg.Add(1)
+	go s.renew()
+	return nil
+}
+
+// renew keeps the lock until Close, logging when it was lost.
+func (s *Store) renew() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.lockTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.lockTTL/3)
+		n, err := renewScript.Run(ctx, s.c, []string{s.lockKey}, s.lockToken, s.lockTTL.Milliseconds()).Int64()
+		cancel()
+		switch {
+		case err != nil:
+			s.log.Warn("redis store: renew lock", "key", s.lockKey, "err", err)
+		case n != 1:
+			s.log.Error("redis store: lock lost; writes are refused from now on", "key", s.lockKey)
+			return
+		}
+	}
+}
+
+// Close releases the lock and closes the client.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		if s.lockToken != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err = unlockScript.Run(ctx, s.c, []string{s.lockKey}, s.lockToken).Err()
+			cancel()
+		}
+		err = errors.Join(err, s.c.Close())
+	})
+	return err
+}
+
+// Probe checks, changing nothing, that Open with the lock would succeed
+// on the Redis at url: it answers, its schema is one this build reads
+// (or none yet) and no process holds the lock.
+func Probe(ctx context.Context, url string, o Options) error {
+	c, err := newClient(url)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := o.Prefix
+	if p == "" {
+		p = DefaultPrefix
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis store: %w", err)
+	}
+	v, err := c.Get(ctx, p+"schema").Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+	case err != nil:
+		return fmt.Errorf("read schema version: %w", err)
+	default:
+		got, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("redis store %s: corrupt schema version %q", p, v)
+		}
+		if got > SchemaVersion {
+			return fmt.Errorf("redis store %s has schema version %d, this build reads up to %d: %w", p, got, SchemaVersion, ErrNewerSchema)
+		}
+	}
+	holder, err := c.Get(ctx, p+"lock").Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read redis store lock: %w", err)
+	}
+	if i := strings.LastIndexByte(holder, ' '); i > 0 {
+		holder = holder[:i]
+	}
+	return fmt.Errorf("%w (lock %slock held by %s)", ErrInUse, p, holder)
+}
