@@ -2,6 +2,7 @@ package ethereum
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -131,6 +132,36 @@ func BenchmarkIndex(b *testing.B) {
 				}
 			})
 		}
+		// A catch-up's read of the block from the index (Get and decode),
+		// beside the follower's decoding of the node's JSON in the same
+		// run (a lower bound of fetching it from the node).
+		b.Run(fmt.Sprintf("%d/read", n), func(b *testing.B) {
+			e := indexEngine(b, true)
+			for h := uint64(1); h <= 64; h++ {
+				connect(b, e, h)
+			}
+			src := e.Source(chains.Ethereum, failingNode{})
+			h := uint64(0)
+			for b.Loop() {
+				h = h%64 + 1
+				if _, err := src.BlockByNumber(context.Background(), h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%d/node-json", n), func(b *testing.B) {
+			raw := readFixture(b, n)
+			d := decoder{mainnet: true}
+			for b.Loop() {
+				var fx fixture
+				if err := json.Unmarshal(raw, &fx); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := d.block(&fx.Block, fx.Receipts, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		// Bytes on disk: 400 blocks written with the index on and off; the
 		// difference in table files per transfer (pebble compresses them;
 		// its write-ahead logs are a bounded few memtables, left out).
