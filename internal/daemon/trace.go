@@ -72,7 +72,7 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 	var sue *chains.StateUnavailableError
 	switch {
 	case errors.As(err, &sue):
-		return nil, api.Errorf(api.CodeNodeLimit, "tx", "the %s node keeps no state for block %d, which tracing %s needs: it prunes old state (geth keeps the state of about the last 128 blocks unless run with --gcmode archive); trace it against an archive node (node said: %s)", req.Chain, sue.Block, req.Tx, sue.NodeMessage)
+		return nil, api.Errorf(api.CodeNodeLimit, "tx", "the %s node keeps no state for block %d, which tracing %s needs: it prunes old state (geth keeps the state of about the last 128 blocks unless run with --gcmode archive) and the daemon's transfer index does not hold it (it keeps what the daemon followed, for index.retain); trace it against an archive node (node said: %s)", req.Chain, sue.Block, req.Tx, sue.NodeMessage)
 	case errors.Is(err, tracer.ErrTxNotFound):
 		return nil, api.Errorf(api.CodeNotFound, "tx", "%s transaction %s is not in a block the node knows", req.Chain, req.Tx)
 	case errors.Is(err, tracer.ErrNodeUnreachable):
