@@ -15,7 +15,7 @@ import (
 	"github.com/holiman/uint256"
 )
 
-// The transfer index (docs/decisions/0013-transfer-index.md): every block
+// The transfer index (docs/decisions/0014-transfer-index.md): every block
 // the engine applies live is kept as a record, written in the block's
 // batch and deleted with its undo, so that a late incident's catch-up and
 // a trace replay what the daemon saw without the node, and the clean part
@@ -247,7 +247,7 @@ func decodeNetFlows(v []byte) (netFlows, error) {
 
 // IndexKVs returns the keys and values the transfer index writes for b:
 // its record and, on the account model, one entry per address it moves
-// value of (the figures of docs/decisions/0013-transfer-index.md).
+// value of (the figures of docs/decisions/0014-transfer-index.md).
 func IndexKVs(b *chains.Block) []KV { return blockKVs(b) }
 
 func blockKVs(b *chains.Block) []KV {

@@ -133,7 +133,7 @@ type Drain struct {
 
 // Index configures the transfer index: what the daemon keeps of every
 // block it follows, so that late incidents and traces need no archive
-// node (docs/decisions/0013-transfer-index.md).
+// node (docs/decisions/0014-transfer-index.md).
 type Index struct {
 	// Retain is how long blocks are kept: a duration of block time ("30d",
 	// "72h", "90m"), a number of blocks of each chain ("50000 blocks"), or
@@ -147,7 +147,7 @@ type Index struct {
 }
 
 // DefaultIndexRetain is the transfer index's default retention: a month
-// of Ethereum mainnet is about 6–7 GB (docs/decisions/0013-transfer-index.md).
+// of Ethereum mainnet is about 6–7 GB (docs/decisions/0014-transfer-index.md).
 const DefaultIndexRetain = "30d"
 
 // parseRetain reads index.retain.
