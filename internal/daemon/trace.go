@@ -67,6 +67,7 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 		Tx:     req.Tx,
 		Hops:   req.Hops,
 		Policy: req.Policy,
+		Blocks: req.Blocks,
 		Dust:   t.d.cfg.Tracer.DustAmounts[string(req.Chain)],
 	}, deps)
 	var sue *chains.StateUnavailableError
