@@ -198,6 +198,18 @@ func incidentOpen(c *cli.Context) error {
 	return nil
 }
 
+// terminalBar is a progress bar of blocks on stderr when it is a
+// terminal (nil when piped: no progress drawn).
+func terminalBar(c *cli.Context, what string) *progressbar.ProgressBar {
+	f, ok := c.App.ErrWriter.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetItsString("blocks"), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
 // getIncident reads an incident and what the tracer is doing with it.
 func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident, *tracer.Tracking, error) {
 	var raw json.RawMessage
@@ -220,11 +232,8 @@ func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident,
 // waitTracking polls the incident until it is live, failed or closed,
 // drawing its catch-up as a progress bar when stderr is a terminal.
 func waitTracking(c *cli.Context, api *watchAPI, id string) error {
-	var bar *progressbar.ProgressBar
-	if f, ok := c.App.ErrWriter.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("catching up"),
-			progressbar.OptionShowCount(), progressbar.OptionSetItsString("blocks"), progressbar.OptionShowIts(),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	bar := terminalBar(c, "catching up")
+	if bar != nil {
 		defer bar.Exit()
 	}
 	tick := time.NewTicker(500 * time.Millisecond)

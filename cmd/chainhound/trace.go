@@ -113,7 +113,19 @@ func traceAction(c *cli.Context) error {
 	if chain == chains.Ethereum {
 		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil), evmbridges.New(deps.Labels, nil)}
 	}
-	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
+	req := tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}
+	if bar := terminalBar(c, "replaying blocks"); bar != nil {
+		var first uint64
+		req.Progress = func(at, to uint64) {
+			if first == 0 {
+				first = at
+				bar.ChangeMax64(int64(to - at + 1))
+			}
+			_ = bar.Set64(int64(at - first + 1))
+		}
+		defer bar.Exit()
+	}
+	g, err := tracer.TraceTx(ctx, req, deps)
 	switch {
 	case errors.Is(err, tracer.ErrTxNotFound):
 		return fmt.Errorf("trace: %s transaction %s is not in a block the node at %s knows", chain, tx, node)
