@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
@@ -30,6 +31,8 @@ func alertsCommand() *cli.Command {
 				&cli.StringFlag{Name: "incident", Usage: "only this incident `ID`"},
 				&cli.StringFlag{Name: "min-severity", Usage: "critical, high, medium, low or info"},
 				&cli.StringFlag{Name: "format", Value: "json", Usage: "json (one alert per line) or table"},
+				&cli.BoolFlag{Name: "follow", Usage: "keep reconnecting however long the daemon is away (default: give up after --give-up with exit 1)"},
+				&cli.DurationFlag{Name: "give-up", Value: 30 * time.Second, Usage: "without --follow, exit 1 once the daemon has not been reached for this `DURATION`"},
 			},
 			Action: alertsTail,
 		}},
@@ -76,6 +79,12 @@ func alertsTail(c *cli.Context) error {
 
 	print := alertPrinter(c, format)
 	tail := &api.Tail{API: apiURL(c), Key: key, Since: c.Uint64("since"), Filter: filter}
+	if !c.Bool("follow") {
+		if c.Duration("give-up") <= 0 {
+			return usagef("--give-up: %s is not a positive duration", c.Duration("give-up"))
+		}
+		tail.GiveUp = c.Duration("give-up")
+	}
 	err := tail.Run(ctx, print)
 	var pe *api.PermanentError
 	if errors.As(err, &pe) && pe.Status == 400 {

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chainhound/chainhound/internal/testnodes"
 )
 
 // The CLI behaves like the tools people know (issue 17, item 5); each
@@ -41,6 +45,28 @@ func TestCLIConventions(t *testing.T) {
 			if code != 2 || !strings.Contains(msg, want) {
 				t.Errorf("chainhound %s: exit %d %q; want exit 2 and %s", args, code, msg, want)
 			}
+		}
+	})
+	t.Run("alerts tail gives up on a dead API", func(t *testing.T) {
+		dead := fmt.Sprintf("http://127.0.0.1:%d", testnodes.FreePort(t))
+		start := time.Now()
+		_, msg, code := run("alerts", "tail", "--api", dead, "--api-key", "chk_x", "--give-up", "1s")
+		if code != 1 || !strings.Contains(msg, "gave up") || time.Since(start) > 20*time.Second {
+			t.Fatalf("exit %d after %s, %q; want exit 1 soon after 1s, saying it gave up", code, time.Since(start), msg)
+		}
+		// --follow keeps trying.
+		cmd := exec.Command(bin, "alerts", "tail", "--api", dead, "--api-key", "chk_x", "--give-up", "1s", "--follow")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			t.Fatalf("alerts tail --follow ended: %v", err)
+		case <-time.After(3 * time.Second):
+			cmd.Process.Kill()
+			<-done
 		}
 	})
 	t.Run("version", func(t *testing.T) {
