@@ -127,6 +127,9 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := rp.checkSeeds(path, inc.Seeds); err != nil {
+		return err
+	}
 	reg, err := replayLabels(c.Context, cfg.DataDir)
 	if err != nil {
 		return err
@@ -163,6 +166,57 @@ func replayAction(c *cli.Context) error {
 		}
 	}
 	return out.err
+}
+
+// checkSeeds refuses seeds the file never shows: a theft transaction not
+// in it, a compromised address that pays nothing from its from-block —
+// the replay would print nothing and look like a clean result.
+func (rp *replayData) checkSeeds(path string, seeds []watchlists.Seed) error {
+	for _, s := range seeds {
+		found := false
+		for _, b := range rp.blocks {
+			for i := range b.Txs {
+				tx := &b.Txs[i]
+				if s.Tx != "" && strings.EqualFold(tx.Hash, s.Tx) {
+					found = true
+				}
+				if s.Address != "" && b.Ref.Number >= s.FromBlock && rp.pays(b, tx, s.Address) {
+					found = true
+				}
+			}
+		}
+		switch {
+		case found:
+		case s.Tx != "":
+			return usagef("--seed-tx %s: not in %s", s.Tx, path)
+		default:
+			return usagef("--seed-address %s: not in %s from block %d", s.Address, path, s.FromBlock)
+		}
+	}
+	return nil
+}
+
+// pays reports whether addr takes part in tx as a payer: a transfer from
+// it, an input of it, or (Bitcoin) an output paying it that it spends.
+func (rp *replayData) pays(b *chains.Block, tx *chains.Tx, addr string) bool {
+	for _, t := range tx.Transfers {
+		if strings.EqualFold(t.From, addr) {
+			return true
+		}
+	}
+	for i := range tx.Inputs {
+		if strings.EqualFold(b.InputAddress(&tx.Inputs[i]), addr) {
+			return true
+		}
+	}
+	// On Bitcoin what is paid to it is what it will spend (the file may
+	// not name the spending inputs' addresses).
+	for i := range tx.Outputs {
+		if strings.EqualFold(b.OutputAddress(&tx.Outputs[i]), addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func normalizeAnyNetwork(chain chains.Chain, a string) (string, error) {
