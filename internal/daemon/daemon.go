@@ -406,10 +406,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	cause := context.Cause(ctx)
+	d.log.Info("shutting down", "cause", cause)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		d.log.Info("stopped: every part finished; closing the store")
 	case <-time.After(ShutdownTimeout):
 		d.log.Warn("shutdown: parts still running after timeout; closing the store anyway", "timeout", ShutdownTimeout)
 	}
