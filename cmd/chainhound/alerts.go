@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"math/big"
 	"net/url"
 	"os/signal"
 	"syscall"
@@ -103,7 +106,7 @@ func alertPrinter(c *cli.Context, format string) func(alerts.Alert) error {
 		return func(a alerts.Alert) error { return enc.Encode(a) }
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tSEVERITY\tCHAIN\tTX\tTO\tTAINTED\tLABEL")
+	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tSEVERITY\tCHAIN\tTX\tTO\tAMOUNT\tTAINTED\tLABEL")
 	tw.Flush()
 	return func(a alerts.Alert) error {
 		label := ""
@@ -117,8 +120,25 @@ func alertPrinter(c *cli.Context, format string) func(alerts.Alert) error {
 		// version that did not refuse control characters cannot forge a
 		// row or move the cursor (docs/security.md, "Text").
 		p := watchlists.Printable
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02T15:04:05Z"),
-			p(a.Type), p(a.Severity), p(a.Chain), p(a.Tx), p(a.To), p(a.Tainted), p(label))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02T15:04:05Z"),
+			p(a.Type), p(a.Severity), p(a.Chain), p(a.Tx), p(a.To), p(humanAmount(a.Amount, a.Asset)), p(humanAmount(a.Tainted, a.Asset)), p(label))
 		return tw.Flush()
 	}
+}
+
+// humanAmount is an alert's amount (smallest unit, a decimal string) in
+// its asset's units, exactly: "500 ETH", "0.9 BTC"; "-" when absent.
+func humanAmount(v string, a *alerts.Asset) string {
+	if v == "" {
+		return "-"
+	}
+	x, ok := new(big.Int).SetString(v, 10)
+	if !ok || a == nil {
+		return v
+	}
+	asset := chains.Asset{Symbol: a.Symbol, Decimals: a.Decimals}
+	if asset.Symbol == "" && a.Contract != nil {
+		asset.Contract = *a.Contract
+	}
+	return tracer.FormatAsset(x, asset)
 }

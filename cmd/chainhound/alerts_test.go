@@ -128,3 +128,23 @@ func TestAlertsTailBadInput(t *testing.T) {
 	}
 	_ = api.KeyPrefix
 }
+
+// TestHumanAmount: the table's amounts are exact, in the asset's units.
+func TestHumanAmount(t *testing.T) {
+	usdc := "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+	for _, c := range []struct {
+		v    string
+		a    *alerts.Asset
+		want string
+	}{
+		{"500000000000000000000", &alerts.Asset{Symbol: "ETH", Decimals: 18}, "500 ETH"},
+		{"90000000", &alerts.Asset{Symbol: "BTC", Decimals: 8}, "0.9 BTC"},
+		{"1", &alerts.Asset{Symbol: "ETH", Decimals: 18}, "0.000000000000000001 ETH"},
+		{"1234500", &alerts.Asset{Symbol: "", Contract: &usdc, Decimals: 6}, "1.2345 " + usdc},
+		{"", &alerts.Asset{Symbol: "ETH", Decimals: 18}, "-"},
+	} {
+		if got := humanAmount(c.v, c.a); got != c.want {
+			t.Errorf("humanAmount(%s) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
