@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"math"
 	"math/big"
 	"time"
 
@@ -46,7 +47,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 		Asset:       &Asset{Symbol: f.Asset.Symbol, Decimals: f.Asset.Decimals},
 		Amount:      decimal(f.Amount),
 		Tainted:     decimal(f.Tainted),
-		Share:       f.Share,
+		Share:       displayShare(f.Share),
 		Confidence:  conf,
 		Heuristics:  f.Heuristics,
 		Provisional: f.Provisional,
@@ -107,4 +108,18 @@ func destOf(d *tracer.Dest) *Dest {
 		return nil
 	}
 	return &Dest{Chain: d.Chain, Address: d.Address, Asset: d.Asset}
+}
+
+// displayShare is a share as an alert shows it: a display ratio to six
+// decimals (JSON never writes it as 4.3e-57); a share too small for that
+// but not zero is 0.000001, so it still reads as known and tiny.
+func displayShare(s float64) float64 {
+	if !(s > 0) {
+		return 0
+	}
+	r := math.Round(s*1e6) / 1e6
+	if r == 0 {
+		return 1e-6
+	}
+	return r
 }

@@ -290,7 +290,7 @@ func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "TYPE\tBLOCK\tTX\tTO\tTAINTED\tSHARE\tHOPS\tLABEL")
 		for _, f := range g.Findings {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.2f%%\t%d\t%s\n", f.Type, f.Block, f.Tx, f.To, f.Formatted, 100*f.Share, f.Hops, labels[f.To])
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.Type, f.Block, f.Tx, f.To, f.Formatted, percent(f.Share), f.Hops, labels[f.To])
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -310,4 +310,16 @@ func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
 		fmt.Fprintln(tw, "(none tracked)\t\t")
 	}
 	return tw.Flush()
+}
+
+// percent is a share as a table shows it: "12.34%", "<0.01%" for a tiny
+// one (never 4.3e-57), "-" for none.
+func percent(s float64) string {
+	switch {
+	case !(s > 0):
+		return "-"
+	case s < 0.0001:
+		return "<0.01%"
+	}
+	return fmt.Sprintf("%.2f%%", 100*s)
 }
