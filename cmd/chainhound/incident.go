@@ -210,6 +210,21 @@ func terminalBar(c *cli.Context, what string) *progressbar.ProgressBar {
 		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
+// terminalBytesBar is a progress bar of f's bytes read, on stderr when it
+// is a terminal (nil when piped, or when f's size is unknown).
+func terminalBytesBar(c *cli.Context, f *os.File, what string) *progressbar.ProgressBar {
+	w, ok := c.App.ErrWriter.(*os.File)
+	if !ok || !term.IsTerminal(int(w.Fd())) {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	return progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
 // getIncident reads an incident and what the tracer is doing with it.
 func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident, *tracer.Tracking, error) {
 	var raw json.RawMessage

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -319,7 +320,12 @@ func watchImport(c *cli.Context) error {
 		return usagef("%s: %v", path, err)
 	}
 	defer f.Close()
-	res, err := watchlists.Import(f, path, opt)
+	var in io.Reader = f
+	if bar := terminalBytesBar(c, f, "reading "+filepath.Base(path)); bar != nil {
+		defer bar.Exit()
+		in = io.TeeReader(f, bar)
+	}
+	res, err := watchlists.Import(in, path, opt)
 	if err != nil {
 		return usagef("%v", err)
 	}
