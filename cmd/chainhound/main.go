@@ -117,6 +117,9 @@ func takeRequired(flags []cli.Flag) []string {
 		if fld := v.Elem().FieldByName("Required"); fld.IsValid() && fld.CanSet() && fld.Kind() == reflect.Bool {
 			fld.SetBool(false)
 			names = append(names, f.Names()[0])
+			if u := v.Elem().FieldByName("Usage"); u.IsValid() && u.CanSet() && u.Kind() == reflect.String {
+				u.SetString(u.String() + " (required)")
+			}
 		}
 	}
 	return names

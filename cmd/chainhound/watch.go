@@ -55,7 +55,7 @@ func watchCommand() *cli.Command {
 			{
 				Name:   "rm",
 				Usage:  "remove the entries of an address (of one kind with --kind)",
-				Flags:  []cli.Flag{chainFlag(true), &cli.StringFlag{Name: "address", Required: true}, kindFlag(false), ownerFlag},
+				Flags:  []cli.Flag{chainFlag(true), &cli.StringFlag{Name: "address", Usage: "the `ADDRESS` whose entries go", Required: true}, kindFlag(false), ownerFlag},
 				Action: watchRm,
 			},
 			{
