@@ -152,7 +152,7 @@ func binaryLines(text string) [][]string {
 			}
 			var argv []string
 			for _, a := range f[i+1:] {
-				if a == ";" || a == "|" || a == "&&" || a == "||" || a == "\\" || a == ">" {
+				if a == ";" || a == "|" || a == "&&" || a == "||" || a == "\\" || a == ">" || a == ")" {
 					break
 				}
 				argv = append(argv, strings.Trim(a, `"'`))
@@ -623,5 +623,51 @@ func TestDeployKubernetes(t *testing.T) {
 	}
 	if n != len(docs)-1 { // every object but the Kustomization itself
 		t.Errorf("kubectl kustomize rendered %d objects, want %d", n, len(docs)-1)
+	}
+}
+
+// The StatefulSet's init container creates the first admin key on an
+// empty data directory, and none on the next start: its script run with
+// this binary on a temporary data directory.
+func TestDeployFirstAdminKey(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	var script string
+	for _, f := range []string{"statefulset.yaml"} {
+		var doc map[string]any
+		if err := yaml.Unmarshal(readDeploy(t, filepath.Join("kubernetes", f)), &doc); err != nil {
+			t.Fatal(err)
+		}
+		c := dig(doc, "spec", "template", "spec", "initContainers", 0)
+		if dig(c, "name") != "first-admin-key" {
+			t.Fatalf("the first init container is %v", dig(c, "name"))
+		}
+		cmd := strs(dig(c, "command"))
+		script = cmd[len(cmd)-1]
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	script = strings.ReplaceAll(strings.ReplaceAll(script, "/usr/local/bin/chainhound", bin), "/data", data)
+	run := func() string {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(sh, "-c", script)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("init script: %v\n%s%s", err, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+	first := strings.TrimSpace(run())
+	if !strings.HasPrefix(first, "chk_") || strings.Contains(first, "\n") {
+		t.Fatalf("first start printed %q, want one key", first)
+	}
+	if second := run(); !strings.Contains(second, "none created") {
+		t.Fatalf("second start printed %q", second)
+	}
+	out := runBin(t, bin, 0, "keys", "ls", "--format", "json", "--data-dir", data)
+	if n := strings.Count(out, `"id"`); n != 1 || !strings.Contains(out, `"role": "admin"`) {
+		t.Fatalf("keys after two starts: %s", out)
 	}
 }
