@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -69,28 +70,43 @@ func (l *Log) append(ctx context.Context, as []Alert, index func(assigned []Aler
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now().UTC()
-	seq := l.last.Load()
-	out := make([]Alert, len(as))
-	w := AlertWrite{Records: make([]Record, len(as))}
-	for i, a := range as {
-		seq++
-		a.Seq = seq
-		// Each tenant once, in order: the hub and the webhooks rely on it.
-		a.Audience = slices.Compact(slices.Sorted(slices.Values(a.Audience)))
-		out[i] = a
-		w.Records[i] = Record{Alert: a, Audience: a.Audience, Appended: now}
+	// On a shared store the seqs are the store's: the counter kept here is
+	// a cache, and a write whose seqs another process took is made again
+	// from the store's counter.
+	for tries := 0; ; tries++ {
+		seq := l.last.Load()
+		out := make([]Alert, len(as))
+		w := AlertWrite{Records: make([]Record, len(as))}
+		for i, a := range as {
+			seq++
+			a.Seq = seq
+			// Each tenant once, in order: the hub and the webhooks rely on it.
+			a.Audience = slices.Compact(slices.Sorted(slices.Values(a.Audience)))
+			out[i] = a
+			w.Records[i] = Record{Alert: a, Audience: a.Audience, Appended: now}
+		}
+		w.Last = seq
+		if index != nil {
+			index(out, &w)
+		}
+		err := l.st.WriteAlerts(ctx, w)
+		var taken *SeqTakenError
+		if errors.As(err, &taken) && tries < maxSeqTries && taken.Last > l.last.Load() {
+			l.last.Store(taken.Last)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("append alerts %d..%d: %w", out[0].Seq, seq, err)
+		}
+		l.last.Store(seq)
+		l.publish(out)
+		return out, nil
 	}
-	w.Last = seq
-	if index != nil {
-		index(out, &w)
-	}
-	if err := l.st.WriteAlerts(ctx, w); err != nil {
-		return nil, fmt.Errorf("append alerts %d..%d: %w", out[0].Seq, seq, err)
-	}
-	l.last.Store(seq)
-	l.publish(out)
-	return out, nil
 }
+
+// maxSeqTries bounds the writes of one append whose seqs other processes
+// keep taking.
+const maxSeqTries = 100
 
 // Since returns up to limit alerts with Seq > since in ascending order
 // (limit ≤ 0 or above MaxPage means MaxPage). An empty result means the

@@ -16,8 +16,10 @@ import (
 // resuming by since is XRANGE from since+1. Retention trims it with
 // XTRIM MINID as alerts.Log's retention decides (by count and age).
 
-// WriteAlerts applies w in one atomic script. A record whose seq is not
-// above the stream's last id is refused, and then nothing is written.
+// WriteAlerts applies w in one atomic script. Records whose first seq does
+// not follow the sequence counter are refused with *alerts.SeqTakenError
+// (another process appended first), a record whose seq is not above the
+// stream's last id with an error; then nothing is written.
 func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 	b := newBatch()
 	if err := s.addAlerts(b, w); err != nil {
@@ -30,6 +32,11 @@ func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 }
 
 func (s *Store) addAlerts(b *batch, w alerts.AlertWrite) error {
+	if len(w.Records) > 0 {
+		// The seqs are the store's: they must follow its counter, which
+		// another replica may have moved (alerts.SeqTakenError).
+		b.op("SQ", s.alertSeqKey(), itoa(w.Records[0].Alert.Seq-1))
+	}
 	for _, r := range w.Records {
 		v, err := json.Marshal(r)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chainhound/chainhound/alerts"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -29,8 +30,10 @@ import (
 //	ZA k n m     ZADD k n m     ZR k m       ZREM
 //	HNX k f      check: field f absent (else CHCONFLICT)
 //	HEQ k f v    check: field f is v (else CHCONFLICT)
+//	SQ k n       check: the counter k (absent: 0) is n (else CHSEQLAST
+//	             and the counter: another process took the seqs)
 var applyScript = goredis.NewScript(`
-local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2}
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1}
 local function width(op, i)
   if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
   if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
@@ -59,6 +62,11 @@ while i <= #ARGV do
   elseif op == 'HEQ' then
     if redis.call('HGET', k, ARGV[i+2]) ~= ARGV[i+3] then
       return redis.error_reply('CHCONFLICT ' .. k .. ' ' .. ARGV[i+2] .. ' changed')
+    end
+  elseif op == 'SQ' then
+    local cur = redis.call('GET', k) or '0'
+    if cur ~= ARGV[i+2] then
+      return redis.error_reply('CHSEQLAST ' .. cur)
     end
   end
   i = i + 2 + w
@@ -175,6 +183,12 @@ func (s *Store) apply(ctx context.Context, b *batch) error {
 		return fmt.Errorf("%w (%s)", ErrLockLost, msg)
 	case strings.HasPrefix(msg, "CHCONFLICT"):
 		return fmt.Errorf("%w: %s", errConflict, strings.TrimPrefix(msg, "CHCONFLICT "))
+	case strings.HasPrefix(msg, "CHSEQLAST "):
+		last, perr := strconv.ParseUint(strings.TrimPrefix(msg, "CHSEQLAST "), 10, 64)
+		if perr != nil {
+			return fmt.Errorf("corrupt alert sequence counter: %s", msg)
+		}
+		return &alerts.SeqTakenError{Last: last}
 	case strings.HasPrefix(msg, "CHSEQ "):
 		return errors.New(strings.TrimPrefix(msg, "CHSEQ "))
 	}
