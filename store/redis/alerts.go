@@ -25,7 +25,7 @@ func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 	if err := s.addAlerts(b, w); err != nil {
 		return err
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("write alerts through %d: %w", w.Last, err)
 	}
 	return nil

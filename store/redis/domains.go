@@ -76,7 +76,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, chain chains.Chain, ref chai
 	if err := s.addCheckpoint(b, chain, ref); err != nil {
 		return err
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("save %s checkpoint %d: %w", chain, ref.Number, err)
 	}
 	return nil
@@ -95,7 +95,7 @@ func (s *Store) addCheckpoint(b *batch, chain chains.Chain, ref chains.BlockRef)
 func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]byte) error {
 	b := newBatch()
 	s.addTracer(b, puts, deletes)
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
 	}
 	return nil
@@ -163,7 +163,7 @@ func (s *Store) WriteBlock(ctx context.Context, blk store.Block) error {
 			return err
 		}
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("write %s block batch: %w", blk.Chain, err)
 	}
 	return nil

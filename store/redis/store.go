@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/store"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -57,6 +58,8 @@ type Store struct {
 
 	keyMu sync.Mutex // serialises RevokeKey's read-modify-write in this process
 
+	ls *lease // a replica's leases; nil when not a replica
+
 	writes atomic.Uint64
 }
 
@@ -76,6 +79,16 @@ type Options struct {
 	// LockTTL is the lock's expiry, renewed every third of it; default
 	// DefaultLockTTL.
 	LockTTL time.Duration
+	// Replica makes the store a replica's (serve on Redis): its writes of
+	// chain state (checkpoints, tracer state, blocks, alerts) are refused
+	// with ErrLeaseLost unless it holds the leases of Chains (Acquire),
+	// and are fenced. Other writes (watchlists, incidents, keys, webhooks)
+	// are anyone's.
+	Replica string
+	Chains  []chains.Chain
+	// Lease is a lease's lifetime, renewed every third of it; default
+	// DefaultLease.
+	Lease time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
@@ -129,6 +142,15 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 		s.lockTTL = DefaultLockTTL
 	}
 	s.lockKey = p + "lock"
+	if o.Replica != "" {
+		if len(o.Chains) == 0 {
+			return nil, errors.New("redis store: a replica needs the chains it follows")
+		}
+		s.ls = &lease{replica: o.Replica, chains: o.Chains, ttl: o.Lease}
+		if s.ls.ttl <= 0 {
+			s.ls.ttl = DefaultLease
+		}
+	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("redis store: %w", err)
 	}
@@ -237,9 +259,14 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		s.wg.Wait()
+		if s.ls != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err = s.Release(ctx)
+			cancel()
+		}
 		if s.lockToken != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			err = unlockScript.Run(ctx, s.c, []string{s.lockKey}, s.lockToken).Err()
+			err = errors.Join(err, unlockScript.Run(ctx, s.c, []string{s.lockKey}, s.lockToken).Err())
 			cancel()
 		}
 		err = errors.Join(err, s.c.Close())
