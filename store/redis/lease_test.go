@@ -76,7 +76,7 @@ func TestLeaseFencing(t *testing.T) {
 	}
 	// A resumes: its block write is refused whole by the fence.
 	err := a.WriteBlock(ctx, store.Block{Chain: chains.Ethereum, Puts: []tracer.KV{{Key: []byte("x"), Value: []byte("1")}},
-		Alerts: &alerts.AlertWrite{Records: []alerts.Record{{Alert: alerts.Alert{Seq: 1, Type: alerts.TypeTreasuryOutflow, Severity: alerts.High, Chain: "ethereum"}}}, Last: 1},
+		Alerts:     &alerts.AlertWrite{Records: []alerts.Record{{Alert: alerts.Alert{Seq: 1, Type: alerts.TypeTreasuryOutflow, Severity: alerts.High, Chain: "ethereum"}}}, Last: 1},
 		Checkpoint: &chains.BlockRef{Number: 2, Hash: "0x2"}})
 	if !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("stalled replica's write: %v, want ErrLeaseLost", err)
