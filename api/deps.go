@@ -56,6 +56,13 @@ type AlertLog interface {
 
 var _ AlertLog = (*alerts.Log)(nil)
 
+// Replica is a replica's identity and roles for /healthz (*redis.Store of
+// a replica): its id, and per chain "active" or "standby".
+type Replica interface {
+	Replica() string
+	Roles() map[chains.Chain]string
+}
+
 // Health reports each followed chain's progress (the followers' Status).
 type Health interface {
 	ChainStatus() map[chains.Chain]chains.Status
@@ -91,6 +98,9 @@ type Deps struct {
 	Summaries Summarizer
 	Tracer    Tracer
 	Health    Health
+	// Replica, when set, adds "replica" and each chain's "role" to
+	// /healthz; a standby chain is ok while its follower is not running.
+	Replica Replica
 	Webhooks  WebhookRegistry // nil: /v1/webhook answers 501
 	Metrics   *Metrics        // nil: the server makes its own
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
@@ -115,6 +116,29 @@ func decodeRecord(m goredis.XMessage) (alerts.Record, error) {
 		return r, fmt.Errorf("alert stream entry %s holds alert %d", m.ID, r.Alert.Seq)
 	}
 	return r, nil
+}
+
+// WaitAlerts returns up to limit records with Seq > since, ascending,
+// blocking on the stream (XREAD) up to wait for the first one.
+func (s *Store) WaitAlerts(ctx context.Context, since uint64, limit int, wait time.Duration) ([]alerts.Record, error) {
+	res, err := s.c.XRead(ctx, &goredis.XReadArgs{Streams: []string{s.alertLogKey(), itoa(since) + "-0"}, Count: int64(limit), Block: wait}).Result()
+	if isNil(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wait for alerts after %d: %w", since, err)
+	}
+	var out []alerts.Record
+	for _, st := range res {
+		for _, m := range st.Messages {
+			r, err := decodeRecord(m)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // LastAlertSeq returns the sequence counter.

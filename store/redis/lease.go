@@ -112,7 +112,7 @@ func (s *Store) leaseKeys() []string {
 
 // Replica returns the store's replica id ("" when it is not a replica).
 func (s *Store) Replica() string {
-	if s.ls == nil {
+	if s == nil || s.ls == nil {
 		return ""
 	}
 	return s.ls.replica

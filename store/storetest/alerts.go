@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -438,13 +439,26 @@ func testAlertSeqShared(t *testing.T, h Harness) {
 	}
 	results := make([][]got, 2)
 	errs := make(chan error, 2)
+	// Each log's subscriber sees every alert of both, in seq order, when
+	// the store can be followed (alerts.Tail).
+	var subs [2]*alerts.Subscription
+	var logs [2]*alerts.Log
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
 	for i, s := range []store.Backend{s1, s2} {
+		l, err := alerts.OpenLog(ctx, s, alerts.Retention{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs[i] = l
+		if tail, ok := s.(alerts.Tail); ok {
+			subs[i] = l.Subscribe(4 * perLog)
+			go l.Follow(fctx, tail, nil)
+		}
+	}
+	for i := range logs {
+		l := logs[i]
 		go func() {
-			l, err := alerts.OpenLog(ctx, s, alerts.Retention{})
-			if err != nil {
-				errs <- err
-				return
-			}
 			for n := 0; n < perLog; {
 				batch := 1 + n%3
 				var as []alerts.Alert
@@ -498,5 +512,27 @@ func testAlertSeqShared(t *testing.T, h Harness) {
 	}
 	if last, err := s2.LastAlertSeq(ctx); err != nil || last != 2*perLog {
 		t.Fatalf("sequence counter %d (%v), want %d", last, err, 2*perLog)
+	}
+	for i, sub := range subs {
+		if sub == nil {
+			continue
+		}
+		timeout := time.After(10 * time.Second)
+		for want := uint64(1); want <= 2*perLog; want++ {
+			select {
+			case a, ok := <-sub.C:
+				if !ok {
+					t.Fatalf("log %d: subscription dropped at %d", i, want)
+				}
+				if a.Seq != want || a.Tx != bySeq[want] {
+					t.Fatalf("log %d: subscriber got seq %d (%s), want %d (%s)", i, a.Seq, a.Tx, want, bySeq[want])
+				}
+			case <-timeout:
+				t.Fatalf("log %d: subscriber waited for seq %d", i, want)
+			}
+		}
+		if logs[i].Last() != 2*perLog {
+			t.Fatalf("log %d: Last %d, want %d", i, logs[i].Last(), 2*perLog)
+		}
 	}
 }
