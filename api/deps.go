@@ -100,7 +100,7 @@ type Deps struct {
 	Health    Health
 	// Replica, when set, adds "replica" and each chain's "role" to
 	// /healthz; a standby chain is ok while its follower is not running.
-	Replica Replica
-	Webhooks  WebhookRegistry // nil: /v1/webhook answers 501
-	Metrics   *Metrics        // nil: the server makes its own
+	Replica  Replica
+	Webhooks WebhookRegistry // nil: /v1/webhook answers 501
+	Metrics  *Metrics        // nil: the server makes its own
 }
