@@ -74,8 +74,9 @@ type Daemon struct {
 
 	// rs is the Redis store when this process is a replica: it follows
 	// the chains only while it holds their leases (nil: pebble, always).
-	rs     *redis.Store
-	active atomic.Bool // following the chains (a term is running)
+	rs      *redis.Store
+	active  atomic.Bool // following the chains (a term is running)
+	chgHead string      // the change stream's last id when memory was loaded
 
 	running   bool // Run started the API and followers
 	closeOnce sync.Once
@@ -97,6 +98,13 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	}()
 	if d.Store, d.rs, err = openStore(ctx, cfg, lg); err != nil {
 		return nil, err
+	}
+	if d.rs != nil {
+		// Changes other replicas make from now on reach this one's memory
+		// (followChanges); what came before, Load reads.
+		if d.chgHead, err = d.rs.ChangesHead(ctx); err != nil {
+			return nil, err
+		}
 	}
 	networks := watchlists.Networks{}
 	if e := cfg.Chains.Ethereum; e != nil {
@@ -435,6 +443,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			defer wg.Done()
 			d.Alerts.Follow(ctx, d.rs, func(err error) { d.log.Warn("follow the alert stream", "err", err) })
 		}()
+		wg.Add(1)
+		go func() { defer wg.Done(); d.followChanges(ctx) }()
 		run("replica", d.lead)
 	}
 	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir, "replica", d.rs.Replica())
@@ -452,6 +462,65 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return nil
 	}
 	return cause
+}
+
+// followChanges applies to memory the watchlist entries and incidents
+// that any replica writes, as the change stream names them, within about
+// a second; when it fell behind the stream's cap it reads them all again.
+func (d *Daemon) followChanges(ctx context.Context) {
+	after := d.chgHead
+	for ctx.Err() == nil {
+		cs, behind, err := d.rs.Changes(ctx, after, time.Second)
+		if err == nil && behind {
+			err = d.reloadShared(ctx, &after)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.log.Warn("follow the change stream", "after", after, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, c := range cs {
+			if c.All {
+				if err := d.Registry.Load(ctx); err != nil {
+					d.log.Warn("reload watchlist entries", "err", err)
+					break
+				}
+			}
+			d.Registry.Apply(c.Puts, c.Dels)
+			for _, inc := range c.Incidents {
+				d.Incidents.Refresh(inc)
+			}
+			after = c.ID
+		}
+	}
+}
+
+// reloadShared reads every entry and incident again, moving *after to
+// the change stream's head first.
+func (d *Daemon) reloadShared(ctx context.Context, after *string) error {
+	head, err := d.rs.ChangesHead(ctx)
+	if err != nil {
+		return err
+	}
+	d.log.Warn("change stream trimmed past this replica: reading every entry and incident again")
+	if err := d.Registry.Load(ctx); err != nil {
+		return err
+	}
+	incs, err := d.Store.Incidents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		d.Incidents.Refresh(inc)
+	}
+	*after = head
+	return nil
 }
 
 // lead takes the leases whenever they are free and runs a term while it

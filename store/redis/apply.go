@@ -32,10 +32,11 @@ import (
 //	ZA k n m     ZADD k n m     ZR k m       ZREM
 //	HNX k f      check: field f absent (else CHCONFLICT)
 //	HEQ k f v    check: field f is v (else CHCONFLICT)
+//	XA k t p     XADD k MAXLEN ~ changeLen * t t p p (the change stream)
 //	SQ k n       check: the counter k (absent: 0) is n (else CHSEQLAST
 //	             and the counter: another process took the seqs)
 var applyScript = goredis.NewScript(`
-local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1}
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1, XA=2}
 local function width(op, i)
   if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
   if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
@@ -110,6 +111,7 @@ while i <= #ARGV do
   elseif op == 'XT' then redis.call('XTRIM', k, 'MINID', a .. '-0')
   elseif op == 'ZA' then redis.call('ZADD', k, a, b)
   elseif op == 'ZR' then redis.call('ZREM', k, a)
+  elseif op == 'XA' then redis.call('XADD', k, 'MAXLEN', '~', '100000', '*', 't', a, 'p', b)
   end
   i = i + 2 + width(op, i)
 end
