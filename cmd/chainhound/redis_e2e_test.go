@@ -48,7 +48,10 @@ func TestRedisReplicasBinary(t *testing.T) {
 	thief, hop := newEthKey(t), newEthKey(t)
 	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 
-	const lease = 2 * time.Second
+	lease := 2 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("CHAINHOUND_TEST_LEASE")); err == nil {
+		lease = v // the failover figure with another lease (README)
+	}
 	body := fmt.Sprintf(`store: { backend: redis, url: %q, lease: %s }
 chains:
   ethereum:
@@ -122,7 +125,7 @@ tracer:
 	waitProcessed(a.api, last)
 	p1, w1 := processed(t, a.api), metric(t, a.api, "chainhound_store_writes_total")
 	t.Logf("%d blocks without alerts: %v writes to Redis", p1-p0, w1-w0)
-	if p1-p0 != 5 || w1-w0 != 5 {
+	if p1-p0 < 5 || w1-w0 != float64(p1-p0) {
 		t.Errorf("%d blocks without alerts took %v writes to Redis, want one each", p1-p0, w1-w0)
 	}
 

@@ -523,13 +523,15 @@ func (d *Daemon) reloadShared(ctx context.Context, after *string) error {
 	return nil
 }
 
-// lead takes the leases whenever they are free and runs a term while it
-// holds them, until ctx is done or a term fails for another reason than
+// lead takes the leases whenever they are free (trying every 200 ms) and
+// runs a term while it holds them, until ctx is done or a term fails for another reason than
 // their loss.
 func (d *Daemon) lead(ctx context.Context) error {
-	every := d.cfg.Store.Lease / 3
+	// A standby tries often (one cheap script), so that it takes over
+	// within about the lease after the active replica died.
+	every := min(d.cfg.Store.Lease/3, 200*time.Millisecond)
 	if every <= 0 {
-		every = redis.DefaultLease / 3
+		every = 200 * time.Millisecond
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
