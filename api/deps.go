@@ -61,6 +61,8 @@ var _ AlertLog = (*alerts.Log)(nil)
 type Replica interface {
 	Replica() string
 	Roles() map[chains.Chain]string
+	// StandbyErr says why a standby could not take over now (nil: it can).
+	StandbyErr() error
 }
 
 // Health reports each followed chain's progress (the followers' Status).

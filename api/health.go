@@ -32,8 +32,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		body.Status = "degraded"
 	} else {
 		var roles map[chains.Chain]string
+		var standbyErr error
 		if s.deps.Replica != nil {
 			body.Replica, roles = s.deps.Replica.Replica(), s.deps.Replica.Roles()
+			standbyErr = s.deps.Replica.StandbyErr()
 		}
 		for chain, st := range s.deps.Health.ChainStatus() {
 			ch := chainHealth{Network: st.Network, Head: st.Head, Processed: st.Processed, Lag: lag(st), Connected: st.Connected, Role: roles[chain]}
@@ -42,7 +44,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 				ch.LastBlockTime = &t
 			}
 			// A standby follows nothing: it is ok while it can take over.
-			if ch.Role != "standby" && (!st.Connected || ch.Lag > s.cfg.DegradedLag) {
+			if ch.Role == "standby" && standbyErr != nil || ch.Role != "standby" && (!st.Connected || ch.Lag > s.cfg.DegradedLag) {
 				body.Status = "degraded"
 			}
 			body.Chains[string(chain)] = ch

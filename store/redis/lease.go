@@ -50,6 +50,7 @@ type lease struct {
 	lost    chan struct{} // closed when the current term ends
 	stop    chan struct{} // ends the renewal of the current term
 	paused  bool          // tests: renewal skipped, as a stalled process would
+	tryErr  error         // the last Acquire's failure to reach Redis
 	renewWG sync.WaitGroup
 }
 
@@ -133,12 +134,14 @@ func (s *Store) Acquire(ctx context.Context) (ok bool, holder string, err error)
 		return true, l.replica, nil
 	}
 	res, err := acquireScript.Run(ctx, s.c, s.leaseKeys(), l.replica, l.ttl.Milliseconds()).Int64Slice()
+	l.tryErr = nil
 	if err != nil {
 		if msg := err.Error(); strings.HasPrefix(msg, "CHHELD ") {
 			_, h, _ := strings.Cut(strings.TrimPrefix(msg, "CHHELD "), " ")
 			return false, h, nil
 		}
-		return false, "", fmt.Errorf("take leases: %w", err)
+		l.tryErr = fmt.Errorf("take leases: %w", err)
+		return false, "", l.tryErr
 	}
 	l.fences = make([]uint64, len(res))
 	for i, v := range res {
@@ -254,6 +257,14 @@ func (s *Store) renewLeases(stop chan struct{}, term uint64, fences []uint64) {
 			return
 		}
 	}
+}
+
+// StandbyErr returns why a standby could not take over now: its last try
+// to take the leases did not reach Redis (nil: it could).
+func (s *Store) StandbyErr() error {
+	s.ls.mu.Lock()
+	defer s.ls.mu.Unlock()
+	return s.ls.tryErr
 }
 
 // Roles returns each chain's role for /healthz: active or standby.
