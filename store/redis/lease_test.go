@@ -18,12 +18,24 @@ import (
 // the lease, and the stalled one's next write is refused by the fence:
 // nothing of it lands, and it stands by.
 func TestLeaseFencing(t *testing.T) {
-	r := testnodes.StartRedis(t)
+	leaseFencing(t, testnodes.StartRedis(t).URL)
+}
+
+// The same on a three-node Redis Cluster: the leases, fences and the
+// guarded writes share the prefix's slot.
+func TestLeaseFencingCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	leaseFencing(t, testnodes.StartRedisCluster(t).URL)
+}
+
+func leaseFencing(t *testing.T, url string) {
 	p := freshPrefix()
 	both := []chains.Chain{chains.Ethereum, chains.Bitcoin}
 	const ttl = 600 * time.Millisecond
 	openReplica := func(id string, cs []chains.Chain) *Store {
-		s, err := Open(ctx, r.URL, Options{Prefix: p, Replica: id, Chains: cs, Lease: ttl})
+		s, err := Open(ctx, url, Options{Prefix: p, Replica: id, Chains: cs, Lease: ttl})
 		if err != nil {
 			t.Fatal(err)
 		}
