@@ -82,6 +82,9 @@ type TraceRequest struct {
 	Tx     string
 	Hops   int // 0: the tracer's default
 	Policy watchlists.Policy
+	// Blocks to replay from the transaction's block (0: the tracer's
+	// default).
+	Blocks uint64
 }
 
 // Tracer traces a transaction forward for /v1/trace. The result is sent

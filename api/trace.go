@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 	q := r.URL.Query()
 	for name := range q {
-		if name != "hops" && name != "policy" && name != "format" {
+		if name != "hops" && name != "policy" && name != "format" && name != "blocks" {
 			writeError(w, unknownParam(CodeInvalid, name))
 			return
 		}
@@ -39,6 +40,14 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request, k Key) {
 			return
 		}
 		req.Hops = n
+	}
+	if v := q.Get("blocks"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 1 || n > tracer.MaxTraceBlocks {
+			writeError(w, Errorf(CodeInvalid, "blocks", "blocks=%q out of range 1..%d", v, tracer.MaxTraceBlocks))
+			return
+		}
+		req.Blocks = n
 	}
 	p, err := watchlists.ParsePolicy(q.Get("policy"))
 	if err != nil {

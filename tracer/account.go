@@ -264,7 +264,7 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 func (ap *applier) preBalance(ti, k int, addr string, asset chains.Asset) (*uint256.Int, error) {
 	pre := new(uint256.Int)
 	if ap.e.deps.Balances != nil && ap.b.Ref.Number > 0 {
-		bal, err := ap.e.deps.Balances.BalanceAt(ap.ctx, addr, asset, ap.b.Ref.Number-1)
+		bal, err := ap.e.BalanceReader(ap.cs.chain, nil).BalanceAt(ap.ctx, addr, asset, ap.b.Ref.Number-1)
 		if err != nil {
 			return nil, err
 		}

@@ -226,6 +226,12 @@ func (e *Engine) connect(ctx context.Context, b *chains.Block) error {
 // chain's later blocks after b (rewind.go), so that a spend already
 // applied carries the taint on.
 func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Block, reorder bool) error {
+	var kvs func() []KV
+	if e.idx != nil && e.deps.Store != nil {
+		if kvs = encodeAhead(b); kvs != nil {
+			defer kvs() // not reading b after an error either
+		}
+	}
 	j, redo, err := e.applyBlock(ctx, cs, b)
 	if err != nil {
 		return err
@@ -243,6 +249,7 @@ func (e *Engine) connectLocked(ctx context.Context, cs *chainState, b *chains.Bl
 	}
 	st.recs = append(st.recs, j.recs...)
 	st.journal(cs.chain, b.Ref.Number)
+	st.indexPut(b, kvs)
 	for _, h := range e.pruneJournals(cs, b.Ref.Number) {
 		st.journal(cs.chain, h)
 	}
@@ -385,6 +392,7 @@ func (e *Engine) undoBlock(ctx context.Context, cs *chainState, j *journal, st *
 	cs.last, cs.hasLast = j.prev, j.hadPrev
 	st.recs = append(st.recs, j.recs...)
 	st.journal(cs.chain, ref.Number)
+	st.indexUndo(cs.chain, ref.Number)
 	// Lanes still catching up rewind past the undone block.
 	for _, inc := range e.incidents {
 		if inc.def.Chain == cs.chain && !inc.rt.joined && inc.rt.cursor >= ref.Number {

@@ -92,10 +92,10 @@ func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, co
 // then joins the live stream.
 func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 	chain := inc.def.Chain
-	src := e.deps.Sources[chain]
-	if src == nil {
+	if e.deps.Sources[chain] == nil && e.idx == nil {
 		return fmt.Errorf("no block source for %s", chain)
 	}
+	src := e.Source(chain, nil)
 	conc := e.cfg.CatchUpConcurrency
 	for {
 		e.mu.Lock()
@@ -124,7 +124,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 			f := <-ch
 			if f.err != nil {
 				cancel()
-				return fmt.Errorf("catch-up of incident %s: fetch %s block: %w", inc.def.ID, chain, f.err)
+				return fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
 			}
 			applied, err := e.catchUpBlock(ctx, inc, f.b)
 			if err != nil {

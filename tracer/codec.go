@@ -56,9 +56,10 @@ type wbuf []byte
 func (w *wbuf) uvarint(v uint64) { *w = binary.AppendUvarint(*w, v) }
 func (w *wbuf) str(s string)     { w.uvarint(uint64(len(s))); *w = append(*w, s...) }
 func (w *wbuf) amt(a *uint256.Int) {
-	b := a.Bytes()
-	*w = append(*w, byte(len(b)))
-	*w = append(*w, b...)
+	b := a.Bytes32() // on the stack: Bytes would allocate
+	n := (a.BitLen() + 7) / 8
+	*w = append(*w, byte(n))
+	*w = append(*w, b[32-n:]...)
 }
 func (w *wbuf) boolean(b bool) {
 	if b {

@@ -97,6 +97,8 @@ type Config struct {
 	// CatchUpConcurrency bounds the blocks fetched at once by a catch-up
 	// replay (default 4).
 	CatchUpConcurrency int
+	// Index keeps the transfer index (tindex.go).
+	Index IndexConfig
 }
 
 // DefaultConfidenceFloor is the confidence floor of CONTRACT.md.
@@ -134,6 +136,8 @@ type Engine struct {
 	log  *slog.Logger
 	// minSharePPM is cfg.MinShare in millionths, converted once (0: off).
 	minSharePPM uint256.Int
+
+	idx *transferIndex // nil: no transfer index
 
 	mu        sync.Mutex
 	a         *arena // holdings and hops of every chain
@@ -204,6 +208,18 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if cfg.MinShare > 0 {
 		e.minSharePPM.SetUint64(uint64(cfg.MinShare * 1e6))
 	}
+	if cfg.Index.Enabled {
+		st, ok := deps.Store.(IndexStore)
+		if !ok {
+			cancel()
+			return nil, fmt.Errorf("tracer config: the transfer index needs a store that reads by key and range (%T does not)", deps.Store)
+		}
+		if cfg.Index.Retain < 0 {
+			cancel()
+			return nil, fmt.Errorf("tracer config: index retain %v is negative", cfg.Index.Retain)
+		}
+		e.idx = &transferIndex{cfg: cfg.Index, st: st, meta: map[chains.Chain]*indexMeta{}}
+	}
 	return e, nil
 }
 
@@ -270,6 +286,32 @@ func (e *Engine) Handle(ctx context.Context, ev chains.Event) error {
 		return e.pending(ctx, ev.Chain, ev.Tx)
 	}
 	return fmt.Errorf("unknown event type %v", ev.Type)
+}
+
+// Source returns c's block source: the transfer index where it holds the
+// block, else node (nil: the engine's own source of c).
+func (e *Engine) Source(c chains.Chain, node chains.BlockSource) chains.BlockSource {
+	if node == nil {
+		node = e.deps.Sources[c]
+	}
+	if e.idx == nil {
+		return node
+	}
+	return &indexedSource{x: e.idx, chain: c, node: node}
+}
+
+// BalanceReader returns c's balances: the balance at an old block comes
+// from node's balance at the newest indexed block minus the flows the
+// transfer index holds after it, where the index covers that range (node
+// nil: the engine's own balance reader).
+func (e *Engine) BalanceReader(c chains.Chain, node chains.BalanceReader) chains.BalanceReader {
+	if node == nil {
+		node = e.deps.Balances
+	}
+	if e.idx == nil || node == nil || c == chains.Bitcoin {
+		return node
+	}
+	return &indexedBalances{x: e.idx, chain: c, node: node}
 }
 
 func (e *Engine) labels(c chains.Chain, addr string) []watchlists.Entry {

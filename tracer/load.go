@@ -237,13 +237,22 @@ func (e *Engine) Load(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	byDomain := map[byte][][2][]byte{}
-	err := e.deps.Store.ScanTracer(ctx, func(key, val []byte) error {
-		if len(key) < 2 {
-			return nil
+	keep := func(key, val []byte) error {
+		if len(key) < 2 || key[0] == 'x' {
+			return nil // the transfer index is read where needed, never loaded
 		}
 		byDomain[key[0]] = append(byDomain[key[0]], [2][]byte{bytes.Clone(key), bytes.Clone(val)})
 		return nil
-	})
+	}
+	var err error
+	if st, ok := e.deps.Store.(IndexStore); ok {
+		// Around the index's keys, without reading them.
+		if err = st.ScanTracerRange(ctx, nil, idxPrefix, keep); err == nil {
+			err = st.ScanTracerRange(ctx, idxEnd, nil, keep)
+		}
+	} else {
+		err = e.deps.Store.ScanTracer(ctx, keep)
+	}
 	if err != nil {
 		return fmt.Errorf("load tracer state: %w", err)
 	}

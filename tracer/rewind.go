@@ -36,6 +36,37 @@ type step struct {
 	journals map[chains.Chain]map[uint64]bool
 	raise    []Finding
 	retract  []Finding
+	// index: per chain and height, the block written to the transfer
+	// index or undone there.
+	index map[chains.Chain]map[uint64]*idxOp
+}
+
+func (s *step) indexOp(c chains.Chain, h uint64) *idxOp {
+	if s.index == nil {
+		s.index = map[chains.Chain]map[uint64]*idxOp{}
+	}
+	if s.index[c] == nil {
+		s.index[c] = map[uint64]*idxOp{}
+	}
+	op := s.index[c][h]
+	if op == nil {
+		op = &idxOp{}
+		s.index[c][h] = op
+	}
+	return op
+}
+
+// indexPut notes b to write to the transfer index, with its entries
+// when already under way (kvs, or nil).
+func (s *step) indexPut(b *chains.Block, kvs func() []KV) {
+	op := s.indexOp(b.Chain, b.Ref.Number)
+	op.b, op.kvs = b, kvs
+}
+
+// indexUndo notes c's block at h to delete from the transfer index.
+func (s *step) indexUndo(c chains.Chain, h uint64) {
+	op := s.indexOp(c, h)
+	op.b, op.undone = nil, true
 }
 
 func (s *step) journal(c chains.Chain, h uint64) {
@@ -70,7 +101,18 @@ func (e *Engine) save(ctx context.Context, st *step) error {
 			dels = append(dels, lastKey(c))
 		}
 	}
-	return e.deps.Store.SaveTracer(ctx, puts, dels)
+	if e.idx == nil || len(st.index) == 0 {
+		return e.deps.Store.SaveTracer(ctx, puts, dels)
+	}
+	ip, id, metas, err := e.idx.batch(ctx, st.index)
+	if err != nil {
+		return err
+	}
+	if err := e.deps.Store.SaveTracer(ctx, append(puts, ip...), append(dels, id...)); err != nil {
+		return err
+	}
+	e.idx.commit(metas)
+	return nil
 }
 
 // rewind is one chain's part of a step: its blocks above height to are
@@ -212,6 +254,7 @@ func (e *Engine) applyAgain(ctx context.Context, plan []*rewind, st *step) {
 			}
 			st.recs = append(st.recs, j.recs...)
 			st.journal(r.cs.chain, b.Ref.Number)
+			st.indexPut(b, nil)
 			st.raise = append(st.raise, j.findings...)
 			for _, f := range j.findings {
 				now[f.ID] = true

@@ -22,10 +22,13 @@ const (
 	FormatCSV     Format = "csv"
 	FormatJSON    Format = "json"
 	FormatTagPack Format = "tagpack"
+	// FormatTHORChain is THORNode's /thorchain/inbound_addresses answer:
+	// the current vaults and routers (import_thorchain.go).
+	FormatTHORChain Format = "thorchain-inbound"
 )
 
 // Formats lists the import formats.
-var Formats = []Format{FormatOFACXML, FormatLines, FormatCSV, FormatJSON, FormatTagPack}
+var Formats = []Format{FormatOFACXML, FormatLines, FormatCSV, FormatJSON, FormatTagPack, FormatTHORChain}
 
 // ParseFormat returns the Format named s, or one guessed from the file
 // name's extension when s is "".
@@ -51,7 +54,7 @@ func ParseFormat(s, name string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown format %q (want ofac-xml, lines, csv, json or tagpack)", s)
+	return "", fmt.Errorf("unknown format %q (want ofac-xml, lines, csv, json, tagpack or thorchain-inbound)", s)
 }
 
 // ImportOptions says how to read a file.
@@ -179,6 +182,8 @@ func (c *collector) read(r io.Reader) (*ImportResult, error) {
 		err = readJSON(br, c)
 	case FormatTagPack:
 		err = readTagPack(br, c)
+	case FormatTHORChain:
+		err = readTHORChainInbound(br, c)
 	default:
 		err = fmt.Errorf("unknown format %q", c.opt.Format)
 	}

@@ -88,13 +88,15 @@ func TestImportGzipBombs(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(string(format), func(t *testing.T) {
 			head, fill := map[Format][2]string{
-				FormatCSV:     {"address,label\n", "\n"},
-				FormatLines:   {"", "\n"},
-				FormatJSON:    {"[", " "},
-				FormatTagPack: {"label: x\n", "\n"},
-				FormatOFACXML: {"<Sanctions>", "\n"},
+				FormatCSV:       {"address,label\n", "\n"},
+				FormatLines:     {"", "\n"},
+				FormatJSON:      {"[", " "},
+				FormatTagPack:   {"label: x\n", "\n"},
+				FormatOFACXML:   {"<Sanctions>", "\n"},
+				FormatTHORChain: {"[", " "},
 			}[format][0], map[Format][2]string{
 				FormatCSV: {"", "\n"}, FormatLines: {"", "\n"}, FormatJSON: {"", " "}, FormatTagPack: {"", "\n"}, FormatOFACXML: {"", "\n"},
+				FormatTHORChain: {"", " "},
 			}[format][1]
 			var b bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
@@ -187,7 +189,7 @@ func TestImportLimitsPerFormat(t *testing.T) {
 		switch format {
 		case FormatCSV:
 			b.WriteString("address\n")
-		case FormatJSON:
+		case FormatJSON, FormatTHORChain:
 			b.WriteString("[\n")
 		case FormatTagPack:
 			b.WriteString("currency: ETH\ntags:\n")
@@ -204,6 +206,11 @@ func TestImportLimitsPerFormat(t *testing.T) {
 					b.WriteString(",\n")
 				}
 				b.WriteString(`{"address":"` + a + `"}`)
+			case FormatTHORChain:
+				if i > 0 {
+					b.WriteString(",\n")
+				}
+				b.WriteString(`{"chain":"ETH","address":"` + a + `"}`)
 			case FormatTagPack:
 				b.WriteString("- address: '" + a + "'\n")
 			case FormatOFACXML:
@@ -211,7 +218,7 @@ func TestImportLimitsPerFormat(t *testing.T) {
 			}
 		}
 		switch format {
-		case FormatJSON:
+		case FormatJSON, FormatTHORChain:
 			b.WriteString("\n]\n")
 		case FormatOFACXML:
 			b.WriteString("</Profile>\n</Sanctions>\n")
@@ -226,24 +233,26 @@ func TestImportLimitsPerFormat(t *testing.T) {
 		max    int64
 		line   int
 	}{
-		"lines: long line":    {FormatLines, addr + "\n" + long + long + "\n", ImportLimits{Line: 8192}, LimitLine, 8192, 2},
-		"lines: long address": {FormatLines, addr + "\n" + long + "\n", ImportLimits{}, LimitField, 4096, 2},
-		"csv: long line":      {FormatCSV, "address\n" + addr + "\n" + long + long + "\n", ImportLimits{Line: 8192}, LimitLine, 8192, 3},
-		"csv: long record":    {FormatCSV, "address,note\n" + addr + ",\"" + strings.Repeat("a\n", 3000) + "\"\n", ImportLimits{Line: 4096}, LimitLine, 4096, 2},
-		"csv: long field":     {FormatCSV, "address,label\n" + addr + ",x\n" + addr + "," + long + "\n", ImportLimits{}, LimitField, 4096, 3},
-		"json: long entry":    {FormatJSON, "[\n{\"address\":\"" + addr + "\"},\n{\"note\":\"" + long + long + "\"}]", ImportLimits{Line: 8192}, LimitLine, 8192, 3},
-		"json: long field":    {FormatJSON, "[\n{\"address\":\"" + addr + "\"},\n{\"note\":\"" + long + "\"}]", ImportLimits{}, LimitField, 4096, 3},
-		"tagpack: long tag":   {FormatTagPack, "currency: ETH\ntags:\n- address: x\n" + strings.Repeat("  # c\n", 3000), ImportLimits{Line: 4096}, LimitLine, 4096, 3},
-		"tagpack: long field": {FormatTagPack, "currency: ETH\ntags:\n- address: '" + addr + "'\n- address: " + long + "\n", ImportLimits{}, LimitField, 4096, 4},
-		"tagpack: header":     {FormatTagPack, strings.Repeat("# c\n", 2000) + "tags:\n- address: x\n", ImportLimits{Line: 4096}, LimitLine, 4096, 1025},
-		"xml: long token":     {FormatOFACXML, "<Sanctions>\n<a b=\"" + long + long + "\"/></Sanctions>", ImportLimits{Line: 8192}, LimitLine, 8192, 2},
-		"xml: long address":   {FormatOFACXML, "<Sanctions>\n" + ofacSeedFeatures + "\n<Profile ID=\"1\"><Feature FeatureTypeID=\"344\"><VersionDetail>" + long + "</VersionDetail></Feature></Profile></Sanctions>", ImportLimits{}, LimitField, 4096, 3},
-		"xml: tokens":         {FormatOFACXML, "<Sanctions>\n" + strings.Repeat("<a/>\n", 100), ImportLimits{Tokens: 50}, LimitTokens, 50, 0},
-		"csv: rows":           {FormatCSV, rows(FormatCSV, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 5},
-		"lines: rows":         {FormatLines, rows(FormatLines, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 4},
-		"json: rows":          {FormatJSON, rows(FormatJSON, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 5},
-		"tagpack: rows":       {FormatTagPack, rows(FormatTagPack, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 6},
-		"xml: rows":           {FormatOFACXML, rows(FormatOFACXML, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 7},
+		"lines: long line":      {FormatLines, addr + "\n" + long + long + "\n", ImportLimits{Line: 8192}, LimitLine, 8192, 2},
+		"lines: long address":   {FormatLines, addr + "\n" + long + "\n", ImportLimits{}, LimitField, 4096, 2},
+		"csv: long line":        {FormatCSV, "address\n" + addr + "\n" + long + long + "\n", ImportLimits{Line: 8192}, LimitLine, 8192, 3},
+		"csv: long record":      {FormatCSV, "address,note\n" + addr + ",\"" + strings.Repeat("a\n", 3000) + "\"\n", ImportLimits{Line: 4096}, LimitLine, 4096, 2},
+		"csv: long field":       {FormatCSV, "address,label\n" + addr + ",x\n" + addr + "," + long + "\n", ImportLimits{}, LimitField, 4096, 3},
+		"json: long entry":      {FormatJSON, "[\n{\"address\":\"" + addr + "\"},\n{\"note\":\"" + long + long + "\"}]", ImportLimits{Line: 8192}, LimitLine, 8192, 3},
+		"json: long field":      {FormatJSON, "[\n{\"address\":\"" + addr + "\"},\n{\"note\":\"" + long + "\"}]", ImportLimits{}, LimitField, 4096, 3},
+		"tagpack: long tag":     {FormatTagPack, "currency: ETH\ntags:\n- address: x\n" + strings.Repeat("  # c\n", 3000), ImportLimits{Line: 4096}, LimitLine, 4096, 3},
+		"tagpack: long field":   {FormatTagPack, "currency: ETH\ntags:\n- address: '" + addr + "'\n- address: " + long + "\n", ImportLimits{}, LimitField, 4096, 4},
+		"tagpack: header":       {FormatTagPack, strings.Repeat("# c\n", 2000) + "tags:\n- address: x\n", ImportLimits{Line: 4096}, LimitLine, 4096, 1025},
+		"xml: long token":       {FormatOFACXML, "<Sanctions>\n<a b=\"" + long + long + "\"/></Sanctions>", ImportLimits{Line: 8192}, LimitLine, 8192, 2},
+		"xml: long address":     {FormatOFACXML, "<Sanctions>\n" + ofacSeedFeatures + "\n<Profile ID=\"1\"><Feature FeatureTypeID=\"344\"><VersionDetail>" + long + "</VersionDetail></Feature></Profile></Sanctions>", ImportLimits{}, LimitField, 4096, 3},
+		"xml: tokens":           {FormatOFACXML, "<Sanctions>\n" + strings.Repeat("<a/>\n", 100), ImportLimits{Tokens: 50}, LimitTokens, 50, 0},
+		"csv: rows":             {FormatCSV, rows(FormatCSV, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 5},
+		"lines: rows":           {FormatLines, rows(FormatLines, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 4},
+		"json: rows":            {FormatJSON, rows(FormatJSON, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 5},
+		"tagpack: rows":         {FormatTagPack, rows(FormatTagPack, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 6},
+		"xml: rows":             {FormatOFACXML, rows(FormatOFACXML, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 7},
+		"thorchain: rows":       {FormatTHORChain, rows(FormatTHORChain, 5), ImportLimits{Entries: 3}, LimitEntries, 3, 5},
+		"thorchain: long field": {FormatTHORChain, "[\n{\"chain\":\"BTC\",\"address\":\"" + long + "\"}]", ImportLimits{}, LimitField, 4096, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
 			opt := ImportOptions{Format: tc.format, Chain: chains.Ethereum, Kind: Custom, SkipInvalid: true, Limits: tc.limits}

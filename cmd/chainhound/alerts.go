@@ -64,7 +64,7 @@ func alertsTail(c *cli.Context) error {
 		}
 		filter.Set("min_severity", v)
 	}
-	if _, err := api.WSURL(c.String("api"), 0, nil); err != nil {
+	if _, err := api.WSURL(apiURL(c), 0, nil); err != nil {
 		return usagef("%v", err)
 	}
 	ctx := c.Context
@@ -75,7 +75,7 @@ func alertsTail(c *cli.Context) error {
 	defer stop()
 
 	print := alertPrinter(c, format)
-	tail := &api.Tail{API: c.String("api"), Key: key, Since: c.Uint64("since"), Filter: filter}
+	tail := &api.Tail{API: apiURL(c), Key: key, Since: c.Uint64("since"), Filter: filter}
 	err := tail.Run(ctx, print)
 	var pe *api.PermanentError
 	if errors.As(err, &pe) && pe.Status == 400 {

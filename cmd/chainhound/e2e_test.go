@@ -410,3 +410,17 @@ func apiCall(t *testing.T, api, key, method, path string, body any) (int, []byte
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
+
+// devEthereum is the chains.ethereum section of a test daemon's config
+// for a geth --dev at rpc: applied at the head, traces on when the node
+// has them, polled every 200 ms.
+func devEthereum(rpc string, confirmations int) string {
+	return fmt.Sprintf(`  ethereum:
+    network: dev
+    rpc: %s
+    confirmations: %d
+    start_block: latest
+    traces: auto
+    poll_interval: 200ms
+`, rpc, confirmations)
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -34,15 +33,7 @@ func TestOneAlertPerDepositOnGeth(t *testing.T) {
 	thiefAddr := crypto.PubkeyToAddress(thief.PublicKey)
 	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-`, g.WS))
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, 1))
 	api := d.api
 	acme, exch := d.key(t, bin, "company", "acme"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
@@ -126,15 +117,7 @@ func TestIncidentTrackingOnGeth(t *testing.T) {
 	theft := g.SendETH(t, victim, thief, eth(25))
 	g.MineBlocks(t, 60) // within the state a full node keeps (128 blocks): the index is issue 16's other part
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-`, gate.URL))
+	d := newTestDaemon(t, "chains:\n"+devEthereum(gate.URL, 1))
 	api := d.api
 	acme := d.key(t, bin, "company", "acme")
 	startDaemon(t, bin, d.cfg, api)
@@ -143,6 +126,9 @@ func TestIncidentTrackingOnGeth(t *testing.T) {
 	out := runBin(t, bin, 0, "incident", "open", "--wait", "--chain", "ethereum", "--tx", theft.TxHash.Hex(), "--api", api, "--api-key", acme)
 	if !regexp.MustCompile(`(?m)^tracking\s+live\s*$`).MatchString(out) {
 		t.Fatalf("incident open --wait printed:\n%s\nwant the incident live", out)
+	}
+	if ls := runBin(t, bin, 0, "incident", "ls", "--api", api, "--api-key", acme); !regexp.MustCompile(`(?m)^inc_\S+\s+open\s+live\s+ethereum`).MatchString(ls) {
+		t.Fatalf("incident ls printed:\n%s\nwant the incident open and live", ls)
 	}
 
 	body := map[string]any{"title": "again", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"net/http"
 	"slices"
@@ -46,17 +45,9 @@ func tornadoRun(t *testing.T, late bool) {
 	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
 	pool := g.DeployTornadoPool(t, victim, denom)
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 2
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, 2)+`tracer:
   dust: { ethereum: "1000000000000000" }
-`, g.WS))
+`)
 	api := d.api
 	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "mixer", "--protocol", "tornado",

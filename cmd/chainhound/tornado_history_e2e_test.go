@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -45,17 +44,9 @@ func TestTornadoPoolHistory(t *testing.T) {
 	g.TornadoDeposit(t, pool, clean, note(101), denom)
 	g.TornadoDeposit(t, pool, g.NewAccount(t, eth(11)), note(102), denom)
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, 1)+`tracer:
   dust: { ethereum: "1000000000000000" }
-`, g.WS))
+`)
 	api := d.api
 	admin := d.key(t, bin, "admin", "ops")
 	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "mixer", "--protocol", "tornado",

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -34,7 +36,10 @@ func traceCommand() *cli.Command {
 			"chains.bitcoin) with a throwaway taint engine and prints the flow graph: every hop\n" +
 			"with its exact tainted amount, what each address still holds, and the findings met\n" +
 			"(exchange deposits, mixers, bridges…). Labels: the shipped label sets plus the\n" +
-			"watchlists of --data-dir (skipped, with a warning, while a daemon holds it).",
+			"watchlists of --data-dir (skipped, with a warning, while a daemon holds it).\n" +
+			"With --api-key the running daemon at --api traces it (GET /v1/trace): with its\n" +
+			"watchlists, its transfer index (blocks and clean balances a full node no longer\n" +
+			"has) and its recognisers; --hops and --policy not given are the daemon's.",
 		Flags: []cli.Flag{
 			// Checked in the action: a missing required flag before an argument
 			// makes urfave/cli take the argument for a command.
@@ -71,6 +76,9 @@ func traceAction(c *cli.Context) error {
 	if blocks < 1 || blocks > tracer.MaxTraceBlocks {
 		return usagef("--blocks: %d out of range 1..%d", blocks, tracer.MaxTraceBlocks)
 	}
+	if key := c.String("api-key"); key != "" {
+		return traceViaAPI(c, newWatchAPI(c, key), chain, tx, blocks, format)
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return err
@@ -105,7 +113,19 @@ func traceAction(c *cli.Context) error {
 	if chain == chains.Ethereum {
 		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil), evmbridges.New(deps.Labels, nil)}
 	}
-	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
+	req := tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}
+	if bar := terminalBar(c, "replaying blocks"); bar != nil {
+		var first uint64
+		req.Progress = func(at, to uint64) {
+			if first == 0 {
+				first = at
+				bar.ChangeMax64(int64(to - at + 1))
+			}
+			_ = bar.Set64(int64(at - first + 1))
+		}
+		defer bar.Exit()
+	}
+	g, err := tracer.TraceTx(ctx, req, deps)
 	switch {
 	case errors.Is(err, tracer.ErrTxNotFound):
 		return fmt.Errorf("trace: %s transaction %s is not in a block the node at %s knows", chain, tx, node)
@@ -114,6 +134,10 @@ func traceAction(c *cli.Context) error {
 	case err != nil:
 		return fmt.Errorf("trace: %w", err)
 	}
+	return printTrace(c, g, format)
+}
+
+func printTrace(c *cli.Context, g *tracer.FlowGraph, format string) error {
 	w := c.App.Writer
 	switch format {
 	case "json":
@@ -125,6 +149,32 @@ func traceAction(c *cli.Context) error {
 		return err
 	}
 	return writeTraceTable(w, g)
+}
+
+// traceViaAPI has the daemon trace tx (GET /v1/trace): its labels, index
+// and recognisers. Flags not given are left to the daemon's defaults.
+func traceViaAPI(c *cli.Context, api *watchAPI, chain chains.Chain, tx string, blocks uint64, format string) error {
+	q := url.Values{"format": {"json"}}
+	if c.IsSet("hops") {
+		if h := c.Int("hops"); h < 1 || h > watchlists.MaxHopsLimit {
+			return usagef("--hops: %d out of range 1..%d", h, watchlists.MaxHopsLimit)
+		}
+		q.Set("hops", strconv.Itoa(c.Int("hops")))
+	}
+	if c.IsSet("policy") {
+		if _, err := watchlists.ParsePolicy(c.String("policy")); err != nil || c.String("policy") == "" {
+			return usagef("--policy: unknown policy %q (want haircut, poison or fifo)", c.String("policy"))
+		}
+		q.Set("policy", c.String("policy"))
+	}
+	if c.IsSet("blocks") {
+		q.Set("blocks", strconv.FormatUint(blocks, 10))
+	}
+	var g tracer.FlowGraph
+	if err := api.do(c.Context, "GET", "/v1/trace/"+string(chain)+"/"+url.PathEscape(tx)+"?"+q.Encode(), nil, &g); err != nil {
+		return fmt.Errorf("trace through the daemon at %s: %w", api.base, err)
+	}
+	return printTrace(c, &g, format)
 }
 
 // traceNode builds the chain's follower from the configuration, used only

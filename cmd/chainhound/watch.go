@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,7 +70,7 @@ func watchCommand() *cli.Command {
 				Usage:     "import a file, all or nothing (see --skip-invalid)",
 				ArgsUsage: "FILE",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "format", Usage: "ofac-xml, lines, csv, json or tagpack (default: from the file extension)"},
+					&cli.StringFlag{Name: "format", Usage: "ofac-xml, lines, csv, json, tagpack or thorchain-inbound (THORNode's /thorchain/inbound_addresses: the current vaults and routers) (default: from the file extension)"},
 					chainFlag(false), kindFlag(false), ownerFlag,
 					&cli.StringFlag{Name: "source", Usage: "where the entries came from (default: the file name)"},
 					&cli.BoolFlag{Name: "skip-invalid", Usage: "store the good rows and list the bad ones, instead of storing nothing"},
@@ -495,7 +496,27 @@ type watchAPI struct {
 }
 
 func newWatchAPI(c *cli.Context, key string) *watchAPI {
-	return &watchAPI{base: strings.TrimRight(c.String("api"), "/"), key: key}
+	return &watchAPI{base: strings.TrimRight(apiURL(c), "/"), key: key}
+}
+
+// apiURL is --api, or, when it is not given, the daemon that --config
+// describes (its api.listen), or the default.
+func apiURL(c *cli.Context) string {
+	if c.IsSet("api") || c.String("config") == "" {
+		return c.String("api")
+	}
+	cfg, err := readWatchConfig(c)
+	if err != nil || cfg.API.Listen == "" {
+		return c.String("api") // a bad file is reported by what reads it next
+	}
+	host, port, err := net.SplitHostPort(cfg.API.Listen)
+	if err != nil {
+		return c.String("api")
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // listening on every address: this machine's is one
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // watchAPIError is the error body of CONTRACT.md.
@@ -609,6 +630,9 @@ type watchConfig struct {
 	Tracer struct {
 		Policy string `yaml:"policy"`
 	} `yaml:"tracer"`
+	API struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"api"`
 }
 
 func readWatchConfig(c *cli.Context) (watchConfig, error) {

@@ -30,6 +30,7 @@ type Config struct {
 	Chains  Chains `yaml:"chains"`
 	Tracer  Tracer `yaml:"tracer"`
 	Alerts  Alerts `yaml:"alerts"`
+	Index   Index  `yaml:"index"`
 
 	Webhooks Webhooks `yaml:"webhooks"`
 }
@@ -137,6 +138,57 @@ type Drain struct {
 	Window time.Duration     `yaml:"window"`
 
 	Amounts map[string]*big.Int `yaml:"-"`
+}
+
+// Index configures the transfer index: what the daemon keeps of every
+// block it follows, so that late incidents and traces need no archive
+// node (docs/decisions/0014-transfer-index.md).
+type Index struct {
+	// Retain is how long blocks are kept: a duration of block time ("30d",
+	// "72h", "90m"), a number of blocks of each chain ("50000 blocks"), or
+	// "off" for no index. Default 30d.
+	Retain string `yaml:"retain"`
+
+	// Retain parsed: Off, or For (block time) or Blocks.
+	Off    bool          `yaml:"-"`
+	For    time.Duration `yaml:"-"`
+	Blocks uint64        `yaml:"-"`
+}
+
+// DefaultIndexRetain is the transfer index's default retention: a month
+// of Ethereum mainnet is about 6–7 GB (docs/decisions/0014-transfer-index.md).
+const DefaultIndexRetain = "30d"
+
+// parseRetain reads index.retain.
+func (x *Index) parseRetain() error {
+	s := strings.TrimSpace(x.Retain)
+	x.Off, x.For, x.Blocks = false, 0, 0
+	switch {
+	case s == "off":
+		x.Off = true
+		return nil
+	case strings.HasSuffix(s, "blocks") || strings.HasSuffix(s, "block"):
+		num := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "blocks"), "block"))
+		n, err := strconv.ParseUint(num, 10, 64)
+		if err != nil || n == 0 {
+			return fmt.Errorf("want a positive number of blocks such as \"50000 blocks\", got %q", x.Retain)
+		}
+		x.Blocks = n
+		return nil
+	case strings.HasSuffix(s, "d") && !strings.ContainsAny(strings.TrimSuffix(s, "d"), "hmsuµnd"):
+		days, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
+		if err != nil || !(days > 0) || days > 100*365 {
+			return fmt.Errorf("want a positive number of days such as 30d, got %q", x.Retain)
+		}
+		x.For = time.Duration(days * 24 * float64(time.Hour))
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a duration (30d, 72h), a number of blocks (\"50000 blocks\") or off, got %q", x.Retain)
+	}
+	x.For = d
+	return nil
 }
 
 // Alerts configures the alert log.
@@ -432,6 +484,10 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Store.Lease == 0 {
 		c.Store.Lease = DefaultLease
+	}
+	if c.Index.Retain == "" {
+		c.Index.Retain = DefaultIndexRetain
+		_ = c.Index.parseRetain()
 	}
 	if c.Tracer.Policy == "" {
 		c.Tracer.Policy = "haircut"

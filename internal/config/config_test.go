@@ -77,6 +77,36 @@ func TestDefaults(t *testing.T) {
 }
 
 // Every key with a bad value, and the exact error it gets.
+// TestIndexRetain: index.retain as days, a Go duration, blocks or off,
+// and 30 days when absent.
+func TestIndexRetain(t *testing.T) {
+	for _, c := range []struct {
+		yaml   string
+		off    bool
+		dur    time.Duration
+		blocks uint64
+	}{
+		{"data_dir: x\n", false, 30 * 24 * time.Hour, 0},
+		{"index: { retain: 7d }\n", false, 7 * 24 * time.Hour, 0},
+		{"index: { retain: 1.5d }\n", false, 36 * time.Hour, 0},
+		{"index: { retain: 72h }\n", false, 72 * time.Hour, 0},
+		{"index: { retain: 50000 blocks }\n", false, 0, 50000},
+		{"index: { retain: 1 block }\n", false, 0, 1},
+		{"index: { retain: off }\n", true, 0, 0},
+	} {
+		cfg, err := Parse("c.yaml", []byte(c.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		if x := cfg.Index; x.Off != c.off || x.For != c.dur || x.Blocks != c.blocks {
+			t.Fatalf("%q: got off %v, %v, %d blocks", c.yaml, x.Off, x.For, x.Blocks)
+		}
+	}
+	if d := Default().Index; d.Off || d.For != 30*24*time.Hour {
+		t.Fatalf("default index %+v", d)
+	}
+}
+
 func TestParseBad(t *testing.T) {
 	eth := "chains:\n  ethereum:\n    rpc: ws://127.0.0.1:8546\n"
 	btc := "chains:\n  bitcoin:\n    rpc: http://127.0.0.1:8332\n    rpc_user: u\n    rpc_password: p\n"
@@ -87,7 +117,7 @@ func TestParseBad(t *testing.T) {
 		{"only comments", "# nothing\n", "c.yaml:1: file is empty"},
 		{"not yaml", "chains: [\n", "c.yaml:1: not valid YAML: did not find expected node content"},
 		{"not a mapping", "- a\n- b\n", "c.yaml:1: not a YAML mapping of configuration keys"},
-		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, store, tracer, webhooks)"},
+		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, index, store, tracer, webhooks)"},
 		{"unknown chain", "chains:\n  solana:\n    rpc: x\n", "c.yaml:2: chains.solana: unknown key (known here: bitcoin, ethereum)"},
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
 		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty (leave the key out for ./chainhound-data)"},
@@ -137,6 +167,11 @@ func TestParseBad(t *testing.T) {
 		{"allow_private not a list", "webhooks: { allow_private: 127.0.0.0/8 }\n", `c.yaml:1: webhooks.allow_private: want a list of strings, got "127.0.0.0/8"`},
 		{"unknown webhooks key", "webhooks: { allow: [] }\n", "c.yaml:1: webhooks.allow: unknown key (known here: allow_private)"},
 		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative, got -1h0m0s"},
+		{"index retain not a duration", "index:\n  retain: a month\n", `c.yaml:2: index.retain: want a duration (30d, 72h), a number of blocks ("50000 blocks") or off, got "a month"`},
+		{"index retain zero days", "index: { retain: 0d }\n", `c.yaml:1: index.retain: want a positive number of days such as 30d, got "0d"`},
+		{"index retain zero blocks", "index: { retain: 0 blocks }\n", `c.yaml:1: index.retain: want a positive number of blocks such as "50000 blocks", got "0 blocks"`},
+		{"index retain negative", "index: { retain: -5h }\n", `c.yaml:1: index.retain: want a duration (30d, 72h), a number of blocks ("50000 blocks") or off, got "-5h"`},
+		{"unknown index key", "index: { keep: 30d }\n", "c.yaml:1: index.keep: unknown key (known here: retain)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

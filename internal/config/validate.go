@@ -36,6 +36,7 @@ var schema = keys{
 		"auto_incident": nil,
 	},
 	"alerts":   {"retention": {"max_count": nil, "max_age": nil}},
+	"index":    {"retain": nil},
 	"webhooks": {"allow_private": nil},
 }
 
@@ -210,6 +211,9 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if t.Drain.Share > 1 {
 		return bad("tracer.drain.share", "want a fraction in [0, 1], got %v", t.Drain.Share)
+	}
+	if err := c.Index.parseRetain(); err != nil {
+		return bad("index.retain", "%v", err)
 	}
 	return c.validateWebhooks(file, root)
 }

@@ -333,7 +333,15 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Locators[chains.Bitcoin] = d.btc
 		deps.Prevouts = d.btc
 	}
-	eng, err := tracer.New(EngineConfig(d.cfg.Tracer), deps)
+	cfg := EngineConfig(d.cfg.Tracer)
+	if x := d.cfg.Index; !x.Off {
+		if _, ok := any(d.Store).(tracer.IndexStore); ok {
+			cfg.Index = tracer.IndexConfig{Enabled: true, Retain: x.For, RetainBlocks: x.Blocks}
+		} else {
+			d.log.Warn("the store cannot hold the transfer index: late incidents and traces need an archive node", "store", d.cfg.Store.Backend)
+		}
+	}
+	eng, err := tracer.New(cfg, deps)
 	if err != nil {
 		return fmt.Errorf("tracer: %w", err)
 	}

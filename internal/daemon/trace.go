@@ -40,13 +40,15 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 		if t.d.eth == nil {
 			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no ethereum node")
 		}
-		deps.Source, deps.Locator, deps.Balances = t.d.eth, t.d.eth, t.d.eth
+		// Blocks and clean balances from the transfer index where it
+		// holds them, from the node for the rest.
+		deps.Source, deps.Locator, deps.Balances = t.d.Engine().Source(chains.Ethereum, t.d.eth), t.d.eth, t.d.Engine().BalanceReader(chains.Ethereum, t.d.eth)
 		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, t.d.eth, t.d.log), thorchain.New(deps.Labels, t.d.log), evmbridges.New(deps.Labels, t.d.log)}
 	case chains.Bitcoin:
 		if t.d.btc == nil {
 			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no bitcoin node")
 		}
-		deps.Source, deps.Locator, deps.Prevouts = t.d.btc, t.d.btc, t.d.btc
+		deps.Source, deps.Locator, deps.Prevouts = t.d.Engine().Source(chains.Bitcoin, t.d.btc), t.d.btc, t.d.btc
 		mainnet := t.d.cfg.Chains.Bitcoin.Network == "mainnet"
 		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
 			return coinjoin.Detect(tx, ins, h, mainnet)
@@ -65,12 +67,13 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 		Tx:     req.Tx,
 		Hops:   req.Hops,
 		Policy: req.Policy,
+		Blocks: req.Blocks,
 		Dust:   t.d.cfg.Tracer.DustAmounts[string(req.Chain)],
 	}, deps)
 	var sue *chains.StateUnavailableError
 	switch {
 	case errors.As(err, &sue):
-		return nil, api.Errorf(api.CodeNodeLimit, "tx", "the %s node keeps no state for block %d, which tracing %s needs: it prunes old state (geth keeps the state of about the last 128 blocks unless run with --gcmode archive); trace it against an archive node (node said: %s)", req.Chain, sue.Block, req.Tx, sue.NodeMessage)
+		return nil, api.Errorf(api.CodeNodeLimit, "tx", "the %s node keeps no state for block %d, which tracing %s needs: it prunes old state (geth keeps the state of about the last 128 blocks unless run with --gcmode archive) and the daemon's transfer index does not hold it (it keeps what the daemon followed, for index.retain); trace it against an archive node (node said: %s)", req.Chain, sue.Block, req.Tx, sue.NodeMessage)
 	case errors.Is(err, tracer.ErrTxNotFound):
 		return nil, api.Errorf(api.CodeNotFound, "tx", "%s transaction %s is not in a block the node knows", req.Chain, req.Tx)
 	case errors.Is(err, tracer.ErrNodeUnreachable):

@@ -53,3 +53,46 @@ func (s *Store) ScanTracer(ctx context.Context, fn func(key, val []byte) error) 
 		return fn(key[len(prefixTracer):], val)
 	})
 }
+
+var _ tracer.IndexStore = (*Store)(nil)
+
+// GetTracer returns the tracer value at key; nil when absent.
+func (s *Store) GetTracer(ctx context.Context, key []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v, ok, err := s.get(tracerKey(key))
+	if err != nil {
+		return nil, fmt.Errorf("read tracer key %q: %w", key, err)
+	}
+	if ok && v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// ScanTracerRange calls fn for every tracer key in [lo, hi) (hi nil: to
+// the end of the tracer's keys), in key order.
+func (s *Store) ScanTracerRange(ctx context.Context, lo, hi []byte, fn func(key, val []byte) error) error {
+	upper := prefixEnd(prefixTracer)
+	if hi != nil {
+		upper = tracerKey(hi)
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tracerKey(lo), UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := fn(it.Key()[len(prefixTracer):], it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}

@@ -1,6 +1,7 @@
 package thorchain_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -8,6 +9,8 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/tracertest"
 )
 
@@ -41,3 +44,26 @@ func addrWord(t testing.TB, a string) [32]byte {
 }
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
+
+// swapEngine is the engine the recogniser's tests drive: deps with the
+// recogniser on deps.Labels, closed when the test ends.
+func swapEngine(t testing.TB, cfg tracer.Config, deps tracer.Deps) *tracer.Engine {
+	t.Helper()
+	deps.Recognisers = append(deps.Recognisers, thorchain.New(deps.Labels, nil))
+	e, err := tracer.New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// feed hands bs to e as events of typ, in order.
+func feed(t testing.TB, e *tracer.Engine, typ chains.EventType, bs ...*chains.Block) {
+	t.Helper()
+	for _, b := range bs {
+		if err := e.Handle(context.Background(), chains.Event{Type: typ, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
+			t.Fatalf("%v %s block %d: %v", typ, b.Chain, b.Ref.Number, err)
+		}
+	}
+}

@@ -113,20 +113,8 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 			s := &tracertest.Sink{}
 			p := prevouts{}
 			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
-			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
-				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			connect := func(bs ...*chains.Block) {
-				t.Helper()
-				for _, b := range bs {
-					if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 			eb, bb, swapTx := world(p)
 			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
 			if err := e.OpenIncident(context.Background(), inc); err != nil {
@@ -182,20 +170,8 @@ func TestSwapBackToEthereum(t *testing.T) {
 	s := &tracertest.Sink{}
 	p := prevouts{}
 	dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
-	e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
-		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	connect := func(bs ...*chains.Block) {
-		t.Helper()
-		for _, b := range bs {
-			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 	theft := strings.Repeat("d1", 32)
 	swap := strings.Repeat("d2", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
@@ -241,20 +217,8 @@ func TestPayoutReorg(t *testing.T) {
 	}
 	s := &tracertest.Sink{}
 	p := prevouts{}
-	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
-		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	handle := func(typ chains.EventType, bs ...*chains.Block) {
-		t.Helper()
-		for _, b := range bs {
-			if err := e.Handle(context.Background(), chains.Event{Type: typ, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+	handle := func(typ chains.EventType, bs ...*chains.Block) { t.Helper(); feed(t, e, typ, bs...) }
 	eb, bb, _ := world(p)
 	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
 	if err := e.OpenIncident(context.Background(), inc); err != nil {
@@ -293,19 +257,8 @@ func TestBatchedPayouts(t *testing.T) {
 	}
 	s := &tracertest.Sink{}
 	p := prevouts{}
-	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	connect := func(bs ...*chains.Block) {
-		t.Helper()
-		for _, b := range bs {
-			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 	coin, theft := strings.Repeat("f0", 32), strings.Repeat("f1", 32)
 	connect(btcBlock(1, p, chains.Tx{Hash: coin, Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}}))
 	if err := e.OpenIncident(context.Background(), watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}); err != nil {
@@ -357,12 +310,7 @@ func TestSwapThroughAggregator(t *testing.T) {
 			s := &tracertest.Sink{}
 			p := prevouts{}
 			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
-			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
-				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
+			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
 			eb, bb, swapTx := world(p)
 			// The swap goes through the aggregator instead of straight to the router.
 			eb[1].Txs[0].Transfers = []chains.Transfer{eth(thief, diamond, 8e17),
@@ -414,20 +362,8 @@ func TestPartlyTaintedPayoutKeepsItsValue(t *testing.T) {
 			s := &tracertest.Sink{}
 			p := prevouts{}
 			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
-			e, err := tracer.New(tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
-				Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			connect := func(bs ...*chains.Block) {
-				t.Helper()
-				for _, b := range bs {
-					if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 			eb, bb, _ := world(p)
 			// The thief gets as much clean ETH right after the theft.
 			eb[0].Txs = append(eb[0].Txs, chains.Tx{Hash: "0x" + strings.Repeat("12", 32), Index: 1, From: "0x2000000000000000000000000000000000000003",
@@ -481,21 +417,9 @@ func TestPayoutFirstOnEthereumCountsBalance(t *testing.T) {
 	}
 	s := &tracertest.Sink{}
 	p := prevouts{}
-	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
-		Balances:    balances{ethDest: big.NewInt(8e17)}, // after the payout
-		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	connect := func(bs ...*chains.Block) {
-		t.Helper()
-		for _, b := range bs {
-			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p,
+		Balances: balances{ethDest: big.NewInt(8e17)}}) // after the payout
+	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 	theft, swap := strings.Repeat("d1", 32), strings.Repeat("d2", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
 	b2 := btcBlock(2, p, chains.Tx{Hash: theft, Inputs: []chains.Input{{Prev: chains.Outpoint{Tx: strings.Repeat("d0", 32), Index: 0}}},
@@ -541,20 +465,8 @@ func TestSecondPayoutToHolderCountsOnce(t *testing.T) {
 	}
 	s := &tracertest.Sink{}
 	p := prevouts{}
-	e, err := tracer.New(tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Balances: balances{},
-		Recognisers: []tracer.Recogniser{thorchain.New(l, nil)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	connect := func(bs ...*chains.Block) {
-		t.Helper()
-		for _, b := range bs {
-			if err := e.Handle(context.Background(), chains.Event{Type: chains.Connected, Chain: b.Chain, Block: b, Ref: b.Ref}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Balances: balances{}})
+	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 	memo := "op_return:" + hex.EncodeToString([]byte("=:e:"+ethDest+":0"))
 	theft, swap1, swap2 := strings.Repeat("d1", 32), strings.Repeat("d2", 32), strings.Repeat("d3", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
