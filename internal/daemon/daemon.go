@@ -455,7 +455,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); d.followChanges(ctx) }()
 		run("replica", d.lead)
 	}
-	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir, "replica", d.rs.Replica())
+	attrs := []any{"api", "http://" + d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir}
+	if d.rs != nil {
+		attrs = append(attrs, "replica", d.rs.Replica())
+	}
+	d.log.Info("chainhound running", attrs...)
 
 	<-ctx.Done()
 	cause := context.Cause(ctx)
