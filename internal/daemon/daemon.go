@@ -411,7 +411,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if !d.active.Load() {
 			return
 		}
-		if err := d.Engine().OpenIncident(ctx, inc); err != nil {
+		eng := d.Engine()
+		if _, known := eng.Summary(inc.ID); known {
+			return // opened already: the change stream brought it back
+		}
+		if err := eng.OpenIncident(ctx, inc); err != nil {
 			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
 		}
 	}
