@@ -473,8 +473,8 @@ func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, er
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		// Locked like serve: the daemon would not see what is written
-		// behind its back.
+		// Locked, and refused while a replica holds a lease: write through
+		// its API instead.
 		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true})
 		if errors.Is(err, redis.ErrInUse) {
 			return nil, usagef("the redis store of --config %s is held by a running daemon: give %s (and --api) to go through its API", c.String("config"), key)

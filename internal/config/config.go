@@ -60,7 +60,16 @@ type API struct {
 type Store struct {
 	Backend string `yaml:"backend"` // pebble | redis
 	URL     string `yaml:"url"`
+	// Lease is how long a replica's lease on a chain outlives a replica
+	// that stopped renewing it (Redis only; renewed every third of it).
+	Lease time.Duration `yaml:"lease"`
 }
+
+// DefaultLease and MinLease bound store.lease.
+const (
+	DefaultLease = 10 * time.Second
+	MinLease     = 300 * time.Millisecond
+)
 
 // Chains holds the followed chains; a nil chain is not followed.
 type Chains struct {
@@ -472,6 +481,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Store.Backend == "" {
 		c.Store.Backend = "pebble"
+	}
+	if c.Store.Lease == 0 {
+		c.Store.Lease = DefaultLease
 	}
 	if c.Index.Retain == "" {
 		c.Index.Retain = DefaultIndexRetain

@@ -18,23 +18,38 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// openStore opens the configured backend. The Redis store is locked
-// against a second serve (a stop-gap until per-chain leases) and wrapped
-// so that a block's writes reach it in as few round trips as the write
-// order allows (blockStore).
-func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.Backend, error) {
+// openStore opens the configured backend. On Redis the process is a
+// replica: it writes chain state only while it holds its chains' leases
+// (Daemon.lead), and the store is wrapped so that a block's writes reach
+// it in as few round trips as the write order allows (blockStore).
+func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.Backend, *redis.Store, error) {
 	if cfg.Store.Backend == "redis" {
-		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true, Logger: lg})
-		if err != nil {
-			return nil, err
+		var cs []chains.Chain
+		if cfg.Chains.Ethereum != nil {
+			cs = append(cs, chains.Ethereum)
 		}
-		return &blockStore{Backend: s, saved: map[chains.Chain]chains.BlockRef{}}, nil
+		if cfg.Chains.Bitcoin != nil {
+			cs = append(cs, chains.Bitcoin)
+		}
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Replica: redis.NewReplicaID(), Chains: cs, Lease: cfg.Store.Lease, Logger: lg})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &blockStore{Backend: s, saved: map[chains.Chain]chains.BlockRef{}}, s, nil
 	}
 	s, err := pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg})
 	if err != nil {
-		return nil, err // not a nil *pebble.Store in a non-nil Backend
+		return nil, nil, err // not a nil *pebble.Store in a non-nil Backend
 	}
-	return s, nil
+	return s, nil, nil
+}
+
+// replicaInfo is what /healthz says of the replica: nil when not one.
+func (d *Daemon) replicaInfo() api.Replica {
+	if d.rs == nil {
+		return nil
+	}
+	return d.rs
 }
 
 // blockStore holds back the writes made while one block is handled (a

@@ -27,6 +27,9 @@ func TestConformance(t *testing.T) {
 			Open: func(t *testing.T) (store.Backend, error) {
 				return Open(context.Background(), r.URL, Options{Prefix: p, Lock: true})
 			},
+			Another: func(t *testing.T) (store.Backend, error) {
+				return Open(context.Background(), r.URL, Options{Prefix: p})
+			},
 			SetSchema: func(t *testing.T, v uint64) {
 				if err := c.Set(context.Background(), p+"schema", v, 0).Err(); err != nil {
 					t.Fatal(err)
@@ -56,6 +59,9 @@ func TestConformanceCluster(t *testing.T) {
 		return storetest.Harness{
 			Open: func(t *testing.T) (store.Backend, error) {
 				return Open(context.Background(), rc.URL, Options{Prefix: p, Lock: true})
+			},
+			Another: func(t *testing.T) (store.Backend, error) {
+				return Open(context.Background(), rc.URL, Options{Prefix: p})
 			},
 			SetSchema: func(t *testing.T, v uint64) {
 				if err := c.Set(context.Background(), p+"schema", v, 0).Err(); err != nil {

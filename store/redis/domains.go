@@ -26,6 +26,8 @@ import (
 //	t                      hash: tracer key → value
 //	w                      hash: chain\0address\0owner\0kind → entry JSON
 //	i                      hash: incident id → incident JSON
+//	chg                    stream: changes to entries and incidents, for
+//	                       the other replicas (fields t: w|i, p: payload)
 //	a:log                  stream: alert records, entry id <seq>-0, field r
 //	a:seq                  the last seq ever assigned
 //	a:f                    hash: finding id → seq of its live alert
@@ -40,6 +42,7 @@ func (s *Store) tracerKey() string                   { return s.key("t") }
 func (s *Store) entriesKey() string                  { return s.key("w") }
 func (s *Store) incidentsKey() string                { return s.key("i") }
 func (s *Store) alertLogKey() string                 { return s.key("a", "log") }
+func (s *Store) changesKey() string                  { return s.key("chg") }
 func (s *Store) alertSeqKey() string                 { return s.key("a", "seq") }
 func (s *Store) alertFindKey() string                { return s.key("a", "f") }
 func (s *Store) alertBlockKey(c chains.Chain, hash string) string {
@@ -76,7 +79,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, chain chains.Chain, ref chai
 	if err := s.addCheckpoint(b, chain, ref); err != nil {
 		return err
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("save %s checkpoint %d: %w", chain, ref.Number, err)
 	}
 	return nil
@@ -95,7 +98,7 @@ func (s *Store) addCheckpoint(b *batch, chain chains.Chain, ref chains.BlockRef)
 func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]byte) error {
 	b := newBatch()
 	s.addTracer(b, puts, deletes)
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
 	}
 	return nil
@@ -163,7 +166,7 @@ func (s *Store) WriteBlock(ctx context.Context, blk store.Block) error {
 			return err
 		}
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("write %s block batch: %w", blk.Chain, err)
 	}
 	return nil
@@ -184,6 +187,11 @@ func (s *Store) PutEntries(ctx context.Context, entries []watchlists.Entry) erro
 		}
 		b.op("HS", k, entryField(e.Key()), v)
 	}
+	fields := make([]string, len(entries))
+	for i, e := range entries {
+		fields[i] = entryField(e.Key())
+	}
+	s.addChange(b, changeEntries, fields)
 	if err := s.apply(ctx, b); err != nil {
 		return fmt.Errorf("commit %d watchlist entries: %w", len(entries), err)
 	}
@@ -197,6 +205,11 @@ func (s *Store) DeleteEntries(ctx context.Context, keys []watchlists.EntryKey) e
 	for _, e := range keys {
 		b.op("HD", k, entryField(e))
 	}
+	fields := make([]string, len(keys))
+	for i, e := range keys {
+		fields[i] = entryField(e)
+	}
+	s.addChange(b, changeEntries, fields)
 	if err := s.apply(ctx, b); err != nil {
 		return fmt.Errorf("commit %d watchlist deletions: %w", len(keys), err)
 	}
@@ -237,6 +250,7 @@ func (s *Store) PutIncident(ctx context.Context, inc watchlists.Incident) error 
 	}
 	b := newBatch()
 	b.op("HS", s.incidentsKey(), inc.ID, v)
+	s.addChange(b, changeIncidents, []string{inc.ID})
 	if err := s.apply(ctx, b); err != nil {
 		return fmt.Errorf("put incident %s: %w", inc.ID, err)
 	}
