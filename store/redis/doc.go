@@ -12,5 +12,5 @@
 // follow the counter in Redis (alerts.SeqTakenError), and writes of
 // entries and incidents feed a change stream the other replicas follow
 // (changes.go). The CLI's direct writes take a lock key instead. See
-// docs/decisions 0013 and 0015.
+// docs/decisions 0013 and 0016.
 package redis
