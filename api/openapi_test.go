@@ -295,8 +295,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	var healthy atomic.Bool
 	healthy.Store(true)
 	chain := theftChain()
-	var e *env
-	e = newEnv(t, t.TempDir(), api.Config{Networks: map[chains.Chain]string{chains.Ethereum: "mainnet"}}, func(d *api.Deps) {
+	e := newEnv(t, t.TempDir(), api.Config{Networks: map[chains.Chain]string{chains.Ethereum: "mainnet"}}, func(d *api.Deps) {
 		d.Webhooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
 		d.Health = api.HealthFunc(func() map[chains.Chain]chains.Status {
 			st := chains.Status{Network: "mainnet", Head: 100, Processed: 100, LastBlockTime: time.Now(), Connected: healthy.Load()}

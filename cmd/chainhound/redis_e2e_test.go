@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -228,29 +227,6 @@ func health(t *testing.T, api string) (replica, role string) {
 
 func role(t *testing.T, api string) string    { _, r := health(t, api); return r }
 func replica(t *testing.T, api string) string { r, _ := health(t, api); return r }
-
-// runServe runs serve until it exits, wanting status want; it returns
-// what it printed.
-func runServe(t *testing.T, bin, cfg string, want int) string {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--config", cfg)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	err := waitExit(cmd, 20*time.Second)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("serve: %v\n%s", err, buf.String())
-	}
-	if code != want {
-		t.Fatalf("serve exited %d, want %d:\n%s", code, want, buf.String())
-	}
-	return buf.String()
-}
 
 // processed is the Ethereum follower's last processed block (/healthz).
 func processed(t *testing.T, api string) uint64 {
