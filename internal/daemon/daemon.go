@@ -335,7 +335,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	}
 	cfg := EngineConfig(d.cfg.Tracer)
 	if x := d.cfg.Index; !x.Off {
-		if _, ok := any(d.Store).(tracer.IndexStore); ok {
+		if indexStore(d.Store) {
 			cfg.Index = tracer.IndexConfig{Enabled: true, Retain: x.For, RetainBlocks: x.Blocks}
 		} else {
 			d.log.Warn("the store cannot hold the transfer index: late incidents and traces need an archive node", "store", d.cfg.Store.Backend)

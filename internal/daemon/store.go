@@ -220,3 +220,32 @@ func registerStoreMetrics(m *api.Metrics, st store.Backend) error {
 	}
 	return nil
 }
+
+// GetTracer reads the backend's tracer key (tracer.IndexStore, when the
+// backend is one).
+func (s *blockStore) GetTracer(ctx context.Context, key []byte) ([]byte, error) {
+	x, ok := s.Backend.(tracer.IndexStore)
+	if !ok {
+		return nil, fmt.Errorf("the %T store holds no transfer index", s.Backend)
+	}
+	return x.GetTracer(ctx, key)
+}
+
+// ScanTracerRange reads a range of the backend's tracer keys
+// (tracer.IndexStore, when the backend is one).
+func (s *blockStore) ScanTracerRange(ctx context.Context, lo, hi []byte, fn func(key, val []byte) error) error {
+	x, ok := s.Backend.(tracer.IndexStore)
+	if !ok {
+		return fmt.Errorf("the %T store holds no transfer index", s.Backend)
+	}
+	return x.ScanTracerRange(ctx, lo, hi, fn)
+}
+
+// indexStore reports whether st can hold the transfer index.
+func indexStore(st store.Backend) bool {
+	if bs, ok := st.(*blockStore); ok {
+		st = bs.Backend
+	}
+	_, ok := st.(tracer.IndexStore)
+	return ok
+}

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,12 +106,113 @@ func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]by
 }
 
 func (s *Store) addTracer(b *batch, puts []tracer.KV, deletes [][]byte) {
-	k := s.tracerKey()
+	k, xv, xk := s.tracerKey(), s.indexValuesKey(), s.indexKeysKey()
+	var xdels [][]byte
+	var xputs []tracer.KV
 	for _, d := range deletes {
+		if isIndexKey(d) {
+			xdels = append(xdels, d)
+			continue
+		}
 		b.op("HD", k, d)
 	}
 	for _, kv := range puts {
+		if isIndexKey(kv.Key) {
+			xputs = append(xputs, kv)
+			continue
+		}
 		b.op("HS", k, kv.Key, kv.Value)
+	}
+	// The transfer index: values in one hash, keys in a sorted set read
+	// by range; deletes before puts, as the tracer's batch says.
+	for _, d := range xdels {
+		b.op("HD", xv, d)
+	}
+	for _, d := range xdels {
+		b.op("ZR", xk, d)
+	}
+	for _, kv := range xputs {
+		b.op("HS", xv, kv.Key, kv.Value)
+	}
+	for _, kv := range xputs {
+		b.op("ZA", xk, 0, kv.Key)
+	}
+}
+
+// The tracer's transfer index (its "x/" keys, docs/decisions/0014) lives
+// apart from the rest of its state: the engine's load (ScanTracer) never
+// reads it, and it is read by key range (tracer.IndexStore).
+func isIndexKey(k []byte) bool { return bytes.HasPrefix(k, []byte("x/")) }
+
+func (s *Store) indexValuesKey() string { return s.key("xv") }
+func (s *Store) indexKeysKey() string   { return s.key("xk") }
+
+// GetTracer returns the tracer's value at key, nil when absent
+// (tracer.IndexStore).
+func (s *Store) GetTracer(ctx context.Context, key []byte) ([]byte, error) {
+	h := s.tracerKey()
+	if isIndexKey(key) {
+		h = s.indexValuesKey()
+	}
+	v, err := s.c.HGet(ctx, h, string(key)).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tracer key %q: %w", key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// indexPage is how many index keys one range read asks for at a time.
+const indexPage = 1000
+
+// ScanTracerRange calls fn for every tracer key in [lo, hi) in key order
+// (hi nil: no upper bound) (tracer.IndexStore). A range of the index is
+// read from its sorted set a page at a time; any other range from the
+// state's hash, whole.
+func (s *Store) ScanTracerRange(ctx context.Context, lo, hi []byte, fn func(key, val []byte) error) error {
+	if !isIndexKey(lo) {
+		return s.ScanTracer(ctx, func(k, v []byte) error {
+			if bytes.Compare(k, lo) < 0 || hi != nil && bytes.Compare(k, hi) >= 0 {
+				return nil
+			}
+			return fn(k, v)
+		})
+	}
+	max := "+"
+	if hi != nil {
+		max = "(" + string(hi)
+	}
+	min := "[" + string(lo)
+	for {
+		keys, err := s.c.ZRangeByLex(ctx, s.indexKeysKey(), &goredis.ZRangeBy{Min: min, Max: max, Count: indexPage}).Result()
+		if err != nil {
+			return fmt.Errorf("read the transfer index from %q: %w", lo, err)
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		vals, err := s.c.HMGet(ctx, s.indexValuesKey(), keys...).Result()
+		if err != nil {
+			return fmt.Errorf("read the transfer index from %q: %w", lo, err)
+		}
+		for i, k := range keys {
+			v, ok := vals[i].(string)
+			if !ok {
+				continue // deleted between the two reads
+			}
+			if err := fn([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		if len(keys) < indexPage {
+			return nil
+		}
+		min = "(" + keys[len(keys)-1]
 	}
 }
 

@@ -39,6 +39,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Harness) {
 		{"Schema", testSchema},
 		{"Checkpoints", testCheckpoints},
 		{"Tracer", testTracer},
+		{"TransferIndex", testTransferIndex},
 		{"Block", testBlock},
 		{"Watchlists", testWatchlists},
 		{"WatchlistRegistry", testWatchlistRegistry},
