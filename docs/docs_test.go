@@ -75,3 +75,73 @@ func TestMetricsDocumented(t *testing.T) {
 		}
 	}
 }
+
+var (
+	goTestCmd = regexp.MustCompile("`go (?:test|run) (\\./[^` ]*)([^`]*)`")
+	benchFlag = regexp.MustCompile(`-bench '?([^ ']+)'?`)
+	runFlag   = regexp.MustCompile(`-run '?([^ ']+)'?`)
+	funcDecl  = regexp.MustCompile(`(?m)^func ((?:Benchmark|Test)\w*)\(`)
+)
+
+// TestBenchmarksCommandsExist fails when a `go test` or `go run` command
+// in the README or docs/benchmarks.md names a package that does not
+// exist, or a -bench or -run pattern that matches no function in it.
+func TestBenchmarksCommandsExist(t *testing.T) {
+	n := 0
+	for _, page := range []string{"../README.md", "benchmarks.md"} {
+		raw, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goTestCmd.FindAllStringSubmatch(string(raw), -1) {
+			pkg, args := m[1], m[2]
+			if strings.Contains(pkg, "...") {
+				continue
+			}
+			dir := filepath.Join(repoRoot, filepath.FromSlash(pkg))
+			files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+			if len(files) == 0 {
+				t.Errorf("%s: `go … %s`: no Go package at %s", page, pkg, pkg)
+				continue
+			}
+			var funcs []string
+			for _, f := range files {
+				if !strings.HasSuffix(f, "_test.go") {
+					continue
+				}
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range funcDecl.FindAllStringSubmatch(string(b), -1) {
+					funcs = append(funcs, d[1])
+				}
+			}
+			check := func(flag, pattern, prefix string) {
+				if pattern == "^$" || pattern == "XXX" || pattern == "." {
+					return
+				}
+				re, err := regexp.Compile(strings.Split(pattern, "/")[0])
+				if err != nil {
+					t.Errorf("%s: %s %s: %v", page, flag, pattern, err)
+					return
+				}
+				for _, f := range funcs {
+					if strings.HasPrefix(f, prefix) && re.MatchString(f) {
+						n++
+						return
+					}
+				}
+				t.Errorf("%s: `go test %s %s %s` matches no %s function in %s", page, pkg, flag, pattern, prefix, pkg)
+			}
+			if b := benchFlag.FindStringSubmatch(args); b != nil {
+				check("-bench", b[1], "Benchmark")
+			} else if r := runFlag.FindStringSubmatch(args); r != nil {
+				check("-run", r[1], "Test")
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("checked only %d benchmark or test names", n)
+	}
+}
