@@ -145,3 +145,70 @@ func TestBenchmarksCommandsExist(t *testing.T) {
 		t.Fatalf("checked only %d benchmark or test names", n)
 	}
 }
+
+// mdRef is a path to a Markdown document as comments and pages cite it:
+// README.md, docs/taint.md, ../tracer/README.md.
+var mdRef = regexp.MustCompile(`[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b`)
+
+// citing reports whether a file may cite documents: source, build,
+// deployment and documentation files.
+func citing(rel string) bool {
+	base := filepath.Base(rel)
+	switch base {
+	case "Makefile", "Dockerfile":
+		return true
+	}
+	switch filepath.Ext(base) {
+	case ".go", ".md", ".yaml", ".yml", ".json", ".service", ".sh", ".txt":
+		return true
+	}
+	return false
+}
+
+// TestCitedDocumentsExist fails when a file of the repository cites a
+// Markdown document that a clone does not have: every path ending in .md
+// must name a file relative to the repository's root or to the citing
+// file's folder. (The project's design, contract and taint briefs were
+// once cited by name from outside the repository; their content is in
+// docs/.) A path in another repository is written owner/repo:path, and a
+// URL is not checked.
+func TestCitedDocumentsExist(t *testing.T) {
+	exists := func(p string) bool {
+		st, err := os.Stat(p)
+		return err == nil && !st.IsDir()
+	}
+	cites := 0
+	walkRepo(t, func(rel string) {
+		if !citing(rel) || strings.Contains(rel, "/testdata/") {
+			return
+		}
+		b, err := os.ReadFile(filepath.Join(repoRoot, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, loc := range mdRef.FindAllStringIndex(line, -1) {
+				ref := line[loc[0]:loc[1]]
+				// Part of a URL (another site's page): not ours to check.
+				word := line[:loc[0]]
+				if k := strings.LastIndexAny(word, " \t(<\"'`["); k >= 0 {
+					word = word[k+1:]
+				}
+				if strings.Contains(word, "://") || strings.HasPrefix(word, "github.com/") ||
+					(strings.HasSuffix(word, ":") && strings.Contains(word, "/")) {
+					continue
+				}
+				cites++
+				ref = strings.TrimPrefix(ref, "./")
+				if exists(filepath.Join(repoRoot, filepath.FromSlash(ref))) ||
+					exists(filepath.Join(repoRoot, filepath.Dir(rel), filepath.FromSlash(ref))) {
+					continue
+				}
+				t.Errorf("%s:%d cites %s, which is not in the repository", rel, i+1, ref)
+			}
+		}
+	})
+	if cites < 50 {
+		t.Fatalf("found only %d citations of documents; is the walk broken?", cites)
+	}
+}
