@@ -23,7 +23,7 @@ func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) 
 	return a, nil
 }
 
-// AlertOf converts a finding to the CONTRACT.md alert that the daemon
+// AlertOf converts a finding to the docs/interface.md alert that the daemon
 // raises for it (Seq and audience unassigned), with severities from sev;
 // `chainhound replay` prints the same. Callers skip findings whose type is
 // not an alert type (ValidType).
@@ -86,7 +86,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 	return a
 }
 
-// address renders addr as CONTRACT.md wants: EIP-55 on Ethereum (when it
+// address renders addr as docs/interface.md wants: EIP-55 on Ethereum (when it
 // is a hex address), unchanged elsewhere.
 func address(chain chains.Chain, addr string) string {
 	if chain == chains.Ethereum && common.IsHexAddress(addr) {

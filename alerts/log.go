@@ -217,7 +217,7 @@ func validate(a *Alert) error {
 	return nil
 }
 
-// Types lists the alert types of CONTRACT.md.
+// Types lists the alert types of docs/interface.md.
 var Types = []string{
 	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge, TypeCoinJoin,
 	TypeSanctioned, TypeTreasuryOutflow, TypeTreasuryDrain, TypeConfirmed, TypeRetracted,
@@ -250,8 +250,8 @@ func AtLeast(s, min string) bool {
 	return ok1 && ok2 && rs <= rm
 }
 
-// ValidType reports whether t is an alert type of CONTRACT.md.
+// ValidType reports whether t is an alert type of docs/interface.md.
 func ValidType(t string) bool { return knownTypes[t] }
 
-// ValidSeverity reports whether s is a severity of CONTRACT.md.
+// ValidSeverity reports whether s is a severity of docs/interface.md.
 func ValidSeverity(s string) bool { _, ok := severityRank[s]; return ok }

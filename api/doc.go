@@ -1,4 +1,4 @@
-// Package api is chainhound's HTTP interface (CONTRACT.md, "HTTP API" and
+// Package api is chainhound's HTTP interface (docs/interface.md, "REST API" and
 // "Websocket"): REST under /v1, the websocket alert push with resume by
 // sequence, API keys with roles and tenants, /healthz and Prometheus
 // /metrics.

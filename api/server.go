@@ -225,7 +225,7 @@ type errorBody struct {
 	Error *Error `json:"error"`
 }
 
-// writeError sends e in the CONTRACT.md error shape.
+// writeError sends e in the docs/interface.md error shape.
 func writeError(w http.ResponseWriter, e *Error) {
 	writeJSON(w, e.Code.Status(), errorBody{Error: e})
 }

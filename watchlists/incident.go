@@ -22,7 +22,7 @@ var ErrNotFound = errors.New("not found")
 // MaxHopsLimit bounds an incident's max_hops.
 const MaxHopsLimit = 64
 
-// MarshalJSON writes Dust as a decimal string (CONTRACT.md: amounts are
+// MarshalJSON writes Dust as a decimal string (docs/interface.md: amounts are
 // decimal strings in the chain's smallest unit).
 func (inc Incident) MarshalJSON() ([]byte, error) {
 	type plain Incident
@@ -156,7 +156,7 @@ func (b *IncidentBook) Refresh(inc Incident) {
 }
 
 // FieldError is a validation error of one field of an entry or an
-// incident, named as in the JSON of CONTRACT.md ("seeds[0].tx",
+// incident, named as in the JSON of docs/interface.md ("seeds[0].tx",
 // "max_hops"), so that a caller can point at its own flag or field.
 type FieldError struct {
 	Field string

@@ -1,5 +1,5 @@
 // Command chainhound follows Ethereum and Bitcoin nodes, traces stolen funds
-// and alerts exchanges and companies. See README.md and CONTRACT.md.
+// and alerts exchanges and companies. See README.md and docs/interface.md.
 package main
 
 import (
@@ -16,7 +16,7 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
-// run executes the CLI and maps errors to the exit status of CONTRACT.md:
+// run executes the CLI and maps errors to the exit status of docs/interface.md:
 // 0 success, 1 runtime failure, 2 bad usage or bad input.
 func run(args []string) int {
 	app := newApp()
@@ -40,7 +40,7 @@ func newApp() *cli.App {
 		Version:              versionString(),
 		Flags:                globalFlags(),
 		EnableBashCompletion: true,
-		// One line on stderr, exit 2, for bad usage (CONTRACT.md).
+		// One line on stderr, exit 2, for bad usage (docs/interface.md).
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
 			return usagef("%v", err)
 		},
@@ -66,7 +66,7 @@ func newApp() *cli.App {
 // usageErrors makes a bad flag on any subcommand a usage error (exit 2),
 // lets every command take its flags after its arguments too
 // (`trace TX --hops 6`, `watch import FILE --chain bitcoin`, as
-// CONTRACT.md writes them), and refuses arguments to a command that takes
+// docs/interface.md writes them), and refuses arguments to a command that takes
 // none (`watch ls exchange` instead of `--kind exchange` would otherwise
 // list everything).
 func usageErrors(cmds []*cli.Command) {

@@ -304,7 +304,7 @@ type replayData struct {
 
 var transferHeader = []string{"block", "time", "tx", "index", "from", "to", "asset", "amount"}
 
-// readTransfers parses the CSV of CONTRACT.md. A bad row is a usage error
+// readTransfers parses the CSV of docs/interface.md. A bad row is a usage error
 // naming the file and line.
 func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 	f, err := os.Open(path)
@@ -322,7 +322,7 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 	if err != nil {
 		return nil, bad(1, "no header: %v", err)
 	}
-	// The header is CONTRACT.md's, optionally followed by the columns
+	// The header is docs/interface.md's, optionally followed by the columns
 	// event and memo (in either order).
 	width := len(transferHeader)
 	evCol, memoCol := -1, -1

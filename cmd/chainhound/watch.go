@@ -345,7 +345,7 @@ func watchImport(c *cli.Context) error {
 		_, err := st.reg.Add(c.Context, res.Entries...)
 		return err
 	}, func(api *watchAPI) error {
-		// CONTRACT.md has no bulk endpoint: every row was validated above,
+		// docs/interface.md has no bulk endpoint: every row was validated above,
 		// so the posts below fail only on the server's side.
 		for i, e := range res.Entries {
 			body := map[string]string{"chain": string(e.Chain), "address": e.Address, "kind": string(e.Kind), "label": e.Label, "owner": e.Owner}
@@ -495,7 +495,7 @@ func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, er
 	return s, nil
 }
 
-// watchAPI talks to a running daemon's REST API (CONTRACT.md).
+// watchAPI talks to a running daemon's REST API (docs/interface.md).
 type watchAPI struct {
 	base string
 	key  string
@@ -525,7 +525,7 @@ func apiURL(c *cli.Context) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// watchAPIError is the error body of CONTRACT.md.
+// watchAPIError is the error body of docs/interface.md.
 type watchAPIError struct {
 	Error struct {
 		Code    string `json:"code"`

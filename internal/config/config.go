@@ -1,5 +1,5 @@
 // Package config reads and validates chainhound's YAML configuration
-// (CONTRACT.md, "Configuration file"). Every problem is reported as one
+// (docs/interface.md, "Configuration file"). Every problem is reported as one
 // error naming the file, the line and the key, before anything starts.
 package config
 
@@ -242,7 +242,7 @@ func escaped(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// The default websocket caps (CONTRACT.md: api.max_websockets_per_key).
+// The default websocket caps (docs/interface.md: api.max_websockets_per_key).
 const (
 	DefaultMaxWebsocketsPerKey    = 100
 	DefaultMaxWebsocketsPerTenant = 1000
