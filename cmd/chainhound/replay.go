@@ -41,14 +41,13 @@ func replayCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "seed-address", Usage: "a compromised `ADDRESS`: its every outflow counts as stolen (repeatable)"},
 			&cli.Uint64Flag{Name: "from-block", Usage: "the block from which --seed-address outflows count"},
 			&cli.StringSliceFlag{Name: "seed-tx", Usage: "a theft transaction `HASH` (repeatable)"},
-			// Unset, each takes the tracer section of --config, as an
-			// incident opened on the daemon does; the values shown are
-			// the defaults without a configuration.
-			&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo (default: the configuration's tracer.policy)"},
+			// Unset, each takes the tracer section of --config (or its
+			// defaults), as an incident opened on the daemon does.
+			&cli.StringFlag{Name: "policy", Usage: "haircut, poison or fifo (default: the configuration's tracer.policy, else haircut)"},
 			&cli.StringFlag{Name: "dust", Usage: "dust floor in the smallest unit (default: the configuration's tracer.dust for the chain, else none)"},
-			&cli.IntFlag{Name: "max-hops", Value: 12, Usage: "hops after which tracking stops (default: the configuration's tracer.max_hops)"},
+			&cli.IntFlag{Name: "max-hops", Usage: "hops after which tracking stops (default: the configuration's tracer.max_hops, else 12)"},
 			&cli.Float64Flag{Name: "min-share", Usage: "drop holdings below this share of the theft, never at a service (0: off; default: the configuration's tracer.min_share)"},
-			&cli.Float64Flag{Name: "confidence-floor", Value: tracer.DefaultConfidenceFloor, Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further (default: the configuration's tracer.confidence_floor)"},
+			&cli.Float64Flag{Name: "confidence-floor", Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further (default: the configuration's tracer.confidence_floor, else 0.25)"},
 		},
 		Action: replayAction,
 	}
