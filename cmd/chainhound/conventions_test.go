@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -115,4 +116,22 @@ COMP_WORDS=(chainhound watch im); COMP_CWORD=2; _chainhound_complete; echo "${CO
 			t.Fatalf("completion tcsh: exit %d %q; want a usage error naming it", code, msg)
 		}
 	})
+}
+
+// TestJSONWhenPiped: where a table is the default, a pipe gets JSON (a
+// program reads it) and --format table still gives the table.
+func TestJSONWhenPiped(t *testing.T) {
+	dir := t.TempDir()
+	if _, msg, code := runCLI(t, "--data-dir", dir, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
+		"--address", "0x28C6c06298d514Db089934071355E5743bf21d60", "--label", "Binance 14"); code != 0 {
+		t.Fatal(msg)
+	}
+	out, msg, code := runCLI(t, "--data-dir", dir, "watch", "ls")
+	var v map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("watch ls into a pipe: exit %d %s\n%s; want JSON", code, msg, out)
+	}
+	if table, _, _ := runCLI(t, "--data-dir", dir, "watch", "ls", "--format", "table"); !strings.HasPrefix(table, "CHAIN") {
+		t.Fatalf("watch ls --format table:\n%s", table)
+	}
 }

@@ -123,11 +123,11 @@ func TestIncidentTrackingOnGeth(t *testing.T) {
 	startDaemon(t, bin, d.cfg, api)
 	co := subscribe(t, api, acme)
 
-	out := runBin(t, bin, 0, "incident", "open", "--wait", "--chain", "ethereum", "--tx", theft.TxHash.Hex(), "--api", api, "--api-key", acme)
+	out := runBin(t, bin, 0, "incident", "open", "--format", "table", "--wait", "--chain", "ethereum", "--tx", theft.TxHash.Hex(), "--api", api, "--api-key", acme)
 	if !regexp.MustCompile(`(?m)^tracking\s+live\s*$`).MatchString(out) {
 		t.Fatalf("incident open --wait printed:\n%s\nwant the incident live", out)
 	}
-	if ls := runBin(t, bin, 0, "incident", "ls", "--api", api, "--api-key", acme); !regexp.MustCompile(`(?m)^inc_\S+\s+open\s+live\s+ethereum`).MatchString(ls) {
+	if ls := runBin(t, bin, 0, "incident", "ls", "--format", "table", "--api", api, "--api-key", acme); !regexp.MustCompile(`(?m)^inc_\S+\s+open\s+live\s+ethereum`).MatchString(ls) {
 		t.Fatalf("incident ls printed:\n%s\nwant the incident open and live", ls)
 	}
 

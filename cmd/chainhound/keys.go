@@ -13,7 +13,7 @@ import (
 )
 
 func keysCommand() *cli.Command {
-	format := &cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}
+	format := watchFormatFlag()
 	return &cli.Command{
 		Name:  "keys",
 		Usage: "manage API keys: directly on --data-dir when no daemon holds it, else through --api with an admin --api-key",
@@ -88,7 +88,7 @@ func keysCreate(c *cli.Context) error {
 }
 
 func keysLs(c *cli.Context) error {
-	format := c.String("format")
+	format := outputFormat(c)
 	if format != "table" && format != "json" {
 		return usagef("--format: unknown format %q (want table or json)", format)
 	}

@@ -117,7 +117,7 @@ func storeOld(t *testing.T, dir string) {
 func TestTablesEscapeStoredText(t *testing.T) {
 	dir := t.TempDir()
 	storeOld(t, dir)
-	for _, args := range [][]string{{"watch", "ls"}, {"incident", "ls"}} {
+	for _, args := range [][]string{{"watch", "ls", "--format", "table"}, {"incident", "ls", "--format", "table"}} {
 		out, msg, code := runCLI(t, append([]string{"--data-dir", dir}, args...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d %s", args, code, msg)

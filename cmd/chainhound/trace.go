@@ -47,7 +47,7 @@ func traceCommand() *cli.Command {
 			&cli.IntFlag{Name: "hops", Usage: fmt.Sprintf("max hops to follow, 1..%d (default: tracer.max_hops of --config, else 12)", watchlists.MaxHopsLimit)},
 			&cli.StringFlag{Name: "policy", Usage: "haircut, poison or fifo (default: tracer.policy of --config, else haircut)"},
 			&cli.Uint64Flag{Name: "blocks", Value: tracer.DefaultTraceBlocks, Usage: "blocks to replay from the transaction's block (capped by the node's head)"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or dot"},
+			&cli.StringFlag{Name: "format", Usage: "table, json or dot (default: a table on a terminal, json when piped)"},
 		},
 		Action: traceAction,
 	}
@@ -68,7 +68,7 @@ func traceAction(c *cli.Context) error {
 	if err != nil {
 		return usagef("TX: %v", err)
 	}
-	format := c.String("format")
+	format := outputFormat(c)
 	if format != "table" && format != "json" && format != "dot" {
 		return usagef("--format: unknown format %q (want table, json or dot)", format)
 	}

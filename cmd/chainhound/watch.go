@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"net"
 	"net/http"
@@ -85,11 +86,23 @@ func watchCommand() *cli.Command {
 }
 
 func watchFormatFlag() cli.Flag {
-	return &cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}
+	return &cli.StringFlag{Name: "format", Usage: "table or json (default: a table on a terminal, json when piped)"}
+}
+
+// outputFormat is --format, or the default: a table for a person at a
+// terminal, JSON for a program reading a pipe.
+func outputFormat(c *cli.Context) string {
+	if c.IsSet("format") {
+		return c.String("format")
+	}
+	if f, ok := c.App.Writer.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return "table"
+	}
+	return "json"
 }
 
 func watchOutputFormat(c *cli.Context) (string, error) {
-	switch f := c.String("format"); f {
+	switch f := outputFormat(c); f {
 	case "table", "json":
 		return f, nil
 	default:

@@ -97,7 +97,7 @@ func TestWatchAddLsRm(t *testing.T) {
 	if n := len(ls(t, dir, "--shipped", "--kind", "mixer").Entries); n < 100 {
 		t.Fatalf("ls --shipped --kind mixer: %d entries, want the shipped Tornado pools and more", n)
 	}
-	table, _, _ := runCLI(t, "--data-dir", dir, "watch", "ls")
+	table, _, _ := runCLI(t, "--data-dir", dir, "watch", "ls", "--format", "table")
 	if !strings.HasPrefix(table, "CHAIN") || strings.Count(table, "\n") != 3 {
 		t.Fatalf("table:\n%s", table)
 	}
