@@ -201,13 +201,26 @@ func (f *Follower) rewind(ctx context.Context, n *node, h chains.Handler, confli
 	return nil
 }
 
+// DeferSyncFor is how long, at most, a backfill's blocks are written
+// without waiting for the disk (chains.DeferSync): a crash loses at most
+// that much of the catch-up, which is then fetched again.
+const DeferSyncFor = time.Second
+
 // connect delivers b as Connected and, once acknowledged, checkpoints it.
+// Behind the head, the block's writes and checkpoint defer their sync to
+// the next synced block (one a second, and the one at the head).
 func (f *Follower) connect(ctx context.Context, h chains.Handler, b *chains.Block) error {
 	f.head = max(f.head, b.Ref.Number)
-	if err := h(ctx, chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: b, Ref: b.Ref, Head: f.head}); err != nil {
+	bctx := ctx
+	if now := time.Now(); b.Ref.Number < f.head && now.Sub(f.synced) < DeferSyncFor {
+		bctx = chains.DeferSync(ctx)
+	} else {
+		f.synced = now
+	}
+	if err := h(bctx, chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: b, Ref: b.Ref, Head: f.head}); err != nil {
 		return &stopError{fmt.Errorf("ethereum: handler at block %d %s: %w", b.Ref.Number, b.Ref.Hash, err)}
 	}
-	if err := f.cfg.Checkpoints.SaveCheckpoint(ctx, chains.Ethereum, b.Ref); err != nil {
+	if err := f.cfg.Checkpoints.SaveCheckpoint(bctx, chains.Ethereum, b.Ref); err != nil {
 		return &stopError{fmt.Errorf("ethereum: checkpoint block %d: %w", b.Ref.Number, err)}
 	}
 	f.window = append(f.window, entry{ref: b.Ref, block: b})
