@@ -11,7 +11,7 @@ type deferSyncKey struct{}
 // at the head and at least once a second while behind; that write makes
 // every earlier one durable. A crash before it loses only a suffix of the
 // writes, a block's checkpoint never without the block's own writes, and
-// the follower delivers those blocks again (decision 0015).
+// the follower delivers those blocks again (decision 0019).
 func DeferSync(ctx context.Context) context.Context {
 	return context.WithValue(ctx, deferSyncKey{}, true)
 }
