@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Types of alert (CONTRACT.md).
+// Types of alert (docs/interface.md).
 const (
 	TypeExchangeDeposit = "taint.exchange_deposit"
 	TypeMixerDeposit    = "taint.mixer_deposit"
@@ -58,13 +58,13 @@ type Hop struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Amount string `json:"amount"`
-	// Via names the mixer or bridge this hop came out of (CONTRACT.md).
+	// Via names the mixer or bridge this hop came out of (docs/interface.md).
 	Via *Via `json:"via,omitempty"`
 	// Confidence of this hop's link when it is a heuristic's (below 1).
 	Confidence float64 `json:"confidence,omitempty"`
 }
 
-// Dest is where a bridge deposit goes (CONTRACT.md: "dest"): chain in
+// Dest is where a bridge deposit goes (docs/interface.md: "dest"): chain in
 // chainhound's names where one exists, else the bridge's; asset in the
 // bridge's notation.
 type Dest struct {
@@ -80,7 +80,7 @@ type Via struct {
 	Label    string `json:"label,omitempty"`
 }
 
-// Alert is the public alert schema of CONTRACT.md. Amounts are decimal
+// Alert is the public alert schema of docs/interface.md. Amounts are decimal
 // strings in the chain's smallest unit; addresses are EIP-55 on Ethereum.
 type Alert struct {
 	Seq        uint64    `json:"seq"`
@@ -106,7 +106,7 @@ type Alert struct {
 	Dest     *Dest  `json:"dest,omitempty"` // a bridge deposit's destination (taint.bridge)
 	Incident string `json:"incident"`
 	// Incidents whose taint the deposit carries, the largest share first
-	// (Incident is the first): one alert per deposit (CONTRACT.md).
+	// (Incident is the first): one alert per deposit (docs/interface.md).
 	Incidents     []string  `json:"incidents,omitempty"`
 	Label         *Label    `json:"label"`
 	Hops          int       `json:"hops"`
@@ -114,7 +114,7 @@ type Alert struct {
 	Confirmations int       `json:"confirmations"`
 	Time          time.Time `json:"time"`
 	Retracts      *uint64   `json:"retracts"`
-	// Added fields (CONTRACT.md allows additions).
+	// Added fields (docs/interface.md allows additions).
 	Confirms *uint64 `json:"confirms,omitempty"` // for alert.confirmed: the seq confirmed
 	Finding  string  `json:"finding,omitempty"`  // the tracer finding id
 	Pending  bool    `json:"pending,omitempty"`  // raised from the mempool

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"math"
 	"math/big"
 	"time"
 
@@ -22,7 +23,7 @@ func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) 
 	return a, nil
 }
 
-// AlertOf converts a finding to the CONTRACT.md alert that the daemon
+// AlertOf converts a finding to the docs/interface.md alert that the daemon
 // raises for it (Seq and audience unassigned), with severities from sev;
 // `chainhound replay` prints the same. Callers skip findings whose type is
 // not an alert type (ValidType).
@@ -46,7 +47,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 		Asset:       &Asset{Symbol: f.Asset.Symbol, Decimals: f.Asset.Decimals},
 		Amount:      decimal(f.Amount),
 		Tainted:     decimal(f.Tainted),
-		Share:       f.Share,
+		Share:       displayShare(f.Share),
 		Confidence:  conf,
 		Heuristics:  f.Heuristics,
 		Provisional: f.Provisional,
@@ -85,7 +86,7 @@ func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 	return a
 }
 
-// address renders addr as CONTRACT.md wants: EIP-55 on Ethereum (when it
+// address renders addr as docs/interface.md wants: EIP-55 on Ethereum (when it
 // is a hex address), unchanged elsewhere.
 func address(chain chains.Chain, addr string) string {
 	if chain == chains.Ethereum && common.IsHexAddress(addr) {
@@ -107,4 +108,18 @@ func destOf(d *tracer.Dest) *Dest {
 		return nil
 	}
 	return &Dest{Chain: d.Chain, Address: d.Address, Asset: d.Asset}
+}
+
+// displayShare is a share as an alert shows it: a display ratio to six
+// decimals (JSON never writes it as 4.3e-57); a share too small for that
+// but not zero is 0.000001, so it still reads as known and tiny.
+func displayShare(s float64) float64 {
+	if !(s > 0) {
+		return 0
+	}
+	r := math.Round(s*1e6) / 1e6
+	if r == 0 {
+		return 1e-6
+	}
+	return r
 }

@@ -155,6 +155,11 @@ func (d *Dispatcher) Close() {
 	d.cancel()
 	d.wg.Wait()
 	d.stop = nil
+	// The tenants' senders are gone: a Start after this one (a replica
+	// active again) makes new ones from the stored queue.
+	d.mu.Lock()
+	d.queues = map[string]*tenantQueue{}
+	d.mu.Unlock()
 }
 
 // Stats returns the counters.

@@ -1,5 +1,5 @@
 // Package alerts turns the tracer's findings into the alerts of
-// CONTRACT.md, keeps them in a durable, sequenced log and delivers them to
+// docs/interface.md, keeps them in a durable, sequenced log and delivers them to
 // webhooks.
 //
 // # The log

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -69,27 +70,106 @@ func (l *Log) append(ctx context.Context, as []Alert, index func(assigned []Aler
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now().UTC()
-	seq := l.last.Load()
-	out := make([]Alert, len(as))
-	w := AlertWrite{Records: make([]Record, len(as))}
-	for i, a := range as {
-		seq++
-		a.Seq = seq
-		// Each tenant once, in order: the hub and the webhooks rely on it.
-		a.Audience = slices.Compact(slices.Sorted(slices.Values(a.Audience)))
-		out[i] = a
-		w.Records[i] = Record{Alert: a, Audience: a.Audience, Appended: now}
+	// On a shared store the seqs are the store's: the counter kept here is
+	// a cache, and a write whose seqs another process took is made again
+	// from the store's counter.
+	for tries := 0; ; tries++ {
+		seq := l.last.Load()
+		out := make([]Alert, len(as))
+		w := AlertWrite{Records: make([]Record, len(as))}
+		for i, a := range as {
+			seq++
+			a.Seq = seq
+			// Each tenant once, in order: the hub and the webhooks rely on it.
+			a.Audience = slices.Compact(slices.Sorted(slices.Values(a.Audience)))
+			out[i] = a
+			w.Records[i] = Record{Alert: a, Audience: a.Audience, Appended: now}
+		}
+		w.Last = seq
+		if index != nil {
+			index(out, &w)
+		}
+		err := l.st.WriteAlerts(ctx, w)
+		var taken *SeqTakenError
+		if errors.As(err, &taken) && tries < maxSeqTries && taken.Last > l.last.Load() {
+			// The alerts another process appended reach the subscribers
+			// first, in order, before this log's own.
+			recs, err := l.st.AlertsSince(ctx, l.last.Load(), 0)
+			if err != nil {
+				return nil, fmt.Errorf("append alerts: read the alerts another process appended after %d: %w", l.last.Load(), err)
+			}
+			l.publishRecords(recs)
+			l.last.Store(max(l.last.Load(), taken.Last))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("append alerts %d..%d: %w", out[0].Seq, seq, err)
+		}
+		l.last.Store(seq)
+		l.publish(out)
+		return out, nil
 	}
-	w.Last = seq
-	if index != nil {
-		index(out, &w)
+}
+
+// maxSeqTries bounds the writes of one append whose seqs other processes
+// keep taking.
+const maxSeqTries = 100
+
+// Tail is a shared store's blocking read of the log (store/redis: XREAD
+// on the stream).
+type Tail interface {
+	// WaitAlerts returns up to limit records with Seq > since, ascending,
+	// waiting up to wait for the first one; none when none came.
+	WaitAlerts(ctx context.Context, since uint64, limit int, wait time.Duration) ([]Record, error)
+}
+
+// Follow hands the alerts that other processes append to the shared
+// store (other replicas on one Redis) to this log's subscribers, in seq
+// order after this log's own, and keeps Last current, until ctx is done.
+// A read error is retried after a pause (logged through onErr, if set).
+func (l *Log) Follow(ctx context.Context, t Tail, onErr func(error)) {
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		recs, err := t.WaitAlerts(ctx, l.last.Load(), 1000, time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if onErr != nil {
+				onErr(err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 5*time.Second)
+			continue
+		}
+		pause = 100 * time.Millisecond
+		if len(recs) > 0 {
+			l.mu.Lock()
+			l.publishRecords(recs)
+			l.mu.Unlock()
+		}
 	}
-	if err := l.st.WriteAlerts(ctx, w); err != nil {
-		return nil, fmt.Errorf("append alerts %d..%d: %w", out[0].Seq, seq, err)
+}
+
+// publishRecords hands the records after Last to the subscribers and
+// moves Last to the newest; l.mu is held.
+func (l *Log) publishRecords(recs []Record) {
+	var as []Alert
+	for _, r := range recs {
+		if r.Alert.Seq <= l.last.Load() {
+			continue
+		}
+		a := r.Alert
+		a.Audience = r.Audience
+		as = append(as, a)
+		l.last.Store(a.Seq)
 	}
-	l.last.Store(seq)
-	l.publish(out)
-	return out, nil
+	if len(as) > 0 {
+		l.publish(as)
+	}
 }
 
 // Since returns up to limit alerts with Seq > since in ascending order
@@ -137,7 +217,7 @@ func validate(a *Alert) error {
 	return nil
 }
 
-// Types lists the alert types of CONTRACT.md.
+// Types lists the alert types of docs/interface.md.
 var Types = []string{
 	TypeExchangeDeposit, TypeMixerDeposit, TypeMixerWithdrawal, TypeBridge, TypeCoinJoin,
 	TypeSanctioned, TypeTreasuryOutflow, TypeTreasuryDrain, TypeConfirmed, TypeRetracted,
@@ -170,8 +250,8 @@ func AtLeast(s, min string) bool {
 	return ok1 && ok2 && rs <= rm
 }
 
-// ValidType reports whether t is an alert type of CONTRACT.md.
+// ValidType reports whether t is an alert type of docs/interface.md.
 func ValidType(t string) bool { return knownTypes[t] }
 
-// ValidSeverity reports whether s is a severity of CONTRACT.md.
+// ValidSeverity reports whether s is a severity of docs/interface.md.
 func ValidSeverity(s string) bool { _, ok := severityRank[s]; return ok }

@@ -19,7 +19,7 @@ import (
 	"github.com/chainhound/chainhound/watchlists"
 )
 
-// The ownership property (DESIGN.md "Trust between tenants", issue 13):
+// The ownership property (docs/architecture.md "Trust between tenants", issue 13):
 // whatever entries other tenants add at the same addresses — any owner,
 // any kind, in any order, with restarts in between that load the entries
 // in the store's key order — the alerts every other tenant receives and

@@ -78,7 +78,7 @@ func NewRaiser(log *Log, st Store, cfg RaiserConfig) *Raiser {
 // never their sum. A finding already raised (same ID, not retracted
 // since) raises nothing, so replays are harmless; a finding on a deposit
 // already alerted for another incident points at that alert and raises
-// nothing. Findings whose type is not an alert type of CONTRACT.md
+// nothing. Findings whose type is not an alert type of docs/interface.md
 // (taint.left) are logged and skipped.
 func (r *Raiser) Raise(ctx context.Context, fs []tracer.Finding) error {
 	r.mu.Lock()

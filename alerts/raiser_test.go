@@ -132,7 +132,7 @@ func TestRaiseConvertsFindingToContractAlert(t *testing.T) {
 func TestDuplicateFindingRaisesOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, l, r := newRaiserStore(t, dir)
+	st, _, r := newRaiserStore(t, dir)
 	f := deposit("f1", 10)
 	// Twice in one call, then again in a later call (a replay).
 	if err := r.Raise(ctx, []tracer.Finding{f, f}); err != nil {
@@ -143,7 +143,7 @@ func TestDuplicateFindingRaisesOnce(t *testing.T) {
 	}
 	// And after a restart (the tracer replays from its checkpoint).
 	closeStore(t, st)
-	_, l, r = newRaiserStore(t, dir)
+	_, l, r := newRaiserStore(t, dir)
 	if err := r.Raise(ctx, []tracer.Finding{f, deposit("f2", 10)}); err != nil {
 		t.Fatal(err)
 	}

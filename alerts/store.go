@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -40,11 +41,22 @@ type AlertWrite struct {
 	DelBlocks   []BlockSeq
 }
 
+// SeqTakenError is WriteAlerts' refusal of records whose seqs another
+// process took first (a shared store: replicas on one Redis). Nothing was
+// written; Last is the store's sequence counter, from which Log assigns
+// the seqs again.
+type SeqTakenError struct{ Last uint64 }
+
+func (e *SeqTakenError) Error() string {
+	return fmt.Sprintf("alert seqs taken by another process (the log is at %d)", e.Last)
+}
+
 // Store keeps the alert log. store/pebble and store/redis implement it.
 // Every method is safe for concurrent use.
 type Store interface {
 	// WriteAlerts applies w atomically and durably (synced) before it
-	// returns.
+	// returns. A shared store refuses records that do not follow its
+	// sequence counter with *SeqTakenError, writing nothing.
 	WriteAlerts(ctx context.Context, w AlertWrite) error
 	// AlertsSince returns up to limit records with Seq > since, ascending.
 	AlertsSince(ctx context.Context, since uint64, limit int) ([]Record, error)

@@ -19,7 +19,7 @@ import (
 )
 
 // Webhook headers. A delivery is an HTTP POST of one alert as JSON (the
-// schema of CONTRACT.md) with:
+// schema of docs/interface.md) with:
 //
 //	Content-Type: application/json
 //	X-Chainhound-Timestamp: <unix seconds when this attempt was sent>

@@ -365,3 +365,36 @@ func TestWebhookRestartLosesNothing(t *testing.T) {
 		t.Fatalf("%d deliveries left queued", len(q))
 	}
 }
+
+// A dispatcher started again after Close (a replica active again)
+// delivers: the tenants' senders of the first run are gone, new ones are
+// made.
+func TestWebhookStartAfterClose(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	l := openLog(t, st, alerts.Retention{})
+	rcv := newReceiver(t, nil)
+	if _, err := alerts.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	d := alerts.NewDispatcher(l, st, fastRetry)
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(ctx, samples(0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "first run delivers", func() bool { ok, _, _ := rcv.snapshot(); return len(ok) == 2 })
+	d.Close()
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := l.Append(ctx, samples(2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "second run delivers", func() bool { ok, _, _ := rcv.snapshot(); return len(ok) == 4 })
+	if ok, _, _ := rcv.snapshot(); fmt.Sprint(ok) != "[1 2 3 4]" {
+		t.Fatalf("deliveries %v, want 1..4 once", ok)
+	}
+}

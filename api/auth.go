@@ -106,7 +106,16 @@ func (l *limiters) allow(id string) (bool, time.Duration) {
 
 // forbidden is the 403 of a role that may not do what.
 func forbidden(k Key, what string) *Error {
-	return Errorf(CodeForbidden, "", "a %s key may not %s", k.Role, what)
+	return Errorf(CodeForbidden, "", "%s %s key may not %s", article(string(k.Role)), k.Role, what)
+}
+
+// article is "an" before a vowel sound, else "a": an admin, an exchange,
+// an investigator; a company.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // seesAllAlerts reports whether k sees every alert.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -220,5 +221,41 @@ func TestKeysThroughAPI(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, api.CloseUnauthorized) {
 		t.Fatalf("open websocket of a revoked key: %v, want close %d", err, api.CloseUnauthorized)
+	}
+}
+
+// replicaInfo is a replica's identity and roles, as store/redis gives them.
+type replicaInfo struct {
+	id    string
+	roles map[chains.Chain]string
+	err   error
+}
+
+func (r *replicaInfo) Replica() string                { return r.id }
+func (r *replicaInfo) Roles() map[chains.Chain]string { return r.roles }
+func (r *replicaInfo) StandbyErr() error              { return r.err }
+
+// A replica's /healthz names it and each chain's role; a standby, whose
+// follower does not run, is ok while it can take over.
+func TestHealthzReplica(t *testing.T) {
+	rep := &replicaInfo{id: "vm-1-ab", roles: map[chains.Chain]string{chains.Ethereum: "standby"}}
+	e := newEnv(t, t.TempDir(), api.Config{DegradedLag: 5}, func(d *api.Deps) {
+		d.Health = api.HealthFunc(func() map[chains.Chain]chains.Status {
+			return map[chains.Chain]chains.Status{chains.Ethereum: {Network: "mainnet", Head: 100, Processed: 10}}
+		})
+		d.Replica = rep
+	})
+	st, body := e.do("GET", "/healthz", "", "")
+	want := `{"status":"ok","replica":"vm-1-ab","chains":{"ethereum":{"network":"mainnet","head":100,"processed":10,"lag":90,"last_block_time":null,"connected":false,"role":"standby"}}}`
+	if st != 200 || strings.TrimSpace(body) != want {
+		t.Fatalf("standby healthz: %d %s\nwant %s", st, body, want)
+	}
+	rep.err = errors.New("take leases: connection refused")
+	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"status":"degraded"`) {
+		t.Fatalf("standby that cannot reach Redis: %d %s", st, body)
+	}
+	rep.err, rep.roles[chains.Ethereum] = nil, "active"
+	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"role":"active"`) {
+		t.Fatalf("active replica 90 blocks behind: %d %s", st, body)
 	}
 }

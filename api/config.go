@@ -8,7 +8,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// The default websocket caps (CONTRACT.md, api.max_websockets_per_key).
+// The default websocket caps (docs/interface.md, api.max_websockets_per_key).
 const (
 	DefaultMaxWebsocketsPerKey    = 100
 	DefaultMaxWebsocketsPerTenant = 1000

@@ -56,6 +56,15 @@ type AlertLog interface {
 
 var _ AlertLog = (*alerts.Log)(nil)
 
+// Replica is a replica's identity and roles for /healthz (*redis.Store of
+// a replica): its id, and per chain "active" or "standby".
+type Replica interface {
+	Replica() string
+	Roles() map[chains.Chain]string
+	// StandbyErr says why a standby could not take over now (nil: it can).
+	StandbyErr() error
+}
+
 // Health reports each followed chain's progress (the followers' Status).
 type Health interface {
 	ChainStatus() map[chains.Chain]chains.Status
@@ -94,6 +103,9 @@ type Deps struct {
 	Summaries Summarizer
 	Tracer    Tracer
 	Health    Health
-	Webhooks  WebhookRegistry // nil: /v1/webhook answers 501
-	Metrics   *Metrics        // nil: the server makes its own
+	// Replica, when set, adds "replica" and each chain's "role" to
+	// /healthz; a standby chain is ok while its follower is not running.
+	Replica  Replica
+	Webhooks WebhookRegistry // nil: /v1/webhook answers 501
+	Metrics  *Metrics        // nil: the server makes its own
 }

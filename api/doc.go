@@ -1,4 +1,4 @@
-// Package api is chainhound's HTTP interface (CONTRACT.md, "HTTP API" and
+// Package api is chainhound's HTTP interface (docs/interface.md, "REST API" and
 // "Websocket"): REST under /v1, the websocket alert push with resume by
 // sequence, API keys with roles and tenants, /healthz and Prometheus
 // /metrics.
@@ -27,7 +27,9 @@
 // tenant may not replace or remove one (409). docs/security.md has the
 // whole rule.
 //
-// No key or a bad or revoked key is 401 (and, after 10 failures from one
+// /healthz, /metrics and /v1/openapi.json (docs/openapi.json, the
+// document of every route; docs/asyncapi.yaml for the websocket) need no
+// key. No key or a bad or revoked key is 401 (and, after 10 failures from one
 // address, 429 for that address: authlimit.go); a role that may not use a
 // verb is 403; another tenant's resource is 404, exactly as if it did not
 // exist; a known path with another method is 405 with Allow.

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"time"
+
+	"github.com/chainhound/chainhound/chains"
 )
 
 type chainHealth struct {
@@ -12,11 +14,13 @@ type chainHealth struct {
 	Lag           uint64     `json:"lag"`
 	LastBlockTime *time.Time `json:"last_block_time"`
 	Connected     bool       `json:"connected"`
+	Role          string     `json:"role,omitempty"`
 }
 
 type healthBody struct {
-	Status string                 `json:"status"`
-	Chains map[string]chainHealth `json:"chains"`
+	Status  string                 `json:"status"`
+	Replica string                 `json:"replica,omitempty"`
+	Chains  map[string]chainHealth `json:"chains"`
 }
 
 // healthz answers without a key: ok when every chain's follower is
@@ -27,13 +31,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if s.deps.Health == nil {
 		body.Status = "degraded"
 	} else {
+		var roles map[chains.Chain]string
+		var standbyErr error
+		if s.deps.Replica != nil {
+			body.Replica, roles = s.deps.Replica.Replica(), s.deps.Replica.Roles()
+			standbyErr = s.deps.Replica.StandbyErr()
+		}
 		for chain, st := range s.deps.Health.ChainStatus() {
-			ch := chainHealth{Network: st.Network, Head: st.Head, Processed: st.Processed, Lag: lag(st), Connected: st.Connected}
+			ch := chainHealth{Network: st.Network, Head: st.Head, Processed: st.Processed, Lag: lag(st), Connected: st.Connected, Role: roles[chain]}
 			if !st.LastBlockTime.IsZero() {
 				t := st.LastBlockTime.UTC()
 				ch.LastBlockTime = &t
 			}
-			if !st.Connected || ch.Lag > s.cfg.DegradedLag {
+			// A standby follows nothing: it is ok while it can take over.
+			if ch.Role == "standby" && standbyErr != nil || ch.Role != "standby" && (!st.Connected || ch.Lag > s.cfg.DegradedLag) {
 				body.Status = "degraded"
 			}
 			body.Chains[string(chain)] = ch

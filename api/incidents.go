@@ -60,7 +60,7 @@ func (v incidentView) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b[:len(b)-1], `,"summary":`...)
 	b = append(b, sum...)
-	// What the tracer is doing with it (CONTRACT.md `tracking`).
+	// What the tracer is doing with it (docs/interface.md `tracking`).
 	if t, ok := v.summary.(interface{ TrackingView() any }); ok {
 		tj, err := json.Marshal(t.TrackingView())
 		if err != nil {

@@ -23,7 +23,7 @@ const (
 	RoleInvestigator Role = "investigator"
 )
 
-// Roles lists every role in CONTRACT.md order.
+// Roles lists every role in docs/interface.md order.
 var Roles = []Role{RoleAdmin, RoleCompany, RoleExchange, RoleInvestigator}
 
 // ParseRole returns the Role named s or an error naming s.

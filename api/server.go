@@ -25,6 +25,8 @@ type Server struct {
 	authLim *authThrottle
 	ws      *wsRegistry
 	mux     *http.ServeMux
+	// patterns are the routes registered, for Routes.
+	patterns []string
 
 	// Websocket connections read the store (catch-up pages, the key
 	// check on each ping) on goroutines Close does not wait for; they do
@@ -149,13 +151,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
 	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, Key)) {
 		handle(pattern, s.authenticated(h))
 	}
 	handle("GET /healthz", s.healthz)
+	s.patterns = append(s.patterns, "GET /metrics")
 	mux.Handle("GET /metrics", s.metrics.handler())
+	handle("GET /v1/openapi.json", s.openapi)
 
 	auth("POST /v1/watchlist", s.addEntry)
 	auth("GET /v1/watchlist", s.listEntries)
@@ -173,7 +178,7 @@ func (s *Server) routes() *http.ServeMux {
 	auth("PUT /v1/webhook", s.putWebhook)
 	auth("GET /v1/webhook", s.getWebhook)
 	auth("DELETE /v1/webhook", s.deleteWebhook)
-	handle("/", s.noRoute)
+	mux.Handle("/", s.instrument("/", http.HandlerFunc(s.noRoute)))
 	return mux
 }
 
@@ -220,7 +225,7 @@ type errorBody struct {
 	Error *Error `json:"error"`
 }
 
-// writeError sends e in the CONTRACT.md error shape.
+// writeError sends e in the docs/interface.md error shape.
 func writeError(w http.ResponseWriter, e *Error) {
 	writeJSON(w, e.Code.Status(), errorBody{Error: e})
 }

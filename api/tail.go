@@ -28,9 +28,15 @@ type Tail struct {
 	// doubling to MaxBackoff (default 30 s), reset after a connection
 	// that delivered something.
 	MinBackoff, MaxBackoff time.Duration
-	Logger                 *slog.Logger
-	Dialer                 *websocket.Dialer
+	// GiveUp, when set, ends Run with an error once the daemon has not
+	// been reached for that long (0: reconnect for ever).
+	GiveUp time.Duration
+	Logger *slog.Logger
+	Dialer *websocket.Dialer
 }
+
+// ErrGaveUp: Run stopped reconnecting after Tail.GiveUp.
+var ErrGaveUp = errors.New("gave up reconnecting")
 
 // PermanentError is a refusal that reconnecting cannot cure (bad key,
 // bad filter, forbidden).
@@ -88,10 +94,15 @@ func (t *Tail) Run(ctx context.Context, fn func(alerts.Alert) error) error {
 	}
 	last := t.Since
 	backoff := minB
+	reached := time.Now() // the last time the daemon answered (or the start)
 	for {
-		got, err := t.once(ctx, dialer, &last, fn)
+		connected := false
+		got, err := t.once(ctx, dialer, &last, fn, &connected)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if connected {
+			reached = time.Now()
 		}
 		var pe *PermanentError
 		if errors.As(err, &pe) {
@@ -103,6 +114,9 @@ func (t *Tail) Run(ctx context.Context, fn func(alerts.Alert) error) error {
 		}
 		if got {
 			backoff = minB
+		}
+		if t.GiveUp > 0 && time.Since(reached) >= t.GiveUp {
+			return fmt.Errorf("alerts websocket at %s: not reached for %s: %w (last error: %v)", t.API, t.GiveUp, ErrGaveUp, err)
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		log.Warn("alerts websocket dropped; reconnecting", "since", last, "in", wait.Round(time.Millisecond), "err", err)
@@ -121,7 +135,7 @@ type callbackError struct{ err error }
 func (e *callbackError) Error() string { return e.err.Error() }
 
 // once runs one connection; got says whether it delivered an alert.
-func (t *Tail) once(ctx context.Context, dialer *websocket.Dialer, last *uint64, fn func(alerts.Alert) error) (got bool, err error) {
+func (t *Tail) once(ctx context.Context, dialer *websocket.Dialer, last *uint64, fn func(alerts.Alert) error, connected *bool) (got bool, err error) {
 	u, err := WSURL(t.API, *last, t.Filter)
 	if err != nil {
 		return false, &PermanentError{Err: Errorf(CodeInvalid, "api", "%v", err)}
@@ -139,6 +153,7 @@ func (t *Tail) once(ctx context.Context, dialer *websocket.Dialer, last *uint64,
 		}
 		return false, fmt.Errorf("dial %s: %w", t.API, err)
 	}
+	*connected = true
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() {
 		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))

@@ -16,7 +16,7 @@ type entryRequest struct {
 	Owner   string `json:"owner"`
 	Note    string `json:"note"`
 	Source  string `json:"source"`
-	// Protocol of a mixer or bridge entry (CONTRACT.md).
+	// Protocol of a mixer or bridge entry (docs/interface.md).
 	Protocol string `json:"protocol"`
 }
 
@@ -170,7 +170,7 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 		return
 	}
 	// Only an admin's entry is trusted: a tenant's own raises its alerts
-	// and nothing else (DESIGN.md, "Trust between tenants").
+	// and nothing else (docs/architecture.md, "Trust between tenants").
 	added, err := s.deps.Watchlist.Add(r.Context(), watchlists.Entry{
 		Chain: chain, Address: addr, Kind: kind, Owner: owner, Label: req.Label, Note: req.Note,
 		Source: source, Protocol: req.Protocol, Untrusted: k.Role != RoleAdmin,

@@ -2,7 +2,7 @@
 // every consumer reads: block references, blocks, transactions, transfers,
 // assets and the events of the follower contract.
 //
-// The contract (see DESIGN.md, "Follower order"): a follower emits Connected
+// The contract (see docs/architecture.md, "Follower order"): a follower emits Connected
 // blocks parent-first; when the node switches branch it emits Disconnected
 // for each orphaned block, newest first, then Connected for the new branch.
 // It persists its checkpoint only after the handler has returned nil for a

@@ -157,7 +157,7 @@ var million = *uint256.NewInt(1_000_000)
 // below the incident's dust floor or, when the receiver is no service
 // (reports false), below MinShare of what it stole. Taint above dust that
 // reaches an exchange, mixer, bridge or sanctioned address is never cut:
-// the share sets the alert's severity, not whether it exists (TAINT.md).
+// the share sets the alert's severity, not whether it exists (docs/taint.md).
 func (ap *applier) cutoff(inc *incident, asset string, x *uint256.Int, reports bool) bool {
 	if x.IsZero() || x.Lt(ap.dustOf(inc)) {
 		return true

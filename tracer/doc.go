@@ -2,7 +2,7 @@
 // block events, the declared incidents and the watchlists, and produces
 // findings: where stolen value went, how much of it, and by what path.
 //
-// The rules are those of TAINT.md. Two chain models are kept apart:
+// The rules are those of docs/taint.md. Two chain models are kept apart:
 //
 //   - account model (Ethereum): taint is an amount per (address, asset,
 //     incident), beside the balance of that address the engine has seen;

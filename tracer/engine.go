@@ -84,7 +84,7 @@ type Config struct {
 	Policy watchlists.Policy
 	// MinShare drops a new holding below this share of what the incident
 	// stole of that asset, except at a service or sanctioned address,
-	// where only dust is cut (0: off, the default; TAINT.md).
+	// where only dust is cut (0: off, the default; docs/taint.md).
 	MinShare float64
 	// ConfidenceFloor for incidents that set none: a mixer withdrawal (a
 	// recogniser's move) of lower confidence is reported but its taint goes
@@ -101,7 +101,7 @@ type Config struct {
 	Index IndexConfig
 }
 
-// DefaultConfidenceFloor is the confidence floor of CONTRACT.md.
+// DefaultConfidenceFloor is the confidence floor of docs/interface.md.
 const DefaultConfidenceFloor = 0.25
 
 // Deps are the engine's collaborators. Only Store-less engines (replay,
@@ -119,7 +119,7 @@ type Deps struct {
 	// CoinJoins tells Bitcoin CoinJoin transactions at a height (nil: none
 	// are told; the daemon gives coinjoin.Detect for its network). Taint
 	// entering one is a taint.coinjoin finding and is spread over its
-	// equal outputs (TAINT.md) under haircut and FIFO.
+	// equal outputs (docs/taint.md) under haircut and FIFO.
 	CoinJoins func(tx *chains.Tx, ins []coinjoin.Input, height uint64) (coinjoin.Join, bool)
 	// Learner keeps the exchange deposit addresses the engine learns from
 	// sweeps (nil: none are learned). Needs Balances.

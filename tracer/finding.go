@@ -9,7 +9,7 @@ import (
 )
 
 // FindingType names what the engine found. The strings are the alert types
-// of CONTRACT.md.
+// of docs/interface.md.
 type FindingType string
 
 const (

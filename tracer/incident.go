@@ -259,7 +259,7 @@ type IncidentSummary struct {
 	Closed   bool                `json:"closed"`
 	CatchUp  CatchUpProgress     `json:"catch_up"`
 	// Tracking is what the engine is doing with the incident; the API
-	// shows it beside the incident (CONTRACT.md `tracking`).
+	// shows it beside the incident (docs/interface.md `tracking`).
 	Tracking Tracking `json:"-"`
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 // This file is the one place where the engine reads what the watchlist
-// entries at an address mean, by the rule of DESIGN.md "Trust between
+// entries at an address mean, by the rule of docs/architecture.md "Trust between
 // tenants" (docs/security.md):
 //
 //   - a tenant's own (untrusted) entry raises that tenant's alert and

@@ -8,7 +8,7 @@ import (
 )
 
 // The public API writes amounts as decimal strings in the smallest unit and
-// Ethereum addresses in EIP-55 (CONTRACT.md); these marshalers make the
+// Ethereum addresses in EIP-55 (docs/interface.md); these marshalers make the
 // incident summary follow it.
 
 func amountString(v *big.Int) string {

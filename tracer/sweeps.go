@@ -13,7 +13,7 @@ import (
 
 // Exchanges publish their hot wallets, rarely their deposit addresses, and
 // stolen funds land in deposit addresses. The engine learns them from the
-// exchange's own sweeps (Victor, FC 2020; TAINT.md "Exchange deposit
+// exchange's own sweeps (Victor, FC 2020; docs/taint.md "Exchange deposit
 // addresses"): an address that sends its whole balance, short by at most
 // the sweep's gas (what the wallet kept back for it), to a trusted
 // exchange entry in a transaction of its own is that exchange's deposit

@@ -38,6 +38,9 @@ type TraceRequest struct {
 	Blocks uint64
 	// Dust: holdings below it are not followed (nil: none).
 	Dust *big.Int
+	// Progress, if set, is told each block replayed (its number) and the
+	// last block the trace may replay.
+	Progress func(at, to uint64)
 }
 
 // TraceDeps are what TraceTx reads: the chain's node (Source and Locator
@@ -159,6 +162,9 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 			return nil, fmt.Errorf("trace %s tx %s: %w", req.Chain, tx, err)
 		}
 		last = f.b.Ref.Number
+		if req.Progress != nil {
+			req.Progress(last, to)
+		}
 		if e.collectHops(f.b, inc, &hops, known) == 0 && !e.holdsTaint(inc) {
 			break // nothing tracked is left to follow
 		}

@@ -128,9 +128,15 @@ func TestTraceTxGeth(t *testing.T) {
 	labels := labelMap{}
 	labels.add(chains.Ethereum, strings.ToLower(s.Exchange.Hex()), watchlists.Exchange, "Dev Exchange")
 	ctx := context.Background()
-	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chains.Ethereum, Tx: s.Theft}, tracer.TraceDeps{Source: f, Locator: f, Balances: f, Labels: labels})
+	var progress [][2]uint64
+	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chains.Ethereum, Tx: s.Theft, Progress: func(at, to uint64) { progress = append(progress, [2]uint64{at, to}) }},
+		tracer.TraceDeps{Source: f, Locator: f, Balances: f, Labels: labels})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Progress is told each block replayed, in order, up to the last one.
+	if n := len(progress); n == 0 || progress[0][0] != g.FromBlock || progress[n-1][0] != g.ToBlock || progress[n-1][1] < g.ToBlock || uint64(n) != g.ToBlock-g.FromBlock+1 {
+		t.Fatalf("progress %v; want each block from %d to %d", progress, g.FromBlock, g.ToBlock)
 	}
 	want := []wantEdge{{s.Theft, s.Victim, s.Thief, s.StolenWei, 1}}
 	for i := range s.Split {

@@ -228,7 +228,7 @@ func (ap *applier) seedUTXO(tx *chains.Tx, inc *incident, victim string, addrs [
 }
 
 // spreadUTXO moves one lane's taint from a transaction's inputs to its
-// outputs by the lane's policy (TAINT.md, UTXO model).
+// outputs by the lane's policy (docs/taint.md, UTXO model).
 func (ap *applier) spreadUTXO(tx *chains.Tx, inc *incident, vals []int64, addrs []string) {
 	var T uint256.Int
 	var parent *holdingVal
@@ -353,7 +353,7 @@ func (ap *applier) creditUTXO(tx *chains.Tx, o *chains.Output, inc *incident, fr
 	ap.cs.putVal(k, h)
 }
 
-// joinSpread spreads a CoinJoin's taint over its equal outputs (TAINT.md:
+// joinSpread spreads a CoinJoin's taint over its equal outputs (docs/taint.md:
 // a coinjoin is a mixing node): each equal output min(v, ⌊v·T/Σequal⌋);
 // what the equal outputs cannot hold goes to the others by haircut.
 type joinSpread struct {

@@ -37,10 +37,10 @@ func (e *AddressError) Error() string {
 	return fmt.Sprintf("invalid %s address %q: %s (%s)", e.Chain, e.Address, e.Reason, e.Detail)
 }
 
-// ErrUnknownNetwork is returned for a network name CONTRACT.md does not list.
+// ErrUnknownNetwork is returned for a network name docs/interface.md does not list.
 var ErrUnknownNetwork = errors.New("unknown network")
 
-// EthereumNetworks and BitcoinNetworks are the networks of CONTRACT.md.
+// EthereumNetworks and BitcoinNetworks are the networks of docs/interface.md.
 var (
 	EthereumNetworks = []string{"mainnet", "sepolia", "holesky", "dev"}
 	BitcoinNetworks  = []string{"mainnet", "testnet", "testnet4", "signet", "regtest", "simnet"}

@@ -9,7 +9,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 )
 
-// Kind classifies a watchlist entry (CONTRACT.md).
+// Kind classifies a watchlist entry (docs/interface.md).
 type Kind string
 
 const (
@@ -22,7 +22,7 @@ const (
 	Custom     Kind = "custom"
 )
 
-// Kinds lists every kind in CONTRACT.md order.
+// Kinds lists every kind in docs/interface.md order.
 var Kinds = []Kind{Treasury, Exchange, Mixer, Bridge, Sanctioned, Stolen, Custom}
 
 // ParseKind returns the Kind named s or an error naming s.
@@ -54,7 +54,7 @@ type Entry struct {
 	// Untrusted marks an entry a tenant made for itself with its own key
 	// (not an admin's, not the operator's, not shipped or learned with
 	// evidence). It raises alerts for its owner alone and never changes
-	// what another tenant receives or how taint is followed (DESIGN.md,
+	// what another tenant receives or how taint is followed (docs/architecture.md,
 	// "Trust between tenants"; docs/security.md).
 	Untrusted bool `json:"untrusted,omitempty"`
 }
@@ -65,7 +65,7 @@ type Entry struct {
 func (e Entry) Trusted() bool { return !e.Untrusted }
 
 // Protocols names the mixer and bridge protocols the tracer knows, each
-// with the kind of entry that may carry it (CONTRACT.md, "protocol").
+// with the kind of entry that may carry it (docs/interface.md, "protocol").
 var Protocols = []struct {
 	Name string
 	Kind Kind
@@ -105,7 +105,7 @@ func ParseProtocol(p string, k Kind) error {
 	return fmt.Errorf("unknown protocol %q (want one of %s)", p, strings.Join(names, ", "))
 }
 
-// Policy is a taint policy (TAINT.md).
+// Policy is a taint policy (docs/taint.md).
 type Policy string
 
 const (

@@ -10,7 +10,7 @@ import (
 
 // inboundAddresses is shaped as THORNode's /thorchain/inbound_addresses
 // answers (fields as the midgard client declares them; addresses are the
-// THORChain router of TAINT.md and valid addresses of each chain).
+// THORChain router of docs/taint.md and valid addresses of each chain).
 const inboundAddresses = `[
   {"chain": "BCH", "pub_key": "thorpub1a", "address": "qpg5zygj0zd2ahzlw3ksfrx0u0e6wqmtcq0lnu7ma7", "router": "", "halted": false, "gas_rate": "3"},
   {"chain": "BTC", "pub_key": "thorpub1a", "address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "router": "", "halted": false, "gas_rate": "12"},

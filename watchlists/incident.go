@@ -22,7 +22,7 @@ var ErrNotFound = errors.New("not found")
 // MaxHopsLimit bounds an incident's max_hops.
 const MaxHopsLimit = 64
 
-// MarshalJSON writes Dust as a decimal string (CONTRACT.md: amounts are
+// MarshalJSON writes Dust as a decimal string (docs/interface.md: amounts are
 // decimal strings in the chain's smallest unit).
 func (inc Incident) MarshalJSON() ([]byte, error) {
 	type plain Incident
@@ -135,8 +135,28 @@ func (b *IncidentBook) Load(ctx context.Context) error {
 	return nil
 }
 
+// Refresh puts inc in memory as another process (a replica on the same
+// Redis) stored it, calling OnOpen when it is open and was not, OnClose
+// when it is closed and was open.
+func (b *IncidentBook) Refresh(inc Incident) {
+	b.mu.Lock()
+	old, known := b.incidents[inc.ID]
+	b.incidents[inc.ID] = inc
+	b.mu.Unlock()
+	switch {
+	case inc.Status == Open && (!known || old.Status != Open):
+		if b.OnOpen != nil {
+			b.OnOpen(inc)
+		}
+	case inc.Status == Closed && known && old.Status == Open:
+		if b.OnClose != nil {
+			b.OnClose(inc.ID)
+		}
+	}
+}
+
 // FieldError is a validation error of one field of an entry or an
-// incident, named as in the JSON of CONTRACT.md ("seeds[0].tx",
+// incident, named as in the JSON of docs/interface.md ("seeds[0].tx",
 // "max_hops"), so that a caller can point at its own flag or field.
 type FieldError struct {
 	Field string

@@ -329,8 +329,17 @@ func (r *Registry) Remove(ctx context.Context, chain chains.Chain, addr, owner s
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.removeLocked(chain, norm, keys)
+	return len(keys), nil
+}
+
+// removeLocked drops the entries of addr on chain with keys from memory.
+func (r *Registry) removeLocked(chain chains.Chain, addr string, keys []EntryKey) {
 	m := r.byAddr[chain]
-	es := m[norm]
+	es := m[addr]
+	if len(es) == 0 {
+		return
+	}
 	ns := make([]Entry, 0, len(es))
 	for _, e := range es {
 		if slices.Contains(keys, e.Key()) {
@@ -341,11 +350,23 @@ func (r *Registry) Remove(ctx context.Context, chain chains.Chain, addr, owner s
 		ns = append(ns, e)
 	}
 	if len(ns) == 0 {
-		delete(m, norm)
+		delete(m, addr)
 	} else {
-		m[norm] = ns
+		m[addr] = ns
 	}
-	return len(keys), nil
+}
+
+// Apply puts and removes stored entries in memory only: what another
+// process (a replica on the same Redis) wrote to the store.
+func (r *Registry) Apply(puts []Entry, dels []EntryKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range dels {
+		r.removeLocked(k.Chain, k.Address, []EntryKey{k})
+	}
+	for _, e := range puts {
+		r.putLocked(e)
+	}
 }
 
 // Filter selects entries in List; zero fields match everything. A

@@ -120,7 +120,7 @@ func BenchmarkLookup(b *testing.B) {
 	})
 }
 
-// Every Tornado Cash pool and THORChain router that TAINT.md names is
+// Every Tornado Cash pool and THORChain router that docs/taint.md names ("Addresses the recognisers know") is
 // shipped with its protocol, so the tracer follows taint through it.
 func TestShippedProtocols(t *testing.T) {
 	all, err := ShippedEntries()

@@ -15,12 +15,12 @@ import (
 
 // Network is a Bitcoin network chainhound can follow.
 type Network struct {
-	Name   string           // as in CONTRACT.md: mainnet, testnet, testnet4, signet, regtest, simnet
+	Name   string           // as in docs/interface.md: mainnet, testnet, testnet4, signet, regtest, simnet
 	Chain  string           // what getblockchaininfo reports as "chain" (bitcoind; btcd differs, see chainNames)
 	Params *chaincfg.Params // address encodings and genesis
 }
 
-// Networks lists the networks by their CONTRACT.md names.
+// Networks lists the networks by their docs/interface.md names.
 var Networks = map[string]Network{
 	"mainnet":  {"mainnet", "main", &chaincfg.MainNetParams},
 	"testnet":  {"testnet", "test", &chaincfg.TestNet3Params},
@@ -42,7 +42,7 @@ func (n Network) chainNames() []string {
 }
 
 // Config configures a Follower. Field names follow the YAML keys of
-// CONTRACT.md (chains.bitcoin).
+// docs/interface.md (chains.bitcoin).
 type Config struct {
 	Network string // mainnet | testnet | testnet4 | signet | regtest | simnet
 	// RPC is the node's JSON-RPC endpoint: http://host:port or

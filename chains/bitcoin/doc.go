@@ -21,7 +21,7 @@
 // are resolved on demand through Prevouts, which needs the node's
 // transaction index.
 //
-// Order follows DESIGN.md "Follower order": Connected parent-first; on a
+// Order follows docs/architecture.md "Follower order": Connected parent-first; on a
 // branch switch, found by parent hash against a window of the last 144
 // blocks, Disconnected newest first and then Connected; the checkpoint is
 // saved only after the handler acknowledged a block, and on restart its

@@ -355,8 +355,12 @@ func (f *Follower) backfill(ctx context.Context, h chains.Handler, from, to uint
 		done++
 		if total > 1 && (time.Since(lastLog) >= 10*time.Second || done == total && total >= 100) {
 			rate := float64(done) / time.Since(start).Seconds()
+			eta := "unknown"
+			if rate > 0 {
+				eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
+			}
 			f.log.Info("bitcoin backfill", "block", r.b.Ref.Number, "done", done,
-				"remaining", total-done, "blocks_per_s", fmt.Sprintf("%.1f", rate))
+				"remaining", total-done, "blocks_per_s", fmt.Sprintf("%.1f", rate), "eta", eta)
 			lastLog = time.Now()
 		}
 	}

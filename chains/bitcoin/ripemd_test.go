@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ripemd160" //nolint:staticcheck // the reference implementation
+	//lint:ignore SA1019 the reference implementation ours is checked against
+	"golang.org/x/crypto/ripemd160"
 )
 
 // TestRIPEMD160Of32 checks the unrolled RIPEMD-160 against

@@ -1,4 +1,4 @@
-// Package chainstest checks the follower contract of DESIGN.md ("Follower
+// Package chainstest checks the follower contract of docs/architecture.md ("Follower
 // order") on the events a follower delivers, for the tests of every
 // backend (chains/ethereum, chains/bitcoin), as lnd's chainntnfs/test does
 // for its notifiers.

@@ -12,7 +12,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 )
 
-// Networks maps the network names of CONTRACT.md to their chain ids.
+// Networks maps the network names of docs/interface.md to their chain ids.
 var Networks = map[string]uint64{
 	"mainnet": 1,
 	"sepolia": 11155111,
@@ -28,7 +28,7 @@ const (
 )
 
 // Config configures a Follower. Field names follow the YAML keys of
-// CONTRACT.md (chains.ethereum).
+// docs/interface.md (chains.ethereum).
 type Config struct {
 	Network       string // mainnet | sepolia | holesky | dev
 	RPC           string // ws://, wss://, http:// or https://

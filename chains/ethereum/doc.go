@@ -17,7 +17,7 @@
 // a few well-known mainnet tokens, else Symbol is "" and Decimals 0
 // (unknown: the follower never makes an extra call per token).
 //
-// Order and reorgs follow DESIGN.md "Follower order": the follower keeps the
+// Order and reorgs follow docs/architecture.md "Follower order": the follower keeps the
 // last 256 delivered blocks; when the node's chain no longer contains its
 // tip it walks back by parent hash to the common ancestor, emits
 // Disconnected for each orphaned block newest first, then Connected for the

@@ -163,7 +163,7 @@ func (f *Follower) forward(ctx context.Context, n *node, h chains.Handler, from,
 		if backfill && time.Since(lastLog) >= 10*time.Second {
 			lastLog = time.Now()
 			p := f.Progress()
-			f.log.Info("backfill progress", "block", r.b.Ref.Number, "remaining", to-r.b.Ref.Number, "blocks_per_s", fmt.Sprintf("%.1f", p.BlocksPerSecond))
+			f.log.Info("backfill progress", "block", r.b.Ref.Number, "remaining", to-r.b.Ref.Number, "blocks_per_s", fmt.Sprintf("%.1f", p.BlocksPerSecond), "eta", eta(to-r.b.Ref.Number, p.BlocksPerSecond))
 		}
 	}
 	return false, ctx.Err()
@@ -324,3 +324,12 @@ func (r *rateMeter) tick(now time.Time) {
 }
 
 func (r *rateMeter) perSecond() float64 { return r.last }
+
+// eta is how long remaining blocks take at rate blocks per second, to the
+// second ("unknown" before a rate is known).
+func eta(remaining uint64, rate float64) string {
+	if !(rate > 0) {
+		return "unknown"
+	}
+	return (time.Duration(float64(remaining)/rate) * time.Second).Round(time.Second).String()
+}

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
+	"math/big"
 	"net/url"
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
@@ -30,6 +34,8 @@ func alertsCommand() *cli.Command {
 				&cli.StringFlag{Name: "incident", Usage: "only this incident `ID`"},
 				&cli.StringFlag{Name: "min-severity", Usage: "critical, high, medium, low or info"},
 				&cli.StringFlag{Name: "format", Value: "json", Usage: "json (one alert per line) or table"},
+				&cli.BoolFlag{Name: "follow", Usage: "keep reconnecting however long the daemon is away (default: give up after --give-up with exit 1)"},
+				&cli.DurationFlag{Name: "give-up", Value: 30 * time.Second, Usage: "without --follow, exit 1 once the daemon has not been reached for this `DURATION`"},
 			},
 			Action: alertsTail,
 		}},
@@ -64,7 +70,7 @@ func alertsTail(c *cli.Context) error {
 		}
 		filter.Set("min_severity", v)
 	}
-	if _, err := api.WSURL(c.String("api"), 0, nil); err != nil {
+	if _, err := api.WSURL(apiURL(c), 0, nil); err != nil {
 		return usagef("%v", err)
 	}
 	ctx := c.Context
@@ -75,7 +81,13 @@ func alertsTail(c *cli.Context) error {
 	defer stop()
 
 	print := alertPrinter(c, format)
-	tail := &api.Tail{API: c.String("api"), Key: key, Since: c.Uint64("since"), Filter: filter}
+	tail := &api.Tail{API: apiURL(c), Key: key, Since: c.Uint64("since"), Filter: filter}
+	if !c.Bool("follow") {
+		if c.Duration("give-up") <= 0 {
+			return usagef("--give-up: %s is not a positive duration", c.Duration("give-up"))
+		}
+		tail.GiveUp = c.Duration("give-up")
+	}
 	err := tail.Run(ctx, print)
 	var pe *api.PermanentError
 	if errors.As(err, &pe) && pe.Status == 400 {
@@ -94,7 +106,7 @@ func alertPrinter(c *cli.Context, format string) func(alerts.Alert) error {
 		return func(a alerts.Alert) error { return enc.Encode(a) }
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tSEVERITY\tCHAIN\tTX\tTO\tTAINTED\tLABEL")
+	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tSEVERITY\tCHAIN\tTX\tTO\tAMOUNT\tTAINTED\tLABEL")
 	tw.Flush()
 	return func(a alerts.Alert) error {
 		label := ""
@@ -108,8 +120,25 @@ func alertPrinter(c *cli.Context, format string) func(alerts.Alert) error {
 		// version that did not refuse control characters cannot forge a
 		// row or move the cursor (docs/security.md, "Text").
 		p := watchlists.Printable
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02T15:04:05Z"),
-			p(a.Type), p(a.Severity), p(a.Chain), p(a.Tx), p(a.To), p(a.Tainted), p(label))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02T15:04:05Z"),
+			p(a.Type), p(a.Severity), p(a.Chain), p(a.Tx), p(a.To), p(humanAmount(a.Amount, a.Asset)), p(humanAmount(a.Tainted, a.Asset)), p(label))
 		return tw.Flush()
 	}
+}
+
+// humanAmount is an alert's amount (smallest unit, a decimal string) in
+// its asset's units, exactly: "500 ETH", "0.9 BTC"; "-" when absent.
+func humanAmount(v string, a *alerts.Asset) string {
+	if v == "" {
+		return "-"
+	}
+	x, ok := new(big.Int).SetString(v, 10)
+	if !ok || a == nil {
+		return v
+	}
+	asset := chains.Asset{Symbol: a.Symbol, Decimals: a.Decimals}
+	if asset.Symbol == "" && a.Contract != nil {
+		asset.Contract = *a.Contract
+	}
+	return tracer.FormatAsset(x, asset)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the CLI writes.
@@ -127,4 +130,45 @@ func TestAlertsTailBadInput(t *testing.T) {
 		})
 	}
 	_ = api.KeyPrefix
+}
+
+// TestHumanAmount: the table's amounts are exact, in the asset's units.
+func TestHumanAmount(t *testing.T) {
+	usdc := "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+	for _, c := range []struct {
+		v    string
+		a    *alerts.Asset
+		want string
+	}{
+		{"500000000000000000000", &alerts.Asset{Symbol: "ETH", Decimals: 18}, "500 ETH"},
+		{"90000000", &alerts.Asset{Symbol: "BTC", Decimals: 8}, "0.9 BTC"},
+		{"1", &alerts.Asset{Symbol: "ETH", Decimals: 18}, "0.000000000000000001 ETH"},
+		{"1234500", &alerts.Asset{Symbol: "", Contract: &usdc, Decimals: 6}, "1.2345 " + usdc},
+		{"", &alerts.Asset{Symbol: "ETH", Decimals: 18}, "-"},
+	} {
+		if got := humanAmount(c.v, c.a); got != c.want {
+			t.Errorf("humanAmount(%s) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// TestTinySharesPrintPlainly: a share of 4.3e-57 (a dust piece of a huge
+// theft) is "<0.01%" in a table and 0.000001 in an alert's JSON, never
+// in exponent notation.
+func TestTinySharesPrintPlainly(t *testing.T) {
+	if got := percent(4.3e-57); got != "<0.01%" {
+		t.Errorf("percent(4.3e-57) = %q", got)
+	}
+	if got := percent(0.25); got != "25.00%" {
+		t.Errorf("percent(0.25) = %q", got)
+	}
+	f := tracer.Finding{ID: "f", Type: tracer.ExchangeDeposit, Chain: chains.Ethereum, Asset: chains.ETH, Amount: big.NewInt(1), Tainted: big.NewInt(1), Share: 4.3e-57}
+	sev := alerts.DefaultSeverityTable()
+	b, err := json.Marshal(alerts.AlertOf(&f, &sev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"share":0.000001`) || strings.Contains(string(b), "e-") {
+		t.Fatalf("alert JSON %s; want share 0.000001", b)
+	}
 }

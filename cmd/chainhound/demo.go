@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -41,6 +43,9 @@ func demoCommand() *cli.Command {
 				Wait: !c.Bool("exit"), BtcdPath: c.String("btcd")})
 			if err != nil && ctx.Err() != nil {
 				return nil // interrupted
+			}
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("%w: another program holds %s; give the demo another address with --listen (e.g. --listen 127.0.0.1:0)", err, c.String("listen"))
 			}
 			return err
 		},

@@ -152,6 +152,13 @@ tracer:
 	if err := waitExit(daemon, 6*time.Second); err != nil {
 		t.Errorf("daemon did not stop cleanly on SIGTERM: %v", err)
 	}
+	// The shutdown is logged, with its cause.
+	if f, ok := daemon.Stdout.(*os.File); ok {
+		b, _ := os.ReadFile(f.Name())
+		if !strings.Contains(string(b), "shutting down") || !strings.Contains(string(b), "stopped: every part finished") {
+			t.Errorf("the daemon's log does not say it shut down:\n%s", b[max(0, len(b)-2000):])
+		}
+	}
 }
 
 func buildBinary(t *testing.T) string {

@@ -18,7 +18,7 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// envVar returns CHAINHOUND_<FLAG> for a flag name (CONTRACT.md).
+// envVar returns CHAINHOUND_<FLAG> for a flag name (docs/interface.md).
 func envVar(flag string) []string {
 	return []string{"CHAINHOUND_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
 }
@@ -46,7 +46,7 @@ var globalFlagNames = func() map[string]bool {
 }()
 
 // hoistGlobalFlags moves the global flags written after a subcommand
-// (`chainhound serve --config x`, as CONTRACT.md writes them) in front of
+// (`chainhound serve --config x`, as docs/interface.md writes them) in front of
 // it, where urfave/cli/v2 reads them. Nothing after "--" is touched.
 func hoistGlobalFlags(args []string) []string {
 	if len(args) < 2 {
@@ -103,7 +103,7 @@ func setupLogging(c *cli.Context) error {
 }
 
 // reparseInterspersed re-runs a subcommand whose flags were given after
-// its arguments ("import FILE --chain bitcoin", as CONTRACT.md writes it):
+// its arguments ("import FILE --chain bitcoin", as docs/interface.md writes it):
 // urfave/cli v2 stops parsing flags at the first argument. It reports
 // whether it ran the command again.
 func reparseInterspersed(c *cli.Context) (bool, error) {

@@ -95,8 +95,11 @@ func TestServeRefusesDataDirInUse(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	out, _, code := runCLI(t, "version")
-	if code != 0 || !strings.Contains(out, "github.com/chainhound/chainhound") || !strings.Contains(out, runtime.Version()) {
+	if code != 0 || !strings.HasPrefix(out, "chainhound ") || !strings.Contains(out, runtime.Version()) {
 		t.Fatalf("version: exit %d, %q", code, out)
+	}
+	if same, _, code := runCLI(t, "--version"); code != 0 || same != out {
+		t.Fatalf("--version: exit %d, %q; want what version says, %q", code, same, out)
 	}
 }
 

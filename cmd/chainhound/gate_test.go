@@ -29,6 +29,7 @@ func newRPCGate(t *testing.T, target string) *rpcGate {
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.RLock()
+		//lint:ignore SA2001 a held gate makes the request wait above until released
 		g.mu.RUnlock()
 		if g.down.Load() {
 			if hj, ok := w.(http.Hijacker); ok {

@@ -198,6 +198,33 @@ func incidentOpen(c *cli.Context) error {
 	return nil
 }
 
+// terminalBar is a progress bar of blocks on stderr when it is a
+// terminal (nil when piped: no progress drawn).
+func terminalBar(c *cli.Context, what string) *progressbar.ProgressBar {
+	f, ok := c.App.ErrWriter.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetItsString("blocks"), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
+// terminalBytesBar is a progress bar of f's bytes read, on stderr when it
+// is a terminal (nil when piped, or when f's size is unknown).
+func terminalBytesBar(c *cli.Context, f *os.File, what string) *progressbar.ProgressBar {
+	w, ok := c.App.ErrWriter.(*os.File)
+	if !ok || !term.IsTerminal(int(w.Fd())) {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	return progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
 // getIncident reads an incident and what the tracer is doing with it.
 func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident, *tracer.Tracking, error) {
 	var raw json.RawMessage
@@ -220,11 +247,8 @@ func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident,
 // waitTracking polls the incident until it is live, failed or closed,
 // drawing its catch-up as a progress bar when stderr is a terminal.
 func waitTracking(c *cli.Context, api *watchAPI, id string) error {
-	var bar *progressbar.ProgressBar
-	if f, ok := c.App.ErrWriter.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("catching up"),
-			progressbar.OptionShowCount(), progressbar.OptionSetItsString("blocks"), progressbar.OptionShowIts(),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	bar := terminalBar(c, "catching up")
+	if bar != nil {
 		defer bar.Exit()
 	}
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -268,22 +292,35 @@ func incidentLs(c *cli.Context) error {
 		return usagef("--status: unknown status %q (want open or closed)", status)
 	}
 	var list []watchlists.Incident
+	var tracking []*tracer.Tracking // beside list; nil entries offline
 	err = withState(c, func(st *directState) error {
 		if err := st.book.Load(c.Context); err != nil {
 			return err
 		}
 		list = st.book.List("*", status)
+		tracking = make([]*tracer.Tracking, len(list))
 		return nil
 	}, func(api *watchAPI) error {
 		var resp struct {
-			Incidents []watchlists.Incident `json:"incidents"`
+			Incidents []json.RawMessage `json:"incidents"`
 		}
 		if err := api.do(c.Context, "GET", "/v1/incidents", nil, &resp); err != nil {
 			return err
 		}
-		for _, inc := range resp.Incidents {
+		for _, raw := range resp.Incidents {
+			var inc watchlists.Incident
+			var t struct {
+				Tracking *tracer.Tracking `json:"tracking"`
+			}
+			if err := json.Unmarshal(raw, &inc); err != nil {
+				return fmt.Errorf("incidents: %w", err)
+			}
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("incidents: %w", err)
+			}
 			if status == "" || inc.Status == status {
 				list = append(list, inc)
+				tracking = append(tracking, t.Tracking)
 			}
 		}
 		return nil
@@ -292,17 +329,53 @@ func incidentLs(c *cli.Context) error {
 		return err
 	}
 	if format == "json" {
-		if list == nil {
-			list = []watchlists.Incident{}
+		out := make([]any, len(list))
+		for i, inc := range list {
+			out[i] = inc
+			if tracking[i] != nil {
+				m, err := withTracking(inc, tracking[i])
+				if err != nil {
+					return err
+				}
+				out[i] = m
+			}
 		}
-		return watchJSON(c, map[string]any{"incidents": list})
+		return watchJSON(c, map[string]any{"incidents": out})
 	}
-	t := newWatchTable(c.App.Writer, "ID", "STATUS", "CHAIN", "POLICY", "SEEDS", "OPENED", "OWNER", "TITLE")
-	for _, inc := range list {
-		t.row(inc.ID, string(inc.Status), string(inc.Chain), string(inc.Policy), fmt.Sprint(len(inc.Seeds)),
+	t := newWatchTable(c.App.Writer, "ID", "STATUS", "TRACKING", "CHAIN", "POLICY", "SEEDS", "OPENED", "OWNER", "TITLE")
+	for i, inc := range list {
+		t.row(inc.ID, string(inc.Status), trackingCell(tracking[i]), string(inc.Chain), string(inc.Policy), fmt.Sprint(len(inc.Seeds)),
 			inc.Opened.Format(time.RFC3339), inc.Owner, inc.Title)
 	}
 	return t.flush()
+}
+
+// trackingCell is a tracking state in a table: the state, and how far a
+// catch-up got; "-" when no daemon said (offline).
+func trackingCell(tr *tracer.Tracking) string {
+	switch {
+	case tr == nil:
+		return "-"
+	case tr.State == tracer.CatchingUp && tr.To > tr.From:
+		done := min(100, 100*(tr.At+1-min(tr.At+1, tr.From))/(tr.To-tr.From+1))
+		return fmt.Sprintf("catching_up %d%%", done)
+	}
+	return tr.State
+}
+
+// withTracking is inc's JSON object with its tracking beside it, as the
+// API answers.
+func withTracking(inc watchlists.Incident, tr *tracer.Tracking) (map[string]any, error) {
+	b, err := json.Marshal(inc)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["tracking"] = tr
+	return m, nil
 }
 
 func incidentID(c *cli.Context) (string, error) {
@@ -370,15 +443,10 @@ func printIncident(c *cli.Context, format string, inc watchlists.Incident, track
 		if tracking == nil {
 			return watchJSON(c, inc)
 		}
-		b, err := json.Marshal(inc)
+		m, err := withTracking(inc, tracking)
 		if err != nil {
 			return err
 		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			return err
-		}
-		m["tracking"] = tracking
 		return watchJSON(c, m)
 	}
 	w := c.App.Writer

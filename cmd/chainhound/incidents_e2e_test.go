@@ -127,6 +127,9 @@ func TestIncidentTrackingOnGeth(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^tracking\s+live\s*$`).MatchString(out) {
 		t.Fatalf("incident open --wait printed:\n%s\nwant the incident live", out)
 	}
+	if ls := runBin(t, bin, 0, "incident", "ls", "--api", api, "--api-key", acme); !regexp.MustCompile(`(?m)^inc_\S+\s+open\s+live\s+ethereum`).MatchString(ls) {
+		t.Fatalf("incident ls printed:\n%s\nwant the incident open and live", ls)
+	}
 
 	body := map[string]any{"title": "again", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}}
 	code, rb := apiCall(t, api, acme, "POST", "/v1/incidents", body)

@@ -41,14 +41,13 @@ func replayCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "seed-address", Usage: "a compromised `ADDRESS`: its every outflow counts as stolen (repeatable)"},
 			&cli.Uint64Flag{Name: "from-block", Usage: "the block from which --seed-address outflows count"},
 			&cli.StringSliceFlag{Name: "seed-tx", Usage: "a theft transaction `HASH` (repeatable)"},
-			// Unset, each takes the tracer section of --config, as an
-			// incident opened on the daemon does; the values shown are
-			// the defaults without a configuration.
-			&cli.StringFlag{Name: "policy", Value: "haircut", Usage: "haircut, poison or fifo (default: the configuration's tracer.policy)"},
+			// Unset, each takes the tracer section of --config (or its
+			// defaults), as an incident opened on the daemon does.
+			&cli.StringFlag{Name: "policy", Usage: "haircut, poison or fifo (default: the configuration's tracer.policy, else haircut)"},
 			&cli.StringFlag{Name: "dust", Usage: "dust floor in the smallest unit (default: the configuration's tracer.dust for the chain, else none)"},
-			&cli.IntFlag{Name: "max-hops", Value: 12, Usage: "hops after which tracking stops (default: the configuration's tracer.max_hops)"},
+			&cli.IntFlag{Name: "max-hops", Usage: "hops after which tracking stops (default: the configuration's tracer.max_hops, else 12)"},
 			&cli.Float64Flag{Name: "min-share", Usage: "drop holdings below this share of the theft, never at a service (0: off; default: the configuration's tracer.min_share)"},
-			&cli.Float64Flag{Name: "confidence-floor", Value: tracer.DefaultConfidenceFloor, Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further (default: the configuration's tracer.confidence_floor)"},
+			&cli.Float64Flag{Name: "confidence-floor", Usage: "a mixer withdrawal linked with a lower confidence is reported but its taint goes no further (default: the configuration's tracer.confidence_floor, else 0.25)"},
 		},
 		Action: replayAction,
 	}
@@ -127,6 +126,9 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := rp.checkSeeds(path, inc.Seeds); err != nil {
+		return err
+	}
 	reg, err := replayLabels(c.Context, cfg.DataDir)
 	if err != nil {
 		return err
@@ -163,6 +165,57 @@ func replayAction(c *cli.Context) error {
 		}
 	}
 	return out.err
+}
+
+// checkSeeds refuses seeds the file never shows: a theft transaction not
+// in it, a compromised address that pays nothing from its from-block —
+// the replay would print nothing and look like a clean result.
+func (rp *replayData) checkSeeds(path string, seeds []watchlists.Seed) error {
+	for _, s := range seeds {
+		found := false
+		for _, b := range rp.blocks {
+			for i := range b.Txs {
+				tx := &b.Txs[i]
+				if s.Tx != "" && strings.EqualFold(tx.Hash, s.Tx) {
+					found = true
+				}
+				if s.Address != "" && b.Ref.Number >= s.FromBlock && rp.pays(b, tx, s.Address) {
+					found = true
+				}
+			}
+		}
+		switch {
+		case found:
+		case s.Tx != "":
+			return usagef("--seed-tx %s: not in %s", s.Tx, path)
+		default:
+			return usagef("--seed-address %s: not in %s from block %d", s.Address, path, s.FromBlock)
+		}
+	}
+	return nil
+}
+
+// pays reports whether addr takes part in tx as a payer: a transfer from
+// it, an input of it, or (Bitcoin) an output paying it that it spends.
+func (rp *replayData) pays(b *chains.Block, tx *chains.Tx, addr string) bool {
+	for _, t := range tx.Transfers {
+		if strings.EqualFold(t.From, addr) {
+			return true
+		}
+	}
+	for i := range tx.Inputs {
+		if strings.EqualFold(b.InputAddress(&tx.Inputs[i]), addr) {
+			return true
+		}
+	}
+	// On Bitcoin what is paid to it is what it will spend (the file may
+	// not name the spending inputs' addresses).
+	for i := range tx.Outputs {
+		if strings.EqualFold(b.OutputAddress(&tx.Outputs[i]), addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func normalizeAnyNetwork(chain chains.Chain, a string) (string, error) {
@@ -250,7 +303,7 @@ type replayData struct {
 
 var transferHeader = []string{"block", "time", "tx", "index", "from", "to", "asset", "amount"}
 
-// readTransfers parses the CSV of CONTRACT.md. A bad row is a usage error
+// readTransfers parses the CSV of docs/interface.md. A bad row is a usage error
 // naming the file and line.
 func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 	f, err := os.Open(path)
@@ -268,7 +321,7 @@ func readTransfers(path string, chain chains.Chain) (*replayData, error) {
 	if err != nil {
 		return nil, bad(1, "no header: %v", err)
 	}
-	// The header is CONTRACT.md's, optionally followed by the columns
+	// The header is docs/interface.md's, optionally followed by the columns
 	// event and memo (in either order).
 	width := len(transferHeader)
 	evCol, memoCol := -1, -1

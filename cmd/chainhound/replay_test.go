@@ -415,3 +415,23 @@ func TestReplayTakesTheConfigTracerSection(t *testing.T) {
 		t.Fatalf("bad configuration: exit %d %q; want a usage error naming the file and the field", code, msg)
 	}
 }
+
+// TestReplaySeedNotInFile: a seed the file never shows is an error naming
+// it (exit 2), not an empty — clean-looking — result.
+func TestReplaySeedNotInFile(t *testing.T) {
+	csv := "block,time,tx,index,from,to,asset,amount\n" +
+		"100,2025-02-21T14:13:35Z," + txTheft + ",0,0x00000000000000000000000000000000000000aa,0x00000000000000000000000000000000000000bb,ETH,1000\n"
+	path := writeCSV(t, csv)
+	for _, c := range []struct{ flag, value, want string }{
+		{"--seed-tx", txHop, "--seed-tx " + txHop + ": not in"},
+		{"--seed-address", "0x00000000000000000000000000000000000000cc", "--seed-address 0x00000000000000000000000000000000000000cc: not in"},
+	} {
+		out, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", path, c.flag, c.value)
+		if code != 2 || out != "" || !strings.Contains(msg, c.want) {
+			t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want exit 2 naming it", c.flag, c.value, code, out, msg)
+		}
+	}
+	if _, msg, code := runCLI(t, "--data-dir", t.TempDir(), "replay", "--chain", "ethereum", "--transfers", path, "--seed-address", "0x00000000000000000000000000000000000000aa"); code != 0 {
+		t.Errorf("a seed address that pays in the file: exit %d %q", code, msg)
+	}
+}

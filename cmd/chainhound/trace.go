@@ -113,7 +113,19 @@ func traceAction(c *cli.Context) error {
 	if chain == chains.Ethereum {
 		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil), evmbridges.New(deps.Labels, nil)}
 	}
-	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}, deps)
+	req := tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}
+	if bar := terminalBar(c, "replaying blocks"); bar != nil {
+		var first uint64
+		req.Progress = func(at, to uint64) {
+			if first == 0 {
+				first = at
+				bar.ChangeMax64(int64(to - at + 1))
+			}
+			_ = bar.Set64(int64(at - first + 1))
+		}
+		defer bar.Exit()
+	}
+	g, err := tracer.TraceTx(ctx, req, deps)
 	switch {
 	case errors.Is(err, tracer.ErrTxNotFound):
 		return fmt.Errorf("trace: %s transaction %s is not in a block the node at %s knows", chain, tx, node)
@@ -278,7 +290,7 @@ func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "TYPE\tBLOCK\tTX\tTO\tTAINTED\tSHARE\tHOPS\tLABEL")
 		for _, f := range g.Findings {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.2f%%\t%d\t%s\n", f.Type, f.Block, f.Tx, f.To, f.Formatted, 100*f.Share, f.Hops, labels[f.To])
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.Type, f.Block, f.Tx, f.To, f.Formatted, percent(f.Share), f.Hops, labels[f.To])
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -298,4 +310,16 @@ func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
 		fmt.Fprintln(tw, "(none tracked)\t\t")
 	}
 	return tw.Flush()
+}
+
+// percent is a share as a table shows it: "12.34%", "<0.01%" for a tiny
+// one (never 4.3e-57), "-" for none.
+func percent(s float64) string {
+	switch {
+	case !(s > 0):
+		return "-"
+	case s < 0.0001:
+		return "<0.01%"
+	}
+	return fmt.Sprintf("%.2f%%", 100*s)
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// TestTraceThroughDaemon (issue 16, item 5): `trace --api-key` has the
+// TestTraceThroughDaemon (issue 16, item 5; issue 17's api.listen from
+// --config): `trace --api-key` has the
 // running daemon trace the transaction, with the daemon's watchlist: an
 // exchange entry made through the API labels the deposit the trace finds.
 // The same trace offline, its data directory held by the daemon, reads
@@ -33,6 +34,12 @@ func TestTraceThroughDaemon(t *testing.T) {
 	startDaemon(t, bin, d.cfg, api)
 	runBin(t, bin, 0, "watch", "add", "--api", api, "--api-key", admin, "--chain", "ethereum", "--kind", "exchange",
 		"--address", exchange.Hex(), "--label", "Desk exchange", "--owner", "exch")
+
+	// The API client commands find the daemon --config describes (its
+	// api.listen, not the default 127.0.0.1:8080).
+	if ls := runBin(t, bin, 0, "watch", "ls", "--config", d.cfg, "--api-key", admin, "--kind", "exchange"); !strings.Contains(ls, "Desk exchange") {
+		t.Fatalf("watch ls --config without --api:\n%s\nwant the daemon's entry", ls)
+	}
 
 	theft := g.SendETH(t, victim, crypto.PubkeyToAddress(thief.PublicKey), eth(10))
 	dep := g.SendETH(t, thief, exchange, eth(4))

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -53,7 +55,7 @@ func watchCommand() *cli.Command {
 			{
 				Name:   "rm",
 				Usage:  "remove the entries of an address (of one kind with --kind)",
-				Flags:  []cli.Flag{chainFlag(true), &cli.StringFlag{Name: "address", Required: true}, kindFlag(false), ownerFlag},
+				Flags:  []cli.Flag{chainFlag(true), &cli.StringFlag{Name: "address", Usage: "the `ADDRESS` whose entries go", Required: true}, kindFlag(false), ownerFlag},
 				Action: watchRm,
 			},
 			{
@@ -318,7 +320,12 @@ func watchImport(c *cli.Context) error {
 		return usagef("%s: %v", path, err)
 	}
 	defer f.Close()
-	res, err := watchlists.Import(f, path, opt)
+	var in io.Reader = f
+	if bar := terminalBytesBar(c, f, "reading "+filepath.Base(path)); bar != nil {
+		defer bar.Exit()
+		in = io.TeeReader(f, bar)
+	}
+	res, err := watchlists.Import(in, path, opt)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -338,7 +345,7 @@ func watchImport(c *cli.Context) error {
 		_, err := st.reg.Add(c.Context, res.Entries...)
 		return err
 	}, func(api *watchAPI) error {
-		// CONTRACT.md has no bulk endpoint: every row was validated above,
+		// docs/interface.md has no bulk endpoint: every row was validated above,
 		// so the posts below fail only on the server's side.
 		for i, e := range res.Entries {
 			body := map[string]string{"chain": string(e.Chain), "address": e.Address, "kind": string(e.Kind), "label": e.Label, "owner": e.Owner}
@@ -466,8 +473,8 @@ func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, er
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		// Locked like serve: the daemon would not see what is written
-		// behind its back.
+		// Locked, and refused while a replica holds a lease: write through
+		// its API instead.
 		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true})
 		if errors.Is(err, redis.ErrInUse) {
 			return nil, usagef("the redis store of --config %s is held by a running daemon: give %s (and --api) to go through its API", c.String("config"), key)
@@ -488,17 +495,37 @@ func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, er
 	return s, nil
 }
 
-// watchAPI talks to a running daemon's REST API (CONTRACT.md).
+// watchAPI talks to a running daemon's REST API (docs/interface.md).
 type watchAPI struct {
 	base string
 	key  string
 }
 
 func newWatchAPI(c *cli.Context, key string) *watchAPI {
-	return &watchAPI{base: strings.TrimRight(c.String("api"), "/"), key: key}
+	return &watchAPI{base: strings.TrimRight(apiURL(c), "/"), key: key}
 }
 
-// watchAPIError is the error body of CONTRACT.md.
+// apiURL is --api, or, when it is not given, the daemon that --config
+// describes (its api.listen), or the default.
+func apiURL(c *cli.Context) string {
+	if c.IsSet("api") || c.String("config") == "" {
+		return c.String("api")
+	}
+	cfg, err := readWatchConfig(c)
+	if err != nil || cfg.API.Listen == "" {
+		return c.String("api") // a bad file is reported by what reads it next
+	}
+	host, port, err := net.SplitHostPort(cfg.API.Listen)
+	if err != nil {
+		return c.String("api")
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // listening on every address: this machine's is one
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// watchAPIError is the error body of docs/interface.md.
 type watchAPIError struct {
 	Error struct {
 		Code    string `json:"code"`
@@ -609,6 +636,9 @@ type watchConfig struct {
 	Tracer struct {
 		Policy string `yaml:"policy"`
 	} `yaml:"tracer"`
+	API struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"api"`
 }
 
 func readWatchConfig(c *cli.Context) (watchConfig, error) {

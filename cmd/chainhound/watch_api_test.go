@@ -11,7 +11,7 @@ import (
 )
 
 // scriptedAPI stands in for the daemon's REST API (package api, written
-// separately) with the request and error shapes of CONTRACT.md, so the
+// separately) with the request and error shapes of docs/interface.md, so the
 // client side can be checked on its own: a scripted server, named as such.
 func scriptedAPI(t *testing.T) (*httptest.Server, *[]string) {
 	var mu sync.Mutex

@@ -1,5 +1,5 @@
 // Package config reads and validates chainhound's YAML configuration
-// (CONTRACT.md, "Configuration file"). Every problem is reported as one
+// (docs/interface.md, "Configuration file"). Every problem is reported as one
 // error naming the file, the line and the key, before anything starts.
 package config
 
@@ -60,7 +60,16 @@ type API struct {
 type Store struct {
 	Backend string `yaml:"backend"` // pebble | redis
 	URL     string `yaml:"url"`
+	// Lease is how long a replica's lease on a chain outlives a replica
+	// that stopped renewing it (Redis only; renewed every third of it).
+	Lease time.Duration `yaml:"lease"`
 }
+
+// DefaultLease and MinLease bound store.lease.
+const (
+	DefaultLease = 10 * time.Second
+	MinLease     = 300 * time.Millisecond
+)
 
 // Chains holds the followed chains; a nil chain is not followed.
 type Chains struct {
@@ -233,7 +242,7 @@ func escaped(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// The default websocket caps (CONTRACT.md: api.max_websockets_per_key).
+// The default websocket caps (docs/interface.md: api.max_websockets_per_key).
 const (
 	DefaultMaxWebsocketsPerKey    = 100
 	DefaultMaxWebsocketsPerTenant = 1000
@@ -472,6 +481,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Store.Backend == "" {
 		c.Store.Backend = "pebble"
+	}
+	if c.Store.Lease == 0 {
+		c.Store.Lease = DefaultLease
 	}
 	if c.Index.Retain == "" {
 		c.Index.Retain = DefaultIndexRetain

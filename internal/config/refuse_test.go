@@ -37,6 +37,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"-inf for a whole number", "tracer:\n  max_hops: -.inf\n", 2, "tracer.max_hops", `want a whole number, got "-.inf"`},
 		{"negative max_hops", "tracer:\n  max_hops: -3\n", 2, "tracer.max_hops", "must not be negative, got -3"},
 		{"negative poll interval", eth + "    poll_interval: -2s\n", 4, "chains.ethereum.poll_interval", "must not be negative, got -2s"},
+		{"lease too short", "store:\n  lease: 100ms\n", 2, "store.lease", "want at least 300ms (renewed every third of it), got 100ms"},
+		{"negative lease", "store:\n  lease: -1s\n", 2, "store.lease", "must not be negative, got -1s"},
 		{"negative drain window", "tracer:\n  drain:\n    window: -1m\n", 3, "tracer.drain.window", "must not be negative, got -1m0s"},
 		{"negative max_count", "alerts:\n  retention:\n    max_count: -1\n", 3, "alerts.retention.max_count", `want a whole number, got "-1"`},
 		{"dust beyond 2^256-1", "tracer:\n  dust:\n    ethereum: \"115792089237316195423570985008687907853269984665640564039457584007913129639936\"\n", 3, "tracer.dust.ethereum", "beyond the largest amount, 2^256-1 (78 digits given)"},

@@ -24,7 +24,7 @@ var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
 var schema = keys{
 	"data_dir": nil,
 	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil},
-	"store":    {"backend": nil, "url": nil},
+	"store":    {"backend": nil, "url": nil, "lease": nil},
 	"chains": {
 		"ethereum": {"network": nil, "rpc": nil, "confirmations": nil, "start_block": nil, "traces": nil, "mempool": nil, "poll_interval": nil},
 		"bitcoin": {"network": nil, "rpc": nil, "rpc_user": nil, "rpc_password": nil, "rpc_cookie": nil,
@@ -125,6 +125,9 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		}
 	default:
 		return bad("store.backend", "unknown backend %q (want pebble or redis)", c.Store.Backend)
+	}
+	if c.Store.Lease < 0 || c.Store.Lease > 0 && c.Store.Lease < MinLease {
+		return bad("store.lease", "want at least %s (renewed every third of it), got %s", MinLease, c.Store.Lease)
 	}
 	if _, _, err := splitHostPort(c.API.Listen); err != nil {
 		return bad("api.listen", "want host:port, got %q", c.API.Listen)

@@ -25,8 +25,8 @@ const CheckTimeout = 10 * time.Second
 // start anything: the data directory can be kept private (what an older
 // version left looser is logged; serve tightens it), its store is free and
 // of a schema this build reads (with store.backend redis: the Redis
-// answers, is of a schema this build reads and no serve holds its lock),
-// the API's address can be listened on, and
+// answers and is of a schema this build reads; other replicas on it are
+// no obstacle), the API's address can be listened on, and
 // each configured node answers on the configured network. It changes
 // nothing and starts no follower. cfg is already validated (config.Load).
 func Check(ctx context.Context, cfg *config.Config, opts Options) error {

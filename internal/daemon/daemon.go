@@ -14,6 +14,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
@@ -24,6 +25,7 @@ import (
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/store"
+	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
@@ -50,10 +52,13 @@ type Daemon struct {
 	log *slog.Logger
 	ln  net.Listener
 
-	Store      store.Backend
-	Registry   *watchlists.Registry
-	Incidents  *watchlists.IncidentBook
-	Engine     *tracer.Engine
+	Store     store.Backend
+	Registry  *watchlists.Registry
+	Incidents *watchlists.IncidentBook
+	// engine is swapped for one loaded afresh from the store each time a
+	// replica becomes active (Engine reads it).
+	engMu      sync.RWMutex
+	engine     *tracer.Engine
 	Alerts     *alerts.Log
 	Raiser     *alerts.Raiser
 	Dispatcher *alerts.Dispatcher
@@ -66,6 +71,12 @@ type Daemon struct {
 	// history loads the history of the Tornado pools the tracer sees
 	// (their deposits before chainhound first saw them).
 	history *tornado.Bootstrap
+
+	// rs is the Redis store when this process is a replica: it follows
+	// the chains only while it holds their leases (nil: pebble, always).
+	rs      *redis.Store
+	active  atomic.Bool // following the chains (a term is running)
+	chgHead string      // the change stream's last id when memory was loaded
 
 	running   bool // Run started the API and followers
 	closeOnce sync.Once
@@ -85,8 +96,15 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			d.Close()
 		}
 	}()
-	if d.Store, err = openStore(ctx, cfg, lg); err != nil {
+	if d.Store, d.rs, err = openStore(ctx, cfg, lg); err != nil {
 		return nil, err
+	}
+	if d.rs != nil {
+		// Changes other replicas make from now on reach this one's memory
+		// (followChanges); what came before, Load reads.
+		if d.chgHead, err = d.rs.ChangesHead(ctx); err != nil {
+			return nil, err
+		}
 	}
 	networks := watchlists.Networks{}
 	if e := cfg.Chains.Ethereum; e != nil {
@@ -164,9 +182,10 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Alerts:    d.Alerts,
 		Watchlist: d.Registry,
 		Incidents: d.Incidents,
-		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine.Summary(id) }),
+		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine().Summary(id) }),
 		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
+		Replica:   d.replicaInfo(),
 		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
@@ -316,20 +335,51 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 	}
 	cfg := EngineConfig(d.cfg.Tracer)
 	if x := d.cfg.Index; !x.Off {
-		if _, ok := any(d.Store).(tracer.IndexStore); ok {
+		if indexStore(d.Store) {
 			cfg.Index = tracer.IndexConfig{Enabled: true, Retain: x.For, RetainBlocks: x.Blocks}
 		} else {
 			d.log.Warn("the store cannot hold the transfer index: late incidents and traces need an archive node", "store", d.cfg.Store.Backend)
 		}
 	}
-	d.Engine, err = tracer.New(cfg, deps)
+	eng, err := tracer.New(cfg, deps)
 	if err != nil {
 		return fmt.Errorf("tracer: %w", err)
 	}
-	if err := d.Engine.Load(ctx); err != nil {
+	if err := eng.Load(ctx); err != nil {
+		eng.Close()
 		return fmt.Errorf("tracer: %w", err)
 	}
+	d.engMu.Lock()
+	old := d.engine
+	d.engine = eng
+	d.engMu.Unlock()
+	if old != nil {
+		old.Close()
+	}
 	return nil
+}
+
+// Engine returns the taint engine (on a replica, the one of its current
+// or last term).
+func (d *Daemon) Engine() *tracer.Engine {
+	d.engMu.RLock()
+	defer d.engMu.RUnlock()
+	return d.engine
+}
+
+// engineState is the engine of the moment, for the Tornado history loader.
+type engineState struct{ d *Daemon }
+
+func (e engineState) RecogniserState(c chains.Chain, name, key string) ([]byte, bool) {
+	return e.d.Engine().RecogniserState(c, name, key)
+}
+
+func (e engineState) RecogniserKeys(c chains.Chain, name, prefix string) []string {
+	return e.d.Engine().RecogniserKeys(c, name, prefix)
+}
+
+func (e engineState) PutRecogniserState(ctx context.Context, c chains.Chain, name string, values map[string][]byte) error {
+	return e.d.Engine().PutRecogniserState(ctx, c, name, values)
 }
 
 // Addr is the API's listening address.
@@ -346,20 +396,34 @@ func (d *Daemon) ChainStatus() map[chains.Chain]chains.Status {
 
 // Run follows the chains and serves the API until ctx is done or a part
 // fails; then it shuts down, within ShutdownTimeout, and closes the store.
+// A replica (Redis) serves the API at once and follows the chains only
+// while it holds their leases: it stands by until it can take them, and
+// stands by again, without exiting, when it loses them.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.Close()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
 	// Incidents opened on the data directory while no daemon ran, or not
-	// yet known to the engine, are handed to it now.
+	// yet known to the engine, are handed to it now; a standby leaves them
+	// to the term that starts when it becomes active.
 	d.Incidents.OnOpen = func(inc watchlists.Incident) {
-		if err := d.Engine.OpenIncident(ctx, inc); err != nil {
+		if !d.active.Load() {
+			return
+		}
+		eng := d.Engine()
+		if _, known := eng.Summary(inc.ID); known {
+			return // opened already: the change stream brought it back
+		}
+		if err := eng.OpenIncident(ctx, inc); err != nil {
 			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
 		}
 	}
 	d.Incidents.OnClose = func(id string) {
-		if err := d.Engine.CloseIncident(ctx, id); err != nil {
+		if !d.active.Load() {
+			return
+		}
+		if err := d.Engine().CloseIncident(ctx, id); err != nil {
 			d.log.Warn("tracer close incident", "incident", id, "err", err)
 		}
 	}
@@ -376,16 +440,184 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 	d.running = true
-	if err := d.Dispatcher.Start(ctx); err != nil {
-		return fmt.Errorf("webhooks: %w", err)
-	}
 	run("api", func(ctx context.Context) error { return d.API.Serve(ctx, d.ln) })
-	wg.Add(1)
-	go func() { defer wg.Done(); d.Alerts.RunRetention(ctx, time.Minute) }()
 	if d.eth != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.reportBackfill(ctx) }()
 	}
+	if d.rs == nil {
+		run("chains", d.term)
+	} else {
+		// The alerts the active replica appends reach this one's
+		// subscribers through the stream.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.Alerts.Follow(ctx, d.rs, func(err error) { d.log.Warn("follow the alert stream", "err", err) })
+		}()
+		wg.Add(1)
+		go func() { defer wg.Done(); d.followChanges(ctx) }()
+		run("replica", d.lead)
+	}
+	attrs := []any{"api", "http://" + d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir}
+	if d.rs != nil {
+		attrs = append(attrs, "replica", d.rs.Replica())
+	}
+	d.log.Info("chainhound running", attrs...)
+
+	<-ctx.Done()
+	cause := context.Cause(ctx)
+	d.log.Info("shutting down", "cause", cause)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		d.log.Info("stopped: every part finished; closing the store")
+	case <-time.After(ShutdownTimeout):
+		d.log.Warn("shutdown: parts still running after timeout; closing the store anyway", "timeout", ShutdownTimeout)
+	}
+	if errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return cause
+}
+
+// followChanges applies to memory the watchlist entries and incidents
+// that any replica writes, as the change stream names them, within about
+// a second; when it fell behind the stream's cap it reads them all again.
+func (d *Daemon) followChanges(ctx context.Context) {
+	after := d.chgHead
+	for ctx.Err() == nil {
+		cs, behind, err := d.rs.Changes(ctx, after, time.Second)
+		if err == nil && behind {
+			err = d.reloadShared(ctx, &after)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.log.Warn("follow the change stream", "after", after, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, c := range cs {
+			if c.All {
+				if err := d.Registry.Load(ctx); err != nil {
+					d.log.Warn("reload watchlist entries", "err", err)
+					break
+				}
+			}
+			d.Registry.Apply(c.Puts, c.Dels)
+			for _, inc := range c.Incidents {
+				d.Incidents.Refresh(inc)
+			}
+			after = c.ID
+		}
+	}
+}
+
+// reloadShared reads every entry and incident again, moving *after to
+// the change stream's head first.
+func (d *Daemon) reloadShared(ctx context.Context, after *string) error {
+	head, err := d.rs.ChangesHead(ctx)
+	if err != nil {
+		return err
+	}
+	d.log.Warn("change stream trimmed past this replica: reading every entry and incident again")
+	if err := d.Registry.Load(ctx); err != nil {
+		return err
+	}
+	incs, err := d.Store.Incidents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		d.Incidents.Refresh(inc)
+	}
+	*after = head
+	return nil
+}
+
+// lead takes the leases whenever they are free (trying every 200 ms) and
+// runs a term while it holds them, until ctx is done or a term fails for another reason than
+// their loss.
+func (d *Daemon) lead(ctx context.Context) error {
+	// A standby tries often (one cheap script), so that it takes over
+	// within about the lease after the active replica died.
+	every := min(d.cfg.Store.Lease/3, 200*time.Millisecond)
+	if every <= 0 {
+		every = 200 * time.Millisecond
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ok, holder, err := d.rs.Acquire(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Warn("take leases", "err", err)
+		case ok:
+			if err := d.term(ctx); err != nil && !errors.Is(err, redis.ErrLeaseLost) {
+				return err
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			d.log.Warn("leases lost: standing by", "replica", d.rs.Replica())
+		case !ok && err == nil:
+			d.log.Debug("standing by", "active", holder)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// term follows the chains until ctx is done, a part fails or (on a
+// replica) the leases are lost (redis.ErrLeaseLost). A replica first
+// loads the tracer state afresh: another replica may have moved it on.
+func (d *Daemon) term(ctx context.Context) (err error) {
+	var lost <-chan struct{}
+	if d.rs != nil {
+		lost = d.rs.Lost()
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if rerr := d.rs.Release(rctx); rerr != nil {
+				d.log.Warn("release leases", "err", rerr)
+			}
+		}()
+		if err := d.openEngine(ctx); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				if !errors.Is(err, redis.ErrLeaseLost) {
+					d.log.Error("stopped", "part", name, "err", err)
+				}
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	if err := d.Dispatcher.Start(ctx); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	defer d.Dispatcher.Close()
+	d.active.Store(true)
+	defer d.active.Store(false)
+	wg.Add(1)
+	go func() { defer wg.Done(); d.Alerts.RunRetention(ctx, time.Minute) }()
 	if d.history != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = d.history.Run(ctx) }() // node errors are logged and retried
@@ -394,29 +626,25 @@ func (d *Daemon) Run(ctx context.Context) error {
 		f := f
 		run(string(f.Chain()), func(ctx context.Context) error { return f.Run(ctx, d.handler(f.Chain())) })
 	}
+	eng := d.Engine()
 	for _, inc := range d.Incidents.List("*", watchlists.Open) {
-		if _, known := d.Engine.Summary(inc.ID); known {
+		if _, known := eng.Summary(inc.ID); known {
 			continue
 		}
-		if err := d.Engine.OpenIncident(ctx, inc); err != nil {
+		if err := eng.OpenIncident(ctx, inc); err != nil {
 			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
 		}
 	}
-	d.log.Info("chainhound running", "api", "http://"+d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir)
-
-	<-ctx.Done()
-	cause := context.Cause(ctx)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
 	select {
-	case <-done:
-	case <-time.After(ShutdownTimeout):
-		d.log.Warn("shutdown: parts still running after timeout; closing the store anyway", "timeout", ShutdownTimeout)
+	case <-ctx.Done():
+	case <-lost:
+		cancel(redis.ErrLeaseLost)
 	}
-	if errors.Is(cause, context.Canceled) {
-		return nil
+	wg.Wait()
+	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+		return cause
 	}
-	return cause
+	return nil
 }
 
 // reportBackfill copies the Ethereum follower's catch-up rate into the
@@ -453,7 +681,7 @@ func (d *Daemon) handler(chain chains.Chain) chains.Handler {
 		if bs != nil && (ev.Type == chains.Connected || ev.Type == chains.Disconnected) {
 			ctx, held = withBlock(ctx, chain, ev.Type == chains.Connected)
 		}
-		if err := d.Engine.Handle(ctx, ev); err != nil {
+		if err := d.Engine().Handle(ctx, ev); err != nil {
 			return fmt.Errorf("tracer %s block %d: %w", ev.Type, ev.Ref.Number, err)
 		}
 		if held != nil {
@@ -511,8 +739,8 @@ func (d *Daemon) Close() error {
 		if d.btc != nil {
 			d.btc.Close()
 		}
-		if d.Engine != nil {
-			err = errors.Join(err, d.Engine.Close())
+		if eng := d.Engine(); eng != nil {
+			err = errors.Join(err, eng.Close())
 		}
 		if d.ln != nil {
 			d.ln.Close()
@@ -586,7 +814,7 @@ func (d *Daemon) openHistory() error {
 	loaded := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "chainhound_mixer_history_loaded_total", Help: "Mixer pools whose history (deposits before chainhound saw them) was loaded.",
 	})
-	d.history = &tornado.Bootstrap{Source: d.eth, State: d.Engine, Log: d.log,
+	d.history = &tornado.Bootstrap{Source: d.eth, State: engineState{d}, Log: d.log,
 		Loaded: func(string, int) { loaded.Inc() }}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "chainhound_mixer_history_pending", Help: "Mixer pools seen whose history is not loaded yet (their withdrawals' alerts are provisional).",

@@ -109,10 +109,10 @@ index: { retain: 30d }
 			t.Fatal(err)
 		}
 		testnodes.WaitFor(t, 120*time.Second, "the catch-up of "+inc.ID, func() bool {
-			s, ok := d.Engine.Summary(inc.ID)
+			s, ok := d.Engine().Summary(inc.ID)
 			return ok && (s.CatchUp.Done || s.CatchUp.Error != "")
 		})
-		if s, _ := d.Engine.Summary(inc.ID); s.CatchUp.Error != "" {
+		if s, _ := d.Engine().Summary(inc.ID); s.CatchUp.Error != "" {
 			t.Fatalf("catch-up of %s: %s", inc.ID, s.CatchUp.Error)
 		}
 		testnodes.WaitFor(t, 10*time.Second, "the deposit alert of "+inc.ID, func() bool { return len(deposits(d, inc.ID)) > 0 })
@@ -144,7 +144,7 @@ index: { retain: 30d }
 	}
 
 	// The index's clean balances are the node's own, to the wei.
-	br := d.Engine.BalanceReader(chains.Ethereum, nil)
+	br := d.Engine().BalanceReader(chains.Ethereum, nil)
 	for _, c := range []struct {
 		addr string
 		at   uint64

@@ -18,23 +18,38 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// openStore opens the configured backend. The Redis store is locked
-// against a second serve (a stop-gap until per-chain leases) and wrapped
-// so that a block's writes reach it in as few round trips as the write
-// order allows (blockStore).
-func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.Backend, error) {
+// openStore opens the configured backend. On Redis the process is a
+// replica: it writes chain state only while it holds its chains' leases
+// (Daemon.lead), and the store is wrapped so that a block's writes reach
+// it in as few round trips as the write order allows (blockStore).
+func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.Backend, *redis.Store, error) {
 	if cfg.Store.Backend == "redis" {
-		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true, Logger: lg})
-		if err != nil {
-			return nil, err
+		var cs []chains.Chain
+		if cfg.Chains.Ethereum != nil {
+			cs = append(cs, chains.Ethereum)
 		}
-		return &blockStore{Backend: s, saved: map[chains.Chain]chains.BlockRef{}}, nil
+		if cfg.Chains.Bitcoin != nil {
+			cs = append(cs, chains.Bitcoin)
+		}
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Replica: redis.NewReplicaID(), Chains: cs, Lease: cfg.Store.Lease, Logger: lg})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &blockStore{Backend: s, saved: map[chains.Chain]chains.BlockRef{}}, s, nil
 	}
 	s, err := pebble.OpenWith(cfg.DataDir, pebble.Options{Logger: lg})
 	if err != nil {
-		return nil, err // not a nil *pebble.Store in a non-nil Backend
+		return nil, nil, err // not a nil *pebble.Store in a non-nil Backend
 	}
-	return s, nil
+	return s, nil, nil
+}
+
+// replicaInfo is what /healthz says of the replica: nil when not one.
+func (d *Daemon) replicaInfo() api.Replica {
+	if d.rs == nil {
+		return nil
+	}
+	return d.rs
 }
 
 // blockStore holds back the writes made while one block is handled (a
@@ -204,4 +219,33 @@ func registerStoreMetrics(m *api.Metrics, st store.Backend) error {
 		return fmt.Errorf("register store metrics: %w", err)
 	}
 	return nil
+}
+
+// GetTracer reads the backend's tracer key (tracer.IndexStore, when the
+// backend is one).
+func (s *blockStore) GetTracer(ctx context.Context, key []byte) ([]byte, error) {
+	x, ok := s.Backend.(tracer.IndexStore)
+	if !ok {
+		return nil, fmt.Errorf("the %T store holds no transfer index", s.Backend)
+	}
+	return x.GetTracer(ctx, key)
+}
+
+// ScanTracerRange reads a range of the backend's tracer keys
+// (tracer.IndexStore, when the backend is one).
+func (s *blockStore) ScanTracerRange(ctx context.Context, lo, hi []byte, fn func(key, val []byte) error) error {
+	x, ok := s.Backend.(tracer.IndexStore)
+	if !ok {
+		return fmt.Errorf("the %T store holds no transfer index", s.Backend)
+	}
+	return x.ScanTracerRange(ctx, lo, hi, fn)
+}
+
+// indexStore reports whether st can hold the transfer index.
+func indexStore(st store.Backend) bool {
+	if bs, ok := st.(*blockStore); ok {
+		st = bs.Backend
+	}
+	_, ok := st.(tracer.IndexStore)
+	return ok
 }

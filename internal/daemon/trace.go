@@ -42,13 +42,13 @@ func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error)
 		}
 		// Blocks and clean balances from the transfer index where it
 		// holds them, from the node for the rest.
-		deps.Source, deps.Locator, deps.Balances = t.d.Engine.Source(chains.Ethereum, t.d.eth), t.d.eth, t.d.Engine.BalanceReader(chains.Ethereum, t.d.eth)
+		deps.Source, deps.Locator, deps.Balances = t.d.Engine().Source(chains.Ethereum, t.d.eth), t.d.eth, t.d.Engine().BalanceReader(chains.Ethereum, t.d.eth)
 		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, t.d.eth, t.d.log), thorchain.New(deps.Labels, t.d.log), evmbridges.New(deps.Labels, t.d.log)}
 	case chains.Bitcoin:
 		if t.d.btc == nil {
 			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no bitcoin node")
 		}
-		deps.Source, deps.Locator, deps.Prevouts = t.d.Engine.Source(chains.Bitcoin, t.d.btc), t.d.btc, t.d.btc
+		deps.Source, deps.Locator, deps.Prevouts = t.d.Engine().Source(chains.Bitcoin, t.d.btc), t.d.btc, t.d.btc
 		mainnet := t.d.cfg.Chains.Bitcoin.Network == "mainnet"
 		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
 			return coinjoin.Detect(tx, ins, h, mainnet)

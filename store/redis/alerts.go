@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
@@ -16,20 +17,27 @@ import (
 // resuming by since is XRANGE from since+1. Retention trims it with
 // XTRIM MINID as alerts.Log's retention decides (by count and age).
 
-// WriteAlerts applies w in one atomic script. A record whose seq is not
-// above the stream's last id is refused, and then nothing is written.
+// WriteAlerts applies w in one atomic script. Records whose first seq does
+// not follow the sequence counter are refused with *alerts.SeqTakenError
+// (another process appended first), a record whose seq is not above the
+// stream's last id with an error; then nothing is written.
 func (s *Store) WriteAlerts(ctx context.Context, w alerts.AlertWrite) error {
 	b := newBatch()
 	if err := s.addAlerts(b, w); err != nil {
 		return err
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("write alerts through %d: %w", w.Last, err)
 	}
 	return nil
 }
 
 func (s *Store) addAlerts(b *batch, w alerts.AlertWrite) error {
+	if len(w.Records) > 0 {
+		// The seqs are the store's: they must follow its counter, which
+		// another replica may have moved (alerts.SeqTakenError).
+		b.op("SQ", s.alertSeqKey(), itoa(w.Records[0].Alert.Seq-1))
+	}
 	for _, r := range w.Records {
 		v, err := json.Marshal(r)
 		if err != nil {
@@ -108,6 +116,29 @@ func decodeRecord(m goredis.XMessage) (alerts.Record, error) {
 		return r, fmt.Errorf("alert stream entry %s holds alert %d", m.ID, r.Alert.Seq)
 	}
 	return r, nil
+}
+
+// WaitAlerts returns up to limit records with Seq > since, ascending,
+// blocking on the stream (XREAD) up to wait for the first one.
+func (s *Store) WaitAlerts(ctx context.Context, since uint64, limit int, wait time.Duration) ([]alerts.Record, error) {
+	res, err := s.c.XRead(ctx, &goredis.XReadArgs{Streams: []string{s.alertLogKey(), itoa(since) + "-0"}, Count: int64(limit), Block: wait}).Result()
+	if isNil(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wait for alerts after %d: %w", since, err)
+	}
+	var out []alerts.Record
+	for _, st := range res {
+		for _, m := range st.Messages {
+			r, err := decodeRecord(m)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // LastAlertSeq returns the sequence counter.

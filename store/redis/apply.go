@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chainhound/chainhound/alerts"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -17,9 +18,11 @@ import (
 // Redis's own persistence goes: appendonly with appendfsync always for
 // every write to reach the disk before the reply).
 //
-// ARGV[1] is the index in KEYS of the lock key (0: no lock) and ARGV[2]
-// the token it must hold. Then come operations, each an op name, a key
-// index and the op's arguments:
+// ARGV[1] is the number n of guards, then n pairs: the index in KEYS of a
+// key and the value it must hold (the process lock and its token; a
+// chain's fence and this replica's fencing token), else CHGUARD and the
+// key. Then come operations, each an op name, a key index and the op's
+// arguments:
 //
 //	S k v        SET            D k          DEL
 //	HS k n f v…  HSET of n pairs  HD k n f…  HDEL of n fields
@@ -29,19 +32,26 @@ import (
 //	ZA k n m     ZADD k n m     ZR k m       ZREM
 //	HNX k f      check: field f absent (else CHCONFLICT)
 //	HEQ k f v    check: field f is v (else CHCONFLICT)
+//	XA k t p     XADD k MAXLEN ~ changeLen * t t p p (the change stream)
+//	SQ k n       check: the counter k (absent: 0) is n (else CHSEQLAST
+//	             and the counter: another process took the seqs)
 var applyScript = goredis.NewScript(`
-local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2}
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1, XA=2}
 local function width(op, i)
   if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
   if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
   return fixed[op]
 end
-local g = tonumber(ARGV[1])
-if g > 0 and redis.call('GET', KEYS[g]) ~= ARGV[2] then
-  return redis.error_reply('CHLOCK lock ' .. KEYS[g] .. ' not held')
+local ng = tonumber(ARGV[1])
+for g = 1, ng do
+  local k = KEYS[tonumber(ARGV[2 * g])]
+  if redis.call('GET', k) ~= ARGV[2 * g + 1] then
+    return redis.error_reply('CHGUARD ' .. k)
+  end
 end
+local first = 2 + 2 * ng
 local prevX = {}
-local i = 3
+local i = first
 while i <= #ARGV do
   local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
   local w = width(op, i)
@@ -60,6 +70,11 @@ while i <= #ARGV do
     if redis.call('HGET', k, ARGV[i+2]) ~= ARGV[i+3] then
       return redis.error_reply('CHCONFLICT ' .. k .. ' ' .. ARGV[i+2] .. ' changed')
     end
+  elseif op == 'SQ' then
+    local cur = redis.call('GET', k) or '0'
+    if cur ~= ARGV[i+2] then
+      return redis.error_reply('CHSEQLAST ' .. cur)
+    end
   end
   i = i + 2 + w
 end
@@ -67,7 +82,7 @@ end
 -- (its id not above the stream's last), and then nothing is written yet;
 -- the others are above it.
 local firstX = {}
-i = 3
+i = first
 while i <= #ARGV do
   local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
   if op == 'X' then
@@ -83,7 +98,7 @@ while i <= #ARGV do
   end
   i = i + 2 + width(op, i)
 end
-i = 3
+i = first
 while i <= #ARGV do
   local op, k = ARGV[i], KEYS[tonumber(ARGV[i+1])]
   local a, b = ARGV[i+2], ARGV[i+3]
@@ -96,6 +111,7 @@ while i <= #ARGV do
   elseif op == 'XT' then redis.call('XTRIM', k, 'MINID', a .. '-0')
   elseif op == 'ZA' then redis.call('ZADD', k, a, b)
   elseif op == 'ZR' then redis.call('ZREM', k, a)
+  elseif op == 'XA' then redis.call('XADD', k, 'MAXLEN', '~', '100000', '*', 't', a, 'p', b)
   end
   i = i + 2 + width(op, i)
 end
@@ -122,7 +138,7 @@ type batch struct {
 // limit of a few thousand values.
 const maxFields = 1000
 
-func newBatch() *batch { return &batch{idx: map[string]int{}, args: []any{0, ""}} }
+func newBatch() *batch { return &batch{idx: map[string]int{}} }
 
 func (b *batch) op(name, key string, args ...any) {
 	if name == "HS" || name == "HD" {
@@ -149,32 +165,70 @@ func (b *batch) op(name, key string, args ...any) {
 
 // apply runs b, guarded by the lock when the store holds one.
 func (s *Store) apply(ctx context.Context, b *batch) error {
+	return s.run(ctx, b, false)
+}
+
+// applyChain runs b, a write of chain state: on a replica, fenced by the
+// tokens of its leases (ErrLeaseLost when it holds none, or lost them:
+// then the term ends).
+func (s *Store) applyChain(ctx context.Context, b *batch) error {
+	return s.run(ctx, b, true)
+}
+
+func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 	if b.ops == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var guards [][2]string
 	if s.lockToken != "" {
-		i, ok := b.idx[s.lockKey]
-		if !ok {
-			b.keys = append(b.keys, s.lockKey)
-			i = len(b.keys)
-			b.idx[s.lockKey] = i
-		}
-		b.args[0], b.args[1] = i, s.lockToken
+		guards = append(guards, [2]string{s.lockKey, s.lockToken})
 	}
+	var term uint64
+	if chain && s.ls != nil {
+		g, t, err := s.fenceGuards()
+		if err != nil {
+			return err
+		}
+		guards, term = append(guards, g...), t
+	}
+	keys := b.keys
+	args := make([]any, 0, 1+2*len(guards)+len(b.args))
+	args = append(args, len(guards))
+	for _, g := range guards {
+		i := len(keys) + 1
+		if j, ok := b.idx[g[0]]; ok {
+			i = j
+		} else {
+			keys = append(keys, g[0])
+		}
+		args = append(args, i, g[1])
+	}
+	args = append(args, b.args...)
 	s.writes.Add(1)
-	err := applyScript.Run(ctx, s.c, b.keys, b.args...).Err()
+	err := applyScript.Run(ctx, s.c, keys, args...).Err()
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	switch {
-	case strings.HasPrefix(msg, "CHLOCK"):
-		return fmt.Errorf("%w (%s)", ErrLockLost, msg)
+	case strings.HasPrefix(msg, "CHGUARD "):
+		k := strings.TrimPrefix(msg, "CHGUARD ")
+		if k == s.lockKey {
+			return fmt.Errorf("%w (lock %s not held)", ErrLockLost, k)
+		}
+		s.lose(term, "a write found "+k+" moved on")
+		return fmt.Errorf("%w (%s moved on: another replica took the lease)", ErrLeaseLost, k)
 	case strings.HasPrefix(msg, "CHCONFLICT"):
 		return fmt.Errorf("%w: %s", errConflict, strings.TrimPrefix(msg, "CHCONFLICT "))
+	case strings.HasPrefix(msg, "CHSEQLAST "):
+		last, perr := strconv.ParseUint(strings.TrimPrefix(msg, "CHSEQLAST "), 10, 64)
+		if perr != nil {
+			return fmt.Errorf("corrupt alert sequence counter: %s", msg)
+		}
+		return &alerts.SeqTakenError{Last: last}
 	case strings.HasPrefix(msg, "CHSEQ "):
 		return errors.New(strings.TrimPrefix(msg, "CHSEQ "))
 	}

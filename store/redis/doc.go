@@ -6,8 +6,11 @@
 // "{ch}:"), so that all keys share one Cluster slot and every multi-key
 // write is one atomic Lua script, one round trip (apply.go). The alert
 // log is a Redis Stream whose entry ids are the alerts' seqs ("<seq>-0").
-// A schema version key is checked at Open like pebble's; serve takes a
-// lock key with an expiry that keeps a second process out (a stop-gap
-// until per-chain leases), and every write it makes checks that it still
-// holds it. See docs/decisions for the key layout.
+// A schema version key is checked at Open like pebble's. A replica
+// (serve) writes chain state only while it holds its chains' leases, and
+// every such write checks their fencing tokens (lease.go); alert seqs
+// follow the counter in Redis (alerts.SeqTakenError), and writes of
+// entries and incidents feed a change stream the other replicas follow
+// (changes.go). The CLI's direct writes take a lock key instead. See
+// docs/decisions 0013 and 0016.
 package redis

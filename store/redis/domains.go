@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,8 @@ import (
 //	t                      hash: tracer key → value
 //	w                      hash: chain\0address\0owner\0kind → entry JSON
 //	i                      hash: incident id → incident JSON
+//	chg                    stream: changes to entries and incidents, for
+//	                       the other replicas (fields t: w|i, p: payload)
 //	a:log                  stream: alert records, entry id <seq>-0, field r
 //	a:seq                  the last seq ever assigned
 //	a:f                    hash: finding id → seq of its live alert
@@ -40,6 +43,7 @@ func (s *Store) tracerKey() string                   { return s.key("t") }
 func (s *Store) entriesKey() string                  { return s.key("w") }
 func (s *Store) incidentsKey() string                { return s.key("i") }
 func (s *Store) alertLogKey() string                 { return s.key("a", "log") }
+func (s *Store) changesKey() string                  { return s.key("chg") }
 func (s *Store) alertSeqKey() string                 { return s.key("a", "seq") }
 func (s *Store) alertFindKey() string                { return s.key("a", "f") }
 func (s *Store) alertBlockKey(c chains.Chain, hash string) string {
@@ -76,7 +80,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, chain chains.Chain, ref chai
 	if err := s.addCheckpoint(b, chain, ref); err != nil {
 		return err
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("save %s checkpoint %d: %w", chain, ref.Number, err)
 	}
 	return nil
@@ -95,19 +99,120 @@ func (s *Store) addCheckpoint(b *batch, chain chains.Chain, ref chains.BlockRef)
 func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]byte) error {
 	b := newBatch()
 	s.addTracer(b, puts, deletes)
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
 	}
 	return nil
 }
 
 func (s *Store) addTracer(b *batch, puts []tracer.KV, deletes [][]byte) {
-	k := s.tracerKey()
+	k, xv, xk := s.tracerKey(), s.indexValuesKey(), s.indexKeysKey()
+	var xdels [][]byte
+	var xputs []tracer.KV
 	for _, d := range deletes {
+		if isIndexKey(d) {
+			xdels = append(xdels, d)
+			continue
+		}
 		b.op("HD", k, d)
 	}
 	for _, kv := range puts {
+		if isIndexKey(kv.Key) {
+			xputs = append(xputs, kv)
+			continue
+		}
 		b.op("HS", k, kv.Key, kv.Value)
+	}
+	// The transfer index: values in one hash, keys in a sorted set read
+	// by range; deletes before puts, as the tracer's batch says.
+	for _, d := range xdels {
+		b.op("HD", xv, d)
+	}
+	for _, d := range xdels {
+		b.op("ZR", xk, d)
+	}
+	for _, kv := range xputs {
+		b.op("HS", xv, kv.Key, kv.Value)
+	}
+	for _, kv := range xputs {
+		b.op("ZA", xk, 0, kv.Key)
+	}
+}
+
+// The tracer's transfer index (its "x/" keys, docs/decisions/0014) lives
+// apart from the rest of its state: the engine's load (ScanTracer) never
+// reads it, and it is read by key range (tracer.IndexStore).
+func isIndexKey(k []byte) bool { return bytes.HasPrefix(k, []byte("x/")) }
+
+func (s *Store) indexValuesKey() string { return s.key("xv") }
+func (s *Store) indexKeysKey() string   { return s.key("xk") }
+
+// GetTracer returns the tracer's value at key, nil when absent
+// (tracer.IndexStore).
+func (s *Store) GetTracer(ctx context.Context, key []byte) ([]byte, error) {
+	h := s.tracerKey()
+	if isIndexKey(key) {
+		h = s.indexValuesKey()
+	}
+	v, err := s.c.HGet(ctx, h, string(key)).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tracer key %q: %w", key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// indexPage is how many index keys one range read asks for at a time.
+const indexPage = 1000
+
+// ScanTracerRange calls fn for every tracer key in [lo, hi) in key order
+// (hi nil: no upper bound) (tracer.IndexStore). A range of the index is
+// read from its sorted set a page at a time; any other range from the
+// state's hash, whole.
+func (s *Store) ScanTracerRange(ctx context.Context, lo, hi []byte, fn func(key, val []byte) error) error {
+	if !isIndexKey(lo) {
+		return s.ScanTracer(ctx, func(k, v []byte) error {
+			if bytes.Compare(k, lo) < 0 || hi != nil && bytes.Compare(k, hi) >= 0 {
+				return nil
+			}
+			return fn(k, v)
+		})
+	}
+	max := "+"
+	if hi != nil {
+		max = "(" + string(hi)
+	}
+	min := "[" + string(lo)
+	for {
+		keys, err := s.c.ZRangeByLex(ctx, s.indexKeysKey(), &goredis.ZRangeBy{Min: min, Max: max, Count: indexPage}).Result()
+		if err != nil {
+			return fmt.Errorf("read the transfer index from %q: %w", lo, err)
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		vals, err := s.c.HMGet(ctx, s.indexValuesKey(), keys...).Result()
+		if err != nil {
+			return fmt.Errorf("read the transfer index from %q: %w", lo, err)
+		}
+		for i, k := range keys {
+			v, ok := vals[i].(string)
+			if !ok {
+				continue // deleted between the two reads
+			}
+			if err := fn([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		if len(keys) < indexPage {
+			return nil
+		}
+		min = "(" + keys[len(keys)-1]
 	}
 }
 
@@ -163,7 +268,7 @@ func (s *Store) WriteBlock(ctx context.Context, blk store.Block) error {
 			return err
 		}
 	}
-	if err := s.apply(ctx, b); err != nil {
+	if err := s.applyChain(ctx, b); err != nil {
 		return fmt.Errorf("write %s block batch: %w", blk.Chain, err)
 	}
 	return nil
@@ -184,6 +289,11 @@ func (s *Store) PutEntries(ctx context.Context, entries []watchlists.Entry) erro
 		}
 		b.op("HS", k, entryField(e.Key()), v)
 	}
+	fields := make([]string, len(entries))
+	for i, e := range entries {
+		fields[i] = entryField(e.Key())
+	}
+	s.addChange(b, changeEntries, fields)
 	if err := s.apply(ctx, b); err != nil {
 		return fmt.Errorf("commit %d watchlist entries: %w", len(entries), err)
 	}
@@ -197,6 +307,11 @@ func (s *Store) DeleteEntries(ctx context.Context, keys []watchlists.EntryKey) e
 	for _, e := range keys {
 		b.op("HD", k, entryField(e))
 	}
+	fields := make([]string, len(keys))
+	for i, e := range keys {
+		fields[i] = entryField(e)
+	}
+	s.addChange(b, changeEntries, fields)
 	if err := s.apply(ctx, b); err != nil {
 		return fmt.Errorf("commit %d watchlist deletions: %w", len(keys), err)
 	}
@@ -237,6 +352,7 @@ func (s *Store) PutIncident(ctx context.Context, inc watchlists.Incident) error 
 	}
 	b := newBatch()
 	b.op("HS", s.incidentsKey(), inc.ID, v)
+	s.addChange(b, changeIncidents, []string{inc.ID})
 	if err := s.apply(ctx, b); err != nil {
 		return fmt.Errorf("put incident %s: %w", inc.ID, err)
 	}

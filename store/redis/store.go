@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/store"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -57,6 +58,8 @@ type Store struct {
 
 	keyMu sync.Mutex // serialises RevokeKey's read-modify-write in this process
 
+	ls *lease // a replica's leases; nil when not a replica
+
 	writes atomic.Uint64
 }
 
@@ -68,14 +71,24 @@ type Options struct {
 	// Prefix of every key; default DefaultPrefix. It must hold a hash tag
 	// ("{…}") so that all keys share one Cluster slot.
 	Prefix string
-	// Lock takes the process lock: a second process that asks for it is
-	// refused with ErrInUse, and this one's writes fail with ErrLockLost
-	// once it no longer holds it. serve locks; the CLI's key and
-	// watchlist commands do not.
+	// Lock takes the process lock: a second process that asks for it, or
+	// one while a replica holds a chain's lease, is refused with ErrInUse,
+	// and this one's writes fail with ErrLockLost once it no longer holds
+	// it. The CLI's direct writes lock; serve is a replica instead.
 	Lock bool
 	// LockTTL is the lock's expiry, renewed every third of it; default
 	// DefaultLockTTL.
 	LockTTL time.Duration
+	// Replica makes the store a replica's (serve on Redis): its writes of
+	// chain state (checkpoints, tracer state, blocks, alerts) are refused
+	// with ErrLeaseLost unless it holds the leases of Chains (Acquire),
+	// and are fenced. Other writes (watchlists, incidents, keys, webhooks)
+	// are anyone's.
+	Replica string
+	Chains  []chains.Chain
+	// Lease is a lease's lifetime, renewed every third of it; default
+	// DefaultLease.
+	Lease time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
@@ -129,6 +142,15 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 		s.lockTTL = DefaultLockTTL
 	}
 	s.lockKey = p + "lock"
+	if o.Replica != "" {
+		if len(o.Chains) == 0 {
+			return nil, errors.New("redis store: a replica needs the chains it follows")
+		}
+		s.ls = &lease{replica: o.Replica, chains: o.Chains, ttl: o.Lease}
+		if s.ls.ttl <= 0 {
+			s.ls.ttl = DefaultLease
+		}
+	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("redis store: %w", err)
 	}
@@ -201,6 +223,14 @@ func (s *Store) lock(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w (lock %s held by %s, expires in %s unless renewed)", ErrInUse, s.lockKey, holder, ttl.Round(time.Millisecond))
 	}
+	// A replica that holds leases writes behind the back of whoever
+	// takes the lock (the CLI's direct writes): refused too.
+	for _, c := range []chains.Chain{chains.Ethereum, chains.Bitcoin} {
+		if holder, err := s.c.Get(ctx, s.leaseKey(c)).Result(); err == nil {
+			unlockScript.Run(ctx, s.c, []string{s.lockKey}, token)
+			return fmt.Errorf("%w (replica %s holds %s)", ErrInUse, holder, s.leaseKey(c))
+		}
+	}
 	s.lockToken = token
 	s.wg.Add(1)
 	go s.renew()
@@ -237,9 +267,14 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		s.wg.Wait()
+		if s.ls != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err = s.Release(ctx)
+			cancel()
+		}
 		if s.lockToken != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			err = unlockScript.Run(ctx, s.c, []string{s.lockKey}, s.lockToken).Err()
+			err = errors.Join(err, unlockScript.Run(ctx, s.c, []string{s.lockKey}, s.lockToken).Err())
 			cancel()
 		}
 		err = errors.Join(err, s.c.Close())
@@ -247,9 +282,9 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Probe checks, changing nothing, that Open with the lock would succeed
-// on the Redis at url: it answers, its schema is one this build reads
-// (or none yet) and no process holds the lock.
+// Probe checks, changing nothing, that a replica could open the Redis at
+// url: it answers and its schema is one this build reads (or none yet).
+// Other replicas running on it are no obstacle.
 func Probe(ctx context.Context, url string, o Options) error {
 	c, err := newClient(url)
 	if err != nil {
@@ -277,15 +312,5 @@ func Probe(ctx context.Context, url string, o Options) error {
 			return fmt.Errorf("redis store %s has schema version %d, this build reads up to %d: %w", p, got, SchemaVersion, ErrNewerSchema)
 		}
 	}
-	holder, err := c.Get(ctx, p+"lock").Result()
-	switch {
-	case errors.Is(err, goredis.Nil):
-		return nil
-	case err != nil:
-		return fmt.Errorf("read redis store lock: %w", err)
-	}
-	if i := strings.LastIndexByte(holder, ' '); i > 0 {
-		holder = holder[:i]
-	}
-	return fmt.Errorf("%w (lock %slock held by %s)", ErrInUse, p, holder)
+	return nil
 }

@@ -68,8 +68,8 @@ func TestLock(t *testing.T) {
 	}
 }
 
-// An alert whose seq is not above the stream's last is refused, and the
-// block it came with is not written at all.
+// Alerts whose seqs another process took, or out of order, are refused,
+// and the block they came with is not written at all.
 func TestBlockRefusedWhole(t *testing.T) {
 	r := testnodes.StartRedis(t)
 	s, err := Open(ctx, r.URL, Options{Prefix: freshPrefix(), Lock: true})
@@ -88,7 +88,7 @@ func TestBlockRefusedWhole(t *testing.T) {
 		seqs []uint64
 		want string
 	}{
-		{[]uint64{2, 3}, "alert 2 is not above the last alert"},
+		{[]uint64{2, 3}, "alert seqs taken by another process (the log is at 2)"},
 		{[]uint64{3, 3}, "alert 3 is not above alert 3 of the same write"},
 	} {
 		var recs []alerts.Record

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -415,5 +416,123 @@ func testDeliveryQueue(t *testing.T, h Harness) {
 	}
 	if dead, _ := s.DeadLetters(ctx, 2); len(dead) != 2 || dead[1].Seq != 9 {
 		t.Fatalf("dead letters limit 2: %+v", dead)
+	}
+}
+
+// testAlertSeqShared: two logs on one shared store append at once; the
+// store assigns the seqs, so they are strictly increasing and dense, and
+// every alert is stored once, under the seq its Append returned.
+func testAlertSeqShared(t *testing.T, h Harness) {
+	if h.Another == nil {
+		t.Skip("one process holds this backend")
+	}
+	s1 := open(t, h)
+	s2, err := h.Another(t)
+	if err != nil {
+		t.Fatalf("open a second store on the location: %v", err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	const perLog = 150
+	type got struct {
+		seq uint64
+		tx  string
+	}
+	results := make([][]got, 2)
+	errs := make(chan error, 2)
+	// Each log's subscriber sees every alert of both, in seq order, when
+	// the store can be followed (alerts.Tail).
+	var subs [2]*alerts.Subscription
+	var logs [2]*alerts.Log
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	for i, s := range []store.Backend{s1, s2} {
+		l, err := alerts.OpenLog(ctx, s, alerts.Retention{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs[i] = l
+		if tail, ok := s.(alerts.Tail); ok {
+			subs[i] = l.Subscribe(4 * perLog)
+			go l.Follow(fctx, tail, nil)
+		}
+	}
+	for i := range logs {
+		l := logs[i]
+		go func() {
+			for n := 0; n < perLog; {
+				batch := 1 + n%3
+				var as []alerts.Alert
+				for k := 0; k < batch && n < perLog; k++ {
+					as = append(as, alerts.Alert{Type: alerts.TypeExchangeDeposit, Severity: alerts.Critical,
+						Chain: string(chains.Ethereum), Tx: fmt.Sprintf("log%d-%d", i, n)})
+					n++
+				}
+				out, err := l.Append(ctx, as)
+				if err != nil {
+					errs <- fmt.Errorf("log %d: %w", i, err)
+					return
+				}
+				for _, a := range out {
+					results[i] = append(results[i], got{a.Seq, a.Tx})
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := s1.AlertsSince(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2*perLog {
+		t.Fatalf("stored %d alerts, want %d", len(recs), 2*perLog)
+	}
+	bySeq := map[uint64]string{}
+	seen := map[string]bool{}
+	for i, r := range recs {
+		if r.Alert.Seq != uint64(i+1) {
+			t.Fatalf("stored alert %d has seq %d: seqs not dense and increasing", i, r.Alert.Seq)
+		}
+		if seen[r.Alert.Tx] {
+			t.Fatalf("alert %s stored twice", r.Alert.Tx)
+		}
+		seen[r.Alert.Tx] = true
+		bySeq[r.Alert.Seq] = r.Alert.Tx
+	}
+	for i, rs := range results {
+		for _, g := range rs {
+			if bySeq[g.seq] != g.tx {
+				t.Fatalf("log %d: Append returned seq %d for %s, the store holds %q there", i, g.seq, g.tx, bySeq[g.seq])
+			}
+		}
+	}
+	if last, err := s2.LastAlertSeq(ctx); err != nil || last != 2*perLog {
+		t.Fatalf("sequence counter %d (%v), want %d", last, err, 2*perLog)
+	}
+	for i, sub := range subs {
+		if sub == nil {
+			continue
+		}
+		timeout := time.After(10 * time.Second)
+		for want := uint64(1); want <= 2*perLog; want++ {
+			select {
+			case a, ok := <-sub.C:
+				if !ok {
+					t.Fatalf("log %d: subscription dropped at %d", i, want)
+				}
+				if a.Seq != want || a.Tx != bySeq[want] {
+					t.Fatalf("log %d: subscriber got seq %d (%s), want %d (%s)", i, a.Seq, a.Tx, want, bySeq[want])
+				}
+			case <-timeout:
+				t.Fatalf("log %d: subscriber waited for seq %d", i, want)
+			}
+		}
+		if logs[i].Last() != 2*perLog {
+			t.Fatalf("log %d: Last %d, want %d", i, logs[i].Last(), 2*perLog)
+		}
 	}
 }

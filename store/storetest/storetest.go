@@ -23,6 +23,11 @@ type Harness struct {
 	// what Open returns for a newer one.
 	SchemaVersion  uint64
 	ErrNewerSchema error
+	// Another opens a second store on the location while the first is
+	// open, as another process sharing it would (replicas on one Redis);
+	// nil for a backend one process holds alone. The cases that need it
+	// are skipped without it.
+	Another func(t *testing.T) (store.Backend, error)
 }
 
 // Run runs every case, each on a fresh location from fresh.
@@ -34,6 +39,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Harness) {
 		{"Schema", testSchema},
 		{"Checkpoints", testCheckpoints},
 		{"Tracer", testTracer},
+		{"TransferIndex", testTransferIndex},
 		{"Block", testBlock},
 		{"Watchlists", testWatchlists},
 		{"WatchlistRegistry", testWatchlistRegistry},
@@ -42,6 +48,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Harness) {
 		{"AlertPages", testAlertPages},
 		{"AlertPrune", testAlertPrune},
 		{"AlertRetention", testAlertRetention},
+		{"AlertSeqShared", testAlertSeqShared},
 		{"APIKeys", testAPIKeys},
 		{"Webhooks", testWebhooks},
 		{"DeliveryQueue", testDeliveryQueue},

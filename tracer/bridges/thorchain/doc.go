@@ -1,5 +1,5 @@
 // Package thorchain decodes what chainhound needs to follow funds through
-// THORChain cross-chain swaps (issue 14; TAINT.md, "THORChain"): the
+// THORChain cross-chain swaps (issue 14; docs/bridges.md): the
 // memos that carry a swap's intent, the Ethereum router's Deposit and
 // TransferOut events, and the OP_RETURN memo of a Bitcoin inbound.
 //

@@ -3,6 +3,7 @@ package thorchain_test
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"path/filepath"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/tracertest"
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // routerABI is the Deposit and TransferOut entries of THORChain's router
@@ -66,4 +68,18 @@ func feed(t testing.TB, e *tracer.Engine, typ chains.EventType, bs ...*chains.Bl
 			t.Fatalf("%v %s block %d: %v", typ, b.Chain, b.Ref.Number, err)
 		}
 	}
+}
+
+// routerAndExchange labels the router (shipped, thorchain) and the Bitcoin
+// exchange of the swap world.
+func routerAndExchange() tracertest.Labels {
+	return tracertest.Labels{
+		"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
+		"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
+	}
+}
+
+// chainDust is each chain's dust floor in its own unit: 10^15 wei, 1,000 sat.
+func chainDust() map[chains.Chain]*big.Int {
+	return map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
 }

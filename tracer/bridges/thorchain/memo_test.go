@@ -15,8 +15,8 @@ import (
 //	[btc]     real payout OP_RETURNs in Bitcoin mainnet block 702,861
 //	          (shared fixtures, from rust-bitcoin, CC0): txs 35991d6e… and
 //	          10bed6fd…, output 2
-//	[docs]    THORNode docs/concepts/memos.md (and archived/lending,
-//	          affiliate-guide) at LZeroAnalytics/thornode a0d762ef: the
+//	[docs]    THORNode LZeroAnalytics/thornode:docs/concepts/memos.md (and
+//	          archived/lending, affiliate-guide) at a0d762ef: the
 //	          project's documented examples, not checked on chain
 type memoCase struct {
 	src, memo string

@@ -106,13 +106,10 @@ func world(p prevouts) (ethBlocks, btcBlocks []*chains.Block, swapTx string) {
 func TestSwapToBitcoinReachesExchange(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
-			l := tracertest.Labels{
-				"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
-				"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
-			}
+			l := routerAndExchange()
 			s := &tracertest.Sink{}
 			p := prevouts{}
-			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+			dust := chainDust()
 			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
 			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 			eb, bb, swapTx := world(p)
@@ -169,7 +166,7 @@ func TestSwapBackToEthereum(t *testing.T) {
 	}
 	s := &tracertest.Sink{}
 	p := prevouts{}
-	dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+	dust := chainDust()
 	e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
 	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 	theft := strings.Repeat("d1", 32)
@@ -211,10 +208,7 @@ func TestSwapBackToEthereum(t *testing.T) {
 // exactly — the taint is parked at the router again and waits under the
 // inbound id — and the payout mined again joins as before.
 func TestPayoutReorg(t *testing.T) {
-	l := tracertest.Labels{
-		"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
-		"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
-	}
+	l := routerAndExchange()
 	s := &tracertest.Sink{}
 	p := prevouts{}
 	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
@@ -309,7 +303,7 @@ func TestSwapThroughAggregator(t *testing.T) {
 			}
 			s := &tracertest.Sink{}
 			p := prevouts{}
-			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+			dust := chainDust()
 			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
 			eb, bb, swapTx := world(p)
 			// The swap goes through the aggregator instead of straight to the router.
@@ -355,13 +349,10 @@ func TestSwapThroughAggregator(t *testing.T) {
 func TestPartlyTaintedPayoutKeepsItsValue(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
-			l := tracertest.Labels{
-				"ethereum|" + router: {Chain: chains.Ethereum, Address: router, Kind: watchlists.Bridge, Label: "THORChain router", Protocol: thorchain.Protocol, Owner: "shipped"},
-				"bitcoin|" + btcEx:   {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
-			}
+			l := routerAndExchange()
 			s := &tracertest.Sink{}
 			p := prevouts{}
-			dust := map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1e15), chains.Bitcoin: big.NewInt(1000)}
+			dust := chainDust()
 			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
 			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
 			eb, bb, _ := world(p)

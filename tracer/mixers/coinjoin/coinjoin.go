@@ -1,5 +1,5 @@
 // Package coinjoin tells CoinJoin transactions on Bitcoin by their shape,
-// after the rules of crocs-muni/Dumplings (Scanning/Scanner.cs; TAINT.md,
+// after the rules of crocs-muni/Dumplings (Scanning/Scanner.cs; docs/mixers.md,
 // "CoinJoin"): Wasabi 1, Wasabi 2, Whirlpool and JoinMarket-like joins. A
 // coinjoin is a mixing node: the tracer spreads the taint that enters it
 // over its equal outputs and names it in a taint.coinjoin finding.

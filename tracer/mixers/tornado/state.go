@@ -278,14 +278,6 @@ func loadTainted(st tracer.State, pool string) ([]taintedDeposit, error) {
 	return ts, nil
 }
 
-func saveTainted(st tracer.State, pool string, ts []taintedDeposit) {
-	if len(ts) == 0 {
-		st.Delete(taintedKey(pool))
-		return
-	}
-	st.Put(taintedKey(pool), encodeTainted(ts))
-}
-
 func getCount(st tracer.State, key string) int {
 	v, ok := st.Get(key)
 	if !ok {

@@ -1,4 +1,4 @@
-// Package tornado follows taint through Tornado Cash pools (TAINT.md,
+// Package tornado follows taint through Tornado Cash pools (docs/mixers.md,
 // "Tornado Cash"): a tainted deposit into a pool is remembered among the
 // pool's unmatched deposits, and each withdrawal carries the share of the
 // pool's unmatched deposits that are tainted — raised toward certainty
@@ -47,7 +47,7 @@ var (
 // recogniser (ethereum.Config.KeepLogs).
 func Topics() [][32]byte { return [][32]byte{DepositTopic, WithdrawalTopic} }
 
-// Heuristics as alerts name them (CONTRACT.md, `heuristics`).
+// Heuristics as alerts name them (docs/interface.md, `heuristics`).
 const (
 	AddressMatch      = "address_match"
 	UniqueGasPrice    = "unique_gas_price"
@@ -58,7 +58,7 @@ const (
 // Confidence of a withdrawal linked by a heuristic to one deposit: an
 // address match is deterministic in Tutela's sense (a depositor
 // withdrawing to itself), a unique gas price and a linked address
-// slightly less so (CONTRACT.md: a deterministic link gives at least 0.9;
+// slightly less so (docs/interface.md: a deterministic link gives at least 0.9;
 // two addresses that dealt three times may still be two owners), a
 // multi-denomination pattern (counts that could coincide) less again.
 const (
