@@ -41,7 +41,7 @@ type Config struct {
 	// over ws while the subscription is down. Default 2s.
 	PollInterval time.Duration
 	// BackfillConcurrency bounds the blocks fetched at once when behind.
-	// Default 4.
+	// Default 8.
 	BackfillConcurrency int
 	// KeepLogs names, by topic0, the event logs a transaction keeps in
 	// chains.Tx.Logs (the events of the mixers and bridges the tracer
@@ -107,7 +107,7 @@ func (c Config) parse() (*parsed, error) {
 		p.PollInterval = 2 * time.Second
 	}
 	if p.BackfillConcurrency <= 0 {
-		p.BackfillConcurrency = 4
+		p.BackfillConcurrency = 8
 	}
 	if p.BackfillConcurrency > 64 {
 		return nil, fmt.Errorf("ethereum: backfill concurrency %d: at most 64", c.BackfillConcurrency)

@@ -51,6 +51,7 @@ type Follower struct {
 	seen      *seenSet
 	head      uint64
 	rate      rateMeter
+	synced    time.Time // the last block delivered without chains.DeferSync
 
 	mu       sync.Mutex
 	status   chains.Status

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -103,68 +102,71 @@ type fetched struct {
 }
 
 // forward delivers blocks from..to in order, fetching up to
-// BackfillConcurrency at once. It stops with reorg=true at the first block
+// BackfillConcurrency at once and at most 8 times that many ahead of the
+// block being delivered. It stops with reorg=true at the first block
 // whose parent is not the tip.
 func (f *Follower) forward(ctx context.Context, n *node, h chains.Handler, from, to uint64) (reorg bool, err error) {
-	chunk := uint64(f.cfg.BackfillConcurrency) * 8
+	conc := f.cfg.BackfillConcurrency
 	backfill := to-from+1 > 2
 	if backfill {
 		f.log.Info("backfill", "from", from, "to", to, "blocks", to-from+1)
 	}
-	lastLog := time.Now()
-	for from <= to {
-		end := min(to, from+chunk-1)
-		count := end - from + 1
-		results := make([]chan fetched, count)
-		for i := range results {
-			results[i] = make(chan fetched, 1)
-		}
-		cctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		var next atomic.Uint64
-		for range min(uint64(f.cfg.BackfillConcurrency), count) {
+	cctx, cancel := context.WithCancel(ctx)
+	// The fetches in flight and the results not yet delivered, in block
+	// order; a fetch starts as soon as one of conc finishes, so delivery
+	// never waits for a batch to drain.
+	queue := make(chan chan fetched, conc*8)
+	slots := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(queue)
+		for num := from; num <= to; num++ {
+			select {
+			case slots <- struct{}{}:
+			case <-cctx.Done():
+				return
+			}
+			res := make(chan fetched, 1)
+			select {
+			case queue <- res:
+			case <-cctx.Done():
+				return
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for {
-					i := next.Add(1) - 1
-					if i >= count {
-						return
-					}
-					b, err := n.blockByNumber(cctx, from+i)
-					if err == nil && b.Ref.Number != from+i {
-						err = fmt.Errorf("asked for block %d, got %d: %w", from+i, b.Ref.Number, ErrBadResponse)
-					}
-					results[i] <- fetched{b, err}
+				b, err := n.blockByNumber(cctx, num)
+				if err == nil && b.Ref.Number != num {
+					err = fmt.Errorf("asked for block %d, got %d: %w", num, b.Ref.Number, ErrBadResponse)
 				}
+				<-slots
+				res <- fetched{b, err}
 			}()
 		}
-		stop := func() { cancel(); wg.Wait() }
-		for i := range results {
-			r := <-results[i]
-			if r.err != nil {
-				stop()
-				return false, r.err
-			}
-			if r.b.Ref.Parent != f.tip().Hash {
-				stop()
-				f.log.Info("branch switch detected", "block", r.b.Ref.Number, "parent", r.b.Ref.Parent, "tip", f.tip().Hash)
-				return true, nil
-			}
-			if err := f.connect(ctx, h, r.b); err != nil {
-				stop()
-				return false, err
-			}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+	lastLog := time.Now()
+	for res := range queue {
+		r := <-res
+		if r.err != nil {
+			return false, r.err
 		}
-		stop()
-		from = end + 1
+		if r.b.Ref.Parent != f.tip().Hash {
+			f.log.Info("branch switch detected", "block", r.b.Ref.Number, "parent", r.b.Ref.Parent, "tip", f.tip().Hash)
+			return true, nil
+		}
+		if err := f.connect(ctx, h, r.b); err != nil {
+			return false, err
+		}
 		if backfill && time.Since(lastLog) >= 10*time.Second {
 			lastLog = time.Now()
 			p := f.Progress()
-			f.log.Info("backfill progress", "block", end, "remaining", to-end, "blocks_per_s", fmt.Sprintf("%.1f", p.BlocksPerSecond), "eta", eta(to-end, p.BlocksPerSecond))
+			f.log.Info("backfill progress", "block", r.b.Ref.Number, "remaining", to-r.b.Ref.Number, "blocks_per_s", fmt.Sprintf("%.1f", p.BlocksPerSecond), "eta", eta(to-r.b.Ref.Number, p.BlocksPerSecond))
 		}
 	}
-	return false, nil
+	return false, ctx.Err()
 }
 
 // rewind disconnects, newest first, every delivered block at or above
@@ -201,13 +203,26 @@ func (f *Follower) rewind(ctx context.Context, n *node, h chains.Handler, confli
 	return nil
 }
 
+// DeferSyncFor is how long, at most, a backfill's blocks are written
+// without waiting for the disk (chains.DeferSync): a crash loses at most
+// that much of the catch-up, which is then fetched again.
+const DeferSyncFor = time.Second
+
 // connect delivers b as Connected and, once acknowledged, checkpoints it.
+// Behind the head, the block's writes and checkpoint defer their sync to
+// the next synced block (one a second, and the one at the head).
 func (f *Follower) connect(ctx context.Context, h chains.Handler, b *chains.Block) error {
 	f.head = max(f.head, b.Ref.Number)
-	if err := h(ctx, chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: b, Ref: b.Ref, Head: f.head}); err != nil {
+	bctx := ctx
+	if now := time.Now(); b.Ref.Number < f.head && now.Sub(f.synced) < DeferSyncFor {
+		bctx = chains.DeferSync(ctx)
+	} else {
+		f.synced = now
+	}
+	if err := h(bctx, chains.Event{Type: chains.Connected, Chain: chains.Ethereum, Block: b, Ref: b.Ref, Head: f.head}); err != nil {
 		return &stopError{fmt.Errorf("ethereum: handler at block %d %s: %w", b.Ref.Number, b.Ref.Hash, err)}
 	}
-	if err := f.cfg.Checkpoints.SaveCheckpoint(ctx, chains.Ethereum, b.Ref); err != nil {
+	if err := f.cfg.Checkpoints.SaveCheckpoint(bctx, chains.Ethereum, b.Ref); err != nil {
 		return &stopError{fmt.Errorf("ethereum: checkpoint block %d: %w", b.Ref.Number, err)}
 	}
 	f.window = append(f.window, entry{ref: b.Ref, block: b})

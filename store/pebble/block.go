@@ -12,7 +12,8 @@ import (
 var _ store.Backend = (*Store)(nil)
 
 // WriteBlock writes a block's tracer batch, alerts and checkpoint in one
-// synced batch.
+// synced batch (not synced when ctx says chains.SyncDeferred and the block
+// raises no alerts).
 func (s *Store) WriteBlock(ctx context.Context, blk store.Block) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -36,7 +37,11 @@ func (s *Store) WriteBlock(ctx context.Context, blk store.Block) error {
 			return err
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	opts := writeOpts(ctx)
+	if blk.Alerts != nil {
+		opts = pebble.Sync // alerts go out once written
+	}
+	if err := b.Commit(opts); err != nil {
 		return fmt.Errorf("write %s block batch: %w", blk.Chain, err)
 	}
 	return nil

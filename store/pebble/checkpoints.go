@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/chainhound/chainhound/chains"
-	"github.com/cockroachdb/pebble"
 )
 
 var _ chains.CheckpointStore = (*Store)(nil)
@@ -28,13 +27,14 @@ func (s *Store) Checkpoint(ctx context.Context, chain chains.Chain) (chains.Bloc
 	return ref, true, nil
 }
 
-// SaveCheckpoint durably records ref as chain's last acknowledged block.
+// SaveCheckpoint durably records ref as chain's last acknowledged block;
+// when ctx says chains.SyncDeferred, durably once a later synced write is.
 func (s *Store) SaveCheckpoint(ctx context.Context, chain chains.Chain, ref chains.BlockRef) error {
 	v, err := json.Marshal(ref)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Set(checkpointKey(chain), v, pebble.Sync); err != nil {
+	if err := s.db.Set(checkpointKey(chain), v, writeOpts(ctx)); err != nil {
 		return fmt.Errorf("save %s checkpoint %d: %w", chain, ref.Number, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/cockroachdb/pebble"
 )
@@ -15,7 +16,7 @@ func tracerKey(k []byte) []byte {
 }
 
 // SaveTracer writes the tracer's puts and deletes in one atomic, synced
-// batch (one per block).
+// batch (one per block); not synced when ctx says chains.SyncDeferred.
 func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -25,10 +26,19 @@ func (s *Store) SaveTracer(ctx context.Context, puts []tracer.KV, deletes [][]by
 	if err := addTracer(b, puts, deletes); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(writeOpts(ctx)); err != nil {
 		return fmt.Errorf("commit tracer batch (%d puts, %d deletes): %w", len(puts), len(deletes), err)
 	}
 	return nil
+}
+
+// writeOpts is pebble.Sync unless ctx defers the sync to a later write
+// (chains.DeferSync): pebble's single write-ahead log keeps the order.
+func writeOpts(ctx context.Context) *pebble.WriteOptions {
+	if chains.SyncDeferred(ctx) {
+		return pebble.NoSync
+	}
+	return pebble.Sync
 }
 
 // addTracer adds the tracer's deletes, then its puts, to b.
