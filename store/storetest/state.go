@@ -335,8 +335,7 @@ func testIncidents(t *testing.T, h Harness) {
 // handed to the engine's load (ScanTracer).
 func testTransferIndex(t *testing.T, h Harness) {
 	s := open(t, h)
-	x, ok := s.(*closer).Backend.(tracer.IndexStore)
-	if !ok {
+	if _, ok := s.(*closer).Backend.(tracer.IndexStore); !ok {
 		t.Skipf("%T holds no transfer index", s.(*closer).Backend)
 	}
 	var puts []tracer.KV
@@ -351,7 +350,7 @@ func testTransferIndex(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	s = reopen(t, h, s)
-	x = s.(*closer).Backend.(tracer.IndexStore)
+	x := s.(*closer).Backend.(tracer.IndexStore)
 	if v, err := x.GetTracer(ctx, []byte("x/b/ethereum/00000042")); err != nil || string(v) != "block 42" {
 		t.Fatalf("get: %q %v", v, err)
 	}
