@@ -17,7 +17,7 @@ demo: build
 # started by the tests (built once into the user cache; about 2.5 minutes
 # the first time).
 test:
-	$(GO) test -count=1 -timeout 40m ./...
+	./.ci/run
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
