@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,30 @@ func TestCLIConventions(t *testing.T) {
 		case <-time.After(3 * time.Second):
 			cmd.Process.Kill()
 			<-done
+		}
+	})
+	t.Run("demo on a busy port", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		_, msg, code := run("demo", "--listen", ln.Addr().String(), "--exit")
+		if code != 1 || !strings.Contains(msg, "--listen") || !strings.Contains(msg, ln.Addr().String()) {
+			t.Fatalf("exit %d %q; want exit 1 naming the address and --listen", code, msg)
+		}
+	})
+	t.Run("errors say the chain once", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "c.yaml")
+		body := fmt.Sprintf("data_dir: %s\nchains:\n  ethereum: { network: dev, rpc: 'http://127.0.0.1:%d' }\n", t.TempDir(), testnodes.FreePort(t))
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"serve", "--check", "--config", cfg}, {"trace", "--config", cfg, "--chain", "ethereum", "0x" + strings.Repeat("ab", 32)}} {
+			_, msg, code := run(args...)
+			if code != 1 || strings.Count(msg, "ethereum") > 2 || strings.Contains(msg, "ethereum: ethereum") || strings.Contains(msg, "chains.ethereum: ethereum:") {
+				t.Errorf("%v: exit %d %q; want exit 1 naming the chain without repeating it", args[0], code, msg)
+			}
 		}
 	})
 	t.Run("version", func(t *testing.T) {

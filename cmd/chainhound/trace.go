@@ -130,7 +130,14 @@ func traceAction(c *cli.Context) error {
 	case errors.Is(err, tracer.ErrTxNotFound):
 		return fmt.Errorf("trace: %s transaction %s is not in a block the node at %s knows", chain, tx, node)
 	case errors.Is(err, tracer.ErrNodeUnreachable):
-		return fmt.Errorf("the %s node at %s does not answer: %w", chain, node, err)
+		// What the node's client said, without the layers that repeat
+		// the chain and the address.
+		msg := err.Error()
+		if i := strings.LastIndex(msg, string(chain)+": "); i >= 0 {
+			msg = msg[i+len(chain)+2:]
+		}
+		msg = strings.TrimPrefix(msg, node+": ")
+		return fmt.Errorf("the %s node at %s does not answer: %s", chain, node, msg)
 	case err != nil:
 		return fmt.Errorf("trace: %w", err)
 	}

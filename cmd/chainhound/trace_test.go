@@ -64,7 +64,7 @@ func TestTraceCLI(t *testing.T) {
 		}
 	})
 	t.Run("table", func(t *testing.T) {
-		out, msg, code := trace("--chain", "ethereum", theft)
+		out, msg, code := trace("--chain", "ethereum", "--format", "table", theft)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, msg)
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -104,7 +105,9 @@ func checkNodes(ctx context.Context, cfg *config.Config, lg *slog.Logger) error 
 		ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 		defer cancel()
 		if err := f.Check(ctx); err != nil {
-			return fmt.Errorf("chains.%s: %w", name, err)
+			// The follower names its chain already ("ethereum: …"):
+			// once is enough.
+			return &prefixed{prefix: "chains." + name, err: err, msg: strings.TrimPrefix(err.Error(), name+": ")}
 		}
 		return nil
 	}
@@ -132,3 +135,13 @@ func (noCheckpoints) Checkpoint(context.Context, chains.Chain) (chains.BlockRef,
 func (noCheckpoints) SaveCheckpoint(context.Context, chains.Chain, chains.BlockRef) error {
 	return errors.New("check: no checkpoints are saved")
 }
+
+// prefixed is err said under prefix, with msg as err's text (err's own
+// prefix taken off), still unwrapping to err.
+type prefixed struct {
+	prefix, msg string
+	err         error
+}
+
+func (e *prefixed) Error() string { return e.prefix + ": " + e.msg }
+func (e *prefixed) Unwrap() error { return e.err }
