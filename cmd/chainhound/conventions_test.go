@@ -95,6 +95,30 @@ func TestCLIConventions(t *testing.T) {
 			}
 		}
 	})
+	t.Run("progress on a terminal, none when piped", func(t *testing.T) {
+		script, err := exec.LookPath("script")
+		if err != nil {
+			t.Skip("no script(1) to give the command a terminal")
+		}
+		csv := filepath.Join(t.TempDir(), "big.csv")
+		var b strings.Builder
+		b.WriteString("address,label\n")
+		for i := range 100_000 {
+			fmt.Fprintf(&b, "0x%040x,l%d\n", i+1, i)
+		}
+		if err := os.WriteFile(csv, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmdline := fmt.Sprintf("%s --data-dir %s watch import %s --chain ethereum --kind custom --format csv", bin, t.TempDir(), csv)
+		out, err := exec.Command(script, "-qec", cmdline, "/dev/null").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "reading big.csv") {
+			t.Fatalf("on a terminal: %v; want a progress bar (reading big.csv) in:\n%q", err, out[:min(len(out), 2000)])
+		}
+		_, msg, code := run("--data-dir", t.TempDir(), "watch", "import", csv, "--chain", "ethereum", "--kind", "custom", "--format", "csv")
+		if code != 0 || strings.Contains(msg, "reading") {
+			t.Fatalf("piped: exit %d, stderr %q; want no progress bar", code, msg)
+		}
+	})
 	t.Run("version", func(t *testing.T) {
 		// Built in the checkout with VCS stamping (the default of go build;
 		// this machine's GOFLAGS may turn it off), both name the commit.
