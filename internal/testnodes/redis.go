@@ -22,6 +22,13 @@ type Redis struct {
 	Addr    string // 127.0.0.1:PORT
 	URL     string // redis://127.0.0.1:PORT/0
 	LogPath string // the server's log, printed when the test fails
+
+	// For Restart: the binary, port, data directory and flags it was
+	// started with, and how to stop it.
+	bin, dir string
+	port     int
+	extra    []string
+	stop     func()
 }
 
 // StartRedis starts Debian's redis-server (from PATH or /usr/bin) on a free
@@ -37,8 +44,35 @@ func StartRedis(tb testing.TB) *Redis {
 
 func startRedisOnce(tb testing.TB, bin string, port int, extra ...string) (*Redis, error) {
 	tb.Helper()
-	dir := tb.TempDir()
-	logPath := filepath.Join(dir, "redis.log")
+	return startRedisIn(tb, bin, port, tb.TempDir(), extra...)
+}
+
+// StartRedisPersistent is StartRedis with an append-only file synced at
+// every write (appendfsync always), so that Restart keeps every write
+// acknowledged.
+func StartRedisPersistent(tb testing.TB) *Redis {
+	tb.Helper()
+	bin := redisBinary(tb)
+	return startWithRetry(tb, "redis-server", func() (*Redis, error) {
+		return startRedisOnce(tb, bin, FreePort(tb), "--appendonly", "yes", "--appendfsync", "always")
+	})
+}
+
+// Restart stops the server (SIGTERM: it finishes its writes) and starts it
+// again on the same port and data directory, as an operator's restart
+// does; the clients see their connections drop meanwhile.
+func (r *Redis) Restart(tb testing.TB) {
+	tb.Helper()
+	r.stop()
+	n, err := startRedisIn(tb, r.bin, r.port, r.dir, r.extra...)
+	if err != nil {
+		tb.Fatalf("testnodes: restart redis-server on %s: %v", r.Addr, err)
+	}
+	*r = *n
+}
+
+func startRedisIn(tb testing.TB, bin string, port int, dir string, extra ...string) (*Redis, error) {
+	logPath := filepath.Join(dir, fmt.Sprintf("redis-%d.log", time.Now().UnixNano()))
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("create log %s: %w", logPath, err)
@@ -62,6 +96,7 @@ func startRedisOnce(tb testing.TB, bin string, port int, extra ...string) (*Redi
 		Addr:    fmt.Sprintf("127.0.0.1:%d", port),
 		URL:     fmt.Sprintf("redis://127.0.0.1:%d/0", port),
 		LogPath: logPath,
+		bin:     bin, dir: dir, port: port, extra: extra, stop: stop,
 	}
 	client := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer client.Close()
