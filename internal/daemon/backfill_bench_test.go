@@ -276,7 +276,8 @@ var (
 // BenchmarkBackfill: the daemon's backfill of 1,000 blocks × 100
 // transactions (half native, half ERC-20) from go-ethereum's simulated
 // backend over websocket, with the transfer index on (the default) and
-// off, against the bare fetch of the same blocks in the same run. Every
+// off, and on a Redis store, against the bare fetch of the same blocks in
+// the same run. Every
 // run alternates bare, index on, index off, bare; the bare rate is their
 // mean. Run with -benchtime 1x.
 //
@@ -297,16 +298,22 @@ func BenchmarkBackfill(b *testing.B) {
 	}
 	n := float64(c.head - c.first + 1)
 	b.ResetTimer()
-	var bare, on, off time.Duration
+	var bare, on, off, onRedis time.Duration
 	for range b.N {
 		bare += bareFetch(b, c)
 		on += daemonBackfill(b, c, "")
 		off += daemonBackfill(b, c, "index: { retain: off }\n")
+		// The same on Redis (issue 15: goal ≥ 0.8× pebble), a fresh
+		// redis-server each run.
+		r := testnodes.StartRedis(b)
+		onRedis += daemonBackfill(b, c, fmt.Sprintf("store: { backend: redis, url: %q }\n", r.URL))
 		bare += bareFetch(b, c)
 	}
 	b.StopTimer()
 	rate := func(d time.Duration, runs int) float64 { return n * float64(runs) / d.Seconds() }
-	bareRate, onRate, offRate := rate(bare, 2*b.N), rate(on, b.N), rate(off, b.N)
+	bareRate, onRate, offRate, redisRate := rate(bare, 2*b.N), rate(on, b.N), rate(off, b.N), rate(onRedis, b.N)
+	b.ReportMetric(redisRate, "redis-blocks/s")
+	b.ReportMetric(redisRate/onRate, "redis/pebble")
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(bareRate, "bare-blocks/s")
 	b.ReportMetric(onRate, "index-on-blocks/s")
