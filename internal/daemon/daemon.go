@@ -70,7 +70,8 @@ type Daemon struct {
 
 	// history loads the history of the Tornado pools the tracer sees
 	// (their deposits before chainhound first saw them).
-	history *tornado.Bootstrap
+	history     *tornado.Bootstrap
+	historyWake chan struct{} // a pool seen for the first time (every engine's recogniser)
 
 	// rs is the Redis store when this process is a replica: it follows
 	// the chains only while it holds their leases (nil: pebble, always).
@@ -90,7 +91,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	if lg == nil {
 		lg = slog.Default()
 	}
-	d := &Daemon{cfg: cfg, log: lg}
+	d := &Daemon{cfg: cfg, log: lg, historyWake: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -321,7 +322,7 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		deps.Sources[chains.Ethereum] = d.eth
 		deps.Locators[chains.Ethereum] = d.eth
 		deps.Balances = d.eth
-		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log).WithHistory(), evmbridges.New(d.Registry, d.log))
+		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log).WithHistory().NotifyHistory(d.historyWake), evmbridges.New(d.Registry, d.log))
 	}
 	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	if d.btc != nil {
@@ -814,11 +815,11 @@ func (d *Daemon) openHistory() error {
 	loaded := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "chainhound_mixer_history_loaded_total", Help: "Mixer pools whose history (deposits before chainhound saw them) was loaded.",
 	})
-	d.history = &tornado.Bootstrap{Source: d.eth, State: engineState{d}, Log: d.log,
+	d.history = &tornado.Bootstrap{Source: d.eth, State: engineState{d}, Log: d.log, Wake: d.historyWake,
 		Loaded: func(string, int) { loaded.Inc() }}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "chainhound_mixer_history_pending", Help: "Mixer pools seen whose history is not loaded yet (their withdrawals' alerts are provisional).",
-	}, func() float64 { return float64(len(d.history.Pending())) })
+	}, func() float64 { return float64(d.history.PendingCount()) })
 	for _, c := range []prometheus.Collector{loaded, pending} {
 		if err := d.API.Metrics().Registry.Register(c); err != nil {
 			return fmt.Errorf("register mixer history metrics: %w", err)

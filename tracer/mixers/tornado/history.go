@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -36,12 +37,18 @@ func historyEndKey(pool string) string               { return "hs/" + pool }
 func historyDoneKey(pool string) string              { return "hd/" + pool }
 
 // markHistory records, the first time the live pass sees pool, that its
-// history ends at the block before b.
-func markHistory(st tracer.State, b *chains.Block, pool string) {
+// history ends at the block before b, and wakes the Bootstrap.
+func (r *Recogniser) markHistory(st tracer.State, b *chains.Block, pool string) {
 	if _, ok := st.Get(historyEndKey(pool)); ok || b.Ref.Number == 0 {
 		return
 	}
 	st.Put(historyEndKey(pool), binary.AppendUvarint(nil, b.Ref.Number-1))
+	if r.wake != nil {
+		select {
+		case r.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
 }
 
 // progress is how far a pool's history is loaded.
@@ -101,11 +108,22 @@ type Bootstrap struct {
 	// Step is the blocks one log query spans at most (default 10,000;
 	// halved while the node refuses a query as too large).
 	Step uint64
-	// Every is how often it looks for pools to load (default 5 s).
+	// Wake, if set, says a pool was seen for the first time (the
+	// recogniser's NotifyHistory): the Bootstrap looks at once.
+	Wake <-chan struct{}
+	// Every is how often it looks for pools to load besides (default 5 s;
+	// a minute with Wake). A look reads every key of the recogniser's
+	// state.
 	Every time.Duration
 	// Loaded, if set, is told each time a pool's history is complete.
 	Loaded func(pool string, deposits int)
+
+	pending atomic.Int64 // pools left after the last look
 }
+
+// PendingCount is how many pools seen had their history still to load at
+// the last look (for a gauge: it reads no state).
+func (b *Bootstrap) PendingCount() int { return int(b.pending.Load()) }
 
 // Run loads histories until ctx ends. A node error is logged and the pool
 // tried again at the next look.
@@ -113,11 +131,16 @@ func (b *Bootstrap) Run(ctx context.Context) error {
 	every := b.Every
 	if every <= 0 {
 		every = 5 * time.Second
+		if b.Wake != nil {
+			every = time.Minute
+		}
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		for _, pool := range b.Pending() {
+		pools := b.Pending()
+		b.pending.Store(int64(len(pools)))
+		for _, pool := range pools {
 			if err := b.Load(ctx, pool); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -129,6 +152,7 @@ func (b *Bootstrap) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		case <-b.Wake:
 		}
 	}
 }
@@ -216,6 +240,9 @@ func (b *Bootstrap) Load(ctx context.Context, pool string) error {
 	}
 	if at.Done {
 		b.logger().Info("tornado pool history loaded", "pool", pool, "through_block", end, "deposits", total)
+		if b.pending.Load() > 0 { // one fewer left (Run counted it)
+			b.pending.Add(-1)
+		}
 		if b.Loaded != nil {
 			b.Loaded(pool, total)
 		}

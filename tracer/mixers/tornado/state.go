@@ -183,11 +183,34 @@ func (p *poolState) encode() []byte {
 	return e
 }
 
-func decodePool(b []byte) (*poolState, error) {
+// versioned is a decoder past b's version byte, or an error for a version
+// this build does not know.
+func versioned(b []byte) (decoder, error) {
 	if len(b) == 0 || b[0] != stateVersion {
-		return nil, fmt.Errorf("unknown version")
+		return decoder{}, fmt.Errorf("unknown version")
 	}
-	d := decoder{b: b[1:]}
+	return decoder{b: b[1:]}, nil
+}
+
+// versionedList is versioned followed by a list's length, checked against
+// the bytes left (each element takes at least one).
+func versionedList(b []byte) (decoder, uint64, error) {
+	d, err := versioned(b)
+	if err != nil {
+		return d, 0, err
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return d, 0, errShort
+	}
+	return d, n, nil
+}
+
+func decodePool(b []byte) (*poolState, error) {
+	d, err := versioned(b)
+	if err != nil {
+		return nil, err
+	}
 	p := &poolState{}
 	p.Asset.Symbol = d.str()
 	p.Asset.Contract = d.str()
@@ -227,13 +250,9 @@ func encodeTainted(ts []taintedDeposit) []byte {
 }
 
 func decodeTainted(b []byte) ([]taintedDeposit, error) {
-	if len(b) == 0 || b[0] != stateVersion {
-		return nil, fmt.Errorf("unknown version")
-	}
-	d := decoder{b: b[1:]}
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		return nil, errShort
+	d, n, err := versionedList(b)
+	if err != nil {
+		return nil, err
 	}
 	ts := make([]taintedDeposit, 0, n)
 	for range n {
@@ -396,13 +415,9 @@ func encodePeers(ps []peer) []byte {
 }
 
 func decodePeers(b []byte) ([]peer, error) {
-	if len(b) == 0 || b[0] != stateVersion {
-		return nil, fmt.Errorf("unknown version")
-	}
-	d := decoder{b: b[1:]}
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		return nil, errShort
+	d, n, err := versionedList(b)
+	if err != nil {
+		return nil, err
 	}
 	ps := make([]peer, 0, n)
 	for range n {

@@ -82,14 +82,22 @@ type Recogniser struct {
 	decoded map[string]decodedDeposits
 
 	// history: a Bootstrap loads each pool's history (WithHistory); until
-	// it has, withdrawals are provisional.
+	// it has, withdrawals are provisional. wake tells it of a new pool.
 	history bool
+	wake    chan<- struct{}
 }
 
 // WithHistory tells the recogniser that a Bootstrap loads each pool's
 // history: until it has, its withdrawals' findings are provisional.
 func (r *Recogniser) WithHistory() *Recogniser {
 	r.history = true
+	return r
+}
+
+// NotifyHistory has the recogniser signal ch (without waiting) each time
+// it sees a pool for the first time: a Bootstrap's Wake.
+func (r *Recogniser) NotifyHistory(ch chan<- struct{}) *Recogniser {
+	r.wake = ch
 	return r
 }
 
@@ -254,7 +262,7 @@ func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block,
 			if p.Partial {
 				r.size(ctx, b, addr, p)
 			}
-			markHistory(st, b, addr)
+			r.markHistory(st, b, addr)
 		}
 		return p, err
 	}
@@ -269,7 +277,7 @@ func (r *Recogniser) pool(ctx context.Context, st tracer.State, b *chains.Block,
 	p := &poolState{Asset: asset, Denom: denom, Partial: true}
 	if st.Lane() == "" {
 		r.size(ctx, b, addr, p)
-		markHistory(st, b, addr)
+		r.markHistory(st, b, addr)
 	}
 	return p, nil
 }
