@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -113,6 +114,9 @@ type conformance struct {
 func init() {
 	// /v1/trace?format=dot answers Graphviz text.
 	openapi3filter.RegisterBodyDecoder("text/vnd.graphviz", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.FileBodyDecoder)
 }
 
 func newConformance(t *testing.T, e *env) *conformance {
@@ -321,6 +325,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	// No key.
 	c.call("GET", "/healthz", "", "", 200)
 	c.call("GET", "/metrics", "", "", 200)
+	page := c.call("GET", "/", "", "", 200)
+	if js := regexp.MustCompile(`assets/main-[A-Z0-9]+\.js`).FindString(page); js == "" {
+		t.Errorf("GET / names no script:\n%s", page)
+	} else {
+		c.call("GET", "/"+js, "", "", 200)
+	}
+	c.call("GET", "/assets/main-NOSUCH.js", "", "", 404)
 	if got := c.call("GET", "/v1/openapi.json", "", "", 200); got != string(docs.OpenAPI) {
 		t.Error("GET /v1/openapi.json is not docs/openapi.json")
 	}

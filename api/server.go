@@ -170,7 +170,7 @@ func (s *Server) routes() *http.ServeMux {
 	auth("GET /v1/incidents/{id}", s.getIncident)
 	auth("POST /v1/incidents/{id}/close", s.closeIncident)
 	auth("GET /v1/alerts", s.listAlerts)
-	auth("GET /v1/alerts/ws", s.alertsWS)
+	handle("GET /v1/alerts/ws", wsProtocolKey(s.authenticated(s.alertsWS)))
 	auth("GET /v1/trace/{chain}/{tx}", s.trace)
 	auth("POST /v1/keys", s.createKey)
 	auth("GET /v1/keys", s.listKeys)
@@ -178,6 +178,7 @@ func (s *Server) routes() *http.ServeMux {
 	auth("PUT /v1/webhook", s.putWebhook)
 	auth("GET /v1/webhook", s.getWebhook)
 	auth("DELETE /v1/webhook", s.deleteWebhook)
+	s.consoleRoutes(mux)
 	mux.Handle("/", s.instrument("/", http.HandlerFunc(s.noRoute)))
 	return mux
 }

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"crypto/sha256"
@@ -10,10 +10,10 @@ import (
 	"sort"
 )
 
-// SourcesDigest is the SHA-256 of the console's inputs under webDir
+// sourcesDigest is the SHA-256 of the console's inputs under webDir
 // (package.json, package-lock.json, src/ and the build program), as
 // web/build writes it to dist/SOURCES.sha256.
-func SourcesDigest(webDir string) (string, error) {
+func sourcesDigest(webDir string) (string, error) {
 	names := []string{"package.json", "package-lock.json", "build/main.go", "build/go.mod", "build/go.sum"}
 	err := filepath.WalkDir(filepath.Join(webDir, "src"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
