@@ -116,7 +116,7 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 		ReadBufferSize:   512,
 		WriteBufferPool:  writeBufferPool,
 		HandshakeTimeout: s.cfg.WriteWait,
-		Subprotocols:     []string{WSProtocol}, // a browser's key offer (wsProtocolKey) is never echoed
+		Subprotocols:     []string{WSProtocol},                     // a browser's key offer (wsProtocolKey) is never echoed
 		CheckOrigin:      func(*http.Request) bool { return true }, // checked above
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			writeError(w, &Error{Code: CodeInvalid, Field: "Upgrade", Message: reason.Error()})
