@@ -32,7 +32,12 @@ window.__ch = {
   } : null),
   svg: () => (cy ? svg(cy) : ''),
   png: () => (cy ? cy.png({ full: true, bg: '#ffffff' }) : ''),
+  violations: [], // Content-Security-Policy violations seen
+  errors: [], // uncaught errors
 };
+document.addEventListener('securitypolicyviolation', (e) => window.__ch.violations.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + (e.lineNumber || '')));
+window.addEventListener('error', (e) => window.__ch.errors.push(String(e.message)));
+window.addEventListener('unhandledrejection', (e) => window.__ch.errors.push(String(e.reason)));
 
 function assetOf(a) { return a.asset || nativeAsset(a.chain); }
 
