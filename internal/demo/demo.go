@@ -52,6 +52,7 @@ var Expected = []string{alerts.TypeTreasuryOutflow, alerts.TypeTreasuryDrain, al
 type Result struct {
 	Alerts   []alerts.Alert
 	API      string
+	Console  string // the web console's address (API + "/")
 	AdminKey string
 	// The script's facts, for checking the alerts against.
 	Treasury, Thief, Deposit common.Address
@@ -166,6 +167,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := d.Store.CreateKey(ctx, key); err != nil {
 		return nil, err
 	}
+	say("web console: %s/ (open it in a browser and sign in with the admin key %s)", base, secret)
 	if _, err := d.Registry.Add(ctx,
 		watchlists.Entry{Chain: chains.Ethereum, Address: strings.ToLower(treasury.Addr.Hex()), Kind: watchlists.Treasury, Owner: "acme", Label: "ACME cold wallet", Source: "demo"},
 		watchlists.Entry{Chain: chains.Ethereum, Address: strings.ToLower(deposit.Addr.Hex()), Kind: watchlists.Exchange, Owner: "exchange", Label: "Demo Exchange deposit", Source: "demo"},
@@ -207,7 +209,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := waitFollowing(ctx, d); err != nil {
 		return nil, err
 	}
-	res := &Result{API: base, AdminKey: secret, Treasury: treasury.Addr, Thief: thief.Addr, Deposit: deposit.Addr, Drained: ether(9_000), BitcoinSkipped: skipped}
+	res := &Result{API: base, Console: base + "/", AdminKey: secret, Treasury: treasury.Addr, Thief: thief.Addr, Deposit: deposit.Addr, Drained: ether(9_000), BitcoinSkipped: skipped}
 	p := &player{out: out, got: got, res: res, seen: map[string]bool{}}
 	await := func(want string, timeout time.Duration) error { return p.await(ctx, "ethereum", want, timeout) }
 	mine := func(step string) error {
@@ -295,6 +297,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	say("\n== done: %d alerts; the exchange was told within one block of each deposit ==", len(res.Alerts))
 	if opts.Wait {
 		say("the API stays up at %s until Ctrl-C; admin key: %s", base, secret)
+		say("  web console: %s/ (sign in with the admin key)", base)
 		say("  curl -H 'Authorization: Bearer %s' %s/v1/incidents", secret, base)
 		say("  chainhound alerts tail --api %s --api-key %s", base, secret)
 		go func() {

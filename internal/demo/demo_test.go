@@ -156,6 +156,10 @@ func TestDemoWithoutBtcdSkipsBitcoin(t *testing.T) {
 	if res.Bitcoin != nil {
 		t.Fatalf("bitcoin part ran without btcd: %+v", res.Bitcoin)
 	}
+	// The demo names the web console (issue 18) and opens nothing itself.
+	if res.Console != res.API+"/" || !strings.Contains(out.String(), "web console: "+res.Console+" ") {
+		t.Errorf("the demo's output does not name the web console %q:\n%s", res.Console, out.String())
+	}
 	var skipLines []string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if strings.Contains(l, "bitcoin: skipped") {
