@@ -30,7 +30,16 @@ func chromiumPath(t *testing.T) string {
 	if _, err := exec.LookPath("apt-get"); err != nil {
 		t.Skip("no /usr/bin/chromium and no apt-get to install it")
 	}
-	out, err := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "chromium").CombinedOutput()
+	install := func() ([]byte, error) {
+		return exec.Command("apt-get", "install", "-y", "--no-install-recommends", "chromium").CombinedOutput()
+	}
+	out, err := install()
+	if err != nil { // a fresh machine's package lists may be missing
+		if upd, uerr := exec.Command("apt-get", "update").CombinedOutput(); uerr != nil {
+			t.Skipf("no /usr/bin/chromium and apt-get update failed: %v\n%s", uerr, tail(upd, 2000))
+		}
+		out, err = install()
+	}
 	if err != nil {
 		t.Skipf("no /usr/bin/chromium and apt-get install chromium failed: %v\n%s", err, tail(out, 2000))
 	}
@@ -102,6 +111,11 @@ func (b *browser) open(name, url string) *tab {
 	b.t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	b.t.Cleanup(cancel)
+	// The tab lives as long as the context of its first Run: give it one
+	// with no deadline.
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open %s tab: %v", name, err)
+	}
 	tb := &tab{b: b, name: name, ctx: ctx}
 	tb.run(chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("#signin-form")))
 	return tb
@@ -123,7 +137,7 @@ func (tb *tab) eval(expr string, out any) {
 	tb.b.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 60*time.Second)
 	defer cancel()
-	js, err := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify((() => (" + expr + "))() ?? null)"))
+	js, err := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify((() => ("+expr+"))() ?? null)"))
 	if err != nil {
 		tb.screenshot("failed")
 		tb.b.t.Fatalf("%s tab: evaluate %s: %v", tb.name, expr, err)
@@ -141,7 +155,7 @@ func (tb *tab) wait(what, expr string) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!(" + expr + ")"))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
 		cancel()
 		if err == nil && ok {
 			return

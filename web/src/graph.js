@@ -93,7 +93,7 @@ export function draw(container, g) {
     layout: { name: 'dagre', rankDir: 'LR', nodeSep: 40, rankSep: 120, edgeSep: 10 },
     wheelSensitivity: 0.3,
     minZoom: 0.1,
-    maxZoom: 4,
+    maxZoom: 2,
   });
 }
 

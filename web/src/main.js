@@ -198,8 +198,8 @@ function pathList(a) {
   return el('ol', { class: 'path', id: 'alert-path' }, hops.map((h, i) => {
     const via = h.via ? h.via.kind : '';
     return el('li', { class: ['hop', via ? 'via-' + via : '', 'chain-' + h.chain].join(' '), dataset: { hop: i + 1, chain: h.chain, via } },
-      el('span', { class: 'badge chain', text: h.chain }),
-      via ? el('span', { class: 'badge via ' + via, text: 'via ' + via + (h.via.protocol ? ' (' + h.via.protocol + ')' : '') + (h.via.label ? ': ' + h.via.label : '') }) : null,
+      el('span', { class: 'badge chain', text: h.chain }), ' ',
+      via ? el('span', { class: 'badge via ' + via, text: 'via ' + via + (h.via.protocol ? ' (' + h.via.protocol + ')' : '') + (h.via.label ? ': ' + h.via.label : '') }) : null, ' ',
       el('span', { class: 'addr', title: h.from, text: short(h.from) }), ' → ',
       el('span', { class: 'addr', title: h.to, text: short(h.to) }), ' ',
       el('strong', { class: 'amount', text: amount(h.amount, hopAsset(a, h)) }),
