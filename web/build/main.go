@@ -195,14 +195,19 @@ func thirdParty(webDir string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// licence reads the package's licence file (LICENSE, LICENCE, with or
+// without an extension, in any case).
 func licence(dir string) ([]byte, error) {
-	for _, n := range []string{"LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "license"} {
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err == nil {
-			return b, nil
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if n := strings.ToUpper(e.Name()); !e.IsDir() && (strings.HasPrefix(n, "LICENSE") || strings.HasPrefix(n, "LICENCE")) {
+			return os.ReadFile(filepath.Join(dir, e.Name()))
 		}
 	}
-	return nil, fmt.Errorf("no LICENSE file in %s", dir)
+	return nil, fmt.Errorf("no licence file in %s", dir)
 }
 
 // compare reports how files differ from what dist holds.
