@@ -26,6 +26,14 @@ window.__ch = {
   seqs: () => feed.order.slice(),
   rows: () => [...document.querySelectorAll('#alert-rows tr')].map((r) => Number(r.dataset.seq)),
   rowTimes: new Map(), // seq → epoch ms its row was inserted
+  rowWaiters: new Map(), // seq → resolve functions of waitRow
+  // waitRow resolves with the epoch ms at which seq's row was inserted.
+  waitRow: (seq) => new Promise((resolve) => {
+    if (window.__ch.rowTimes.has(seq)) { resolve(window.__ch.rowTimes.get(seq)); return; }
+    const ws = window.__ch.rowWaiters.get(seq) || [];
+    ws.push(resolve);
+    window.__ch.rowWaiters.set(seq, ws);
+  }),
   graph: () => (cy ? {
     nodes: cy.nodes().map((n) => ({ id: n.id(), address: n.data('address'), chain: n.data('chain'), kind: n.data('kind'), name: n.data('name'), classes: n.classes() })),
     edges: cy.edges().map((e) => ({ source: e.data('source'), target: e.data('target'), tx: e.data('tx'), amount: e.data('amount'), formatted: e.data('formatted'), chain: e.data('chain'), hop: e.data('hop'), classes: e.classes() })),
@@ -173,7 +181,10 @@ function showAlerts() {
     else if (ev.kind === 'alert') {
       if (statusOK(ev.alert)) {
         tbody.prepend(alertRow(ev.alert));
-        window.__ch.rowTimes.set(ev.alert.seq, performance.timeOrigin + performance.now());
+        const at = performance.timeOrigin + performance.now();
+        window.__ch.rowTimes.set(ev.alert.seq, at);
+        for (const resolve of window.__ch.rowWaiters.get(ev.alert.seq) || []) resolve(at);
+        window.__ch.rowWaiters.delete(ev.alert.seq);
         if (tbody.children.length > 500) tbody.lastChild.remove();
       }
       count.textContent = feed.order.length + ' alerts received';
