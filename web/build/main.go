@@ -252,12 +252,9 @@ func compare(dist string, files map[string][]byte) error {
 
 // digest is the SHA-256 of the bundle's inputs: package.json,
 // package-lock.json, every file under src/ and this program. The web
-// package's test computes the same (web/digest.go) to tell a stale dist.
+// package's test computes the same (web/digest_test.go) to tell a stale dist.
 func digest(webDir string) (string, error) {
-	var names []string
-	for _, n := range []string{"package.json", "package-lock.json", "build/main.go", "build/go.mod", "build/go.sum"} {
-		names = append(names, n)
-	}
+	names := []string{"package.json", "package-lock.json", "build/main.go", "build/go.mod", "build/go.sum"}
 	err := filepath.WalkDir(filepath.Join(webDir, "src"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
