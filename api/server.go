@@ -39,6 +39,7 @@ type Server struct {
 	hubCtx    context.Context
 	hubStop   context.CancelFunc
 	hubDone   chan struct{}
+	busDone   chan struct{} // closed when followTriageBus returns; nil without a bus
 }
 
 // New returns a server over deps. The websocket hub starts with the first
@@ -76,6 +77,13 @@ func (s *Server) start() {
 			defer close(s.hubDone)
 			s.hub.run(s.hubCtx, sub)
 		}()
+		if s.deps.TriageBus != nil {
+			s.busDone = make(chan struct{})
+			go func() {
+				defer close(s.busDone)
+				s.followTriageBus(s.hubCtx)
+			}()
+		}
 	})
 }
 
@@ -90,6 +98,9 @@ func (s *Server) Close() {
 	s.start()
 	s.hubStop()
 	<-s.hubDone
+	if s.busDone != nil {
+		<-s.busDone
+	}
 	s.wsStoreMu.Lock()
 	s.wsStoreClosed = true
 	s.wsStoreMu.Unlock()
@@ -171,6 +182,8 @@ func (s *Server) routes() *http.ServeMux {
 	auth("POST /v1/incidents/{id}/close", s.closeIncident)
 	auth("GET /v1/alerts", s.listAlerts)
 	auth("GET /v1/alerts/ws", s.alertsWS)
+	auth("PATCH /v1/alerts/{seq}", s.patchAlert)
+	auth("POST /v1/alerts/{seq}/comments", s.commentAlert)
 	auth("GET /v1/trace/{chain}/{tx}", s.trace)
 	auth("POST /v1/keys", s.createKey)
 	auth("GET /v1/keys", s.listKeys)
