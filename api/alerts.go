@@ -17,7 +17,7 @@ const (
 
 type alertsPage struct {
 	Alerts []alertView `json:"alerts"`
-	Next   uint64         `json:"next"`
+	Next   uint64      `json:"next"`
 }
 
 // listAlerts answers GET /v1/alerts?since=&limit=&type=&status=: the

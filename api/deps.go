@@ -113,5 +113,5 @@ type Deps struct {
 	// TriageBus, on a shared store, carries triage events between
 	// replicas; nil: each server tells its own subscribers only.
 	TriageBus alerts.TriageBus
-	Metrics  *Metrics        // nil: the server makes its own
+	Metrics   *Metrics // nil: the server makes its own
 }

@@ -84,7 +84,7 @@ type hub struct {
 	join   chan joinReq
 	leave  chan *subscriber
 	triage chan alerts.TriageEvent // triaged's queue
-	done  chan struct{} // closed when run returns
+	done   chan struct{}           // closed when run returns
 
 	// Owned by run.
 	all      map[*subscriber]struct{}            // admin and investigator keys: every alert
