@@ -393,6 +393,17 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("POST", "/v1/alerts/"+seq+"/comments", exchange, `{"text":"frozen"}`, 201)
 	c.call("POST", "/v1/alerts/"+seq+"/comments", exchange, `{"text":""}`, 400)
 	c.call("GET", "/v1/alerts?status=acknowledged,new", exchange, "", 200)
+	// An exchange reads the incident its alert cites (inc_TEST is not one).
+	c.call("GET", "/v1/incidents/inc_TEST", exchange, "", 404)
+	citing := testAlert("binance", "acme")
+	citing.Incident, citing.Hops = inc.ID, 1
+	citing.Path = []alerts.Hop{{Chain: "ethereum", Tx: txh(1), From: addr(1), To: addr(3), Amount: "50"}}
+	if _, err := e.log.Append(context.Background(), []alerts.Alert{citing}); err != nil {
+		t.Fatal(err)
+	}
+	if body := c.call("GET", "/v1/incidents/"+inc.ID, exchange, "", 200); !strings.Contains(body, `"alerts"`) || strings.Contains(body, `"summary"`) {
+		t.Errorf("an exchange's view of a cited incident: %s", body)
+	}
 
 	// The websocket: refusals before the upgrade, then frames that are alerts.
 	c.call("GET", "/v1/alerts/ws", admin, "", 400) // not an upgrade

@@ -24,6 +24,7 @@ type Server struct {
 	limits  *limiters
 	authLim *authThrottle
 	ws      *wsRegistry
+	cited   citations // the incidents each tenant's alerts cite (exchange keys read those)
 	mux     *http.ServeMux
 	// patterns are the routes registered, for Routes.
 	patterns []string
