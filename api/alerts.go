@@ -16,12 +16,12 @@ const (
 )
 
 type alertsPage struct {
-	Alerts []alerts.Alert `json:"alerts"`
-	Next   uint64         `json:"next"`
+	Alerts []alertView `json:"alerts"`
+	Next   uint64      `json:"next"`
 }
 
-// listAlerts answers GET /v1/alerts?since=&limit=&type=: the visible
-// alerts after since, and next, the seq to pass as since for the next
+// listAlerts answers GET /v1/alerts?since=&limit=&type=&status=: the
+// visible alerts after since, each with the caller's tenant's triage, and next, the seq to pass as since for the next
 // page (the last alert scanned, shown or not).
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
 	q := r.URL.Query()
@@ -47,7 +47,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
 		}
 		limit = n
 	}
-	page := alertsPage{Alerts: []alerts.Alert{}, Next: since}
+	page := alertsPage{Alerts: []alertView{}, Next: since}
 	scanned := 0
 	for len(page.Alerts) < limit && scanned < maxScan {
 		// Read at least a catch-up page at a time: a tenant that sees few
@@ -60,14 +60,23 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
 		if len(batch) == 0 {
 			break
 		}
+		seen := batch[:0:0]
 		for i := range batch {
-			a := &batch[i]
-			page.Next = a.Seq
-			if seesAlert(k, a.Audience) && f.Match(a) {
-				page.Alerts = append(page.Alerts, *a)
-				if len(page.Alerts) == limit {
-					break // next is the last alert shown
-				}
+			if a := &batch[i]; seesAlert(k, a.Audience) && f.Match(a) {
+				seen = append(seen, *a)
+			}
+		}
+		views, err := s.withTriage(r.Context(), k, &f, seen)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		page.Next = batch[len(batch)-1].Seq
+		for _, v := range views {
+			page.Alerts = append(page.Alerts, v)
+			if len(page.Alerts) == limit {
+				page.Next = v.Seq // next is the last alert shown
+				break
 			}
 		}
 		scanned += len(batch)

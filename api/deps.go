@@ -107,5 +107,11 @@ type Deps struct {
 	// /healthz; a standby chain is ok while its follower is not running.
 	Replica  Replica
 	Webhooks WebhookRegistry // nil: /v1/webhook answers 501
-	Metrics  *Metrics        // nil: the server makes its own
+	// Triage keeps each tenant's triage of alerts; nil: PATCH
+	// /v1/alerts/{seq} and its comments answer 501, and alerts are new.
+	Triage alerts.TriageStore
+	// TriageBus, on a shared store, carries triage events between
+	// replicas; nil: each server tells its own subscribers only.
+	TriageBus alerts.TriageBus
+	Metrics   *Metrics // nil: the server makes its own
 }

@@ -13,8 +13,12 @@
 //	admin         all; any owner            all                  all                      yes    yes
 //	company       own treasury entries      own (open, read,     Audience has its tenant  no     no
 //	                                        close)
-//	exchange      own exchange entries      no (403)             Audience has its tenant  no     no
+//	exchange      own exchange entries      read those its       Audience has its tenant  no     no
+//	                                        alerts cite (a narrow
+//	                                        view), no list
 //	investigator  no (403)                  read all, no writes  all                      yes    no
+//
+// Every role triages the alerts it sees, for its own tenant alone.
 //
 // Investigators read every alert: the contract gives them "traces and
 // alerts" without a tenant, and their work (following funds across

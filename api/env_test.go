@@ -52,7 +52,7 @@ func newEnv(t testing.TB, dir string, cfg api.Config, mutate ...func(*api.Deps))
 	if err := book.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deps := api.Deps{Keys: st, Alerts: lg, Watchlist: reg, Incidents: book}
+	deps := api.Deps{Keys: st, Alerts: lg, Watchlist: reg, Incidents: book, Triage: st}
 	for _, m := range mutate {
 		m(&deps)
 	}

@@ -20,6 +20,15 @@ type Filter struct {
 	Owner       string // the label's owner (an exchange or company tenant)
 	Label       string // the label's name
 	MinSeverity string
+	// Statuses are the caller's triage statuses to match (MatchStatus);
+	// Match does not look at them.
+	Statuses map[string]bool
+}
+
+// MatchStatus reports whether an alert whose triage status (for the
+// caller's tenant) is status passes f.
+func (f *Filter) MatchStatus(status string) bool {
+	return len(f.Statuses) == 0 || f.Statuses[status]
 }
 
 // Match reports whether a passes f.
@@ -46,10 +55,11 @@ func (f *Filter) Match(a *alerts.Alert) bool {
 }
 
 // filterParams are the query parameters ParseFilter reads.
-var filterParams = map[string]bool{"type": true, "chain": true, "incident": true, "owner": true, "label": true, "min_severity": true}
+var filterParams = map[string]bool{"type": true, "chain": true, "incident": true, "owner": true, "label": true, "min_severity": true, "status": true}
 
 // ParseFilter reads type (repeatable, or comma-separated), chain
-// (likewise), incident, owner, label and min_severity from q. An unknown
+// (likewise), incident, owner, label, min_severity and status (triage,
+// like type) from q. An unknown
 // value is an *Error naming the parameter. extra lists the other
 // parameters the endpoint accepts; anything else is refused too.
 func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
@@ -95,6 +105,15 @@ func ParseFilter(q url.Values, extra ...string) (Filter, *Error) {
 			return f, Errorf(CodeInvalidFilter, "label", "label longer than 200 bytes")
 		}
 		f.Label = v
+	}
+	for _, st := range splitAll(q["status"]) {
+		if !alerts.ValidStatus(st) {
+			return f, Errorf(CodeInvalidFilter, "status", "unknown triage status %q (want one of %s)", st, strings.Join(alerts.Statuses, ", "))
+		}
+		if f.Statuses == nil {
+			f.Statuses = map[string]bool{}
+		}
+		f.Statuses[st] = true
 	}
 	if v := q.Get("min_severity"); v != "" {
 		if !alerts.ValidSeverity(v) {
@@ -149,6 +168,6 @@ func splitAll(vs []string) []string {
 }
 
 func (f Filter) String() string {
-	return fmt.Sprintf("types=%d chains=%d incident=%q owner=%q label=%q min_severity=%q",
-		len(f.Types), len(f.Chains), f.Incident, f.Owner, f.Label, f.MinSeverity)
+	return fmt.Sprintf("types=%d chains=%d incident=%q owner=%q label=%q min_severity=%q statuses=%d",
+		len(f.Types), len(f.Chains), f.Incident, f.Owner, f.Label, f.MinSeverity, len(f.Statuses))
 }

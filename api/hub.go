@@ -23,6 +23,9 @@ const hubFeedBuffer = 8192
 type fanMsg struct {
 	alert alerts.Alert
 	data  []byte
+	// event: data is a triage event, not an alert (alert is zero); it is
+	// written whatever the connection's last seq.
+	event bool
 }
 
 // kick reasons, passed by the hub to wsConn.kick.
@@ -42,8 +45,27 @@ type subscriber struct {
 	in    bool   // in the set
 }
 
+// wants reports whether s wants alert m. An alert the hub fans out is new
+// (just appended): a status filter without new skips it.
 func (s *subscriber) wants(m *fanMsg) bool {
-	return m.alert.Seq > s.after && s.filter.Match(&m.alert)
+	return m.alert.Seq > s.after && s.filter.Match(&m.alert) && s.filter.MatchStatus(alerts.StatusNew)
+}
+
+// wantsTriage reports whether s is told of ev: its tenant's, and with a
+// status filter, a change to or from one of its statuses.
+func (s *subscriber) wantsTriage(ev *alerts.TriageEvent) bool {
+	if s.key.Tenant != ev.Triage.Tenant {
+		return false
+	}
+	if s.filter.MatchStatus(ev.Triage.Status) {
+		return true
+	}
+	for _, c := range ev.Changes {
+		if c.Field == "status" && s.filter.MatchStatus(c.From) {
+			return true
+		}
+	}
+	return false
 }
 
 type joinReq struct {
@@ -59,9 +81,10 @@ type hub struct {
 	metrics *Metrics
 	logger  *slog.Logger
 
-	join  chan joinReq
-	leave chan *subscriber
-	done  chan struct{} // closed when run returns
+	join   chan joinReq
+	leave  chan *subscriber
+	triage chan alerts.TriageEvent // triaged's queue
+	done   chan struct{}           // closed when run returns
 
 	// Owned by run.
 	all      map[*subscriber]struct{}            // admin and investigator keys: every alert
@@ -77,6 +100,7 @@ func newHub(log AlertLog, cfg Config, m *Metrics, logger *slog.Logger) *hub {
 		log: log, cfg: cfg, metrics: m, logger: logger,
 		join:     make(chan joinReq),
 		leave:    make(chan *subscriber, 64),
+		triage:   make(chan alerts.TriageEvent, triageQueue),
 		done:     make(chan struct{}),
 		all:      map[*subscriber]struct{}{},
 		byTenant: map[string]map[*subscriber]struct{}{},
@@ -124,7 +148,48 @@ func (h *hub) run(ctx context.Context, sub *alerts.Subscription) {
 			j.ok <- h.add(j.sub, j.after)
 		case s := <-h.leave:
 			h.remove(s)
+		case ev := <-h.triage:
+			h.fanTriage(ev)
 		}
+	}
+}
+
+// triageQueue is how many triage events wait for the hub; past it an
+// event is dropped (logged): subscribers read the triage from the alerts.
+const triageQueue = 1024
+
+// triaged queues ev for the tenant's subscribers without blocking.
+func (h *hub) triaged(ev alerts.TriageEvent) {
+	select {
+	case h.triage <- ev:
+	case <-h.done:
+	default:
+		h.logger.Warn("websocket hub: triage events queue full; event dropped", "seq", ev.Triage.Seq, "tenant", ev.Triage.Tenant)
+	}
+}
+
+// fanTriage sends ev to the subscribers of its tenant that want it.
+func (h *hub) fanTriage(ev alerts.TriageEvent) {
+	data, err := encodeTriageMsg(ev)
+	if err != nil {
+		h.logger.Error("websocket hub: encode triage event", "seq", ev.Triage.Seq, "err", err)
+		return
+	}
+	m := &fanMsg{data: data, event: true}
+	offer := func(s *subscriber) {
+		if !s.wantsTriage(&ev) {
+			return
+		}
+		if !s.out.push(m) {
+			h.metrics.WSDropped.Inc()
+			h.kick(s, kickSlow)
+		}
+	}
+	for s := range h.all {
+		offer(s)
+	}
+	for s := range h.byTenant[ev.Triage.Tenant] {
+		offer(s)
 	}
 }
 

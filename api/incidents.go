@@ -255,6 +255,10 @@ func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k Key) 
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k Key) {
+	if k.Role == RoleExchange && s.deps.Incidents != nil {
+		s.getCitedIncident(w, r, k)
+		return
+	}
 	if !s.incidentsReady(w, k, false) {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -395,6 +396,26 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("GET", "/v1/alerts?since=999", admin, "", 400)
 	c.call("GET", "/v1/alerts?type=taint.nope", admin, "", 400)
 
+	// Triage: the answers, the triaged alerts in the page and the websocket.
+	seq := strconv.FormatUint(stored[0].Seq, 10)
+	c.call("PATCH", "/v1/alerts/"+seq, exchange, `{"status":"acknowledged","assignee":"ana"}`, 200)
+	c.call("PATCH", "/v1/alerts/"+seq, exchange, `{"status":"shrug"}`, 400)
+	c.call("PATCH", "/v1/alerts/"+seq, company, `{"status":"resolved"}`, 404)
+	c.call("POST", "/v1/alerts/"+seq+"/comments", exchange, `{"text":"frozen"}`, 201)
+	c.call("POST", "/v1/alerts/"+seq+"/comments", exchange, `{"text":""}`, 400)
+	c.call("GET", "/v1/alerts?status=acknowledged,new", exchange, "", 200)
+	// An exchange reads the incident its alert cites (inc_TEST is not one).
+	c.call("GET", "/v1/incidents/inc_TEST", exchange, "", 404)
+	citing := testAlert("binance", "acme")
+	citing.Incident, citing.Hops = inc.ID, 1
+	citing.Path = []alerts.Hop{{Chain: "ethereum", Tx: txh(1), From: addr(1), To: addr(3), Amount: "50"}}
+	if _, err := e.log.Append(context.Background(), []alerts.Alert{citing}); err != nil {
+		t.Fatal(err)
+	}
+	if body := c.call("GET", "/v1/incidents/"+inc.ID, exchange, "", 200); !strings.Contains(body, `"alerts"`) || strings.Contains(body, `"summary"`) {
+		t.Errorf("an exchange's view of a cited incident: %s", body)
+	}
+
 	// The websocket: refusals before the upgrade, then frames that are alerts.
 	c.call("GET", "/v1/alerts/ws", admin, "", 400) // not an upgrade
 	c.call("GET", "/v1/alerts/ws?since=999", admin, "", 400)
@@ -540,12 +561,14 @@ func TestAsyncAPIMatchesTheRouter(t *testing.T) {
 			t.Errorf("channel %s: query %q, the OpenAPI document's %q", name, got, want)
 		}
 	}
-	schema := oa.Components.Schemas["Alert"].Value
+	payloads := map[string]string{"alert": "Alert", "triage": "TriageEvent"}
 	for name, m := range doc.Components.Messages {
 		ref := m.Payload.Schema["$ref"]
-		if ref != "./openapi.json#/components/schemas/Alert" {
-			t.Errorf("message %s: payload %q, want the OpenAPI document's Alert", name, ref)
+		if ref != "./openapi.json#/components/schemas/"+payloads[name] {
+			t.Errorf("message %s: payload %q, want the OpenAPI document's %s", name, ref, payloads[name])
+			continue
 		}
+		schema := oa.Components.Schemas[payloads[name]].Value
 		for i, ex := range m.Examples {
 			b, _ := json.Marshal(ex.Payload)
 			var v any

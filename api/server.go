@@ -24,6 +24,7 @@ type Server struct {
 	limits  *limiters
 	authLim *authThrottle
 	ws      *wsRegistry
+	cited   citations // the incidents each tenant's alerts cite (exchange keys read those)
 	mux     *http.ServeMux
 	// patterns are the routes registered, for Routes.
 	patterns []string
@@ -39,6 +40,7 @@ type Server struct {
 	hubCtx    context.Context
 	hubStop   context.CancelFunc
 	hubDone   chan struct{}
+	busDone   chan struct{} // closed when followTriageBus returns; nil without a bus
 }
 
 // New returns a server over deps. The websocket hub starts with the first
@@ -76,6 +78,13 @@ func (s *Server) start() {
 			defer close(s.hubDone)
 			s.hub.run(s.hubCtx, sub)
 		}()
+		if s.deps.TriageBus != nil {
+			s.busDone = make(chan struct{})
+			go func() {
+				defer close(s.busDone)
+				s.followTriageBus(s.hubCtx)
+			}()
+		}
 	})
 }
 
@@ -90,6 +99,9 @@ func (s *Server) Close() {
 	s.start()
 	s.hubStop()
 	<-s.hubDone
+	if s.busDone != nil {
+		<-s.busDone
+	}
 	s.wsStoreMu.Lock()
 	s.wsStoreClosed = true
 	s.wsStoreMu.Unlock()
@@ -171,6 +183,8 @@ func (s *Server) routes() *http.ServeMux {
 	auth("POST /v1/incidents/{id}/close", s.closeIncident)
 	auth("GET /v1/alerts", s.listAlerts)
 	handle("GET /v1/alerts/ws", wsProtocolKey(s.authenticated(s.alertsWS)))
+	auth("PATCH /v1/alerts/{seq}", s.patchAlert)
+	auth("POST /v1/alerts/{seq}/comments", s.commentAlert)
 	auth("GET /v1/trace/{chain}/{tx}", s.trace)
 	auth("POST /v1/keys", s.createKey)
 	auth("GET /v1/keys", s.listKeys)

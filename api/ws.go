@@ -197,12 +197,28 @@ func (c *wsConn) catchUp(since uint64) bool {
 		if len(page) == size {
 			size = min(4*size, catchUpPage)
 		}
+		seen := page[:0:0]
 		for i := range page {
-			a := &page[i]
-			pos = a.Seq
-			if !seesAlert(sub.key, a.Audience) || !sub.filter.Match(a) {
-				continue
+			if a := &page[i]; seesAlert(sub.key, a.Audience) && sub.filter.Match(a) {
+				seen = append(seen, *a)
 			}
+		}
+		pos = page[len(page)-1].Seq
+		var views []alertView
+		if s.wsStore() {
+			views, err = s.withTriage(c.ctx, sub.key, &sub.filter, seen)
+			s.wsStoreDone()
+		} else {
+			err = errors.New("server shutting down")
+		}
+		if err != nil {
+			if c.ctx.Err() == nil {
+				s.log.Error("websocket catch-up: read triage", "after", c.lastSent, "err", err)
+				c.close(CodeInternal.CloseCode(), fmt.Sprintf("alert triage unavailable; resume with since=%d", c.lastSent))
+			}
+			return false
+		}
+		for _, a := range views {
 			data, err := json.Marshal(a)
 			if err != nil {
 				s.log.Error("websocket catch-up: encode alert", "seq", a.Seq, "err", err)

@@ -157,6 +157,12 @@ func (c *wsConn) drain() {
 				c.abort()
 				return
 			}
+		case m.event:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, m.data); err != nil {
+				c.abort()
+				return
+			}
 		case m.alert.Seq > c.lastSent:
 			_ = c.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteWait))
 			if err := c.conn.WriteMessage(websocket.TextMessage, m.data); err != nil {

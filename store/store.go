@@ -22,6 +22,7 @@ type Backend interface {
 	tracer.Store
 	alerts.Store
 	alerts.WebhookStore
+	alerts.TriageStore
 	api.KeyStore
 	BlockWriter
 	Close() error

@@ -23,8 +23,8 @@ import (
 func alertsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "alerts",
-		Usage: "read alerts from a running daemon",
-		Subcommands: []*cli.Command{{
+		Usage: "read alerts from a running daemon; triage them",
+		Subcommands: append([]*cli.Command{{
 			Name:  "tail",
 			Usage: "print alerts as they come (JSON lines or a table); reconnects with since=<last seq> after a drop, losing and repeating none",
 			Flags: []cli.Flag{
@@ -38,7 +38,7 @@ func alertsCommand() *cli.Command {
 				&cli.DurationFlag{Name: "give-up", Value: 30 * time.Second, Usage: "without --follow, exit 1 once the daemon has not been reached for this `DURATION`"},
 			},
 			Action: alertsTail,
-		}},
+		}}, triageCommands()...),
 	}
 }
 

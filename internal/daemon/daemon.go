@@ -188,6 +188,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Health:    api.HealthFunc(d.ChainStatus),
 		Replica:   d.replicaInfo(),
 		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
+		Triage:    d.Store,
+		TriageBus: d.triageBus(),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
@@ -837,4 +839,13 @@ func registerWebhookMetrics(m *api.Metrics, disp *alerts.Dispatcher) error {
 		}
 	}
 	return nil
+}
+
+// triageBus is the Redis store's, so that a triage change made through
+// one replica reaches the websockets of all; nil on pebble.
+func (d *Daemon) triageBus() alerts.TriageBus {
+	if d.rs == nil {
+		return nil
+	}
+	return d.rs
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/cockroachdb/pebble"
@@ -29,6 +30,8 @@ var ErrNewerSchema = errors.New("data directory was written by a newer chainhoun
 type Store struct {
 	dir string
 	db  *pebble.DB
+
+	triageMu sync.Mutex // serialises UpdateTriage's read-modify-write
 }
 
 // Options are Open's optional parameters.
