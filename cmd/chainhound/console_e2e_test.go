@@ -122,6 +122,35 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	analyst.screenshot("alert-path")
 
+	// Triage from the alert's page: acknowledged, assigned, a comment. The
+	// API holds it for the analyst's tenant; the feed hears of it live.
+	analyst.run(
+		chromedp.SetValue(chromedp.CSS("#triage-status"), "acknowledged"),
+		chromedp.SetValue(chromedp.CSS("#triage-assignee"), "alice"),
+		chromedp.Click(chromedp.CSS("#triage-save")))
+	analyst.wait("the triage saved", `/^saved: acknowledged/.test(document.getElementById('triage-msg').textContent)`)
+	analyst.run(chromedp.SetValue(chromedp.CSS("#triage-comment"), "frozen at the desk"),
+		chromedp.Click(chromedp.CSS("#triage-add")))
+	analyst.wait("the comment listed", `/frozen at the desk/.test(document.getElementById('triage-comments').textContent)`)
+	code, body = apiCall(t, d.api, admin, "GET", fmt.Sprintf("/v1/alerts?since=%d&limit=1", seq-1), nil)
+	var page struct {
+		Alerts []struct {
+			Seq    int
+			Triage *struct {
+				Status, Assignee string
+				Comments         []struct{ Text string }
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &page); code != http.StatusOK || err != nil || len(page.Alerts) != 1 || page.Alerts[0].Triage == nil {
+		t.Fatalf("GET /v1/alerts after triage: %d %v %s", code, err, body)
+	}
+	if tr := page.Alerts[0].Triage; tr.Status != "acknowledged" || tr.Assignee != "alice" || len(tr.Comments) != 1 || tr.Comments[0].Text != "frozen at the desk" {
+		t.Errorf("the alert's triage after the page's save and comment: %+v", tr)
+	}
+	analyst.wait("the feed's triage update", fmt.Sprintf(`(window.__ch.feed.alerts.get(%d).triage || {}).status === 'acknowledged'`, seq))
+	analyst.screenshot("triaged")
+
 	// The theft's trace graph: victim → thief (10 ETH, hop 1) → exchange
 	// (4 ETH, hop 2), the exchange drawn as one.
 	analyst.run(chromedp.Click(chromedp.CSS("#open-trace")))
@@ -197,6 +226,11 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Errorf("the exchange's key sees an alert to %s", to)
 		}
 	}
+	var deskStatus string
+	desk.eval(fmt.Sprintf(`(window.__ch.feed.alerts.get(%d).triage || {status: 'new'}).status`, seq), &deskStatus)
+	if deskStatus != "new" {
+		t.Errorf("the exchange sees the analyst's triage of alert %d: %q", seq, deskStatus)
+	}
 	desk.screenshot("exchange-feed")
 
 	// Another tenant's key: no alert, no incident, no trace.
@@ -236,6 +270,14 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the incident's row %q: want it live with 10 ETH stolen", incRow)
 	}
 	analyst.screenshot("incidents")
+
+	// The status filter: only the acknowledged alert.
+	analyst.run(chromedp.Navigate(d.api+"/#/alerts"),
+		chromedp.WaitVisible(chromedp.CSS("#filter-status")),
+		chromedp.SetValue(chromedp.CSS("#filter-status"), "acknowledged"),
+		chromedp.Click(chromedp.CSS(`#filters button[type="submit"]`)))
+	analyst.wait("the acknowledged alert alone", fmt.Sprintf(`document.getElementById('feed-state').dataset.state === 'live' && JSON.stringify(window.__ch.rows()) === '[%d]'`, seq))
+	analyst.screenshot("status-filter")
 
 	screenInBrowser(t, analyst, d.api, admin, thiefAddr.Hex())
 

@@ -10,7 +10,7 @@ export class Feed {
   constructor() {
     this.alerts = new Map(); // seq → alert
     this.order = []; // seqs in arrival order
-    this.filter = { type: '', chain: '', min_severity: '', incident: '' };
+    this.filter = { type: '', chain: '', min_severity: '', incident: '', status: '' };
     this.last = 0; // the last seq received under the current filter
     this.ws = null;
     this.state = 'idle';
@@ -35,7 +35,7 @@ export class Feed {
   // setFilter starts over: the list is what the new filter lets through,
   // from the start of the log.
   setFilter(f) {
-    this.filter = Object.assign({ type: '', chain: '', min_severity: '', incident: '' }, f);
+    this.filter = Object.assign({ type: '', chain: '', min_severity: '', incident: '', status: '' }, f);
     this.alerts.clear();
     this.order = [];
     this.last = 0;
@@ -102,7 +102,16 @@ export class Feed {
     let a;
     try { a = JSON.parse(data); } catch { return; }
     if (typeof a.seq !== 'number') {
-      this.emit({ kind: 'event', event: a }); // not an alert (e.g. a triage update)
+      // A change of this tenant's triage of an alert (it has no seq of
+      // its own and does not move since).
+      if (a.type === 'triage.updated' && this.alerts.has(a.alert)) {
+        const al = this.alerts.get(a.alert);
+        const tr = Object.assign({}, al.triage);
+        for (const k of ['status', 'assignee', 'updated']) if (a[k] !== undefined) tr[k] = a[k];
+        if (a.comment) tr.comments = (tr.comments || []).concat([a.comment]);
+        al.triage = tr;
+        this.emit({ kind: 'triage', alert: al });
+      } else this.emit({ kind: 'event', event: a });
       return;
     }
     this.arrivals.set(a.seq, performance.timeOrigin + performance.now());

@@ -138,7 +138,7 @@ function alertRow(a) {
     el('td', { class: 'num', text: amount(a.tainted || a.amount, assetOf(a)) }),
     el('td', { title: a.to, text: labelName(a) || short(a.to) }),
     el('td', { text: a.incident ? short(a.incident) : '' }),
-    el('td', { class: 'status', text: t.status || '' }),
+    el('td', { class: 'status', text: t.status || 'new' }),
   );
 }
 
@@ -146,12 +146,11 @@ function showAlerts() {
   const f = feed.filter;
   const sel = (name, values, current, any) => el('select', { name, id: 'filter-' + name },
     option('', any, !current), values.map((v) => option(v, v, v === current)));
-  const statusSel = sel('status', STATUSES, sessionStorage.getItem('chainhound.status') || '', 'any status');
+  const statusSel = sel('status', STATUSES, f.status, 'any status');
   const form = el('form', { id: 'filters', class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const d = new FormData(form);
-    sessionStorage.setItem('chainhound.status', d.get('status') || '');
-    feed.setFilter({ type: d.get('type'), chain: d.get('chain'), min_severity: d.get('min_severity'), incident: (d.get('incident') || '').trim() });
+    feed.setFilter({ type: d.get('type'), chain: d.get('chain'), min_severity: d.get('min_severity'), incident: (d.get('incident') || '').trim(), status: d.get('status') });
     renderRows();
   } },
   sel('type', TYPES, f.type, 'any type'),
@@ -164,13 +163,15 @@ function showAlerts() {
   const count = el('p', { class: 'muted', id: 'alert-count' });
   view.append(el('h2', { text: 'Live alerts' }), form, count,
     el('table', { class: 'alerts' }, el('thead', {}, el('tr', {}, ['seq', 'time', 'severity', 'type', 'chain', 'tainted', 'to', 'incident', 'status'].map((h) => el('th', { text: h })))), tbody));
-  const statusOK = (a) => { const s = sessionStorage.getItem('chainhound.status'); return !s || (triageOf(a).status || 'new') === s; };
+  // The server applies every filter, the triage status too; an alert
+  // whose triage changed since stays listed until the filter is applied
+  // again.
   const renderRows = () => {
     clear(tbody);
     const rows = [];
     for (let i = feed.order.length - 1; i >= 0 && rows.length < 500; i--) {
       const a = feed.alerts.get(feed.order[i]);
-      if (statusOK(a)) rows.push(alertRow(a));
+      rows.push(alertRow(a));
     }
     tbody.append(...rows);
     count.textContent = feed.order.length + ' alerts received';
@@ -179,16 +180,14 @@ function showAlerts() {
   unmount = feed.on((ev) => {
     if (ev.kind === 'reset') renderRows();
     else if (ev.kind === 'alert') {
-      if (statusOK(ev.alert)) {
-        tbody.prepend(alertRow(ev.alert));
-        const at = performance.timeOrigin + performance.now();
-        window.__ch.rowTimes.set(ev.alert.seq, at);
-        for (const resolve of window.__ch.rowWaiters.get(ev.alert.seq) || []) resolve(at);
-        window.__ch.rowWaiters.delete(ev.alert.seq);
-        if (tbody.children.length > 500) tbody.lastChild.remove();
-      }
+      tbody.prepend(alertRow(ev.alert));
+      const at = performance.timeOrigin + performance.now();
+      window.__ch.rowTimes.set(ev.alert.seq, at);
+      for (const resolve of window.__ch.rowWaiters.get(ev.alert.seq) || []) resolve(at);
+      window.__ch.rowWaiters.delete(ev.alert.seq);
+      if (tbody.children.length > 500) tbody.lastChild.remove();
       count.textContent = feed.order.length + ' alerts received';
-    } else if (ev.kind === 'update') renderRows();
+    } else if (ev.kind === 'update' || ev.kind === 'triage') renderRows();
   });
 }
 
@@ -230,16 +229,19 @@ function triagePanel(a) {
     ev.preventDefault();
     try {
       const r = await api.call('PATCH', '/v1/alerts/' + a.seq, { status: status.value, assignee: assignee.value.trim() });
-      a.triage = Object.assign({}, a.triage, r && (r.triage || r));
-      msg.textContent = 'saved: ' + status.value;
+      a.triage = Object.assign({}, a.triage, r);
+      msg.textContent = 'saved: ' + status.value + (assignee.value.trim() ? ', assigned to ' + assignee.value.trim() : '');
     } catch (e) { msg.textContent = 'not saved: ' + e.message; }
   };
   const comment = async (ev) => {
     ev.preventDefault();
     if (!text.value.trim()) return;
     try {
-      const c = await api.call('POST', '/v1/alerts/' + a.seq + '/comments', { text: text.value.trim() });
-      comments.append(commentItem(c && c.text ? c : { text: text.value.trim() }));
+      const tr = await api.call('POST', '/v1/alerts/' + a.seq + '/comments', { text: text.value.trim() });
+      if (tr && tr.comments) {
+        a.triage = tr;
+        clear(comments).append(...tr.comments.map(commentItem));
+      } else comments.append(commentItem({ text: text.value.trim() }));
       text.value = '';
       msg.textContent = 'comment added';
     } catch (e) { msg.textContent = 'comment not added: ' + e.message; }
@@ -252,7 +254,7 @@ function triagePanel(a) {
 }
 
 function commentItem(c) {
-  return el('li', {}, el('span', { class: 'muted', text: [c.author, c.time ? new Date(c.time).toLocaleString() : ''].filter(Boolean).join(' · ') + ' ' }), c.text || '');
+  return el('li', {}, el('span', { class: 'muted', text: [c.by || c.author, c.time ? new Date(c.time).toLocaleString() : ''].filter(Boolean).join(' · ') + ' ' }), c.text || '');
 }
 
 async function showAlert(seq) {
