@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -26,22 +24,10 @@ import (
 //
 //	go test ./api -run '^$' -bench ConsoleAlertToRow -benchtime 200x
 func BenchmarkConsoleAlertToRow(b *testing.B) {
-	chromium := "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		b.Skip("no /usr/bin/chromium (the browser tests in cmd/chainhound install it)")
-	}
 	e := newEnv(b, b.TempDir(), api.Config{})
 	key := e.key(api.RoleAdmin, "ops")
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
-		chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := chromiumTab(b, e.ts.URL+"/")
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.ts.URL+"/"),
-		chromedp.WaitReady(chromedp.CSS("#signin-form")),
 		chromedp.SetValue(chromedp.CSS("#signin-key"), key),
 		chromedp.Click(chromedp.CSS(`#signin-form button[type="submit"]`)),
 	); err != nil {

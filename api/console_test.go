@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
 
@@ -134,4 +137,111 @@ func readBody(t *testing.T, resp *http.Response) string {
 		}
 	}
 	return b.String()
+}
+
+// chromiumTab opens url in headless Chromium (Debian's /usr/bin/chromium;
+// skipped without it: cmd/chainhound's browser tests install it).
+func chromiumTab(tb testing.TB, url string) context.Context {
+	tb.Helper()
+	const chromium = "/usr/bin/chromium"
+	if _, err := os.Stat(chromium); err != nil {
+		tb.Skip("no /usr/bin/chromium (the browser tests in cmd/chainhound install it)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	tb.Cleanup(func() { cancel(); cancelA() })
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("#signin-form"))); err != nil {
+		tb.Fatalf("chromium: %v", err)
+	}
+	return ctx
+}
+
+// The graph and the path draw services apart: a mixer is a diamond, a
+// bridge a hexagon, an exchange a rectangle, a sanctioned address an
+// octagon, a Bitcoin address double-bordered, a hop onto another chain
+// dashed, amounts in the asset's units; a path hop out of a mixer or a
+// bridge is marked. A FlowGraph and an alert written here, drawn by the
+// page's own code in Chromium.
+func TestConsoleDrawsServicesApart(t *testing.T) {
+	e := newEnv(t, t.TempDir(), api.Config{})
+	ctx := chromiumTab(t, e.ts.URL+"/")
+	const graph = `{"chain":"ethereum","nodes":[
+	  {"chain":"ethereum","address":"0xA1"},
+	  {"chain":"ethereum","address":"0xB2","labels":[{"kind":"mixer","label":"Tornado 10 ETH"}]},
+	  {"chain":"ethereum","address":"0xC3","labels":[{"kind":"bridge","label":"THORChain router"}]},
+	  {"chain":"ethereum","address":"0xD4","labels":[{"kind":"exchange","label":"Desk"}]},
+	  {"chain":"ethereum","address":"0xE5","labels":[{"kind":"sanctioned","label":"SDN"}]},
+	  {"chain":"bitcoin","address":"bc1qdest"}],
+	 "edges":[
+	  {"chain":"ethereum","tx":"0x01","from":"0xA1","to":"0xB2","asset":{"symbol":"ETH","decimals":18},"amount":"10000000000000000000","hop":1},
+	  {"chain":"ethereum","tx":"0x02","from":"0xA1","to":"0xC3","asset":{"symbol":"ETH","decimals":18},"amount":"1500000000000000000","hop":1},
+	  {"chain":"ethereum","tx":"0x03","from":"0xA1","to":"0xD4","asset":{"symbol":"ETH","decimals":18},"amount":"1","hop":1},
+	  {"chain":"ethereum","tx":"0x04","from":"0xA1","to":"0xE5","asset":{"symbol":"ETH","decimals":18},"amount":"2000000000000000000","hop":1},
+	  {"chain":"bitcoin","tx":"b1","from":"bc1qvault","to":"bc1qdest","asset":{"symbol":"BTC","decimals":8},"amount":"12345678","hop":2}]}`
+	var drawn struct {
+		Nodes []struct{ Address, Kind, Shape, Border string }
+		Edges []struct{ Tx, Style, Label string }
+	}
+	js, err := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify(window.__ch.drawnStyles("+graph+"))"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jsonUnmarshal([]byte(js), &drawn); err != nil {
+		t.Fatal(err)
+	}
+	shapes := map[string]string{}
+	borders := map[string]string{}
+	for _, n := range drawn.Nodes {
+		shapes[n.Address], borders[n.Address] = n.Shape, n.Border
+	}
+	for addr, want := range map[string]string{"0xA1": "ellipse", "0xB2": "diamond", "0xC3": "hexagon", "0xD4": "round-rectangle", "0xE5": "octagon"} {
+		if shapes[addr] != want {
+			t.Errorf("node %s drawn as %q, want %q (all: %v)", addr, shapes[addr], want, shapes)
+		}
+	}
+	if borders["bc1qdest"] != "double" || borders["0xA1"] == "double" {
+		t.Errorf("borders %v: want Bitcoin addresses double, Ethereum ones not", borders)
+	}
+	styles, labels := map[string]string{}, map[string]string{}
+	for _, e := range drawn.Edges {
+		styles[e.Tx], labels[e.Tx] = e.Style, e.Label
+	}
+	if styles["b1"] != "dashed" || styles["0x01"] != "solid" {
+		t.Errorf("edge styles %v: want the Bitcoin hop of an Ethereum trace dashed, the others solid", styles)
+	}
+	for tx, want := range map[string]string{"0x01": "10 ETH · hop 1", "0x02": "1.5 ETH · hop 1", "0x03": "0.000000000000000001 ETH · hop 1", "b1": "0.12345678 BTC · hop 2"} {
+		if labels[tx] != want {
+			t.Errorf("edge %s labelled %q, want %q", tx, labels[tx], want)
+		}
+	}
+
+	const alert = `{"seq":7,"chain":"ethereum","asset":{"symbol":"ETH","decimals":18},"path":[
+	  {"chain":"ethereum","tx":"0x01","from":"0xA1","to":"0xB2","amount":"10000000000000000000"},
+	  {"chain":"ethereum","tx":"0x05","from":"0xB2","to":"0xF6","amount":"9900000000000000000","via":{"kind":"mixer","protocol":"tornado","label":"Tornado 10 ETH"},"confidence":0.5},
+	  {"chain":"bitcoin","tx":"b1","from":"0xF6","to":"bc1qdest","amount":"12345678","via":{"kind":"bridge","protocol":"thorchain"}}]}`
+	js, err = chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify(window.__ch.pathItems("+alert+"))"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []struct{ Classes, Text string }
+	if err := jsonUnmarshal([]byte(js), &items); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 {
+		t.Fatalf("path items %+v", items)
+	}
+	for i, want := range []struct{ class, text string }{
+		{"chain-ethereum", "10 ETH"},
+		{"via-mixer", "9.9 ETH"},
+		{"via-bridge", "0.12345678 BTC"},
+	} {
+		if !strings.Contains(items[i].Classes, want.class) || !strings.Contains(items[i].Text, want.text) {
+			t.Errorf("path hop %d: %+v; want class %s and %s", i+1, items[i], want.class, want.text)
+		}
+	}
+	if !strings.Contains(items[1].Text, "via mixer (tornado)") || !strings.Contains(items[1].Text, "confidence 50%") || strings.Contains(items[0].Classes, "via-") {
+		t.Errorf("path hops %+v: want the mixer hop named with its confidence, the first hop plain", items)
+	}
 }

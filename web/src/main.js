@@ -40,6 +40,24 @@ window.__ch = {
   } : null),
   svg: () => (cy ? svg(cy) : ''),
   png: () => (cy ? cy.png({ full: true, bg: '#ffffff' }) : ''),
+  // drawnStyles draws a FlowGraph off screen and returns the shape and
+  // colours cytoscape gives each node and edge (tests check that mixers,
+  // bridges and cross-chain hops are drawn apart).
+  drawnStyles: (g) => {
+    const box = document.createElement('div');
+    box.className = 'graph';
+    document.body.append(box);
+    const c = draw(box, g);
+    const out = {
+      nodes: c.nodes().map((n) => ({ address: n.data('address'), kind: n.data('kind'), shape: n.style('shape'), color: n.style('background-color'), border: n.style('border-style') })),
+      edges: c.edges().map((e) => ({ tx: e.data('tx'), style: e.style('line-style'), color: e.style('line-color'), label: e.data('label') })),
+    };
+    c.destroy();
+    box.remove();
+    return out;
+  },
+  // pathItems renders an alert's path as its page does.
+  pathItems: (a) => [...pathList(a).children].map((li) => ({ classes: li.className, text: li.textContent })),
   violations: [], // Content-Security-Policy violations seen
   errors: [], // uncaught errors
 };
