@@ -31,9 +31,13 @@
 // tenant may not replace or remove one (409). docs/security.md has the
 // whole rule.
 //
-// /healthz, /metrics and /v1/openapi.json (docs/openapi.json, the
-// document of every route; docs/asyncapi.yaml for the websocket) need no
-// key. No key or a bad or revoked key is 401 (and, after 10 failures from one
+// /healthz, /metrics, /v1/openapi.json (docs/openapi.json, the
+// document of every route; docs/asyncapi.yaml for the websocket) and the
+// web console's page and assets (/, /assets/{file}: console.go, the
+// embedded bundle of package web, which signs in with a key and then
+// calls the API like any client) need no key. A browser gives the
+// websocket its key as the subprotocol "chainhound.bearer.KEY"
+// (wsProtocolKey). No key or a bad or revoked key is 401 (and, after 10 failures from one
 // address, 429 for that address: authlimit.go); a role that may not use a
 // verb is 403; another tenant's resource is 404, exactly as if it did not
 // exist; a known path with another method is 405 with Allow.

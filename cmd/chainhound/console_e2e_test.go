@@ -232,6 +232,15 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the exchange sees the analyst's triage of alert %d: %q", seq, deskStatus)
 	}
 	desk.screenshot("exchange-feed")
+	// It may read the incident its alert cites (title, seeds), no more.
+	desk.run(chromedp.Navigate(d.api + "/#/incident/" + inc.ID))
+	desk.wait("the cited incident", `!!document.querySelector('#view h2')`)
+	var deskInc string
+	desk.eval(`document.getElementById('view').textContent`, &deskInc)
+	if !strings.Contains(deskInc, "console theft") || !strings.Contains(deskInc, theft.TxHash.Hex()) {
+		t.Errorf("the exchange's view of the incident its alert cites: %q; want its title and seed", deskInc)
+	}
+	desk.screenshot("cited-incident")
 
 	// Another tenant's key: no alert, no incident, no trace.
 	var outSeqs []uint64
