@@ -245,3 +245,42 @@ func TestConsoleDrawsServicesApart(t *testing.T) {
 		t.Errorf("path hops %+v: want the mixer hop named with its confidence, the first hop plain", items)
 	}
 }
+
+// An incident's tracking and taint summary as the incidents page shows
+// them: a catch-up with its progress, a failure with its reason, exact
+// amounts by asset key ("native" is the chain's coin).
+func TestConsoleShowsTracking(t *testing.T) {
+	e := newEnv(t, t.TempDir(), api.Config{})
+	ctx := chromiumTab(t, e.ts.URL+"/")
+	type shown struct {
+		State, Text, Summary string
+		Progress             *float64
+	}
+	show := func(inc string) shown {
+		t.Helper()
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify(window.__ch.tracking("+inc+"))"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s shown
+		if err := jsonUnmarshal([]byte(js), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	c := show(`{"chain":"ethereum","tracking":{"state":"catching_up","from":100,"at":150,"to":200,"rate":25},
+	  "summary":{"stolen":{"native":"50000000000000000000"},"tainted":{"native":"12500000000000000001"},"holders":[{},{}],"services":[{}]}}`)
+	if c.State != "catching_up" || c.Progress == nil || *c.Progress != 50 || !strings.Contains(c.Text, "block 150 of 200") || !strings.Contains(c.Text, "25 blocks/s") {
+		t.Errorf("catching up: %+v; want 50%% with block 150 of 200 at 25 blocks/s", c)
+	}
+	if want := "stolen 50 ETH · still tainted 12.500000000000000001 ETH · 2 holders · 1 services reached"; c.Summary != want {
+		t.Errorf("summary %q, want %q", c.Summary, want)
+	}
+	f := show(`{"chain":"bitcoin","tracking":{"state":"failed","reason":"node pruned block 12"},"summary":{"stolen":{"native":"150000000"}}}`)
+	if f.State != "failed" || !strings.Contains(f.Text, "node pruned block 12") || f.Progress != nil || !strings.HasPrefix(f.Summary, "stolen 1.5 BTC") {
+		t.Errorf("failed: %+v; want the reason and 1.5 BTC stolen", f)
+	}
+	if l := show(`{"chain":"ethereum","tracking":{"state":"live","at":300}}`); l.State != "live" || l.Progress != nil {
+		t.Errorf("live: %+v", l)
+	}
+}

@@ -56,6 +56,13 @@ window.__ch = {
     box.remove();
     return out;
   },
+  // tracking renders an incident's tracking and taint summary as the
+  // incidents page does.
+  tracking: (inc) => {
+    const t = trackingView(inc.tracking);
+    const p = t.querySelector('progress');
+    return { state: t.dataset.state || '', text: t.textContent, progress: p ? Number(p.value) : null, summary: taintSummary(inc).textContent };
+  },
   // pathItems renders an alert's path as its page does.
   pathItems: (a) => [...pathList(a).children].map((li) => ({ classes: li.className, text: li.textContent })),
   violations: [], // Content-Security-Policy violations seen
