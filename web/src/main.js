@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { Feed } from './feed.js';
 import { el, clear, option } from './dom.js';
-import { amount, units, short, pct, nativeAsset, assetOfKey } from './format.js';
+import { amount, short, pct, nativeAsset, assetOfKey } from './format.js';
 import { draw, svg, download } from './graph.js';
 
 const TYPES = ['taint.exchange_deposit', 'taint.mixer_deposit', 'taint.mixer_withdrawal', 'taint.bridge',
@@ -423,22 +423,22 @@ function showTrace(q) {
 
 // ---- screening ----
 
-function exposureTable(items) {
+function exposureTable(items, chain) {
   if (!items || !items.length) return el('p', { class: 'muted', text: 'none' });
   return el('table', { class: 'exposure' },
     el('thead', {}, el('tr', {}, ['category', 'label', 'share', 'amount', 'hops', 'path'].map((h) => el('th', { text: h })))),
     el('tbody', {}, items.map((x) => el('tr', { dataset: { category: x.category } },
       el('td', { text: x.category }), el('td', { text: x.label || '' }), el('td', { text: pct(x.share) }),
-      el('td', { class: 'num', text: x.formatted || (x.asset ? amount(x.amount, x.asset) : units(x.amount, 0)) }),
+      el('td', { class: 'num', text: x.formatted || amount(x.amount, x.asset || nativeAsset(chain)) }),
       el('td', { text: String(x.hops ?? '') }),
       el('td', { class: 'muted', text: (x.path || []).map((h) => short(h.from) + '→' + short(h.to)).join(' ') })))));
 }
 
-function screenResult(r) {
+function screenResult(r, chain) {
   return el('section', { class: 'panel screen-result', dataset: { address: r.address, risk: r.risk } },
     el('h3', {}, el('span', { class: 'badge risk-' + r.risk, text: r.risk }), ' ', r.address),
-    el('h4', { text: 'Direct exposure' }), exposureTable(r.direct),
-    el('h4', { text: 'Indirect exposure' }), exposureTable(r.indirect));
+    el('h4', { text: 'Direct exposure' }), exposureTable(r.direct, r.chain || chain),
+    el('h4', { text: 'Indirect exposure' }), exposureTable(r.indirect, r.chain || chain));
 }
 
 function showScreen(q) {
@@ -456,7 +456,7 @@ function showScreen(q) {
       const results = addrs.length === 1
         ? [await api.call('GET', '/v1/screen/' + encodeURIComponent(d.get('chain')) + '/' + encodeURIComponent(addrs[0]))]
         : (await api.call('POST', '/v1/screen', { chain: d.get('chain'), addresses: addrs })).results;
-      out.append(...results.map(screenResult));
+      out.append(...results.map((r) => screenResult(r, d.get('chain'))));
       msg.textContent = results.length + ' screened';
     } catch (e) { msg.textContent = 'Screening failed: ' + e.message; msg.className = 'error'; }
   } },
