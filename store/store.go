@@ -11,6 +11,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -22,6 +23,7 @@ type Backend interface {
 	tracer.Store
 	alerts.Store
 	alerts.WebhookStore
+	notify.Store
 	api.KeyStore
 	BlockWriter
 	Close() error

@@ -12,4 +12,5 @@ var (
 	prefixAlert      = []byte("a/") // alerts.Store
 	prefixKey        = []byte("k/") // api keys
 	prefixWebhook    = []byte("h/") // webhooks and their delivery queue
+	prefixChannel    = []byte("n/") // notification channels (notify.Store)
 )

@@ -52,6 +52,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Harness) {
 		{"APIKeys", testAPIKeys},
 		{"Webhooks", testWebhooks},
 		{"DeliveryQueue", testDeliveryQueue},
+		{"Channels", testChannels},
+		{"ChannelDeliveries", testChannelDeliveries},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, fresh(t)) })
