@@ -107,5 +107,6 @@ type Deps struct {
 	// /healthz; a standby chain is ok while its follower is not running.
 	Replica  Replica
 	Webhooks WebhookRegistry // nil: /v1/webhook answers 501
+	Channels ChannelRegistry // nil: /v1/channels answers 501
 	Metrics  *Metrics        // nil: the server makes its own
 }
