@@ -13,6 +13,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -31,9 +32,8 @@ func TestChannelsDeliverEachServiceShape(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	l := openLog(t, st)
-	cert, pool := testCert(t)
-	mailSrv := startMailServer(t, cert, []string{"PLAIN"}, true)
-	ch := notify.New(st, notify.Options{Egress: loopback, PublicURL: console, RootCAs: pool})
+	mailSrv := testnodes.StartSMTP(t, testnodes.SMTPOptions{})
+	ch := notify.New(st, notify.Options{Egress: loopback, PublicURL: console, RootCAs: mailSrv.CertPool})
 
 	recv := map[string]*receiver{}
 	for _, typ := range []string{notify.Slack, notify.Discord, notify.Teams, notify.Telegram, notify.PagerDuty, notify.Webhook, "other"} {
@@ -74,7 +74,7 @@ func TestChannelsDeliverEachServiceShape(t *testing.T) {
 			waitFor(t, typ+" receives the alert", func() bool { return len(r.requests()) == 1 })
 		}
 	}
-	waitFor(t, "the email", func() bool { return len(mailSrv.received()) == 1 })
+	waitFor(t, "the email", func() bool { return len(mailSrv.Received()) == 1 })
 	d.Close() // nothing more can arrive
 	if got := recv["other"].requests(); len(got) != 0 {
 		t.Fatalf("another tenant's channel, or one filtered out, received %d requests: %s", len(got), got[0].Path)
@@ -144,7 +144,7 @@ func TestChannelsDeliverEachServiceShape(t *testing.T) {
 		}
 	})
 	t.Run("email", func(t *testing.T) {
-		m := mailSrv.received()[0]
+		m := mailSrv.Received()[0]
 		if !m.TLS || m.User != "hound" || m.From != "chainhound@binance.example" || fmt.Sprint(m.To) != "[desk@binance.example cso@binance.example]" {
 			t.Fatalf("mail envelope %+v", m)
 		}
@@ -256,7 +256,6 @@ func TestRemovedChannelDeadLetters(t *testing.T) {
 // gets nothing, the password least of all.
 func TestEmailSTARTTLSAndAuth(t *testing.T) {
 	ctx := context.Background()
-	cert, pool := testCert(t)
 	for _, c := range []struct {
 		name     string
 		mechs    []string
@@ -270,16 +269,16 @@ func TestEmailSTARTTLSAndAuth(t *testing.T) {
 		{"no starttls", []string{"PLAIN"}, false, "s3cret-smtp-pass", "does not offer STARTTLS"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := startMailServer(t, cert, c.mechs, c.starttls)
+			srv := testnodes.StartSMTP(t, testnodes.SMTPOptions{Mechs: c.mechs, NoTLS: !c.starttls})
 			st := openStore(t)
-			ch := notify.New(st, notify.Options{Egress: loopback, RootCAs: pool})
+			ch := notify.New(st, notify.Options{Egress: loopback, RootCAs: srv.CertPool})
 			mc, err := ch.Add(ctx, notify.Channel{Tenant: "acme", Type: notify.Email, Target: "desk@acme.example",
 				SMTP: &notify.SMTP{Server: srv.Addr, Username: "hound", Password: c.password, From: "Chainhound <hound@acme.example>"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = ch.Test(ctx, "acme", mc.ID)
-			got := srv.received()
+			got := srv.Received()
 			if c.want != "" {
 				if err == nil || !strings.Contains(err.Error(), c.want) || len(got) != 0 {
 					t.Fatalf("err %v, %d mails; want an error with %q and no mail", err, len(got), c.want)
@@ -295,15 +294,15 @@ func TestEmailSTARTTLSAndAuth(t *testing.T) {
 		})
 	}
 	// A certificate the client does not trust: refused, nothing sent.
-	srv := startMailServer(t, cert, []string{"PLAIN"}, true)
+	srv := testnodes.StartSMTP(t, testnodes.SMTPOptions{})
 	ch := notify.New(openStore(t), notify.Options{Egress: loopback})
 	mc, err := ch.Add(ctx, notify.Channel{Tenant: "acme", Type: notify.Email, Target: "desk@acme.example",
 		SMTP: &notify.SMTP{Server: srv.Addr, Username: "hound", Password: "s3cret-smtp-pass", From: "hound@acme.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ch.Test(ctx, "acme", mc.ID); err == nil || !strings.Contains(err.Error(), "STARTTLS") || len(srv.received()) != 0 {
-		t.Fatalf("untrusted certificate: %v, %d mails", err, len(srv.received()))
+	if err := ch.Test(ctx, "acme", mc.ID); err == nil || !strings.Contains(err.Error(), "STARTTLS") || len(srv.Received()) != 0 {
+		t.Fatalf("untrusted certificate: %v, %d mails", err, len(srv.Received()))
 	}
 }
 
