@@ -69,7 +69,8 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 // MaxRetryAfter caps the wait a receiver may ask for.
 const MaxRetryAfter = time.Hour
 
-// ParseRetryAfter reads a Retry-After header: seconds or an HTTP date,
+// ParseRetryAfter reads a Retry-After header: seconds (a fraction
+// allowed) or an HTTP date,
 // relative to now; false when absent or unreadable. It is capped at
 // MaxRetryAfter.
 func ParseRetryAfter(h string, now time.Time) (time.Duration, bool) {
@@ -78,8 +79,10 @@ func ParseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	var d time.Duration
-	if secs, err := strconv.ParseUint(h, 10, 32); err == nil {
-		d = time.Duration(secs) * time.Second
+	if secs, err := strconv.ParseFloat(h, 64); err == nil && secs >= 0 && secs <= MaxRetryAfter.Seconds() {
+		d = time.Duration(secs * float64(time.Second)) // seconds; Discord sends fractions
+	} else if err == nil && secs > MaxRetryAfter.Seconds() {
+		d = MaxRetryAfter
 	} else if t, err := http.ParseTime(h); err == nil {
 		d = max(t.Sub(now), 0)
 	} else {
