@@ -113,5 +113,6 @@ type Deps struct {
 	// TriageBus, on a shared store, carries triage events between
 	// replicas; nil: each server tells its own subscribers only.
 	TriageBus alerts.TriageBus
-	Metrics   *Metrics // nil: the server makes its own
+	Channels  ChannelRegistry // nil: /v1/channels answers 501
+	Metrics   *Metrics        // nil: the server makes its own
 }

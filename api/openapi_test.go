@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +25,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/docs"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -298,6 +301,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	chain := theftChain()
 	e := newEnv(t, t.TempDir(), api.Config{Networks: map[chains.Chain]string{chains.Ethereum: "mainnet"}}, func(d *api.Deps) {
 		d.Webhooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
+		d.Channels = notify.New(d.Keys.(notify.Store), notify.Options{Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 		d.Health = api.HealthFunc(func() map[chains.Chain]chains.Status {
 			st := chains.Status{Network: "mainnet", Head: 100, Processed: 100, LastBlockTime: time.Now(), Connected: healthy.Load()}
 			return map[chains.Chain]chains.Status{chains.Ethereum: st, chains.Bitcoin: {Network: "mainnet", Connected: true}}
@@ -440,6 +444,34 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("GET", "/v1/webhook?tenant=acme", exchange, "", 403)
 	c.call("DELETE", "/v1/webhook", exchange, "", 204)
 	c.call("GET", "/v1/webhook", exchange, "", 404)
+
+	// Channels: a local receiver stands in for Slack.
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/down" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer slack.Close()
+	var ch struct{ ID string }
+	if err := json.Unmarshal([]byte(c.call("PUT", "/v1/channels", exchange, `{"type":"slack","target":"`+slack.URL+`/services/T/B/x","filter":{"types":["taint.exchange_deposit"],"min_severity":"high","chains":["ethereum"]}}`, 201)), &ch); err != nil || ch.ID == "" {
+		t.Fatalf("add channel: %v", err)
+	}
+	c.call("PUT", "/v1/channels/desk-mail", company, `{"type":"email","target":"desk@acme.example","smtp":{"server":"smtp.acme.example:587","username":"u","password":"p","from":"hound@acme.example"}}`, 200)
+	c.call("PUT", "/v1/channels/down?tenant=acme", admin, `{"type":"discord","target":"`+slack.URL+`/down"}`, 200)
+	c.call("PUT", "/v1/channels", exchange, `{"type":"irc","target":"x"}`, 400)
+	c.call("PUT", "/v1/channels/Bad%20Id", exchange, `{"type":"slack","target":"https://hooks.slack.com/x"}`, 400)
+	c.call("PUT", "/v1/channels", exchange, `{"type":"slack","target":"https://hooks.slack.com/x","all":true}`, 403)
+	c.call("GET", "/v1/channels", exchange, "", 200)
+	c.call("GET", "/v1/channels?tenant=acme", admin, "", 200)
+	c.call("GET", "/v1/channels?tenant=acme", exchange, "", 403)
+	c.call("GET", "/v1/channels/"+ch.ID, exchange, "", 200)
+	c.call("GET", "/v1/channels/"+ch.ID, company, "", 404) // another tenant's
+	c.call("POST", "/v1/channels/"+ch.ID+"/test", exchange, "", 200)
+	c.call("POST", "/v1/channels/down/test", company, "", 502)
+	c.call("POST", "/v1/channels/nope/test", exchange, "", 404)
+	c.call("DELETE", "/v1/channels/"+ch.ID, company, "", 404)
+	c.call("DELETE", "/v1/channels/"+ch.ID, exchange, "", 204)
+	c.call("GET", "/v1/channels/"+ch.ID, exchange, "", 404)
 
 	// Removing entries.
 	c.call("DELETE", "/v1/watchlist/ethereum/"+addr(1), company, "", 204)

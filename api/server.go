@@ -192,6 +192,12 @@ func (s *Server) routes() *http.ServeMux {
 	auth("PUT /v1/webhook", s.putWebhook)
 	auth("GET /v1/webhook", s.getWebhook)
 	auth("DELETE /v1/webhook", s.deleteWebhook)
+	auth("PUT /v1/channels", s.putChannel)
+	auth("GET /v1/channels", s.listChannels)
+	auth("PUT /v1/channels/{id}", s.putChannel)
+	auth("GET /v1/channels/{id}", s.getChannel)
+	auth("DELETE /v1/channels/{id}", s.deleteChannel)
+	auth("POST /v1/channels/{id}/test", s.testChannel)
 	mux.Handle("/", s.instrument("/", http.HandlerFunc(s.noRoute)))
 	return mux
 }

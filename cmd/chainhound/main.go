@@ -186,6 +186,7 @@ func commands() []*cli.Command {
 		keysCommand(),
 		alertsCommand(),
 		replayCommand(),
+		channelsCommand(),
 		traceCommand(),
 		completionCommand(),
 	}

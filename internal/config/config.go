@@ -54,6 +54,10 @@ type API struct {
 	// its keys together (default 1000).
 	MaxWebsocketsPerKey    int `yaml:"max_websockets_per_key"`
 	MaxWebsocketsPerTenant int `yaml:"max_websockets_per_tenant"`
+	// PublicURL is where people reach the web console (behind a proxy,
+	// say); notification channels link each alert to
+	// <public_url>/#/alerts/<seq>. Empty: messages carry no link.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Store selects the backend.

@@ -23,7 +23,7 @@ var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
 
 var schema = keys{
 	"data_dir": nil,
-	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil},
+	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil, "public_url": nil},
 	"store":    {"backend": nil, "url": nil, "lease": nil},
 	"chains": {
 		"ethereum": {"network": nil, "rpc": nil, "confirmations": nil, "start_block": nil, "traces": nil, "mempool": nil, "poll_interval": nil},
@@ -131,6 +131,12 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if _, _, err := splitHostPort(c.API.Listen); err != nil {
 		return bad("api.listen", "want host:port, got %q", c.API.Listen)
+	}
+	if p := c.API.PublicURL; p != "" {
+		u, err := parseURL(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return bad("api.public_url", "want the console's absolute http(s) URL without query or fragment, such as https://hound.example.com, got %q", p)
+		}
 	}
 	for _, key := range []string{"api.max_websockets_per_key", "api.max_websockets_per_tenant"} {
 		if n := find(root, key); n != nil {
