@@ -190,6 +190,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
 		Triage:    d.Store,
 		TriageBus: d.triageBus(),
+		Screener:  d.newScreener(),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
