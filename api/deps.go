@@ -116,5 +116,5 @@ type Deps struct {
 	TriageBus alerts.TriageBus
 	// Screener screens addresses (/v1/screen); nil: 501.
 	Screener *screening.Screener
-	Metrics   *Metrics // nil: the server makes its own
+	Metrics  *Metrics // nil: the server makes its own
 }
