@@ -3,6 +3,7 @@ package tracer
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -71,4 +72,12 @@ func prefixEnd(prefix []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// IndexMetaKV is the record that says the index holds c's blocks
+// first…last: with IndexKVs of each block, what a tool that writes an
+// index of its own (a benchmark, an import) stores.
+func IndexMetaKV(c chains.Chain, first, last uint64) KV {
+	v, _ := json.Marshal(indexMeta{Has: true, First: first, Last: last})
+	return KV{Key: idxMetaKey(c), Value: v}
 }

@@ -187,6 +187,7 @@ func commands() []*cli.Command {
 		alertsCommand(),
 		replayCommand(),
 		traceCommand(),
+		screenCommand(),
 		completionCommand(),
 	}
 }
