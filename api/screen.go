@@ -83,14 +83,10 @@ func (s *Server) screenBatch(w http.ResponseWriter, r *http.Request, k Key) {
 			return
 		}
 	}
-	out := screenResults{Results: make([]screening.Result, len(addrs))}
-	for i, a := range addrs {
-		res, err := s.deps.Screener.Screen(r.Context(), chain, a)
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("screen addresses[%d] %s: %w", i, a, err))
-			return
-		}
-		out.Results[i] = res
+	res, err := s.deps.Screener.ScreenAll(r.Context(), chain, addrs, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, screenResults{Results: res})
 }

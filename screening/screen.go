@@ -2,11 +2,15 @@ package screening
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
@@ -412,5 +416,42 @@ func (s *Screener) indirect(ctx context.Context, c chains.Chain, addr string, fi
 		}
 		return strings.Compare(a.Address, b.Address) < 0
 	})
+	return out, nil
+}
+
+// ScreenAll screens addrs (normalised) of chain c on up to workers
+// goroutines (0: GOMAXPROCS), the results in their order; the first
+// error stops it, naming the address's index.
+func (s *Screener) ScreenAll(ctx context.Context, c chains.Chain, addrs []string, workers int) ([]Result, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	out := make([]Result, len(addrs))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(addrs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(addrs) {
+					return
+				}
+				r, err := s.Screen(ctx, c, addrs[i])
+				if err != nil {
+					cancel(fmt.Errorf("screen addresses[%d] %s: %w", i, addrs[i], err))
+					return
+				}
+				out[i] = r
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

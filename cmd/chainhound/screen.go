@@ -111,14 +111,7 @@ func screenOffline(c *cli.Context, cfg watchConfig, networks watchlists.Networks
 	if is, ok := s.(tracer.IndexStore); ok {
 		idx = tracer.NewIndexReader(is)
 	}
-	scr := screening.New(sc, reg, nil, idx)
-	out := make([]screening.Result, len(addrs))
-	for i, a := range addrs {
-		if out[i], err = scr.Screen(c.Context, chain, a); err != nil {
-			return nil, fmt.Errorf("screen %s: %w", a, err)
-		}
-	}
-	return out, nil
+	return screening.New(sc, reg, nil, idx).ScreenAll(c.Context, chain, addrs, 0)
 }
 
 // readScreenInput reads the arguments or --file, refusing a bad address
