@@ -33,6 +33,8 @@ func TestScreenOnGeth(t *testing.T) {
 	g := testnodes.StartGeth(t)
 	eth := testnodes.EtherAmount
 	dprk, mid, funder := g.NewAccount(t, eth(50)), g.NewAccount(t, eth(1)), g.NewAccount(t, eth(10))
+	victim := g.NewAccount(t, eth(20))
+	thief := common.HexToAddress("0x000000000000000000000000000000000000dead")
 	dprkAddr, midAddr := testnodes.AddressOf(dprk), testnodes.AddressOf(mid)
 	payee1 := common.HexToAddress("0x00000000000000000000000000000000000a11ce")
 	payee2 := common.HexToAddress("0x0000000000000000000000000000000000000b0b")
@@ -56,6 +58,7 @@ index: { retain: 30d }
 	g.SendETH(t, dprk, midAddr, eth(10))
 	paid := g.SendETH(t, mid, payee2, eth(4))
 	g.SendETH(t, funder, clean, eth(2))
+	theft := g.SendETH(t, victim, thief, eth(6))
 	head := g.BlockNumber(t)
 	testnodes.WaitFor(t, 60*time.Second, "the daemon at the node's head", func() bool {
 		return d.ChainStatus()[chains.Ethereum].Processed >= head
@@ -114,6 +117,20 @@ index: { retain: 30d }
 	}
 	if r := screen(dprkAddr); r.Risk != screening.Severe || len(r.Direct) != 1 || r.Direct[0].Category != screening.DPRK {
 		t.Fatalf("the DPRK address itself: %+v", r)
+	}
+
+	// An open incident's taint held is direct "stolen" exposure, with
+	// its amount.
+	if _, err := d.Incidents.Open(context.Background(), watchlists.Incident{Title: "victim drain", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: strings.ToLower(theft.TxHash.Hex())}}}); err != nil {
+		t.Fatal(err)
+	}
+	var held screening.Result
+	testnodes.WaitFor(t, 60*time.Second, "the thief's holding screened", func() bool {
+		held = screen(thief)
+		return len(held.Direct) > 0
+	})
+	if e := held.Direct[0]; held.Risk != screening.Severe || e.Category != screening.Stolen || e.Label != "victim drain" || e.Amount != eth(6).String() || e.Share != 1 {
+		t.Fatalf("the thief: %+v", held)
 	}
 
 	st, b := get("POST", "/v1/screen", `{"chain":"ethereum","addresses":["`+clean.Hex()+`","`+payee2.Hex()+`","`+payee1.Hex()+`"]}`)
