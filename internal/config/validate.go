@@ -38,6 +38,7 @@ var schema = keys{
 	},
 	"alerts":   {"retention": {"max_count": nil, "max_age": nil}},
 	"index":    {"retain": nil},
+	"screen":   {"hops": nil, "risk": {"dprk": nil, "sanctioned": nil, "stolen": nil, "mixer": nil, "bridge": nil}},
 	"webhooks": {"allow_private": nil},
 }
 
