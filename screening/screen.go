@@ -304,7 +304,7 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 	case s.index == nil:
 		r.Notes = append(r.Notes, "no transfer index: indirect exposure not screened")
 	case c != chains.Ethereum:
-		r.Notes = append(r.Notes, "indirect exposure is screened on the account model (ethereum) only")
+		r.Notes = append(r.Notes, "indirect exposure and taint holdings are screened on the account model (ethereum) only: this is the listed addresses alone")
 	case indirect:
 		var err error
 		if r.Indirect, err = s.indirect(ctx, c, addr, firsts, total); err != nil {

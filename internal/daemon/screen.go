@@ -42,8 +42,8 @@ type daemonHoldings struct{ d *Daemon }
 
 func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holding {
 	eng := h.d.Engine()
-	if eng == nil {
-		return nil
+	if eng == nil || c != chains.Ethereum {
+		return nil // Bitcoin's holders are outpoints, not addresses
 	}
 	var out []screening.Holding
 	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
@@ -59,9 +59,6 @@ func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holdin
 				continue
 			}
 			asset := chains.ETH
-			if c == chains.Bitcoin {
-				asset = chains.BTC
-			}
 			if hd.Asset != "" {
 				asset = chains.Asset{Contract: hd.Asset}
 			}
