@@ -5,6 +5,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -114,5 +115,7 @@ type Deps struct {
 	// replicas; nil: each server tells its own subscribers only.
 	TriageBus alerts.TriageBus
 	Channels  ChannelRegistry // nil: /v1/channels answers 501
-	Metrics   *Metrics        // nil: the server makes its own
+	// Screener screens addresses (/v1/screen); nil: 501.
+	Screener *screening.Screener
+	Metrics  *Metrics // nil: the server makes its own
 }

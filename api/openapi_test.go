@@ -26,6 +26,7 @@ import (
 	"github.com/chainhound/chainhound/docs"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -307,6 +308,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			return map[chains.Chain]chains.Status{chains.Ethereum: st, chains.Bitcoin: {Network: "mainnet", Connected: true}}
 		})
 		d.Tracer = chainTracer{chain: chain, reg: d.Watchlist.(*watchlists.Registry)}
+		d.Screener = screening.New(screening.Config{}, d.Watchlist.(*watchlists.Registry), nil, nil)
 		d.Summaries = api.SummaryFunc(func(id string) (any, bool) {
 			return tracer.IncidentSummary{
 				ID: id, Chain: chains.Ethereum, Policy: watchlists.Haircut,
@@ -422,6 +424,17 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("GET", "/v1/trace/ethereum/"+txh(9), admin, "", 404)
 	c.call("GET", "/v1/trace/ethereum/0x12", admin, "", 400)
 	c.call("GET", "/v1/trace/ethereum/"+txh(1), company, "", 403)
+
+	// Screening (labels only: no index here).
+	c.call("POST", "/v1/watchlist", admin, fmt.Sprintf(`{"chain":"ethereum","address":%q,"kind":"sanctioned","label":"OFAC SDN"}`, addr(6)), 201)
+	if body := c.call("GET", "/v1/screen/ethereum/"+addr(6), company, "", 200); !strings.Contains(body, `"risk":"severe"`) {
+		t.Errorf("a sanctioned address screens %s", body)
+	}
+	c.call("GET", "/v1/screen/ethereum/0x12", company, "", 400)
+	if body := c.call("POST", "/v1/screen", exchange, fmt.Sprintf(`{"chain":"ethereum","addresses":[%q,%q]}`, addr(7), addr(6)), 200); !strings.Contains(body, `"risk":"none"`) {
+		t.Errorf("batch: %s", body)
+	}
+	c.call("POST", "/v1/screen", exchange, `{"chain":"ethereum","addresses":[]}`, 400)
 
 	// Keys.
 	var nk struct{ ID string }

@@ -186,6 +186,8 @@ func (s *Server) routes() *http.ServeMux {
 	auth("PATCH /v1/alerts/{seq}", s.patchAlert)
 	auth("POST /v1/alerts/{seq}/comments", s.commentAlert)
 	auth("GET /v1/trace/{chain}/{tx}", s.trace)
+	auth("GET /v1/screen/{chain}/{address}", s.screenOne)
+	auth("POST /v1/screen", s.screenBatch)
 	auth("POST /v1/keys", s.createKey)
 	auth("GET /v1/keys", s.listKeys)
 	auth("POST /v1/keys/{id}/revoke", s.revokeKey)

@@ -188,6 +188,7 @@ func commands() []*cli.Command {
 		replayCommand(),
 		channelsCommand(),
 		traceCommand(),
+		screenCommand(),
 		completionCommand(),
 	}
 }

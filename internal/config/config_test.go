@@ -117,7 +117,7 @@ func TestParseBad(t *testing.T) {
 		{"only comments", "# nothing\n", "c.yaml:1: file is empty"},
 		{"not yaml", "chains: [\n", "c.yaml:1: not valid YAML: did not find expected node content"},
 		{"not a mapping", "- a\n- b\n", "c.yaml:1: not a YAML mapping of configuration keys"},
-		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, index, store, tracer, webhooks)"},
+		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, index, screen, store, tracer, webhooks)"},
 		{"unknown chain", "chains:\n  solana:\n    rpc: x\n", "c.yaml:2: chains.solana: unknown key (known here: bitcoin, ethereum)"},
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
 		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty (leave the key out for ./chainhound-data)"},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/chainhound/chainhound/screening"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -37,6 +38,7 @@ var schema = keys{
 	},
 	"alerts":   {"retention": {"max_count": nil, "max_age": nil}},
 	"index":    {"retain": nil},
+	"screen":   {"hops": nil, "risk": {"dprk": nil, "sanctioned": nil, "stolen": nil, "mixer": nil, "bridge": nil}},
 	"webhooks": {"allow_private": nil},
 }
 
@@ -221,6 +223,12 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	if err := c.Index.parseRetain(); err != nil {
 		return bad("index.retain", "%v", err)
 	}
+	if h := c.Screen.Hops; h != nil && (*h < 0 || *h > 6) {
+		return bad("screen.hops", "want 0 (direct only) to 6, got %d", *h)
+	}
+	if err := screenRisk(c.Screen.Risk); err != nil {
+		return bad("screen.risk", "%v", err)
+	}
 	return c.validateWebhooks(file, root)
 }
 
@@ -260,4 +268,13 @@ func amounts(in map[string]string, path string, bad func(string, string, ...any)
 		out[chain] = v
 	}
 	return out, nil
+}
+
+// screenRisk checks screen.risk's categories and levels.
+func screenRisk(t map[string][]string) error {
+	rt := screening.RiskTable{}
+	for c, row := range t {
+		rt[screening.Category(c)] = row
+	}
+	return rt.Validate()
 }

@@ -196,6 +196,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Triage:    d.Store,
 		TriageBus: d.triageBus(),
 		Channels:  channels,
+		Screener:  d.newScreener(),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {
