@@ -39,6 +39,11 @@ type DispatcherConfig struct {
 	// webhook asks) queues nothing and dead-letters what is queued, at
 	// once; another error is retried.
 	Authorize func(ctx context.Context, h Webhook) error
+
+	// Channels, if set, are the notification channels delivered to
+	// besides the webhooks, through the same queue (package notify).
+	// Authorize is asked of each as of a webhook owned by its Key.
+	Channels ChannelSet
 }
 
 // ErrNotAuthorized is wrapped by DispatcherConfig.Authorize's refusals.
@@ -271,20 +276,39 @@ func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
 	if err != nil {
 		return cursor, err
 	}
+	dests, err := d.authorizedChannels()
+	if err != nil {
+		return cursor, err
+	}
 	now := time.Now().UTC()
 	var ds []Delivery
 	for _, a := range as {
 		var body []byte
+		encode := func() error {
+			if body == nil {
+				if body, err = json.Marshal(a); err != nil {
+					return fmt.Errorf("encode alert %d: %w", a.Seq, err)
+				}
+			}
+			return nil
+		}
 		for _, h := range hooks {
 			if !h.wants(a) {
 				continue
 			}
-			if body == nil {
-				if body, err = json.Marshal(a); err != nil {
-					return cursor, fmt.Errorf("encode alert %d: %w", a.Seq, err)
-				}
+			if err := encode(); err != nil {
+				return cursor, err
 			}
 			ds = append(ds, Delivery{Seq: a.Seq, Tenant: h.Tenant, Body: body, Next: now, Created: now})
+		}
+		for _, dest := range dests {
+			if !dest.receives(a) {
+				continue
+			}
+			if err := encode(); err != nil {
+				return cursor, err
+			}
+			ds = append(ds, Delivery{Seq: a.Seq, Tenant: dest.Tenant, Channel: dest.Channel, Body: body, Next: now, Created: now})
 		}
 	}
 	last := as[len(as)-1].Seq
@@ -316,17 +340,47 @@ func (d *Dispatcher) authorized() ([]Webhook, error) {
 	return ok, nil
 }
 
-// add appends ds to their tenants' queues, starting a sender per new tenant.
+// authorizedChannels returns the channels whose keys may receive
+// deliveries.
+func (d *Dispatcher) authorizedChannels() ([]Destination, error) {
+	if d.cfg.Channels == nil {
+		return nil, nil
+	}
+	dests, err := d.cfg.Channels.Destinations(d.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	if d.cfg.Authorize == nil {
+		return dests, nil
+	}
+	ok := dests[:0]
+	for _, dest := range dests {
+		err := d.cfg.Authorize(d.ctx, dest.owner())
+		switch {
+		case err == nil:
+			ok = append(ok, dest)
+		case errors.Is(err, ErrNotAuthorized):
+			d.lg.Debug("channel skipped", "tenant", dest.Tenant, "channel", dest.Channel, "reason", err)
+		default:
+			return nil, fmt.Errorf("authorize channel %s of %s: %w", dest.Channel, dest.Tenant, err)
+		}
+	}
+	return ok, nil
+}
+
+// add appends ds to their destinations' queues, starting a sender per new
+// destination.
 func (d *Dispatcher) add(ds []Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, dl := range ds {
-		q := d.queues[dl.Tenant]
+		k := queueKey(dl)
+		q := d.queues[k]
 		if q == nil {
 			q = &tenantQueue{wake: make(chan struct{}, 1)}
-			d.queues[dl.Tenant] = q
+			d.queues[k] = q
 			d.wg.Add(1)
-			go d.send(dl.Tenant, q)
+			go d.send(q)
 		}
 		q.mu.Lock()
 		q.pending = append(q.pending, dl)
@@ -338,8 +392,9 @@ func (d *Dispatcher) add(ds []Delivery) {
 	}
 }
 
-// send delivers one tenant's queue in order.
-func (d *Dispatcher) send(tenant string, q *tenantQueue) {
+// send delivers one destination's queue (a tenant's webhook, or one
+// channel) in order.
+func (d *Dispatcher) send(q *tenantQueue) {
 	defer d.wg.Done()
 	for {
 		q.mu.Lock()
@@ -384,31 +439,37 @@ func (d *Dispatcher) send(tenant string, q *tenantQueue) {
 func (d *Dispatcher) attempt(dl *Delivery) bool {
 	ctx := context.WithoutCancel(d.ctx) // let a started attempt finish and be recorded
 	lg := d.lg.With("tenant", dl.Tenant, "seq", dl.Seq)
-	hook, ok, err := d.st.GetWebhook(ctx, dl.Tenant)
+	if dl.Channel != "" {
+		lg = lg.With("channel", dl.Channel)
+	}
+	owner, deliver, ok, err := d.destination(ctx, dl)
 	if err != nil {
-		lg.Warn("webhook lookup", "err", err)
+		lg.Warn("delivery destination lookup", "err", err)
 		dl.Next = time.Now().Add(d.cfg.InitialBackoff)
 		return false
 	}
 	if !ok {
 		dl.LastError = "webhook deleted"
+		if dl.Channel != "" {
+			dl.LastError = "channel removed"
+		}
 		d.finish(ctx, lg, dl, true)
 		return true
 	}
 	if d.cfg.Authorize != nil {
-		if err := d.cfg.Authorize(ctx, hook); errors.Is(err, ErrNotAuthorized) {
+		if err := d.cfg.Authorize(ctx, owner); errors.Is(err, ErrNotAuthorized) {
 			d.unauthorized.Add(1)
 			dl.LastError = "not delivered: " + err.Error()
-			lg.Info("webhook delivery dropped", "reason", err)
+			lg.Info("delivery dropped", "reason", err)
 			d.finish(ctx, lg, dl, true)
 			return true
 		} else if err != nil {
-			lg.Warn("webhook authorization", "err", err)
+			lg.Warn("delivery authorization", "err", err)
 			dl.Next = time.Now().Add(d.cfg.InitialBackoff)
 			return false
 		}
 	}
-	err = d.post(ctx, hook, dl)
+	err = deliver()
 	if err == nil {
 		d.finish(ctx, lg, dl, false)
 		return true
@@ -420,7 +481,7 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 		// Retrying cannot help until the operator changes the allow-list
 		// (or the name resolves elsewhere): give up at once.
 		d.refused.Add(1)
-		lg.Warn("webhook delivery refused: destination not public", "url", hook.SafeURL(), "err", err)
+		lg.Warn("delivery refused: destination not public", "err", err)
 		d.finish(ctx, lg, dl, true)
 		return true
 	}
@@ -433,12 +494,39 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 	if j := d.cfg.Jitter; j > 0 {
 		wait = time.Duration(float64(wait) * (1 - j + 2*j*rand.Float64()))
 	}
+	if ra := (*RetryAfterError)(nil); errors.As(err, &ra) {
+		wait = max(wait, ra.After) // the receiver's word: not sooner
+	}
 	dl.Next = time.Now().Add(wait).UTC()
 	lg.Info("webhook delivery failed", "attempt", dl.Attempts, "retry_in", wait, "err", err)
 	if err := d.st.UpdateDelivery(ctx, *dl); err != nil {
 		lg.Warn("record webhook attempt", "err", err)
 	}
 	return false
+}
+
+// destination returns who owns dl's destination (for Authorize) and a
+// function making one attempt; false when the webhook or channel is gone.
+func (d *Dispatcher) destination(ctx context.Context, dl *Delivery) (Webhook, func() error, bool, error) {
+	if dl.Channel == "" {
+		hook, ok, err := d.st.GetWebhook(ctx, dl.Tenant)
+		if err != nil || !ok {
+			return Webhook{}, nil, ok, err
+		}
+		return hook, func() error { return d.post(ctx, hook, dl) }, true, nil
+	}
+	if d.cfg.Channels == nil {
+		return Webhook{}, nil, false, nil
+	}
+	dest, ok, err := d.cfg.Channels.Destination(ctx, dl.Tenant, dl.Channel)
+	if err != nil || !ok {
+		return Webhook{}, nil, ok, err
+	}
+	return dest.owner(), func() error {
+		ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+		defer cancel()
+		return d.cfg.Channels.Send(ctx, dest, *dl)
+	}, true, nil
 }
 
 func (d *Dispatcher) finish(ctx context.Context, lg *slog.Logger, dl *Delivery, dead bool) {
@@ -477,7 +565,7 @@ func (d *Dispatcher) post(ctx context.Context, h Webhook, dl *Delivery) error {
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("post to %s: %w", h.SafeURL(), &statusError{resp.StatusCode})
+		return fmt.Errorf("post to %s: %w", h.SafeURL(), HTTPError(resp))
 	}
 	return nil
 }
@@ -490,10 +578,4 @@ func bareURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-type statusError struct{ code int }
-
-func (e *statusError) Error() string {
-	return "status " + strconv.Itoa(e.code) + " " + http.StatusText(e.code)
 }

@@ -69,10 +69,12 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// Delivery is one alert queued for one tenant's webhook.
+// Delivery is one alert queued for one tenant's webhook, or, when Channel
+// is set, for that notification channel of the tenant.
 type Delivery struct {
 	Seq       uint64          `json:"seq"`
 	Tenant    string          `json:"tenant"`
+	Channel   string          `json:"channel,omitempty"`
 	Body      json.RawMessage `json:"body"`
 	Attempts  int             `json:"attempts"`
 	Next      time.Time       `json:"next"` // not before
@@ -94,14 +96,16 @@ type WebhookStore interface {
 	DeliveryCursor(ctx context.Context) (uint64, error)
 	// EnqueueDeliveries queues ds and moves the cursor, atomically.
 	EnqueueDeliveries(ctx context.Context, ds []Delivery, cursor uint64) error
-	// PendingDeliveries returns the queue ordered by (Seq, Tenant).
+	// PendingDeliveries returns the queue ordered by (Seq, Tenant,
+	// Channel); a delivery is identified by those three.
 	PendingDeliveries(ctx context.Context) ([]Delivery, error)
 	// UpdateDelivery rewrites a queued delivery (after a failed attempt).
 	UpdateDelivery(ctx context.Context, d Delivery) error
 	// FinishDelivery removes d from the queue; dead keeps it as a dead
 	// letter.
 	FinishDelivery(ctx context.Context, d Delivery, dead bool) error
-	// DeadLetters returns up to limit dead letters ordered by (Seq, Tenant).
+	// DeadLetters returns up to limit dead letters ordered by (Seq,
+	// Tenant, Channel).
 	DeadLetters(ctx context.Context, limit int) ([]Delivery, error)
 }
 

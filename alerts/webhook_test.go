@@ -398,3 +398,24 @@ func TestWebhookStartAfterClose(t *testing.T) {
 		t.Fatalf("deliveries %v, want 1..4 once", ok)
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	for h, want := range map[string]time.Duration{
+		"1":                             time.Second,
+		"0.5":                           500 * time.Millisecond,
+		"120":                           2 * time.Minute,
+		"999999":                        alerts.MaxRetryAfter,
+		"Mon, 07 Dec 2026 01:00:30 GMT": 30 * time.Second,
+		"Mon, 07 Dec 2026 00:59:00 GMT": 0,
+	} {
+		if got, ok := alerts.ParseRetryAfter(h, now); !ok || got != want {
+			t.Errorf("ParseRetryAfter(%q) = %s %v, want %s", h, got, ok, want)
+		}
+	}
+	for _, h := range []string{"", "soon", "-1", "NaN"} {
+		if got, ok := alerts.ParseRetryAfter(h, now); ok {
+			t.Errorf("ParseRetryAfter(%q) = %s, want unreadable", h, got)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -113,5 +114,8 @@ type Deps struct {
 	// TriageBus, on a shared store, carries triage events between
 	// replicas; nil: each server tells its own subscribers only.
 	TriageBus alerts.TriageBus
-	Metrics   *Metrics // nil: the server makes its own
+	Channels  ChannelRegistry // nil: /v1/channels answers 501
+	// Screener screens addresses (/v1/screen); nil: 501.
+	Screener *screening.Screener
+	Metrics  *Metrics // nil: the server makes its own
 }

@@ -32,6 +32,7 @@ const (
 	CodeSlowConsumer   Code = "slow_consumer"      // websocket 4008
 	CodeInternal       Code = "internal"           // 500
 	CodeUnavailable    Code = "unavailable"        // 503: shutting down
+	CodeDeliveryFailed Code = "delivery_failed"    // 502: a test message the channel's destination refused or did not take
 )
 
 // Error is the one error type of the API: a machine code, a message for
@@ -79,6 +80,7 @@ var statusByCode = map[Code]int{
 	CodeMethod:         http.StatusMethodNotAllowed,
 	CodeInternal:       http.StatusInternalServerError,
 	CodeUnavailable:    http.StatusServiceUnavailable,
+	CodeDeliveryFailed: http.StatusBadGateway,
 }
 
 // Status is the HTTP status of code.

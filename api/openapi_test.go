@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -24,6 +26,8 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/docs"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -302,11 +306,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	chain := theftChain()
 	e := newEnv(t, t.TempDir(), api.Config{Networks: map[chains.Chain]string{chains.Ethereum: "mainnet"}}, func(d *api.Deps) {
 		d.Webhooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
+		d.Channels = notify.New(d.Keys.(notify.Store), notify.Options{Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 		d.Health = api.HealthFunc(func() map[chains.Chain]chains.Status {
 			st := chains.Status{Network: "mainnet", Head: 100, Processed: 100, LastBlockTime: time.Now(), Connected: healthy.Load()}
 			return map[chains.Chain]chains.Status{chains.Ethereum: st, chains.Bitcoin: {Network: "mainnet", Connected: true}}
 		})
 		d.Tracer = chainTracer{chain: chain, reg: d.Watchlist.(*watchlists.Registry)}
+		d.Screener = screening.New(screening.Config{}, d.Watchlist.(*watchlists.Registry), nil, nil)
 		d.Summaries = api.SummaryFunc(func(id string) (any, bool) {
 			return tracer.IncidentSummary{
 				ID: id, Chain: chains.Ethereum, Policy: watchlists.Haircut,
@@ -430,6 +436,17 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("GET", "/v1/trace/ethereum/0x12", admin, "", 400)
 	c.call("GET", "/v1/trace/ethereum/"+txh(1), company, "", 403)
 
+	// Screening (labels only: no index here).
+	c.call("POST", "/v1/watchlist", admin, fmt.Sprintf(`{"chain":"ethereum","address":%q,"kind":"sanctioned","label":"OFAC SDN"}`, addr(6)), 201)
+	if body := c.call("GET", "/v1/screen/ethereum/"+addr(6), company, "", 200); !strings.Contains(body, `"risk":"severe"`) {
+		t.Errorf("a sanctioned address screens %s", body)
+	}
+	c.call("GET", "/v1/screen/ethereum/0x12", company, "", 400)
+	if body := c.call("POST", "/v1/screen", exchange, fmt.Sprintf(`{"chain":"ethereum","addresses":[%q,%q]}`, addr(7), addr(6)), 200); !strings.Contains(body, `"risk":"none"`) {
+		t.Errorf("batch: %s", body)
+	}
+	c.call("POST", "/v1/screen", exchange, `{"chain":"ethereum","addresses":[]}`, 400)
+
 	// Keys.
 	var nk struct{ ID string }
 	if err := json.Unmarshal([]byte(c.call("POST", "/v1/keys", admin, `{"role":"exchange","tenant":"kraken"}`, 201)), &nk); err != nil {
@@ -451,6 +468,34 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("GET", "/v1/webhook?tenant=acme", exchange, "", 403)
 	c.call("DELETE", "/v1/webhook", exchange, "", 204)
 	c.call("GET", "/v1/webhook", exchange, "", 404)
+
+	// Channels: a local receiver stands in for Slack.
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/down" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer slack.Close()
+	var ch struct{ ID string }
+	if err := json.Unmarshal([]byte(c.call("PUT", "/v1/channels", exchange, `{"type":"slack","target":"`+slack.URL+`/services/T/B/x","filter":{"types":["taint.exchange_deposit"],"min_severity":"high","chains":["ethereum"]}}`, 201)), &ch); err != nil || ch.ID == "" {
+		t.Fatalf("add channel: %v", err)
+	}
+	c.call("PUT", "/v1/channels/desk-mail", company, `{"type":"email","target":"desk@acme.example","smtp":{"server":"smtp.acme.example:587","username":"u","password":"p","from":"hound@acme.example"}}`, 200)
+	c.call("PUT", "/v1/channels/down?tenant=acme", admin, `{"type":"discord","target":"`+slack.URL+`/down"}`, 200)
+	c.call("PUT", "/v1/channels", exchange, `{"type":"irc","target":"x"}`, 400)
+	c.call("PUT", "/v1/channels/Bad%20Id", exchange, `{"type":"slack","target":"https://hooks.slack.com/x"}`, 400)
+	c.call("PUT", "/v1/channels", exchange, `{"type":"slack","target":"https://hooks.slack.com/x","all":true}`, 403)
+	c.call("GET", "/v1/channels", exchange, "", 200)
+	c.call("GET", "/v1/channels?tenant=acme", admin, "", 200)
+	c.call("GET", "/v1/channels?tenant=acme", exchange, "", 403)
+	c.call("GET", "/v1/channels/"+ch.ID, exchange, "", 200)
+	c.call("GET", "/v1/channels/"+ch.ID, company, "", 404) // another tenant's
+	c.call("POST", "/v1/channels/"+ch.ID+"/test", exchange, "", 200)
+	c.call("POST", "/v1/channels/down/test", company, "", 502)
+	c.call("POST", "/v1/channels/nope/test", exchange, "", 404)
+	c.call("DELETE", "/v1/channels/"+ch.ID, company, "", 404)
+	c.call("DELETE", "/v1/channels/"+ch.ID, exchange, "", 204)
+	c.call("GET", "/v1/channels/"+ch.ID, exchange, "", 404)
 
 	// Removing entries.
 	c.call("DELETE", "/v1/watchlist/ethereum/"+addr(1), company, "", 204)

@@ -188,11 +188,11 @@ func (s *Server) publishTriage(ev alerts.TriageEvent) {
 	if s.deps.TriageBus != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.deps.TriageBus.PublishTriage(ctx, ev); err == nil {
+		err := s.deps.TriageBus.PublishTriage(ctx, ev)
+		if err == nil {
 			return
-		} else {
-			s.log.Warn("publish triage event to the replicas; told this replica's subscribers only", "seq", ev.Triage.Seq, "err", err)
 		}
+		s.log.Warn("publish triage event to the replicas; told this replica's subscribers only", "seq", ev.Triage.Seq, "err", err)
 	}
 	s.hub.triaged(ev)
 }

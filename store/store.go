@@ -11,6 +11,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -23,6 +24,7 @@ type Backend interface {
 	alerts.Store
 	alerts.WebhookStore
 	alerts.TriageStore
+	notify.Store
 	api.KeyStore
 	BlockWriter
 	Close() error

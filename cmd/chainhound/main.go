@@ -186,7 +186,9 @@ func commands() []*cli.Command {
 		keysCommand(),
 		alertsCommand(),
 		replayCommand(),
+		channelsCommand(),
 		traceCommand(),
+		screenCommand(),
 		completionCommand(),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/internal/config"
 	"golang.org/x/term"
 	"io"
 	"net"
@@ -649,7 +650,8 @@ type watchConfig struct {
 	Tracer struct {
 		Policy string `yaml:"policy"`
 	} `yaml:"tracer"`
-	API struct {
+	Screen config.Screen `yaml:"screen"`
+	API    struct {
 		Listen string `yaml:"listen"`
 	} `yaml:"api"`
 }

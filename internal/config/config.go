@@ -31,6 +31,7 @@ type Config struct {
 	Tracer  Tracer `yaml:"tracer"`
 	Alerts  Alerts `yaml:"alerts"`
 	Index   Index  `yaml:"index"`
+	Screen  Screen `yaml:"screen"`
 
 	Webhooks Webhooks `yaml:"webhooks"`
 }
@@ -54,6 +55,10 @@ type API struct {
 	// its keys together (default 1000).
 	MaxWebsocketsPerKey    int `yaml:"max_websockets_per_key"`
 	MaxWebsocketsPerTenant int `yaml:"max_websockets_per_tenant"`
+	// PublicURL is where people reach the web console (behind a proxy,
+	// say); notification channels link each alert to
+	// <public_url>/#/alerts/<seq>. Empty: messages carry no link.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Store selects the backend.
@@ -153,6 +158,16 @@ type Index struct {
 	Off    bool          `yaml:"-"`
 	For    time.Duration `yaml:"-"`
 	Blocks uint64        `yaml:"-"`
+}
+
+// Screen configures address screening (docs/decisions/0022-screening.md).
+type Screen struct {
+	// Hops is how far back over the transfer index indirect exposure is
+	// followed (default 2; 0 for direct exposure only).
+	Hops *int `yaml:"hops"`
+	// Risk replaces rows of the risk table: per category (dprk,
+	// sanctioned, stolen, mixer, bridge) the level at 0 hops, 1 hop, ….
+	Risk map[string][]string `yaml:"risk"`
 }
 
 // DefaultIndexRetain is the transfer index's default retention: a month

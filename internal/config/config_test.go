@@ -117,7 +117,7 @@ func TestParseBad(t *testing.T) {
 		{"only comments", "# nothing\n", "c.yaml:1: file is empty"},
 		{"not yaml", "chains: [\n", "c.yaml:1: not valid YAML: did not find expected node content"},
 		{"not a mapping", "- a\n- b\n", "c.yaml:1: not a YAML mapping of configuration keys"},
-		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, index, store, tracer, webhooks)"},
+		{"unknown top key", "data_dir: x\nbogus: 1\n", "c.yaml:2: bogus: unknown key (known here: alerts, api, chains, data_dir, index, screen, store, tracer, webhooks)"},
 		{"unknown chain", "chains:\n  solana:\n    rpc: x\n", "c.yaml:2: chains.solana: unknown key (known here: bitcoin, ethereum)"},
 		{"unknown nested key", eth + "    confirmation: 3\n", "c.yaml:4: chains.ethereum.confirmation: unknown key (known here: confirmations, mempool, network, poll_interval, rpc, start_block, traces)"},
 		{"empty data_dir", "data_dir: ' '\n", "c.yaml:1: data_dir: must not be empty (leave the key out for ./chainhound-data)"},
@@ -166,6 +166,8 @@ func TestParseBad(t *testing.T) {
 		{"allow_private bare address", "webhooks: { allow_private: [10.0.0.1] }\n", `c.yaml:1: webhooks.allow_private[0]: want a CIDR such as 127.0.0.0/8 or fd00::/8 (a single address as /32 or /128), got "10.0.0.1"`},
 		{"allow_private not a list", "webhooks: { allow_private: 127.0.0.0/8 }\n", `c.yaml:1: webhooks.allow_private: want a list of strings, got "127.0.0.0/8"`},
 		{"unknown webhooks key", "webhooks: { allow: [] }\n", "c.yaml:1: webhooks.allow: unknown key (known here: allow_private)"},
+		{"public_url relative", "api:\n  public_url: hound.example.com\n", `c.yaml:2: api.public_url: want the console's absolute http(s) URL without query or fragment, such as https://hound.example.com, got "hound.example.com"`},
+		{"public_url with fragment", "api: { public_url: 'https://h.example/#/x' }\n", `c.yaml:1: api.public_url: want the console's absolute http(s) URL without query or fragment, such as https://hound.example.com, got "https://h.example/#/x"`},
 		{"negative retention age", "alerts:\n  retention: { max_age: -1h }\n", "c.yaml:2: alerts.retention.max_age: must not be negative, got -1h0m0s"},
 		{"index retain not a duration", "index:\n  retain: a month\n", `c.yaml:2: index.retain: want a duration (30d, 72h), a number of blocks ("50000 blocks") or off, got "a month"`},
 		{"index retain zero days", "index: { retain: 0d }\n", `c.yaml:1: index.retain: want a positive number of days such as 30d, got "0d"`},
@@ -190,6 +192,13 @@ func TestParseBad(t *testing.T) {
 				t.Errorf("error spans lines: %q", err)
 			}
 		})
+	}
+}
+
+func TestAPIPublicURL(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("api:\n  public_url: https://hound.example.com/console\n"))
+	if err != nil || c.API.PublicURL != "https://hound.example.com/console" {
+		t.Fatalf("%+v %v", c.API, err)
 	}
 }
 

@@ -60,7 +60,7 @@ func TestLoadRefuses(t *testing.T) {
 // An error stays on one line whatever the key holds (found by FuzzParse).
 func TestErrorOneLine(t *testing.T) {
 	_, err := Parse("c.yaml", []byte("? |\n  a\n  b\n: 1\n"))
-	assertConfigError(t, err, `c.yaml:1: "a\nb\n": unknown key (known here: alerts, api, chains, data_dir, index, store, tracer, webhooks)`)
+	assertConfigError(t, err, `c.yaml:1: "a\nb\n": unknown key (known here: alerts, api, chains, data_dir, index, screen, store, tracer, webhooks)`)
 }
 
 // A second YAML document would have its keys ignored: it is refused at

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/chainhound/chainhound/screening"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -23,7 +24,7 @@ var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
 
 var schema = keys{
 	"data_dir": nil,
-	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil},
+	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil, "public_url": nil},
 	"store":    {"backend": nil, "url": nil, "lease": nil},
 	"chains": {
 		"ethereum": {"network": nil, "rpc": nil, "confirmations": nil, "start_block": nil, "traces": nil, "mempool": nil, "poll_interval": nil},
@@ -37,6 +38,7 @@ var schema = keys{
 	},
 	"alerts":   {"retention": {"max_count": nil, "max_age": nil}},
 	"index":    {"retain": nil},
+	"screen":   {"hops": nil, "risk": {"dprk": nil, "sanctioned": nil, "stolen": nil, "mixer": nil, "bridge": nil}},
 	"webhooks": {"allow_private": nil},
 }
 
@@ -132,6 +134,12 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	if _, _, err := splitHostPort(c.API.Listen); err != nil {
 		return bad("api.listen", "want host:port, got %q", c.API.Listen)
 	}
+	if p := c.API.PublicURL; p != "" {
+		u, err := parseURL(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return bad("api.public_url", "want the console's absolute http(s) URL without query or fragment, such as https://hound.example.com, got %q", p)
+		}
+	}
 	for _, key := range []string{"api.max_websockets_per_key", "api.max_websockets_per_tenant"} {
 		if n := find(root, key); n != nil {
 			if v, err := strconv.Atoi(n.Value); err == nil && (v < 1 || v > MaxWebsockets) {
@@ -215,6 +223,12 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	if err := c.Index.parseRetain(); err != nil {
 		return bad("index.retain", "%v", err)
 	}
+	if h := c.Screen.Hops; h != nil && (*h < 0 || *h > 6) {
+		return bad("screen.hops", "want 0 (direct only) to 6, got %d", *h)
+	}
+	if err := screenRisk(c.Screen.Risk); err != nil {
+		return bad("screen.risk", "%v", err)
+	}
 	return c.validateWebhooks(file, root)
 }
 
@@ -254,4 +268,13 @@ func amounts(in map[string]string, path string, bad func(string, string, ...any)
 		out[chain] = v
 	}
 	return out, nil
+}
+
+// screenRisk checks screen.risk's categories and levels.
+func screenRisk(t map[string][]string) error {
+	rt := screening.RiskTable{}
+	for c, row := range t {
+		rt[screening.Category(c)] = row
+	}
+	return rt.Validate()
 }

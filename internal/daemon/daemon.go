@@ -24,6 +24,7 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
@@ -158,11 +159,15 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	// Webhooks reach public addresses only, but those the operator allows
 	// (checked at registration and on the address dialled), and only while
 	// the key that registered them may receive them.
+	// Notification channels (Slack, email, ...) are delivered through the
+	// same queue, under the same egress policy and owner check.
 	egressPolicy := egress.Policy{Allow: cfg.Webhooks.AllowPrivatePrefixes}
+	channels := notify.New(d.Store, notify.Options{Egress: egressPolicy, PublicURL: cfg.API.PublicURL})
 	d.Dispatcher = alerts.NewDispatcher(d.Alerts, d.Store, alerts.DispatcherConfig{
 		Logger:    lg,
 		Egress:    egressPolicy,
 		Authorize: api.WebhookAuthorizer(d.Store),
+		Channels:  channels,
 	})
 
 	if err := d.openFollowers(); err != nil {
@@ -190,6 +195,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
 		Triage:    d.Store,
 		TriageBus: d.triageBus(),
+		Channels:  channels,
+		Screener:  d.newScreener(),
 	})
 	// The dispatcher counts webhook deliveries itself (chainhound_webhook_*).
 	if err := registerWebhookMetrics(d.API.Metrics(), d.Dispatcher); err != nil {

@@ -13,4 +13,5 @@ var (
 	prefixKey        = []byte("k/") // api keys
 	prefixWebhook    = []byte("h/") // webhooks and their delivery queue
 	prefixTriage     = []byte("r/") // alert triage (alerts.TriageStore)
+	prefixChannel    = []byte("n/") // notification channels (notify.Store)
 )

@@ -16,8 +16,10 @@ var _ alerts.WebhookStore = (*Store)(nil)
 //
 //	h/w/<tenant>         → alerts.Webhook JSON
 //	h/c                  → delivery cursor (8 bytes)
-//	h/q/<seq><tenant>    → queued alerts.Delivery JSON
-//	h/d/<seq><tenant>    → dead-lettered alerts.Delivery JSON
+//	h/q/<seq><tenant>[\x00<channel>] → queued alerts.Delivery JSON
+//	h/d/<seq><tenant>[\x00<channel>] → dead-lettered alerts.Delivery JSON
+//
+// A webhook's delivery has no channel part (the layout before channels).
 var (
 	prefixHook      = append(append([]byte(nil), prefixWebhook...), "w/"...)
 	keyHookCursor   = append(append([]byte(nil), prefixWebhook...), 'c')
@@ -29,7 +31,11 @@ func hookKey(tenant string) []byte { return append(append([]byte(nil), prefixHoo
 
 func deliveryKey(prefix []byte, d alerts.Delivery) []byte {
 	k := append(append([]byte(nil), prefix...), u64(d.Seq)...)
-	return append(k, d.Tenant...)
+	k = append(k, d.Tenant...)
+	if d.Channel != "" {
+		k = append(append(k, 0), d.Channel...)
+	}
+	return k
 }
 
 // PutWebhook saves w under its tenant.

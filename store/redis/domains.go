@@ -36,8 +36,9 @@ import (
 //	k:id, k:h              hashes: key id → key JSON; key hash → id
 //	h:w                    hash: tenant → webhook JSON
 //	h:c                    the webhook delivery cursor
-//	h:q, h:d               hashes: <seq, 20 digits>/<tenant> → delivery JSON
-//	                       (queued; dead letters)
+//	h:q, h:d               hashes: <seq, 20 digits>/<tenant>[\x00<channel>]
+//	                       → delivery JSON (queued; dead letters)
+//	n                      hash: tenant\x00id → notification channel JSON
 func (s *Store) checkpointKey(c chains.Chain) string { return s.key("cp", string(c)) }
 func (s *Store) tracerKey() string                   { return s.key("t") }
 func (s *Store) entriesKey() string                  { return s.key("w") }
@@ -589,7 +590,12 @@ func (s *Store) DeliveryCursor(ctx context.Context) (uint64, error) {
 	return s.getUint(ctx, s.hookCursorKey(), "webhook delivery cursor")
 }
 
-func deliveryField(d alerts.Delivery) string { return fmt.Sprintf("%020d/%s", d.Seq, d.Tenant) }
+func deliveryField(d alerts.Delivery) string {
+	if d.Channel != "" {
+		return fmt.Sprintf("%020d/%s\x00%s", d.Seq, d.Tenant, d.Channel)
+	}
+	return fmt.Sprintf("%020d/%s", d.Seq, d.Tenant)
+}
 
 // EnqueueDeliveries queues ds and sets the cursor atomically.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds []alerts.Delivery, cursor uint64) error {

@@ -53,6 +53,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Harness) {
 		{"Webhooks", testWebhooks},
 		{"DeliveryQueue", testDeliveryQueue},
 		{"Triage", testTriage},
+		{"Channels", testChannels},
+		{"ChannelDeliveries", testChannelDeliveries},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, fresh(t)) })

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/daemon"
+	"github.com/chainhound/chainhound/screening"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+	"github.com/urfave/cli/v2"
+)
+
+func screenCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "screen",
+		Usage:     "an address's exposure to DPRK-attributed, sanctioned, stolen, mixer and bridge funds, with a risk level",
+		ArgsUsage: "ADDRESS ...",
+		Description: "Screens the addresses given, or those of --file: a CSV with a header whose address column\n" +
+			"is found by name (address, wallet, …), or one address per line. With --api-key the running daemon\n" +
+			"at --api screens them (POST /v1/screen: its watchlist, open incidents' taint and transfer index);\n" +
+			"otherwise the data directory's watchlist, the shipped labels and its transfer index (no taint holdings).\n" +
+			"--format csv writes the file back with risk, exposure and path columns added.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "chain", Usage: "ethereum or bitcoin (required)"},
+			&cli.StringFlag{Name: "file", Usage: "screen the addresses of this CSV `FILE` (a payroll export)"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or csv"},
+		},
+		Action: screenAction,
+	}
+}
+
+// screenInput is what is screened: the addresses, and for a CSV file its
+// header and rows, to write back with the results.
+type screenInput struct {
+	addrs  []string // as given
+	norm   []string // normalised
+	header []string
+	rows   [][]string
+}
+
+func screenAction(c *cli.Context) error {
+	chain, err := chains.ParseChain(c.String("chain"))
+	if err != nil {
+		return usagef("--chain: %v", err)
+	}
+	format := c.String("format")
+	if format != "table" && format != "json" && format != "csv" {
+		return usagef("--format: unknown format %q (want table, json or csv)", format)
+	}
+	cfg, err := readWatchConfig(c)
+	if err != nil {
+		return err
+	}
+	networks, err := cfg.networks(c)
+	if err != nil {
+		return err
+	}
+	in, err := readScreenInput(c, chain, networks[chain])
+	if err != nil {
+		return err
+	}
+	if c.Context == nil {
+		c.Context = context.Background()
+	}
+	var results []screening.Result
+	if key := c.String("api-key"); key != "" {
+		a := newWatchAPI(c, key)
+		for lo := 0; lo < len(in.addrs); lo += api.MaxScreenBatch {
+			var out struct{ Results []screening.Result }
+			part := in.addrs[lo:min(lo+api.MaxScreenBatch, len(in.addrs))]
+			if err := a.do(c.Context, "POST", "/v1/screen", map[string]any{"chain": chain, "addresses": part}, &out); err != nil {
+				return err
+			}
+			results = append(results, out.Results...)
+		}
+	} else if results, err = screenOffline(c, cfg, networks, chain, in.norm); err != nil {
+		return err
+	}
+	return writeScreen(c.App.Writer, format, in, results)
+}
+
+// screenOffline screens on the data directory (or the Redis of --config).
+func screenOffline(c *cli.Context, cfg watchConfig, networks watchlists.Networks, chain chains.Chain, addrs []string) ([]screening.Result, error) {
+	sc := daemon.ScreenConfig(cfg.Screen)
+	if err := sc.Risk.Validate(); err != nil {
+		return nil, usagef("--config %s: screen.risk: %v", c.String("config"), err)
+	}
+	s, err := openDataDir(c, cfg, "--api-key")
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	reg := watchlists.NewRegistry(s, networks)
+	if _, err := reg.LoadShipped(); err != nil {
+		return nil, fmt.Errorf("load shipped labels: %w", err)
+	}
+	if err := reg.Load(c.Context); err != nil {
+		return nil, fmt.Errorf("load watchlists: %w", err)
+	}
+	var idx screening.Index
+	if is, ok := s.(tracer.IndexStore); ok {
+		idx = tracer.NewIndexReader(is)
+	}
+	return screening.New(sc, reg, nil, idx).ScreenAll(c.Context, chain, addrs, 0)
+}
+
+// readScreenInput reads the arguments or --file, refusing a bad address
+// with the file and line.
+func readScreenInput(c *cli.Context, chain chains.Chain, network string) (*screenInput, error) {
+	in := &screenInput{}
+	file := c.String("file")
+	switch {
+	case file != "" && c.Args().Present():
+		return nil, usagef("--file: give addresses or --file, not both")
+	case file == "" && !c.Args().Present():
+		return nil, usagef("ADDRESS: give addresses to screen, or --file")
+	case file == "":
+		for i, a := range c.Args().Slice() {
+			n, err := watchlists.Normalize(chain, network, a)
+			if err != nil {
+				return nil, usagef("ADDRESS %d (%s): %v", i+1, a, err)
+			}
+			in.addrs, in.norm = append(in.addrs, a), append(in.norm, n)
+		}
+		return in, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usagef("--file: %v", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	col := -1
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, usagef("--file %s: %v", file, err)
+		}
+		if line == 1 {
+			// A header names the column; a first line that is an address
+			// makes the file a plain list.
+			if _, err := watchlists.Normalize(chain, network, strings.TrimSpace(rec[0])); err == nil && len(rec) == 1 {
+				col = 0
+			} else {
+				col = addressColumn(rec)
+				if col < 0 {
+					return nil, usagef("%s:1: no address column in the header %q (want a column named address, wallet or payout address)", file, strings.Join(rec, ","))
+				}
+				in.header = rec
+				continue
+			}
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		if col >= len(rec) {
+			return nil, usagef("%s:%d: no column %d (%q) in this row", file, line, col+1, headerName(in.header, col))
+		}
+		a := strings.TrimSpace(rec[col])
+		n, err := watchlists.Normalize(chain, network, a)
+		if err != nil {
+			return nil, usagef("%s:%d: column %q: %v", file, line, headerName(in.header, col), err)
+		}
+		in.addrs, in.norm, in.rows = append(in.addrs, a), append(in.norm, n), append(in.rows, rec)
+	}
+	if len(in.addrs) == 0 {
+		return nil, usagef("--file %s: no addresses", file)
+	}
+	return in, nil
+}
+
+func headerName(h []string, col int) string {
+	if col < len(h) {
+		return h[col]
+	}
+	return "address"
+}
+
+// addressColumn finds the column of addresses by its header: "address"
+// first, then a name with "address" or "wallet" in it.
+func addressColumn(h []string) int {
+	for i, name := range h {
+		if strings.EqualFold(strings.TrimSpace(name), "address") {
+			return i
+		}
+	}
+	for i, name := range h {
+		n := strings.ToLower(name)
+		if strings.Contains(n, "address") || strings.Contains(n, "wallet") {
+			return i
+		}
+	}
+	return -1
+}
+
+// exposureSummary is a result's exposures in one cell: "dprk (2 hops)".
+func exposureSummary(r screening.Result) string {
+	var parts []string
+	for _, e := range append(append([]screening.Exposure(nil), r.Direct...), r.Indirect...) {
+		if e.Hops == 0 {
+			parts = append(parts, fmt.Sprintf("%s (listed: %s)", e.Category, e.Label))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s (%d hops from %s)", e.Category, e.Hops, e.Label))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// pathSummary is the nearest indirect exposure's path: a → b → c.
+func pathSummary(r screening.Result) string {
+	if len(r.Indirect) == 0 || len(r.Indirect[0].Path) == 0 {
+		return ""
+	}
+	p := r.Indirect[0].Path
+	s := []string{p[0].From}
+	for _, h := range p {
+		s = append(s, h.To)
+	}
+	return strings.Join(s, " -> ")
+}
+
+func writeScreen(w io.Writer, format string, in *screenInput, rs []screening.Result) error {
+	switch format {
+	case "json":
+		return json.NewEncoder(w).Encode(struct {
+			Results []screening.Result `json:"results"`
+		}{rs})
+	case "csv":
+		cw := csv.NewWriter(w)
+		header := in.header
+		if header == nil {
+			header = []string{"address"}
+		}
+		_ = cw.Write(append(append([]string(nil), header...), "risk", "exposure", "path"))
+		for i, r := range rs {
+			row := []string{in.addrs[i]}
+			if in.rows != nil {
+				row = in.rows[i]
+			}
+			_ = cw.Write(append(append([]string(nil), row...), r.Risk, exposureSummary(r), pathSummary(r)))
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tRISK\tEXPOSURE\tPATH")
+	for _, r := range rs {
+		p := watchlists.Printable
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Address, r.Risk, p(exposureSummary(r)), p(pathSummary(r)))
+	}
+	return tw.Flush()
+}
