@@ -308,7 +308,10 @@ func screenInBrowser(t *testing.T, tb *tab, api, key, addr string) {
 	if code != http.StatusOK {
 		t.Fatalf("GET /v1/screen/ethereum/%s: %d %s", addr, code, body)
 	}
-	var want struct{ Risk string }
+	var want struct {
+		Risk             string
+		Direct, Indirect []struct{ Category string }
+	}
 	if err := json.Unmarshal(body, &want); err != nil || want.Risk == "" {
 		t.Fatalf("GET /v1/screen: %v %s", err, body)
 	}
@@ -321,6 +324,15 @@ func screenInBrowser(t *testing.T, tb *tab, api, key, addr string) {
 	tb.eval(`document.querySelector('.screen-result').dataset.risk`, &got)
 	if got != want.Risk {
 		t.Errorf("the page shows risk %q for %s; the API says %q", got, addr, want.Risk)
+	}
+	var cats []string
+	tb.eval(`[...document.querySelectorAll('.screen-result tr[data-category]')].map(r => r.dataset.category)`, &cats)
+	var wantCats []string
+	for _, x := range append(want.Direct, want.Indirect...) {
+		wantCats = append(wantCats, x.Category)
+	}
+	if !slices.Equal(cats, wantCats) || len(wantCats) == 0 {
+		t.Errorf("the page lists exposures %v for %s; the API gives %v (want at least one: it holds the theft's taint)", cats, addr, wantCats)
 	}
 	tb.screenshot("screening")
 }

@@ -429,9 +429,9 @@ function exposureTable(items, chain) {
     el('thead', {}, el('tr', {}, ['category', 'label', 'share', 'amount', 'hops', 'path'].map((h) => el('th', { text: h })))),
     el('tbody', {}, items.map((x) => el('tr', { dataset: { category: x.category } },
       el('td', { text: x.category }), el('td', { text: x.label || '' }), el('td', { text: pct(x.share) }),
-      el('td', { class: 'num', text: x.formatted || amount(x.amount, x.asset || nativeAsset(chain)) }),
+      el('td', { class: 'num', text: x.amount ? amount(x.amount, assetOfKey(chain, x.asset)) : '' }),
       el('td', { text: String(x.hops ?? '') }),
-      el('td', { class: 'muted', text: (x.path || []).map((h) => short(h.from) + '→' + short(h.to)).join(' ') })))));
+      el('td', { class: 'muted', text: (x.path || []).map((h) => short(h.from) + ' → ' + short(h.to) + (h.amount ? ' ' + amount(h.amount, assetOfKey(h.chain || chain, h.asset)) : '')).join(', ') })))));
 }
 
 function screenResult(r, chain) {
