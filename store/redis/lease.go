@@ -249,6 +249,7 @@ func (s *Store) renewLeases(stop chan struct{}, term uint64, fences []uint64) {
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
 		n, err := renewLeaseScript.Run(ctx, s.c, s.leaseKeys(), args...).Int64()
 		cancel()
+		s.setRenewErr(err)
 		switch {
 		case err != nil:
 			s.log.Warn("redis store: renew leases", "replica", l.replica, "err", err)

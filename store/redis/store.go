@@ -60,11 +60,61 @@ type Store struct {
 
 	ls *lease // a replica's leases; nil when not a replica
 
-	writes atomic.Uint64
+	retryFor time.Duration // how long a write whose outcome is unknown is sent again
+
+	writes  atomic.Uint64
+	replays atomic.Uint64
+
+	probMu   sync.Mutex
+	writeErr error // the last write's failure to reach Redis; nil after a write went through
+	renewErr error // the last lease renewal's failure to reach Redis
 }
 
-// Writes returns how many writes the store sent, each one round trip.
+// setWriteErr records how the last write ended for Problem.
+func (s *Store) setWriteErr(err error) {
+	s.probMu.Lock()
+	s.writeErr = err
+	s.probMu.Unlock()
+}
+
+func (s *Store) setRenewErr(err error) {
+	s.probMu.Lock()
+	s.renewErr = err
+	s.probMu.Unlock()
+}
+
+// healthPing bounds Problem's PING of Redis.
+const healthPing = 500 * time.Millisecond
+
+// Problem says why the store degrades the replica now, "" when nothing
+// does: Redis does not answer a PING, the last write could not be
+// completed (ErrUnknownOutcome), or the active replica cannot renew its
+// leases (a standby's failure to take them is StandbyErr).
+func (s *Store) Problem(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, healthPing)
+	defer cancel()
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return "redis unreachable: " + err.Error()
+	}
+	s.probMu.Lock()
+	werr, rerr := s.writeErr, s.renewErr
+	s.probMu.Unlock()
+	switch {
+	case werr != nil:
+		return "redis writes failing: " + werr.Error()
+	case rerr != nil && s.Active():
+		return "leases not renewable: " + rerr.Error()
+	}
+	return ""
+}
+
+// Writes returns how many writes the store sent, each one round trip
+// (attempts sent again count again).
 func (s *Store) Writes() uint64 { return s.writes.Load() }
+
+// Replays returns how many writes Redis answered as applied already: an
+// earlier attempt of the same write went through but its reply was lost.
+func (s *Store) Replays() uint64 { return s.replays.Load() }
 
 // Options are Open's optional parameters.
 type Options struct {
@@ -89,9 +139,18 @@ type Options struct {
 	// Lease is a lease's lifetime, renewed every third of it; default
 	// DefaultLease.
 	Lease time.Duration
+	// RetryFor is how long a write whose outcome is unknown (a network
+	// error, a timeout, Redis loading or failing over) is sent again
+	// before it fails with ErrUnknownOutcome; default the lease (a
+	// replica) or DefaultRetryFor.
+	RetryFor time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultRetryFor is how long a write of a store that is not a replica's
+// is sent again while its outcome is unknown.
+const DefaultRetryFor = 5 * time.Second
 
 // Open connects to the Redis at url (redis:// or rediss://; a URL with
 // addr= parameters is a Cluster, as go-redis reads it), checks the schema
@@ -142,6 +201,16 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 		s.lockTTL = DefaultLockTTL
 	}
 	s.lockKey = p + "lock"
+	s.retryFor = o.RetryFor
+	if s.retryFor <= 0 {
+		s.retryFor = DefaultRetryFor
+		if o.Replica != "" {
+			s.retryFor = o.Lease
+			if s.retryFor <= 0 {
+				s.retryFor = DefaultLease
+			}
+		}
+	}
 	if o.Replica != "" {
 		if len(o.Chains) == 0 {
 			return nil, errors.New("redis store: a replica needs the chains it follows")
