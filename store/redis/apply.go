@@ -46,8 +46,10 @@ import (
 //	XA k t p     XADD k MAXLEN ~ changeLen * t t p p (the change stream)
 //	SQ k n       check: the counter k (absent: 0) is n (else CHSEQLAST
 //	             and the counter: another process took the seqs)
+//	SL k n       check: the counter k is at most n (a counter that went
+//	             back in a failover; else CHSEQLAST)
 var applyScript = goredis.NewScript(`
-local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1, XA=2}
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1, SL=1, XA=2}
 local function width(op, i)
   if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
   if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
@@ -62,6 +64,8 @@ for g = 1, ng do
 end
 local wk, wid = KEYS[tonumber(ARGV[2 + 2 * ng])], ARGV[3 + 2 * ng]
 if redis.call('ZSCORE', wk, wid) then
+  -- A write of its own, so that a WAIT after it covers the write found.
+  redis.call('INCR', wk .. ':n')
   return 'APPLIED'
 end
 local first = 5 + 2 * ng
@@ -88,6 +92,11 @@ while i <= #ARGV do
   elseif op == 'SQ' then
     local cur = redis.call('GET', k) or '0'
     if cur ~= ARGV[i+2] then
+      return redis.error_reply('CHSEQLAST ' .. cur)
+    end
+  elseif op == 'SL' then
+    local cur = redis.call('GET', k) or '0'
+    if tonumber(cur) > tonumber(ARGV[i+2]) then
       return redis.error_reply('CHSEQLAST ' .. cur)
     end
   end
@@ -236,7 +245,7 @@ func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 	}
 	args = append(args, index(s.appliedKey()), newWriteID(), time.Now().UnixMilli())
 	args = append(args, b.args...)
-	res, err := s.runScript(ctx, keys, args)
+	res, err := s.runScript(ctx, keys, args, chain && s.waitN > 0)
 	if err == nil || !errors.Is(err, ErrUnknownOutcome) {
 		s.setWriteErr(nil) // Redis answered
 	} else {
@@ -281,13 +290,13 @@ var ErrUnknownOutcome = errors.New("redis write outcome unknown")
 // runScript sends one write, and again while its outcome is unknown (the
 // same write id: an attempt applied already is answered APPLIED), with a
 // backoff from 50 ms doubling to 1 s, for up to the retry budget.
-func (s *Store) runScript(ctx context.Context, keys []string, args []any) (string, error) {
+func (s *Store) runScript(ctx context.Context, keys []string, args []any, wait bool) (string, error) {
 	deadline := time.Now().Add(s.retryFor)
 	pause := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		s.writes.Add(1)
-		res, err := applyScript.Run(ctx, s.c, keys, args...).Text()
-		if err == nil || !Transient(err) {
+		res, err := s.send(ctx, keys, args, wait)
+		if err == nil || !Transient(err) && !errors.Is(err, errNotReplicated) {
 			return res, err
 		}
 		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
@@ -303,12 +312,62 @@ func (s *Store) runScript(ctx context.Context, keys []string, args []any) (strin
 	}
 }
 
+// errNotReplicated is a write that fewer replicas than WaitReplicas
+// confirmed within WaitTimeout: applied on the master, but a failover now
+// could lose it. It is sent again (answered APPLIED, then WAIT again).
+var errNotReplicated = errors.New("write not confirmed by enough Redis replicas")
+
+// send runs the write once; with wait, followed by WAIT on the same
+// connection in the same round trip (a pipeline), so that WAIT covers it.
+func (s *Store) send(ctx context.Context, keys []string, args []any, wait bool) (string, error) {
+	if !wait {
+		return applyScript.Run(ctx, s.c, keys, args...).Text()
+	}
+	for _, eval := range []bool{false, true} {
+		var sc *goredis.Cmd
+		var wc *goredis.Cmd
+		_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			if eval {
+				sc = applyScript.Eval(ctx, p, keys, args...)
+			} else {
+				sc = applyScript.EvalSha(ctx, p, keys, args...)
+			}
+			wc = p.Do(ctx, "WAIT", s.waitN, s.waitFor.Milliseconds())
+			return nil
+		})
+		if err := sc.Err(); !eval && err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			continue // the script is sent whole
+		}
+		res, err := sc.Text()
+		if err != nil {
+			return "", err
+		}
+		n, err := wc.Int64()
+		if err != nil {
+			return "", err
+		}
+		if int(n) < s.waitN {
+			s.log.Warn("redis store: write not confirmed by enough replicas", "confirmed", n, "want", s.waitN, "within", s.waitFor)
+			return "", fmt.Errorf("%w (%d of %d within %s)", errNotReplicated, n, s.waitN, s.waitFor)
+		}
+		return res, nil
+	}
+	panic("unreachable")
+}
+
 // Transient reports whether err leaves a command's outcome unknown and
 // worth sending again: a network error or timeout, or a reply saying that
 // Redis cannot serve it now (LOADING, TRYAGAIN, CLUSTERDOWN, MASTERDOWN,
-// READONLY after a failover, BUSY).
+// READONLY after a failover, NOREPLICAS, BUSY).
 func Transient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil {
+		return false
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true // never connected (go-redis may wrap it in the dial's deadline)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var ne net.Error
@@ -317,7 +376,7 @@ func Transient(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, p := range []string{"LOADING ", "TRYAGAIN ", "CLUSTERDOWN ", "MASTERDOWN ", "READONLY ", "BUSY ", "ASK ", "MOVED "} {
+	for _, p := range []string{"LOADING ", "TRYAGAIN ", "CLUSTERDOWN ", "MASTERDOWN ", "READONLY ", "NOREPLICAS ", "BUSY ", "ASK ", "MOVED "} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

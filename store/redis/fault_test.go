@@ -14,6 +14,7 @@ import (
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -193,7 +194,7 @@ func faultReplica(t *testing.T, o Options) (*Store, *faultProxy, *testnodes.Redi
 func blockWithAlerts(first, n uint64, number uint64) store.Block {
 	w := alerts.AlertWrite{}
 	for seq := first; seq < first+n; seq++ {
-		a := alerts.Alert{Seq: seq, Type: alerts.TypeExchangeDeposit, Chain: "ethereum", Severity: "high", Finding: "f" + itoa(seq)}
+		a := alerts.Alert{Seq: seq, Type: alerts.TypeExchangeDeposit, Chain: "ethereum", Severity: "high", Finding: "f" + itoa(seq), Tx: "0xtx" + itoa(number)}
 		w.Records = append(w.Records, alerts.Record{Alert: a, Appended: time.Unix(1700000000, 0).UTC()})
 		w.SetFindings = append(w.SetFindings, alerts.FindingSeq{ID: a.Finding, Seq: seq})
 	}
@@ -251,6 +252,9 @@ func TestWriteReplyLost(t *testing.T) {
 		t.Fatalf("%d writes answered as applied already, want 1", s.Replays())
 	}
 	checkLog(t, s, 4, 11)
+	if n := metricValue(t, s, "chainhound_redis_errors_total", "network"); n < 1 {
+		t.Fatalf("chainhound_redis_errors_total{kind=network} is %v after a lost reply", n)
+	}
 	if !s.Active() {
 		t.Fatal("the replica lost its term over a lost reply")
 	}
@@ -275,6 +279,9 @@ func TestWriteReplyPastTimeout(t *testing.T) {
 		t.Fatalf("faults %d, replays %d; want 1 and 1", px.injected(), s.Replays())
 	}
 	checkLog(t, s, 3, 10)
+	if n := metricValue(t, s, "chainhound_redis_errors_total", "timeout"); n < 1 {
+		t.Fatalf("chainhound_redis_errors_total{kind=timeout} is %v after a reply past the timeout", n)
+	}
 }
 
 // A write that genuinely conflicts is still refused: another write (its
@@ -312,4 +319,104 @@ func TestWriteUnreachable(t *testing.T) {
 		t.Fatalf("a write once Redis is back: %v", err)
 	}
 	checkLog(t, s, 1, 10)
+}
+
+// The store's counter goes back below seqs the log handed out (a failover
+// lost acknowledged writes: emulated by taking the last two back out of
+// Redis). The log's next alert is above the seqs it delivered, not a
+// repeat of them. (Before: the write was refused and the append failed.)
+func TestLogAfterRegression(t *testing.T) {
+	s, _, r := faultReplica(t, Options{})
+	lg, err := alerts.OpenLog(ctx, s, alerts.Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := alerts.Alert{Type: alerts.TypeExchangeDeposit, Chain: "ethereum", Severity: "high", Tx: "0x1"}
+	for i := 0; i < 3; i++ {
+		if _, err := lg.Append(ctx, []alerts.Alert{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := r.Client(t)
+	if err := c.Set(ctx, s.alertSeqKey(), 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.XDel(ctx, s.alertLogKey(), "2-0", "3-0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := lg.Append(ctx, []alerts.Alert{a})
+	if err != nil {
+		t.Fatalf("append after the store went back: %v", err)
+	}
+	if out[0].Seq != 4 {
+		t.Fatalf("the alert after the store went back has seq %d, want 4 (2 and 3 were delivered)", out[0].Seq)
+	}
+	if got, _ := s.LastAlertSeq(ctx); got != 4 {
+		t.Fatalf("counter %d, want 4", got)
+	}
+	// Another replica's write that is really behind is still refused.
+	err = s.WriteAlerts(ctx, alerts.AlertWrite{Records: []alerts.Record{{Alert: alerts.Alert{Seq: 3, Type: a.Type, Chain: a.Chain, Severity: a.Severity}}}, Last: 3})
+	var taken *alerts.SeqTakenError
+	if !errors.As(err, &taken) || taken.Last != 4 {
+		t.Fatalf("a write of seq 3 over counter 4: %v", err)
+	}
+}
+
+// The metrics count every round trip and time it; a refused write counts
+// as refused.
+func TestRedisMetrics(t *testing.T) {
+	s, _, _ := faultReplica(t, Options{})
+	before := metricValue(t, s, "chainhound_redis_round_trips_total", "")
+	if err := s.WriteBlock(ctx, blockWithAlerts(1, 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Checkpoint(ctx, chains.Ethereum); err != nil {
+		t.Fatal(err)
+	}
+	if n := metricValue(t, s, "chainhound_redis_round_trips_total", "") - before; n < 2 {
+		t.Fatalf("%v round trips counted for a write and a read", n)
+	}
+	if n := metricValue(t, s, "chainhound_redis_round_trip_seconds", ""); n < 2 {
+		t.Fatalf("latency histogram: %v round trips observed", n)
+	}
+	if err := s.WriteBlock(ctx, blockWithAlerts(1, 1, 11)); err == nil {
+		t.Fatal("a write of a seq taken went through")
+	}
+	if n := metricValue(t, s, "chainhound_redis_errors_total", "refused"); n != 1 {
+		t.Fatalf("chainhound_redis_errors_total{kind=refused} is %v, want 1", n)
+	}
+	if n := metricValue(t, s, "chainhound_redis_write_replays_total", ""); n != 0 {
+		t.Fatalf("%v replays without a fault", n)
+	}
+}
+
+// metricValue gathers s's collectors and returns the counter name (with
+// the kind label when given), or a histogram's count.
+func metricValue(t *testing.T, s *Store, name, kind string) float64 {
+	t.Helper()
+	r := prometheus.NewRegistry()
+	for _, c := range s.Collectors() {
+		if err := r.Register(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mfs, err := r.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if kind != "" && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != kind) {
+				continue
+			}
+			if h := m.GetHistogram(); h != nil {
+				return float64(h.GetSampleCount())
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -61,6 +62,9 @@ type Store struct {
 	ls *lease // a replica's leases; nil when not a replica
 
 	retryFor time.Duration // how long a write whose outcome is unknown is sent again
+	m        *metrics
+	waitN    int           // replicas a chain write waits for (WAIT); 0: none
+	waitFor  time.Duration // WAIT's timeout
 
 	writes  atomic.Uint64
 	replays atomic.Uint64
@@ -144,8 +148,33 @@ type Options struct {
 	// before it fails with ErrUnknownOutcome; default the lease (a
 	// replica) or DefaultRetryFor.
 	RetryFor time.Duration
+	// Sentinel, when set, finds the master through Redis Sentinel and
+	// follows its failovers; Open's url then gives only the credentials,
+	// the database and TLS (it may be "").
+	Sentinel *Sentinel
+	// WaitReplicas is how many Redis replicas must confirm each write of
+	// chain state (WAIT, sent with the write on its connection) before it
+	// returns; a write they do not confirm within WaitTimeout fails with
+	// ErrUnknownOutcome. 0: no WAIT.
+	WaitReplicas int
+	WaitTimeout  time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+}
+
+// SentinelOf returns cfg's sentinel for Options (nil when none).
+func SentinelOf(cfg *config.Sentinel) *Sentinel {
+	if cfg == nil {
+		return nil
+	}
+	return &Sentinel{Master: cfg.Master, Addrs: cfg.Addrs, Password: cfg.Password}
+}
+
+// Sentinel names the master Redis Sentinel monitors and the sentinels.
+type Sentinel struct {
+	Master   string
+	Addrs    []string
+	Password string // the sentinels' own
 }
 
 // DefaultRetryFor is how long a write of a store that is not a replica's
@@ -157,7 +186,7 @@ const DefaultRetryFor = 5 * time.Second
 // version (writing it into an empty store) and, with o.Lock, takes the
 // process lock.
 func Open(ctx context.Context, url string, o Options) (*Store, error) {
-	c, err := newClient(url)
+	c, err := newClient(url, o.Sentinel)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +198,18 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	return s, nil
 }
 
-func newClient(url string) (goredis.UniversalClient, error) {
+func newClient(url string, sn *Sentinel) (goredis.UniversalClient, error) {
+	if sn != nil {
+		fo := &goredis.FailoverOptions{MasterName: sn.Master, SentinelAddrs: sn.Addrs, SentinelPassword: sn.Password}
+		if url != "" {
+			opt, err := goredis.ParseURL(url)
+			if err != nil {
+				return nil, fmt.Errorf("store.url: %w", err)
+			}
+			fo.Username, fo.Password, fo.DB, fo.TLSConfig = opt.Username, opt.Password, opt.DB, opt.TLSConfig
+		}
+		return goredis.NewFailoverClient(fo), nil
+	}
 	if strings.Contains(url, "addr=") {
 		opt, err := goredis.ParseClusterURL(url)
 		if err != nil {
@@ -193,7 +233,8 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 	if i := strings.IndexByte(p, '{'); i < 0 || !strings.Contains(p[i+1:], "}") || strings.Index(p[i+1:], "}") == 0 {
 		return nil, fmt.Errorf("redis key prefix %q has no hash tag ({…}): its keys would spread over Cluster slots", p)
 	}
-	s := &Store{c: c, prefix: p, log: o.Logger, lockTTL: o.LockTTL, stop: make(chan struct{})}
+	s := &Store{c: c, prefix: p, log: o.Logger, lockTTL: o.LockTTL, stop: make(chan struct{}), m: newMetrics()}
+	s.m.hook(c)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -201,6 +242,15 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 		s.lockTTL = DefaultLockTTL
 	}
 	s.lockKey = p + "lock"
+	if o.WaitReplicas > 0 {
+		if _, ok := c.(*goredis.ClusterClient); ok {
+			return nil, errors.New("redis store: wait_replicas is not for a Cluster (WAIT must share the write's connection)")
+		}
+		s.waitN, s.waitFor = o.WaitReplicas, o.WaitTimeout
+		if s.waitFor <= 0 {
+			s.waitFor = time.Second
+		}
+	}
 	s.retryFor = o.RetryFor
 	if s.retryFor <= 0 {
 		s.retryFor = DefaultRetryFor
@@ -355,7 +405,7 @@ func (s *Store) Close() error {
 // url: it answers and its schema is one this build reads (or none yet).
 // Other replicas running on it are no obstacle.
 func Probe(ctx context.Context, url string, o Options) error {
-	c, err := newClient(url)
+	c, err := newClient(url, o.Sentinel)
 	if err != nil {
 		return err
 	}
