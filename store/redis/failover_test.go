@@ -9,6 +9,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/testnodes"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 func sentinelReplica(t testing.TB, rs *testnodes.RedisSentinel, wait int) *Store {
@@ -109,4 +110,97 @@ func TestSentinelFailover(t *testing.T) {
 	if !s.Active() {
 		t.Fatal("the replica lost its term across the failover")
 	}
+}
+
+// seqWriter writes blocks with one alert each, as alerts.Log would: seqs
+// above the last one acknowledged, over a counter a failover set back.
+type seqWriter struct {
+	s    *Store
+	last uint64
+}
+
+func (w *seqWriter) write(number uint64) error {
+	blk := blockWithAlerts(w.last+1, 1, number)
+	err := w.s.WriteBlock(ctx, blk)
+	var taken *alerts.SeqTakenError
+	if errors.As(err, &taken) && taken.Last < w.last {
+		blk.Alerts.Regressed = true
+		err = w.s.WriteBlock(ctx, blk)
+	}
+	if err == nil {
+		w.last++
+	}
+	return err
+}
+
+// BenchmarkBlockWriteWait is the cost of store.wait_replicas: a block's
+// write (a tracer put, one alert, the checkpoint) on a master with two
+// replicas, without WAIT and with WAIT 1 in the same round trip, beside a
+// bare PING.
+func BenchmarkBlockWriteWait(b *testing.B) {
+	rs := testnodes.StartRedisSentinel(b)
+	for _, n := range []int{0, 1, 2} {
+		s := sentinelReplica(b, rs, n)
+		if n == 0 {
+			b.Run("ping", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if err := s.c.Ping(ctx).Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		w := &seqWriter{s: s}
+		b.Run(fmt.Sprintf("block-wait=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := w.write(uint64(1000 + w.last)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSentinelFailover measures, per SENTINEL FAILOVER, the time from
+// the command to the first block written on the promoted replica, with a
+// block written every 10 ms meanwhile (wait_replicas 1). Run it with
+// -benchtime 1x: each failover leaves the sentinel a while to settle.
+func BenchmarkSentinelFailover(b *testing.B) {
+	rs := testnodes.StartRedisSentinel(b)
+	s := sentinelReplica(b, rs, 1)
+	w := &seqWriter{s: s}
+	port := func() string {
+		v, err := s.c.ConfigGet(ctx, "port").Result()
+		if err != nil {
+			return ""
+		}
+		return v["port"]
+	}
+	if err := w.write(1); err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		before := port()
+		sc := goredis.NewSentinelClient(&goredis.Options{Addr: rs.Sentinel})
+		start := time.Now()
+		if err := sc.Failover(ctx, rs.Name).Err(); err != nil {
+			b.Fatal(err)
+		}
+		sc.Close()
+		for {
+			if err := w.write(uint64(2 + i*10000 + int(w.last))); err != nil {
+				b.Fatal(err)
+			}
+			if p := port(); p != "" && p != before {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		total += time.Since(start)
+		if i+1 < b.N {
+			time.Sleep(15 * time.Second) // the sentinel's failover timeout, before the next
+		}
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/failover")
 }
