@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -419,4 +420,31 @@ func metricValue(t *testing.T, s *Store, name, kind string) float64 {
 		}
 	}
 	return 0
+}
+
+// Problem, for /healthz: Redis unreachable; then, Redis back, the write
+// that could not be completed; nothing once a write went through, nor on
+// a standby.
+func TestProblem(t *testing.T) {
+	s, px, _ := faultReplica(t, Options{RetryFor: 300 * time.Millisecond})
+	if p := s.Problem(ctx); p != "" {
+		t.Fatalf("problem of a healthy store: %s", p)
+	}
+	px.setDown(true)
+	if p := s.Problem(ctx); !strings.HasPrefix(p, "redis unreachable: ") {
+		t.Fatalf("problem with Redis down: %q", p)
+	}
+	if err := s.WriteBlock(ctx, blockWithAlerts(1, 1, 10)); !errors.Is(err, ErrUnknownOutcome) {
+		t.Fatalf("write with Redis down: %v", err)
+	}
+	px.setDown(false)
+	if p := s.Problem(ctx); !strings.HasPrefix(p, "redis writes failing: ") {
+		t.Fatalf("problem after a failed write, Redis back: %q", p)
+	}
+	if err := s.WriteBlock(ctx, blockWithAlerts(1, 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Problem(ctx); p != "" {
+		t.Fatalf("problem after a write went through: %q", p)
+	}
 }

@@ -143,6 +143,8 @@ func (s *Store) Acquire(ctx context.Context) (ok bool, holder string, err error)
 		l.tryErr = fmt.Errorf("take leases: %w", err)
 		return false, "", l.tryErr
 	}
+	s.setWriteErr(nil) // a new term: the last one's failure is history
+	s.setRenewErr(nil)
 	l.fences = make([]uint64, len(res))
 	for i, v := range res {
 		l.fences[i] = uint64(v)

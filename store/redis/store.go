@@ -103,8 +103,9 @@ func (s *Store) Problem(ctx context.Context) string {
 	s.probMu.Lock()
 	werr, rerr := s.writeErr, s.renewErr
 	s.probMu.Unlock()
+	active := s.ls == nil || s.Active()
 	switch {
-	case werr != nil:
+	case werr != nil && active: // a standby writes no chain state: its last failure is history
 		return "redis writes failing: " + werr.Error()
 	case rerr != nil && s.Active():
 		return "leases not renewable: " + rerr.Error()
