@@ -29,7 +29,10 @@ import (
 // chain's fence and this replica's fencing token), else CHGUARD and the
 // key. Then the write's marker: the index in KEYS of the sorted set of
 // applied writes, the write's id (random, the same for every attempt of
-// one write) and the time in ms (its score). A write whose id the set
+// one write), the time in ms (its score) and the id of the previous write
+// of chain state this replica made in its term ("" for none): a write
+// that does not find it is refused with CHLOST (the store lost it: a
+// failover to a replica that had not received it). A write whose id the set
 // holds was applied already (an attempt whose reply was lost): the script
 // answers APPLIED and writes nothing again. Otherwise it adds the id
 // with the write and keeps the newest appliedKeep ids. Then come
@@ -68,7 +71,11 @@ if redis.call('ZSCORE', wk, wid) then
   redis.call('INCR', wk .. ':n')
   return 'APPLIED'
 end
-local first = 5 + 2 * ng
+local prev = ARGV[5 + 2 * ng]
+if prev ~= '' and not redis.call('ZSCORE', wk, prev) then
+  return redis.error_reply('CHLOST ' .. prev)
+end
+local first = 6 + 2 * ng
 local prevX = {}
 local i = first
 while i <= #ARGV do
@@ -243,9 +250,16 @@ func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 	for _, g := range guards {
 		args = append(args, index(g[0]), g[1])
 	}
-	args = append(args, index(s.appliedKey()), newWriteID(), time.Now().UnixMilli())
+	wid, prev := newWriteID(), ""
+	if chain && s.ls != nil {
+		prev = s.prevChainWrite(term)
+	}
+	args = append(args, index(s.appliedKey()), wid, time.Now().UnixMilli(), prev)
 	args = append(args, b.args...)
 	res, err := s.runScript(ctx, keys, args, chain && s.waitN > 0)
+	if err == nil && chain && s.ls != nil {
+		s.setPrevChainWrite(term, wid)
+	}
 	if err == nil || !errors.Is(err, ErrUnknownOutcome) {
 		s.setWriteErr(nil) // Redis answered
 	} else {
@@ -266,6 +280,9 @@ func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 		}
 		s.lose(term, "a write found "+k+" moved on")
 		return fmt.Errorf("%w (%s moved on: another replica took the lease)", ErrLeaseLost, k)
+	case strings.HasPrefix(msg, "CHLOST "):
+		s.lose(term, "the store lost this replica's last write (a failover to a replica that had not received it)")
+		return fmt.Errorf("%w: the store lost this replica's last write of chain state (a Redis failover); the term ends and the next loads the state afresh", ErrLeaseLost)
 	case strings.HasPrefix(msg, "CHCONFLICT"):
 		return fmt.Errorf("%w: %s", errConflict, strings.TrimPrefix(msg, "CHCONFLICT "))
 	case strings.HasPrefix(msg, "CHSEQLAST "):

@@ -3,6 +3,7 @@ package redis
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,26 +43,8 @@ func TestSentinelFailover(t *testing.T) {
 	rs := testnodes.StartRedisSentinel(t)
 	s := sentinelReplica(t, rs, 1)
 	const before, total = 5, 40
-	acked := map[uint64]uint64{} // seq → block of the write acknowledged with it
-	var last uint64              // the last seq acknowledged
-	write := func(number uint64) error {
-		blk := blockWithAlerts(last+1, 1, number)
-		err := s.WriteBlock(ctx, blk)
-		var taken *alerts.SeqTakenError
-		if errors.As(err, &taken) && taken.Last < last {
-			// What alerts.Log does: the promoted replica missed writes
-			// acknowledged on the old master; seqs go on above them.
-			t.Logf("block %d: the store went back to seq %d below %d acknowledged", number, taken.Last, last)
-			blk.Alerts.Regressed = true
-			err = s.WriteBlock(ctx, blk)
-		}
-		if err != nil {
-			return fmt.Errorf("block %d: %w", number, err)
-		}
-		last++
-		acked[last] = number
-		return nil
-	}
+	w := &seqWriter{s: s, acked: map[uint64]uint64{}, t: t}
+	write := w.write
 	for i := uint64(1); i <= before; i++ {
 		if err := write(100 + i); err != nil {
 			t.Fatal(err)
@@ -99,38 +82,61 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if want := "0xtx" + itoa(acked[r.Alert.Seq]); r.Alert.Tx != want {
-			t.Fatalf("seq %d holds block %s, acknowledged with block %d", r.Alert.Seq, r.Alert.Tx, acked[r.Alert.Seq])
+		if want := "0xtx" + itoa(w.acked[r.Alert.Seq]); r.Alert.Tx != want {
+			t.Fatalf("seq %d holds block %s, acknowledged with block %d", r.Alert.Seq, r.Alert.Tx, w.acked[r.Alert.Seq])
 		}
 	}
-	if got, _ := s.LastAlertSeq(ctx); got != last || recs[len(recs)-1].Alert.Seq != last {
-		t.Fatalf("counter %d, stream ends at %d, want %d", got, recs[len(recs)-1].Alert.Seq, last)
+	if got, _ := s.LastAlertSeq(ctx); got != w.last || recs[len(recs)-1].Alert.Seq != w.last {
+		t.Fatalf("counter %d, stream ends at %d, want %d", got, recs[len(recs)-1].Alert.Seq, w.last)
 	}
-	t.Logf("%d alerts acknowledged, %d in the promoted replica's stream", last, len(recs))
+	t.Logf("%d alerts acknowledged, %d in the promoted replica's stream", w.last, len(recs))
 	if !s.Active() {
 		t.Fatal("the replica lost its term across the failover")
 	}
 }
 
-// seqWriter writes blocks with one alert each, as alerts.Log would: seqs
-// above the last one acknowledged, over a counter a failover set back.
+// seqWriter writes blocks with one alert each, as the daemon would: seqs
+// above the last one acknowledged, over a counter a failover set back
+// (alerts.Log), and a new term when the store lost the last write.
 type seqWriter struct {
-	s    *Store
-	last uint64
+	s     *Store
+	last  uint64
+	acked map[uint64]uint64 // seq → block of the write acknowledged with it; nil: not kept
+	t     testing.TB        // logs what a failover did, when set
 }
 
 func (w *seqWriter) write(number uint64) error {
 	blk := blockWithAlerts(w.last+1, 1, number)
-	err := w.s.WriteBlock(ctx, blk)
-	var taken *alerts.SeqTakenError
-	if errors.As(err, &taken) && taken.Last < w.last {
-		blk.Alerts.Regressed = true
+	var err error
+	for try := 0; try < 3; try++ {
 		err = w.s.WriteBlock(ctx, blk)
+		var taken *alerts.SeqTakenError
+		switch {
+		case errors.As(err, &taken) && taken.Last < w.last:
+			if w.t != nil {
+				w.t.Logf("block %d: the store went back to seq %d below %d acknowledged", number, taken.Last, w.last)
+			}
+			blk.Alerts.Regressed = true
+			continue
+		case errors.Is(err, ErrLeaseLost) && strings.Contains(err.Error(), "lost this replica's last write"):
+			if w.t != nil {
+				w.t.Logf("block %d: %v; a new term", number, err)
+			}
+			if ok, _, aerr := w.s.Acquire(ctx); !ok || aerr != nil {
+				return fmt.Errorf("acquire after a lost write: %v %w", ok, aerr)
+			}
+			continue
+		}
+		break
 	}
-	if err == nil {
-		w.last++
+	if err != nil {
+		return fmt.Errorf("block %d: %w", number, err)
 	}
-	return err
+	w.last++
+	if w.acked != nil {
+		w.acked[w.last] = number
+	}
+	return nil
 }
 
 // BenchmarkBlockWriteWait is the cost of store.wait_replicas: a block's

@@ -448,3 +448,35 @@ func TestProblem(t *testing.T) {
 		t.Fatalf("problem after a write went through: %q", p)
 	}
 }
+
+// The store no longer holds this replica's last write of chain state (a
+// failover promoted a replica that had not received it: emulated by
+// deleting the applied set). The next write is refused and the term
+// ends, so that the next term loads the state afresh instead of writing
+// on top of a store that went back.
+func TestLostWriteEndsTerm(t *testing.T) {
+	s, _, r := faultReplica(t, Options{})
+	if err := s.WriteBlock(ctx, blockWithAlerts(1, 1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Client(t).Del(ctx, s.appliedKey()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	err := s.WriteBlock(ctx, store.Block{Chain: chains.Ethereum, Checkpoint: &chains.BlockRef{Number: 11, Hash: "0xb11"}})
+	if !errors.Is(err, ErrLeaseLost) || !strings.Contains(err.Error(), "lost this replica's last write") {
+		t.Fatalf("a write after the store lost the last one: %v, want ErrLeaseLost", err)
+	}
+	if s.Active() {
+		t.Fatal("the term goes on over a store that lost its last write")
+	}
+	if ref, _, _ := s.Checkpoint(ctx, chains.Ethereum); ref.Number != 10 {
+		t.Fatalf("checkpoint %d, want 10 (the refused write changed nothing)", ref.Number)
+	}
+	// A new term starts from what the store holds.
+	if ok, _, err := s.Acquire(ctx); !ok || err != nil {
+		t.Fatalf("acquire again: %v %v", ok, err)
+	}
+	if err := s.WriteBlock(ctx, store.Block{Chain: chains.Ethereum, Checkpoint: &chains.BlockRef{Number: 11, Hash: "0xb11"}}); err != nil {
+		t.Fatalf("the new term's first write: %v", err)
+	}
+}

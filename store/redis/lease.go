@@ -50,6 +50,7 @@ type lease struct {
 	lost    chan struct{} // closed when the current term ends
 	stop    chan struct{} // ends the renewal of the current term
 	paused  bool          // tests: renewal skipped, as a stalled process would
+	prevWID string        // the id of the term's last write of chain state
 	tryErr  error         // the last Acquire's failure to reach Redis
 	renewWG sync.WaitGroup
 }
@@ -145,6 +146,7 @@ func (s *Store) Acquire(ctx context.Context) (ok bool, holder string, err error)
 	}
 	s.setWriteErr(nil) // a new term: the last one's failure is history
 	s.setRenewErr(nil)
+	l.prevWID = "" // the new term starts from what the store holds
 	l.fences = make([]uint64, len(res))
 	for i, v := range res {
 		l.fences[i] = uint64(v)
@@ -259,6 +261,24 @@ func (s *Store) renewLeases(stop chan struct{}, term uint64, fences []uint64) {
 			s.lose(term, "another replica took the leases")
 			return
 		}
+	}
+}
+
+// prevChainWrite returns the id of term's last write of chain state.
+func (s *Store) prevChainWrite(term uint64) string {
+	s.ls.mu.Lock()
+	defer s.ls.mu.Unlock()
+	if s.ls.term != term {
+		return ""
+	}
+	return s.ls.prevWID
+}
+
+func (s *Store) setPrevChainWrite(term uint64, wid string) {
+	s.ls.mu.Lock()
+	defer s.ls.mu.Unlock()
+	if s.ls.term == term {
+		s.ls.prevWID = wid
 	}
 }
 

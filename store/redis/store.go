@@ -163,6 +163,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// sentinelConnLifetime bounds a connection's life behind Sentinel.
+const sentinelConnLifetime = time.Second
+
 // SentinelOf returns cfg's sentinel for Options (nil when none).
 func SentinelOf(cfg *config.Sentinel) *Sentinel {
 	if cfg == nil {
@@ -201,7 +204,13 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 
 func newClient(url string, sn *Sentinel) (goredis.UniversalClient, error) {
 	if sn != nil {
-		fo := &goredis.FailoverOptions{MasterName: sn.Master, SentinelAddrs: sn.Addrs, SentinelPassword: sn.Password}
+		// go-redis asks a sentinel for the master at every dial, and hears
+		// of a switch on the sentinels' +switch-master channel, which came
+		// seconds late in TestRedisSentinelFailoverBinary; meanwhile the
+		// pooled connections kept writing to the old master. Connections
+		// that live a second find the new master within about a second.
+		fo := &goredis.FailoverOptions{MasterName: sn.Master, SentinelAddrs: sn.Addrs, SentinelPassword: sn.Password,
+			ConnMaxLifetime: sentinelConnLifetime}
 		if url != "" {
 			opt, err := goredis.ParseURL(url)
 			if err != nil {
