@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -73,10 +74,11 @@ func (l *Log) append(ctx context.Context, as []Alert, index func(assigned []Aler
 	// On a shared store the seqs are the store's: the counter kept here is
 	// a cache, and a write whose seqs another process took is made again
 	// from the store's counter.
+	regressed := false
 	for tries := 0; ; tries++ {
 		seq := l.last.Load()
 		out := make([]Alert, len(as))
-		w := AlertWrite{Records: make([]Record, len(as))}
+		w := AlertWrite{Records: make([]Record, len(as)), Regressed: regressed}
 		for i, a := range as {
 			seq++
 			a.Seq = seq
@@ -100,6 +102,15 @@ func (l *Log) append(ctx context.Context, as []Alert, index func(assigned []Aler
 			}
 			l.publishRecords(recs)
 			l.last.Store(max(l.last.Load(), taken.Last))
+			continue
+		}
+		if errors.As(err, &taken) && !regressed && taken.Last < l.last.Load() {
+			// The store went back below seqs this log handed out: a Redis
+			// failover lost writes it had acknowledged. Those seqs reached
+			// subscribers; they are not used again (docs/decisions/0020).
+			slog.Error("alert log: the store's sequence went back (writes lost in a Redis failover); the next seqs follow the last one delivered",
+				"store", taken.Last, "delivered", l.last.Load())
+			regressed = true
 			continue
 		}
 		if err != nil {

@@ -39,6 +39,12 @@ type AlertWrite struct {
 	DelFindings []string
 	AddBlocks   []BlockSeq
 	DelBlocks   []BlockSeq
+	// Regressed: the store's counter went back below seqs the log had
+	// handed out (a Redis failover lost acknowledged writes), so the
+	// Records follow the log's seqs, and a shared store accepts them over
+	// any counter below them instead of refusing them (SeqTakenError):
+	// a seq delivered is never used again.
+	Regressed bool
 }
 
 // SeqTakenError is WriteAlerts' refusal of records whose seqs another

@@ -226,14 +226,16 @@ func TestKeysThroughAPI(t *testing.T) {
 
 // replicaInfo is a replica's identity and roles, as store/redis gives them.
 type replicaInfo struct {
-	id    string
-	roles map[chains.Chain]string
-	err   error
+	id      string
+	roles   map[chains.Chain]string
+	err     error
+	problem string
 }
 
 func (r *replicaInfo) Replica() string                { return r.id }
 func (r *replicaInfo) Roles() map[chains.Chain]string { return r.roles }
 func (r *replicaInfo) StandbyErr() error              { return r.err }
+func (r *replicaInfo) Problem(context.Context) string { return r.problem }
 
 // A replica's /healthz names it and each chain's role; a standby, whose
 // follower does not run, is ok while it can take over.
@@ -251,11 +253,24 @@ func TestHealthzReplica(t *testing.T) {
 		t.Fatalf("standby healthz: %d %s\nwant %s", st, body, want)
 	}
 	rep.err = errors.New("take leases: connection refused")
-	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"status":"degraded"`) {
+	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"reason":"ethereum standby cannot take over: take leases: connection refused"`) {
 		t.Fatalf("standby that cannot reach Redis: %d %s", st, body)
 	}
 	rep.err, rep.roles[chains.Ethereum] = nil, "active"
-	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"role":"active"`) {
+	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"role":"active"`) || !strings.Contains(body, `"reason":"ethereum 90 blocks behind its node; ethereum node not connected"`) {
 		t.Fatalf("active replica 90 blocks behind: %d %s", st, body)
+	}
+	// The shared store's problem degrades the replica and comes first.
+	rep.problem = "redis unreachable: dial tcp 127.0.0.1:6379: connect: connection refused"
+	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"reason":"redis unreachable: dial tcp 127.0.0.1:6379: connect: connection refused; ethereum 90 blocks behind its node; ethereum node not connected"`) {
+		t.Fatalf("active replica whose Redis is unreachable: %d %s", st, body)
+	}
+	rep.roles[chains.Ethereum] = "standby"
+	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"reason":"redis unreachable`) {
+		t.Fatalf("standby whose Redis is unreachable: %d %s", st, body)
+	}
+	rep.problem = ""
+	if st, body := e.do("GET", "/healthz", "", ""); st != 200 || strings.Contains(body, `"reason"`) {
+		t.Fatalf("standby once Redis is back: %d %s", st, body)
 	}
 }

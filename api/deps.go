@@ -64,6 +64,9 @@ type Replica interface {
 	Roles() map[chains.Chain]string
 	// StandbyErr says why a standby could not take over now (nil: it can).
 	StandbyErr() error
+	// Problem says why the shared store degrades this replica now (Redis
+	// unreachable, writes failing, leases not renewable); "" when nothing.
+	Problem(ctx context.Context) string
 }
 
 // Health reports each followed chain's progress (the followers' Status).

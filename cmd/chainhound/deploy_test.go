@@ -350,7 +350,20 @@ func TestDeployImageBuild(t *testing.T) {
 }
 
 func TestDeployCompose(t *testing.T) {
-	b := readDeploy(t, "compose/compose.yaml")
+	checkCompose(t, "compose.yaml", []string{"geth", "bitcoind", "chainhound"}, 1, "pebble")
+}
+
+// The replicas' stack: two chainhound services on the stack's Redis, each
+// with its own data volume and host port (issue 15, README "The store").
+func TestDeployComposeReplicas(t *testing.T) {
+	checkCompose(t, "compose.replicas.yaml", []string{"redis", "geth", "bitcoind", "chainhound-a", "chainhound-b"}, 2, "redis")
+}
+
+// checkCompose checks deploy/compose/<file>: the services wanted, at least
+// replicas serve processes (every one on the backend given), each with a
+// config of the stack's nodes, its own data volume and host port.
+func checkCompose(t *testing.T, file string, wantServices []string, replicas int, backend string) {
+	b := readDeploy(t, "compose/"+file)
 	var doc struct {
 		Services map[string]struct {
 			Image       string            `yaml:"image"`
@@ -358,52 +371,80 @@ func TestDeployCompose(t *testing.T) {
 			Command     []string          `yaml:"command"`
 			Environment map[string]string `yaml:"environment"`
 			Volumes     []string          `yaml:"volumes"`
+			Ports       []string          `yaml:"ports"`
 		} `yaml:"services"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(false)
 	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("compose.yaml: %v", err)
+		t.Fatalf("%s: %v", file, err)
 	}
-	for _, want := range []string{"geth", "bitcoind", "chainhound"} {
+	for _, want := range wantServices {
 		if _, ok := doc.Services[want]; !ok {
-			t.Errorf("compose.yaml: no service %s", want)
+			t.Errorf("%s: no service %s", file, want)
 		}
 	}
 	known := envVars()
-	chainhounds := 0
+	chainhounds, serves := 0, 0
+	dataVolumes, hostPorts := map[string]string{}, map[string]string{}
 	for name, s := range doc.Services {
 		if s.Build["dockerfile"] == "" {
 			continue
 		}
 		chainhounds++
 		if s.Build["dockerfile"] != "deploy/Dockerfile" {
-			t.Errorf("service %s builds %q, not deploy/Dockerfile", name, s.Build["dockerfile"])
+			t.Errorf("%s: service %s builds %q, not deploy/Dockerfile", file, name, s.Build["dockerfile"])
 		}
-		checkArgv(t, "compose.yaml service "+name, s.Command)
+		checkArgv(t, file+" service "+name, s.Command)
+		isServe := len(s.Command) > 0 && s.Command[0] == "serve"
+		if isServe {
+			serves++
+			for _, p := range s.Ports {
+				host := p[:strings.LastIndexByte(p, ':')]
+				if other, dup := hostPorts[host]; dup {
+					t.Errorf("%s: services %s and %s publish the same host port %s", file, other, name, host)
+				}
+				hostPorts[host] = name
+			}
+		}
 		for e := range s.Environment {
 			if !known[e] {
-				t.Errorf("compose.yaml service %s: %s is not an environment variable of any flag", name, e)
+				t.Errorf("%s service %s: %s is not an environment variable of any flag", file, name, e)
 			}
 		}
 		for _, v := range s.Volumes {
 			src, dst, _ := strings.Cut(v, ":")
+			if isServe && strings.HasPrefix(dst, "/data") {
+				if other, dup := dataVolumes[src]; dup {
+					t.Errorf("%s: services %s and %s share the data volume %s", file, other, name, src)
+				}
+				dataVolumes[src] = name
+			}
 			if strings.HasSuffix(src, ".yaml") {
 				cfg := checkConfig(t, "compose/"+filepath.Base(src), readDeploy(t, filepath.Join("compose", src)))
 				if !strings.HasPrefix(dst, "/etc/chainhound/") || cfg.DataDir != "/data" {
-					t.Errorf("compose.yaml: config %s mounted at %s with data_dir %s", src, dst, cfg.DataDir)
+					t.Errorf("%s: config %s mounted at %s with data_dir %s", file, src, dst, cfg.DataDir)
 				}
 				if cfg.Chains.Ethereum == nil || cfg.Chains.Bitcoin == nil ||
 					!strings.Contains(cfg.Chains.Ethereum.RPC, "//geth:") || !strings.Contains(cfg.Chains.Bitcoin.RPC, "//bitcoind:") {
 					t.Errorf("compose/%s: the chains must be the stack's geth and bitcoind", src)
 				}
+				if cfg.Store.Backend != backend {
+					t.Errorf("compose/%s: store.backend %s, want %s", src, cfg.Store.Backend, backend)
+				}
+				if backend == "redis" && !strings.Contains(cfg.Store.URL, "//redis:") {
+					t.Errorf("compose/%s: store.url %s is not the stack's redis", src, cfg.Store.URL)
+				}
 			}
 		}
 	}
 	if chainhounds == 0 {
-		t.Error("compose.yaml: no service builds chainhound")
+		t.Errorf("%s: no service builds chainhound", file)
 	}
-	checkText(t, "compose.yaml", string(b))
+	if serves < replicas {
+		t.Errorf("%s: %d serve services, want %d", file, serves, replicas)
+	}
+	checkText(t, file, string(b))
 }
 
 // unitFile is a systemd unit: section → key → values.

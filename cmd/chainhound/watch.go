@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/internal/config"
 	"golang.org/x/term"
 	"io"
 	"net"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/store/redis"
@@ -489,7 +489,7 @@ func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, er
 		}
 		// Locked, and refused while a replica holds a lease: write through
 		// its API instead.
-		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true})
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true, Sentinel: redis.SentinelOf(cfg.Store.Sentinel)})
 		if errors.Is(err, redis.ErrInUse) {
 			return nil, usagef("the redis store of --config %s is held by a running daemon: give %s (and --api) to go through its API", c.String("config"), key)
 		}
@@ -641,8 +641,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type watchConfig struct {
 	DataDir string `yaml:"data_dir"`
 	Store   struct {
-		Backend string `yaml:"backend"`
-		URL     string `yaml:"url"`
+		Backend  string           `yaml:"backend"`
+		URL      string           `yaml:"url"`
+		Sentinel *config.Sentinel `yaml:"sentinel"`
 	} `yaml:"store"`
 	Chains map[string]struct {
 		Network string `yaml:"network"`

@@ -68,7 +68,30 @@ type Store struct {
 	// Lease is how long a replica's lease on a chain outlives a replica
 	// that stopped renewing it (Redis only; renewed every third of it).
 	Lease time.Duration `yaml:"lease"`
+	// Sentinel, when set, finds the Redis master through Redis Sentinel
+	// and follows its failovers (url then gives only the credentials,
+	// the database and TLS; its host is not used).
+	Sentinel *Sentinel `yaml:"sentinel"`
+	// WaitReplicas is how many Redis replicas must hold a block's write
+	// (WAIT) before the block is acknowledged, so that a promoted replica
+	// has it; 0: none (docs/decisions/0020).
+	WaitReplicas int `yaml:"wait_replicas"`
+	// WaitTimeout bounds that WAIT; a write the replicas did not confirm
+	// in time is not acknowledged (default DefaultWaitTimeout).
+	WaitTimeout time.Duration `yaml:"wait_timeout"`
 }
+
+// Sentinel names the master Redis Sentinel watches and where the
+// sentinels listen.
+type Sentinel struct {
+	Master string   `yaml:"master"`
+	Addrs  []string `yaml:"addrs"` // host:port of each sentinel
+	// Password of the sentinels themselves (not of Redis: store.url).
+	Password string `yaml:"password"`
+}
+
+// DefaultWaitTimeout is store.wait_timeout's default.
+const DefaultWaitTimeout = time.Second
 
 // DefaultLease and MinLease bound store.lease.
 const (
@@ -499,6 +522,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Store.Lease == 0 {
 		c.Store.Lease = DefaultLease
+	}
+	if c.Store.WaitTimeout == 0 {
+		c.Store.WaitTimeout = DefaultWaitTimeout
 	}
 	if c.Index.Retain == "" {
 		c.Index.Retain = DefaultIndexRetain

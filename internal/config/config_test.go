@@ -126,7 +126,7 @@ func TestParseBad(t *testing.T) {
 		{"negative websockets per tenant", "api: { max_websockets_per_tenant: -5 }\n", "c.yaml:1: api.max_websockets_per_tenant: must not be negative, got -5"},
 		{"websockets per key not a number", "api: { max_websockets_per_key: lots }\n", `c.yaml:1: api.max_websockets_per_key: want a whole number, got "lots"`},
 		{"bad backend", "store: { backend: mysql }\n", `c.yaml:1: store.backend: unknown backend "mysql" (want pebble or redis)`},
-		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db)"},
+		{"redis without url", "store: { backend: redis }\n", "c.yaml:1: store: backend redis needs url (redis://host:port/db) or sentinel"},
 		{"redis bad url", "store: { backend: redis, url: 'http://x:1' }\n", `c.yaml:1: store.url: want redis:// or rediss:// URL, got "http://x:1"`},
 		{"eth unknown network", eth + "    network: ropsten\n", `c.yaml:4: chains.ethereum.network: unknown ethereum network "ropsten" (want mainnet, sepolia, holesky, dev)`},
 		{"eth no rpc", "chains:\n  ethereum:\n    network: dev\n", "c.yaml:3: chains.ethereum: rpc is required (ws://, wss://, http:// or https:// URL of the node)"},

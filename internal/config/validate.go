@@ -25,7 +25,8 @@ var chainKeyed = keys{"ethereum": nil, "bitcoin": nil}
 var schema = keys{
 	"data_dir": nil,
 	"api":      {"listen": nil, "origins": nil, "max_websockets_per_key": nil, "max_websockets_per_tenant": nil, "public_url": nil},
-	"store":    {"backend": nil, "url": nil, "lease": nil},
+	"store": {"backend": nil, "url": nil, "lease": nil, "wait_replicas": nil, "wait_timeout": nil,
+		"sentinel": {"master": nil, "addrs": nil, "password": nil}},
 	"chains": {
 		"ethereum": {"network": nil, "rpc": nil, "confirmations": nil, "start_block": nil, "traces": nil, "mempool": nil, "poll_interval": nil},
 		"bitcoin": {"network": nil, "rpc": nil, "rpc_user": nil, "rpc_password": nil, "rpc_cookie": nil,
@@ -118,15 +119,39 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	switch c.Store.Backend {
 	case "pebble":
 	case "redis":
-		if c.Store.URL == "" {
-			return bad("store", "backend redis needs url (redis://host:port/db)")
+		if c.Store.URL == "" && c.Store.Sentinel == nil {
+			return bad("store", "backend redis needs url (redis://host:port/db) or sentinel")
 		}
-		u, err := parseURL(c.Store.URL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			return bad("store.url", "want redis:// or rediss:// URL, got %q", c.Store.URL)
+		if c.Store.URL != "" {
+			u, err := parseURL(c.Store.URL)
+			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+				return bad("store.url", "want redis:// or rediss:// URL, got %q", c.Store.URL)
+			}
+		}
+		if sn := c.Store.Sentinel; sn != nil {
+			if sn.Master == "" {
+				return bad("store.sentinel", "master is required (the name Sentinel monitors)")
+			}
+			if len(sn.Addrs) == 0 {
+				return bad("store.sentinel", "addrs is required (host:port of each sentinel)")
+			}
+			for i, a := range sn.Addrs {
+				if _, _, err := splitHostPort(a); err != nil {
+					return bad("store.sentinel.addrs", "entry %d: want host:port, got %q", i+1, a)
+				}
+			}
 		}
 	default:
 		return bad("store.backend", "unknown backend %q (want pebble or redis)", c.Store.Backend)
+	}
+	if c.Store.Backend != "redis" && (c.Store.Sentinel != nil || c.Store.WaitReplicas != 0) {
+		return bad("store", "sentinel and wait_replicas are for backend redis")
+	}
+	if c.Store.WaitReplicas < 0 {
+		return bad("store.wait_replicas", "want 0 or more, got %d", c.Store.WaitReplicas)
+	}
+	if c.Store.WaitTimeout < 0 {
+		return bad("store.wait_timeout", "want a positive duration, got %s", c.Store.WaitTimeout)
 	}
 	if c.Store.Lease < 0 || c.Store.Lease > 0 && c.Store.Lease < MinLease {
 		return bad("store.lease", "want at least %s (renewed every third of it), got %s", MinLease, c.Store.Lease)

@@ -569,13 +569,22 @@ func (d *Daemon) lead(ctx context.Context) error {
 		case err != nil && ctx.Err() == nil:
 			d.log.Warn("take leases", "err", err)
 		case ok:
-			if err := d.term(ctx); err != nil && !errors.Is(err, redis.ErrLeaseLost) {
-				return err
-			}
+			err := d.term(ctx)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			d.log.Warn("leases lost: standing by", "replica", d.rs.Replica())
+			switch {
+			case err == nil || errors.Is(err, redis.ErrLeaseLost):
+				d.log.Warn("leases lost: standing by", "replica", d.rs.Replica())
+			case errors.Is(err, redis.ErrUnknownOutcome) || redis.Transient(err):
+				// Redis went away mid-block: the block was not acknowledged
+				// (its write is all or nothing). Stand by and take the leases
+				// again once Redis answers; the term resumes from the
+				// checkpoint (docs/decisions/0020).
+				d.log.Warn("redis write failed: standing by", "replica", d.rs.Replica(), "err", err)
+			default:
+				return err
+			}
 		case !ok && err == nil:
 			d.log.Debug("standing by", "active", holder)
 		}

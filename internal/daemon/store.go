@@ -31,7 +31,10 @@ func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.
 		if cfg.Chains.Bitcoin != nil {
 			cs = append(cs, chains.Bitcoin)
 		}
-		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Replica: redis.NewReplicaID(), Chains: cs, Lease: cfg.Store.Lease, Logger: lg})
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{
+			Replica: redis.NewReplicaID(), Chains: cs, Lease: cfg.Store.Lease, Logger: lg,
+			Sentinel: redis.SentinelOf(cfg.Store.Sentinel), WaitReplicas: cfg.Store.WaitReplicas, WaitTimeout: cfg.Store.WaitTimeout,
+		})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -215,8 +218,10 @@ func registerStoreMetrics(m *api.Metrics, st store.Backend) error {
 		Name: "chainhound_store_writes_total",
 		Help: "Writes sent to the Redis store, each one round trip (a block without alerts is one).",
 	}, func() float64 { return float64(rs.Writes()) })
-	if err := m.Registry.Register(c); err != nil {
-		return fmt.Errorf("register store metrics: %w", err)
+	for _, c := range append([]prometheus.Collector{c}, rs.Collectors()...) {
+		if err := m.Registry.Register(c); err != nil {
+			return fmt.Errorf("register store metrics: %w", err)
+		}
 	}
 	return nil
 }

@@ -71,6 +71,24 @@ func (r *Redis) Restart(tb testing.TB) {
 	*r = *n
 }
 
+// Stop stops the server (SIGTERM) and leaves it stopped until Start: an
+// outage as the clients see it.
+func (r *Redis) Stop(tb testing.TB) {
+	tb.Helper()
+	r.stop()
+}
+
+// Start starts a server that Stop stopped again, on the same port and
+// data directory.
+func (r *Redis) Start(tb testing.TB) {
+	tb.Helper()
+	n, err := startRedisIn(tb, r.bin, r.port, r.dir, r.extra...)
+	if err != nil {
+		tb.Fatalf("testnodes: start redis-server on %s again: %v", r.Addr, err)
+	}
+	*r = *n
+}
+
 func startRedisIn(tb testing.TB, bin string, port int, dir string, extra ...string) (*Redis, error) {
 	logPath := filepath.Join(dir, fmt.Sprintf("redis-%d.log", time.Now().UnixNano()))
 	logFile, err := os.Create(logPath)

@@ -36,7 +36,11 @@ func (s *Store) addAlerts(b *batch, w alerts.AlertWrite) error {
 	if len(w.Records) > 0 {
 		// The seqs are the store's: they must follow its counter, which
 		// another replica may have moved (alerts.SeqTakenError).
-		b.op("SQ", s.alertSeqKey(), itoa(w.Records[0].Alert.Seq-1))
+		op := "SQ"
+		if w.Regressed {
+			op = "SL" // above whatever the counter fell back to
+		}
+		b.op(op, s.alertSeqKey(), itoa(w.Records[0].Alert.Seq-1))
 	}
 	for _, r := range w.Records {
 		v, err := json.Marshal(r)

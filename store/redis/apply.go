@@ -2,10 +2,16 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	goredis "github.com/redis/go-redis/v9"
@@ -21,8 +27,16 @@ import (
 // ARGV[1] is the number n of guards, then n pairs: the index in KEYS of a
 // key and the value it must hold (the process lock and its token; a
 // chain's fence and this replica's fencing token), else CHGUARD and the
-// key. Then come operations, each an op name, a key index and the op's
-// arguments:
+// key. Then the write's marker: the index in KEYS of the sorted set of
+// applied writes, the write's id (random, the same for every attempt of
+// one write), the time in ms (its score) and the id of the previous write
+// of chain state this replica made in its term ("" for none): a write
+// that does not find it is refused with CHLOST (the store lost it: a
+// failover to a replica that had not received it). A write whose id the set
+// holds was applied already (an attempt whose reply was lost): the script
+// answers APPLIED and writes nothing again. Otherwise it adds the id
+// with the write and keeps the newest appliedKeep ids. Then come
+// operations, each an op name, a key index and the op's arguments:
 //
 //	S k v        SET            D k          DEL
 //	HS k n f v…  HSET of n pairs  HD k n f…  HDEL of n fields
@@ -35,8 +49,10 @@ import (
 //	XA k t p     XADD k MAXLEN ~ changeLen * t t p p (the change stream)
 //	SQ k n       check: the counter k (absent: 0) is n (else CHSEQLAST
 //	             and the counter: another process took the seqs)
+//	SL k n       check: the counter k is at most n (a counter that went
+//	             back in a failover; else CHSEQLAST)
 var applyScript = goredis.NewScript(`
-local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1, XA=2}
+local fixed = {S=1, D=0, HDE=2, X=2, XT=1, ZA=2, ZR=1, HNX=1, HEQ=2, SQ=1, SL=1, XA=2}
 local function width(op, i)
   if op == 'HS' then return 1 + 2 * tonumber(ARGV[i+2]) end
   if op == 'HD' then return 1 + tonumber(ARGV[i+2]) end
@@ -49,7 +65,17 @@ for g = 1, ng do
     return redis.error_reply('CHGUARD ' .. k)
   end
 end
-local first = 2 + 2 * ng
+local wk, wid = KEYS[tonumber(ARGV[2 + 2 * ng])], ARGV[3 + 2 * ng]
+if redis.call('ZSCORE', wk, wid) then
+  -- A write of its own, so that a WAIT after it covers the write found.
+  redis.call('INCR', wk .. ':n')
+  return 'APPLIED'
+end
+local prev = ARGV[5 + 2 * ng]
+if prev ~= '' and not redis.call('ZSCORE', wk, prev) then
+  return redis.error_reply('CHLOST ' .. prev)
+end
+local first = 6 + 2 * ng
 local prevX = {}
 local i = first
 while i <= #ARGV do
@@ -73,6 +99,11 @@ while i <= #ARGV do
   elseif op == 'SQ' then
     local cur = redis.call('GET', k) or '0'
     if cur ~= ARGV[i+2] then
+      return redis.error_reply('CHSEQLAST ' .. cur)
+    end
+  elseif op == 'SL' then
+    local cur = redis.call('GET', k) or '0'
+    if tonumber(cur) > tonumber(ARGV[i+2]) then
       return redis.error_reply('CHSEQLAST ' .. cur)
     end
   end
@@ -115,8 +146,15 @@ while i <= #ARGV do
   end
   i = i + 2 + width(op, i)
 end
+redis.call('ZADD', wk, ARGV[4 + 2 * ng], wid)
+redis.call('ZREMRANGEBYRANK', wk, 0, -1 - ` + strconv.Itoa(appliedKeep) + `)
 return 'OK'
 `)
+
+// appliedKeep is how many ids of applied writes the store keeps: a
+// write's attempts come within seconds of each other, far fewer writes
+// than this apart.
+const appliedKeep = 4096
 
 // errConflict is a failed HNX or HEQ check.
 var errConflict = errors.New("conflict")
@@ -195,21 +233,42 @@ func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 		guards, term = append(guards, g...), t
 	}
 	keys := b.keys
-	args := make([]any, 0, 1+2*len(guards)+len(b.args))
+	index := func(k string) int {
+		if j, ok := b.idx[k]; ok {
+			return j
+		}
+		for j, have := range keys[len(b.keys):] {
+			if have == k {
+				return len(b.keys) + j + 1
+			}
+		}
+		keys = append(keys, k)
+		return len(keys)
+	}
+	args := make([]any, 0, 4+2*len(guards)+len(b.args))
 	args = append(args, len(guards))
 	for _, g := range guards {
-		i := len(keys) + 1
-		if j, ok := b.idx[g[0]]; ok {
-			i = j
-		} else {
-			keys = append(keys, g[0])
-		}
-		args = append(args, i, g[1])
+		args = append(args, index(g[0]), g[1])
 	}
+	wid, prev := newWriteID(), ""
+	if chain && s.ls != nil {
+		prev = s.prevChainWrite(term)
+	}
+	args = append(args, index(s.appliedKey()), wid, time.Now().UnixMilli(), prev)
 	args = append(args, b.args...)
-	s.writes.Add(1)
-	err := applyScript.Run(ctx, s.c, keys, args...).Err()
+	res, err := s.runScript(ctx, keys, args, chain && s.waitN > 0)
+	if err == nil && chain && s.ls != nil {
+		s.setPrevChainWrite(term, wid)
+	}
+	if err == nil || !errors.Is(err, ErrUnknownOutcome) {
+		s.setWriteErr(nil) // Redis answered
+	} else {
+		s.setWriteErr(err)
+	}
 	if err == nil {
+		if res == "APPLIED" {
+			s.replays.Add(1)
+		}
 		return nil
 	}
 	msg := err.Error()
@@ -221,6 +280,9 @@ func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 		}
 		s.lose(term, "a write found "+k+" moved on")
 		return fmt.Errorf("%w (%s moved on: another replica took the lease)", ErrLeaseLost, k)
+	case strings.HasPrefix(msg, "CHLOST "):
+		s.lose(term, "the store lost this replica's last write (a failover to a replica that had not received it)")
+		return fmt.Errorf("%w: the store lost this replica's last write of chain state (a Redis failover); the term ends and the next loads the state afresh", ErrLeaseLost)
 	case strings.HasPrefix(msg, "CHCONFLICT"):
 		return fmt.Errorf("%w: %s", errConflict, strings.TrimPrefix(msg, "CHCONFLICT "))
 	case strings.HasPrefix(msg, "CHSEQLAST "):
@@ -234,5 +296,118 @@ func (s *Store) run(ctx context.Context, b *batch, chain bool) error {
 	}
 	return err
 }
+
+// ErrUnknownOutcome is a write that may or may not have been applied:
+// every attempt failed on the way to Redis or back (a network error, a
+// timeout, Redis loading or failing over) until the retry budget ran out.
+// Nothing that depends on it may be acknowledged; the daemon stands by
+// (docs/decisions/0020).
+var ErrUnknownOutcome = errors.New("redis write outcome unknown")
+
+// runScript sends one write, and again while its outcome is unknown (the
+// same write id: an attempt applied already is answered APPLIED), with a
+// backoff from 50 ms doubling to 1 s, for up to the retry budget.
+func (s *Store) runScript(ctx context.Context, keys []string, args []any, wait bool) (string, error) {
+	deadline := time.Now().Add(s.retryFor)
+	pause := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		s.writes.Add(1)
+		res, err := s.send(ctx, keys, args, wait)
+		if err == nil || !Transient(err) && !errors.Is(err, errNotReplicated) {
+			return res, err
+		}
+		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
+			return "", fmt.Errorf("%w after %d attempts: %w", ErrUnknownOutcome, attempt, err)
+		}
+		s.log.Warn("redis store: write outcome unknown; sending it again", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w after %d attempts: %w", ErrUnknownOutcome, attempt, err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// errNotReplicated is a write that fewer replicas than WaitReplicas
+// confirmed within WaitTimeout: applied on the master, but a failover now
+// could lose it. It is sent again (answered APPLIED, then WAIT again).
+var errNotReplicated = errors.New("write not confirmed by enough Redis replicas")
+
+// send runs the write once; with wait, followed by WAIT on the same
+// connection in the same round trip (a pipeline), so that WAIT covers it.
+func (s *Store) send(ctx context.Context, keys []string, args []any, wait bool) (string, error) {
+	if !wait {
+		return applyScript.Run(ctx, s.c, keys, args...).Text()
+	}
+	for _, eval := range []bool{false, true} {
+		var sc *goredis.Cmd
+		var wc *goredis.Cmd
+		_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			if eval {
+				sc = applyScript.Eval(ctx, p, keys, args...)
+			} else {
+				sc = applyScript.EvalSha(ctx, p, keys, args...)
+			}
+			wc = p.Do(ctx, "WAIT", s.waitN, s.waitFor.Milliseconds())
+			return nil
+		})
+		if err := sc.Err(); !eval && err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			continue // the script is sent whole
+		}
+		res, err := sc.Text()
+		if err != nil {
+			return "", err
+		}
+		n, err := wc.Int64()
+		if err != nil {
+			return "", err
+		}
+		if int(n) < s.waitN {
+			s.log.Warn("redis store: write not confirmed by enough replicas", "confirmed", n, "want", s.waitN, "within", s.waitFor)
+			return "", fmt.Errorf("%w (%d of %d within %s)", errNotReplicated, n, s.waitN, s.waitFor)
+		}
+		return res, nil
+	}
+	panic("unreachable")
+}
+
+// Transient reports whether err leaves a command's outcome unknown and
+// worth sending again: a network error or timeout, or a reply saying that
+// Redis cannot serve it now (LOADING, TRYAGAIN, CLUSTERDOWN, MASTERDOWN,
+// READONLY after a failover, NOREPLICAS, BUSY).
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true // never connected (go-redis may wrap it in the dial's deadline)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, goredis.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	msg := err.Error()
+	for _, p := range []string{"LOADING ", "TRYAGAIN ", "CLUSTERDOWN ", "MASTERDOWN ", "READONLY ", "NOREPLICAS ", "BUSY ", "ASK ", "MOVED "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection refused") || strings.Contains(msg, "use of closed network connection")
+}
+
+func newWriteID() string {
+	var r [12]byte
+	rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
+// appliedKey is the sorted set of the ids of the last appliedKeep writes.
+func (s *Store) appliedKey() string { return s.key("applied") }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -75,6 +75,34 @@ func BenchmarkBlockWrite(b *testing.B) {
 			}
 		}
 	})
+	// What the write id costs inside a block's script (decision 0020):
+	// the look-up, the add and the trim of the applied set, alone.
+	marker := goredis.NewScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'APPLIED' end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -4097)
+return 'OK'`)
+	b.Run("applied-marker-alone", func(b *testing.B) {
+		k := s.key("bench-applied")
+		s.c.ConfigResetStat(ctx)
+		for i := 0; i < b.N; i++ {
+			if err := marker.Run(ctx, s.c, []string{k}, newWriteID(), time.Now().UnixMilli()).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		info, _ := s.c.Info(ctx, "commandstats").Result()
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+				for _, f := range strings.Split(strings.TrimSpace(rest), ",") {
+					if v, ok := strings.CutPrefix(f, "usec_per_call="); ok {
+						us, _ := strconv.ParseFloat(v, 64)
+						b.ReportMetric(us, "redis-µs/op")
+					}
+				}
+			}
+		}
+	})
 	b.Run("block-three-calls", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()

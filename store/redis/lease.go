@@ -50,6 +50,7 @@ type lease struct {
 	lost    chan struct{} // closed when the current term ends
 	stop    chan struct{} // ends the renewal of the current term
 	paused  bool          // tests: renewal skipped, as a stalled process would
+	prevWID string        // the id of the term's last write of chain state
 	tryErr  error         // the last Acquire's failure to reach Redis
 	renewWG sync.WaitGroup
 }
@@ -143,6 +144,9 @@ func (s *Store) Acquire(ctx context.Context) (ok bool, holder string, err error)
 		l.tryErr = fmt.Errorf("take leases: %w", err)
 		return false, "", l.tryErr
 	}
+	s.setWriteErr(nil) // a new term: the last one's failure is history
+	s.setRenewErr(nil)
+	l.prevWID = "" // the new term starts from what the store holds
 	l.fences = make([]uint64, len(res))
 	for i, v := range res {
 		l.fences[i] = uint64(v)
@@ -249,6 +253,7 @@ func (s *Store) renewLeases(stop chan struct{}, term uint64, fences []uint64) {
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
 		n, err := renewLeaseScript.Run(ctx, s.c, s.leaseKeys(), args...).Int64()
 		cancel()
+		s.setRenewErr(err)
 		switch {
 		case err != nil:
 			s.log.Warn("redis store: renew leases", "replica", l.replica, "err", err)
@@ -256,6 +261,24 @@ func (s *Store) renewLeases(stop chan struct{}, term uint64, fences []uint64) {
 			s.lose(term, "another replica took the leases")
 			return
 		}
+	}
+}
+
+// prevChainWrite returns the id of term's last write of chain state.
+func (s *Store) prevChainWrite(term uint64) string {
+	s.ls.mu.Lock()
+	defer s.ls.mu.Unlock()
+	if s.ls.term != term {
+		return ""
+	}
+	return s.ls.prevWID
+}
+
+func (s *Store) setPrevChainWrite(term uint64, wid string) {
+	s.ls.mu.Lock()
+	defer s.ls.mu.Unlock()
+	if s.ls.term == term {
+		s.ls.prevWID = wid
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -60,11 +61,65 @@ type Store struct {
 
 	ls *lease // a replica's leases; nil when not a replica
 
-	writes atomic.Uint64
+	retryFor time.Duration // how long a write whose outcome is unknown is sent again
+	m        *metrics
+	waitN    int           // replicas a chain write waits for (WAIT); 0: none
+	waitFor  time.Duration // WAIT's timeout
+
+	writes  atomic.Uint64
+	replays atomic.Uint64
+
+	probMu   sync.Mutex
+	writeErr error // the last write's failure to reach Redis; nil after a write went through
+	renewErr error // the last lease renewal's failure to reach Redis
 }
 
-// Writes returns how many writes the store sent, each one round trip.
+// setWriteErr records how the last write ended for Problem.
+func (s *Store) setWriteErr(err error) {
+	s.probMu.Lock()
+	s.writeErr = err
+	s.probMu.Unlock()
+}
+
+func (s *Store) setRenewErr(err error) {
+	s.probMu.Lock()
+	s.renewErr = err
+	s.probMu.Unlock()
+}
+
+// healthPing bounds Problem's PING of Redis.
+const healthPing = 500 * time.Millisecond
+
+// Problem says why the store degrades the replica now, "" when nothing
+// does: Redis does not answer a PING, the last write could not be
+// completed (ErrUnknownOutcome), or the active replica cannot renew its
+// leases (a standby's failure to take them is StandbyErr).
+func (s *Store) Problem(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, healthPing)
+	defer cancel()
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return "redis unreachable: " + err.Error()
+	}
+	s.probMu.Lock()
+	werr, rerr := s.writeErr, s.renewErr
+	s.probMu.Unlock()
+	active := s.ls == nil || s.Active()
+	switch {
+	case werr != nil && active: // a standby writes no chain state: its last failure is history
+		return "redis writes failing: " + werr.Error()
+	case rerr != nil && s.Active():
+		return "leases not renewable: " + rerr.Error()
+	}
+	return ""
+}
+
+// Writes returns how many writes the store sent, each one round trip
+// (attempts sent again count again).
 func (s *Store) Writes() uint64 { return s.writes.Load() }
+
+// Replays returns how many writes Redis answered as applied already: an
+// earlier attempt of the same write went through but its reply was lost.
+func (s *Store) Replays() uint64 { return s.replays.Load() }
 
 // Options are Open's optional parameters.
 type Options struct {
@@ -89,16 +144,53 @@ type Options struct {
 	// Lease is a lease's lifetime, renewed every third of it; default
 	// DefaultLease.
 	Lease time.Duration
+	// RetryFor is how long a write whose outcome is unknown (a network
+	// error, a timeout, Redis loading or failing over) is sent again
+	// before it fails with ErrUnknownOutcome; default the lease (a
+	// replica) or DefaultRetryFor.
+	RetryFor time.Duration
+	// Sentinel, when set, finds the master through Redis Sentinel and
+	// follows its failovers; Open's url then gives only the credentials,
+	// the database and TLS (it may be "").
+	Sentinel *Sentinel
+	// WaitReplicas is how many Redis replicas must confirm each write of
+	// chain state (WAIT, sent with the write on its connection) before it
+	// returns; a write they do not confirm within WaitTimeout fails with
+	// ErrUnknownOutcome. 0: no WAIT.
+	WaitReplicas int
+	WaitTimeout  time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
+
+// sentinelConnLifetime bounds a connection's life behind Sentinel.
+const sentinelConnLifetime = time.Second
+
+// SentinelOf returns cfg's sentinel for Options (nil when none).
+func SentinelOf(cfg *config.Sentinel) *Sentinel {
+	if cfg == nil {
+		return nil
+	}
+	return &Sentinel{Master: cfg.Master, Addrs: cfg.Addrs, Password: cfg.Password}
+}
+
+// Sentinel names the master Redis Sentinel monitors and the sentinels.
+type Sentinel struct {
+	Master   string
+	Addrs    []string
+	Password string // the sentinels' own
+}
+
+// DefaultRetryFor is how long a write of a store that is not a replica's
+// is sent again while its outcome is unknown.
+const DefaultRetryFor = 5 * time.Second
 
 // Open connects to the Redis at url (redis:// or rediss://; a URL with
 // addr= parameters is a Cluster, as go-redis reads it), checks the schema
 // version (writing it into an empty store) and, with o.Lock, takes the
 // process lock.
 func Open(ctx context.Context, url string, o Options) (*Store, error) {
-	c, err := newClient(url)
+	c, err := newClient(url, o.Sentinel)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +202,24 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	return s, nil
 }
 
-func newClient(url string) (goredis.UniversalClient, error) {
+func newClient(url string, sn *Sentinel) (goredis.UniversalClient, error) {
+	if sn != nil {
+		// go-redis asks a sentinel for the master at every dial, and hears
+		// of a switch on the sentinels' +switch-master channel, which came
+		// seconds late in TestRedisSentinelFailoverBinary; meanwhile the
+		// pooled connections kept writing to the old master. Connections
+		// that live a second find the new master within about a second.
+		fo := &goredis.FailoverOptions{MasterName: sn.Master, SentinelAddrs: sn.Addrs, SentinelPassword: sn.Password,
+			ConnMaxLifetime: sentinelConnLifetime}
+		if url != "" {
+			opt, err := goredis.ParseURL(url)
+			if err != nil {
+				return nil, fmt.Errorf("store.url: %w", err)
+			}
+			fo.Username, fo.Password, fo.DB, fo.TLSConfig = opt.Username, opt.Password, opt.DB, opt.TLSConfig
+		}
+		return goredis.NewFailoverClient(fo), nil
+	}
 	if strings.Contains(url, "addr=") {
 		opt, err := goredis.ParseClusterURL(url)
 		if err != nil {
@@ -134,7 +243,8 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 	if i := strings.IndexByte(p, '{'); i < 0 || !strings.Contains(p[i+1:], "}") || strings.Index(p[i+1:], "}") == 0 {
 		return nil, fmt.Errorf("redis key prefix %q has no hash tag ({…}): its keys would spread over Cluster slots", p)
 	}
-	s := &Store{c: c, prefix: p, log: o.Logger, lockTTL: o.LockTTL, stop: make(chan struct{})}
+	s := &Store{c: c, prefix: p, log: o.Logger, lockTTL: o.LockTTL, stop: make(chan struct{}), m: newMetrics()}
+	s.m.hook(c)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -142,6 +252,25 @@ func OpenClient(ctx context.Context, c goredis.UniversalClient, o Options) (*Sto
 		s.lockTTL = DefaultLockTTL
 	}
 	s.lockKey = p + "lock"
+	if o.WaitReplicas > 0 {
+		if _, ok := c.(*goredis.ClusterClient); ok {
+			return nil, errors.New("redis store: wait_replicas is not for a Cluster (WAIT must share the write's connection)")
+		}
+		s.waitN, s.waitFor = o.WaitReplicas, o.WaitTimeout
+		if s.waitFor <= 0 {
+			s.waitFor = time.Second
+		}
+	}
+	s.retryFor = o.RetryFor
+	if s.retryFor <= 0 {
+		s.retryFor = DefaultRetryFor
+		if o.Replica != "" {
+			s.retryFor = o.Lease
+			if s.retryFor <= 0 {
+				s.retryFor = DefaultLease
+			}
+		}
+	}
 	if o.Replica != "" {
 		if len(o.Chains) == 0 {
 			return nil, errors.New("redis store: a replica needs the chains it follows")
@@ -286,7 +415,7 @@ func (s *Store) Close() error {
 // url: it answers and its schema is one this build reads (or none yet).
 // Other replicas running on it are no obstacle.
 func Probe(ctx context.Context, url string, o Options) error {
-	c, err := newClient(url)
+	c, err := newClient(url, o.Sentinel)
 	if err != nil {
 		return err
 	}
