@@ -177,7 +177,7 @@ func mustSucceed(tb testing.TB, r *types.Receipt, format string, args ...any) {
 // transfer from g.Key to itself in each (geth may seal an empty block
 // between two), and returns how long that took. It needs
 // WithOneTransferPerBlock: the transfers are signed ahead (consecutive
-// nonces, 21,000 gas), sent in batches that keep at most 256 of them in
+// nonces, 21,000 gas), sent in batches that keep at most 32 of them in
 // the pool, and geth seals a block for each.
 func (g *Geth) FillBlocks(tb testing.TB, n int) time.Duration {
 	tb.Helper()
@@ -213,7 +213,7 @@ func (g *Geth) FillBlocks(tb testing.TB, n int) time.Duration {
 		}
 		return m
 	}
-	const ahead, batch = 256, 64
+	const ahead, batch = 32, 32
 	last := first + uint64(n)
 	for nonce := first; nonce < last; {
 		if nonce-mined() >= ahead {
