@@ -98,7 +98,7 @@ func catchUp(tb testing.TB, d *daemon.Daemon, c *benchChain) time.Duration {
 			if s.CatchUp.Current < c.head || len(s.Holders) == 0 {
 				tb.Fatalf("catch-up of %s done at %d (head %d) with %d holders", inc.ID, s.CatchUp.Current, c.head, len(s.Holders))
 			}
-			if err := d.Incidents.Close(ctx, inc.ID); err != nil {
+			if _, err := d.Incidents.Close(ctx, inc.ID); err != nil {
 				tb.Fatal(err)
 			}
 			return took
