@@ -48,6 +48,12 @@ func (e *Engine) failIncident(ctx context.Context, inc *incident, err error) {
 	}
 }
 
+// CatchUpSyncEvery is how often, at most, a catch-up waits for the disk:
+// its other blocks are written with chains.DeferSync, and the block that
+// reaches the head, the incident's joining the live stream and any alert
+// are written synced.
+const CatchUpSyncEvery = time.Second
+
 type fetched struct {
 	b   *chains.Block
 	err error
@@ -97,6 +103,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 	}
 	src := e.Source(chain, nil)
 	conc := e.cfg.CatchUpConcurrency
+	var synced time.Time
 	for {
 		e.mu.Lock()
 		if inc.rt.closed {
@@ -126,7 +133,16 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 				cancel()
 				return fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
 			}
-			applied, err := e.catchUpBlock(ctx, inc, f.b)
+			// Blocks short of the target defer their sync, one synced
+			// a second (decision 0019): a crash loses at most a second
+			// of the catch-up, whose cursor is written with its blocks.
+			bctx := ctx
+			if now := time.Now(); f.b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
+				bctx = chains.DeferSync(ctx)
+			} else {
+				synced = now
+			}
+			applied, err := e.catchUpBlock(bctx, inc, f.b)
 			if err != nil {
 				cancel()
 				return err

@@ -45,6 +45,7 @@ type Follower struct {
 	head        uint64            // the node's head height, as last seen
 	pending     map[string]struct{}
 	retryBase   time.Duration
+	synced      time.Time // the last block delivered without chains.DeferSync
 }
 
 // New validates cfg and prepares a follower; it does not contact the node
@@ -257,12 +258,26 @@ func (f *Follower) fetchBlockByHash(ctx context.Context, height uint64, hash cha
 	return b, nil
 }
 
+// DeferSyncFor is how long, at most, a backfill's blocks are written
+// without waiting for the disk (chains.DeferSync, decision 0019): a crash
+// loses at most that much of the catch-up, which is then fetched again.
+const DeferSyncFor = time.Second
+
 // connect delivers b as Connected and, once acknowledged, checkpoints it.
+// Behind the head, the block's writes and checkpoint defer their sync to
+// the next synced block (one a second, and the one at the head);
+// confirmations are written synced.
 func (f *Follower) connect(ctx context.Context, h chains.Handler, b *chains.Block) error {
-	if err := f.emit(ctx, h, chains.Event{Type: chains.Connected, Block: b, Ref: b.Ref}); err != nil {
+	bctx := ctx
+	if now := time.Now(); b.Ref.Number < f.head && now.Sub(f.synced) < DeferSyncFor {
+		bctx = chains.DeferSync(ctx)
+	} else {
+		f.synced = now
+	}
+	if err := f.emit(bctx, h, chains.Event{Type: chains.Connected, Block: b, Ref: b.Ref}); err != nil {
 		return err
 	}
-	if err := f.cfg.Checkpoints.SaveCheckpoint(ctx, chains.Bitcoin, b.Ref); err != nil {
+	if err := f.cfg.Checkpoints.SaveCheckpoint(bctx, chains.Bitcoin, b.Ref); err != nil {
 		return fatalf("save checkpoint %s: %w", b.Ref, err)
 	}
 	ref := b.Ref

@@ -44,6 +44,8 @@ type benchChain struct {
 	sim         *simulated.Backend
 	ws          string
 	first, head uint64
+	perBlock    int                 // transactions in each block first…head
+	keys        []*ecdsa.PrivateKey // [1…perBlock/2] send ether in every block
 }
 
 // buildBenchChain generates the chain: each full block has one native
@@ -67,7 +69,7 @@ func buildBenchChain(tb testing.TB, blocks, perBlock int) *benchChain {
 	sim := simulated.NewBackend(alloc, func(nc *gethnode.Config, ec *ethconfig.Config) {
 		nc.WSHost, nc.WSPort, nc.WSModules = "127.0.0.1", port, []string{"eth", "net", "web3"}
 	}, simulated.WithBlockGasLimit(60_000_000))
-	c := &benchChain{sim: sim, ws: fmt.Sprintf("ws://127.0.0.1:%d", port)}
+	c := &benchChain{sim: sim, ws: fmt.Sprintf("ws://127.0.0.1:%d", port), perBlock: perBlock, keys: keys}
 
 	ctx := context.Background()
 	cl := sim.Client()
@@ -197,7 +199,7 @@ func bareFetch(tb testing.TB, c *benchChain) time.Duration {
 	for err := range errs {
 		tb.Fatal(err)
 	}
-	if want := int64(c.head-c.first+1) * benchTxsPerBlock; txs.Load() != want {
+	if want := int64(c.head-c.first+1) * int64(c.perBlock); txs.Load() != want {
 		tb.Fatalf("bare fetch decoded %d transactions, want %d", txs.Load(), want)
 	}
 	return took

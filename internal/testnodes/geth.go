@@ -53,7 +53,8 @@ type Geth struct {
 }
 
 type gethConfig struct {
-	period int
+	period        int
+	blockGasLimit uint64
 }
 
 // GethOption configures StartGeth.
@@ -63,6 +64,22 @@ type GethOption func(*gethConfig)
 // seals a block whenever a transaction arrives.
 func WithPeriod(seconds int) GethOption {
 	return func(c *gethConfig) { c.period = seconds }
+}
+
+// OneTransferGasLimit is the block gas limit of WithOneTransferPerBlock:
+// one plain transfer (21,000 gas) fits, two do not, and a block that uses
+// 21,000 gas is one gas above its target (half the limit), so the base
+// fee rises by 1/168,000 a block: 4 % over 7,200 blocks.
+const OneTransferGasLimit = 41_999
+
+// WithOneTransferPerBlock caps the block gas limit (--dev.gaslimit and
+// --miner.gaslimit) at OneTransferGasLimit. geth --dev with period 0
+// seals blocks while its pool holds executable transactions, so with this
+// cap it seals one block per transfer as fast as they come: the quick way
+// to a long chain (FillBlocks). Contract calls and deployments above
+// 41,999 gas do not fit.
+func WithOneTransferPerBlock() GethOption {
+	return func(c *gethConfig) { c.blockGasLimit = OneTransferGasLimit }
 }
 
 // StartGeth builds (once) and starts geth --dev with a throwaway data
@@ -105,6 +122,11 @@ func startGethOnce(tb testing.TB, bin string, cfg gethConfig) (*Geth, error) {
 		"--nodiscover", "--maxpeers", "0",
 		"--ipcdisable",
 		"--verbosity", "2",
+		"--gcmode", "full", // geth's default, said: the state of the last 128 blocks only
+	}
+	if cfg.blockGasLimit > 0 {
+		gl := strconv.FormatUint(cfg.blockGasLimit, 10)
+		args = append(args, "--dev.gaslimit", gl, "--miner.gaslimit", gl)
 	}
 	cmd := exec.Command(bin, args...)
 	proc, err := startProcess(cmd, logFile)

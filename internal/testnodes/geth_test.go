@@ -256,3 +256,35 @@ func BenchmarkGeth(b *testing.B) {
 		}
 	})
 }
+
+// TestGethFillBlocks: under WithOneTransferPerBlock, FillBlocks makes at
+// least n blocks, none with more than one transfer, and the node is a
+// full node: the state 600 blocks back is gone.
+func TestGethFillBlocks(t *testing.T) {
+	t.Parallel()
+	g := StartGeth(t, WithOneTransferPerBlock())
+	ctx := t.Context()
+	start := g.BlockNumber(t)
+	const n = 600
+	took := g.FillBlocks(t, n)
+	t.Logf("%d blocks in %v (%.0f blocks/s)", n, took, n/took.Seconds())
+	head := g.BlockNumber(t)
+	if head < start+n {
+		t.Fatalf("head %d after filling %d blocks from %d", head, n, start)
+	}
+	t.Logf("%d blocks made for %d transfers", head-start, n)
+	for k := start + 1; k <= head; k += 7 {
+		b, err := g.Client.BlockByNumber(ctx, new(big.Int).SetUint64(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Transactions()) > 1 || b.GasLimit() != OneTransferGasLimit {
+			t.Fatalf("block %d: %d txs, gas limit %d; want at most one, %d", k, len(b.Transactions()), b.GasLimit(), OneTransferGasLimit)
+		}
+	}
+	_, err := g.Client.BalanceAt(ctx, g.Dev, new(big.Int).SetUint64(start))
+	if err == nil {
+		t.Fatalf("balance at block %d, %d blocks back: answered; want the state pruned", start, n)
+	}
+	t.Logf("balance %d blocks back: %v", n, err)
+}

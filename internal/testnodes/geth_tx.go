@@ -11,8 +11,10 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // NewAccount returns a fresh key funded with fund wei from g.Key; the
@@ -169,4 +171,84 @@ func mustSucceed(tb testing.TB, r *types.Receipt, format string, args ...any) {
 		args = append(args, r.TxHash, r.BlockNumber, r.GasUsed)
 		tb.Fatalf("testnodes: "+format+": tx %s reverted in block %v (gas used %d)", args...)
 	}
+}
+
+// FillBlocks advances the chain by at least n blocks, one zero-value
+// transfer from g.Key to itself in each (geth may seal an empty block
+// between two), and returns how long that took. It needs
+// WithOneTransferPerBlock: the transfers are signed ahead (consecutive
+// nonces, 21,000 gas), sent in batches that keep at most 32 of them in
+// the pool, and geth seals a block for each.
+func (g *Geth) FillBlocks(tb testing.TB, n int) time.Duration {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Minute)
+	defer cancel()
+	g.sendMu.Lock()
+	defer g.sendMu.Unlock()
+	began := time.Now()
+	head, err := g.Client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		tb.Fatalf("testnodes: head header: %v", err)
+	}
+	if head.GasLimit >= 2*21_000 {
+		tb.Fatalf("testnodes: FillBlocks needs geth started WithOneTransferPerBlock (block gas limit %d)", head.GasLimit)
+	}
+	self := AddressOf(g.Key)
+	first, err := g.Client.PendingNonceAt(ctx, self)
+	if err != nil {
+		tb.Fatalf("testnodes: pending nonce of %s: %v", self, err)
+	}
+	tip, err := g.Client.SuggestGasTipCap(ctx)
+	if err != nil {
+		tb.Fatalf("testnodes: eth_maxPriorityFeePerGas: %v", err)
+	}
+	// The base fee grows by at most 1/168,000 a block under the cap: 4×
+	// today's covers any run a test makes.
+	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(4)), tip)
+	signer := types.LatestSignerForChainID(g.ChainID)
+	mined := func() uint64 {
+		m, err := g.Client.NonceAt(ctx, self, nil)
+		if err != nil {
+			tb.Fatalf("testnodes: nonce of %s: %v", self, err)
+		}
+		return m
+	}
+	const ahead, batch = 32, 32
+	last := first + uint64(n)
+	for nonce := first; nonce < last; {
+		if nonce-mined() >= ahead {
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		elems := make([]rpc.BatchElem, 0, batch)
+		for ; nonce < last && len(elems) < batch; nonce++ {
+			tx, err := types.SignNewTx(g.Key, signer, &types.DynamicFeeTx{
+				ChainID: g.ChainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21_000, To: &self, Value: new(big.Int),
+			})
+			if err != nil {
+				tb.Fatalf("testnodes: sign filler tx nonce %d: %v", nonce, err)
+			}
+			raw, err := tx.MarshalBinary()
+			if err != nil {
+				tb.Fatalf("testnodes: encode filler tx: %v", err)
+			}
+			elems = append(elems, rpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{hexutil.Bytes(raw)}, Result: new(common.Hash)})
+		}
+		if err := g.RPC.BatchCallContext(ctx, elems); err != nil {
+			tb.Fatalf("testnodes: send %d filler txs: %v", len(elems), err)
+		}
+		for _, e := range elems {
+			if e.Error != nil {
+				tb.Fatalf("testnodes: send filler tx: %v", e.Error)
+			}
+		}
+	}
+	for mined() < last {
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("testnodes: FillBlocks: %d of %d transfers mined: %v", mined()-first, n, context.Cause(ctx))
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return time.Since(began)
 }
