@@ -20,6 +20,7 @@ import (
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/store/redis"
@@ -489,7 +490,7 @@ func openDataDir(c *cli.Context, cfg watchConfig, key string) (store.Backend, er
 		}
 		// Locked, and refused while a replica holds a lease: write through
 		// its API instead.
-		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true, Sentinel: redis.SentinelOf(cfg.Store.Sentinel)})
+		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{Lock: true, Sentinel: daemon.RedisSentinel(cfg.Store.Sentinel)})
 		if errors.Is(err, redis.ErrInUse) {
 			return nil, usagef("the redis store of --config %s is held by a running daemon: give %s (and --api) to go through its API", c.String("config"), key)
 		}

@@ -37,7 +37,7 @@ func Check(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	if cfg.Store.Backend == "redis" {
 		pctx, cancel := context.WithTimeout(ctx, CheckTimeout)
-		err := redis.Probe(pctx, cfg.Store.URL, redis.Options{Sentinel: redis.SentinelOf(cfg.Store.Sentinel)})
+		err := redis.Probe(pctx, cfg.Store.URL, redis.Options{Sentinel: RedisSentinel(cfg.Store.Sentinel)})
 		cancel()
 		if err != nil {
 			return fmt.Errorf("store: %w", err)

@@ -33,7 +33,7 @@ func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.
 		}
 		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{
 			Replica: redis.NewReplicaID(), Chains: cs, Lease: cfg.Store.Lease, Logger: lg,
-			Sentinel: redis.SentinelOf(cfg.Store.Sentinel), WaitReplicas: cfg.Store.WaitReplicas, WaitTimeout: cfg.Store.WaitTimeout,
+			Sentinel: RedisSentinel(cfg.Store.Sentinel), WaitReplicas: cfg.Store.WaitReplicas, WaitTimeout: cfg.Store.WaitTimeout,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -253,4 +253,13 @@ func indexStore(st store.Backend) bool {
 	}
 	_, ok := st.(tracer.IndexStore)
 	return ok
+}
+
+// RedisSentinel returns the config's sentinel for redis.Options (nil when
+// none): the store package does not read the config.
+func RedisSentinel(cfg *config.Sentinel) *redis.Sentinel {
+	if cfg == nil {
+		return nil
+	}
+	return &redis.Sentinel{Master: cfg.Master, Addrs: cfg.Addrs, Password: cfg.Password}
 }

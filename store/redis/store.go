@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -165,14 +164,6 @@ type Options struct {
 
 // sentinelConnLifetime bounds a connection's life behind Sentinel.
 const sentinelConnLifetime = time.Second
-
-// SentinelOf returns cfg's sentinel for Options (nil when none).
-func SentinelOf(cfg *config.Sentinel) *Sentinel {
-	if cfg == nil {
-		return nil
-	}
-	return &Sentinel{Master: cfg.Master, Addrs: cfg.Addrs, Password: cfg.Password}
-}
 
 // Sentinel names the master Redis Sentinel monitors and the sentinels.
 type Sentinel struct {
