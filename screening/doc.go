@@ -10,6 +10,9 @@
 // A Screener depends on three small interfaces: the watchlist's Lookup
 // (trusted entries only: a tenant's own entry never marks an address for
 // others), the open incidents' holdings, and the transfer index
-// (*tracer.IndexReader). Indirect exposure follows the account model;
-// on Bitcoin, where the index keeps no address entries, it is direct only.
+// (*tracer.IndexReader). On the account model a hop reads the blocks the
+// index's address entries name; on Bitcoin, whose index keeps no address
+// entries, one pass over the latest blocks the index holds reads what
+// every address of a hop received, and the taint an incident holds by
+// outpoint is mapped to the address those outpoints paid (bitcoin.go).
 package screening

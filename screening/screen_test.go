@@ -143,7 +143,8 @@ func TestRiskTableValidate(t *testing.T) {
 	}
 }
 
-// Bitcoin: the listed addresses alone, and a note saying so.
+// Bitcoin on an index that holds no Bitcoin blocks: the listed addresses
+// alone, and a note saying so.
 func TestScreenBitcoinListedOnly(t *testing.T) {
 	st := openStore(t)
 	const listed, other = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"

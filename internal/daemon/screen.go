@@ -43,7 +43,7 @@ type daemonHoldings struct{ d *Daemon }
 func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holding {
 	eng := h.d.Engine()
 	if eng == nil || c != chains.Ethereum {
-		return nil // Bitcoin's holders are outpoints, not addresses
+		return nil // Bitcoin's holders are outpoints: OutpointHoldings
 	}
 	var out []screening.Holding
 	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
@@ -68,6 +68,32 @@ func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holdin
 	return out
 }
 
+// OutpointHoldings returns the open incidents' taint held by each of
+// outpoints ("txid:vout") of c, a UTXO chain, by outpoint.
+func (h daemonHoldings) OutpointHoldings(c chains.Chain, outpoints map[string]bool) map[string][]screening.Holding {
+	eng := h.d.Engine()
+	if eng == nil {
+		return nil
+	}
+	out := map[string][]screening.Holding{}
+	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
+		if inc.Chain != c {
+			continue
+		}
+		sum, ok := eng.Summary(inc.ID)
+		if !ok {
+			continue
+		}
+		for _, hd := range sum.Holders {
+			if hd.Chain != c || !outpoints[hd.Address] || hd.Tainted == nil || hd.Tainted.Sign() <= 0 {
+				continue
+			}
+			out[hd.Address] = append(out[hd.Address], screening.Holding{Incident: inc.ID, Title: inc.Title, Asset: chains.BTC, Amount: hd.Tainted, Hops: hd.Hops})
+		}
+	}
+	return out
+}
+
 // errNoIndex: the engine keeps no transfer index (index.retain: off).
 var errNoIndex = errors.New("the transfer index is off (index.retain): indirect exposure needs it")
 
@@ -79,6 +105,14 @@ func (x daemonIndex) AddressBlocks(ctx context.Context, c chains.Chain, addr str
 		return eng.Index().AddressBlocks(ctx, c, addr, limit)
 	}
 	return nil, nil
+}
+
+// Covered returns the heights the engine's index holds of c.
+func (x daemonIndex) Covered(ctx context.Context, c chains.Chain) (first, last uint64, ok bool, err error) {
+	if eng := x.d.Engine(); eng != nil && eng.Index() != nil {
+		return eng.Index().Covered(ctx, c)
+	}
+	return 0, 0, false, nil
 }
 
 func (x daemonIndex) Block(ctx context.Context, c chains.Chain, h uint64) (*chains.Block, error) {

@@ -1,0 +1,199 @@
+package screening
+
+import (
+	"context"
+	"math/big"
+	"sort"
+	"strconv"
+
+	"github.com/chainhound/chainhound/chains"
+)
+
+// Bitcoin screening (docs/decisions/0022-screening.md, "Bitcoin"): the
+// index keeps no address entries for Bitcoin, so what an address
+// received is read by one pass over the latest MaxBlocks blocks the index
+// holds, for every address of a hop level at once. A transaction pays
+// each output from its inputs' addresses in proportion to their values
+// (by count when the values were not resolved); an output to one of its
+// own input addresses is change, not a payment.
+
+// Coverage is what an Index implements to be read on Bitcoin: the
+// heights it holds of a chain (*tracer.IndexReader).
+type Coverage interface {
+	Covered(ctx context.Context, c chains.Chain) (first, last uint64, ok bool, err error)
+}
+
+// OutpointHoldings is what a Holdings implements when the tracer holds
+// a chain's taint by outpoint (Bitcoin): the open incidents' taint held
+// by each of outpoints ("txid:vout"), by outpoint.
+type OutpointHoldings interface {
+	OutpointHoldings(c chains.Chain, outpoints map[string]bool) map[string][]Holding
+}
+
+// received is what an address received in the window.
+type received struct {
+	ins   []*inflow
+	total map[string]*big.Int
+	// outs are the outpoints that paid it ("txid:vout"), when asked for.
+	outs map[string]bool
+}
+
+// utxoWindow returns the heights of c's index that screening reads: the
+// latest MaxBlocks (cut true when the index holds more).
+func (s *Screener) utxoWindow(ctx context.Context, c chains.Chain) (first, last uint64, ok, cut bool, err error) {
+	cv, isCov := s.index.(Coverage)
+	if !isCov {
+		return 0, 0, false, false, nil
+	}
+	first, last, ok, err = cv.Covered(ctx, c)
+	if err != nil || !ok {
+		return 0, 0, false, false, err
+	}
+	if n := uint64(s.cfg.MaxBlocks); last-first+1 > n {
+		first, cut = last-n+1, true
+	}
+	return first, last, true, cut, nil
+}
+
+// sender is an input address of a transaction and its weight.
+type sender struct {
+	addr string
+	w    int64
+}
+
+// utxoSenders returns tx's input addresses ("" for an input whose address
+// is unknown) with their weights, the largest first, and the weights' sum.
+func utxoSenders(tx *chains.Tx) ([]sender, int64) {
+	resolved := true
+	for i := range tx.Inputs {
+		if in := &tx.Inputs[i]; !in.Coinbase && !in.Resolved {
+			resolved = false
+		}
+	}
+	var out []sender
+	var sum int64
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		if in.Coinbase {
+			continue
+		}
+		w := int64(1)
+		if resolved {
+			w = in.Value
+		}
+		sum += w
+		found := false
+		for k := range out {
+			if out[k].addr == in.Address {
+				out[k].w += w
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, sender{in.Address, w})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].w != out[j].w {
+			return out[i].w > out[j].w
+		}
+		return out[i].addr < out[j].addr
+	})
+	return out, sum
+}
+
+// utxoInflows reads, in one pass over the window, what each of addrs
+// received per sender; withOuts also keeps the outpoints that paid them.
+func (s *Screener) utxoInflows(ctx context.Context, c chains.Chain, addrs map[string]bool, first, last uint64, withOuts bool) (map[string]*received, error) {
+	out := make(map[string]*received, len(addrs))
+	by := map[[2]string]*inflow{}
+	for h := first; h <= last && len(addrs) > 0; h++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := s.index.Block(ctx, c, h)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			continue
+		}
+		for ti := range b.Txs {
+			tx := &b.Txs[ti]
+			var senders []sender
+			var sum int64
+			sendersRead := false
+			for oi := range tx.Outputs {
+				o := &tx.Outputs[oi]
+				if o.Value <= 0 || !addrs[o.Address] {
+					continue
+				}
+				if !sendersRead {
+					senders, sum = utxoSenders(tx)
+					sendersRead = true
+				}
+				if isSender(senders, o.Address) {
+					continue // change
+				}
+				r := out[o.Address]
+				if r == nil {
+					r = &received{total: map[string]*big.Int{}}
+					if withOuts {
+						r.outs = map[string]bool{}
+					}
+					out[o.Address] = r
+				}
+				value := big.NewInt(o.Value)
+				if r.total[""] == nil {
+					r.total[""] = new(big.Int)
+				}
+				r.total[""].Add(r.total[""], value)
+				if withOuts {
+					r.outs[tx.Hash+":"+strconv.FormatUint(uint64(o.Index), 10)] = true
+				}
+				if sum <= 0 {
+					continue // a coinbase: no sender
+				}
+				// Each sender's part, the remainder to the largest.
+				parts := make([]*big.Int, len(senders))
+				rest := new(big.Int).Set(value)
+				for k, sd := range senders {
+					parts[k] = new(big.Int).Quo(new(big.Int).Mul(value, big.NewInt(sd.w)), big.NewInt(sum))
+					rest.Sub(rest, parts[k])
+				}
+				parts[0].Add(parts[0], rest)
+				for k, sd := range senders {
+					if sd.addr == "" || parts[k].Sign() <= 0 {
+						continue
+					}
+					key := [2]string{o.Address, sd.addr}
+					in := by[key]
+					if in == nil {
+						in = &inflow{from: sd.addr, asset: chains.BTC, amount: new(big.Int), max: new(big.Int)}
+						by[key] = in
+						r.ins = append(r.ins, in)
+					}
+					in.amount.Add(in.amount, parts[k])
+					if parts[k].Cmp(in.max) > 0 {
+						in.max.Set(parts[k])
+						in.tx = tx.Hash
+					}
+				}
+			}
+		}
+	}
+	for _, r := range out {
+		sortInflows(r.ins)
+	}
+	return out, nil
+}
+
+func isSender(ss []sender, addr string) bool {
+	for _, s := range ss {
+		if s.addr == addr {
+			return true
+		}
+	}
+	return false
+}

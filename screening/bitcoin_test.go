@@ -1,0 +1,163 @@
+package screening_test
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/screening"
+	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/watchlists"
+)
+
+// btcAddr returns the n-th generated P2WPKH mainnet address.
+func btcAddr(tb testing.TB, n int) string {
+	tb.Helper()
+	var h [20]byte
+	h[0], h[19] = byte(n>>8), byte(n)
+	a, err := address.NewAddressWitnessPubKeyHash(h[:], &chaincfg.MainNetParams)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a.EncodeAddress()
+}
+
+// utxoTx is one generated transaction: inputs (address, satoshi; value
+// -1: not resolved) and outputs.
+type utxoTx struct {
+	ins  [][2]any
+	outs [][2]any
+}
+
+// writeBtcIndex stores the Bitcoin index records of blocks 1…len(blocks).
+func writeBtcIndex(tb testing.TB, st interface {
+	SaveTracer(context.Context, []tracer.KV, [][]byte) error
+}, blocks [][]utxoTx) []string {
+	tb.Helper()
+	var puts []tracer.KV
+	var ids []string
+	for i, txs := range blocks {
+		h := uint64(i + 1)
+		b := &chains.Block{Chain: chains.Bitcoin, Ref: chains.BlockRef{Number: h, Hash: fmt.Sprintf("%064x", h)}}
+		for k, tx := range txs {
+			id := fmt.Sprintf("%062x%02x", h, k)
+			ids = append(ids, id)
+			ct := chains.Tx{Hash: id, Index: k}
+			for j, in := range tx.ins {
+				v := int64(in[1].(int))
+				ct.Inputs = append(ct.Inputs, chains.Input{Prev: chains.Outpoint{Tx: fmt.Sprintf("%064x", 9000+j), Index: uint32(j)},
+					Address: in[0].(string), Value: max(v, 0), Resolved: v >= 0})
+			}
+			for j, o := range tx.outs {
+				ct.Outputs = append(ct.Outputs, chains.Output{Index: uint32(j), Address: o[0].(string), Value: int64(o[1].(int)), Class: chains.P2WPKH})
+			}
+			b.Txs = append(b.Txs, ct)
+		}
+		puts = append(puts, tracer.IndexKVs(b)...)
+	}
+	puts = append(puts, tracer.IndexMetaKV(chains.Bitcoin, 1, uint64(len(blocks))))
+	if err := st.SaveTracer(context.Background(), puts, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return ids
+}
+
+// heldOutpoints is an engine's Bitcoin holdings by outpoint.
+type heldOutpoints map[string][]screening.Holding
+
+func (h heldOutpoints) Holdings(chains.Chain, string) []screening.Holding { return nil }
+func (h heldOutpoints) OutpointHoldings(_ chains.Chain, outs map[string]bool) map[string][]screening.Holding {
+	m := map[string][]screening.Holding{}
+	for o, hs := range h {
+		if outs[o] {
+			m[o] = hs
+		}
+	}
+	return m
+}
+
+// Bitcoin over the index's block records, to the satoshi: a payment
+// from a DPRK-listed address is one hop; two hops carry the listed
+// sender's proportional part of a transaction's inputs (by value when
+// resolved, by count when not) and then the intermediary's haircut
+// share; change back to an input address is not a payment; an
+// incident's taint held by an outpoint that paid the address is direct;
+// the window's bound is noted.
+func TestScreenBitcoinHops(t *testing.T) {
+	st := openStore(t)
+	dprkA, midA, payeeA, otherA, cleanA, funderA, farA := btcAddr(t, 1), btcAddr(t, 2), btcAddr(t, 3), btcAddr(t, 4), btcAddr(t, 5), btcAddr(t, 6), btcAddr(t, 7)
+	ids := writeBtcIndex(t, st, [][]utxoTx{
+		// 1: dprk and funder (resolved, 3:1) pay mid 80,000 and dprk its
+		// change (not mid's inflow from dprk… but dprk's change).
+		{{ins: [][2]any{{dprkA, 300_000}, {funderA, 100_000}}, outs: [][2]any{{midA, 80_000}, {dprkA, 310_000}}}},
+		// 2: funder pays mid 40,000 alone; mid's change of a spend of its
+		// own is not its inflow.
+		{{ins: [][2]any{{funderA, 50_000}}, outs: [][2]any{{midA, 40_000}}},
+			{ins: [][2]any{{midA, 10_000}}, outs: [][2]any{{otherA, 1_000}, {midA, 8_000}}}},
+		// 3: mid pays payee 60,000; dprk and an unresolved input of
+		// other pay far 9,001 (by count: 4,501 and 4,500).
+		{{ins: [][2]any{{midA, 120_000}}, outs: [][2]any{{payeeA, 60_000}, {midA, 59_000}}},
+			{ins: [][2]any{{dprkA, -1}, {otherA, -1}}, outs: [][2]any{{farA, 9_001}}}},
+		// 4: funder pays clean.
+		{{ins: [][2]any{{funderA, 10_000}}, outs: [][2]any{{cleanA, 5_000}}}},
+	})
+	reg := registry(t, st, watchlists.Entry{Chain: chains.Bitcoin, Address: dprkA, Kind: watchlists.Stolen, Label: "DPRK-attributed (Lazarus)"})
+	held := heldOutpoints{ids[3] + ":0": {{Incident: "inc1", Title: "exchange hack", Asset: chains.BTC, Amount: big.NewInt(25_000), Hops: 2}}}
+	s := screening.New(screening.Config{}, reg, held, tracer.NewIndexReader(st))
+	ctx := context.Background()
+
+	// mid received 80,000 of which dprk's part is 60,000 (3/4), and
+	// 40,000 from funder: 60,000 at 1 hop, share 60/120.
+	r, err := s.Screen(ctx, chains.Bitcoin, midA)
+	if err != nil || r.Risk != screening.Severe || len(r.Indirect) != 1 {
+		t.Fatalf("mid: %+v %v", r, err)
+	}
+	if e := r.Indirect[0]; e.Category != screening.DPRK || e.Hops != 1 || e.Amount != "60000" || e.Share != 0.5 || e.Asset != "BTC" ||
+		len(e.Path) != 1 || e.Path[0].Tx != ids[0] || e.Path[0].From != dprkA || e.Path[0].To != midA || e.Path[0].Amount != "60000" {
+		t.Fatalf("mid's exposure %+v", e)
+	}
+
+	// payee: 60,000 from mid, of which 60,000 × 60,000/120,000 = 30,000
+	// is dprk's, at two hops; and it holds 25,000 of an incident's taint.
+	r, err = s.Screen(ctx, chains.Bitcoin, payeeA)
+	if err != nil || r.Risk != screening.Severe || len(r.Indirect) != 1 || len(r.Direct) != 1 {
+		t.Fatalf("payee: %+v %v", r, err)
+	}
+	if e := r.Indirect[0]; e.Category != screening.DPRK || e.Hops != 2 || e.Risk != screening.High || e.Amount != "30000" || e.Share != 0.5 ||
+		len(e.Path) != 2 || e.Path[0].Tx != ids[0] || e.Path[1].Tx != ids[3] || e.Path[1].From != midA || e.Path[1].To != payeeA || e.Path[1].Amount != "60000" {
+		t.Fatalf("payee's exposure %+v", e)
+	}
+	if e := r.Direct[0]; e.Category != screening.Stolen || e.Label != "exchange hack" || e.Amount != "25000" || e.Risk != screening.Severe {
+		t.Fatalf("payee's holding %+v", e)
+	}
+
+	// far: unresolved inputs split by count, the odd satoshi to the first.
+	r, err = s.Screen(ctx, chains.Bitcoin, farA)
+	if err != nil || len(r.Indirect) != 1 || r.Indirect[0].Amount != "4501" || r.Indirect[0].Hops != 1 {
+		t.Fatalf("far: %+v %v", r, err)
+	}
+
+	// other was paid by mid only (1,000, clean of dprk at one hop, two
+	// hops: 1,000 × 60,000/120,000 = 500).
+	r, err = s.Screen(ctx, chains.Bitcoin, otherA)
+	if err != nil || len(r.Indirect) != 1 || r.Indirect[0].Amount != "500" || r.Indirect[0].Hops != 2 {
+		t.Fatalf("other: %+v %v", r, err)
+	}
+
+	if r, err := s.Screen(ctx, chains.Bitcoin, cleanA); err != nil || r.Risk != screening.None || len(r.Direct)+len(r.Indirect) != 0 || len(r.Notes) != 0 {
+		t.Fatalf("clean: %+v %v", r, err)
+	}
+
+	// A window of the latest 2 blocks no longer sees block 1: mid's
+	// exposure is gone, and the note says which blocks were read.
+	s2 := screening.New(screening.Config{MaxBlocks: 2}, reg, nil, tracer.NewIndexReader(st))
+	r, err = s2.Screen(ctx, chains.Bitcoin, payeeA)
+	if err != nil || r.Risk != screening.None || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "3-4") {
+		t.Fatalf("window of 2: %+v %v", r, err)
+	}
+}
