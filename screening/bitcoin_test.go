@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -159,5 +160,69 @@ func TestScreenBitcoinHops(t *testing.T) {
 	r, err = s2.Screen(ctx, chains.Bitcoin, payeeA)
 	if err != nil || r.Risk != screening.None || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "3-4") {
 		t.Fatalf("window of 2: %+v %v", r, err)
+	}
+}
+
+// The generated Bitcoin window of BenchmarkScreenBitcoin: btcBenchBlocks
+// blocks of btcBenchTxs transactions, each two resolved inputs and two
+// outputs among btcBenchAddrs addresses, 100 of them DPRK-listed.
+const (
+	btcBenchBlocks = 64
+	btcBenchTxs    = 2000
+	btcBenchAddrs  = 200000
+)
+
+// BenchmarkScreenBitcoin screens random addresses over the whole window
+// (MaxBlocks = the window): a screen reads the window once per hop level,
+// so its cost is about hops × the bare cost of reading the window's
+// block records (bare-read-window), reported per block read.
+func BenchmarkScreenBitcoin(b *testing.B) {
+	st := openStore(b)
+	rng := rand.New(rand.NewPCG(3, 4))
+	pool := make([]string, btcBenchAddrs+1)
+	for i := 1; i <= btcBenchAddrs; i++ {
+		pool[i] = btcAddr(b, i)
+	}
+	pick := func() string { return pool[1+rng.IntN(btcBenchAddrs)] }
+	blocks := make([][]utxoTx, btcBenchBlocks)
+	for i := range blocks {
+		txs := make([]utxoTx, btcBenchTxs)
+		for k := range txs {
+			txs[k] = utxoTx{ins: [][2]any{{pick(), 1 + rng.IntN(1e8)}, {pick(), 1 + rng.IntN(1e8)}},
+				outs: [][2]any{{pick(), 1 + rng.IntN(1e8)}, {pick(), 1 + rng.IntN(1e8)}}}
+		}
+		blocks[i] = txs
+	}
+	writeBtcIndex(b, st, blocks)
+	var es []watchlists.Entry
+	for i := 1; i <= 100; i++ {
+		es = append(es, watchlists.Entry{Chain: chains.Bitcoin, Address: pool[i*(btcBenchAddrs/100)], Kind: watchlists.Stolen, Label: "DPRK (Lazarus)"})
+	}
+	reg := registry(b, st, es...)
+	idx := tracer.NewIndexReader(st)
+	ctx := context.Background()
+	perBlock := func(b *testing.B, reads int) {
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*reads), "ms/block")
+	}
+	b.Run("bare-read-window", func(b *testing.B) {
+		for b.Loop() {
+			for h := uint64(1); h <= btcBenchBlocks; h++ {
+				if _, err := idx.Block(ctx, chains.Bitcoin, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perBlock(b, btcBenchBlocks)
+	})
+	for _, hops := range []int{-1, 1, 2} {
+		s := screening.New(screening.Config{Hops: hops, MaxBlocks: btcBenchBlocks}, reg, nil, idx)
+		b.Run(fmt.Sprintf("hops-%d", max(hops, 0)), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Screen(ctx, chains.Bitcoin, pick()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perBlock(b, btcBenchBlocks*max(hops, 1))
+		})
 	}
 }
