@@ -3,6 +3,7 @@ package screening
 import (
 	"context"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -10,18 +11,11 @@ import (
 )
 
 // Bitcoin screening (docs/decisions/0022-screening.md, "Bitcoin"): the
-// index keeps no address entries for Bitcoin, so what an address
-// received is read by one pass over the latest MaxBlocks blocks the index
-// holds, for every address of a hop level at once. A transaction pays
-// each output from its inputs' addresses in proportion to their values
-// (by count when the values were not resolved); an output to one of its
-// own input addresses is change, not a payment.
-
-// Coverage is what an Index implements to be read on Bitcoin: the
-// heights it holds of a chain (*tracer.IndexReader).
-type Coverage interface {
-	Covered(ctx context.Context, c chains.Chain) (first, last uint64, ok bool, err error)
-}
+// index's Bitcoin address entries name the blocks whose outputs paid an
+// address; the blocks of every address of a hop level are read once. A
+// transaction pays each output from its inputs' addresses in proportion
+// to their values (by count when the values were not resolved); an
+// output to one of its own input addresses is change, not a payment.
 
 // OutpointHoldings is what a Holdings implements when the tracer holds
 // a chain's taint by outpoint (Bitcoin): the open incidents' taint held
@@ -38,21 +32,32 @@ type received struct {
 	outs map[string]bool
 }
 
-// utxoWindow returns the heights of c's index that screening reads: the
-// latest MaxBlocks (cut true when the index holds more).
-func (s *Screener) utxoWindow(ctx context.Context, c chains.Chain) (first, last uint64, ok, cut bool, err error) {
-	cv, isCov := s.index.(Coverage)
-	if !isCov {
-		return 0, 0, false, false, nil
+// utxoHeights returns the heights, ascending and each once, of the
+// latest MaxBlocks blocks in which an output paid each of addrs; cut
+// names the addresses that had more.
+func (s *Screener) utxoHeights(ctx context.Context, c chains.Chain, addrs map[string]bool) (hs []uint64, cut map[string]bool, err error) {
+	seen := map[uint64]bool{}
+	for a := range addrs {
+		got, err := s.index.AddressBlocks(ctx, c, a, s.cfg.MaxBlocks+1)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(got) > s.cfg.MaxBlocks {
+			got = got[1:]
+			if cut == nil {
+				cut = map[string]bool{}
+			}
+			cut[a] = true
+		}
+		for _, h := range got {
+			if !seen[h] {
+				seen[h] = true
+				hs = append(hs, h)
+			}
+		}
 	}
-	first, last, ok, err = cv.Covered(ctx, c)
-	if err != nil || !ok {
-		return 0, 0, false, false, err
-	}
-	if n := uint64(s.cfg.MaxBlocks); last-first+1 > n {
-		first, cut = last-n+1, true
-	}
-	return first, last, true, cut, nil
+	slices.Sort(hs)
+	return hs, cut, nil
 }
 
 // sender is an input address of a transaction and its weight.
@@ -103,18 +108,24 @@ func utxoSenders(tx *chains.Tx) ([]sender, int64) {
 	return out, sum
 }
 
-// utxoInflows reads, in one pass over the window, what each of addrs
-// received per sender; withOuts also keeps the outpoints that paid them.
-func (s *Screener) utxoInflows(ctx context.Context, c chains.Chain, addrs map[string]bool, first, last uint64, withOuts bool) (map[string]*received, error) {
-	out := make(map[string]*received, len(addrs))
+// utxoInflows reads what each of addrs received per sender in the blocks
+// their address entries name, each block once; withOuts also keeps the
+// outpoints that paid them. cut names the addresses of which only the
+// latest MaxBlocks blocks were read.
+func (s *Screener) utxoInflows(ctx context.Context, c chains.Chain, addrs map[string]bool, withOuts bool) (out map[string]*received, cut map[string]bool, err error) {
+	hs, cut, err := s.utxoHeights(ctx, c, addrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	out = make(map[string]*received, len(addrs))
 	by := map[[2]string]*inflow{}
-	for h := first; h <= last && len(addrs) > 0; h++ {
+	for _, h := range hs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		b, err := s.index.Block(ctx, c, h)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if b == nil {
 			continue
@@ -186,7 +197,7 @@ func (s *Screener) utxoInflows(ctx context.Context, c chains.Chain, addrs map[st
 	for _, r := range out {
 		sortInflows(r.ins)
 	}
-	return out, nil
+	return out, cut, nil
 }
 
 func isSender(ss []sender, addr string) bool {

@@ -290,20 +290,12 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 	case s.index == nil:
 		r.Notes = append(r.Notes, "no transfer index: indirect exposure not screened")
 	case utxo:
-		first, last, ok, cut, err := s.utxoWindow(ctx, c)
+		got, cut, err := s.utxoInflows(ctx, c, map[string]bool{addr: true}, true)
 		if err != nil {
 			return r, err
 		}
-		if !ok {
-			r.Notes = append(r.Notes, "the transfer index holds no "+string(c)+" blocks: indirect exposure and taint holdings not screened")
-			break
-		}
-		if cut {
-			r.Notes = append(r.Notes, fmt.Sprintf("only the latest %d %s blocks of the transfer index were read (%d-%d)", s.cfg.MaxBlocks, c, first, last))
-		}
-		got, err := s.utxoInflows(ctx, c, map[string]bool{addr: true}, first, last, true)
-		if err != nil {
-			return r, err
+		if cut[addr] {
+			r.Notes = append(r.Notes, "only the latest blocks of the address were read")
 		}
 		if rc := got[addr]; rc != nil {
 			firsts, total, paidBy = rc.ins, rc.total, rc.outs
@@ -313,7 +305,8 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 			for _, a := range addrs {
 				set[a] = true
 			}
-			return s.utxoInflows(ctx, c, set, first, last, false)
+			got, _, err := s.utxoInflows(ctx, c, set, false)
+			return got, err
 		}
 	case s.cfg.Hops > 0:
 		var truncated bool

@@ -107,14 +107,6 @@ func (x daemonIndex) AddressBlocks(ctx context.Context, c chains.Chain, addr str
 	return nil, nil
 }
 
-// Covered returns the heights the engine's index holds of c.
-func (x daemonIndex) Covered(ctx context.Context, c chains.Chain) (first, last uint64, ok bool, err error) {
-	if eng := x.d.Engine(); eng != nil && eng.Index() != nil {
-		return eng.Index().Covered(ctx, c)
-	}
-	return 0, 0, false, nil
-}
-
 func (x daemonIndex) Block(ctx context.Context, c chains.Chain, h uint64) (*chains.Block, error) {
 	if eng := x.d.Engine(); eng != nil && eng.Index() != nil {
 		return eng.Index().Block(ctx, c, h)
