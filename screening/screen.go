@@ -124,8 +124,8 @@ type Result struct {
 	Risk     string     `json:"risk"`
 	Direct   []Exposure `json:"direct"`
 	Indirect []Exposure `json:"indirect"`
-	// Notes say what was not screened (no index, a chain without
-	// indirect exposure, blocks beyond MaxBlocks).
+	// Notes say what was not screened (no index, blocks beyond
+	// MaxBlocks).
 	Notes []string `json:"notes,omitempty"`
 }
 
