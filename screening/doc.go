@@ -10,6 +10,9 @@
 // A Screener depends on three small interfaces: the watchlist's Lookup
 // (trusted entries only: a tenant's own entry never marks an address for
 // others), the open incidents' holdings, and the transfer index
-// (*tracer.IndexReader). Indirect exposure follows the account model;
-// on Bitcoin, where the index keeps no address entries, it is direct only.
+// (*tracer.IndexReader), whose address entries name the blocks to read:
+// on Bitcoin the blocks whose outputs paid the address, where each input
+// address pays its proportional part of an output, and the taint an
+// incident holds by outpoint is mapped to the address those outpoints
+// paid (bitcoin.go).
 package screening

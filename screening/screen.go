@@ -124,8 +124,8 @@ type Result struct {
 	Risk     string     `json:"risk"`
 	Direct   []Exposure `json:"direct"`
 	Indirect []Exposure `json:"indirect"`
-	// Notes say what was not screened (no index, a chain without
-	// indirect exposure, blocks beyond MaxBlocks).
+	// Notes say what was not screened (no index, blocks beyond
+	// MaxBlocks).
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -247,7 +247,13 @@ func (s *Screener) inflows(ctx context.Context, c chains.Chain, addr string) ([]
 	for _, in := range by {
 		out = append(out, in)
 	}
-	// Largest first, then by sender, for a stable answer.
+	sortInflows(out)
+	return out, total, truncated, nil
+}
+
+// sortInflows orders inflows the largest first, then by sender, for a
+// stable answer.
+func sortInflows(out []*inflow) {
 	sort.Slice(out, func(i, j int) bool {
 		if d := out[i].amount.Cmp(out[j].amount); d != 0 {
 			return d > 0
@@ -257,7 +263,6 @@ func (s *Screener) inflows(ctx context.Context, c chains.Chain, addr string) ([]
 		}
 		return assetKey(out[i].asset) < assetKey(out[j].asset)
 	})
-	return out, total, truncated, nil
 }
 
 // share is part/whole as a float for display (0 when whole is 0).
@@ -278,8 +283,32 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 	}
 	var total map[string]*big.Int
 	var firsts []*inflow
-	indirect := s.index != nil && c == chains.Ethereum && s.cfg.Hops > 0
-	if indirect {
+	var fetch func([]string) (map[string]*received, error)
+	var paidBy map[string]bool // Bitcoin: the outpoints that paid addr
+	utxo := c == chains.Bitcoin
+	switch {
+	case s.index == nil:
+		r.Notes = append(r.Notes, "no transfer index: indirect exposure not screened")
+	case utxo:
+		got, cut, err := s.utxoInflows(ctx, c, map[string]bool{addr: true}, true)
+		if err != nil {
+			return r, err
+		}
+		if cut[addr] {
+			r.Notes = append(r.Notes, "only the latest blocks of the address were read")
+		}
+		if rc := got[addr]; rc != nil {
+			firsts, total, paidBy = rc.ins, rc.total, rc.outs
+		}
+		fetch = func(addrs []string) (map[string]*received, error) {
+			set := make(map[string]bool, len(addrs))
+			for _, a := range addrs {
+				set[a] = true
+			}
+			got, _, err := s.utxoInflows(ctx, c, set, false)
+			return got, err
+		}
+	case s.cfg.Hops > 0:
 		var truncated bool
 		var err error
 		firsts, total, truncated, err = s.inflows(ctx, c, addr)
@@ -289,9 +318,20 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 		if truncated {
 			r.Notes = append(r.Notes, "only the latest blocks of the address were read")
 		}
+		fetch = func(addrs []string) (map[string]*received, error) {
+			out := make(map[string]*received, len(addrs))
+			for _, a := range addrs {
+				ins, tot, _, err := s.inflows(ctx, c, a)
+				if err != nil {
+					return nil, err
+				}
+				out[a] = &received{ins: ins, total: tot}
+			}
+			return out, nil
+		}
 	}
 	if s.holdings != nil {
-		for _, h := range s.holdings.Holdings(c, addr) {
+		for _, h := range s.heldBy(c, addr, paidBy) {
 			label := h.Title
 			if label == "" {
 				label = "open incident " + h.Incident
@@ -300,14 +340,9 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 				Share: heldShare(h, total), Amount: h.Amount.String(), Asset: assetName(h.Asset), Path: []Hop{}})
 		}
 	}
-	switch {
-	case s.index == nil:
-		r.Notes = append(r.Notes, "no transfer index: indirect exposure not screened")
-	case c != chains.Ethereum:
-		r.Notes = append(r.Notes, "indirect exposure and taint holdings are screened on the account model (ethereum) only: this is the listed addresses alone")
-	case indirect:
+	if fetch != nil && s.cfg.Hops > 0 {
 		var err error
-		if r.Indirect, err = s.indirect(ctx, c, addr, firsts, total); err != nil {
+		if r.Indirect, err = s.indirect(ctx, c, addr, firsts, total, fetch); err != nil {
 			return r, err
 		}
 	}
@@ -324,6 +359,41 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 		}
 	}
 	return r, nil
+}
+
+// heldBy returns the open incidents' taint addr holds: the engine's
+// holdings of the address on the account model; on Bitcoin those of the
+// outpoints that paid it (paidBy), one per incident and asset.
+func (s *Screener) heldBy(c chains.Chain, addr string, paidBy map[string]bool) []Holding {
+	if c != chains.Bitcoin {
+		return s.holdings.Holdings(c, addr)
+	}
+	oh, ok := s.holdings.(OutpointHoldings)
+	if !ok || len(paidBy) == 0 {
+		return nil
+	}
+	byOut := oh.OutpointHoldings(c, paidBy)
+	outs := make([]string, 0, len(byOut))
+	for o := range byOut {
+		outs = append(outs, o)
+	}
+	sort.Strings(outs)
+	var out []Holding
+	for _, o := range outs {
+	next:
+		for _, h := range byOut[o] {
+			for i := range out {
+				if out[i].Incident == h.Incident && assetKey(out[i].Asset) == assetKey(h.Asset) {
+					out[i].Amount = new(big.Int).Add(out[i].Amount, h.Amount)
+					out[i].Hops = min(out[i].Hops, h.Hops)
+					continue next
+				}
+			}
+			h.Amount = new(big.Int).Set(h.Amount)
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // heldShare is a holding's share of the address's inflow of its asset
@@ -349,7 +419,7 @@ type step struct {
 // listed sender once per category (the nearest, then the largest). The
 // amount of a far sender is what its share of each intermediate's inflow
 // carries forward (haircut): a × in(s→m) / inflow(m).
-func (s *Screener) indirect(ctx context.Context, c chains.Chain, addr string, firsts []*inflow, total map[string]*big.Int) ([]Exposure, error) {
+func (s *Screener) indirect(ctx context.Context, c chains.Chain, addr string, firsts []*inflow, total map[string]*big.Int, fetch func([]string) (map[string]*received, error)) ([]Exposure, error) {
 	best := map[[2]string]*Exposure{} // (category, listed address)
 	visited := map[string]bool{addr: true}
 	var level []step
@@ -361,6 +431,23 @@ func (s *Screener) indirect(ctx context.Context, c chains.Chain, addr string, fi
 			path: []Hop{{Chain: string(c), Tx: in.tx, From: watchlists.Display(c, in.from), To: watchlists.Display(c, addr), Amount: in.amount.String(), Asset: assetName(in.asset)}}})
 	}
 	for hops := 1; hops <= s.cfg.Hops && len(level) > 0; hops++ {
+		// What the senders to follow further received, read at once (one
+		// pass over the window on Bitcoin).
+		var expand []string
+		seen := map[string]bool{}
+		for _, st := range level {
+			if hops < s.cfg.Hops && !visited[st.addr] && !seen[st.addr] && len(s.listed(c, st.addr)) == 0 {
+				seen[st.addr] = true
+				expand = append(expand, st.addr)
+			}
+		}
+		var got map[string]*received
+		if len(expand) > 0 {
+			var err error
+			if got, err = fetch(expand); err != nil {
+				return nil, err
+			}
+		}
 		var next []step
 		for _, st := range level {
 			listed := s.listed(c, st.addr)
@@ -378,10 +465,11 @@ func (s *Screener) indirect(ctx context.Context, c chains.Chain, addr string, fi
 				continue // a listed address is where exposure stops
 			}
 			visited[st.addr] = true
-			ins, tot, _, err := s.inflows(ctx, c, st.addr)
-			if err != nil {
-				return nil, err
+			rc := got[st.addr]
+			if rc == nil {
+				continue
 			}
+			ins, tot := rc.ins, rc.total
 			n := 0
 			for _, in := range ins {
 				if n == s.cfg.MaxFanIn {

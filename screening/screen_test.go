@@ -143,17 +143,18 @@ func TestRiskTableValidate(t *testing.T) {
 	}
 }
 
-// Bitcoin: the listed addresses alone, and a note saying so.
+// Bitcoin on an index that holds no Bitcoin blocks: the listed addresses
+// alone.
 func TestScreenBitcoinListedOnly(t *testing.T) {
 	st := openStore(t)
 	const listed, other = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
 	reg := registry(t, st, watchlists.Entry{Chain: chains.Bitcoin, Address: listed, Kind: watchlists.Stolen, Label: "DPRK-attributed (Lazarus)"})
 	s := screening.New(screening.Config{}, reg, nil, tracer.NewIndexReader(st))
 	r, err := s.Screen(context.Background(), chains.Bitcoin, listed)
-	if err != nil || r.Risk != screening.Severe || len(r.Direct) != 1 || r.Direct[0].Category != screening.DPRK || len(r.Notes) != 1 {
+	if err != nil || r.Risk != screening.Severe || len(r.Direct) != 1 || r.Direct[0].Category != screening.DPRK || len(r.Indirect) != 0 {
 		t.Fatalf("listed: %+v %v", r, err)
 	}
-	if r, _ := s.Screen(context.Background(), chains.Bitcoin, other); r.Risk != screening.None || len(r.Notes) != 1 {
+	if r, _ := s.Screen(context.Background(), chains.Bitcoin, other); r.Risk != screening.None || len(r.Direct)+len(r.Indirect) != 0 {
 		t.Fatalf("unlisted: %+v", r)
 	}
 }

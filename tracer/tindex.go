@@ -24,7 +24,8 @@ import (
 //
 //	x/m/<chain>                          what the index holds (indexMeta, JSON)
 //	x/b/<chain>/<height, 20 digits>      block record (tindex_codec.go)
-//	x/a/<chain>/<address>/<height, 8 bytes>  an address's net flows in a block (account model)
+//	x/a/<chain>/<address>/<height, 8 bytes>  an address's net flows in a block (account model);
+//	                                         on Bitcoin, empty: an output of the block pays the address
 //
 // <address> is a tag byte and the address: 1 and its 20 bytes for 0x-hex,
 // 0 and the string otherwise.
@@ -247,12 +248,25 @@ func decodeNetFlows(v []byte) (netFlows, error) {
 
 // IndexKVs returns the keys and values the transfer index writes for b:
 // its record and, on the account model, one entry per address it moves
-// value of (the figures of docs/decisions/0014-transfer-index.md).
+// value of (the figures of docs/decisions/0014-transfer-index.md); on
+// Bitcoin one empty entry per address its outputs pay, for screening
+// (docs/decisions/0022-screening.md).
 func IndexKVs(b *chains.Block) []KV { return blockKVs(b) }
 
 func blockKVs(b *chains.Block) []KV {
-	// The UTXO model reads no balances: no address entries.
-	rec, flows := encodeBlock(b, b.Chain != chains.Bitcoin)
+	if b.Chain == chains.Bitcoin {
+		// The UTXO model reads no balances: the entries name the block
+		// only, for screening's hops.
+		rec, _ := encodeBlock(b, false)
+		addrs := utxoPayees(b)
+		kvs := make([]KV, 1, 1+len(addrs))
+		kvs[0] = KV{idxBlockKey(b.Chain, b.Ref.Number), rec}
+		for _, a := range addrs {
+			kvs = append(kvs, KV{idxAddrKey(b.Chain, a, b.Ref.Number), []byte{}})
+		}
+		return kvs
+	}
+	rec, flows := encodeBlock(b, true)
 	kvs := make([]KV, 1, 1+len(flows))
 	kvs[0] = KV{idxBlockKey(b.Chain, b.Ref.Number), rec}
 	// Keys and values share one buffer.
@@ -284,15 +298,22 @@ func (x *transferIndex) storedKeys(ctx context.Context, c chains.Chain, h uint64
 		return nil, chains.BlockRef{}, err
 	}
 	keys := [][]byte{idxBlockKey(c, h)}
-	if c == chains.Bitcoin {
-		ref, err := decodeRecordRef(v)
-		return keys, ref, err
-	}
 	b, err := decodeBlockRecord(c, v)
 	if err != nil {
 		// Unreadable: delete the record; its address keys stay (pruned
-		// nowhere, harmless: balances read only covered heights).
+		// nowhere, harmless: balances and screening read only blocks
+		// held).
+		if c == chains.Bitcoin {
+			ref, err := decodeRecordRef(v)
+			return keys, ref, err
+		}
 		return keys, chains.BlockRef{Number: h}, nil
+	}
+	if c == chains.Bitcoin {
+		for _, a := range utxoPayees(b) {
+			keys = append(keys, idxAddrKey(c, a, h))
+		}
+		return keys, b.Ref, nil
 	}
 	flows := blockNetFlows(b)
 	for i := range flows {
@@ -301,6 +322,24 @@ func (x *transferIndex) storedKeys(ctx context.Context, c chains.Chain, h uint64
 		}
 	}
 	return keys, b.Ref, nil
+}
+
+// utxoPayees returns the distinct addresses b's outputs pay, in block
+// order: the Bitcoin address entries of b.
+func utxoPayees(b *chains.Block) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i := range b.Txs {
+		for k := range b.Txs[i].Outputs {
+			a := b.OutputAddress(&b.Txs[i].Outputs[k])
+			if a == "" || seen[a] {
+				continue
+			}
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // idxOp is a block written (b set) or undone (b nil) in one step.

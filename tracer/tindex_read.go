@@ -12,8 +12,7 @@ import (
 
 // IndexReader reads the transfer index for screening
 // (docs/decisions/0022-screening.md): the blocks in which an address
-// moved funds, and those blocks. It reads only; the account model only
-// (Bitcoin keeps no address entries).
+// moved funds (on Bitcoin: was paid), and those blocks. It reads only.
 type IndexReader struct{ x *transferIndex }
 
 // NewIndexReader reads the index a store holds, as it is when the reader
@@ -37,7 +36,8 @@ func (r *IndexReader) Covered(ctx context.Context, c chains.Chain) (first, last 
 }
 
 // AddressBlocks returns up to limit heights, the latest, at which addr
-// (lowercase 0x-hex) had a flow, ascending.
+// (lowercase 0x-hex; a Bitcoin address as the follower writes it) had a
+// flow (on Bitcoin: an output paid it), ascending.
 func (r *IndexReader) AddressBlocks(ctx context.Context, c chains.Chain, addr string, limit int) ([]uint64, error) {
 	p := idxAddrPrefix(c, addr)
 	var hs []uint64

@@ -425,3 +425,53 @@ func TestIndexGap(t *testing.T) {
 		t.Fatalf("block 3 after the gap: %v", err)
 	}
 }
+
+// TestIndexBitcoinAddressEntries: a Bitcoin block's index entries name
+// each address its outputs pay (once, however many outputs), for
+// screening; they are undone with the block on a reorg and pruned with
+// it past the retention, and AddressBlocks reads them.
+func TestIndexBitcoinAddressEntries(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	e, err := tracer.New(tracer.Config{Index: tracer.IndexConfig{Enabled: true, RetainBlocks: 3}}, tracer.Deps{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	pays := func(n uint64, salt string, to ...string) *chains.Block {
+		var outs []chains.Output
+		for i, a := range to {
+			outs = append(outs, chains.Output{Index: uint32(i), Value: 1000, Address: a, Class: chains.P2WPKH})
+		}
+		return btcBlock(n, salt, utx{ins: []chains.Outpoint{op(fmt.Sprintf("prev%d", n), 0)}, outs: outs})
+	}
+	b1, b2, b2x := pays(1, "", "bc1qpayee", "bc1qpayee", "bc1qother"), pays(2, "", "bc1qorphan"), pays(2, "x", "bc1qpayee")
+	b2x.Ref.Parent = b1.Ref.Hash
+	connect(t, e, b1)
+	connect(t, e, b2)
+	keys := indexKeys(t, store)
+	if !has(keys, "x/a/bitcoin/\x00bc1qpayee/") || !has(keys, "x/a/bitcoin/\x00bc1qother/") || !has(keys, "x/a/bitcoin/\x00bc1qorphan/") {
+		t.Fatalf("no address entries for the payees: %q", keys)
+	}
+	if n := len(keys); n != 1+2+3 {
+		t.Fatalf("%d index keys, want the meta, 2 records and 3 entries: %q", n, keys)
+	}
+	disconnect(t, e, b2)
+	if keys := indexKeys(t, store); has(keys, "x/a/bitcoin/\x00bc1qorphan/") || has(keys, "x/b/bitcoin/00000000000000000002") {
+		t.Fatalf("the undone block is still indexed: %q", keys)
+	}
+	connect(t, e, b2x)
+	r := tracer.NewIndexReader(store)
+	if hs, err := r.AddressBlocks(context.Background(), chains.Bitcoin, "bc1qpayee", 0); err != nil || fmt.Sprint(hs) != "[1 2]" {
+		t.Fatalf("payee's blocks %v, %v; want [1 2]", hs, err)
+	}
+	for n := uint64(3); n <= 6; n++ {
+		connect(t, e, pays(n, "x", "bc1qlater"))
+	}
+	keys = indexKeys(t, store)
+	if has(keys, "x/a/bitcoin/\x00bc1qpayee/") || has(keys, "x/a/bitcoin/\x00bc1qother/") || has(keys, "x/b/bitcoin/00000000000000000003") {
+		t.Fatalf("blocks past the retention still indexed: %q", keys)
+	}
+	if hs, err := r.AddressBlocks(context.Background(), chains.Bitcoin, "bc1qlater", 0); err != nil || fmt.Sprint(hs) != "[4 5 6]" {
+		t.Fatalf("later's blocks %v, %v; want [4 5 6]", hs, err)
+	}
+}

@@ -43,7 +43,7 @@ type daemonHoldings struct{ d *Daemon }
 func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holding {
 	eng := h.d.Engine()
 	if eng == nil || c != chains.Ethereum {
-		return nil // Bitcoin's holders are outpoints, not addresses
+		return nil // Bitcoin's holders are outpoints: OutpointHoldings
 	}
 	var out []screening.Holding
 	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
@@ -63,6 +63,32 @@ func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holdin
 				asset = chains.Asset{Contract: hd.Asset}
 			}
 			out = append(out, screening.Holding{Incident: inc.ID, Title: inc.Title, Asset: asset, Amount: hd.Tainted, Hops: hd.Hops})
+		}
+	}
+	return out
+}
+
+// OutpointHoldings returns the open incidents' taint held by each of
+// outpoints ("txid:vout") of c, a UTXO chain, by outpoint.
+func (h daemonHoldings) OutpointHoldings(c chains.Chain, outpoints map[string]bool) map[string][]screening.Holding {
+	eng := h.d.Engine()
+	if eng == nil {
+		return nil
+	}
+	out := map[string][]screening.Holding{}
+	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
+		if inc.Chain != c {
+			continue
+		}
+		sum, ok := eng.Summary(inc.ID)
+		if !ok {
+			continue
+		}
+		for _, hd := range sum.Holders {
+			if hd.Chain != c || !outpoints[hd.Address] || hd.Tainted == nil || hd.Tainted.Sign() <= 0 {
+				continue
+			}
+			out[hd.Address] = append(out[hd.Address], screening.Holding{Incident: inc.ID, Title: inc.Title, Asset: chains.BTC, Amount: hd.Tainted, Hops: hd.Hops})
 		}
 	}
 	return out
