@@ -127,37 +127,49 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 			to = max
 		}
 		chans, cancel := fetchRange(ctx, src, from, to, conc)
+		blocks := make([]*chains.Block, 0, len(chans))
+		var fetchErr error
 		for _, ch := range chans {
 			f := <-ch
 			if f.err != nil {
-				cancel()
-				return fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
+				fetchErr = fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
+				break
 			}
+			blocks = append(blocks, f.b)
+		}
+		cancel()
+		// The clean balances of the holders these blocks will make, read
+		// ahead in batches rather than one node call each (decision 0021).
+		heads := e.readHeadBalances(ctx, inc, blocks)
+		for _, b := range blocks {
 			// Blocks short of the target defer their sync, one synced
 			// a second (decision 0019): a crash loses at most a second
 			// of the catch-up, whose cursor is written with its blocks.
 			bctx := ctx
-			if now := time.Now(); f.b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
+			if now := time.Now(); b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
 				bctx = chains.DeferSync(ctx)
 			} else {
 				synced = now
 			}
-			applied, err := e.catchUpBlock(bctx, inc, f.b)
+			applied, err := e.catchUpBlock(bctx, inc, b, heads)
 			if err != nil {
-				cancel()
 				return err
 			}
 			if !applied {
-				break // rewound or another branch: start over from the cursor
+				fetchErr = nil // rewound or another branch: start over from the cursor
+				break
 			}
 		}
-		cancel()
+		if fetchErr != nil {
+			return fetchErr
+		}
 	}
 }
 
 // catchUpBlock applies b for inc alone. It returns false when b no longer
 // fits (a reorg rewound the incident or b is on another branch).
-func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Block) (bool, error) {
+// heads, if not nil, answers the node calls of clean-balance reads.
+func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Block, heads *headBalances) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.maybeSweep()
@@ -175,7 +187,10 @@ func (e *Engine) catchUpBlock(ctx context.Context, inc *incident, b *chains.Bloc
 	}
 	defer func() { lj.seen = nil }() // rebuilt from the records if needed again
 	mark, fmark := len(lj.recs), len(lj.findings)
-	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: lj, only: inc}
+	if heads != nil && !heads.valid(cs) {
+		heads = nil // its block was reorged away: ask the node
+	}
+	ap := &applier{e: e, ctx: ctx, cs: cs, b: b, j: lj, only: inc, heads: heads}
 	if err := ap.run(); err != nil {
 		e.truncate(lj, mark)
 		return false, fmt.Errorf("catch-up of incident %s: %w", inc.def.ID, err)

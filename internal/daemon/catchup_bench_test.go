@@ -79,11 +79,23 @@ chains:
 }
 
 // catchUp opens an incident with seed on d and returns how long its
-// catch-up took to reach the head.
+// catch-up took to reach the head; the incident is closed then.
 func catchUp(tb testing.TB, d *daemon.Daemon, c *benchChain, seed watchlists.Seed) time.Duration {
 	tb.Helper()
-	ctx := context.Background()
 	start := time.Now()
+	inc := openLate(tb, d, c, seed)
+	took := time.Since(start)
+	if _, err := d.Incidents.Close(context.Background(), inc); err != nil {
+		tb.Fatal(err)
+	}
+	return took
+}
+
+// openLate opens an incident with seed on d and waits until its catch-up
+// reaches the head; it returns the incident's id.
+func openLate(tb testing.TB, d *daemon.Daemon, c *benchChain, seed watchlists.Seed) string {
+	tb.Helper()
+	ctx := context.Background()
 	inc, err := d.Incidents.Open(ctx, watchlists.Incident{Chain: chains.Ethereum, Title: "bench", Seeds: []watchlists.Seed{seed}})
 	if err != nil {
 		tb.Fatal(err)
@@ -94,14 +106,10 @@ func catchUp(tb testing.TB, d *daemon.Daemon, c *benchChain, seed watchlists.See
 			tb.Fatalf("catch-up of %s: %s", inc.ID, s.CatchUp.Error)
 		}
 		if ok && s.CatchUp.Done {
-			took := time.Since(start)
 			if s.CatchUp.Current < c.head || len(s.Holders) == 0 {
 				tb.Fatalf("catch-up of %s done at %d (head %d) with %d holders", inc.ID, s.CatchUp.Current, c.head, len(s.Holders))
 			}
-			if _, err := d.Incidents.Close(ctx, inc.ID); err != nil {
-				tb.Fatal(err)
-			}
-			return took
+			return inc.ID
 		}
 		time.Sleep(time.Millisecond)
 	}
