@@ -127,42 +127,55 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 			to = max
 		}
 		chans, cancel := fetchRange(ctx, src, from, to, conc)
-		blocks := make([]*chains.Block, 0, len(chans))
-		var fetchErr error
-		for _, ch := range chans {
-			f := <-ch
-			if f.err != nil {
-				fetchErr = fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
-				break
+		// Where the index holds the window, its blocks come at once: the
+		// clean balances of the holders they will make are read ahead, in
+		// batches, rather than one node call each (decision 0021).
+		// Elsewhere blocks are applied as they come.
+		var got []fetched
+		var heads *headBalances
+		if e.readsAhead(ctx, inc, from, to) {
+			got = make([]fetched, 0, len(chans))
+			blocks := make([]*chains.Block, 0, len(chans))
+			for _, ch := range chans {
+				f := <-ch
+				got = append(got, f)
+				if f.err != nil {
+					break
+				}
+				blocks = append(blocks, f.b)
 			}
-			blocks = append(blocks, f.b)
+			heads = e.readHeadBalances(ctx, inc, blocks)
 		}
-		cancel()
-		// The clean balances of the holders these blocks will make, read
-		// ahead in batches rather than one node call each (decision 0021).
-		heads := e.readHeadBalances(ctx, inc, blocks)
-		for _, b := range blocks {
+		for i, ch := range chans {
+			var f fetched
+			if i < len(got) {
+				f = got[i]
+			} else {
+				f = <-ch
+			}
+			if f.err != nil {
+				cancel()
+				return fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
+			}
 			// Blocks short of the target defer their sync, one synced
 			// a second (decision 0019): a crash loses at most a second
 			// of the catch-up, whose cursor is written with its blocks.
 			bctx := ctx
-			if now := time.Now(); b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
+			if now := time.Now(); f.b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
 				bctx = chains.DeferSync(ctx)
 			} else {
 				synced = now
 			}
-			applied, err := e.catchUpBlock(bctx, inc, b, heads)
+			applied, err := e.catchUpBlock(bctx, inc, f.b, heads)
 			if err != nil {
+				cancel()
 				return err
 			}
 			if !applied {
-				fetchErr = nil // rewound or another branch: start over from the cursor
-				break
+				break // rewound or another branch: start over from the cursor
 			}
 		}
-		if fetchErr != nil {
-			return fetchErr
-		}
+		cancel()
 	}
 }
 

@@ -50,13 +50,13 @@ func (h *headBalances) valid(cs *chainState) bool {
 // is logged and left to the calls it would have saved, which fail the same
 // way with their own error.
 func (e *Engine) readHeadBalances(ctx context.Context, inc *incident, blocks []*chains.Block) *headBalances {
-	node, ok := e.deps.Balances.(chains.BatchBalanceReader)
-	if !ok || e.idx == nil || len(blocks) == 0 || inc.def.Chain == chains.Bitcoin {
+	if len(blocks) == 0 || !e.readsAhead(ctx, inc, blocks[0].Ref.Number, blocks[len(blocks)-1].Ref.Number) {
 		return nil
 	}
-	first, last, covered, err := e.idx.covered(ctx, inc.def.Chain)
-	if err != nil || !covered || blocks[0].Ref.Number < first || blocks[len(blocks)-1].Ref.Number > last {
-		return nil // the clean-balance read asks the node at the block itself
+	node := e.deps.Balances.(chains.BatchBalanceReader)
+	_, last, _, err := e.idx.covered(ctx, inc.def.Chain)
+	if err != nil {
+		return nil
 	}
 	e.mu.Lock()
 	cs := e.chainState(inc.def.Chain)
@@ -82,6 +82,18 @@ func (e *Engine) readHeadBalances(ctx context.Context, inc *incident, blocks []*
 		h.bals[acctKey(q.Address, q.Asset.Key())] = bals[i]
 	}
 	return h
+}
+
+// readsAhead reports whether a catch-up of inc reads the head balances of
+// blocks from..to ahead: the node batches and the transfer index holds
+// them, so that the clean-balance read asks the node at its newest block
+// (otherwise it asks at the block itself).
+func (e *Engine) readsAhead(ctx context.Context, inc *incident, from, to uint64) bool {
+	if _, ok := e.deps.Balances.(chains.BatchBalanceReader); !ok || e.idx == nil || inc.def.Chain == chains.Bitcoin {
+		return false
+	}
+	first, last, covered, err := e.idx.covered(ctx, inc.def.Chain)
+	return err == nil && covered && from >= first && to <= last
 }
 
 // newHolders lists the receivers blocks would make new holders of inc

@@ -123,8 +123,9 @@ func openLate(tb testing.TB, d *daemon.Daemon, c *benchChain, seed watchlists.Se
 // Two incidents: a theft (the first block's first transfer, whose
 // receiver keeps the loot), and a compromised wallet that pays a new
 // address in every block — 7,200 stolen outflows, each a new tainted
-// holder whose clean balance is the node's head balance (one call each)
-// minus the flows the index holds since. The daemon follows the chain
+// holder whose clean balance is the node's head balance (read ahead for
+// a window of blocks, in JSON-RPC batches) minus the flows the index holds
+// since. The daemon follows the chain
 // first (not timed). Each iteration runs bare, both catch-ups, bare.
 //
 //	go test ./internal/daemon -run '^$' -bench CatchUp -benchtime 1x -count 2
