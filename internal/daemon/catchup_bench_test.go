@@ -16,6 +16,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -100,13 +101,17 @@ func openLate(tb testing.TB, d *daemon.Daemon, c *benchChain, seed watchlists.Se
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Tracking, not Summary: Summary walks every holding under the
+	// engine's lock, which polled every millisecond would take the lock
+	// from the catch-up it times.
 	for {
-		s, ok := d.Engine().Summary(inc.ID)
-		if ok && s.CatchUp.Error != "" {
-			tb.Fatalf("catch-up of %s: %s", inc.ID, s.CatchUp.Error)
+		tr, ok := d.Engine().Tracking(inc.ID)
+		if ok && tr.State == tracer.Failed {
+			tb.Fatalf("catch-up of %s: %s", inc.ID, tr.Reason)
 		}
-		if ok && s.CatchUp.Done {
-			if s.CatchUp.Current < c.head || len(s.Holders) == 0 {
+		if ok && tr.State == tracer.Live {
+			s, _ := d.Engine().Summary(inc.ID)
+			if !s.CatchUp.Done || s.CatchUp.Current < c.head || len(s.Holders) == 0 {
 				tb.Fatalf("catch-up of %s done at %d (head %d) with %d holders", inc.ID, s.CatchUp.Current, c.head, len(s.Holders))
 			}
 			return inc.ID
