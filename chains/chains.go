@@ -346,6 +346,23 @@ type BalanceReader interface {
 	BalanceAt(ctx context.Context, address string, asset Asset, block uint64) (*big.Int, error)
 }
 
+// BalanceQuery names one balance for BatchBalanceReader: an address and
+// an asset.
+type BalanceQuery struct {
+	Address string
+	Asset   Asset
+}
+
+// BatchBalanceReader is a BalanceReader that also reads many balances at
+// one block in few round trips, for a catch-up that reads ahead the clean
+// balances of the holders it is about to make. BalancesAt returns one
+// balance per query, in order, or an error naming the node and the
+// address that failed.
+type BatchBalanceReader interface {
+	BalanceReader
+	BalancesAt(ctx context.Context, qs []BalanceQuery, block uint64) ([]*big.Int, error)
+}
+
 // PrevoutResolver resolves the value and address of outpoints (UTXO model).
 type PrevoutResolver interface {
 	Prevouts(ctx context.Context, ops []Outpoint) ([]Output, error)

@@ -264,7 +264,11 @@ func (ap *applier) creditAccount(ti int, tx *chains.Tx, k int, t *chains.Transfe
 func (ap *applier) preBalance(ti, k int, addr string, asset chains.Asset) (*uint256.Int, error) {
 	pre := new(uint256.Int)
 	if ap.e.deps.Balances != nil && ap.b.Ref.Number > 0 {
-		bal, err := ap.e.BalanceReader(ap.cs.chain, nil).BalanceAt(ap.ctx, addr, asset, ap.b.Ref.Number-1)
+		var node chains.BalanceReader // the engine's own
+		if ap.heads != nil {
+			node = ap.heads
+		}
+		bal, err := ap.e.BalanceReader(ap.cs.chain, node).BalanceAt(ap.ctx, addr, asset, ap.b.Ref.Number-1)
 		if err != nil {
 			return nil, err
 		}

@@ -13,13 +13,14 @@ import (
 // applier applies one block (or one mempool transaction) for a set of
 // incident lanes, recording every change in j.
 type applier struct {
-	e    *Engine
-	ctx  context.Context
-	cs   *chainState
-	b    *chains.Block
-	j    *journal
-	only *incident // catch-up: the one lane applied; nil = every live lane
-	live bool      // the live pass: treasury rules and recognisers run
+	e     *Engine
+	ctx   context.Context
+	cs    *chainState
+	b     *chains.Block
+	j     *journal
+	only  *incident     // catch-up: the one lane applied; nil = every live lane
+	live  bool          // the live pass: treasury rules and recognisers run
+	heads *headBalances // catch-up: node balances read ahead (nil: none)
 
 	findings []Finding
 	drains   []drainHit

@@ -286,6 +286,18 @@ type Tracking struct {
 	Reason string  `json:"reason,omitempty"`
 }
 
+// Tracking returns what the engine is doing with incident id, without the
+// walk over every holding that Summary makes: cheap enough to poll.
+func (e *Engine) Tracking(id string) (Tracking, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	inc := e.incidents[id]
+	if inc == nil {
+		return Tracking{}, false
+	}
+	return e.tracking(inc, time.Now()), true
+}
+
 // tracking is inc's Tracking now. Call with e.mu held.
 func (e *Engine) tracking(inc *incident, now time.Time) Tracking {
 	switch {

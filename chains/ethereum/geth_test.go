@@ -184,6 +184,16 @@ func TestGeth(t *testing.T) {
 		if err != nil || tb.Int64() != 12345 {
 			t.Errorf("token BalanceAt bob: %v, %v", tb, err)
 		}
+		// Batched: the same answers; a failed call names the node and the
+		// address.
+		bals, err := f.BalancesAt(ctx, []chains.BalanceQuery{{Address: lower(B), Asset: chains.ETH}, {Address: lower(B), Asset: chains.Asset{Contract: lower(token)}}}, last)
+		if err != nil || len(bals) != 2 || bals[0].Cmp(bal) != 0 || bals[1].Cmp(tb) != 0 {
+			t.Errorf("BalancesAt bob: %v, %v; want [%v %v]", bals, err, bal, tb)
+		}
+		_, err = f.BalancesAt(ctx, []chains.BalanceQuery{{Address: lower(B), Asset: chains.ETH}}, last+1_000_000)
+		if err == nil || !strings.Contains(err.Error(), g.HTTP) || !strings.Contains(err.Error(), lower(B)) {
+			t.Errorf("BalancesAt beyond the head: %v; want an error naming %s and %s", err, g.HTTP, lower(B))
+		}
 		b, err := f.BlockByNumber(ctx, native.BlockNumber.Uint64())
 		if err != nil || len(b.Txs) == 0 {
 			t.Fatalf("BlockByNumber: %v", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // BlockByNumber fetches the canonical block n with its transfers
@@ -54,7 +55,7 @@ func ParseAddress(field, s string) (common.Address, error) {
 // BalanceAt reads address's balance of asset at block: eth_getBalance for
 // ETH, balanceOf by eth_call for a token (chains.BalanceReader).
 func (f *Follower) BalanceAt(ctx context.Context, address string, asset chains.Asset, block uint64) (*big.Int, error) {
-	a, err := ParseAddress("address", address)
+	q, err := balanceCall(address, asset, block)
 	if err != nil {
 		return nil, fmt.Errorf("ethereum: %w", err)
 	}
@@ -62,28 +63,92 @@ func (f *Follower) BalanceAt(ctx context.Context, address string, asset chains.A
 	if err != nil {
 		return nil, err
 	}
+	if err := nd.rpc.CallContext(ctx, q.Result, q.Method, q.Args...); err != nil {
+		return nil, fmt.Errorf("ethereum: %s: %w", describeCall(address, asset, block), asStateUnavailable(err, block))
+	}
+	return balanceResult(q, address, asset, block)
+}
+
+// BalanceBatch bounds the calls of one JSON-RPC batch of BalancesAt, well
+// under geth's default batch limit (1,000 requests).
+const BalanceBatch = 100
+
+// BalancesAt reads the balances qs name at block, BalanceBatch calls to a
+// JSON-RPC batch (chains.BatchBalanceReader).
+func (f *Follower) BalancesAt(ctx context.Context, qs []chains.BalanceQuery, block uint64) ([]*big.Int, error) {
+	calls := make([]rpc.BatchElem, len(qs))
+	for i, q := range qs {
+		c, err := balanceCall(q.Address, q.Asset, block)
+		if err != nil {
+			return nil, fmt.Errorf("ethereum: %w", err)
+		}
+		calls[i] = c
+	}
+	nd, err := f.node(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*big.Int, len(qs))
+	for lo := 0; lo < len(calls); lo += BalanceBatch {
+		batch := calls[lo:min(lo+BalanceBatch, len(calls))]
+		if err := nd.rpc.BatchCallContext(ctx, batch); err != nil {
+			return nil, fmt.Errorf("ethereum: node %s: batch of %d balances at block %d, from %s: %w", f.cfg.RPC, len(batch), block, describeCall(qs[lo].Address, qs[lo].Asset, block), err)
+		}
+		for i := range batch {
+			q := qs[lo+i]
+			if batch[i].Error != nil {
+				return nil, fmt.Errorf("ethereum: node %s: %s: %w", f.cfg.RPC, describeCall(q.Address, q.Asset, block), asStateUnavailable(batch[i].Error, block))
+			}
+			bal, err := balanceResult(batch[i], q.Address, q.Asset, block)
+			if err != nil {
+				return nil, fmt.Errorf("ethereum: node %s: %w", f.cfg.RPC, err)
+			}
+			out[lo+i] = bal
+		}
+	}
+	return out, nil
+}
+
+// balanceCall is the JSON-RPC call that reads address's balance of asset
+// at block.
+func balanceCall(address string, asset chains.Asset, block uint64) (rpc.BatchElem, error) {
+	a, err := ParseAddress("address", address)
+	if err != nil {
+		return rpc.BatchElem{}, err
+	}
 	at := hexutil.EncodeUint64(block)
 	if asset.Contract == "" {
-		var bal hexutil.Big
-		if err := nd.rpc.CallContext(ctx, &bal, "eth_getBalance", a, at); err != nil {
-			return nil, fmt.Errorf("ethereum: balance of %s at block %d: %w", address, block, asStateUnavailable(err, block))
-		}
-		return bal.ToInt(), nil
+		return rpc.BatchElem{Method: "eth_getBalance", Args: []any{a, at}, Result: new(hexutil.Big)}, nil
 	}
 	c, err := ParseAddress("asset contract", asset.Contract)
 	if err != nil {
-		return nil, fmt.Errorf("ethereum: %w", err)
+		return rpc.BatchElem{}, err
 	}
 	data := append([]byte{0x70, 0xa0, 0x82, 0x31}, common.LeftPadBytes(a[:], 32)...) // balanceOf(address)
-	var out hexutil.Bytes
 	call := map[string]any{"to": c, "data": hexutil.Bytes(data)}
-	if err := nd.rpc.CallContext(ctx, &out, "eth_call", call, at); err != nil {
-		return nil, fmt.Errorf("ethereum: balanceOf(%s) on %s at block %d: %w", address, asset.Contract, block, asStateUnavailable(err, block))
+	return rpc.BatchElem{Method: "eth_call", Args: []any{call, at}, Result: new(hexutil.Bytes)}, nil
+}
+
+// balanceResult decodes the answer to balanceCall.
+func balanceResult(q rpc.BatchElem, address string, asset chains.Asset, block uint64) (*big.Int, error) {
+	switch r := q.Result.(type) {
+	case *hexutil.Big:
+		return new(big.Int).Set(r.ToInt()), nil
+	case *hexutil.Bytes:
+		if len(*r) < 32 {
+			return nil, fmt.Errorf("ethereum: %s returned %d bytes, want 32: not an ERC-20", describeCall(address, asset, block), len(*r))
+		}
+		return new(big.Int).SetBytes((*r)[:32]), nil
 	}
-	if len(out) < 32 {
-		return nil, fmt.Errorf("ethereum: balanceOf(%s) on %s at block %d returned %d bytes, want 32: not an ERC-20", address, asset.Contract, block, len(out))
+	return nil, fmt.Errorf("ethereum: %s: unexpected result %T", describeCall(address, asset, block), q.Result)
+}
+
+// describeCall names a balance read for errors.
+func describeCall(address string, asset chains.Asset, block uint64) string {
+	if asset.Contract == "" {
+		return fmt.Sprintf("balance of %s at block %d", address, block)
 	}
-	return new(big.Int).SetBytes(out[:32]), nil
+	return fmt.Sprintf("balanceOf(%s) on %s at block %d", address, asset.Contract, block)
 }
 
 // TxBlock returns the canonical block that holds tx (chains.TxLocator).
