@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/chainhound/chainhound/screening"
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // MaxScreenBatch is the most addresses POST /v1/screen takes.
@@ -48,6 +49,7 @@ func (s *Server) screenOne(w http.ResponseWriter, r *http.Request, k Key) {
 		s.fail(w, r, err)
 		return
 	}
+	s.hideIncidents(k, &res)
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -88,5 +90,28 @@ func (s *Server) screenBatch(w http.ResponseWriter, r *http.Request, k Key) {
 		s.fail(w, r, err)
 		return
 	}
+	for i := range res {
+		s.hideIncidents(k, &res[i])
+	}
 	writeJSON(w, http.StatusOK, screenResults{Results: res})
+}
+
+// hideIncidents keeps another tenant's incident out of a screening: the
+// address still shows its stolen exposure (the point of screening), but
+// the incident's id and title only to a key that may read the incident.
+func (s *Server) hideIncidents(k Key, res *screening.Result) {
+	for i := range res.Direct {
+		e := &res.Direct[i]
+		if e.Incident == "" {
+			continue
+		}
+		var inc watchlists.Incident
+		var err error = watchlists.ErrNotFound
+		if s.deps.Incidents != nil {
+			inc, err = s.deps.Incidents.Get(e.Incident)
+		}
+		if err != nil || !seesIncident(k, inc) {
+			e.Incident, e.Label = "", "an open incident"
+		}
+	}
 }

@@ -103,6 +103,9 @@ type Exposure struct {
 	Category Category `json:"category"`
 	// Label names the listed address or the incident.
 	Label string `json:"label"`
+	// Incident is the open incident whose taint this is (stolen, direct);
+	// the API clears it and the title for a key that may not read it.
+	Incident string `json:"incident,omitempty"`
 	// Address is the listed address (or the screened one, direct).
 	Address string `json:"address"`
 	// Share of the address's inflow of Asset that the exposure is (1 for
@@ -336,7 +339,7 @@ func (s *Screener) Screen(ctx context.Context, c chains.Chain, addr string) (Res
 			if label == "" {
 				label = "open incident " + h.Incident
 			}
-			r.Direct = append(r.Direct, Exposure{Category: Stolen, Label: label, Address: r.Address,
+			r.Direct = append(r.Direct, Exposure{Category: Stolen, Label: label, Incident: h.Incident, Address: r.Address,
 				Share: heldShare(h, total), Amount: h.Amount.String(), Asset: assetName(h.Asset), Path: []Hop{}})
 		}
 	}

@@ -186,7 +186,7 @@ index: { retain: 30d }
 	if r := screen(addr(thief)); r.Risk != screening.None {
 		t.Fatalf("the thief before the incident: %+v", r)
 	}
-	if _, err := d.Incidents.Open(context.Background(), watchlists.Incident{Title: "victim drain", Chain: chains.Bitcoin, Seeds: []watchlists.Seed{{Tx: theft.String()}}}); err != nil {
+	if _, err := d.Incidents.Open(context.Background(), watchlists.Incident{Title: "victim drain", Owner: "payroll", Chain: chains.Bitcoin, Seeds: []watchlists.Seed{{Tx: theft.String()}}}); err != nil {
 		t.Fatal(err)
 	}
 	var held screening.Result

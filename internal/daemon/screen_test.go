@@ -121,7 +121,7 @@ index: { retain: 30d }
 
 	// An open incident's taint held is direct "stolen" exposure, with
 	// its amount.
-	if _, err := d.Incidents.Open(context.Background(), watchlists.Incident{Title: "victim drain", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: strings.ToLower(theft.TxHash.Hex())}}}); err != nil {
+	if _, err := d.Incidents.Open(context.Background(), watchlists.Incident{Title: "victim drain", Owner: "payroll", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: strings.ToLower(theft.TxHash.Hex())}}}); err != nil {
 		t.Fatal(err)
 	}
 	var held screening.Result
@@ -131,6 +131,25 @@ index: { retain: 30d }
 	})
 	if e := held.Direct[0]; held.Risk != screening.Severe || e.Category != screening.Stolen || e.Label != "victim drain" || e.Amount != eth(6).String() || e.Share != 1 {
 		t.Fatalf("the thief: %+v", held)
+	}
+	// Another tenant sees the stolen exposure but not whose incident.
+	other := daemontest.Key(t, d, api.RoleCompany, "other")
+	req, _ := http.NewRequest("GET", base+"/v1/screen/ethereum/"+thief.Hex(), nil)
+	req.Header.Set("Authorization", "Bearer "+other)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var seen screening.Result
+	if resp.StatusCode != 200 || json.Unmarshal(raw, &seen) != nil || len(seen.Direct) != 1 ||
+		seen.Direct[0].Category != screening.Stolen || seen.Direct[0].Amount != eth(6).String() ||
+		strings.Contains(string(raw), "victim drain") || seen.Direct[0].Incident != "" {
+		t.Fatalf("another tenant's screen of the thief: %d %s", resp.StatusCode, raw)
+	}
+	if held.Direct[0].Incident == "" {
+		t.Fatalf("the owner's screen names no incident: %+v", held.Direct[0])
 	}
 
 	st, b := get("POST", "/v1/screen", `{"chain":"ethereum","addresses":["`+clean.Hex()+`","`+payee2.Hex()+`","`+payee1.Hex()+`"]}`)
