@@ -439,6 +439,11 @@ func testPendingThenConnected(t *testing.T, h Harness) {
 		}
 		return at
 	}
+	// A block delivered first: the follower is up (a node that pushes
+	// pending transactions sends only those that come after it
+	// subscribed).
+	n.Mine(t, 1)
+	r.waitTip(t, n)
 	p := n.Pay(t)
 	r.waitFor(t, "pending "+p.Hash, func() bool { return len(pendingOf(p.Hash)) > 0 })
 	if p.Check != nil {

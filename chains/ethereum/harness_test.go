@@ -2,10 +2,12 @@ package ethereum
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"sync"
 	"testing"
@@ -15,7 +17,9 @@ import (
 	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	gethnode "github.com/ethereum/go-ethereum/node"
@@ -102,11 +106,36 @@ func (s *simNode) headHash(t *testing.T) (uint64, string) {
 
 func (s *simNode) hashAt(t *testing.T, n uint64) string {
 	t.Helper()
-	h, err := s.Client().HeaderByNumber(context.Background(), new(bigInt).SetUint64(n))
+	h, err := s.Client().HeaderByNumber(context.Background(), new(big.Int).SetUint64(n))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h.Hash().Hex()
+}
+
+// send signs and sends a transaction of wei from key to to (not mined).
+func (s *simNode) send(t *testing.T, key *ecdsa.PrivateKey, to common.Address, wei *big.Int) *types.Transaction {
+	t.Helper()
+	ctx := context.Background()
+	cl := s.Client()
+	nonce, err := cl.PendingNonceAt(ctx, crypto.PubkeyToAddress(key.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := cl.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip := big.NewInt(1_000_000_000)
+	chainID := big.NewInt(1337)
+	tx, err := types.SignTx(types.NewTx(&types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip), Gas: 21000, To: &to, Value: wei}), types.LatestSignerForChainID(chainID), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 func testLogger(t *testing.T) *slog.Logger {

@@ -229,23 +229,7 @@ func TestIndexReorgOnSimulatedChain(t *testing.T) {
 	ctx := context.Background()
 	send := func(to common.Address, wei *big.Int) {
 		t.Helper()
-		cl := sim.Client()
-		nonce, err := cl.PendingNonceAt(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		head, err := cl.HeaderByNumber(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tip := big.NewInt(1_000_000_000)
-		tx, err := types.SignTx(types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce, GasTipCap: tip, GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip), Gas: 21000, To: &to, Value: wei}), types.LatestSignerForChainID(big.NewInt(1337)), key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cl.SendTransaction(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
+		sim.send(t, key, to, wei)
 		sim.Commit()
 	}
 	for range 3 {

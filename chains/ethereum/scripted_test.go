@@ -208,42 +208,6 @@ func TestScriptedLaggingNode(t *testing.T) {
 	r.check(t)
 }
 
-func TestScriptedNodeVanishes(t *testing.T) {
-	s := newScripted(2)
-	url, stop := s.serve(t, "127.0.0.1:0")
-	r := &recorder{}
-	run := startFollower(t, scriptedConfig(t, url), r)
-	testnodes.WaitFor(t, 10*time.Second, "block 2", func() bool { return r.tip().Number == 2 })
-	stop()
-	testnodes.WaitFor(t, 10*time.Second, "disconnected status", func() bool { return !run.f.Status().Connected })
-	s.set(func(s *scriptedNode) { s.head = 6 })
-	s.serve(t, strings.TrimPrefix(url, "http://"))
-	testnodes.WaitFor(t, 20*time.Second, "block 6 after reconnect", func() bool { return r.tip().Number == 6 })
-	// The handler sees block 6 before the sync that delivered it returns
-	// and sets the status.
-	testnodes.WaitFor(t, 5*time.Second, "connected status after reconnect", func() bool { return run.f.Status().Connected })
-	got, _ := r.since(0)
-	if want := "+1 +2 +3 +4 +5 +6"; strings.Join(got, " ") != want {
-		t.Errorf("events %v, want %s", got, want)
-	}
-	r.check(t)
-}
-
-func TestWrongChainRefused(t *testing.T) {
-	s := newScripted(2)
-	url, _ := s.serve(t, "127.0.0.1:0")
-	cfg := scriptedConfig(t, url)
-	cfg.Network = "mainnet"
-	f, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = f.Run(t.Context(), (&recorder{}).handle)
-	if !errors.Is(err, ErrWrongChain) || !strings.Contains(err.Error(), "chain id 1337") {
-		t.Fatalf("Run: %v, want ErrWrongChain naming chain id 1337", err)
-	}
-}
-
 func TestConfigErrors(t *testing.T) {
 	store := openStore(t, t.TempDir())
 	tests := []struct {
