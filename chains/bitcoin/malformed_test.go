@@ -1,7 +1,6 @@
 package bitcoin
 
 import (
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -317,37 +316,6 @@ func TestFollowerWaitsForWarmup(t *testing.T) {
 	}
 	if warming.Load() < 6 {
 		t.Fatalf("getblockchaininfo asked %d times", warming.Load())
-	}
-}
-
-// TestFollowerUnknownCheckpoint: a checkpoint the node has never seen
-// (another network's or a wiped node's) stops Run with a clear error
-// instead of unwinding blindly.
-func TestFollowerUnknownCheckpoint(t *testing.T) {
-	s := newScriptedNode(t)
-	cfg := s.config(t)
-	stranger := chains.BlockRef{Number: 702861, Hash: strings.Repeat("ab", 32)}
-	if err := cfg.Checkpoints.SaveCheckpoint(context.Background(), chains.Bitcoin, stranger); err != nil {
-		t.Fatal(err)
-	}
-	s.set("getblock", func(p []json.RawMessage) (int, string) {
-		if strings.Contains(string(p[0]), stranger.Hash) {
-			return rpcErr(-5, "Block not found")
-		}
-		return result(hex.EncodeToString(s.raw))
-	})
-	rec := &recorder{}
-	r := startFollower(t, cfg, rec)
-	err := <-r.done
-	r.f.Close()
-	if err == nil || !strings.Contains(err.Error(), "unknown to the node") || !strings.Contains(err.Error(), stranger.Hash) {
-		t.Fatalf("Run = %v, want an unknown-checkpoint error", err)
-	}
-	if cp, _, _ := cfg.Checkpoints.Checkpoint(context.Background(), chains.Bitcoin); cp.Hash != stranger.Hash {
-		t.Fatalf("checkpoint changed to %v", cp)
-	}
-	if len(rec.snapshot()) != 0 {
-		t.Fatal("events delivered")
 	}
 }
 

@@ -47,8 +47,10 @@ type Node interface {
 	Switch(t *testing.T, n int)
 	// Pay sends a transaction to the node's mempool.
 	Pay(t *testing.T) Payment
-	// Stop stops the node: the follower sees it vanish. Start brings it
-	// back with the same chain at the same address.
+	// Stop makes the node vanish for its followers: refused connections,
+	// dropped subscriptions (the harness stops the node, or cuts the
+	// connection to one that cannot restart with its chain). Start brings
+	// it back with the same chain at the same address.
 	Stop(t *testing.T)
 	Start(t *testing.T)
 	// Unknown is a well-formed block hash the node has never seen.

@@ -11,8 +11,9 @@ import (
 // Proxy forwards TCP connections from a loopback port to a node's, and
 // can make the node vanish for its clients: Stop closes the listener and
 // every connection, Start listens on the same port again. It stands in
-// for stopping a node that cannot be restarted with its chain (the
-// simulated Ethereum backend keeps its chain in memory).
+// for stopping a node that cannot be restarted with its chain: the
+// simulated Ethereum backend keeps it in memory, and btcd --regtest
+// deletes it when it starts.
 type Proxy struct {
 	Addr   string // host:port clients dial
 	target string
