@@ -1,7 +1,8 @@
-// Package chainstest checks the follower contract of docs/architecture.md ("Follower
-// order") on the events a follower delivers, for the tests of every
-// backend (chains/ethereum, chains/bitcoin), as lnd's chainntnfs/test does
-// for its notifiers.
+// Package chainstest is the follower conformance suite, as lnd's
+// chainntnfs/test is for its notifiers: Run runs the same scenarios on
+// every backend (chains/ethereum, chains/bitcoin) through its Harness,
+// and Contract checks the follower contract of docs/architecture.md
+// ("Follower order") on every event a follower delivers.
 package chainstest
 
 import (
