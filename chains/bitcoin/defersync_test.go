@@ -60,7 +60,7 @@ func TestBackfillDefersSync(t *testing.T) {
 				}
 			}
 			mu.Unlock()
-			return rec.handle(ctx, ev)
+			return rec.Handle(ctx, ev)
 		})
 	}()
 	defer func() { cancel(); <-done; f.Close() }()

@@ -44,7 +44,7 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 	mined := node.Generate(t, 1)[0]
 	r.waitProcessed(t, mined.String())
 
-	got := r.rec.find(func(ev chains.Event) bool { return ev.Type == chains.Connected && ev.Ref.Hash == mined.String() })
+	got := r.rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Connected && ev.Ref.Hash == mined.String() })
 	if len(got) != 1 {
 		t.Fatalf("block %s connected %d times, want once", mined, len(got))
 	}
@@ -165,13 +165,13 @@ func TestFollowerDeliversEveryOutputKind(t *testing.T) {
 	next := node.Generate(t, 1)[0]
 	r.waitProcessed(t, next.String())
 	r.waitFor(t, "confirmation", func() bool {
-		return len(r.rec.find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Hash == mined.String() })) > 0
+		return len(r.rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Hash == mined.String() })) > 0
 	})
-	conf := r.rec.find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Hash == mined.String() })
+	conf := r.rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Hash == mined.String() })
 	if len(conf) != 1 || conf[0].Head != b.Ref.Number+1 || conf[0].Chain != chains.Bitcoin {
 		t.Fatalf("Confirmed events for %s: %+v", mined, conf)
 	}
-	if c := r.rec.find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Hash == next.String() }); len(c) != 0 {
+	if c := r.rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Hash == next.String() }); len(c) != 0 {
 		t.Fatalf("block at depth 1 confirmed with confirmations 2")
 	}
 	st := r.f.Status()

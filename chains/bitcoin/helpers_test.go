@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,51 +16,10 @@ import (
 	"github.com/chainhound/chainhound/store/pebble"
 )
 
-// recorder is a handler that keeps every acknowledged event and checks
-// the follower contract as they arrive (chainstest.Contract; a follower
-// started by startFollower reports breaches when the test ends).
-type recorder struct {
-	mu       sync.Mutex
-	events   []chains.Event
-	contract chainstest.Contract
-	checked  bool // a Check is registered
-	// refuse, when set, makes the handler return an error for an event
-	// (which is then not recorded).
-	refuse func(chains.Event) error
-}
-
-func (r *recorder) handle(_ context.Context, ev chains.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.refuse != nil {
-		if err := r.refuse(ev); err != nil {
-			return err
-		}
-	}
-	if ev.Block != nil {
-		ev.Block.DeriveAddresses() // the tests read every address
-	}
-	r.contract.Observe(ev)
-	r.events = append(r.events, ev)
-	return nil
-}
-
-func (r *recorder) snapshot() []chains.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]chains.Event(nil), r.events...)
-}
-
-// find returns the acknowledged events that match.
-func (r *recorder) find(match func(chains.Event) bool) []chains.Event {
-	var out []chains.Event
-	for _, ev := range r.snapshot() {
-		if match(ev) {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
+// recorder keeps every acknowledged event and checks the follower
+// contract as they arrive (a follower started by startFollower reports
+// breaches when the test ends).
+type recorder = chainstest.Recorder
 
 // blockEvents renders Connected/Disconnected events as "C:hash" / "D:hash".
 func blockEvents(evs []chains.Event) []string {
@@ -134,9 +92,15 @@ func startFollower(t *testing.T, cfg Config, rec *recorder) *running {
 	f.retryBase = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{f: f, rec: rec, cancel: cancel, done: make(chan error, 1)}
-	rec.contract.Restart() // nothing to forget for a new recorder
+	rec.Restart() // nothing to forget for a new recorder
+	handle := func(ctx context.Context, ev chains.Event) error {
+		if ev.Block != nil {
+			ev.Block.DeriveAddresses() // the tests read every address
+		}
+		return rec.Handle(ctx, ev)
+	}
 	exited := make(chan struct{})
-	go func() { r.done <- f.Run(ctx, rec.handle); close(exited) }()
+	go func() { r.done <- f.Run(ctx, handle); close(exited) }()
 	t.Cleanup(func() {
 		cancel()
 		// No follower outlives its test (a later test measures the heap).
@@ -146,10 +110,7 @@ func startFollower(t *testing.T, cfg Config, rec *recorder) *running {
 			t.Error("follower did not stop within 30s of cancel")
 		}
 	})
-	if !rec.checked {
-		rec.checked = true
-		t.Cleanup(func() { rec.contract.Check(t) })
-	}
+	rec.CheckAtEnd(t)
 	return r
 }
 
@@ -164,7 +125,7 @@ func (r *running) waitFor(t *testing.T, what string, cond func() bool) {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; events: %s", what, strings.Join(blockEvents(r.rec.snapshot()), " "))
+			t.Fatalf("timed out waiting for %s; events: %s", what, strings.Join(blockEvents(r.rec.Events()), " "))
 		}
 	}
 }

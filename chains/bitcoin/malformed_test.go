@@ -251,7 +251,7 @@ func TestFollowerRejectsMalformedAnswers(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
-			if evs := rec.snapshot(); len(evs) != 0 {
+			if evs := rec.Events(); len(evs) != 0 {
 				t.Fatalf("handler received %d events from a broken node", len(evs))
 			}
 		})
@@ -274,7 +274,7 @@ func TestFollowerRetriesUnreachableNode(t *testing.T) {
 	rec := &recorder{}
 	r := startFollower(t, s.config(t), rec)
 	r.waitFor(t, "disconnected status", func() bool { return !r.f.Status().Connected && s.calls.Load() > 6 })
-	if len(rec.snapshot()) != 0 {
+	if len(rec.Events()) != 0 {
 		t.Fatal("events while the node failed")
 	}
 	fail.Store(false)
@@ -284,7 +284,7 @@ func TestFollowerRetriesUnreachableNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	var connected int
-	for _, ev := range rec.snapshot() {
+	for _, ev := range rec.Events() {
 		if ev.Type == chains.Connected {
 			connected++
 			if ev.Ref.Number != 702861 || len(ev.Block.Txs) != 2500 {
@@ -352,7 +352,7 @@ func TestFollowerMempoolEviction(t *testing.T) {
 	rec := &recorder{}
 	r := startFollower(t, cfg, rec)
 	pending := func() int {
-		return len(rec.find(func(ev chains.Event) bool { return ev.Type == chains.Pending && ev.Tx.Hash == txid }))
+		return len(rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Pending && ev.Tx.Hash == txid }))
 	}
 	waitPolls := func(n int64) {
 		target := polls.Load() + n
@@ -371,7 +371,7 @@ func TestFollowerMempoolEviction(t *testing.T) {
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec.find(func(ev chains.Event) bool { return ev.Type == chains.Pending })[0]
+	ev := rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Pending })[0]
 	if len(ev.Tx.Outputs) != len(tx.TxOut) || ev.Tx.Outputs[0].Value != tx.TxOut[0].Value || ev.Tx.Index != -1 {
 		t.Fatalf("pending tx %+v", ev.Tx)
 	}

@@ -126,7 +126,7 @@ func TestFollowerDerivesInputAddresses(t *testing.T) {
 	node.SendTx(t, spend)
 	mined := node.Generate(t, 1)[0]
 	r.waitProcessed(t, mined.String())
-	got := r.rec.find(func(ev chains.Event) bool { return ev.Type == chains.Connected && ev.Ref.Hash == mined.String() })
+	got := r.rec.Find(func(ev chains.Event) bool { return ev.Type == chains.Connected && ev.Ref.Hash == mined.String() })
 	if len(got) != 1 || len(got[0].Block.Txs) != 2 || got[0].Block.Txs[1].Hash != spend.TxHash().String() {
 		t.Fatalf("block %s: %d Connected events, want one with the coinbase and the spend", mined, len(got))
 	}

@@ -22,7 +22,7 @@ func testReorg(t *testing.T, h Harness) {
 	c := newConsumer(t)
 	r := start(t, n, Config{Checkpoints: st.s, StartBlock: base + 1, Confirmations: 3}, c)
 	r.waitTip(t, n)
-	if got, _ := c.since(0); !slices.Equal(got, seq("+", base+1, base+5)) {
+	if got, _ := c.Since(0); !slices.Equal(got, seq("+", base+1, base+5)) {
 		t.Fatalf("initial events %v", got)
 	}
 	for _, depth := range []uint64{1, 10} {
@@ -31,13 +31,13 @@ func testReorg(t *testing.T, h Harness) {
 			n.Mine(t, int(depth))
 			tip := r.waitTip(t, n)
 			ancestor := tip.Number - depth
-			mark := c.count()
+			mark := c.Count()
 			n.Switch(t, int(depth)+1)
 			if n.Head(t).Hash == tip.Hash {
 				t.Fatal("the switch left the same head")
 			}
 			r.waitTip(t, n)
-			got, hashes := c.since(mark)
+			got, hashes := c.Since(mark)
 			want := append(seq("-", tip.Number, ancestor+1), seq("+", ancestor+1, ancestor+depth+1)...)
 			if !slices.Equal(got, want) {
 				t.Fatalf("events %v, want %v", got, want)
@@ -50,9 +50,9 @@ func testReorg(t *testing.T, h Harness) {
 
 // checkOrphans checks that every Disconnected event from index mark on
 // carries the block that was connected under its hash.
-func checkOrphans(t *testing.T, c *consumer, mark int) {
+func checkOrphans(t *testing.T, c *Recorder, mark int) {
 	t.Helper()
-	evs := c.snapshot()
+	evs := c.Events()
 	connected := map[string]*chains.Block{}
 	for _, ev := range evs {
 		if ev.Type == chains.Connected {
@@ -88,12 +88,12 @@ func testRestartMidBackfill(t *testing.T, h Harness) {
 	c := newConsumer(t)
 	refused := errors.New("consumer stops here")
 	failAt := base + 23
-	c.refuse = func(ev chains.Event) error {
+	c.Refuse(func(ev chains.Event) error {
 		if ev.Type == chains.Connected && ev.Ref.Number == failAt {
 			return refused
 		}
 		return nil
-	}
+	})
 	r := start(t, n, Config{Checkpoints: st.s, StartBlock: base + 1, BackfillConcurrency: 4}, c)
 	err := r.stopped(t, "the handler refused")
 	if !errors.Is(err, refused) || !strings.Contains(err.Error(), n.HashAt(t, failAt)) {
@@ -103,7 +103,7 @@ func testRestartMidBackfill(t *testing.T, h Harness) {
 	if ck := checkpoint(t, h, st.s); ck.Number != failAt-1 || ck.Hash != n.HashAt(t, failAt-1) {
 		t.Fatalf("checkpoint after refusal at %d: %s, want block %d", failAt, ck, failAt-1)
 	}
-	if got, _ := c.since(0); !slices.Equal(got, seq("+", base+1, failAt-1)) {
+	if got, _ := c.Since(0); !slices.Equal(got, seq("+", base+1, failAt-1)) {
 		t.Fatalf("events before the refusal %v", got)
 	}
 
@@ -111,13 +111,11 @@ func testRestartMidBackfill(t *testing.T, h Harness) {
 	// grow the rival branch to base+45.
 	st.reopen(t)
 	n.Switch(t, 26)
-	c.mu.Lock()
-	c.refuse = nil
-	c.mu.Unlock()
-	mark := c.count()
+	c.Refuse(nil)
+	mark := c.Count()
 	r = start(t, n, Config{Checkpoints: st.s, StartBlock: base + 1, BackfillConcurrency: 3}, c)
 	r.waitTip(t, n)
-	got, _ := c.since(mark)
+	got, _ := c.Since(mark)
 	want := append(seq("-", failAt-1, base+20), seq("+", base+20, base+45)...)
 	if !slices.Equal(got, want) {
 		t.Fatalf("after the restart: %v, want %v", got, want)
@@ -143,7 +141,7 @@ func testRestartMidUnwind(t *testing.T, h Harness) {
 	n.Fork(t)
 	n.Mine(t, 2)
 	r.waitTip(t, n)
-	got, hashes := c.since(0)
+	got, hashes := c.Since(0)
 	if !slices.Equal(got, seq("+", base+1, base+5)) {
 		t.Fatalf("run 1 events %v", got)
 	}
@@ -156,22 +154,20 @@ func testRestartMidUnwind(t *testing.T, h Harness) {
 	st.reopen(t)
 	n.Switch(t, 4)
 	refused := errors.New("consumer busy")
-	c.mu.Lock()
-	c.refuse = func(ev chains.Event) error {
+	c.Refuse(func(ev chains.Event) error {
 		if ev.Type == chains.Disconnected && ev.Ref.Hash == branch[0] {
 			return refused
 		}
 		return nil
-	}
-	c.mu.Unlock()
-	mark := c.count()
+	})
+	mark := c.Count()
 	r = start(t, n, cfg(), c)
 	err := r.stopped(t, "the handler refused")
 	if !errors.Is(err, refused) || !strings.Contains(err.Error(), "disconnect") || !strings.Contains(err.Error(), branch[0]) {
 		t.Fatalf("run 2 stopped with %v, want the handler's error naming the disconnection of %s", err, branch[0])
 	}
 	h.CheckStop(t, ScenarioRestartMidUnwind, err)
-	if got, hs := c.since(mark); !slices.Equal(got, seq("-", base+5, base+5)) || hs[0] != branch[1] {
+	if got, hs := c.Since(mark); !slices.Equal(got, seq("-", base+5, base+5)) || hs[0] != branch[1] {
 		t.Fatalf("run 2 events %v %v, want the disconnection of %s only", got, hs, branch[1])
 	}
 	checkOrphans(t, c, mark)
@@ -180,13 +176,11 @@ func testRestartMidUnwind(t *testing.T, h Harness) {
 	}
 
 	st.reopen(t)
-	c.mu.Lock()
-	c.refuse = nil
-	c.mu.Unlock()
-	mark = c.count()
+	c.Refuse(nil)
+	mark = c.Count()
 	r = start(t, n, cfg(), c)
 	r.waitTip(t, n)
-	got, hashes = c.since(mark)
+	got, hashes = c.Since(mark)
 	if want := append(seq("-", base+4, base+4), seq("+", base+4, base+7)...); !slices.Equal(got, want) || hashes[0] != branch[0] {
 		t.Fatalf("run 3 events %v, want %v", got, want)
 	}
@@ -216,7 +210,7 @@ func testBackfillInOrder(t *testing.T, h Harness) {
 	var next uint64
 	var parent string
 	confirmed := map[uint64]int{}
-	for _, ev := range c.snapshot() {
+	for _, ev := range c.Events() {
 		if ev.Head < head {
 			t.Fatalf("%s event %s with head %d, the node's is %d", ev.Type, ev.Ref, ev.Head, head)
 		}
@@ -260,10 +254,10 @@ func testBackfillInOrder(t *testing.T, h Harness) {
 
 // confirmedIn returns the numbers of the Confirmed events of c, checking
 // their hashes against the node's.
-func confirmedIn(t *testing.T, n Node, c *consumer) []uint64 {
+func confirmedIn(t *testing.T, n Node, c *Recorder) []uint64 {
 	t.Helper()
 	var out []uint64
-	for _, ev := range c.find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed }) {
+	for _, ev := range c.Find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed }) {
 		if w := n.HashAt(t, ev.Ref.Number); ev.Ref.Hash != w {
 			t.Errorf("confirmed block %d as %s, node has %s", ev.Ref.Number, ev.Ref.Hash, w)
 		}
@@ -275,7 +269,7 @@ func confirmedIn(t *testing.T, n Node, c *consumer) []uint64 {
 func (r *running) waitConfirmed(t *testing.T, number uint64) {
 	t.Helper()
 	r.waitFor(t, fmt.Sprintf("confirmation of block %d", number), func() bool {
-		return len(r.c.find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Number == number })) > 0
+		return len(r.c.Find(func(ev chains.Event) bool { return ev.Type == chains.Confirmed && ev.Ref.Number == number })) > 0
 	})
 }
 
@@ -295,7 +289,7 @@ func testConfirmed(t *testing.T, h Harness) {
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range c.snapshot() {
+	for _, ev := range c.Events() {
 		if ev.Head == 0 || ev.Head < ev.Ref.Number {
 			t.Errorf("%s event %s with head %d", ev.Type, ev.Ref, ev.Head)
 		}
@@ -368,7 +362,7 @@ func testUnknownCheckpoint(t *testing.T, h Harness) {
 	if ck := checkpoint(t, h, st.s); ck.Hash != stranger.Hash {
 		t.Fatalf("checkpoint changed to %s", ck)
 	}
-	if evs := c.snapshot(); len(evs) != 0 {
+	if evs := c.Events(); len(evs) != 0 {
 		t.Fatalf("%d events delivered", len(evs))
 	}
 }
@@ -386,7 +380,7 @@ func testWrongNetwork(t *testing.T, h Harness) {
 		t.Fatal("Run returned nil")
 	}
 	h.CheckStop(t, ScenarioWrongNetwork, err)
-	if evs := c.snapshot(); len(evs) != 0 {
+	if evs := c.Events(); len(evs) != 0 {
 		t.Fatalf("%d events delivered", len(evs))
 	}
 	if ck, ok, _ := st.s.Checkpoint(context.Background(), h.Chain()); ok {
@@ -413,7 +407,7 @@ func testNodeVanishes(t *testing.T, h Harness) {
 	// The handler sees the last block before the step that delivered it
 	// returns and sets the status.
 	r.waitFor(t, "connected status after the node returned", func() bool { return r.f.Status().Connected })
-	if got, _ := c.since(0); !slices.Equal(got, seq("+", base+1, base+6)) {
+	if got, _ := c.Since(0); !slices.Equal(got, seq("+", base+1, base+6)) {
 		t.Errorf("events %v, want %v", got, seq("+", base+1, base+6))
 	}
 	if err := r.stop(t); err != nil {
@@ -432,7 +426,7 @@ func testPendingThenConnected(t *testing.T, h Harness) {
 	r := start(t, n, Config{Checkpoints: st.s, StartBlock: base + 1, Mempool: true}, c)
 	pendingOf := func(hash string) []int {
 		var at []int
-		for i, ev := range c.snapshot() {
+		for i, ev := range c.Events() {
 			if ev.Type == chains.Pending && ev.Tx.Hash == hash {
 				at = append(at, i)
 			}
@@ -448,9 +442,7 @@ func testPendingThenConnected(t *testing.T, h Harness) {
 	r.waitFor(t, "pending "+p.Hash, func() bool { return len(pendingOf(p.Hash)) > 0 })
 	if p.Check != nil {
 		i := pendingOf(p.Hash)[0]
-		c.mu.Lock()
-		ev, st := c.events[i], c.statuses[i]
-		c.mu.Unlock()
+		ev, st := c.at(i)
 		p.Check(t, ev, st)
 	}
 	n.Mine(t, 1)
@@ -466,7 +458,7 @@ func testPendingThenConnected(t *testing.T, h Harness) {
 		t.Fatalf("%s reported Pending %d times, want once", p.Hash, len(at))
 	}
 	var connected, order []string
-	for _, ev := range c.snapshot() {
+	for _, ev := range c.Events() {
 		switch {
 		case ev.Type == chains.Pending && ev.Tx.Hash == p.Hash:
 			order = append(order, "pending")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,74 +42,10 @@ func Run(t *testing.T, h Harness) {
 	}
 }
 
-// consumer is a handler that keeps the events it acknowledged and checks
-// them against the Contract (reported when the test ends).
-type consumer struct {
-	mu       sync.Mutex
-	events   []chains.Event
-	statuses []chains.Status // the follower's status at each event
-	contract Contract
-	status   func() chains.Status
-	// refuse, when set, makes the handler return an error for an event
-	// (which is then not acknowledged).
-	refuse func(chains.Event) error
-}
-
-func newConsumer(t *testing.T) *consumer {
-	c := &consumer{}
-	t.Cleanup(func() { c.contract.Check(t) })
+func newConsumer(t *testing.T) *Recorder {
+	c := &Recorder{}
+	c.CheckAtEnd(t)
 	return c
-}
-
-func (c *consumer) handle(_ context.Context, ev chains.Event) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.refuse != nil {
-		if err := c.refuse(ev); err != nil {
-			return err
-		}
-	}
-	c.contract.Observe(ev)
-	c.events = append(c.events, ev)
-	c.statuses = append(c.statuses, c.status())
-	return nil
-}
-
-func (c *consumer) snapshot() []chains.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.events)
-}
-
-func (c *consumer) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.events)
-}
-
-// find returns the acknowledged events that match.
-func (c *consumer) find(match func(chains.Event) bool) []chains.Event {
-	var out []chains.Event
-	for _, ev := range c.snapshot() {
-		if match(ev) {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-// since renders the Connected/Disconnected events from index i on as
-// "+N"/"-N", with their hashes.
-func (c *consumer) since(i int) (seq, hashes []string) {
-	for _, ev := range c.snapshot()[i:] {
-		switch ev.Type {
-		case chains.Connected:
-			seq, hashes = append(seq, fmt.Sprintf("+%d", ev.Ref.Number)), append(hashes, ev.Ref.Hash)
-		case chains.Disconnected:
-			seq, hashes = append(seq, fmt.Sprintf("-%d", ev.Ref.Number)), append(hashes, ev.Ref.Hash)
-		}
-	}
-	return seq, hashes
 }
 
 // seq is "+from".."+to" (sign "+") or "-from".."-to", counting down when
@@ -141,7 +76,7 @@ func numbers(from, to uint64) []uint64 {
 // running is a follower running in the background for a consumer.
 type running struct {
 	f      Follower
-	c      *consumer
+	c      *Recorder
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -150,7 +85,7 @@ type running struct {
 
 // start runs a follower of n for cfg, delivering to c, until the test
 // ends or stop.
-func start(t *testing.T, n Node, cfg Config, c *consumer) *running {
+func start(t *testing.T, n Node, cfg Config, c *Recorder) *running {
 	t.Helper()
 	f := n.Follow(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -158,8 +93,8 @@ func start(t *testing.T, n Node, cfg Config, c *consumer) *running {
 	c.mu.Lock()
 	c.status = f.Status
 	c.mu.Unlock()
-	c.contract.Restart() // nothing to forget for a new consumer
-	go func() { r.err = f.Run(ctx, c.handle); close(r.done) }()
+	c.Restart() // nothing to forget for a new consumer
+	go func() { r.err = f.Run(ctx, c.Handle); close(r.done) }()
 	t.Cleanup(func() {
 		// No follower outlives its test.
 		cancel()
@@ -214,7 +149,7 @@ func (r *running) waitFor(t *testing.T, what string, cond func() bool) {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			got, _ := r.c.since(0)
+			got, _ := r.c.Since(0)
 			t.Fatalf("timed out waiting for %s; events: %s", what, strings.Join(got, " "))
 		}
 	}
@@ -225,7 +160,7 @@ func (r *running) waitTip(t *testing.T, n Node) chains.BlockRef {
 	t.Helper()
 	head := n.Head(t)
 	r.waitFor(t, fmt.Sprintf("consumer tip at node head %s", head), func() bool {
-		tip := r.c.contract.Tip()
+		tip := r.c.Tip()
 		return tip.Number == head.Number && tip.Hash == head.Hash
 	})
 	return head
@@ -286,11 +221,11 @@ func checkHashes(t *testing.T, n Node, first uint64, hashes []string) {
 
 // checkChain checks that the consumer's chain from block first is the
 // node's canonical chain up to its head.
-func checkChain(t *testing.T, n Node, c *consumer, first uint64) {
+func checkChain(t *testing.T, n Node, c *Recorder, first uint64) {
 	t.Helper()
 	head := n.Head(t)
 	var chain []chains.BlockRef
-	for _, ref := range c.contract.Chain() {
+	for _, ref := range c.Chain() {
 		if ref.Number >= first {
 			chain = append(chain, ref)
 		}

@@ -46,7 +46,7 @@ func TestBackfillDefersSync(t *testing.T) {
 			handled[ev.Ref.Number] = chains.SyncDeferred(ctx)
 			mu.Unlock()
 		}
-		return r.handle(ctx, ev)
+		return r.Handle(ctx, ev)
 	}
 	cfg := Config{Network: "dev", RPC: sim.WS, StartBlock: "1", Checkpoints: cp, Logger: testLogger(t), PollInterval: 50 * time.Millisecond}
 	f, err := New(cfg)

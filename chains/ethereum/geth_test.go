@@ -47,14 +47,13 @@ func TestGeth(t *testing.T) {
 	ptx := g.SendTx(t, alice, &C, big.NewInt(5), nil, 0)
 	pmined := g.WaitMined(t, ptx.Hash())
 	last := pmined.BlockNumber.Uint64()
-	testnodes.WaitFor(t, 30*time.Second, "follower at block "+strconv.FormatUint(last, 10), func() bool { return r.tip().Number >= last })
+	testnodes.WaitFor(t, 30*time.Second, "follower at block "+strconv.FormatUint(last, 10), func() bool { return r.Tip().Number >= last })
 	run.stop(t)
-	r.check(t)
+	r.Check(t)
 
 	txs := map[string]chains.Tx{}
 	var pend []*chains.Tx
-	r.mu.Lock()
-	for _, ev := range r.events {
+	for _, ev := range r.Events() {
 		switch ev.Type {
 		case chains.Connected:
 			for _, tx := range ev.Block.Txs {
@@ -64,7 +63,6 @@ func TestGeth(t *testing.T) {
 			pend = append(pend, ev.Tx)
 		}
 	}
-	r.mu.Unlock()
 
 	type tr struct {
 		kind     chains.TransferKind

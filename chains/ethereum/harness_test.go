@@ -3,17 +3,14 @@ package ethereum
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
@@ -25,57 +22,9 @@ import (
 	gethnode "github.com/ethereum/go-ethereum/node"
 )
 
-// recorder keeps the events a handler acknowledged, and checks the
-// follower contract as they arrive (chainstest.Contract).
-type recorder struct {
-	mu       sync.Mutex
-	events   []chains.Event
-	contract chainstest.Contract
-	// failAt makes the handler fail once on Connected of this block number.
-	failAt uint64
-}
-
-func (r *recorder) handle(ctx context.Context, ev chains.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if ev.Type == chains.Connected && r.failAt != 0 && ev.Ref.Number == r.failAt {
-		r.failAt = 0
-		return errors.New("consumer stops here")
-	}
-	r.contract.Observe(ev)
-	r.events = append(r.events, ev)
-	return nil
-}
-
-func (r *recorder) tip() chains.BlockRef { return r.contract.Tip() }
-
-// since returns the Connected/Disconnected events after index i as
-// "+N"/"-N" strings with the hashes.
-func (r *recorder) since(i int) ([]string, []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var seq, hashes []string
-	for _, ev := range r.events[i:] {
-		switch ev.Type {
-		case chains.Connected:
-			seq, hashes = append(seq, fmt.Sprintf("+%d", ev.Ref.Number)), append(hashes, ev.Ref.Hash)
-		case chains.Disconnected:
-			seq, hashes = append(seq, fmt.Sprintf("-%d", ev.Ref.Number)), append(hashes, ev.Ref.Hash)
-		}
-	}
-	return seq, hashes
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.events)
-}
-
-func (r *recorder) check(t *testing.T) {
-	t.Helper()
-	r.contract.Check(t)
-}
+// recorder keeps the events a handler acknowledged and checks the
+// follower contract as they arrive.
+type recorder = chainstest.Recorder
 
 // simNode is go-ethereum's simulated backend served over http and ws on
 // loopback, for real reorgs (Backend.Fork).
@@ -173,10 +122,10 @@ func startFollower(t *testing.T, cfg Config, r *recorder) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.contract.Restart() // nothing to forget for a new recorder
+	r.Restart() // nothing to forget for a new recorder
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &running{f: f, cancel: cancel, done: make(chan error, 1)}
-	go func() { run.done <- f.Run(ctx, r.handle) }()
+	go func() { run.done <- f.Run(ctx, r.Handle) }()
 	t.Cleanup(func() { run.stop(t) })
 	return run
 }
@@ -200,7 +149,7 @@ func waitTip(t *testing.T, r *recorder, s *simNode) {
 	t.Helper()
 	n, h := s.headHash(t)
 	testnodes.WaitFor(t, 20*time.Second, fmt.Sprintf("consumer tip at node head %d %s", n, h), func() bool {
-		tip := r.tip()
+		tip := r.Tip()
 		return tip.Number == n && tip.Hash == h
 	})
 }

@@ -254,7 +254,7 @@ func TestIndexReorgOnSimulatedChain(t *testing.T) {
 			if err := e.Handle(ctx, ev); err != nil {
 				return err
 			}
-			return r.handle(ctx, ev)
+			return r.Handle(ctx, ev)
 		})
 	}()
 	defer func() { cancel(); <-done; f.Close() }()
@@ -268,7 +268,7 @@ func TestIndexReorgOnSimulatedChain(t *testing.T) {
 		send(c, new(big.Int).Mul(big.NewInt(2), ether))
 	}
 	waitTip(t, r, sim)
-	if got, _ := r.since(0); !slices.Contains(got, "-3") || !slices.Contains(got, "-2") {
+	if got, _ := r.Since(0); !slices.Contains(got, "-3") || !slices.Contains(got, "-2") {
 		t.Fatalf("no reorg seen: %v", got)
 	}
 

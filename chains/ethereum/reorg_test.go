@@ -43,7 +43,7 @@ func TestReorgShorterBranch(t *testing.T) {
 			waitTip(t, r, sim)
 			tip, oldHash := sim.headHash(t)
 			ancestor := tip - 10
-			mark := r.count()
+			mark := r.Count()
 			if err := sim.Fork(common.HexToHash(sim.hashAt(t, ancestor))); err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestReorgShorterBranch(t *testing.T) {
 				t.Fatal("fork produced the same head")
 			}
 			waitTip(t, r, sim)
-			got, hashes := r.since(mark)
+			got, hashes := r.Since(mark)
 			want := append(seq("-", int(tip), int(ancestor)+1), seq("+", int(ancestor)+1, int(ancestor)+3)...)
 			if !slices.Equal(got, want) {
 				t.Fatalf("events %v, want %v", got, want)
@@ -64,7 +64,7 @@ func TestReorgShorterBranch(t *testing.T) {
 					t.Errorf("connected block %d is %s, node has %s", ancestor+1+uint64(i), h, w)
 				}
 			}
-			r.check(t)
+			r.Check(t)
 		})
 	}
 }

@@ -157,7 +157,7 @@ func TestScriptedGarbage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "block 3") || !badData(err) {
 		t.Fatalf("Run returned %v, want a bad-response error naming block 3", err)
 	}
-	if tip := r.tip(); tip.Number != 2 {
+	if tip := r.Tip(); tip.Number != 2 {
 		t.Errorf("consumer tip %d, want 2 (nothing past the garbage)", tip.Number)
 	}
 	ck, _, _ := cfg.Checkpoints.Checkpoint(context.Background(), chains.Ethereum)
@@ -172,10 +172,8 @@ func TestScriptedWrongTopicCount(t *testing.T) {
 	url, _ := s.serve(t, "127.0.0.1:0")
 	r := &recorder{}
 	startFollower(t, scriptedConfig(t, url), r)
-	testnodes.WaitFor(t, 10*time.Second, "block 3", func() bool { return r.tip().Number == 3 })
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, ev := range r.events {
+	testnodes.WaitFor(t, 10*time.Second, "block 3", func() bool { return r.Tip().Number == 3 })
+	for _, ev := range r.Events() {
 		if ev.Type != chains.Connected {
 			continue
 		}
@@ -198,14 +196,14 @@ func TestScriptedLaggingNode(t *testing.T) {
 	url, _ := s.serve(t, "127.0.0.1:0")
 	r := &recorder{}
 	startFollower(t, scriptedConfig(t, url), r)
-	testnodes.WaitFor(t, 10*time.Second, "block 2", func() bool { return r.tip().Number == 2 })
+	testnodes.WaitFor(t, 10*time.Second, "block 2", func() bool { return r.Tip().Number == 2 })
 	s.set(func(s *scriptedNode) { s.head, s.lagging = 4, 3 }) // announces 4, serves it only on the 4th ask
-	testnodes.WaitFor(t, 10*time.Second, "block 4", func() bool { return r.tip().Number == 4 })
-	got, _ := r.since(0)
+	testnodes.WaitFor(t, 10*time.Second, "block 4", func() bool { return r.Tip().Number == 4 })
+	got, _ := r.Since(0)
 	if want := "+1 +2 +3 +4"; strings.Join(got, " ") != want {
 		t.Errorf("events %v, want %s", got, want)
 	}
-	r.check(t)
+	r.Check(t)
 }
 
 func TestConfigErrors(t *testing.T) {
