@@ -13,7 +13,6 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
-	"github.com/chainhound/chainhound/store/pebble"
 )
 
 // recorder keeps every acknowledged event and checks the follower
@@ -139,11 +138,4 @@ func (r *running) waitProcessed(t *testing.T, hash string) {
 	})
 }
 
-func openStore(t *testing.T, dir string) *pebble.Store {
-	t.Helper()
-	s, err := pebble.Open(dir)
-	if err != nil {
-		t.Fatalf("open pebble store: %v", err)
-	}
-	return s
-}
+var openStore = chainstest.OpenStore

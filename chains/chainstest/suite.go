@@ -166,7 +166,9 @@ func (r *running) waitTip(t *testing.T, n Node) chains.BlockRef {
 	return head
 }
 
-func openStore(t *testing.T, dir string) *pebble.Store {
+// OpenStore opens the pebble store in dir, a checkpoint store as the
+// daemon's.
+func OpenStore(t *testing.T, dir string) *pebble.Store {
 	t.Helper()
 	s, err := pebble.Open(dir)
 	if err != nil {
@@ -184,7 +186,7 @@ type store struct {
 
 func newStore(t *testing.T) *store {
 	st := &store{dir: t.TempDir()}
-	st.s = openStore(t, st.dir)
+	st.s = OpenStore(t, st.dir)
 	t.Cleanup(func() { st.s.Close() })
 	return st
 }
@@ -196,7 +198,7 @@ func (st *store) reopen(t *testing.T) {
 	if err := st.s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st.s = openStore(t, st.dir)
+	st.s = OpenStore(t, st.dir)
 }
 
 func checkpoint(t *testing.T, h Harness, s chains.CheckpointStore) chains.BlockRef {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
-	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -94,14 +93,7 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func openStore(t *testing.T, dir string) *pebble.Store {
-	t.Helper()
-	s, err := pebble.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+var openStore = chainstest.OpenStore
 
 // running is a follower started in the background.
 type running struct {
