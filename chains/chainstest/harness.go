@@ -12,7 +12,8 @@ type Harness interface {
 	// Chain is the chain the backend follows.
 	Chain() chains.Chain
 	// NewNode starts a fresh node (and whatever it needs to switch
-	// branch), stopped when t ends. Its head is the block Base returns.
+	// branch), stopped when t ends. Scenarios count blocks from its head
+	// at that time.
 	NewNode(t *testing.T) Node
 	// CheckStop checks, beyond what the suite asserts for every backend,
 	// the error with which Run stopped itself in scenario (one of the
