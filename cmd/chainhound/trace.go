@@ -8,21 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"text/tabwriter"
 
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/chains/bitcoin"
-	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/tracer"
-	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
-	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
-	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
-	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/urfave/cli/v2"
 )
@@ -102,17 +94,22 @@ func traceAction(c *cli.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	deps, node, closeNode, err := traceNode(cfg, chain)
+	// The chain's node, only read (never run): blocks, transactions'
+	// blocks, balances or prevouts; with the chain's recognisers.
+	tn, err := daemon.OpenTraceNode(cfg, chain, slog.Default())
+	switch {
+	case errors.Is(err, daemon.ErrNotFollowed):
+		return usagef("--config: no chains.%s node configured to trace on", chain)
+	case err != nil:
+		return usagef("--config: %v", err)
+	}
+	defer tn.Close()
+	node := tn.Node
+	labels, err := traceLabels(ctx, c.App.ErrWriter, cfg)
 	if err != nil {
 		return err
 	}
-	defer closeNode()
-	if deps.Labels, err = traceLabels(ctx, c.App.ErrWriter, cfg); err != nil {
-		return err
-	}
-	if chain == chains.Ethereum {
-		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, deps.Balances, nil), thorchain.New(deps.Labels, nil), evmbridges.New(deps.Labels, nil)}
-	}
+	deps := tn.Deps(labels)
 	req := tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}
 	if bar := terminalBar(c, "replaying blocks"); bar != nil {
 		var first uint64
@@ -155,7 +152,7 @@ func printTrace(c *cli.Context, g *tracer.FlowGraph, format string) error {
 		_, err := io.WriteString(w, g.DOT())
 		return err
 	}
-	return writeTraceTable(w, g)
+	return g.WriteTable(w)
 }
 
 // traceViaAPI has the daemon trace tx (GET /v1/trace): its labels, index
@@ -184,149 +181,11 @@ func traceViaAPI(c *cli.Context, api *watchAPI, chain chains.Chain, tx string, b
 	return printTrace(c, &g, format)
 }
 
-// traceNode builds the chain's follower from the configuration, used only
-// to read blocks, locate transactions and read balances or prevouts (it
-// is not run: its checkpoints stay in memory).
-func traceNode(cfg *config.Config, chain chains.Chain) (tracer.TraceDeps, string, func(), error) {
-	var deps tracer.TraceDeps
-	lg := slog.Default()
-	switch chain {
-	case chains.Ethereum:
-		e := cfg.Chains.Ethereum
-		if e == nil {
-			return deps, "", nil, usagef("--config: no chains.ethereum node configured to trace on")
-		}
-		f, err := ethereum.New(ethereum.Config{Network: e.Network, RPC: e.RPC, Traces: e.Traces, KeepLogs: slices.Concat(tornado.Topics(), thorchain.Topics(), evmbridges.KeepLogs()), Checkpoints: &memCheckpoints{}, Logger: lg})
-		if err != nil {
-			return deps, "", nil, usagef("--config: chains.ethereum: %v", err)
-		}
-		deps.Source, deps.Locator, deps.Balances = f, f, f
-		return deps, e.RPC, func() { f.Close() }, nil
-	case chains.Bitcoin:
-		b := cfg.Chains.Bitcoin
-		if b == nil {
-			return deps, "", nil, usagef("--config: no chains.bitcoin node configured to trace on")
-		}
-		f, err := bitcoin.New(bitcoin.Config{Network: b.Network, RPC: b.RPC, RPCUser: b.RPCUser, RPCPassword: b.RPCPassword, RPCCookie: b.RPCCookie, Checkpoints: &memCheckpoints{}, Logger: lg})
-		if err != nil {
-			return deps, "", nil, usagef("--config: chains.bitcoin: %v", err)
-		}
-		deps.Source, deps.Locator, deps.Prevouts = f, f, f
-		mainnet := b.Network == "mainnet"
-		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
-			return coinjoin.Detect(tx, ins, h, mainnet)
-		}
-		return deps, b.RPC, func() { f.Close() }, nil
-	}
-	return deps, "", nil, usagef("--chain: unknown chain %q", chain)
-}
-
 // traceLabels is the shipped label sets plus the watchlists of the data
 // directory when it holds a store no daemon has open.
 func traceLabels(ctx context.Context, stderr io.Writer, cfg *config.Config) (*watchlists.Registry, error) {
-	networks := watchlists.Networks{}
-	if e := cfg.Chains.Ethereum; e != nil {
-		networks[chains.Ethereum] = e.Network
-	}
-	if b := cfg.Chains.Bitcoin; b != nil {
-		networks[chains.Bitcoin] = b.Network
-	}
 	dir := cfg.DataDir
-	return offlineLabels(ctx, dir, networks, func() {
+	return offlineLabels(ctx, dir, daemon.Networks(cfg), func() {
 		fmt.Fprintf(stderr, "chainhound trace: data directory %s is held by a running daemon: using the shipped labels only (its watchlists are not read)\n", dir)
 	})
-}
-
-// memCheckpoints is a checkpoint store in memory: trace never runs the
-// follower, so nothing it would save matters.
-type memCheckpoints struct {
-	mu   sync.Mutex
-	refs map[chains.Chain]chains.BlockRef
-}
-
-func (m *memCheckpoints) Checkpoint(_ context.Context, c chains.Chain) (chains.BlockRef, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.refs[c]
-	return r, ok, nil
-}
-
-func (m *memCheckpoints) SaveCheckpoint(_ context.Context, c chains.Chain, ref chains.BlockRef) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.refs == nil {
-		m.refs = map[chains.Chain]chains.BlockRef{}
-	}
-	m.refs[c] = ref
-	return nil
-}
-
-// writeTraceTable prints the graph for people: the hops, the findings, and
-// where the taint still sits.
-func writeTraceTable(w io.Writer, g *tracer.FlowGraph) error {
-	var stolen []string
-	for _, s := range g.Stolen {
-		stolen = append(stolen, s.Formatted)
-	}
-	if len(stolen) == 0 {
-		stolen = []string{"nothing (the transaction moved no value out of its sender)"}
-	}
-	fmt.Fprintf(w, "%s tx %s: %s, max %d hops, blocks %d..%d\nstolen: %s\n\n", g.Chain, g.Tx, g.Policy, g.MaxHops, g.FromBlock, g.ToBlock, strings.Join(stolen, ", "))
-	labels := map[string]string{}
-	for _, n := range g.Nodes {
-		var ls []string
-		for _, l := range n.Labels {
-			s := string(l.Kind)
-			if l.Label != "" {
-				s += ": " + l.Label
-			}
-			ls = append(ls, s)
-		}
-		labels[n.Address] = watchlists.Printable(strings.Join(ls, "; ")) // stored text may predate CheckText
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOP\tBLOCK\tTX\tFROM\tTO\tTAINTED\tLABEL")
-	for _, e := range g.Edges {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\n", e.Hop, e.Block, e.Tx, e.From, e.To, e.Formatted, labels[e.To])
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(g.Findings) > 0 {
-		fmt.Fprintln(w, "\nfindings:")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TYPE\tBLOCK\tTX\tTO\tTAINTED\tSHARE\tHOPS\tLABEL")
-		for _, f := range g.Findings {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.Type, f.Block, f.Tx, f.To, f.Formatted, percent(f.Share), f.Hops, labels[f.To])
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(w, "\nstill held:")
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tTAINTED\tLABEL")
-	held := 0
-	for _, n := range g.Nodes {
-		for _, h := range n.Held {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Address, h.Formatted, labels[n.Address])
-			held++
-		}
-	}
-	if held == 0 {
-		fmt.Fprintln(tw, "(none tracked)\t\t")
-	}
-	return tw.Flush()
-}
-
-// percent is a share as a table shows it: "12.34%", "<0.01%" for a tiny
-// one (never 4.3e-57), "-" for none.
-func percent(s float64) string {
-	switch {
-	case !(s > 0):
-		return "-"
-	case s < 0.0001:
-		return "<0.01%"
-	}
-	return fmt.Sprintf("%.2f%%", 100*s)
 }
