@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,21 @@ import (
 
 	"github.com/chainhound/chainhound/watchlists"
 )
+
+// Write writes the graph as format says: "json" (indented), "dot"
+// (DOT) or "table" (WriteTable), as `chainhound trace --format` does.
+func (g *FlowGraph) Write(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(g)
+	case "dot":
+		_, err := io.WriteString(w, g.DOT())
+		return err
+	}
+	return g.WriteTable(w)
+}
 
 // WriteTable writes the graph for people, as `chainhound trace` prints
 // it: the hops, the findings, and where the taint still sits, in aligned

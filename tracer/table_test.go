@@ -67,3 +67,17 @@ func TestWriteTable(t *testing.T) {
 		t.Errorf("nothing held, table says:\n%s", b.String())
 	}
 }
+
+// TestWriteFormats: Write is JSON (indented), DOT or the table.
+func TestWriteFormats(t *testing.T) {
+	g := &FlowGraph{Chain: chains.Bitcoin, Tx: "ab", Policy: watchlists.Poison, MaxHops: 1}
+	for format, want := range map[string]string{"json": "{\n  \"incident\": \"\",\n  \"chain\": \"bitcoin\"", "dot": "digraph ", "table": "bitcoin tx ab: poison"} {
+		var b strings.Builder
+		if err := g.Write(&b, format); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(b.String(), want) {
+			t.Errorf("%s: %q, want it to start with %q", format, b.String(), want)
+		}
+	}
+}

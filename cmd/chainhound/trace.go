@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,20 +74,15 @@ func traceAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	hops := cfg.Tracer.MaxHops
-	if c.IsSet("hops") {
-		hops = c.Int("hops")
-		if hops < 1 || hops > watchlists.MaxHopsLimit {
-			return usagef("--hops: %d out of range 1..%d", hops, watchlists.MaxHopsLimit)
-		}
+	hops, policy, err := traceOverrides(c)
+	if err != nil {
+		return err
 	}
-	policy := watchlists.Policy(cfg.Tracer.Policy)
-	if c.IsSet("policy") {
-		p, err := watchlists.ParsePolicy(c.String("policy"))
-		if err != nil || c.String("policy") == "" {
-			return usagef("--policy: unknown policy %q (want haircut, poison or fifo)", c.String("policy"))
-		}
-		policy = p
+	if hops == 0 {
+		hops = cfg.Tracer.MaxHops
+	}
+	if policy == "" {
+		policy = watchlists.Policy(cfg.Tracer.Policy)
 	}
 	ctx := c.Context
 	if ctx == nil {
@@ -104,12 +98,11 @@ func traceAction(c *cli.Context) error {
 		return usagef("--config: %v", err)
 	}
 	defer tn.Close()
-	node := tn.Node
 	labels, err := traceLabels(ctx, c.App.ErrWriter, cfg)
 	if err != nil {
 		return err
 	}
-	deps := tn.Deps(labels)
+	deps, node := tn.Deps(labels), tn.Node
 	req := tracer.TraceRequest{Chain: chain, Tx: tx, Hops: hops, Policy: policy, Blocks: blocks, Dust: cfg.Tracer.DustAmounts[string(chain)]}
 	if bar := terminalBar(c, "replaying blocks"); bar != nil {
 		var first uint64
@@ -138,37 +131,21 @@ func traceAction(c *cli.Context) error {
 	case err != nil:
 		return fmt.Errorf("trace: %w", err)
 	}
-	return printTrace(c, g, format)
-}
-
-func printTrace(c *cli.Context, g *tracer.FlowGraph, format string) error {
-	w := c.App.Writer
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(g)
-	case "dot":
-		_, err := io.WriteString(w, g.DOT())
-		return err
-	}
-	return g.WriteTable(w)
+	return g.Write(c.App.Writer, format)
 }
 
 // traceViaAPI has the daemon trace tx (GET /v1/trace): its labels, index
 // and recognisers. Flags not given are left to the daemon's defaults.
 func traceViaAPI(c *cli.Context, api *watchAPI, chain chains.Chain, tx string, blocks uint64, format string) error {
 	q := url.Values{"format": {"json"}}
-	if c.IsSet("hops") {
-		if h := c.Int("hops"); h < 1 || h > watchlists.MaxHopsLimit {
-			return usagef("--hops: %d out of range 1..%d", h, watchlists.MaxHopsLimit)
-		}
-		q.Set("hops", strconv.Itoa(c.Int("hops")))
+	hops, policy, err := traceOverrides(c)
+	if err != nil {
+		return err
 	}
-	if c.IsSet("policy") {
-		if _, err := watchlists.ParsePolicy(c.String("policy")); err != nil || c.String("policy") == "" {
-			return usagef("--policy: unknown policy %q (want haircut, poison or fifo)", c.String("policy"))
-		}
+	if hops != 0 {
+		q.Set("hops", strconv.Itoa(hops))
+	}
+	if policy != "" {
 		q.Set("policy", c.String("policy"))
 	}
 	if c.IsSet("blocks") {
@@ -178,7 +155,23 @@ func traceViaAPI(c *cli.Context, api *watchAPI, chain chains.Chain, tx string, b
 	if err := api.do(c.Context, "GET", "/v1/trace/"+string(chain)+"/"+url.PathEscape(tx)+"?"+q.Encode(), nil, &g); err != nil {
 		return fmt.Errorf("trace through the daemon at %s: %w", api.base, err)
 	}
-	return printTrace(c, &g, format)
+	return g.Write(c.App.Writer, format)
+}
+
+// traceOverrides are --hops and --policy when given, checked (0 and "":
+// not given).
+func traceOverrides(c *cli.Context) (hops int, policy watchlists.Policy, err error) {
+	if c.IsSet("hops") {
+		if hops = c.Int("hops"); hops < 1 || hops > watchlists.MaxHopsLimit {
+			return 0, "", usagef("--hops: %d out of range 1..%d", hops, watchlists.MaxHopsLimit)
+		}
+	}
+	if c.IsSet("policy") {
+		if policy, err = watchlists.ParsePolicy(c.String("policy")); err != nil || c.String("policy") == "" {
+			return 0, "", usagef("--policy: unknown policy %q (want haircut, poison or fifo)", c.String("policy"))
+		}
+	}
+	return hops, policy, nil
 }
 
 // traceLabels is the shipped label sets plus the watchlists of the data
