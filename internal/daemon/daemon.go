@@ -1,7 +1,8 @@
 // Package daemon wires chainhound's parts into the running service: the
 // store, watchlists and incidents, the tracer, the alert log with its
 // raiser and webhook dispatcher, the followers and the API. `serve`,
-// `demo` and the end-to-end tests all run this one assembly.
+// `demo` and the end-to-end tests all run this one assembly. The chains
+// it can follow are registered in chains.go, one entry per chain.
 package daemon
 
 import (
