@@ -46,3 +46,10 @@ func (NoCheckpoints) Checkpoint(context.Context, Chain) (BlockRef, bool, error) 
 func (NoCheckpoints) SaveCheckpoint(context.Context, Chain, BlockRef) error {
 	return ErrNoCheckpoints
 }
+
+// Reader reports whether cp is NoCheckpoints: its follower was opened as
+// a block reader, and Run refuses to follow.
+func Reader(cp CheckpointStore) bool {
+	_, ok := cp.(NoCheckpoints)
+	return ok
+}

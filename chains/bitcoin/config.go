@@ -175,9 +175,3 @@ func OpenReader(cfg Config) (*Follower, error) {
 	cfg.Checkpoints = chains.NoCheckpoints{}
 	return New(cfg)
 }
-
-// reader reports whether f was opened by OpenReader.
-func (f *Follower) reader() bool {
-	_, ok := f.cfg.Checkpoints.(chains.NoCheckpoints)
-	return ok
-}
