@@ -64,7 +64,8 @@ type Config struct {
 	BackfillConcurrency int
 	// PrevoutCacheSize bounds the transactions kept by Prevouts. Default 10000.
 	PrevoutCacheSize int
-	// Checkpoints persists the last acknowledged block. Required.
+	// Checkpoints persists the last acknowledged block. Required by New;
+	// OpenReader opens a follower without one.
 	Checkpoints chains.CheckpointStore
 	// Logger; default slog.Default().
 	Logger *slog.Logger
@@ -162,4 +163,15 @@ func (c Config) parse() (*parsed, error) {
 	}
 	p.Logger = p.Logger.With("chain", string(chains.Bitcoin), "network", n.Name)
 	return p, nil
+}
+
+var _ chains.Backend = (*Follower)(nil)
+
+// OpenReader returns a Follower used only to read the node: blocks by
+// height, the block of a transaction, prevouts. It needs no checkpoint
+// store (cfg.Checkpoints is ignored) and its Run returns
+// chains.ErrNoCheckpoints. Like New, it does not contact the node.
+func OpenReader(cfg Config) (*Follower, error) {
+	cfg.Checkpoints = chains.NoCheckpoints{}
+	return New(cfg)
 }

@@ -27,4 +27,7 @@
 // saved only after the handler acknowledged a block, and on restart its
 // hash is checked against the node so a block orphaned while chainhound
 // was down is disconnected first.
+//
+// The follower is a chains.Backend; OpenReader opens one that only reads
+// (blocks, transactions' blocks, prevouts) without a checkpoint store.
 package bitcoin

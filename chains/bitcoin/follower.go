@@ -99,6 +99,9 @@ func (f *Follower) Params() *chaincfg.Params { return f.params }
 // without a transaction index, or that keeps answering nonsense stops Run
 // with an error that says so.
 func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
+	if chains.Reader(f.cfg.Checkpoints) {
+		return fmt.Errorf("bitcoin: %w", chains.ErrNoCheckpoints)
+	}
 	if err := f.retry(ctx, "check node", f.checkNode); err != nil {
 		return err
 	}

@@ -47,7 +47,8 @@ type Config struct {
 	// chains.Tx.Logs (the events of the mixers and bridges the tracer
 	// recognises); every other log is dropped once decoded.
 	KeepLogs [][32]byte
-	// Checkpoints persists the last acknowledged block. Required.
+	// Checkpoints persists the last acknowledged block. Required by New;
+	// OpenReader opens a follower without one.
 	Checkpoints chains.CheckpointStore
 	// Logger; default slog.Default().
 	Logger *slog.Logger
@@ -117,4 +118,15 @@ func (c Config) parse() (*parsed, error) {
 	}
 	p.Logger = p.Logger.With("chain", string(chains.Ethereum), "network", c.Network)
 	return p, nil
+}
+
+var _ chains.Backend = (*Follower)(nil)
+
+// OpenReader returns a Follower used only to read the node: blocks by
+// height, the block of a transaction, balances. It needs no checkpoint
+// store (cfg.Checkpoints is ignored) and its Run returns
+// chains.ErrNoCheckpoints. Like New, it does not contact the node.
+func OpenReader(cfg Config) (*Follower, error) {
+	cfg.Checkpoints = chains.NoCheckpoints{}
+	return New(cfg)
 }

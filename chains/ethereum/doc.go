@@ -26,4 +26,7 @@
 // Connections: ws:// and wss:// subscribe to newHeads (resubscribing with
 // backoff, polling while the subscription is down); http:// and https://
 // poll eth_blockNumber.
+//
+// The follower is a chains.Backend; OpenReader opens one that only reads
+// (blocks, transactions' blocks, balances) without a checkpoint store.
 package ethereum

@@ -182,6 +182,9 @@ func badData(err error) bool {
 // or it keeps answering garbage. Network failures are retried with
 // backoff; after a reconnect the gap is filled before following the head.
 func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
+	if chains.Reader(f.cfg.Checkpoints) {
+		return fmt.Errorf("ethereum: %w", chains.ErrNoCheckpoints)
+	}
 	if !f.running.CompareAndSwap(false, true) {
 		return errors.New("ethereum: Run called twice")
 	}

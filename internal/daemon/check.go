@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/store/redis"
@@ -91,49 +90,23 @@ func checkDataDir(dir string, lg *slog.Logger) error {
 
 // checkNodes asks each configured node what its follower asks first.
 func checkNodes(ctx context.Context, cfg *config.Config, lg *slog.Logger) error {
-	eth, btc, err := newFollowers(cfg, noCheckpoints{}, lg)
-	if eth != nil {
-		defer eth.Close()
-	}
-	if btc != nil {
-		defer btc.Close()
-	}
+	fs, err := openBackends(cfg, nil, lg) // block readers: they never run
+	defer closeBackends(fs)
 	if err != nil {
 		return err
 	}
-	check := func(name string, f interface{ Check(context.Context) error }) error {
-		ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
-		defer cancel()
-		if err := f.Check(ctx); err != nil {
+	for _, f := range fs {
+		name := string(f.spec.chain)
+		cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+		err := f.b.Check(cctx)
+		cancel()
+		if err != nil {
 			// The follower names its chain already ("ethereum: …"):
 			// once is enough.
 			return &prefixed{prefix: "chains." + name, err: err, msg: strings.TrimPrefix(err.Error(), name+": ")}
 		}
-		return nil
-	}
-	if eth != nil {
-		if err := check("ethereum", eth); err != nil {
-			return err
-		}
-	}
-	if btc != nil {
-		if err := check("bitcoin", btc); err != nil {
-			return err
-		}
 	}
 	return nil
-}
-
-// noCheckpoints is the checkpoint store of the followers Check builds:
-// they never run, so it is never read.
-type noCheckpoints struct{}
-
-func (noCheckpoints) Checkpoint(context.Context, chains.Chain) (chains.BlockRef, bool, error) {
-	return chains.BlockRef{}, false, nil
-}
-
-func (noCheckpoints) SaveCheckpoint(context.Context, chains.Chain, chains.BlockRef) error {
-	return errors.New("check: no checkpoints are saved")
 }
 
 // prefixed is err said under prefix, with msg as err's text (err's own

@@ -1,7 +1,8 @@
 // Package daemon wires chainhound's parts into the running service: the
 // store, watchlists and incidents, the tracer, the alert log with its
 // raiser and webhook dispatcher, the followers and the API. `serve`,
-// `demo` and the end-to-end tests all run this one assembly.
+// `demo` and the end-to-end tests all run this one assembly. The chains
+// it can follow are registered in chains.go, one entry per chain.
 package daemon
 
 import (
@@ -12,7 +13,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,17 +20,13 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/chains/bitcoin"
-	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
-	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
-	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -65,9 +61,9 @@ type Daemon struct {
 	Dispatcher *alerts.Dispatcher
 	API        *api.Server
 
-	eth       *ethereum.Follower
-	btc       *bitcoin.Follower
-	followers []chains.Follower
+	// backends are the followed chains, in the registration order
+	// (registered, chains.go): the order their followers start.
+	backends []followed
 
 	// history loads the history of the Tornado pools the tracer sees
 	// (their deposits before chainhound first saw them).
@@ -108,13 +104,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			return nil, err
 		}
 	}
-	networks := watchlists.Networks{}
-	if e := cfg.Chains.Ethereum; e != nil {
-		networks[chains.Ethereum] = e.Network
-	}
-	if b := cfg.Chains.Bitcoin; b != nil {
-		networks[chains.Bitcoin] = b.Network
-	}
+	networks := Networks(cfg)
 
 	d.Registry = watchlists.NewRegistry(d.Store, networks)
 	if !opts.NoShippedLabels {
@@ -139,11 +129,10 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		return nil, err
 	}
 	confs := map[chains.Chain]int{}
-	if e := cfg.Chains.Ethereum; e != nil {
-		confs[chains.Ethereum] = e.Confirmations
-	}
-	if b := cfg.Chains.Bitcoin; b != nil {
-		confs[chains.Bitcoin] = b.Confirmations
+	for _, s := range registered {
+		if sec := s.section(cfg); sec != nil {
+			confs[s.chain] = sec.Confirmations
+		}
 	}
 	d.Raiser = alerts.NewRaiser(d.Alerts, d.Store, alerts.RaiserConfig{
 		Confirmations: confs,
@@ -205,9 +194,11 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	if err := registerStoreMetrics(d.API.Metrics(), d.Store); err != nil {
 		return nil, err
 	}
-	if d.eth != nil {
-		if err := d.openHistory(); err != nil {
-			return nil, err
+	for _, f := range d.backends {
+		if f.spec.attach != nil {
+			if err := f.spec.attach(d, f.b); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if opts.Listener != nil {
@@ -220,65 +211,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 
 func (d *Daemon) openFollowers() error {
 	var err error
-	d.eth, d.btc, err = newFollowers(d.cfg, d.Store, d.log)
-	if d.eth != nil {
-		d.followers = append(d.followers, d.eth)
-	}
-	if d.btc != nil {
-		d.followers = append(d.followers, d.btc)
-	}
+	d.backends, err = openBackends(d.cfg, d.Store, d.log)
 	return err
-}
-
-// newFollowers builds the followers of the configured chains; nil for a
-// chain not followed. They do not contact their nodes yet.
-func newFollowers(cfg *config.Config, cp chains.CheckpointStore, lg *slog.Logger) (eth *ethereum.Follower, btc *bitcoin.Follower, err error) {
-	if e := cfg.Chains.Ethereum; e != nil {
-		eth, err = ethereum.New(ethereum.Config{
-			Network:       e.Network,
-			RPC:           e.RPC,
-			Confirmations: uint64(e.Confirmations),
-			StartBlock:    e.StartBlock.String(),
-			Traces:        e.Traces,
-			Mempool:       e.Mempool,
-			PollInterval:  e.PollInterval,
-			KeepLogs:      slices.Concat(tornado.Topics(), thorchain.Topics(), evmbridges.KeepLogs()),
-			Checkpoints:   cp,
-			Logger:        lg,
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("chains.ethereum: %w", err)
-		}
-	}
-	if b := cfg.Chains.Bitcoin; b != nil {
-		btc, err = bitcoin.New(bitcoin.Config{
-			Network:       b.Network,
-			RPC:           b.RPC,
-			RPCUser:       b.RPCUser,
-			RPCPassword:   b.RPCPassword,
-			RPCCookie:     b.RPCCookie,
-			Confirmations: uint64(b.Confirmations),
-			StartBlock:    b.StartBlock.String(),
-			Mempool:       b.Mempool,
-			PollInterval:  b.PollInterval,
-			Checkpoints:   cp,
-			Logger:        lg,
-		})
-		if err != nil {
-			return eth, nil, fmt.Errorf("chains.bitcoin: %w", err)
-		}
-	}
-	return eth, btc, nil
-}
-
-// finalityDepth is the tracer's journal depth per chain: the followers'
-// reorg windows. A shallower journal would turn a reorg the follower
-// reports into an error that stops the pipeline.
-func finalityDepth() map[chains.Chain]int {
-	return map[chains.Chain]int{
-		chains.Ethereum: ethereum.MaxReorgDepth,
-		chains.Bitcoin:  bitcoin.MaxReorgDepth,
-	}
 }
 
 // EngineConfig is the taint engine's configuration from the tracer
@@ -327,22 +261,24 @@ func (d *Daemon) openEngine(ctx context.Context) error {
 		Locators:  map[chains.Chain]chains.TxLocator{},
 		Logger:    d.log,
 	}
-	if d.eth != nil {
-		deps.Sources[chains.Ethereum] = d.eth
-		deps.Locators[chains.Ethereum] = d.eth
-		deps.Balances = d.eth
-		deps.Recognisers = append(deps.Recognisers, tornado.New(d.Registry, d.eth, d.log).WithHistory().NotifyHistory(d.historyWake), evmbridges.New(d.Registry, d.log))
-	}
-	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
-	if d.btc != nil {
-		mainnet := d.cfg.Chains.Bitcoin.Network == "mainnet"
-		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
-			return coinjoin.Detect(tx, ins, h, mainnet)
+	for _, f := range d.backends {
+		c := f.spec.chain
+		deps.Sources[c] = f.b
+		deps.Locators[c] = f.b
+		// One reader of each kind: the tracer reads balances of the
+		// account-model chain, prevouts of the UTXO one.
+		if br, ok := f.b.(chains.BalanceReader); ok {
+			deps.Balances = br
 		}
-		deps.Sources[chains.Bitcoin] = d.btc
-		deps.Locators[chains.Bitcoin] = d.btc
-		deps.Prevouts = d.btc
+		if pr, ok := f.b.(chains.PrevoutResolver); ok {
+			deps.Prevouts = pr
+		}
+		if f.spec.engine != nil {
+			f.spec.engine(d, f.b, &deps)
+		}
 	}
+	// THORChain swaps cross the chains: its recogniser reads every chain.
+	deps.Recognisers = append(deps.Recognisers, thorchain.New(d.Registry, d.log))
 	cfg := EngineConfig(d.cfg.Tracer)
 	if x := d.cfg.Index; !x.Off {
 		if indexStore(d.Store) {
@@ -397,9 +333,9 @@ func (d *Daemon) Addr() string { return d.ln.Addr().String() }
 
 // ChainStatus reports each follower's progress for /healthz.
 func (d *Daemon) ChainStatus() map[chains.Chain]chains.Status {
-	out := make(map[chains.Chain]chains.Status, len(d.followers))
-	for _, f := range d.followers {
-		out[f.Chain()] = f.Status()
+	out := make(map[chains.Chain]chains.Status, len(d.backends))
+	for _, f := range d.backends {
+		out[f.spec.chain] = f.b.Status()
 	}
 	return out
 }
@@ -451,9 +387,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.running = true
 	run("api", func(ctx context.Context) error { return d.API.Serve(ctx, d.ln) })
-	if d.eth != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); d.reportBackfill(ctx) }()
+	for _, f := range d.backends {
+		if f.spec.backfill != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); d.reportBackfill(ctx, f) }()
+		}
 	}
 	if d.rs == nil {
 		run("chains", d.term)
@@ -469,7 +407,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); d.followChanges(ctx) }()
 		run("replica", d.lead)
 	}
-	attrs := []any{"api", "http://" + d.Addr(), "chains", len(d.followers), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir}
+	attrs := []any{"api", "http://" + d.Addr(), "chains", len(d.backends), "store", d.cfg.Store.Backend, "data_dir", d.cfg.DataDir}
 	if d.rs != nil {
 		attrs = append(attrs, "replica", d.rs.Replica())
 	}
@@ -641,9 +579,9 @@ func (d *Daemon) term(ctx context.Context) (err error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = d.history.Run(ctx) }() // node errors are logged and retried
 	}
-	for _, f := range d.followers {
-		f := f
-		run(string(f.Chain()), func(ctx context.Context) error { return f.Run(ctx, d.handler(f.Chain())) })
+	for _, f := range d.backends {
+		c := f.spec.chain
+		run(string(c), func(ctx context.Context) error { return f.b.Run(ctx, d.handler(c)) })
 	}
 	eng := d.Engine()
 	for _, inc := range d.Incidents.List("*", watchlists.Open) {
@@ -666,22 +604,21 @@ func (d *Daemon) term(ctx context.Context) (err error) {
 	return nil
 }
 
-// reportBackfill copies the Ethereum follower's catch-up rate into the
-// metrics every few seconds.
-func (d *Daemon) reportBackfill(ctx context.Context) {
+// reportBackfill copies a follower's catch-up rate (those whose
+// registration reads it: Ethereum's) into the metrics every few seconds.
+func (d *Daemon) reportBackfill(ctx context.Context, f followed) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
-	rate := d.API.Metrics().BackfillRate.WithLabelValues(string(chains.Ethereum))
+	rate := d.API.Metrics().BackfillRate.WithLabelValues(string(f.spec.chain))
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p := d.eth.Progress()
-			if p.Remaining == 0 {
+			if remaining, perSecond := f.spec.backfill(f.b); remaining == 0 {
 				rate.Set(0)
 			} else {
-				rate.Set(p.BlocksPerSecond)
+				rate.Set(perSecond)
 			}
 		}
 	}
@@ -752,12 +689,7 @@ func (d *Daemon) Close() error {
 		if d.API != nil && d.running {
 			d.API.Close()
 		}
-		if d.eth != nil {
-			d.eth.Close()
-		}
-		if d.btc != nil {
-			d.btc.Close()
-		}
+		closeBackends(d.backends)
 		if eng := d.Engine(); eng != nil {
 			err = errors.Join(err, eng.Close())
 		}
@@ -798,15 +730,11 @@ func (f findingCounter) Retract(ctx context.Context, fs []tracer.Finding) error 
 // later. A node that cannot answer refuses nothing: the tracer's catch-up
 // says what went wrong.
 func (d *Daemon) checkSeeds(ctx context.Context, inc watchlists.Incident) error {
-	var loc chains.TxLocator
-	switch {
-	case inc.Chain == chains.Ethereum && d.eth != nil:
-		loc = d.eth
-	case inc.Chain == chains.Bitcoin && d.btc != nil:
-		loc = d.btc
-	default:
+	f, ok := d.backend(inc.Chain)
+	if !ok {
 		return nil
 	}
+	loc := f.b
 	for i, s := range inc.Seeds {
 		if s.Tx == "" {
 			continue
@@ -829,11 +757,11 @@ func (d *Daemon) checkSeeds(ctx context.Context, inc watchlists.Incident) error 
 // progress: chainhound_mixer_history_pending (pools seen whose history is
 // not loaded yet: their withdrawals' alerts are provisional) and
 // chainhound_mixer_history_loaded_total.
-func (d *Daemon) openHistory() error {
+func (d *Daemon) openHistory(src tornado.HistorySource) error {
 	loaded := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "chainhound_mixer_history_loaded_total", Help: "Mixer pools whose history (deposits before chainhound saw them) was loaded.",
 	})
-	d.history = &tornado.Bootstrap{Source: d.eth, State: engineState{d}, Log: d.log, Wake: d.historyWake,
+	d.history = &tornado.Bootstrap{Source: src, State: engineState{d}, Log: d.log, Wake: d.historyWake,
 		Loaded: func(string, int) { loaded.Inc() }}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "chainhound_mixer_history_pending", Help: "Mixer pools seen whose history is not loaded yet (their withdrawals' alerts are provisional).",

@@ -24,12 +24,11 @@ import (
 // it in as few round trips as the write order allows (blockStore).
 func openStore(ctx context.Context, cfg *config.Config, lg *slog.Logger) (store.Backend, *redis.Store, error) {
 	if cfg.Store.Backend == "redis" {
-		var cs []chains.Chain
-		if cfg.Chains.Ethereum != nil {
-			cs = append(cs, chains.Ethereum)
-		}
-		if cfg.Chains.Bitcoin != nil {
-			cs = append(cs, chains.Bitcoin)
+		var cs []chains.Chain // their leases, in the registration order
+		for _, sp := range registered {
+			if sp.section(cfg) != nil {
+				cs = append(cs, sp.chain)
+			}
 		}
 		s, err := redis.Open(ctx, cfg.Store.URL, redis.Options{
 			Replica: redis.NewReplicaID(), Chains: cs, Lease: cfg.Store.Lease, Logger: lg,

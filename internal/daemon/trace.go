@@ -8,10 +8,6 @@ import (
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
-	"github.com/chainhound/chainhound/tracer/bridges/evmbridges"
-	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
-	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
-	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -20,8 +16,8 @@ import (
 const MaxConcurrentTraces = 2
 
 // traceAPI serves /v1/trace with tracer.TraceTx over the daemon's
-// followers (as block sources, locators, balance and prevout readers) and
-// its watchlists (labels).
+// followers (as block sources, locators, balance and prevout readers,
+// with their chains' recognisers: traceDeps) and its watchlists (labels).
 type traceAPI struct {
 	d   *Daemon
 	sem chan struct{}
@@ -34,28 +30,14 @@ func newTraceAPI(d *Daemon) *traceAPI {
 // Trace implements api.Tracer. The result is a *tracer.FlowGraph (JSON, and
 // DOT through its DOT method).
 func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
-	deps := tracer.TraceDeps{Labels: publicLabels{t.d.Registry}, Logger: t.d.log}
-	switch req.Chain {
-	case chains.Ethereum:
-		if t.d.eth == nil {
-			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no ethereum node")
+	f, ok := t.d.backend(req.Chain)
+	if !ok {
+		if specOf(req.Chain) == nil {
+			return nil, api.Errorf(api.CodeInvalidChain, "chain", "unknown chain %q", req.Chain)
 		}
-		// Blocks and clean balances from the transfer index where it
-		// holds them, from the node for the rest.
-		deps.Source, deps.Locator, deps.Balances = t.d.Engine().Source(chains.Ethereum, t.d.eth), t.d.eth, t.d.Engine().BalanceReader(chains.Ethereum, t.d.eth)
-		deps.Recognisers = []tracer.Recogniser{tornado.New(deps.Labels, t.d.eth, t.d.log), thorchain.New(deps.Labels, t.d.log), evmbridges.New(deps.Labels, t.d.log)}
-	case chains.Bitcoin:
-		if t.d.btc == nil {
-			return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no bitcoin node")
-		}
-		deps.Source, deps.Locator, deps.Prevouts = t.d.Engine().Source(chains.Bitcoin, t.d.btc), t.d.btc, t.d.btc
-		mainnet := t.d.cfg.Chains.Bitcoin.Network == "mainnet"
-		deps.CoinJoins = func(tx *chains.Tx, ins []coinjoin.Input, h uint64) (coinjoin.Join, bool) {
-			return coinjoin.Detect(tx, ins, h, mainnet)
-		}
-	default:
-		return nil, api.Errorf(api.CodeInvalidChain, "chain", "unknown chain %q", req.Chain)
+		return nil, api.Errorf(api.CodeNotImplemented, "chain", "this server follows no %s node", req.Chain)
 	}
+	deps := traceDeps(t.d.cfg, f, publicLabels{t.d.Registry}, t.d.Engine(), t.d.log)
 	select {
 	case t.sem <- struct{}{}:
 		defer func() { <-t.sem }()
