@@ -75,25 +75,9 @@ func launderRun(t *testing.T, bitcoinAhead bool) {
 	mixed := []*btcec.PrivateKey{newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t)} // the makers' mixed coins
 
 	ethGate, btcGate := newRPCGate(t, g.HTTP), newRPCGate(t, b.URL())
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-  bitcoin:
-    network: regtest
-    rpc: %s
-    rpc_user: %s
-    rpc_password: %s
-    confirmations: 1
-    start_block: latest
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(ethGate.URL, 1)+devBitcoin(btcGate.URL, b.User, b.Pass)+`tracer:
   dust: { ethereum: "1000000000000000", bitcoin: "1000" }
-`, ethGate.URL, btcGate.URL, b.User, b.Pass))
+`)
 	api := d.api
 	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	for _, args := range [][]string{

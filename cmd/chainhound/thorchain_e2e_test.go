@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"net/http"
 	"strings"
@@ -64,25 +63,9 @@ func thorchainRun(t *testing.T, bitcoinFirst, roundTrip bool) {
 		confirmations = 4
 	}
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: %d
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-  bitcoin:
-    network: regtest
-    rpc: %s
-    rpc_user: %s
-    rpc_password: %s
-    confirmations: 1
-    start_block: latest
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, confirmations)+devBitcoin(b.URL(), b.User, b.Pass)+`tracer:
   dust: { ethereum: "1000000000000000", bitcoin: "1000" }
-`, g.WS, confirmations, b.URL(), b.User, b.Pass))
+`)
 	api, cfg := d.api, d.cfg
 	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "bridge", "--protocol", "thorchain",
