@@ -107,11 +107,7 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
 			l := routerAndExchange()
-			s := &tracertest.Sink{}
-			p := prevouts{}
-			dust := chainDust()
-			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+			e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, swapTx := world(p)
 			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
 			if err := e.OpenIncident(context.Background(), inc); err != nil {
@@ -164,11 +160,7 @@ func TestSwapBackToEthereum(t *testing.T) {
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	dust := chainDust()
-	e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 	theft := strings.Repeat("d1", 32)
 	swap := strings.Repeat("d2", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
@@ -209,9 +201,7 @@ func TestSwapBackToEthereum(t *testing.T) {
 // inbound id — and the payout mined again joins as before.
 func TestPayoutReorg(t *testing.T) {
 	l := routerAndExchange()
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+	e, s, p, _ := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l})
 	handle := func(typ chains.EventType, bs ...*chains.Block) { t.Helper(); feed(t, e, typ, bs...) }
 	eb, bb, _ := world(p)
 	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
@@ -249,10 +239,7 @@ func TestBatchedPayouts(t *testing.T) {
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	e, s, p, connect := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l})
 	coin, theft := strings.Repeat("f0", 32), strings.Repeat("f1", 32)
 	connect(btcBlock(1, p, chains.Tx{Hash: coin, Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}}))
 	if err := e.OpenIncident(context.Background(), watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}); err != nil {
@@ -301,10 +288,7 @@ func TestSwapThroughAggregator(t *testing.T) {
 				"ethereum|" + diamond: agg,
 				"bitcoin|" + btcEx:    {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
 			}
-			s := &tracertest.Sink{}
-			p := prevouts{}
-			dust := chainDust()
-			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+			e, s, p, _ := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, swapTx := world(p)
 			// The swap goes through the aggregator instead of straight to the router.
 			eb[1].Txs[0].Transfers = []chains.Transfer{eth(thief, diamond, 8e17),
@@ -350,11 +334,7 @@ func TestPartlyTaintedPayoutKeepsItsValue(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
 			l := routerAndExchange()
-			s := &tracertest.Sink{}
-			p := prevouts{}
-			dust := chainDust()
-			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+			e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, _ := world(p)
 			// The thief gets as much clean ETH right after the theft.
 			eb[0].Txs = append(eb[0].Txs, chains.Tx{Hash: "0x" + strings.Repeat("12", 32), Index: 1, From: "0x2000000000000000000000000000000000000003",
@@ -454,10 +434,7 @@ func TestSecondPayoutToHolderCountsOnce(t *testing.T) {
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Balances: balances{}})
-	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	e, s, p, connect := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l, Balances: balances{}})
 	memo := "op_return:" + hex.EncodeToString([]byte("=:e:"+ethDest+":0"))
 	theft, swap1, swap2 := strings.Repeat("d1", 32), strings.Repeat("d2", 32), strings.Repeat("d3", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
