@@ -31,19 +31,8 @@ const (
 	btcEx    = "bc1qexchange"
 )
 
-type prevouts map[chains.Outpoint]chains.Output
-
-func (p prevouts) Prevouts(_ context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
-	out := make([]chains.Output, len(ops))
-	for i, o := range ops {
-		v, ok := p[o]
-		if !ok {
-			return nil, fmt.Errorf("unknown outpoint %s", o)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
+// prevouts holds the outputs of the test's Bitcoin blocks.
+type prevouts = tracertest.Prevouts
 
 func ethBlock(n uint64, txs ...chains.Tx) *chains.Block {
 	b := &chains.Block{Chain: chains.Ethereum, Ref: chains.BlockRef{Number: n, Hash: fmt.Sprintf("e%d", n), Parent: fmt.Sprintf("e%d", n-1), Time: time.Unix(int64(1_700_000_000+12*n), 0)}}
