@@ -82,6 +82,17 @@ func swapRig(t testing.TB, cfg tracer.Config, deps tracer.Deps) (*tracer.Engine,
 	return e, s, p, connect
 }
 
+// openTheft opens incident "inc" on Ethereum, seeded with the theft (the
+// first transaction of eb[0]), and returns it.
+func openTheft(t testing.TB, e *tracer.Engine, eb []*chains.Block) watchlists.Incident {
+	t.Helper()
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
 // routerAndExchange labels the router (shipped, thorchain) and the Bitcoin
 // exchange of the swap world.
 func routerAndExchange() tracertest.Labels {

@@ -98,10 +98,7 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 			l := routerAndExchange()
 			e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, swapTx := world(p)
-			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-			if err := e.OpenIncident(context.Background(), inc); err != nil {
-				t.Fatal(err)
-			}
+			openTheft(t, e, eb)
 			if order == "ethereum first" {
 				connect(eb...)
 				connect(bb...)
@@ -193,10 +190,7 @@ func TestPayoutReorg(t *testing.T) {
 	e, s, p, _ := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l})
 	handle := func(typ chains.EventType, bs ...*chains.Block) { t.Helper(); feed(t, e, typ, bs...) }
 	eb, bb, _ := world(p)
-	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-	if err := e.OpenIncident(context.Background(), inc); err != nil {
-		t.Fatal(err)
-	}
+	openTheft(t, e, eb)
 	handle(chains.Connected, eb...)
 	handle(chains.Connected, bb[0])
 	before, _ := e.Summary("inc")
@@ -328,10 +322,7 @@ func TestPartlyTaintedPayoutKeepsItsValue(t *testing.T) {
 			// The thief gets as much clean ETH right after the theft.
 			eb[0].Txs = append(eb[0].Txs, chains.Tx{Hash: "0x" + strings.Repeat("12", 32), Index: 1, From: "0x2000000000000000000000000000000000000003",
 				Transfers: []chains.Transfer{{Kind: chains.Native, From: "0x2000000000000000000000000000000000000003", To: thief, Asset: chains.ETH, Amount: big.NewInt(1e18), TxIndex: 1, LogIndex: -1}}})
-			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-			if err := e.OpenIncident(context.Background(), inc); err != nil {
-				t.Fatal(err)
-			}
+			openTheft(t, e, eb)
 			if order == "ethereum first" {
 				connect(eb...)
 				connect(bb...)
