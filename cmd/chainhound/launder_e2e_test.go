@@ -92,21 +92,7 @@ func launderRun(t *testing.T, bitcoinAhead bool) {
 	startDaemon(t, bin, d.cfg, api)
 	ops, ex := subscribe(t, api, admin), subscribe(t, api, exch)
 
-	processed := func(chain string) uint64 {
-		t.Helper()
-		resp, err := http.Get(api + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Chains map[string]struct{ Processed uint64 } `json:"chains"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		return h.Chains[chain].Processed
-	}
+	processed := func(chain string) uint64 { t.Helper(); return chainProcessed(t, api, chain) }
 	// settleETH and settleBTC wait until the tracer has applied every
 	// block of the chain mined so far.
 	settleETH := func() {

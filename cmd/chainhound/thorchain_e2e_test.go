@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"math/big"
 	"net/http"
 	"strings"
@@ -84,21 +83,7 @@ func thorchainRun(t *testing.T, bitcoinFirst, roundTrip bool) {
 			t.Fatalf("POST %s: %d %s", path, code, rb)
 		}
 	}
-	processed := func(chain string) uint64 {
-		t.Helper()
-		resp, err := http.Get(api + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Chains map[string]struct{ Processed uint64 } `json:"chains"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		return h.Chains[chain].Processed
-	}
+	processed := func(chain string) uint64 { t.Helper(); return chainProcessed(t, api, chain) }
 
 	theft := g.SendETH(t, victim, thiefAddr, eth(20))
 	if bitcoinFirst {
