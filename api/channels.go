@@ -40,7 +40,7 @@ func (s *Server) channelReady(w http.ResponseWriter, r *http.Request, k Key) (st
 		writeError(w, Errorf(CodeNotImplemented, "", "notification channels are not configured on this server"))
 		return "", false
 	}
-	tenant, e := channelTenant(r, k)
+	tenant, e := requestTenant(r, k, "manage another tenant's channels")
 	if e != nil {
 		writeError(w, e)
 		return "", false
@@ -52,22 +52,6 @@ func (s *Server) channelReady(w http.ResponseWriter, r *http.Request, k Key) (st
 		}
 	}
 	return tenant, true
-}
-
-// channelTenant is the tenant a channel request acts for: the caller's,
-// or ?tenant= for an admin.
-func channelTenant(r *http.Request, k Key) (string, *Error) {
-	t := r.URL.Query().Get("tenant")
-	if t == "" || t == k.Tenant {
-		return k.Tenant, nil
-	}
-	if k.Role != RoleAdmin {
-		return "", forbidden(k, "manage another tenant's channels")
-	}
-	if err := ValidTenant(t); err != nil {
-		return "", Errorf(CodeInvalid, "tenant", "%v", err)
-	}
-	return t, nil
 }
 
 // PUT /v1/channels (a new channel, 201) and PUT /v1/channels/{id} (that

@@ -5,7 +5,7 @@
 //
 // The package consumes small interfaces it declares itself (deps.go):
 // Watchlist, Incidents, AlertLog, Health, KeyStore and the optional Tracer
-// and Summarizer. cmd/chainhound wires the real implementations.
+// and Summarizer. internal/daemon wires the real implementations.
 //
 // # Who sees what
 //

@@ -34,12 +34,7 @@ func (s *Server) screenOne(w http.ResponseWriter, r *http.Request, k Key) {
 	if !s.screenReady(w) {
 		return
 	}
-	chain, e := parseChain("chain", r.PathValue("chain"))
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	addr, e := s.normalize("address", chain, r.PathValue("address"))
+	chain, addr, e := s.pathAddress(r)
 	if e != nil {
 		writeError(w, e)
 		return

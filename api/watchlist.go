@@ -234,18 +234,27 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request, k Key) {
 	writeJSON(w, http.StatusOK, map[string][]watchlists.Entry{"entries": out})
 }
 
+// pathAddress reads the {chain} and {address} of the request's path, the
+// address normalised.
+func (s *Server) pathAddress(r *http.Request) (chains.Chain, string, *Error) {
+	chain, e := parseChain("chain", r.PathValue("chain"))
+	if e != nil {
+		return "", "", e
+	}
+	addr, e := s.normalize("address", chain, r.PathValue("address"))
+	if e != nil {
+		return "", "", e
+	}
+	return chain, addr, nil
+}
+
 // removeEntry answers DELETE /v1/watchlist/{chain}/{address}: the
 // caller's entries at that address (an admin may pass ?owner= and ?kind=).
 func (s *Server) removeEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	if !s.watchlistAllowed(w, k, "write") {
 		return
 	}
-	chain, e := parseChain("chain", r.PathValue("chain"))
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	addr, e := s.normalize("address", chain, r.PathValue("address"))
+	chain, addr, e := s.pathAddress(r)
 	if e != nil {
 		writeError(w, e)
 		return

@@ -47,7 +47,7 @@ func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k Key) (st
 		writeError(w, Errorf(CodeNotImplemented, "", "webhooks are not configured on this server"))
 		return "", false
 	}
-	tenant, e := webhookTenant(r, k)
+	tenant, e := requestTenant(r, k, "manage another tenant's webhook")
 	if e != nil {
 		writeError(w, e)
 		return "", false
@@ -55,15 +55,16 @@ func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k Key) (st
 	return tenant, true
 }
 
-// webhookTenant is the tenant a webhook request acts for: the caller's,
-// or ?tenant= for an admin.
-func webhookTenant(r *http.Request, k Key) (string, *Error) {
+// requestTenant is the tenant a webhook or channel request acts for: the
+// caller's, or ?tenant= for an admin; another role naming another tenant
+// is refused, as not allowed to do what.
+func requestTenant(r *http.Request, k Key, what string) (string, *Error) {
 	t := r.URL.Query().Get("tenant")
 	if t == "" || t == k.Tenant {
 		return k.Tenant, nil
 	}
 	if k.Role != RoleAdmin {
-		return "", forbidden(k, "manage another tenant's webhook")
+		return "", forbidden(k, what)
 	}
 	if err := ValidTenant(t); err != nil {
 		return "", Errorf(CodeInvalid, "tenant", "%v", err)

@@ -34,15 +34,11 @@ func (e *Engine) failIncident(ctx context.Context, inc *incident, err error) {
 	if e.deps.Sink == nil {
 		return
 	}
-	f := Finding{
-		ID:       FindingID(inc.def.Chain, fmt.Sprintf("failed@%d", inc.rt.cursor), "", 0, 0, inc.def.ID, IncidentFailed),
-		Type:     IncidentFailed,
-		Chain:    inc.def.Chain,
-		Incident: inc.def.ID,
-		Audience: AudienceIncidentOwner,
-		Time:     time.Now().UTC().Truncate(time.Second),
-		Reason:   inc.caughtErr,
-	}
+	f := newFinding(IncidentFailed, inc.def.Chain, fmt.Sprintf("failed@%d", inc.rt.cursor), nil, 0, inc.def.ID)
+	f.Incident = inc.def.ID
+	f.Audience = AudienceIncidentOwner
+	f.Time = time.Now().UTC().Truncate(time.Second)
+	f.Reason = inc.caughtErr
 	if rerr := e.deps.Sink.Raise(ctx, []Finding{f}); rerr != nil {
 		e.log.Error("raise incident.failed", "incident", inc.def.ID, "err", rerr)
 	}

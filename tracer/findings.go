@@ -22,6 +22,30 @@ func FindingID(chain chains.Chain, blockHash, tx string, index, seq int, inciden
 	return "f_" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// newFinding is the finding of type typ on chain c that scope (the
+// incident, or the incident and the tenant told) is told of, about the
+// seq-th movement of tx (nil: none) in the block of hash block; its ID is
+// FindingID's of these. The caller fills in the rest; every finding starts
+// here.
+func newFinding(typ FindingType, c chains.Chain, block string, tx *chains.Tx, seq int, scope string) Finding {
+	f := Finding{Type: typ, Chain: c}
+	if tx != nil {
+		f.Tx, f.Index = tx.Hash, tx.Index
+	}
+	f.ID = FindingID(c, block, f.Tx, f.Index, seq, scope, typ)
+	return f
+}
+
+// transferFinding is the finding of type typ about a transfer of amt of
+// asset from from to to, the seq-th movement of tx in the block being
+// applied, told to scope (see newFinding).
+func (ap *applier) transferFinding(typ FindingType, tx *chains.Tx, seq int, scope, from, to string, asset chains.Asset, amt *uint256.Int) Finding {
+	f := newFinding(typ, ap.cs.chain, ap.b.Ref.Hash, tx, seq, scope)
+	f.Block, f.Time = ap.b.Ref, ap.b.Ref.Time
+	f.From, f.To, f.Asset, f.Amount = from, to, asset, amt.ToBig()
+	return f
+}
+
 // pathOf returns the hops from the seed to h, oldest first.
 func (a *arena) pathOf(h hopID) []Hop {
 	n := 0
@@ -119,25 +143,13 @@ func (ap *applier) finding(typ FindingType, tx *chains.Tx, seq int, from, to str
 	if aud == AudienceLabelOwner {
 		scope += "/" + label.Owner // one finding per tenant told
 	}
-	f := Finding{
-		ID:         FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, scope, typ),
-		Type:       typ,
-		Chain:      ap.cs.chain,
-		Block:      ap.b.Ref,
-		Tx:         tx.Hash,
-		Index:      tx.Index,
-		From:       from,
-		To:         to,
-		Asset:      asset,
-		Amount:     amt.ToBig(),
-		Tainted:    tainted.ToBig(),
-		Share:      ap.shareOf(inc, asset.Key(), tainted),
-		Confidence: 1,
-		Incident:   inc.def.ID,
-		Label:      label,
-		Audience:   aud,
-		Time:       ap.b.Ref.Time,
-	}
+	f := ap.transferFinding(typ, tx, seq, scope, from, to, asset, amt)
+	f.Tainted = tainted.ToBig()
+	f.Share = ap.shareOf(inc, asset.Key(), tainted)
+	f.Confidence = 1
+	f.Incident = inc.def.ID
+	f.Label = label
+	f.Audience = aud
 	if via != 0 {
 		f.Hops = int(ap.e.a.hop(via).depth)
 		f.Path = ap.e.a.pathOf(via)

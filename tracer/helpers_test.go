@@ -10,6 +10,7 @@ import (
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
+	"github.com/chainhound/chainhound/tracer/tracertest"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -154,27 +155,7 @@ func btcBlock(n uint64, salt string, txs ...utx) *chains.Block {
 }
 
 // prevoutMap resolves outpoints from the outputs of the blocks a test made.
-type prevoutMap map[chains.Outpoint]chains.Output
-
-func (p prevoutMap) Prevouts(_ context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
-	out := make([]chains.Output, len(ops))
-	for i, o := range ops {
-		v, ok := p[o]
-		if !ok {
-			return nil, fmt.Errorf("unknown outpoint %s", o)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func (p prevoutMap) addBlock(b *chains.Block) {
-	for _, tx := range b.Txs {
-		for _, o := range tx.Outputs {
-			p[chains.Outpoint{Tx: tx.Hash, Index: o.Index}] = o
-		}
-	}
-}
+type prevoutMap = tracertest.Prevouts
 
 func connect(t testing.TB, e *tracer.Engine, b *chains.Block) {
 	t.Helper()

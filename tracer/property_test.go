@@ -147,7 +147,7 @@ func randomUTXOChain(seed int64, nblocks int) ([]*chains.Block, prevoutMap) {
 			txs = append(txs, t)
 		}
 		b := btcBlock(uint64(n), "", txs...)
-		pre.addBlock(b)
+		pre.Add(b)
 		for _, tx := range b.Txs {
 			for _, o := range tx.Outputs {
 				if o.Class != chains.NullData && o.Address != "vaddr" {

@@ -181,14 +181,14 @@ func TestTaintFollowedOnAnotherChain(t *testing.T) {
 	}
 	defer e.Close()
 	b1 := btcBlock(1, "", utx{outs: outs("bcpayout", 50_000)})
-	prev.addBlock(b1)
+	prev.Add(b1)
 	connect(t, e, b1)
 	open(t, e, watchlists.Incident{ID: "inc_r", Chain: chains.Ethereum, Seeds: []watchlists.Seed{{Tx: "0x1-0"}}})
 	for _, b := range recogniserWorld() {
 		connect(t, e, b)
 	}
 	b2 := btcBlock(2, "", utx{ins: []chains.Outpoint{op("b1-0", 0)}, outs: outs("bcex", 49_000)})
-	prev.addBlock(b2)
+	prev.Add(b2)
 	connect(t, e, b2)
 	deps := log.ofType(tracer.ExchangeDeposit)
 	if len(deps) != 1 || deps[0].Chain != chains.Bitcoin || deps[0].Incident != "inc_r" || deps[0].To != "bcex" {

@@ -112,21 +112,10 @@ func (ap *applier) treasuryUTXO(tx *chains.Tx) error {
 
 func (ap *applier) outflow(tx *chains.Tx, k, seq int, from, to string, asset chains.Asset, amt *uint256.Int, tr *watchlists.Entry) error {
 	dest := ap.e.labels(ap.cs.chain, to)
-	ap.findings = append(ap.findings, Finding{
-		ID:     FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, tr.Owner, TreasuryOutflow),
-		Type:   TreasuryOutflow,
-		Chain:  ap.cs.chain,
-		Block:  ap.b.Ref,
-		Tx:     tx.Hash,
-		Index:  tx.Index,
-		From:   from,
-		To:     to,
-		Asset:  asset,
-		Amount: amt.ToBig(),
-		Label:  tr,
-		Known:  knownTo(dest, tr.Owner),
-		Time:   ap.b.Ref.Time,
-	})
+	f := ap.transferFinding(TreasuryOutflow, tx, seq, tr.Owner, from, to, asset, amt)
+	f.Label = tr
+	f.Known = knownTo(dest, tr.Owner)
+	ap.findings = append(ap.findings, f)
 	if ownsKind(dest, watchlists.Treasury, tr.Owner) {
 		return nil // between the owner's treasury wallets: not a drain
 	}
@@ -201,21 +190,9 @@ func (ap *applier) drain(tx *chains.Tx, k, seq int, from, to string, asset chain
 		return nil
 	}
 	d.raised = true
-	f := Finding{
-		ID:     FindingID(ap.cs.chain, ap.b.Ref.Hash, tx.Hash, tx.Index, seq, tr.Owner, TreasuryDrain),
-		Type:   TreasuryDrain,
-		Chain:  ap.cs.chain,
-		Block:  ap.b.Ref,
-		Tx:     tx.Hash,
-		Index:  tx.Index,
-		From:   from,
-		To:     to,
-		Asset:  asset,
-		Amount: sum.ToBig(),
-		Label:  tr,
-		Known:  knownTo(ap.e.labels(ap.cs.chain, to), tr.Owner),
-		Time:   now,
-	}
+	f := ap.transferFinding(TreasuryDrain, tx, seq, tr.Owner, from, to, asset, &sum)
+	f.Label = tr
+	f.Known = knownTo(ap.e.labels(ap.cs.chain, to), tr.Owner)
 	if !d.base.IsZero() {
 		f.Share = share(&incident{rt: incRuntime{stolen: map[string]*uint256.Int{"": &d.base}}}, "", &sum)
 	}

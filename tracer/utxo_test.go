@@ -136,7 +136,7 @@ func TestUTXOPolicies(t *testing.T) {
 				connect(t, e, btcBlock(0, ""))
 				for i, txs := range tc.blocks {
 					b := btcBlock(uint64(i+1), "", txs...)
-					pre.addBlock(b)
+					pre.Add(b)
 					connect(t, e, b)
 				}
 				got := held(t, e, "inc_1")
@@ -176,7 +176,7 @@ func TestUTXOAddressSeedFromRevealedInput(t *testing.T) {
 			connect(t, e, btcBlock(0, ""))
 			b := btcBlock(1, "", theft)
 			b.Txs[0].Inputs[0].Address = "vaddr" // revealed, not resolved
-			pre.addBlock(b)
+			pre.Add(b)
 			connect(t, e, b)
 			if got, want := held(t, e, "inc_1"), map[string]int64{"b1-0:0": 99000}; !reflect.DeepEqual(got, want) {
 				t.Fatalf("held %v, want %v", got, want)
@@ -279,13 +279,13 @@ func TestCoinJoin(t *testing.T) {
 			open(t, e, watchlists.Incident{ID: "inc_1", Chain: chains.Bitcoin, Policy: pol, Seeds: []watchlists.Seed{{Tx: "b1-0"}}})
 			connect(t, e, btcBlock(0, ""))
 			b1 := btcBlock(1, "", theft)
-			pre.addBlock(b1)
+			pre.Add(b1)
 			connect(t, e, b1)
 			// Inputs 99,000 + 30,000 + 40,000 = 169,000; outputs 168,000, fee 1,000.
 			join := utx{ins: []chains.Outpoint{op("b1-0", 0), op("clean", 1), op("clean2", 0)},
 				outs: outs("j1", 30_000, "j2", 30_000, "j3", 30_000, "ch1", 68_000, "ch2", 5_000, "ch3", 5_000)}
 			b2 := btcBlock(2, "", join)
-			pre.addBlock(b2)
+			pre.Add(b2)
 			connect(t, e, b2)
 			if n := len(log.ofType(tracer.CoinJoinHit)); pol != watchlists.Poison && n != 1 {
 				t.Fatalf("coinjoin findings %d, want 1", n)

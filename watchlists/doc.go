@@ -3,7 +3,7 @@
 // custom), their validation and normalisation (Normalize, Display), the
 // in-memory Registry the tracer consults per transfer, the shipped label
 // sets (package labels, embedded), the importers, and incidents
-// (IncidentBook).
+// (IncidentBook; Tracked decorates it with the Tracker that follows them).
 //
 // # Import formats
 //

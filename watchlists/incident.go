@@ -91,14 +91,12 @@ func NewIncidentID(now time.Time) string {
 }
 
 // IncidentBook holds the incidents: opened, listed, closed, persisted.
-// OnOpen and OnClose, when set before use, are called after the change is
-// stored (the tracer wires itself there); they must not block for long.
+// It tells no one of its changes; Tracked decorates it with the tracker
+// (the tracer) that follows the incidents it opens and closes.
 type IncidentBook struct {
 	store    Store
 	networks Networks
 
-	OnOpen  func(Incident)
-	OnClose func(id string)
 	// Check, when set, is asked before an incident is stored: an error
 	// refuses it (the daemon checks that its seed transactions are on
 	// the chain).
@@ -117,8 +115,8 @@ func NewIncidentBook(store Store, networks Networks) *IncidentBook {
 	return &IncidentBook{store: store, networks: networks, incidents: map[string]Incident{}, now: time.Now}
 }
 
-// Load reads the stored incidents. It does not call OnOpen: the caller
-// hands Open() to the tracer at start.
+// Load reads the stored incidents. It tells no tracker (nor does a
+// TrackedBook's): the caller hands Open() to the tracer at start.
 func (b *IncidentBook) Load(ctx context.Context) error {
 	if b.store == nil {
 		return nil
@@ -136,23 +134,19 @@ func (b *IncidentBook) Load(ctx context.Context) error {
 }
 
 // Refresh puts inc in memory as another process (a replica on the same
-// Redis) stored it, calling OnOpen when it is open and was not, OnClose
-// when it is closed and was open.
-func (b *IncidentBook) Refresh(inc Incident) {
+// Redis) stored it.
+func (b *IncidentBook) Refresh(inc Incident) { b.refresh(inc) }
+
+// refresh is Refresh, saying whether inc opened (it is open and was not)
+// or closed (it is closed and was open).
+func (b *IncidentBook) refresh(inc Incident) (opened, closed bool) {
 	b.mu.Lock()
 	old, known := b.incidents[inc.ID]
 	b.incidents[inc.ID] = inc
 	b.mu.Unlock()
-	switch {
-	case inc.Status == Open && (!known || old.Status != Open):
-		if b.OnOpen != nil {
-			b.OnOpen(inc)
-		}
-	case inc.Status == Closed && known && old.Status == Open:
-		if b.OnClose != nil {
-			b.OnClose(inc.ID)
-		}
-	}
+	opened = inc.Status == Open && (!known || old.Status != Open)
+	closed = inc.Status == Closed && known && old.Status == Open
+	return opened, closed
 }
 
 // FieldError is a validation error of one field of an entry or an
@@ -286,7 +280,7 @@ func (b *IncidentBook) Covering(inc Incident) []string {
 }
 
 // Open validates inc, gives it an ID, status open and the opening time,
-// stores it and calls OnOpen.
+// and stores it.
 func (b *IncidentBook) Open(ctx context.Context, inc Incident) (Incident, error) {
 	inc, err := b.Validate(inc)
 	if err != nil {
@@ -310,23 +304,27 @@ func (b *IncidentBook) Open(ctx context.Context, inc Incident) (Incident, error)
 	b.mu.Lock()
 	b.incidents[inc.ID] = inc
 	b.mu.Unlock()
-	if b.OnOpen != nil {
-		b.OnOpen(inc)
-	}
 	return inc, nil
 }
 
-// Close marks the incident closed (tracking stops, the record stays) and
-// calls OnClose. Closing a closed incident is a no-op.
+// Close marks the incident closed (tracking stops, the record stays).
+// Closing a closed incident is a no-op.
 func (b *IncidentBook) Close(ctx context.Context, id string) (Incident, error) {
+	inc, _, err := b.close(ctx, id)
+	return inc, err
+}
+
+// close is Close, saying whether it closed the incident (false: it was
+// closed already).
+func (b *IncidentBook) close(ctx context.Context, id string) (Incident, bool, error) {
 	b.mu.Lock()
 	inc, ok := b.incidents[id]
 	b.mu.Unlock()
 	if !ok {
-		return Incident{}, fmt.Errorf("incident %q: %w", id, ErrNotFound)
+		return Incident{}, false, fmt.Errorf("incident %q: %w", id, ErrNotFound)
 	}
 	if inc.Status == Closed {
-		return inc, nil
+		return inc, false, nil
 	}
 	now := b.now().UTC().Truncate(time.Millisecond)
 	inc.Status = Closed
@@ -334,16 +332,13 @@ func (b *IncidentBook) Close(ctx context.Context, id string) (Incident, error) {
 	inc.Seeds = slices.Clone(inc.Seeds)
 	if b.store != nil {
 		if err := b.store.PutIncident(ctx, inc); err != nil {
-			return Incident{}, err
+			return Incident{}, false, err
 		}
 	}
 	b.mu.Lock()
 	b.incidents[id] = inc
 	b.mu.Unlock()
-	if b.OnClose != nil {
-		b.OnClose(id)
-	}
-	return inc, nil
+	return inc, true, nil
 }
 
 // Get returns the incident with id.

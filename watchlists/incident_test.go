@@ -11,13 +11,19 @@ import (
 	"github.com/chainhound/chainhound/chains"
 )
 
-func TestIncidentHooksAndJSON(t *testing.T) {
+// recorder is a Tracker that records what it is told.
+type recorder struct {
+	opened []Incident
+	closed []string
+}
+
+func (r *recorder) Track(inc Incident) { r.opened = append(r.opened, inc) }
+func (r *recorder) Untrack(id string)  { r.closed = append(r.closed, id) }
+
+func TestTrackedIncidentsAndJSON(t *testing.T) {
 	ctx := context.Background()
-	book := NewIncidentBook(nil, nil)
-	var opened []Incident
-	var closed []string
-	book.OnOpen = func(inc Incident) { opened = append(opened, inc) }
-	book.OnClose = func(id string) { closed = append(closed, id) }
+	rec := &recorder{}
+	book := Tracked(NewIncidentBook(nil, nil), rec)
 
 	inc, err := book.Open(ctx, Incident{
 		Chain: chains.Ethereum, Title: "t",
@@ -27,8 +33,8 @@ func TestIncidentHooksAndJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(opened) != 1 || opened[0].ID != inc.ID || opened[0].Seeds[0].Address != "0x47666fab8bd0ac7003bce3f5c3585383f09486e2" || opened[0].Policy != Haircut {
-		t.Fatalf("OnOpen got %+v", opened)
+	if opened := rec.opened; len(opened) != 1 || opened[0].ID != inc.ID || opened[0].Seeds[0].Address != "0x47666fab8bd0ac7003bce3f5c3585383f09486e2" || opened[0].Policy != Haircut {
+		t.Fatalf("Track got %+v", opened)
 	}
 	b, err := json.Marshal(inc)
 	if err != nil {
@@ -47,8 +53,8 @@ func TestIncidentHooksAndJSON(t *testing.T) {
 	if _, err := book.Close(ctx, inc.ID); err != nil {
 		t.Fatal(err)
 	}
-	if len(closed) != 1 || closed[0] != inc.ID {
-		t.Fatalf("OnClose got %v, want once %s", closed, inc.ID)
+	if closed := rec.closed; len(closed) != 1 || closed[0] != inc.ID {
+		t.Fatalf("Untrack got %v, want once %s", closed, inc.ID)
 	}
 	if _, err := book.Close(ctx, "inc_nope"); err == nil {
 		t.Fatal("closing an unknown incident succeeded")
@@ -67,5 +73,24 @@ func TestIncidentIDsSortByTime(t *testing.T) {
 			t.Fatalf("id %q after %q", id, prev)
 		}
 		prev = id
+	}
+}
+
+func TestTrackedRefresh(t *testing.T) {
+	rec := &recorder{}
+	book := Tracked(NewIncidentBook(nil, nil), rec)
+	inc := Incident{ID: "inc_a", Status: Open, Chain: chains.Ethereum}
+	book.Refresh(inc)
+	book.Refresh(inc) // open and was: nothing to tell
+	closed := inc
+	closed.Status = Closed
+	book.Refresh(closed)
+	book.Refresh(closed)
+	book.Refresh(Incident{ID: "inc_b", Status: Closed}) // closed and never open
+	if len(rec.opened) != 1 || rec.opened[0].ID != "inc_a" || len(rec.closed) != 1 || rec.closed[0] != "inc_a" {
+		t.Fatalf("tracked %+v, untracked %v; want inc_a once each", rec.opened, rec.closed)
+	}
+	if got, err := book.Get("inc_b"); err != nil || got.Status != Closed {
+		t.Fatalf("inc_b: %+v %v", got, err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 // SaveIncident stores an incident opened elsewhere — the tracer's automatic
 // incidents after a treasury drain — keeping its ID and times, without
-// calling OnOpen (the opener already follows it). It is the tracer's
+// telling a tracker (the opener already follows it). It is the tracer's
 // IncidentRecorder.
 func (b *IncidentBook) SaveIncident(ctx context.Context, inc Incident) error {
 	if inc.ID == "" {

@@ -192,7 +192,10 @@ func (s *addresser) address(sig, wit []byte) string {
 	return addr
 }
 
-// hash160 is RIPEMD-160(SHA-256(b)) into the addresser's buffer.
+//go:generate go run ./internal/ripemdgen
+
+// hash160 is RIPEMD-160(SHA-256(b)) into the addresser's buffer (the
+// unrolled RIPEMD-160 of ripemd.go, which go generate writes).
 func (s *addresser) hash160(b []byte) []byte {
 	s.first = sha256.Sum256(b)
 	ripemd160Of32(&s.sum, &s.first)

@@ -54,20 +54,7 @@ func TestConsoleInChromium(t *testing.T) {
 	startDaemon(t, bin, d.cfg, d.api)
 	runBin(t, bin, 0, "watch", "add", "--api", d.api, "--api-key", admin, "--chain", "ethereum", "--kind", "exchange",
 		"--address", exchange.Hex(), "--label", "Desk exchange", "--owner", "exch")
-	processed := func() uint64 {
-		resp, err := http.Get(d.api + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Chains map[string]struct{ Processed uint64 } `json:"chains"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		return h.Chains["ethereum"].Processed
-	}
+	processed := func() uint64 { return processed(t, d.api) }
 	settle := func() {
 		t.Helper()
 		tip := g.BlockNumber(t)

@@ -51,34 +51,13 @@ func TestEndToEndBinary(t *testing.T) {
 
 	btcThief, btcHop, btcExchange := newBtcKey(t), newBtcKey(t), newBtcKey(t)
 
-	dataDir := t.TempDir()
-	port := testnodes.FreePort(t)
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`data_dir: %s
-api: { listen: 127.0.0.1:%d }
-chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 2
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-  bitcoin:
-    network: regtest
-    rpc: %s
-    rpc_user: %s
-    rpc_password: %s
-    confirmations: 1
-    start_block: latest
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, 2)+devBitcoin(b.URL(), b.User, b.Pass)+`tracer:
   dust: { ethereum: "1000000000000000", bitcoin: "1000" }
   drain:
     amount: { ethereum: "100000000000000000000", bitcoin: "1000000000" }
   auto_incident: true
-`, dataDir, port, g.WS, b.URL(), b.User, b.Pass))
+`)
+	dataDir, api, cfg := d.dataDir, d.api, d.cfg
 
 	// A first admin key, made on the data directory before the first serve.
 	key := strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", "admin", "--tenant", "ops"))
@@ -430,4 +409,19 @@ func devEthereum(rpc string, confirmations int) string {
     traces: auto
     poll_interval: 200ms
 `, rpc, confirmations)
+}
+
+// devBitcoin is the chains.bitcoin section of a test daemon's config for a
+// btcd regtest at rpc: one confirmation, applied at the head, polled every
+// 200 ms.
+func devBitcoin(rpc, user, pass string) string {
+	return fmt.Sprintf(`  bitcoin:
+    network: regtest
+    rpc: %s
+    rpc_user: %s
+    rpc_password: %s
+    confirmations: 1
+    start_block: latest
+    poll_interval: 200ms
+`, rpc, user, pass)
 }

@@ -75,25 +75,9 @@ func launderRun(t *testing.T, bitcoinAhead bool) {
 	mixed := []*btcec.PrivateKey{newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t)} // the makers' mixed coins
 
 	ethGate, btcGate := newRPCGate(t, g.HTTP), newRPCGate(t, b.URL())
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: 1
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-  bitcoin:
-    network: regtest
-    rpc: %s
-    rpc_user: %s
-    rpc_password: %s
-    confirmations: 1
-    start_block: latest
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(ethGate.URL, 1)+devBitcoin(btcGate.URL, b.User, b.Pass)+`tracer:
   dust: { ethereum: "1000000000000000", bitcoin: "1000" }
-`, ethGate.URL, btcGate.URL, b.User, b.Pass))
+`)
 	api := d.api
 	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	for _, args := range [][]string{
@@ -108,21 +92,7 @@ tracer:
 	startDaemon(t, bin, d.cfg, api)
 	ops, ex := subscribe(t, api, admin), subscribe(t, api, exch)
 
-	processed := func(chain string) uint64 {
-		t.Helper()
-		resp, err := http.Get(api + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Chains map[string]struct{ Processed uint64 } `json:"chains"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		return h.Chains[chain].Processed
-	}
+	processed := func(chain string) uint64 { t.Helper(); return chainProcessed(t, api, chain) }
 	// settleETH and settleBTC wait until the tracer has applied every
 	// block of the chain mined so far.
 	settleETH := func() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,18 +34,9 @@ func TestLearnsBitcoinDepositAddresses(t *testing.T) {
 	hot, sweeper, user, thief := newBtcKey(t), newBtcKey(t), newBtcKey(t), newBtcKey(t)
 	deps := []*btcec.PrivateKey{newBtcKey(t), newBtcKey(t), newBtcKey(t)}
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  bitcoin:
-    network: regtest
-    rpc: %s
-    rpc_user: %s
-    rpc_password: %s
-    confirmations: 1
-    start_block: latest
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devBitcoin(b.URL(), b.User, b.Pass)+`tracer:
   dust: { bitcoin: "1000" }
-`, b.URL(), b.User, b.Pass))
+`)
 	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "bitcoin", "--kind", "exchange",
 		"--address", btcAddr(t, b, hot), "--label", "Exch BTC hot wallet", "--owner", "exch")

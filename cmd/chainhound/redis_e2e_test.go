@@ -231,6 +231,13 @@ func replica(t *testing.T, api string) string { r, _ := health(t, api); return r
 // processed is the Ethereum follower's last processed block (/healthz).
 func processed(t *testing.T, api string) uint64 {
 	t.Helper()
+	return chainProcessed(t, api, "ethereum")
+}
+
+// chainProcessed is the last block of chain the tracer processed, as
+// /healthz says.
+func chainProcessed(t *testing.T, api, chain string) uint64 {
+	t.Helper()
 	resp, err := http.Get(api + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +251,7 @@ func processed(t *testing.T, api string) uint64 {
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 		t.Fatal(err)
 	}
-	return h.Chains["ethereum"].Processed
+	return h.Chains[chain].Processed
 }
 
 // metric reads one unlabelled metric from /metrics.

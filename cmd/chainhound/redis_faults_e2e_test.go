@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/testnodes"
-	"github.com/ethereum/go-ethereum/crypto"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -30,31 +28,11 @@ func TestRedisOutageHealthz(t *testing.T) {
 	bin := buildBinary(t)
 	g := testnodes.StartGeth(t)
 	r := testnodes.StartRedisPersistent(t)
-	eth := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
-	victim := g.NewAccount(t, eth(100))
-	thief := newEthKey(t)
-	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
-
-	d := newTestDaemon(t, fmt.Sprintf("store: { backend: redis, url: %q, lease: 2s }\nchains:\n", r.URL)+devEthereum(g.WS, 1))
-	key := strings.TrimSpace(runBin(t, bin, 0, "--config", d.cfg, "keys", "create", "--role", "admin", "--tenant", "ops"))
-	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
-		"--address", exchange.Hex(), "--label", "Exchange deposit", "--owner", "exch")
-	startDaemon(t, bin, d.cfg, d.api)
-	sub := subscribe(t, d.api, key)
-
-	theft := g.SendETH(t, victim, crypto.PubkeyToAddress(thief.PublicKey), eth(20))
-	body := map[string]any{"title": "theft", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}}
-	if code, rb := apiCall(t, d.api, key, "POST", "/v1/incidents", body); code != 201 {
-		t.Fatalf("open incident: %d %s", code, rb)
-	}
-	g.MineBlocks(t, 2)
-	dep1 := g.SendETH(t, thief, exchange, eth(5))
-	if a := sub.await(t, "ethereum", alerts.TypeExchangeDeposit); a.Tx != dep1.TxHash.Hex() {
-		t.Fatalf("first deposit alert %s", a)
-	}
+	x := startRedisTheft(t, bin, g, fmt.Sprintf("store: { backend: redis, url: %q, lease: 2s }\nchains:\n", r.URL))
+	sub, d, key := x.sub, x.d, x.key
 
 	r.Stop(t)
-	dep2 := g.SendETH(t, thief, exchange, eth(4))
+	dep2 := x.deposit(t, 4)
 	g.MineBlocks(t, 2)
 	var last string
 	testnodes.WaitFor(t, 20*time.Second, "/healthz degraded naming redis", func() bool {
@@ -80,22 +58,7 @@ func TestRedisOutageHealthz(t *testing.T) {
 	}
 	g.MineBlocks(t, 2)
 	time.Sleep(2 * time.Second) // anything repeated would come now
-	for i, s := range sub.seqs() {
-		if s != uint64(i+1) {
-			t.Fatalf("subscriber saw seqs %v: a gap or a repeat at %d", sub.seqs(), i)
-		}
-	}
-	seen := map[string]int{}
-	sub.mu.Lock()
-	for _, a := range sub.got {
-		if a.Type == alerts.TypeExchangeDeposit {
-			seen[a.Tx]++
-		}
-	}
-	sub.mu.Unlock()
-	if seen[dep1.TxHash.Hex()] != 1 || seen[dep2.TxHash.Hex()] != 1 {
-		t.Fatalf("deposit alerts %v; want each deposit once", seen)
-	}
+	x.checkOnce(t, dep2)
 	// A resume by since on the same replica reads the same log.
 	since := subscribe(t, d.api, key)
 	testnodes.WaitFor(t, 10*time.Second, "a fresh subscriber replays the log", func() bool { return len(since.seqs()) == len(sub.seqs()) })
@@ -127,29 +90,9 @@ func TestRedisSentinelFailoverBinary(t *testing.T) {
 	bin := buildBinary(t)
 	g := testnodes.StartGeth(t)
 	rs := testnodes.StartRedisSentinel(t)
-	eth := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
-	victim := g.NewAccount(t, eth(100))
-	thief := newEthKey(t)
-	exchange := crypto.PubkeyToAddress(newEthKey(t).PublicKey)
-
 	store := fmt.Sprintf("store:\n  backend: redis\n  lease: 2s\n  wait_replicas: 1\n  sentinel: { master: %s, addrs: [%q] }\nchains:\n", rs.Name, rs.Sentinel)
-	d := newTestDaemon(t, store+devEthereum(g.WS, 1))
-	key := strings.TrimSpace(runBin(t, bin, 0, "--config", d.cfg, "keys", "create", "--role", "admin", "--tenant", "ops"))
-	runBin(t, bin, 0, "--config", d.cfg, "watch", "add", "--chain", "ethereum", "--kind", "exchange",
-		"--address", exchange.Hex(), "--label", "Exchange deposit", "--owner", "exch")
-	startDaemon(t, bin, d.cfg, d.api)
-	sub := subscribe(t, d.api, key)
-
-	theft := g.SendETH(t, victim, crypto.PubkeyToAddress(thief.PublicKey), eth(20))
-	body := map[string]any{"title": "theft", "chain": "ethereum", "seeds": []map[string]string{{"tx": theft.TxHash.Hex()}}}
-	if code, rb := apiCall(t, d.api, key, "POST", "/v1/incidents", body); code != 201 {
-		t.Fatalf("open incident: %d %s", code, rb)
-	}
-	g.MineBlocks(t, 2)
-	dep1 := g.SendETH(t, thief, exchange, eth(5))
-	if a := sub.await(t, "ethereum", alerts.TypeExchangeDeposit); a.Tx != dep1.TxHash.Hex() {
-		t.Fatalf("first deposit alert %s", a)
-	}
+	x := startRedisTheft(t, bin, g, store)
+	sub, d, key := x.sub, x.d, x.key
 
 	start := time.Now()
 	promoted := rs.Failover(t)
@@ -160,7 +103,7 @@ func TestRedisSentinelFailoverBinary(t *testing.T) {
 	// promoted one.
 	time.Sleep(1500 * time.Millisecond)
 	g.MineBlocks(t, 2)
-	dep2 := g.SendETH(t, thief, exchange, eth(4))
+	dep2 := x.deposit(t, 4)
 	if a := sub.await(t, "ethereum", alerts.TypeExchangeDeposit); a.Tx != dep2.TxHash.Hex() {
 		t.Fatalf("the deposit alert after the failover is %s, want %s", a, dep2.TxHash.Hex())
 	}
@@ -171,22 +114,7 @@ func TestRedisSentinelFailoverBinary(t *testing.T) {
 	})
 	g.MineBlocks(t, 2)
 	time.Sleep(2 * time.Second) // anything repeated would come now
-	for i, s := range sub.seqs() {
-		if s != uint64(i+1) {
-			t.Fatalf("subscriber saw seqs %v: a gap or a repeat at %d", sub.seqs(), i)
-		}
-	}
-	seen := map[string]int{}
-	sub.mu.Lock()
-	for _, a := range sub.got {
-		if a.Type == alerts.TypeExchangeDeposit {
-			seen[a.Tx]++
-		}
-	}
-	sub.mu.Unlock()
-	if seen[dep1.TxHash.Hex()] != 1 || seen[dep2.TxHash.Hex()] != 1 {
-		t.Fatalf("deposit alerts %v; want each deposit once", seen)
-	}
+	x.checkOnce(t, dep2)
 	// The promoted master holds the log up to the last seq delivered.
 	pc := goredis.NewClient(&goredis.Options{Addr: promoted})
 	defer pc.Close()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,13 +39,7 @@ func TestSharedAddressesStayWithTheirTenants(t *testing.T) {
 	T1, T2 := crypto.PubkeyToAddress(t1.PublicKey), crypto.PubkeyToAddress(t2.PublicKey)
 	S := crypto.PubkeyToAddress(sanctioned.PublicKey)
 
-	dataDir := t.TempDir()
-	port := testnodes.FreePort(t)
-	api := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := filepath.Join(t.TempDir(), "chainhound.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`data_dir: %s
-api: { listen: 127.0.0.1:%d }
-chains:
+	d := newTestDaemon(t, fmt.Sprintf(`chains:
   ethereum:
     network: dev
     rpc: %s
@@ -58,7 +51,8 @@ tracer:
   drain:
     amount: { ethereum: "100000000000000000000" }
   auto_incident: true
-`, dataDir, port, g.WS))
+`, g.WS))
+	dataDir, api, cfg := d.dataDir, d.api, d.cfg
 	keys := map[string]string{}
 	for _, k := range [][2]string{{"admin", "ops"}, {"company", "acme"}, {"company", "aaaco"}, {"exchange", "exch"}, {"exchange", "aaax"}} {
 		keys[k[1]] = strings.TrimSpace(runBin(t, bin, 0, "--data-dir", dataDir, "keys", "create", "--role", k[0], "--tenant", k[1]))

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"math/big"
 	"net/http"
 	"strings"
@@ -64,25 +62,9 @@ func thorchainRun(t *testing.T, bitcoinFirst, roundTrip bool) {
 		confirmations = 4
 	}
 
-	d := newTestDaemon(t, fmt.Sprintf(`chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    confirmations: %d
-    start_block: latest
-    traces: auto
-    poll_interval: 200ms
-  bitcoin:
-    network: regtest
-    rpc: %s
-    rpc_user: %s
-    rpc_password: %s
-    confirmations: 1
-    start_block: latest
-    poll_interval: 200ms
-tracer:
+	d := newTestDaemon(t, "chains:\n"+devEthereum(g.WS, confirmations)+devBitcoin(b.URL(), b.User, b.Pass)+`tracer:
   dust: { ethereum: "1000000000000000", bitcoin: "1000" }
-`, g.WS, confirmations, b.URL(), b.User, b.Pass))
+`)
 	api, cfg := d.api, d.cfg
 	admin, exch := d.key(t, bin, "admin", "ops"), d.key(t, bin, "exchange", "exch")
 	runBin(t, bin, 0, "--config", cfg, "watch", "add", "--chain", "ethereum", "--kind", "bridge", "--protocol", "thorchain",
@@ -101,21 +83,7 @@ tracer:
 			t.Fatalf("POST %s: %d %s", path, code, rb)
 		}
 	}
-	processed := func(chain string) uint64 {
-		t.Helper()
-		resp, err := http.Get(api + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Chains map[string]struct{ Processed uint64 } `json:"chains"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-			t.Fatal(err)
-		}
-		return h.Chains[chain].Processed
-	}
+	processed := func(chain string) uint64 { t.Helper(); return chainProcessed(t, api, chain) }
 
 	theft := g.SendETH(t, victim, thiefAddr, eth(20))
 	if bitcoinFirst {

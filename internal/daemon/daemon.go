@@ -51,7 +51,7 @@ type Daemon struct {
 
 	Store     store.Backend
 	Registry  *watchlists.Registry
-	Incidents *watchlists.IncidentBook
+	Incidents *watchlists.TrackedBook // tells the engine (engineTracker)
 	// engine is swapped for one loaded afresh from the store each time a
 	// replica becomes active (Engine reads it).
 	engMu      sync.RWMutex
@@ -76,7 +76,8 @@ type Daemon struct {
 	active  atomic.Bool // following the chains (a term is running)
 	chgHead string      // the change stream's last id when memory was loaded
 
-	running   bool // Run started the API and followers
+	running   bool            // Run started the API and followers
+	runCtx    context.Context // Run's, for engineTracker
 	closeOnce sync.Once
 }
 
@@ -118,7 +119,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	if err := d.Registry.Load(ctx); err != nil {
 		return nil, err
 	}
-	d.Incidents = watchlists.NewIncidentBook(d.Store, networks)
+	d.Incidents = watchlists.Tracked(watchlists.NewIncidentBook(d.Store, networks), engineTracker{d})
 	d.Incidents.DefaultPolicy = watchlists.Policy(cfg.Tracer.Policy)
 	d.Incidents.Check = d.checkSeeds
 	if err := d.Incidents.Load(ctx); err != nil {
@@ -350,29 +351,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	// Incidents opened on the data directory while no daemon ran, or not
-	// yet known to the engine, are handed to it now; a standby leaves them
-	// to the term that starts when it becomes active.
-	d.Incidents.OnOpen = func(inc watchlists.Incident) {
-		if !d.active.Load() {
-			return
-		}
-		eng := d.Engine()
-		if _, known := eng.Summary(inc.ID); known {
-			return // opened already: the change stream brought it back
-		}
-		if err := eng.OpenIncident(ctx, inc); err != nil {
-			d.log.Error("tracer refused incident", "incident", inc.ID, "err", err)
-		}
-	}
-	d.Incidents.OnClose = func(id string) {
-		if !d.active.Load() {
-			return
-		}
-		if err := d.Engine().CloseIncident(ctx, id); err != nil {
-			d.log.Warn("tracer close incident", "incident", id, "err", err)
-		}
-	}
+	// The incident book's tracker (engineTracker) hands the engine the
+	// incidents opened and closed from now on, with this context.
+	d.runCtx = ctx
 
 	var wg sync.WaitGroup
 	run := func(name string, fn func(context.Context) error) {

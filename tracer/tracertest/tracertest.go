@@ -1,7 +1,8 @@
 // Package tracertest holds what tests of the tracer's recognisers share:
 // a fixed label set, a finding sink that records what the engine raises
 // and retracts, and readers of the ABI and event-log fixtures of the
-// bridge decoders, and a block source over a test's blocks.
+// bridge decoders, a block source over a test's blocks, and the
+// prevouts of a test's Bitcoin blocks.
 package tracertest
 
 import (
@@ -21,6 +22,32 @@ import (
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
+
+// Prevouts resolves outpoints from the outputs of the blocks a test made
+// (chains.PrevoutResolver); an unknown outpoint is an error.
+type Prevouts map[chains.Outpoint]chains.Output
+
+// Prevouts implements chains.PrevoutResolver.
+func (p Prevouts) Prevouts(_ context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
+	out := make([]chains.Output, len(ops))
+	for i, o := range ops {
+		v, ok := p[o]
+		if !ok {
+			return nil, fmt.Errorf("unknown outpoint %s", o)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// Add registers the outputs of b's transactions.
+func (p Prevouts) Add(b *chains.Block) {
+	for _, tx := range b.Txs {
+		for _, o := range tx.Outputs {
+			p[chains.Outpoint{Tx: tx.Hash, Index: o.Index}] = o
+		}
+	}
+}
 
 // Labels is a fixed label set keyed "chain|address" (tracer.Labels).
 type Labels map[string]watchlists.Entry

@@ -70,6 +70,29 @@ func feed(t testing.TB, e *tracer.Engine, typ chains.EventType, bs ...*chains.Bl
 	}
 }
 
+// swapRig is how most swap tests start: the engine (swapEngine) with a
+// sink and the prevouts the Bitcoin blocks register, and connect, which
+// feeds blocks to it as Connected events.
+func swapRig(t testing.TB, cfg tracer.Config, deps tracer.Deps) (*tracer.Engine, *tracertest.Sink, prevouts, func(...*chains.Block)) {
+	t.Helper()
+	s, p := &tracertest.Sink{}, prevouts{}
+	deps.Sink, deps.Prevouts = s, p
+	e := swapEngine(t, cfg, deps)
+	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	return e, s, p, connect
+}
+
+// openTheft opens incident "inc" on Ethereum, seeded with the theft (the
+// first transaction of eb[0]), and returns it.
+func openTheft(t testing.TB, e *tracer.Engine, eb []*chains.Block) watchlists.Incident {
+	t.Helper()
+	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
+	if err := e.OpenIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
 // routerAndExchange labels the router (shipped, thorchain) and the Bitcoin
 // exchange of the swap world.
 func routerAndExchange() tracertest.Labels {

@@ -52,10 +52,7 @@ func newOrderRig(t *testing.T) *orderRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.e.Close() })
-	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-	if err := r.e.OpenIncident(context.Background(), inc); err != nil {
-		t.Fatal(err)
-	}
+	openTheft(t, r.e, eb)
 	return r
 }
 

@@ -31,19 +31,8 @@ const (
 	btcEx    = "bc1qexchange"
 )
 
-type prevouts map[chains.Outpoint]chains.Output
-
-func (p prevouts) Prevouts(_ context.Context, ops []chains.Outpoint) ([]chains.Output, error) {
-	out := make([]chains.Output, len(ops))
-	for i, o := range ops {
-		v, ok := p[o]
-		if !ok {
-			return nil, fmt.Errorf("unknown outpoint %s", o)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
+// prevouts holds the outputs of the test's Bitcoin blocks.
+type prevouts = tracertest.Prevouts
 
 func ethBlock(n uint64, txs ...chains.Tx) *chains.Block {
 	b := &chains.Block{Chain: chains.Ethereum, Ref: chains.BlockRef{Number: n, Hash: fmt.Sprintf("e%d", n), Parent: fmt.Sprintf("e%d", n-1), Time: time.Unix(int64(1_700_000_000+12*n), 0)}}
@@ -107,16 +96,9 @@ func TestSwapToBitcoinReachesExchange(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
 			l := routerAndExchange()
-			s := &tracertest.Sink{}
-			p := prevouts{}
-			dust := chainDust()
-			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+			e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, swapTx := world(p)
-			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-			if err := e.OpenIncident(context.Background(), inc); err != nil {
-				t.Fatal(err)
-			}
+			openTheft(t, e, eb)
 			if order == "ethereum first" {
 				connect(eb...)
 				connect(bb...)
@@ -164,11 +146,7 @@ func TestSwapBackToEthereum(t *testing.T) {
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	dust := chainDust()
-	e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 	theft := strings.Repeat("d1", 32)
 	swap := strings.Repeat("d2", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
@@ -209,15 +187,10 @@ func TestSwapBackToEthereum(t *testing.T) {
 // inbound id — and the payout mined again joins as before.
 func TestPayoutReorg(t *testing.T) {
 	l := routerAndExchange()
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+	e, s, p, _ := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l})
 	handle := func(typ chains.EventType, bs ...*chains.Block) { t.Helper(); feed(t, e, typ, bs...) }
 	eb, bb, _ := world(p)
-	inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-	if err := e.OpenIncident(context.Background(), inc); err != nil {
-		t.Fatal(err)
-	}
+	openTheft(t, e, eb)
 	handle(chains.Connected, eb...)
 	handle(chains.Connected, bb[0])
 	before, _ := e.Summary("inc")
@@ -249,10 +222,7 @@ func TestBatchedPayouts(t *testing.T) {
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	e, s, p, connect := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l})
 	coin, theft := strings.Repeat("f0", 32), strings.Repeat("f1", 32)
 	connect(btcBlock(1, p, chains.Tx{Hash: coin, Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}}))
 	if err := e.OpenIncident(context.Background(), watchlists.Incident{ID: "inc", Chain: chains.Bitcoin, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: theft}}}); err != nil {
@@ -301,10 +271,7 @@ func TestSwapThroughAggregator(t *testing.T) {
 				"ethereum|" + diamond: agg,
 				"bitcoin|" + btcEx:    {Chain: chains.Bitcoin, Address: btcEx, Kind: watchlists.Exchange, Label: "BTC exchange", Owner: "exch"},
 			}
-			s := &tracertest.Sink{}
-			p := prevouts{}
-			dust := chainDust()
-			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
+			e, s, p, _ := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, swapTx := world(p)
 			// The swap goes through the aggregator instead of straight to the router.
 			eb[1].Txs[0].Transfers = []chains.Transfer{eth(thief, diamond, 8e17),
@@ -350,19 +317,12 @@ func TestPartlyTaintedPayoutKeepsItsValue(t *testing.T) {
 	for _, order := range []string{"ethereum first", "bitcoin first"} {
 		t.Run(order, func(t *testing.T) {
 			l := routerAndExchange()
-			s := &tracertest.Sink{}
-			p := prevouts{}
-			dust := chainDust()
-			e := swapEngine(t, tracer.Config{Dust: dust}, tracer.Deps{Labels: l, Sink: s, Prevouts: p})
-			connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+			e, s, p, connect := swapRig(t, tracer.Config{Dust: chainDust()}, tracer.Deps{Labels: l})
 			eb, bb, _ := world(p)
 			// The thief gets as much clean ETH right after the theft.
 			eb[0].Txs = append(eb[0].Txs, chains.Tx{Hash: "0x" + strings.Repeat("12", 32), Index: 1, From: "0x2000000000000000000000000000000000000003",
 				Transfers: []chains.Transfer{{Kind: chains.Native, From: "0x2000000000000000000000000000000000000003", To: thief, Asset: chains.ETH, Amount: big.NewInt(1e18), TxIndex: 1, LogIndex: -1}}})
-			inc := watchlists.Incident{ID: "inc", Chain: chains.Ethereum, Status: watchlists.Open, Seeds: []watchlists.Seed{{Tx: eb[0].Txs[0].Hash}}}
-			if err := e.OpenIncident(context.Background(), inc); err != nil {
-				t.Fatal(err)
-			}
+			openTheft(t, e, eb)
 			if order == "ethereum first" {
 				connect(eb...)
 				connect(bb...)
@@ -454,10 +414,7 @@ func TestSecondPayoutToHolderCountsOnce(t *testing.T) {
 		"bitcoin|" + btcVault: {Chain: chains.Bitcoin, Address: btcVault, Kind: watchlists.Bridge, Label: "THORChain vault", Protocol: thorchain.Protocol, Owner: "ops"},
 		"ethereum|" + ethEx:   {Chain: chains.Ethereum, Address: ethEx, Kind: watchlists.Exchange, Label: "ETH exchange", Owner: "exch"},
 	}
-	s := &tracertest.Sink{}
-	p := prevouts{}
-	e := swapEngine(t, tracer.Config{}, tracer.Deps{Labels: l, Sink: s, Prevouts: p, Balances: balances{}})
-	connect := func(bs ...*chains.Block) { t.Helper(); feed(t, e, chains.Connected, bs...) }
+	e, s, p, connect := swapRig(t, tracer.Config{}, tracer.Deps{Labels: l, Balances: balances{}})
 	memo := "op_return:" + hex.EncodeToString([]byte("=:e:"+ethDest+":0"))
 	theft, swap1, swap2 := strings.Repeat("d1", 32), strings.Repeat("d2", 32), strings.Repeat("d3", 32)
 	b1 := btcBlock(1, p, chains.Tx{Hash: strings.Repeat("d0", 32), Outputs: []chains.Output{{Index: 0, Value: 2_000_000, Address: "bc1qvictim", Class: chains.P2WPKH}}})
