@@ -6,10 +6,10 @@ import (
 	"sync"
 )
 
-// StopFetch, returned by FetchRange's deliver, stops it early without an
+// ErrStopFetch, returned by FetchRange's deliver, stops it early without an
 // error: FetchRange returns nil (a follower that saw a branch switch, a
 // catch-up whose incident was rewound).
-var StopFetch = errors.New("chains: stop fetching")
+var ErrStopFetch = errors.New("chains: stop fetching")
 
 // FetchLimits bound FetchRange.
 type FetchLimits struct {
@@ -30,7 +30,7 @@ type FetchLimits struct {
 // It stops at the first error in height order: a fetch's error (after
 // delivering every block below it) or deliver's, returned unchanged, so
 // the caller's messages name the block as its fetch or deliver does.
-// deliver returning StopFetch stops it with nil. Once ctx is done it
+// deliver returning ErrStopFetch stops it with nil. Once ctx is done it
 // delivers nothing more and returns ctx.Err() (or the error the fetch in
 // hand returned for that block). Either way it returns only once every
 // fetch it started has returned: the ctx fetch gets is cancelled then.
@@ -88,7 +88,7 @@ func FetchRange[B any](ctx context.Context, from, to uint64, lim FetchLimits,
 			return err
 		}
 		if err := deliver(n, r.b); err != nil {
-			if err == StopFetch {
+			if err == ErrStopFetch {
 				return nil
 			}
 			return err

@@ -162,14 +162,14 @@ func TestFetchRangeErrorStopsAtTheBlock(t *testing.T) {
 	}
 }
 
-// deliver's error comes back unchanged and stops the fetching; StopFetch
+// deliver's error comes back unchanged and stops the fetching; ErrStopFetch
 // stops it with nil.
 func TestFetchRangeDeliverStops(t *testing.T) {
 	errHandler := errors.New("handler refused block 12")
 	for _, c := range []struct {
 		stop error
 		want error
-	}{{errHandler, errHandler}, {chains.StopFetch, nil}} {
+	}{{errHandler, errHandler}, {chains.ErrStopFetch, nil}} {
 		before := runtime.NumGoroutine()
 		f := &fetcher{maxDelay: 200 * time.Microsecond, next: 1}
 		var got []uint64

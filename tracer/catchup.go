@@ -117,7 +117,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 				return err
 			}
 			if !applied {
-				return chains.StopFetch // rewound or another branch: start over from the cursor
+				return chains.ErrStopFetch // rewound or another branch: start over from the cursor
 			}
 			return nil
 		}
@@ -136,7 +136,7 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 			heads = e.readHeadBalances(ctx, inc, blocks)
 			for i, b := range blocks {
 				if aerr := apply(from+uint64(i), b); aerr != nil {
-					if aerr == chains.StopFetch {
+					if aerr == chains.ErrStopFetch {
 						aerr = nil
 					}
 					err = aerr

@@ -167,7 +167,7 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 				req.Progress(last, to)
 			}
 			if e.collectHops(b, inc, &hops, known) == 0 && !e.holdsTaint(inc) {
-				return chains.StopFetch // nothing tracked is left to follow
+				return chains.ErrStopFetch // nothing tracked is left to follow
 			}
 			return nil
 		})

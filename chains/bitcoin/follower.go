@@ -336,7 +336,7 @@ func (f *Follower) backfill(ctx context.Context, h chains.Handler, from, to uint
 				f.log.Info("bitcoin node switched branch during catch-up", "block", b.Ref.Number,
 					"parent", b.Ref.Parent, "tip", f.tip.Hash)
 				switched = true
-				return chains.StopFetch
+				return chains.ErrStopFetch
 			}
 			if err := f.connect(ctx, h, b); err != nil {
 				return err

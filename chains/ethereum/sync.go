@@ -118,7 +118,7 @@ func (f *Follower) forward(ctx context.Context, n *node, h chains.Handler, from,
 			if b.Ref.Parent != f.tip().Hash {
 				f.log.Info("branch switch detected", "block", b.Ref.Number, "parent", b.Ref.Parent, "tip", f.tip().Hash)
 				reorg = true
-				return chains.StopFetch
+				return chains.ErrStopFetch
 			}
 			if err := f.connect(ctx, h, b); err != nil {
 				return err
