@@ -16,8 +16,9 @@ type FetchLimits struct {
 	// Concurrency is how many fetches may run at once (at least 1).
 	Concurrency int
 	// Window is how many blocks may be fetched or fetching beyond the one
-	// FetchRange waits for or delivers: the memory bound. Less than
-	// Concurrency (0 included) means Concurrency.
+	// FetchRange waits for or delivers: the memory bound. 0 means
+	// Concurrency; below Concurrency, it bounds the fetches in flight to
+	// Window+1.
 	Window int
 }
 
@@ -41,7 +42,10 @@ func FetchRange[B any](ctx context.Context, from, to uint64, lim FetchLimits,
 		return nil
 	}
 	conc := max(lim.Concurrency, 1)
-	window := max(lim.Window, conc)
+	window := lim.Window
+	if window <= 0 {
+		window = conc
+	}
 	type result struct {
 		b   B
 		err error

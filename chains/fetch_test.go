@@ -110,9 +110,9 @@ func TestFetchRangeOrderUnderRandomDelays(t *testing.T) {
 				t.Fatalf("delivered %d blocks from %v, want %d from %d", len(got), got[:min(len(got), 1)], want, c.from)
 			}
 			conc := max(c.lim.Concurrency, 1)
-			window := max(c.lim.Window, conc)
-			if f.maxFlight > conc {
-				t.Errorf("%d fetches at once, limit %d", f.maxFlight, conc)
+			window := windowOf(c.lim)
+			if limit := min(conc, window+1); f.maxFlight > limit {
+				t.Errorf("%d fetches at once, limit %d", f.maxFlight, limit)
 			}
 			if f.maxAhead > uint64(window) {
 				t.Errorf("a fetch started %d blocks beyond the one awaited, window %d", f.maxAhead, window)
@@ -152,7 +152,7 @@ func TestFetchRangeErrorStopsAtTheBlock(t *testing.T) {
 			}
 			f.mu.Lock()
 			for n := range f.started {
-				if n > 37+uint64(max(lim.Window, lim.Concurrency)) {
+				if n > 37+uint64(windowOf(lim)) {
 					t.Errorf("block %d was fetched: beyond the window past the failed block", n)
 				}
 			}
@@ -251,4 +251,12 @@ func checkNoLeak(t *testing.T, f *fetcher, before int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// windowOf is the window FetchRange keeps for lim.
+func windowOf(lim chains.FetchLimits) int {
+	if lim.Window <= 0 {
+		return max(lim.Concurrency, 1)
+	}
+	return lim.Window
 }
