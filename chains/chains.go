@@ -1,6 +1,9 @@
 // Package chains holds the chain-neutral types that every follower emits and
 // every consumer reads: block references, blocks, transactions, transfers,
-// assets and the events of the follower contract.
+// assets and the events of the follower contract; and what the followers
+// and the tracer's catch-up share: FetchRange, the ordered,
+// bounded-concurrency fetch of a range of blocks, and Backoff, the wait
+// between retries of a failing node.
 //
 // The contract (see docs/architecture.md, "Follower order"): a follower emits Connected
 // blocks parent-first; when the node switches branch it emits Disconnected

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -50,44 +49,16 @@ func (e *Engine) failIncident(ctx context.Context, inc *incident, err error) {
 // are written synced.
 const CatchUpSyncEvery = time.Second
 
-type fetched struct {
-	b   *chains.Block
-	err error
-}
-
-// fetchRange fetches blocks from..to with at most conc requests at once and
-// delivers them in height order. stop cuts the fetching short and returns
-// once every goroutine it started is done; calling it again does nothing.
-func fetchRange(ctx context.Context, src chains.BlockSource, from, to uint64, conc int) (out []chan fetched, stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	out = make([]chan fetched, to-from+1)
-	sem := make(chan struct{}, conc)
-	for i := range out {
-		out[i] = make(chan fetched, 1)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := range out {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				for k := i; k < len(out); k++ {
-					out[k] <- fetched{err: ctx.Err()}
-				}
-				return
-			}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				n := from + uint64(i)
-				b, err := src.BlockByNumber(ctx, n)
-				if err == nil && (b == nil || b.Ref.Number != n) {
-					err = fmt.Errorf("block source returned the wrong block for %d", n)
-				}
-				out[i] <- fetched{b, err}
-			})
+// fetchFrom is src's BlockByNumber for chains.FetchRange, checking that
+// the block is the one asked for.
+func fetchFrom(src chains.BlockSource) func(context.Context, uint64) (*chains.Block, error) {
+	return func(ctx context.Context, n uint64) (*chains.Block, error) {
+		b, err := src.BlockByNumber(ctx, n)
+		if err == nil && (b == nil || b.Ref.Number != n) {
+			err = fmt.Errorf("block source returned the wrong block for %d", n)
 		}
-	})
-	return out, sync.OnceFunc(func() { cancel(); wg.Wait() })
+		return b, err
+	}
 }
 
 // catchUp replays blocks for inc alone until it reaches the live head,
@@ -122,56 +93,61 @@ func (e *Engine) catchUp(ctx context.Context, inc *incident) error {
 		if max := from + uint64(4*conc) - 1; to > max {
 			to = max
 		}
-		chans, cancel := fetchRange(ctx, src, from, to, conc)
-		// Where the index holds the window, its blocks come at once: the
-		// clean balances of the holders they will make are read ahead, in
-		// batches, rather than one node call each (decision 0021).
-		// Elsewhere blocks are applied as they come.
-		var got []fetched
+		fetch := fetchFrom(src)
+		lim := chains.FetchLimits{Concurrency: conc, Window: int(to - from + 1)}
 		var heads *headBalances
-		if e.readsAhead(ctx, inc, from, to) {
-			got = make([]fetched, 0, len(chans))
-			blocks := make([]*chains.Block, 0, len(chans))
-			for _, ch := range chans {
-				f := <-ch
-				got = append(got, f)
-				if f.err != nil {
-					break
-				}
-				blocks = append(blocks, f.b)
-			}
-			heads = e.readHeadBalances(ctx, inc, blocks)
-		}
-		for i, ch := range chans {
-			var f fetched
-			if i < len(got) {
-				f = got[i]
-			} else {
-				f = <-ch
-			}
-			if f.err != nil {
-				cancel()
-				return fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, f.err)
-			}
+		var applyErr error
+		apply := func(_ uint64, b *chains.Block) error {
 			// Blocks short of the target defer their sync, one synced
 			// a second (decision 0019): a crash loses at most a second
 			// of the catch-up, whose cursor is written with its blocks.
 			bctx := ctx
-			if now := time.Now(); f.b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
+			if now := time.Now(); b.Ref.Number < target && now.Sub(synced) < CatchUpSyncEvery {
 				bctx = chains.DeferSync(ctx)
 			} else {
 				synced = now
 			}
-			applied, err := e.catchUpBlock(bctx, inc, f.b, heads)
+			applied, err := e.catchUpBlock(bctx, inc, b, heads)
 			if err != nil {
-				cancel()
+				applyErr = err
 				return err
 			}
 			if !applied {
-				break // rewound or another branch: start over from the cursor
+				return chains.ErrStopFetch // rewound or another branch: start over from the cursor
 			}
+			return nil
 		}
-		cancel()
+		// Where the index holds the window, its blocks come at once: the
+		// clean balances of the holders they will make are read ahead, in
+		// batches, rather than one node call each (decision 0021), and the
+		// blocks fetched before a failed one are applied first.
+		// Elsewhere blocks are applied as they come.
+		var err error
+		if e.readsAhead(ctx, inc, from, to) {
+			blocks := make([]*chains.Block, 0, to-from+1)
+			err = chains.FetchRange(ctx, from, to, lim, fetch, func(_ uint64, b *chains.Block) error {
+				blocks = append(blocks, b)
+				return nil
+			})
+			heads = e.readHeadBalances(ctx, inc, blocks)
+			for i, b := range blocks {
+				if aerr := apply(from+uint64(i), b); aerr != nil {
+					if aerr == chains.ErrStopFetch {
+						aerr = nil
+					}
+					err = aerr
+					break
+				}
+			}
+		} else {
+			err = chains.FetchRange(ctx, from, to, lim, fetch, apply)
+		}
+		if err != nil && err == applyErr {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("catch-up of incident %s: fetch %s blocks %d–%d: %w", inc.def.ID, chain, from, to, err)
+		}
 	}
 }
 

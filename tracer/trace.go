@@ -148,28 +148,35 @@ func TraceTx(ctx context.Context, req TraceRequest, deps TraceDeps) (*FlowGraph,
 	var hops []flowHop
 	known := map[string]chains.Asset{}
 	last := ref.Number
-	chans, cancel := fetchRange(ctx, deps.Source, ref.Number, to, e.cfg.CatchUpConcurrency)
-	defer cancel()
-	for _, ch := range chans {
-		f := <-ch
-		if f.err != nil {
-			return nil, fmt.Errorf("trace %s tx %s: fetch block: %w", req.Chain, tx, f.err)
-		}
-		if f.b.Ref.Number == ref.Number && f.b.Ref.Hash != ref.Hash {
-			return nil, fmt.Errorf("trace %s tx %s: block %d changed under the trace (reorg); retry", req.Chain, tx, ref.Number)
-		}
-		if err := e.Handle(ctx, chains.Event{Type: chains.Connected, Chain: req.Chain, Block: f.b}); err != nil {
-			return nil, fmt.Errorf("trace %s tx %s: %w", req.Chain, tx, err)
-		}
-		last = f.b.Ref.Number
-		if req.Progress != nil {
-			req.Progress(last, to)
-		}
-		if e.collectHops(f.b, inc, &hops, known) == 0 && !e.holdsTaint(inc) {
-			break // nothing tracked is left to follow
-		}
+	// Fetched CatchUpConcurrency at once, at most four times that many
+	// ahead of the block being replayed.
+	conc := e.cfg.CatchUpConcurrency
+	var stop error
+	err = chains.FetchRange(ctx, ref.Number, to, chains.FetchLimits{Concurrency: conc, Window: 4 * conc}, fetchFrom(deps.Source),
+		func(_ uint64, b *chains.Block) error {
+			if b.Ref.Number == ref.Number && b.Ref.Hash != ref.Hash {
+				stop = fmt.Errorf("trace %s tx %s: block %d changed under the trace (reorg); retry", req.Chain, tx, ref.Number)
+				return stop
+			}
+			if err := e.Handle(ctx, chains.Event{Type: chains.Connected, Chain: req.Chain, Block: b}); err != nil {
+				stop = fmt.Errorf("trace %s tx %s: %w", req.Chain, tx, err)
+				return stop
+			}
+			last = b.Ref.Number
+			if req.Progress != nil {
+				req.Progress(last, to)
+			}
+			if e.collectHops(b, inc, &hops, known) == 0 && !e.holdsTaint(inc) {
+				return chains.ErrStopFetch // nothing tracked is left to follow
+			}
+			return nil
+		})
+	if err != nil && err == stop {
+		return nil, err
 	}
-	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("trace %s tx %s: fetch block: %w", req.Chain, tx, err)
+	}
 	e.mu.Lock()
 	g := e.buildFlow(inc, hops, known)
 	e.mu.Unlock()

@@ -144,11 +144,11 @@ func (e *fatalError) Unwrap() error { return e.err }
 func fatalf(format string, args ...any) error { return &fatalError{fmt.Errorf(format, args...)} }
 
 // retry runs fn until it succeeds. Transport failures are retried forever
-// with exponential backoff (capped at 30s) and logged; other failures (an
-// RPC error, a malformed answer) three times in a row, then returned;
-// handler and fatal errors at once.
+// with exponential backoff (chains.Backoff from retryBase, capped at 30s)
+// and logged; other failures (an RPC error, a malformed answer) three
+// times in a row, then returned; handler and fatal errors at once.
 func (f *Follower) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	backoff := f.retryBase
+	backoff := chains.Backoff{Min: f.retryBase, Max: 30 * time.Second}
 	failures := 0
 	for {
 		err := fn(ctx)
@@ -167,22 +167,20 @@ func (f *Follower) retry(ctx context.Context, what string, fn func(context.Conte
 		if errors.As(err, &fe) || errors.Is(err, errAuth) {
 			return fmt.Errorf("bitcoin: %s: %w", what, err)
 		}
+		wait := backoff.Next()
 		if isTransport(err) {
 			f.setStatus(func(s *chains.Status) { s.Connected = false })
-			f.log.Warn("bitcoin node unreachable; retrying", "rpc", f.cfg.host, "step", what, "err", err, "retry_in", backoff)
+			f.log.Warn("bitcoin node unreachable; retrying", "rpc", f.cfg.host, "step", what, "err", err, "retry_in", wait)
 		} else {
 			failures++
 			if failures >= 3 {
 				return fmt.Errorf("bitcoin: %s: %w", what, err)
 			}
-			f.log.Warn("bitcoin node answer rejected; retrying", "rpc", f.cfg.host, "step", what, "err", err, "attempt", failures, "retry_in", backoff)
+			f.log.Warn("bitcoin node answer rejected; retrying", "rpc", f.cfg.host, "step", what, "err", err, "attempt", failures, "retry_in", wait)
 		}
-		select {
-		case <-ctx.Done():
+		if !chains.Sleep(ctx, wait) {
 			return ctx.Err()
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
 	}
 }
 
@@ -323,66 +321,40 @@ func (f *Follower) confirm(ctx context.Context, h chains.Handler) error {
 }
 
 // backfill fetches blocks from..to with bounded concurrency and delivers
-// them strictly in order. It stops early (switched = true) when a block
-// does not extend the acknowledged tip: the node switched branch.
+// them strictly in order (chains.FetchRange: BackfillConcurrency fetched
+// beyond the block awaited, so one more than that in flight; the node
+// has two connections more). It stops early (switched = true) when a
+// block does not extend the acknowledged tip: the node switched branch.
 func (f *Follower) backfill(ctx context.Context, h chains.Handler, from, to uint64) (switched bool, err error) {
-	type result struct {
-		b   *chains.Block
-		err error
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	queue := make(chan chan result, f.cfg.BackfillConcurrency)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(queue)
-		for n := from; n <= to; n++ {
-			ch := make(chan result, 1)
-			select {
-			case queue <- ch:
-			case <-ctx.Done():
-				return
-			}
-			wg.Add(1)
-			go func(n uint64) {
-				defer wg.Done()
-				b, err := f.fetchBlock(ctx, n)
-				ch <- result{b, err}
-			}(n)
-		}
-	}()
+	conc := f.cfg.BackfillConcurrency
 	total := to - from + 1
 	start, lastLog := time.Now(), time.Now()
 	var done uint64
-	for ch := range queue {
-		r := <-ch
-		if r.err != nil {
-			return false, r.err
-		}
-		if f.tip != nil && r.b.Ref.Parent != f.tip.Hash {
-			f.log.Info("bitcoin node switched branch during catch-up", "block", r.b.Ref.Number,
-				"parent", r.b.Ref.Parent, "tip", f.tip.Hash)
-			return true, nil
-		}
-		if err := f.connect(ctx, h, r.b); err != nil {
-			return false, err
-		}
-		done++
-		if total > 1 && (time.Since(lastLog) >= 10*time.Second || done == total && total >= 100) {
-			rate := float64(done) / time.Since(start).Seconds()
-			eta := "unknown"
-			if rate > 0 {
-				eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
+	err = chains.FetchRange(ctx, from, to, chains.FetchLimits{Concurrency: conc + 1, Window: conc}, f.fetchBlock,
+		func(_ uint64, b *chains.Block) error {
+			if f.tip != nil && b.Ref.Parent != f.tip.Hash {
+				f.log.Info("bitcoin node switched branch during catch-up", "block", b.Ref.Number,
+					"parent", b.Ref.Parent, "tip", f.tip.Hash)
+				switched = true
+				return chains.ErrStopFetch
 			}
-			f.log.Info("bitcoin backfill", "block", r.b.Ref.Number, "done", done,
-				"remaining", total-done, "blocks_per_s", fmt.Sprintf("%.1f", rate), "eta", eta)
-			lastLog = time.Now()
-		}
-	}
-	return false, nil
+			if err := f.connect(ctx, h, b); err != nil {
+				return err
+			}
+			done++
+			if total > 1 && (time.Since(lastLog) >= 10*time.Second || done == total && total >= 100) {
+				rate := float64(done) / time.Since(start).Seconds()
+				eta := "unknown"
+				if rate > 0 {
+					eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
+				}
+				f.log.Info("bitcoin backfill", "block", b.Ref.Number, "done", done,
+					"remaining", total-done, "blocks_per_s", fmt.Sprintf("%.1f", rate), "eta", eta)
+				lastLog = time.Now()
+			}
+			return nil
+		})
+	return switched, err
 }
 
 // unwind disconnects acknowledged blocks, newest first, until the tip is

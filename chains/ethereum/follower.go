@@ -191,7 +191,7 @@ func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
 	defer f.running.Store(false)
 
 	var n *node
-	for backoff := time.Duration(0); ; {
+	for backoff := newBackoff(); ; {
 		var err error
 		if n, err = f.node(ctx); err == nil {
 			break
@@ -199,9 +199,9 @@ func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
 		if errors.Is(err, ErrWrongChain) || ctx.Err() != nil || !isTransient(err) {
 			return err
 		}
-		backoff = nextBackoff(backoff)
-		f.log.Warn("node unreachable; retrying", "rpc", f.cfg.RPC, "err", err, "in", backoff)
-		if !sleep(ctx, backoff) {
+		wait := backoff.Next()
+		f.log.Warn("node unreachable; retrying", "rpc", f.cfg.RPC, "err", err, "in", wait)
+		if !chains.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 	}
@@ -222,7 +222,7 @@ func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
 		go func() { defer wg.Done(); f.watchPending(ctx, n, pending) }()
 	}
 
-	var backoff time.Duration
+	backoff := newBackoff()
 	bad := 0
 	retry := time.NewTimer(0)
 	defer retry.Stop()
@@ -231,7 +231,8 @@ func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
 		var stop *stopError
 		switch {
 		case err == nil:
-			backoff, bad = 0, 0
+			backoff.Reset()
+			bad = 0
 			f.setConnected(true)
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -248,9 +249,9 @@ func (f *Follower) Run(ctx context.Context, h chains.Handler) error {
 			} else {
 				f.setConnected(false)
 			}
-			backoff = nextBackoff(backoff)
-			f.log.Warn("sync failed; retrying", "err", err, "in", backoff)
-			retry.Reset(backoff)
+			wait := backoff.Next()
+			f.log.Warn("sync failed; retrying", "err", err, "in", wait)
+			retry.Reset(wait)
 		}
 	wait:
 		for {
@@ -285,25 +286,10 @@ func isTransient(err error) bool {
 	return !errors.As(err, &re) && !badData(err)
 }
 
-func nextBackoff(d time.Duration) time.Duration {
-	switch {
-	case d == 0:
-		return 250 * time.Millisecond
-	case d >= 15*time.Second:
-		return 30 * time.Second
-	}
-	return 2 * d
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// newBackoff is the wait between retries of a failing node: 250ms,
+// doubling up to 30s.
+func newBackoff() *chains.Backoff {
+	return &chains.Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
 }
 
 func (f *Follower) setConnected(ok bool) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
@@ -96,77 +95,42 @@ func (f *Follower) sync(ctx context.Context, n *node, h chains.Handler) error {
 	}
 }
 
-type fetched struct {
-	b   *chains.Block
-	err error
-}
-
 // forward delivers blocks from..to in order, fetching up to
 // BackfillConcurrency at once and at most 8 times that many ahead of the
-// block being delivered. It stops with reorg=true at the first block
-// whose parent is not the tip.
+// block being delivered (chains.FetchRange). It stops with reorg=true at
+// the first block whose parent is not the tip.
 func (f *Follower) forward(ctx context.Context, n *node, h chains.Handler, from, to uint64) (reorg bool, err error) {
 	conc := f.cfg.BackfillConcurrency
 	backfill := to-from+1 > 2
 	if backfill {
 		f.log.Info("backfill", "from", from, "to", to, "blocks", to-from+1)
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	// The fetches in flight and the results not yet delivered, in block
-	// order; a fetch starts as soon as one of conc finishes, so delivery
-	// never waits for a batch to drain.
-	queue := make(chan chan fetched, conc*8)
-	slots := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(queue)
-		for num := from; num <= to; num++ {
-			select {
-			case slots <- struct{}{}:
-			case <-cctx.Done():
-				return
-			}
-			res := make(chan fetched, 1)
-			select {
-			case queue <- res:
-			case <-cctx.Done():
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b, err := n.blockByNumber(cctx, num)
-				if err == nil && b.Ref.Number != num {
-					err = fmt.Errorf("asked for block %d, got %d: %w", num, b.Ref.Number, ErrBadResponse)
-				}
-				<-slots
-				res <- fetched{b, err}
-			}()
+	fetch := func(ctx context.Context, num uint64) (*chains.Block, error) {
+		b, err := n.blockByNumber(ctx, num)
+		if err == nil && b.Ref.Number != num {
+			err = fmt.Errorf("asked for block %d, got %d: %w", num, b.Ref.Number, ErrBadResponse)
 		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
-	lastLog := time.Now()
-	for res := range queue {
-		r := <-res
-		if r.err != nil {
-			return false, r.err
-		}
-		if r.b.Ref.Parent != f.tip().Hash {
-			f.log.Info("branch switch detected", "block", r.b.Ref.Number, "parent", r.b.Ref.Parent, "tip", f.tip().Hash)
-			return true, nil
-		}
-		if err := f.connect(ctx, h, r.b); err != nil {
-			return false, err
-		}
-		if backfill && time.Since(lastLog) >= 10*time.Second {
-			lastLog = time.Now()
-			p := f.Progress()
-			f.log.Info("backfill progress", "block", r.b.Ref.Number, "remaining", to-r.b.Ref.Number, "blocks_per_s", fmt.Sprintf("%.1f", p.BlocksPerSecond), "eta", eta(to-r.b.Ref.Number, p.BlocksPerSecond))
-		}
+		return b, err
 	}
-	return false, ctx.Err()
+	lastLog := time.Now()
+	err = chains.FetchRange(ctx, from, to, chains.FetchLimits{Concurrency: conc, Window: conc * 8}, fetch,
+		func(_ uint64, b *chains.Block) error {
+			if b.Ref.Parent != f.tip().Hash {
+				f.log.Info("branch switch detected", "block", b.Ref.Number, "parent", b.Ref.Parent, "tip", f.tip().Hash)
+				reorg = true
+				return chains.ErrStopFetch
+			}
+			if err := f.connect(ctx, h, b); err != nil {
+				return err
+			}
+			if backfill && time.Since(lastLog) >= 10*time.Second {
+				lastLog = time.Now()
+				p := f.Progress()
+				f.log.Info("backfill progress", "block", b.Ref.Number, "remaining", to-b.Ref.Number, "blocks_per_s", fmt.Sprintf("%.1f", p.BlocksPerSecond), "eta", eta(to-b.Ref.Number, p.BlocksPerSecond))
+			}
+			return nil
+		})
+	return reorg, err
 }
 
 // rewind disconnects, newest first, every delivered block at or above
