@@ -309,6 +309,15 @@ func (f *Follower) restore(ctx context.Context, n *node) error {
 	if !ok {
 		return nil
 	}
+	// A checkpoint the node has never seen (another network's, a wiped or
+	// another node's) cannot be unwound: stop, naming it, as the Bitcoin
+	// follower does, rather than retry the fetch of its block forever. A
+	// node whose head is still below it is lagging: sync waits for it.
+	if _, err := n.headerByHash(ctx, ref.Hash); errors.Is(err, errNotFound) {
+		if head, herr := n.head(ctx); herr == nil && head >= ref.Number {
+			return fmt.Errorf("ethereum: checkpoint block %s is unknown to the node at %s (head %d): wrong node, network or data directory?", ref, f.cfg.RPC, head)
+		}
+	}
 	f.window = append(f.window, entry{ref: ref})
 	f.confirmed = 0
 	if d := f.depth(); ref.Number >= d {

@@ -58,17 +58,7 @@ func (suiteHarness) Reconfirmed(checkpoint, confirmations uint64) uint64 {
 
 func (suiteHarness) ConfirmsGenesis() bool { return false }
 
-func (suiteHarness) Skip(scenario string) string {
-	if scenario == chainstest.ScenarioUnknownCheckpoint {
-		// Reported to the lead (issue 19): restore takes the checkpoint
-		// unchecked; sync then fails to fetch the unknown block to
-		// disconnect it, a transient error, and Run retries forever,
-		// delivering nothing, where Bitcoin stops with an error naming
-		// it. Follower code is not this change's to fix.
-		return "the Ethereum follower retries forever on a checkpoint the node does not know (Bitcoin stops with an error naming it); known bug, reported"
-	}
-	return ""
-}
+func (suiteHarness) Skip(scenario string) string { return "" }
 
 // suiteNode is a simulated backend behind two proxies (http, ws), which
 // stand in for stopping it: its chain lives in memory.
