@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -154,33 +153,18 @@ func incidentOpen(c *cli.Context) error {
 		opened, err = st.book.Open(c.Context, inc)
 		return err
 	}, func(api *watchAPI) error {
-		body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "max_hops": inc.MaxHops}
-		if inc.Policy != "" { // else the daemon's tracer.policy
-			body["policy"] = inc.Policy
+		// Without a policy, the daemon's tracer.policy.
+		id, ws, err := api.OpenIncident(c.Context, inc)
+		if err != nil {
+			return cliError(err)
 		}
-		if inc.ConfidenceFloor != nil {
-			body["confidence_floor"] = *inc.ConfidenceFloor
-		}
-		if inc.Owner != "" {
-			body["owner"] = inc.Owner
-		}
-		if inc.Dust != nil {
-			body["dust"] = inc.Dust.String()
-		}
-		var resp struct {
-			ID       string   `json:"id"`
-			Warnings []string `json:"warnings"`
-		}
-		if err := api.do(c.Context, "POST", "/v1/incidents", body, &resp); err != nil {
-			return err
-		}
-		warnings = resp.Warnings
+		warnings = ws
 		if c.Bool("wait") {
-			if err := waitTracking(c, api, resp.ID); err != nil {
+			if err := waitTracking(c, api, id); err != nil {
 				return err
 			}
 		}
-		opened, tracking, err = getIncident(c, api, resp.ID)
+		opened, tracking, err = getIncident(c, api, id)
 		return err
 	})
 	if err != nil {
@@ -227,21 +211,11 @@ func terminalBytesBar(c *cli.Context, f *os.File, what string) *progressbar.Prog
 
 // getIncident reads an incident and what the tracer is doing with it.
 func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident, *tracer.Tracking, error) {
-	var raw json.RawMessage
-	var inc watchlists.Incident
-	if err := api.do(c.Context, "GET", "/v1/incidents/"+url.PathEscape(id), nil, &raw); err != nil {
-		return inc, nil, err
+	ti, err := api.Incident(c.Context, id)
+	if err != nil {
+		return ti.Incident, nil, cliError(err)
 	}
-	var t struct {
-		Tracking *tracer.Tracking `json:"tracking"`
-	}
-	if err := json.Unmarshal(raw, &inc); err != nil {
-		return inc, nil, fmt.Errorf("incident %s: %w", id, err)
-	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return inc, nil, fmt.Errorf("incident %s tracking: %w", id, err)
-	}
-	return inc, t.Tracking, nil
+	return ti.Incident, ti.Tracking, nil
 }
 
 // waitTracking polls the incident until it is live, failed or closed,
@@ -301,26 +275,14 @@ func incidentLs(c *cli.Context) error {
 		tracking = make([]*tracer.Tracking, len(list))
 		return nil
 	}, func(api *watchAPI) error {
-		var resp struct {
-			Incidents []json.RawMessage `json:"incidents"`
+		all, err := api.Incidents(c.Context)
+		if err != nil {
+			return cliError(err)
 		}
-		if err := api.do(c.Context, "GET", "/v1/incidents", nil, &resp); err != nil {
-			return err
-		}
-		for _, raw := range resp.Incidents {
-			var inc watchlists.Incident
-			var t struct {
-				Tracking *tracer.Tracking `json:"tracking"`
-			}
-			if err := json.Unmarshal(raw, &inc); err != nil {
-				return fmt.Errorf("incidents: %w", err)
-			}
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return fmt.Errorf("incidents: %w", err)
-			}
-			if status == "" || inc.Status == status {
-				list = append(list, inc)
-				tracking = append(tracking, t.Tracking)
+		for _, ti := range all {
+			if status == "" || ti.Incident.Status == status {
+				list = append(list, ti.Incident)
+				tracking = append(tracking, ti.Tracking)
 			}
 		}
 		return nil
@@ -422,10 +384,9 @@ func incidentGetOrClose(c *cli.Context, close bool) error {
 		}
 		return err
 	}, func(api *watchAPI) error {
-		path := "/v1/incidents/" + url.PathEscape(id)
 		if close {
-			if err := api.do(c.Context, "POST", path+"/close", nil, nil); err != nil {
-				return err
+			if err := api.CloseIncident(c.Context, id); err != nil {
+				return cliError(err)
 			}
 		}
 		inc, tracking, err = getIncident(c, api, id)

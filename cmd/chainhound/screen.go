@@ -11,8 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/tracer"
@@ -61,7 +61,7 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	networks, err := cfg.networks(c)
+	networks, err := networks(c, cfg)
 	if err != nil {
 		return err
 	}
@@ -74,14 +74,8 @@ func screenAction(c *cli.Context) error {
 	}
 	var results []screening.Result
 	if key := c.String("api-key"); key != "" {
-		a := newWatchAPI(c, key)
-		for lo := 0; lo < len(in.addrs); lo += api.MaxScreenBatch {
-			var out struct{ Results []screening.Result }
-			part := in.addrs[lo:min(lo+api.MaxScreenBatch, len(in.addrs))]
-			if err := a.do(c.Context, "POST", "/v1/screen", map[string]any{"chain": chain, "addresses": part}, &out); err != nil {
-				return err
-			}
-			results = append(results, out.Results...)
+		if results, err = newWatchAPI(c, key).Screen(c.Context, chain, in.addrs); err != nil {
+			return cliError(err)
 		}
 	} else if results, err = screenOffline(c, cfg, networks, chain, in.norm); err != nil {
 		return err
@@ -90,7 +84,7 @@ func screenAction(c *cli.Context) error {
 }
 
 // screenOffline screens on the data directory (or the Redis of --config).
-func screenOffline(c *cli.Context, cfg watchConfig, networks watchlists.Networks, chain chains.Chain, addrs []string) ([]screening.Result, error) {
+func screenOffline(c *cli.Context, cfg *config.Local, networks watchlists.Networks, chain chains.Chain, addrs []string) ([]screening.Result, error) {
 	sc := daemon.ScreenConfig(cfg.Screen)
 	if err := sc.Risk.Validate(); err != nil {
 		return nil, usagef("--config %s: screen.risk: %v", c.String("config"), err)
