@@ -226,8 +226,8 @@ func (p *replaySink) Raise(_ context.Context, fs []tracer.Finding) error {
 	enc := json.NewEncoder(p.w)
 	sev := alerts.DefaultSeverityTable()
 	for i := range fs {
-		if !alerts.ValidType(string(fs[i].Type)) {
-			continue // taint.left and the like: logged by the daemon, not alerts
+		if !alerts.Raisable(&fs[i]) {
+			continue // as the daemon's alerts.Raiser
 		}
 		p.seq++
 		a := alerts.AlertOf(&fs[i], &sev)
