@@ -5,7 +5,12 @@
 //
 // The package consumes small interfaces it declares itself (deps.go):
 // Watchlist, Incidents, AlertLog, Health, KeyStore and the optional Tracer
-// and Summarizer. cmd/chainhound wires the real implementations.
+// and Summarizer. internal/daemon wires the real implementations.
+//
+// The client side is here too: Client calls the REST API with typed
+// methods and one error decoder (a non-2xx answer is a *ResponseError
+// carrying the body's code, message and field), and Tail follows the
+// websocket; cmd/chainhound uses both.
 //
 // # Who sees what
 //
