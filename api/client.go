@@ -371,8 +371,7 @@ func channelPath(tenant, id, suffix string) string {
 // key's when empty) and returns it, secrets redacted.
 func (c *Client) PutChannel(ctx context.Context, tenant, id string, s ChannelSpec) (notify.View, error) {
 	var v notify.View
-	err := c.Do(ctx, "PUT", channelPath(tenant, id, ""), channelRequest{Type: s.Type, Target: s.Target, Secret: s.Secret, URL: s.URL,
-		SMTP: s.SMTP, Filter: s.Filter, Template: s.Template, All: s.All}, &v)
+	err := c.Do(ctx, "PUT", channelPath(tenant, id, ""), channelRequest(s), &v)
 	return v, err
 }
 
