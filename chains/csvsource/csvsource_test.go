@@ -2,8 +2,13 @@ package csvsource
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/chains"
@@ -72,3 +77,49 @@ func TestCSVBalancesAgreeWithASum(t *testing.T) {
 	}
 }
 
+// TestReadBitcoin reads inputs and outputs into blocks: an input
+// spending an output of the file is resolved from it, an input from
+// outside the file keeps its row's amount for Prevouts.
+func TestReadBitcoin(t *testing.T) {
+	const (
+		theft = "1111111111111111111111111111111111111111111111111111111111111111"
+		spend = "2222222222222222222222222222222222222222222222222222222222222222"
+		outer = "3333333333333333333333333333333333333333333333333333333333333333"
+	)
+	p := filepath.Join(t.TempDir(), "t.csv")
+	body := "block,time,tx,index,from,to,asset,amount\n" +
+		"800000,1700000000," + theft + ",0," + outer + ":1,,BTC,100000\n" +
+		"800000,1700000000," + theft + ",0,,thief,BTC,99000\n" +
+		"800001,1700000600," + spend + ",0," + theft + ":0,,BTC,99000\n" +
+		"800001,1700000600," + spend + ",0,,other,BTC,98000\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(p, chains.Bitcoin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Blocks) != 2 || f.Blocks[1].Txs[0].Inputs[0].Address != "thief" || !f.Blocks[1].Txs[0].Inputs[0].Resolved {
+		t.Fatalf("blocks %+v", f.Blocks)
+	}
+	if !f.HasTx(strings.ToUpper(spend)) || f.HasTx(outer) || !f.Pays("thief", 800000) || f.Pays("nobody", 0) || f.Pays("thief", 800002) {
+		t.Fatal("HasTx or Pays")
+	}
+	outs, err := f.Prevouts().Prevouts(context.Background(), []chains.Outpoint{{Tx: outer, Index: 1}, {Tx: theft, Index: 0}})
+	if err != nil || outs[0].Value != 100000 || outs[1].Address != "thief" || outs[1].Value != 99000 {
+		t.Fatalf("prevouts %+v, %v", outs, err)
+	}
+
+	if err := os.WriteFile(p, []byte(body+"800001,1700000600,"+spend+",0,,,BTC,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Read(p, chains.Bitcoin)
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Line != 6 || fe.Path != p || !strings.HasPrefix(err.Error(), p+" line 6: a Bitcoin row is") {
+		t.Fatalf("bad row: %v", err)
+	}
+	var pe *fs.PathError
+	if _, err := Read(p+".absent", chains.Bitcoin); !errors.As(err, &pe) {
+		t.Fatalf("absent file: %v", err)
+	}
+}
