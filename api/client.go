@@ -198,12 +198,20 @@ func (q WatchlistQuery) values() url.Values {
 	return v
 }
 
+// The request bodies below are maps that leave out what is not given, as
+// the server reads an absent field and an empty one alike.
+
 // AddWatchlistEntry adds or replaces e (POST /v1/watchlist) and returns
-// it as stored.
+// it as stored. An empty Source lets the server name it.
 func (c *Client) AddWatchlistEntry(ctx context.Context, e watchlists.Entry) (watchlists.Entry, error) {
+	body := map[string]string{"chain": string(e.Chain), "address": e.Address, "kind": string(e.Kind), "label": e.Label, "owner": e.Owner}
+	for k, v := range map[string]string{"note": e.Note, "source": e.Source, "protocol": e.Protocol} {
+		if v != "" {
+			body[k] = v
+		}
+	}
 	var stored watchlists.Entry
-	err := c.Do(ctx, "POST", "/v1/watchlist", entryRequest{Chain: string(e.Chain), Address: e.Address, Kind: string(e.Kind),
-		Label: e.Label, Owner: e.Owner, Note: e.Note, Source: e.Source, Protocol: e.Protocol}, &stored)
+	err := c.Do(ctx, "POST", "/v1/watchlist", body, &stored)
 	return stored, err
 }
 
@@ -228,19 +236,24 @@ func (c *Client) WatchlistEntries(ctx context.Context, q WatchlistQuery) ([]watc
 // server's warnings. An inc without Policy takes the daemon's
 // tracer.policy.
 func (c *Client) OpenIncident(ctx context.Context, inc watchlists.Incident) (id string, warnings []string, err error) {
-	req := incidentRequest{Title: inc.Title, Chain: string(inc.Chain), Policy: string(inc.Policy), MaxHops: inc.MaxHops,
-		Owner: inc.Owner, ConfidenceFloor: inc.ConfidenceFloor}
-	for _, s := range inc.Seeds {
-		req.Seeds = append(req.Seeds, seedRequest(s))
+	body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "max_hops": inc.MaxHops}
+	if inc.Policy != "" {
+		body["policy"] = inc.Policy
+	}
+	if inc.ConfidenceFloor != nil {
+		body["confidence_floor"] = *inc.ConfidenceFloor
+	}
+	if inc.Owner != "" {
+		body["owner"] = inc.Owner
 	}
 	if inc.Dust != nil {
-		req.Dust = inc.Dust.String()
+		body["dust"] = inc.Dust.String()
 	}
 	var resp struct {
 		ID       string   `json:"id"`
 		Warnings []string `json:"warnings"`
 	}
-	err = c.Do(ctx, "POST", "/v1/incidents", req, &resp)
+	err = c.Do(ctx, "POST", "/v1/incidents", body, &resp)
 	return resp.ID, resp.Warnings, err
 }
 
@@ -313,7 +326,7 @@ func (c *Client) CloseIncident(ctx context.Context, id string) error {
 // CreateKey creates a key (POST /v1/keys, admin keys).
 func (c *Client) CreateKey(ctx context.Context, role Role, tenant string) (CreatedKey, error) {
 	var ck CreatedKey
-	err := c.Do(ctx, "POST", "/v1/keys", keyRequest{Role: string(role), Tenant: tenant}, &ck)
+	err := c.Do(ctx, "POST", "/v1/keys", map[string]string{"role": string(role), "tenant": tenant}, &ck)
 	return ck, err
 }
 
@@ -337,7 +350,7 @@ func (c *Client) Screen(ctx context.Context, chain chains.Chain, addrs []string)
 	for lo := 0; lo < len(addrs); lo += MaxScreenBatch {
 		var out screenResults
 		part := addrs[lo:min(lo+MaxScreenBatch, len(addrs))]
-		if err := c.Do(ctx, "POST", "/v1/screen", screenRequest{Chain: string(chain), Addresses: part}, &out); err != nil {
+		if err := c.Do(ctx, "POST", "/v1/screen", map[string]any{"chain": chain, "addresses": part}, &out); err != nil {
 			return results, err
 		}
 		results = append(results, out.Results...)
@@ -371,7 +384,12 @@ func channelPath(tenant, id, suffix string) string {
 // key's when empty) and returns it, secrets redacted.
 func (c *Client) PutChannel(ctx context.Context, tenant, id string, s ChannelSpec) (notify.View, error) {
 	var v notify.View
-	err := c.Do(ctx, "PUT", channelPath(tenant, id, ""), channelRequest(s), &v)
+	body := map[string]any{"type": s.Type, "target": s.Target, "secret": s.Secret, "url": s.URL,
+		"filter": s.Filter, "template": s.Template, "all": s.All}
+	if s.SMTP != nil {
+		body["smtp"] = *s.SMTP
+	}
+	err := c.Do(ctx, "PUT", channelPath(tenant, id, ""), body, &v)
 	return v, err
 }
 
@@ -398,13 +416,25 @@ func (c *Client) RemoveChannel(ctx context.Context, tenant, id string) error {
 // alert seq (PATCH /v1/alerts/{seq}); nil leaves one as it is.
 func (c *Client) SetTriage(ctx context.Context, seq uint64, status, assignee *string) (alerts.Triage, error) {
 	var tr alerts.Triage
-	err := c.Do(ctx, "PATCH", "/v1/alerts/"+strconv.FormatUint(seq, 10), triageBody{Status: status, Assignee: assignee}, &tr)
+	err := c.Do(ctx, "PATCH", "/v1/alerts/"+strconv.FormatUint(seq, 10), triageRequest(status, assignee), &tr)
 	return tr, err
 }
 
 // CommentAlert adds a comment to the key's tenant's triage of alert seq.
 func (c *Client) CommentAlert(ctx context.Context, seq uint64, text string) (alerts.Triage, error) {
 	var tr alerts.Triage
-	err := c.Do(ctx, "POST", "/v1/alerts/"+strconv.FormatUint(seq, 10)+"/comments", commentBody{Text: text}, &tr)
+	err := c.Do(ctx, "POST", "/v1/alerts/"+strconv.FormatUint(seq, 10)+"/comments", map[string]string{"text": text}, &tr)
 	return tr, err
+}
+
+// triageRequest is PATCH /v1/alerts/{seq}'s body with what is given.
+func triageRequest(status, assignee *string) map[string]*string {
+	body := map[string]*string{}
+	if status != nil {
+		body["status"] = status
+	}
+	if assignee != nil {
+		body["assignee"] = assignee
+	}
+	return body
 }
