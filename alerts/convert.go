@@ -23,10 +23,18 @@ func (r *Raiser) alertOf(ctx context.Context, f *tracer.Finding) (Alert, error) 
 	return a, nil
 }
 
+// Raisable reports whether f is raised as an alert: its type is an alert
+// type, and not one the Raiser writes itself (alert.confirmed,
+// alert.retracted). The tracer's other findings (taint.left, …) are
+// logged, not alerts.
+func Raisable(f *tracer.Finding) bool {
+	return knownTypes[string(f.Type)] && f.Type != TypeConfirmed && f.Type != TypeRetracted
+}
+
 // AlertOf converts a finding to the docs/interface.md alert that the daemon
 // raises for it (Seq and audience unassigned), with severities from sev;
 // `chainhound replay` prints the same. Callers skip findings whose type is
-// not an alert type (ValidType).
+// not Raisable.
 func AlertOf(f *tracer.Finding, sev *SeverityTable) Alert {
 	amountForSeverity := f.Tainted
 	if !isTaint(string(f.Type)) || amountForSeverity == nil {

@@ -99,7 +99,7 @@ func (r *Raiser) Raise(ctx context.Context, fs []tracer.Finding) error {
 			continue
 		}
 		seen[f.ID] = true
-		if !knownTypes[string(f.Type)] || f.Type == TypeConfirmed || f.Type == TypeRetracted {
+		if !Raisable(f) {
 			r.lg.Debug("finding type is not an alert", "type", f.Type, "finding", f.ID, "chain", f.Chain, "tx", f.Tx)
 			continue
 		}

@@ -7,6 +7,11 @@
 // Watchlist, Incidents, AlertLog, Health, KeyStore and the optional Tracer
 // and Summarizer. internal/daemon wires the real implementations.
 //
+// The client side is here too: Client calls the REST API with typed
+// methods and one error decoder (a non-2xx answer is a *ResponseError
+// carrying the body's code, message and field), and Tail follows the
+// websocket; cmd/chainhound uses both.
+//
 // # Who sees what
 //
 //	role          watchlist                 incidents            alerts                   trace  keys

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -144,12 +145,12 @@ func (t *Tail) once(ctx context.Context, dialer *websocket.Dialer, last *uint64,
 	conn, resp, err := dialer.DialContext(ctx, u, h)
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-			var body errorBody
-			_ = json.NewDecoder(resp.Body).Decode(&body)
-			if body.Error == nil {
-				body.Error = &Error{Code: CodeInvalid, Message: resp.Status}
+			data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			e := decodeError(data)
+			if e == nil {
+				e = &Error{Code: CodeInvalid, Message: resp.Status}
 			}
-			return false, &PermanentError{Status: resp.StatusCode, Err: body.Error}
+			return false, &PermanentError{Status: resp.StatusCode, Err: e}
 		}
 		return false, fmt.Errorf("dial %s: %w", t.API, err)
 	}

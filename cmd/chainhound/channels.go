@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/notify"
 	"github.com/urfave/cli/v2"
 )
@@ -60,19 +60,6 @@ func channelsAPI(c *cli.Context) (*watchAPI, context.Context, error) {
 	return newWatchAPI(c, key), ctx, nil
 }
 
-// channelPath is /v1/channels[/id][suffix] with ?tenant= when given.
-func channelPath(c *cli.Context, id, suffix string) string {
-	p := "/v1/channels"
-	if id != "" {
-		p += "/" + url.PathEscape(id)
-	}
-	p += suffix
-	if t := c.String("tenant"); t != "" {
-		p += "?tenant=" + url.QueryEscape(t)
-	}
-	return p
-}
-
 // parseChannelFilter reads --filter KEY=VALUE flags.
 func parseChannelFilter(specs []string) (notify.Filter, error) {
 	var f notify.Filter
@@ -110,21 +97,19 @@ func channelsAdd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]any{
-		"type": c.String("type"), "target": c.String("target"), "secret": c.String("secret"), "url": c.String("url"),
-		"filter": filter, "template": c.String("template"), "all": c.Bool("all"),
-	}
+	spec := api.ChannelSpec{Type: c.String("type"), Target: c.String("target"), Secret: c.String("secret"), URL: c.String("url"),
+		Filter: filter, Template: c.String("template"), All: c.Bool("all")}
 	if c.String("type") == notify.Email || c.IsSet("smtp-server") {
-		body["smtp"] = notify.SMTP{Server: c.String("smtp-server"), TLS: c.String("smtp-tls"), Username: c.String("smtp-user"),
+		spec.SMTP = &notify.SMTP{Server: c.String("smtp-server"), TLS: c.String("smtp-tls"), Username: c.String("smtp-user"),
 			Password: c.String("smtp-password"), From: c.String("from")}
 	}
 	a, ctx, err := channelsAPI(c)
 	if err != nil {
 		return err
 	}
-	var v notify.View
-	if err := a.do(ctx, "PUT", channelPath(c, c.String("id"), ""), body, &v); err != nil {
-		return err
+	v, err := a.PutChannel(ctx, c.String("tenant"), c.String("id"), spec)
+	if err != nil {
+		return cliError(err)
 	}
 	if format == "json" {
 		return watchJSON(c, v)
@@ -145,8 +130,8 @@ func channelsLs(c *cli.Context) error {
 	var out struct {
 		Channels []notify.View `json:"channels"`
 	}
-	if err := a.do(ctx, "GET", channelPath(c, "", ""), nil, &out); err != nil {
-		return err
+	if out.Channels, err = a.Channels(ctx, c.String("tenant")); err != nil {
+		return cliError(err)
 	}
 	if format == "json" {
 		if out.Channels == nil {
@@ -198,8 +183,8 @@ func channelsTest(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.do(ctx, "POST", channelPath(c, id, "/test"), nil, nil); err != nil {
-		return err
+	if err := a.TestChannel(ctx, c.String("tenant"), id); err != nil {
+		return cliError(err)
 	}
 	_, err = fmt.Fprintf(c.App.Writer, "test message delivered to %s\n", id)
 	return err
@@ -214,8 +199,8 @@ func channelsRm(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.do(ctx, "DELETE", channelPath(c, id, ""), nil, nil); err != nil {
-		return err
+	if err := a.RemoveChannel(ctx, c.String("tenant"), id); err != nil {
+		return cliError(err)
 	}
 	_, err = fmt.Fprintf(c.App.Writer, "removed %s\n", id)
 	return err

@@ -1,16 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
@@ -154,33 +148,18 @@ func incidentOpen(c *cli.Context) error {
 		opened, err = st.book.Open(c.Context, inc)
 		return err
 	}, func(api *watchAPI) error {
-		body := map[string]any{"title": inc.Title, "chain": inc.Chain, "seeds": inc.Seeds, "max_hops": inc.MaxHops}
-		if inc.Policy != "" { // else the daemon's tracer.policy
-			body["policy"] = inc.Policy
+		// Without a policy, the daemon's tracer.policy.
+		id, ws, err := api.OpenIncident(c.Context, inc)
+		if err != nil {
+			return cliError(err)
 		}
-		if inc.ConfidenceFloor != nil {
-			body["confidence_floor"] = *inc.ConfidenceFloor
-		}
-		if inc.Owner != "" {
-			body["owner"] = inc.Owner
-		}
-		if inc.Dust != nil {
-			body["dust"] = inc.Dust.String()
-		}
-		var resp struct {
-			ID       string   `json:"id"`
-			Warnings []string `json:"warnings"`
-		}
-		if err := api.do(c.Context, "POST", "/v1/incidents", body, &resp); err != nil {
-			return err
-		}
-		warnings = resp.Warnings
+		warnings = ws
 		if c.Bool("wait") {
-			if err := waitTracking(c, api, resp.ID); err != nil {
+			if err := waitTracking(c, api, id); err != nil {
 				return err
 			}
 		}
-		opened, tracking, err = getIncident(c, api, resp.ID)
+		opened, tracking, err = getIncident(c, api, id)
 		return err
 	})
 	if err != nil {
@@ -198,50 +177,13 @@ func incidentOpen(c *cli.Context) error {
 	return nil
 }
 
-// terminalBar is a progress bar of blocks on stderr when it is a
-// terminal (nil when piped: no progress drawn).
-func terminalBar(c *cli.Context, what string) *progressbar.ProgressBar {
-	f, ok := c.App.ErrWriter.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionSetItsString("blocks"), progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-}
-
-// terminalBytesBar is a progress bar of f's bytes read, on stderr when it
-// is a terminal (nil when piped, or when f's size is unknown).
-func terminalBytesBar(c *cli.Context, f *os.File, what string) *progressbar.ProgressBar {
-	w, ok := c.App.ErrWriter.(*os.File)
-	if !ok || !term.IsTerminal(int(w.Fd())) {
-		return nil
-	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	return progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-}
-
 // getIncident reads an incident and what the tracer is doing with it.
 func getIncident(c *cli.Context, api *watchAPI, id string) (watchlists.Incident, *tracer.Tracking, error) {
-	var raw json.RawMessage
-	var inc watchlists.Incident
-	if err := api.do(c.Context, "GET", "/v1/incidents/"+url.PathEscape(id), nil, &raw); err != nil {
-		return inc, nil, err
+	ti, err := api.Incident(c.Context, id)
+	if err != nil {
+		return ti.Incident, nil, cliError(err)
 	}
-	var t struct {
-		Tracking *tracer.Tracking `json:"tracking"`
-	}
-	if err := json.Unmarshal(raw, &inc); err != nil {
-		return inc, nil, fmt.Errorf("incident %s: %w", id, err)
-	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return inc, nil, fmt.Errorf("incident %s tracking: %w", id, err)
-	}
-	return inc, t.Tracking, nil
+	return ti.Incident, ti.Tracking, nil
 }
 
 // waitTracking polls the incident until it is live, failed or closed,
@@ -280,213 +222,4 @@ func waitTracking(c *cli.Context, api *watchAPI, id string) error {
 		case <-tick.C:
 		}
 	}
-}
-
-func incidentLs(c *cli.Context) error {
-	format, err := watchOutputFormat(c)
-	if err != nil {
-		return err
-	}
-	status := watchlists.IncidentStatus(c.String("status"))
-	if status != "" && status != watchlists.Open && status != watchlists.Closed {
-		return usagef("--status: unknown status %q (want open or closed)", status)
-	}
-	var list []watchlists.Incident
-	var tracking []*tracer.Tracking // beside list; nil entries offline
-	err = withState(c, func(st *directState) error {
-		if err := st.book.Load(c.Context); err != nil {
-			return err
-		}
-		list = st.book.List("*", status)
-		tracking = make([]*tracer.Tracking, len(list))
-		return nil
-	}, func(api *watchAPI) error {
-		var resp struct {
-			Incidents []json.RawMessage `json:"incidents"`
-		}
-		if err := api.do(c.Context, "GET", "/v1/incidents", nil, &resp); err != nil {
-			return err
-		}
-		for _, raw := range resp.Incidents {
-			var inc watchlists.Incident
-			var t struct {
-				Tracking *tracer.Tracking `json:"tracking"`
-			}
-			if err := json.Unmarshal(raw, &inc); err != nil {
-				return fmt.Errorf("incidents: %w", err)
-			}
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return fmt.Errorf("incidents: %w", err)
-			}
-			if status == "" || inc.Status == status {
-				list = append(list, inc)
-				tracking = append(tracking, t.Tracking)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if format == "json" {
-		out := make([]any, len(list))
-		for i, inc := range list {
-			out[i] = inc
-			if tracking[i] != nil {
-				m, err := withTracking(inc, tracking[i])
-				if err != nil {
-					return err
-				}
-				out[i] = m
-			}
-		}
-		return watchJSON(c, map[string]any{"incidents": out})
-	}
-	t := newWatchTable(c.App.Writer, "ID", "STATUS", "TRACKING", "CHAIN", "POLICY", "SEEDS", "OPENED", "OWNER", "TITLE")
-	for i, inc := range list {
-		t.row(inc.ID, string(inc.Status), trackingCell(tracking[i]), string(inc.Chain), string(inc.Policy), fmt.Sprint(len(inc.Seeds)),
-			inc.Opened.Format(time.RFC3339), inc.Owner, inc.Title)
-	}
-	return t.flush()
-}
-
-// trackingCell is a tracking state in a table: the state, and how far a
-// catch-up got; "-" when no daemon said (offline).
-func trackingCell(tr *tracer.Tracking) string {
-	switch {
-	case tr == nil:
-		return "-"
-	case tr.State == tracer.CatchingUp && tr.To > tr.From:
-		done := min(100, 100*(tr.At+1-min(tr.At+1, tr.From))/(tr.To-tr.From+1))
-		return fmt.Sprintf("catching_up %d%%", done)
-	}
-	return tr.State
-}
-
-// withTracking is inc's JSON object with its tracking beside it, as the
-// API answers.
-func withTracking(inc watchlists.Incident, tr *tracer.Tracking) (map[string]any, error) {
-	b, err := json.Marshal(inc)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	m["tracking"] = tr
-	return m, nil
-}
-
-func incidentID(c *cli.Context) (string, error) {
-	if c.NArg() != 1 {
-		return "", usagef("incident %s: want exactly one ID, got %d arguments", c.Command.Name, c.NArg())
-	}
-	id := c.Args().First()
-	if !strings.HasPrefix(id, "inc_") {
-		return "", usagef("ID %q: incident ids start with inc_", id)
-	}
-	return id, nil
-}
-
-func incidentShow(c *cli.Context) error {
-	return incidentGetOrClose(c, false)
-}
-
-func incidentClose(c *cli.Context) error {
-	return incidentGetOrClose(c, true)
-}
-
-func incidentGetOrClose(c *cli.Context, close bool) error {
-	format, err := watchOutputFormat(c)
-	if err != nil {
-		return err
-	}
-	id, err := incidentID(c)
-	if err != nil {
-		return err
-	}
-	var inc watchlists.Incident
-	var tracking *tracer.Tracking
-	err = withState(c, func(st *directState) error {
-		if err := st.book.Load(c.Context); err != nil {
-			return err
-		}
-		if close {
-			inc, err = st.book.Close(c.Context, id)
-		} else {
-			inc, err = st.book.Get(id)
-		}
-		if errors.Is(err, watchlists.ErrNotFound) {
-			return usagef("ID %s: no such incident", id)
-		}
-		return err
-	}, func(api *watchAPI) error {
-		path := "/v1/incidents/" + url.PathEscape(id)
-		if close {
-			if err := api.do(c.Context, "POST", path+"/close", nil, nil); err != nil {
-				return err
-			}
-		}
-		inc, tracking, err = getIncident(c, api, id)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return printIncident(c, format, inc, tracking)
-}
-
-// printIncident shows an incident and, from a daemon, its tracking.
-func printIncident(c *cli.Context, format string, inc watchlists.Incident, tracking *tracer.Tracking) error {
-	if format == "json" {
-		if tracking == nil {
-			return watchJSON(c, inc)
-		}
-		m, err := withTracking(inc, tracking)
-		if err != nil {
-			return err
-		}
-		return watchJSON(c, m)
-	}
-	w := c.App.Writer
-	t := newWatchTable(w, "FIELD", "VALUE")
-	t.row("id", inc.ID)
-	t.row("status", string(inc.Status))
-	t.row("title", inc.Title)
-	t.row("owner", inc.Owner)
-	t.row("chain", string(inc.Chain))
-	t.row("policy", string(inc.Policy))
-	dust := "default"
-	if inc.Dust != nil {
-		dust = inc.Dust.String()
-	}
-	t.row("dust", dust)
-	hops := "default"
-	if inc.MaxHops > 0 {
-		hops = fmt.Sprint(inc.MaxHops)
-	}
-	t.row("max hops", hops)
-	t.row("opened", inc.Opened.Format(time.RFC3339))
-	if inc.Closed != nil {
-		t.row("closed", inc.Closed.Format(time.RFC3339))
-	}
-	if tr := tracking; tr != nil {
-		switch tr.State {
-		case tracer.CatchingUp:
-			t.row("tracking", fmt.Sprintf("catching up: block %d of %d..%d, %.1f blocks/s", tr.At, tr.From, tr.To, tr.Rate))
-		case tracer.Failed:
-			t.row("tracking", "failed: "+tr.Reason)
-		default:
-			t.row("tracking", tr.State)
-		}
-	}
-	for i, s := range inc.Seeds {
-		if s.Tx != "" {
-			t.row(fmt.Sprintf("seed %d", i+1), "tx "+s.Tx)
-		} else {
-			t.row(fmt.Sprintf("seed %d", i+1), fmt.Sprintf("address %s from block %d", watchlists.Display(inc.Chain, s.Address), s.FromBlock))
-		}
-	}
-	return t.flush()
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	"github.com/urfave/cli/v2"
 )
@@ -43,7 +43,7 @@ func withKeys(c *cli.Context, direct func(context.Context, store.Backend) error,
 	if key := c.String("api-key"); key != "" {
 		return viaAPI(ctx, newWatchAPI(c, key))
 	}
-	var cfg watchConfig // only its data_dir, when --data-dir is not given
+	cfg := &config.Local{} // only its data_dir, when --data-dir is not given
 	if !c.IsSet("data-dir") {
 		var err error
 		if cfg, err = readWatchConfig(c); err != nil {
@@ -78,11 +78,11 @@ func keysCreate(c *cli.Context) error {
 		_, err = fmt.Fprintln(c.App.Writer, secret)
 		return err
 	}, func(ctx context.Context, a *watchAPI) error {
-		var ck api.CreatedKey
-		if err := a.do(ctx, "POST", "/v1/keys", map[string]string{"role": string(role), "tenant": tenant}, &ck); err != nil {
-			return err
+		ck, err := a.CreateKey(ctx, role, tenant)
+		if err != nil {
+			return cliError(err)
 		}
-		_, err := fmt.Fprintln(c.App.Writer, ck.Secret)
+		_, err = fmt.Fprintln(c.App.Writer, ck.Secret)
 		return err
 	})
 }
@@ -98,10 +98,9 @@ func keysLs(c *cli.Context) error {
 		keys, err = s.Keys(ctx)
 		return err
 	}, func(ctx context.Context, a *watchAPI) error {
-		var out struct{ Keys []api.Key }
-		err := a.do(ctx, "GET", "/v1/keys", nil, &out)
-		keys = out.Keys
-		return err
+		var err error
+		keys, err = a.Keys(ctx)
+		return cliError(err)
 	})
 	if err != nil {
 		return err
@@ -139,11 +138,11 @@ func keysRevoke(c *cli.Context) error {
 		_, err = fmt.Fprintf(c.App.Writer, "revoked %s (%s, %s)\n", k.ID, k.Role, k.Tenant)
 		return err
 	}, func(ctx context.Context, a *watchAPI) error {
-		var k api.Key
-		if err := a.do(ctx, "POST", "/v1/keys/"+url.PathEscape(id)+"/revoke", nil, &k); err != nil {
-			return err
+		k, err := a.RevokeKey(ctx, id)
+		if err != nil {
+			return cliError(err)
 		}
-		_, err := fmt.Fprintf(c.App.Writer, "revoked %s (%s, %s)\n", k.ID, k.Role, k.Tenant)
+		_, err = fmt.Fprintf(c.App.Writer, "revoked %s (%s, %s)\n", k.ID, k.Role, k.Tenant)
 		return err
 	})
 }

@@ -3,16 +3,14 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
-	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/tracer"
@@ -61,7 +59,7 @@ func screenAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	networks, err := cfg.networks(c)
+	networks, err := networks(c, cfg)
 	if err != nil {
 		return err
 	}
@@ -74,14 +72,8 @@ func screenAction(c *cli.Context) error {
 	}
 	var results []screening.Result
 	if key := c.String("api-key"); key != "" {
-		a := newWatchAPI(c, key)
-		for lo := 0; lo < len(in.addrs); lo += api.MaxScreenBatch {
-			var out struct{ Results []screening.Result }
-			part := in.addrs[lo:min(lo+api.MaxScreenBatch, len(in.addrs))]
-			if err := a.do(c.Context, "POST", "/v1/screen", map[string]any{"chain": chain, "addresses": part}, &out); err != nil {
-				return err
-			}
-			results = append(results, out.Results...)
+		if results, err = newWatchAPI(c, key).Screen(c.Context, chain, in.addrs); err != nil {
+			return cliError(err)
 		}
 	} else if results, err = screenOffline(c, cfg, networks, chain, in.norm); err != nil {
 		return err
@@ -90,7 +82,7 @@ func screenAction(c *cli.Context) error {
 }
 
 // screenOffline screens on the data directory (or the Redis of --config).
-func screenOffline(c *cli.Context, cfg watchConfig, networks watchlists.Networks, chain chains.Chain, addrs []string) ([]screening.Result, error) {
+func screenOffline(c *cli.Context, cfg *config.Local, networks watchlists.Networks, chain chains.Chain, addrs []string) ([]screening.Result, error) {
 	sc := daemon.ScreenConfig(cfg.Screen)
 	if err := sc.Risk.Validate(); err != nil {
 		return nil, usagef("--config %s: screen.risk: %v", c.String("config"), err)
@@ -206,62 +198,4 @@ func addressColumn(h []string) int {
 		}
 	}
 	return -1
-}
-
-// exposureSummary is a result's exposures in one cell: "dprk (2 hops)".
-func exposureSummary(r screening.Result) string {
-	var parts []string
-	for _, e := range append(append([]screening.Exposure(nil), r.Direct...), r.Indirect...) {
-		if e.Hops == 0 {
-			parts = append(parts, fmt.Sprintf("%s (listed: %s)", e.Category, e.Label))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s (%d hops from %s)", e.Category, e.Hops, e.Label))
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-// pathSummary is the nearest indirect exposure's path: a → b → c.
-func pathSummary(r screening.Result) string {
-	if len(r.Indirect) == 0 || len(r.Indirect[0].Path) == 0 {
-		return ""
-	}
-	p := r.Indirect[0].Path
-	s := []string{p[0].From}
-	for _, h := range p {
-		s = append(s, h.To)
-	}
-	return strings.Join(s, " -> ")
-}
-
-func writeScreen(w io.Writer, format string, in *screenInput, rs []screening.Result) error {
-	switch format {
-	case "json":
-		return json.NewEncoder(w).Encode(struct {
-			Results []screening.Result `json:"results"`
-		}{rs})
-	case "csv":
-		cw := csv.NewWriter(w)
-		header := in.header
-		if header == nil {
-			header = []string{"address"}
-		}
-		_ = cw.Write(append(append([]string(nil), header...), "risk", "exposure", "path"))
-		for i, r := range rs {
-			row := []string{in.addrs[i]}
-			if in.rows != nil {
-				row = in.rows[i]
-			}
-			_ = cw.Write(append(append([]string(nil), row...), r.Risk, exposureSummary(r), pathSummary(r)))
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tRISK\tEXPOSURE\tPATH")
-	for _, r := range rs {
-		p := watchlists.Printable
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Address, r.Risk, p(exposureSummary(r)), p(pathSummary(r)))
-	}
-	return tw.Flush()
 }

@@ -106,18 +106,13 @@ func triageAlert(c *cli.Context, status, assignee *string, comment string) error
 		if c.IsSet("tenant") {
 			return usagef("--tenant: through the API the triage is the key's tenant's; drop --tenant")
 		}
-		path := "/v1/alerts/" + strconv.FormatUint(seq, 10)
+		var err error
 		if comment != "" {
-			return a.do(c.Context, "POST", path+"/comments", map[string]string{"text": comment}, &tr)
+			tr, err = a.CommentAlert(c.Context, seq, comment)
+		} else {
+			tr, err = a.SetTriage(c.Context, seq, status, assignee)
 		}
-		body := map[string]*string{}
-		if status != nil {
-			body["status"] = status
-		}
-		if assignee != nil {
-			body["assignee"] = assignee
-		}
-		return a.do(c.Context, "PATCH", path, body, &tr)
+		return cliError(err)
 	})
 	if err != nil {
 		return err
