@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"slices"
 	"testing"
@@ -25,7 +26,7 @@ import (
 //	go test ./api -run '^$' -bench ConsoleAlertToRow -benchtime 200x
 func BenchmarkConsoleAlertToRow(b *testing.B) {
 	e := newEnv(b, b.TempDir(), api.Config{})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	ctx := chromiumTab(b, e.ts.URL+"/")
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS("#signin-key"), key),

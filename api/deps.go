@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"github.com/chainhound/chainhound/apikey"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
@@ -100,7 +101,7 @@ type Tracer interface {
 // Deps are the parts the server consumes. Keys and Alerts are required;
 // a nil Watchlist, Incidents or Tracer makes its endpoints answer 501.
 type Deps struct {
-	Keys      KeyStore
+	Keys      apikey.Store
 	Alerts    AlertLog
 	Watchlist Watchlist
 	Incidents Incidents

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/chainhound/chainhound/apikey"
 	"log/slog"
 	"time"
 
@@ -37,7 +38,7 @@ const (
 
 // subscriber is one websocket connection as the hub sees it.
 type subscriber struct {
-	key    Key
+	key    apikey.Key
 	filter Filter
 	out    *wsConn // its bounded queue and writer; the hub never blocks on it
 	// Owned by the hub goroutine.

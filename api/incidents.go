@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/apikey"
 	"math/big"
 	"net/http"
 
@@ -98,18 +99,18 @@ func parseTx(field string, chain chains.Chain, tx string) (string, *Error) {
 }
 
 // seesIncident reports whether k may read inc.
-func seesIncident(k Key, inc watchlists.Incident) bool {
+func seesIncident(k apikey.Key, inc watchlists.Incident) bool {
 	switch k.Role {
-	case RoleAdmin, RoleInvestigator:
+	case apikey.RoleAdmin, apikey.RoleInvestigator:
 		return true
-	case RoleCompany:
+	case apikey.RoleCompany:
 		return inc.Owner == k.Tenant
 	}
 	return false
 }
 
-func (s *Server) incidentsReady(w http.ResponseWriter, k Key, write bool) bool {
-	if k.Role == RoleExchange || (write && k.Role == RoleInvestigator) {
+func (s *Server) incidentsReady(w http.ResponseWriter, k apikey.Key, write bool) bool {
+	if k.Role == apikey.RoleExchange || (write && k.Role == apikey.RoleInvestigator) {
 		verb := "read incidents"
 		if write {
 			verb = "open or close incidents"
@@ -124,7 +125,7 @@ func (s *Server) incidentsReady(w http.ResponseWriter, k Key, write bool) bool {
 	return true
 }
 
-func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident, *Error) {
+func (s *Server) parseIncident(req incidentRequest, k apikey.Key) (watchlists.Incident, *Error) {
 	var inc watchlists.Incident
 	chain, e := parseChain("chain", req.Chain)
 	if e != nil {
@@ -199,7 +200,7 @@ func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident,
 	}, nil
 }
 
-func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.incidentsReady(w, k, true) {
 		return
 	}
@@ -225,7 +226,7 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k Key) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.incidentsReady(w, k, false) {
 		return
 	}
@@ -240,7 +241,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // visibleIncident loads incident {id} or answers 404.
-func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k Key) (watchlists.Incident, bool) {
+func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) (watchlists.Incident, bool) {
 	id := r.PathValue("id")
 	inc, err := s.deps.Incidents.Get(id)
 	if err != nil && !errors.Is(err, watchlists.ErrNotFound) {
@@ -254,8 +255,8 @@ func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k Key) 
 	return inc, true
 }
 
-func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role == RoleExchange && s.deps.Incidents != nil {
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role == apikey.RoleExchange && s.deps.Incidents != nil {
 		s.getCitedIncident(w, r, k)
 		return
 	}
@@ -267,7 +268,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 }
 
-func (s *Server) closeIncident(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) closeIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.incidentsReady(w, k, true) {
 		return
 	}

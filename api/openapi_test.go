@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/alerts/deliver"
+	"github.com/chainhound/chainhound/apikey"
+	"github.com/chainhound/chainhound/notify/sender"
 	"io"
 	"math/big"
 	"net/http"
@@ -305,8 +308,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	healthy.Store(true)
 	chain := theftChain()
 	e := newEnv(t, t.TempDir(), api.Config{Networks: map[chains.Chain]string{chains.Ethereum: "mainnet"}}, func(d *api.Deps) {
-		d.Webhooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
-		d.Channels = notify.New(d.Keys.(notify.Store), notify.Options{Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+		d.Webhooks = deliver.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
+		d.Channels = sender.New(d.Keys.(notify.Store), sender.Options{Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 		d.Health = api.HealthFunc(func() map[chains.Chain]chains.Status {
 			st := chains.Status{Network: "mainnet", Head: 100, Processed: 100, LastBlockTime: time.Now(), Connected: healthy.Load()}
 			return map[chains.Chain]chains.Status{chains.Ethereum: st, chains.Bitcoin: {Network: "mainnet", Connected: true}}
@@ -326,8 +329,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		})
 	})
 	c := newConformance(t, e)
-	admin, company := e.key(api.RoleAdmin, "ops"), e.key(api.RoleCompany, "acme")
-	exchange, investigator := e.key(api.RoleExchange, "binance"), e.key(api.RoleInvestigator, "ivy")
+	admin, company := e.key(apikey.RoleAdmin, "ops"), e.key(apikey.RoleCompany, "acme")
+	exchange, investigator := e.key(apikey.RoleExchange, "binance"), e.key(apikey.RoleInvestigator, "ivy")
 
 	// No key.
 	c.call("GET", "/healthz", "", "", 200)
@@ -460,7 +463,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("POST", "/v1/keys/key_nope/revoke", admin, "", 404)
 
 	// Webhooks.
-	secret := strings.Repeat("s", alerts.MinSecretLen)
+	secret := strings.Repeat("s", deliver.MinSecretLen)
 	c.call("PUT", "/v1/webhook", exchange, `{"url":"https://hooks.binance.example/chainhound","secret":"`+secret+`"}`, 200)
 	c.call("PUT", "/v1/webhook?tenant=acme", admin, `{"url":"https://hooks.acme.example/","secret":"`+secret+`","all":true}`, 200)
 	c.call("PUT", "/v1/webhook", exchange, `{"url":"ftp://x","secret":"`+secret+`"}`, 400)

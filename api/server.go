@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/apikey"
 	"io"
 	"log/slog"
 	"net"
@@ -166,7 +167,7 @@ func (s *Server) routes() *http.ServeMux {
 		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
-	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, Key)) {
+	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, apikey.Key)) {
 		handle(pattern, s.authenticated(h))
 	}
 	handle("GET /healthz", s.healthz)

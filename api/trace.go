@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/chainhound/chainhound/apikey"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,8 +11,8 @@ import (
 )
 
 // trace answers GET /v1/trace/{chain}/{tx}?hops=&policy=&format=json|dot.
-func (s *Server) trace(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role != RoleAdmin && k.Role != RoleInvestigator {
+func (s *Server) trace(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role != apikey.RoleAdmin && k.Role != apikey.RoleInvestigator {
 		writeError(w, forbidden(k, "trace transactions"))
 		return
 	}

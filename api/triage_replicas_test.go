@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"github.com/chainhound/chainhound/apikey"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestTriageAcrossReplicas(t *testing.T) {
 		servers[i], stores[i], logs[i] = httptest.NewServer(srv.Handler()), st, lg
 		t.Cleanup(func() { srv.Close(); servers[i].Close(); st.Close() })
 	}
-	secret, k, err := api.NewKey(api.RoleExchange, "binance", time.Now())
+	secret, k, err := apikey.New(apikey.RoleExchange, "binance", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/apikey"
 	"net/url"
 	"time"
 
@@ -59,7 +60,7 @@ func withKeys(c *cli.Context, direct func(context.Context, store.Backend) error,
 }
 
 func keysCreate(c *cli.Context) error {
-	role, err := api.ParseRole(c.String("role"))
+	role, err := apikey.ParseRole(c.String("role"))
 	if err != nil {
 		return usagef("--role: %v", err)
 	}
@@ -68,7 +69,7 @@ func keysCreate(c *cli.Context) error {
 		return usagef("--tenant: %v", err)
 	}
 	return withKeys(c, func(ctx context.Context, s store.Backend) error {
-		secret, k, err := api.NewKey(role, tenant, time.Now())
+		secret, k, err := apikey.New(role, tenant, time.Now())
 		if err != nil {
 			return err
 		}
@@ -92,13 +93,13 @@ func keysLs(c *cli.Context) error {
 	if format != "table" && format != "json" {
 		return usagef("--format: unknown format %q (want table or json)", format)
 	}
-	var keys []api.Key
+	var keys []apikey.Key
 	err := withKeys(c, func(ctx context.Context, s store.Backend) error {
 		var err error
 		keys, err = s.Keys(ctx)
 		return err
 	}, func(ctx context.Context, a *watchAPI) error {
-		var out struct{ Keys []api.Key }
+		var out struct{ Keys []apikey.Key }
 		err := a.do(ctx, "GET", "/v1/keys", nil, &out)
 		keys = out.Keys
 		return err
@@ -108,9 +109,9 @@ func keysLs(c *cli.Context) error {
 	}
 	if format == "json" {
 		if keys == nil {
-			keys = []api.Key{}
+			keys = []apikey.Key{}
 		}
-		return watchJSON(c, map[string][]api.Key{"keys": keys})
+		return watchJSON(c, map[string][]apikey.Key{"keys": keys})
 	}
 	t := newWatchTable(c.App.Writer, "ID", "ROLE", "TENANT", "CREATED", "REVOKED")
 	for _, k := range keys {
@@ -130,7 +131,7 @@ func keysRevoke(c *cli.Context) error {
 	id := c.Args().First()
 	return withKeys(c, func(ctx context.Context, s store.Backend) error {
 		k, err := s.RevokeKey(ctx, id, time.Now())
-		if errors.Is(err, api.ErrNotFound) {
+		if errors.Is(err, apikey.ErrNotFound) {
 			return usagef("keys revoke: no key %q", id)
 		}
 		if err != nil {
@@ -139,7 +140,7 @@ func keysRevoke(c *cli.Context) error {
 		_, err = fmt.Fprintf(c.App.Writer, "revoked %s (%s, %s)\n", k.ID, k.Role, k.Tenant)
 		return err
 	}, func(ctx context.Context, a *watchAPI) error {
-		var k api.Key
+		var k apikey.Key
 		if err := a.do(ctx, "POST", "/v1/keys/"+url.PathEscape(id)+"/revoke", nil, &k); err != nil {
 			return err
 		}

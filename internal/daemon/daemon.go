@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chainhound/chainhound/alerts/deliver"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"math/big"
@@ -24,7 +26,6 @@ import (
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
-	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
@@ -62,7 +63,7 @@ type Daemon struct {
 	engine     *tracer.Engine
 	Alerts     *alerts.Log
 	Raiser     *alerts.Raiser
-	Dispatcher *alerts.Dispatcher
+	Dispatcher *deliver.Dispatcher
 	API        *api.Server
 
 	eth       *ethereum.Follower
@@ -162,8 +163,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	// Notification channels (Slack, email, ...) are delivered through the
 	// same queue, under the same egress policy and owner check.
 	egressPolicy := egress.Policy{Allow: cfg.Webhooks.AllowPrivatePrefixes}
-	channels := notify.New(d.Store, notify.Options{Egress: egressPolicy, PublicURL: cfg.API.PublicURL})
-	d.Dispatcher = alerts.NewDispatcher(d.Alerts, d.Store, alerts.DispatcherConfig{
+	channels := sender.New(d.Store, sender.Options{Egress: egressPolicy, PublicURL: cfg.API.PublicURL})
+	d.Dispatcher = deliver.NewDispatcher(d.Alerts, d.Store, deliver.DispatcherConfig{
 		Logger:    lg,
 		Egress:    egressPolicy,
 		Authorize: api.WebhookAuthorizer(d.Store),
@@ -192,7 +193,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
 		Replica:   d.replicaInfo(),
-		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
+		Webhooks:  deliver.NewWebhooks(d.Store, egressPolicy),
 		Triage:    d.Store,
 		TriageBus: d.triageBus(),
 		Channels:  channels,
@@ -848,7 +849,7 @@ func (d *Daemon) openHistory() error {
 
 // registerWebhookMetrics exposes the dispatcher's counters on the API's
 // registry.
-func registerWebhookMetrics(m *api.Metrics, disp *alerts.Dispatcher) error {
+func registerWebhookMetrics(m *api.Metrics, disp *deliver.Dispatcher) error {
 	for _, c := range disp.Collectors() {
 		if err := m.Registry.Register(c); err != nil {
 			return fmt.Errorf("register webhook metrics: %w", err)

@@ -1,8 +1,9 @@
-package notify
+package sender
 
 import (
 	"bytes"
 	"fmt"
+	"github.com/chainhound/chainhound/notify"
 	"math/big"
 	"strconv"
 	"strings"
@@ -69,7 +70,7 @@ func newMessage(a alerts.Alert, tmpl *template.Template, publicURL string) (Mess
 }
 
 // testAlert is the alert a test message shows.
-func testAlert(c Channel) alerts.Alert {
+func testAlert(c notify.Channel) alerts.Alert {
 	sym := "ETH"
 	return alerts.Alert{
 		Type: "test", Severity: alerts.Info, Chain: "ethereum", Tx: "0x0000000000000000000000000000000000000000000000000000000000000000",
