@@ -146,7 +146,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 	if b := cfg.Chains.Bitcoin; b != nil {
 		confs[chains.Bitcoin] = b.Confirmations
 	}
-	d.Raiser = alerts.NewRaiser(d.Alerts, d.Store, alerts.RaiserConfig{
+	if d.Raiser, err = alerts.NewRaiser(d.Alerts, d.Store, alerts.RaiserConfig{
 		Confirmations: confs,
 		IncidentOwner: func(ctx context.Context, id string) (string, error) {
 			inc, err := d.Incidents.Get(id)
@@ -156,7 +156,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			return inc.Owner, nil
 		},
 		Logger: lg,
-	})
+	}); err != nil {
+		return nil, err
+	}
 	// Webhooks reach public addresses only, but those the operator allows
 	// (checked at registration and on the address dialled), and only while
 	// the key that registered them may receive them.
