@@ -53,7 +53,7 @@ func (f SummaryFunc) Summary(id string) (any, bool) { return f(id) }
 type AlertLog interface {
 	Since(ctx context.Context, since uint64, limit int) ([]alerts.Alert, error)
 	Last() uint64
-	Subscribe(buf int) *alerts.Subscription
+	FollowBatches(ctx context.Context, after uint64, buf, max int, fn func([]alerts.Alert) error) error
 }
 
 var _ AlertLog = (*alerts.Log)(nil)

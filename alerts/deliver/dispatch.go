@@ -191,8 +191,8 @@ func (d *Dispatcher) Collectors() []prometheus.Collector {
 	}
 }
 
-// feed follows the log from the cursor: subscribe, page to the end, then
-// live; after a drop, again.
+// feed follows the log from the cursor until Close; after an error, again
+// from the cursor a second later.
 func (d *Dispatcher) feed() {
 	defer d.wg.Done()
 	for {
@@ -213,61 +213,18 @@ func (d *Dispatcher) feed() {
 	}
 }
 
+// follow follows the log from the stored cursor (alerts.Log.Follow):
+// the backlog in pages, then live, one queue write per batch.
 func (d *Dispatcher) follow() error {
-	sub := d.log.Subscribe(d.cfg.Buffer)
-	defer sub.Close()
 	cursor, err := d.st.DeliveryCursor(d.ctx)
 	if err != nil {
 		return err
 	}
-	for {
-		page, err := d.log.Since(d.ctx, cursor, 500)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			break
-		}
-		if cursor, err = d.enqueue(page, cursor); err != nil {
-			return err
-		}
-	}
-	for {
-		var batch []alerts.Alert
-		select {
-		case <-d.stop:
-			return nil
-		case a, ok := <-sub.C:
-			if !ok {
-				return nil // dropped: resume from the cursor
-			}
-			batch = append(batch, a)
-		}
-	more:
-		for len(batch) < 256 {
-			select {
-			case a, ok := <-sub.C:
-				if !ok {
-					break more
-				}
-				batch = append(batch, a)
-			default:
-				break more
-			}
-		}
-		live := batch[:0]
-		for _, a := range batch {
-			if a.Seq > cursor {
-				live = append(live, a)
-			}
-		}
-		if len(live) == 0 {
-			continue
-		}
-		if cursor, err = d.enqueue(live, cursor); err != nil {
-			return err
-		}
-	}
+	return d.log.FollowBatches(d.ctx, cursor, d.cfg.Buffer, 500, func(as []alerts.Alert) error {
+		var err error
+		cursor, err = d.enqueue(as, cursor)
+		return err
+	})
 }
 
 // enqueue stores one delivery per (alert, matching webhook) and the new

@@ -466,7 +466,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.Alerts.Follow(ctx, d.rs, func(err error) { d.log.Warn("follow the alert stream", "err", err) })
+			d.Alerts.FollowTail(ctx, d.rs, func(err error) { d.log.Warn("follow the alert stream", "err", err) })
 		}()
 		wg.Add(1)
 		go func() { defer wg.Done(); d.followChanges(ctx) }()

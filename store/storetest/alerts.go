@@ -453,7 +453,7 @@ func testAlertSeqShared(t *testing.T, h Harness) {
 		logs[i] = l
 		if tail, ok := s.(alerts.Tail); ok {
 			subs[i] = l.Subscribe(4 * perLog)
-			go l.Follow(fctx, tail, nil)
+			go l.FollowTail(fctx, tail, nil)
 		}
 	}
 	for i := range logs {
