@@ -1,11 +1,11 @@
 package api
 
 import (
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"strconv"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // Alert pages: DefaultLimit alerts unless limit says otherwise, at most

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"golang.org/x/time/rate"
 )
 

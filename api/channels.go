@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/chainhound/chainhound/apikey"
-	"github.com/chainhound/chainhound/notify/sender"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 )
 
 // ChannelRegistry keeps each tenant's notification channels

@@ -3,13 +3,13 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/watchlists"
 )
 

@@ -2,13 +2,13 @@ package api_test
 
 import (
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"os"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )

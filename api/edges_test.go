@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"errors"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 

@@ -3,10 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
-	"github.com/chainhound/chainhound/chains"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
+	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 )
 

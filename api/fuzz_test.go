@@ -3,8 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/apikey"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 

@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // hubFeedBuffer is the hub's own buffer on the alert log. Should the hub

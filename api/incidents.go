@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"math/big"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -33,7 +34,7 @@ type incidentRequest struct {
 // incidentView is an incident with its taint summary.
 type incidentView struct {
 	inc     watchlists.Incident
-	summary any
+	summary *tracer.IncidentSummary // nil: none
 	// warnings: what the caller should know (an incident of the same
 	// owner already follows one of its seeds).
 	warnings []string
@@ -62,14 +63,12 @@ func (v incidentView) MarshalJSON() ([]byte, error) {
 	b = append(b[:len(b)-1], `,"summary":`...)
 	b = append(b, sum...)
 	// What the tracer is doing with it (docs/interface.md `tracking`).
-	if t, ok := v.summary.(interface{ TrackingView() any }); ok {
-		tj, err := json.Marshal(t.TrackingView())
-		if err != nil {
-			return nil, fmt.Errorf("encode tracking of %s: %w", v.inc.ID, err)
-		}
-		b = append(b, `,"tracking":`...)
-		b = append(b, tj...)
+	tj, err := json.Marshal(v.summary.Tracking)
+	if err != nil {
+		return nil, fmt.Errorf("encode tracking of %s: %w", v.inc.ID, err)
 	}
+	b = append(b, `,"tracking":`...)
+	b = append(b, tj...)
 	return append(b, '}'), nil
 }
 
@@ -83,7 +82,7 @@ func (s *Server) viewIncident(inc watchlists.Incident) incidentView {
 	v := incidentView{inc: inc}
 	if s.deps.Summaries != nil {
 		if sum, ok := s.deps.Summaries.Summary(inc.ID); ok {
-			v.summary = sum
+			v.summary = &sum
 		}
 	}
 	return v

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 

@@ -1,9 +1,10 @@
 package api
 
 import (
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"time"
+
+	"github.com/chainhound/chainhound/apikey"
 )
 
 type keyRequest struct {

@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/apikey"
-	"github.com/chainhound/chainhound/notify/sender"
 	"io"
 	"math/big"
 	"net/http"
@@ -25,11 +22,14 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/docs"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
@@ -289,7 +289,7 @@ type chainTracer struct {
 	reg   *watchlists.Registry
 }
 
-func (ct chainTracer) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
+func (ct chainTracer) Trace(ctx context.Context, req api.TraceRequest) (*tracer.FlowGraph, error) {
 	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: req.Chain, Tx: req.Tx, Hops: req.Hops, Policy: req.Policy, Blocks: req.Blocks},
 		tracer.TraceDeps{Source: ct.chain, Locator: ct.chain, Balances: ct.chain, Labels: ct.reg})
 	if errors.Is(err, tracer.ErrTxNotFound) { // as internal/daemon's adapter answers it
@@ -316,7 +316,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		})
 		d.Tracer = chainTracer{chain: chain, reg: d.Watchlist.(*watchlists.Registry)}
 		d.Screener = screening.New(screening.Config{}, d.Watchlist.(*watchlists.Registry), nil, nil)
-		d.Summaries = api.SummaryFunc(func(id string) (any, bool) {
+		d.Summaries = api.SummaryFunc(func(id string) (tracer.IncidentSummary, bool) {
 			return tracer.IncidentSummary{
 				ID: id, Chain: chains.Ethereum, Policy: watchlists.Haircut,
 				Stolen:   map[string]*big.Int{"": big.NewInt(50)},

@@ -2,9 +2,9 @@ package api
 
 import (
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/watchlists"
 )

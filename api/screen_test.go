@@ -2,11 +2,11 @@ package api_test
 
 import (
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/watchlists"
 )

@@ -2,10 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/watchlists"
 )
 

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"github.com/chainhound/chainhound/apikey"
 	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -74,13 +74,8 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		return
 	}
 	if format == "dot" {
-		d, ok := g.(interface{ DOT() string })
-		if !ok {
-			writeError(w, Errorf(CodeNotImplemented, "format", "this tracer cannot render dot"))
-			return
-		}
 		w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
-		_, _ = io.WriteString(w, d.DOT())
+		_, _ = io.WriteString(w, g.DOT())
 		return
 	}
 	writeJSON(w, http.StatusOK, g)

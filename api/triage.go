@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // TriageEventType is the "type" of the websocket message that tells a

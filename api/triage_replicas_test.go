@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/gorilla/websocket"

@@ -2,13 +2,13 @@ package api_test
 
 import (
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 

@@ -2,9 +2,9 @@ package api
 
 import (
 	"errors"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 )

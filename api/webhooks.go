@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // WebhookRegistry keeps each tenant's webhook (*deliver.Webhooks); the

@@ -2,14 +2,14 @@ package api_test
 
 import (
 	"encoding/json"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/apikey"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 

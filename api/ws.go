@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/gorilla/websocket"
 )

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"github.com/chainhound/chainhound/apikey"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 

@@ -7,9 +7,9 @@ package store
 
 import (
 	"context"
-	"github.com/chainhound/chainhound/apikey"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/tracer"

@@ -3,11 +3,12 @@ package deliver
 import (
 	"context"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chainhound/chainhound/alerts"
 )
 
 // Destination is a notification channel in the delivery queue's terms:

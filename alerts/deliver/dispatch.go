@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -17,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/prometheus/client_golang/prometheus"
 )

@@ -2,7 +2,6 @@ package deliver_test
 
 import (
 	"errors"
-	"github.com/chainhound/chainhound/alerts/deliver"
 	"math"
 	"net/netip"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 

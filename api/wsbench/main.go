@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"log/slog"
 	"net"
 	"os"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store/pebble"
 	dto "github.com/prometheus/client_model/go"
 )

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"net/url"
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store"
 	"github.com/urfave/cli/v2"
 )

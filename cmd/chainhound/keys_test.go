@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"net"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store/pebble"
 )
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/chainhound/chainhound/apikey"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/store/pebble"

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/store/pebble"
 )

@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 )

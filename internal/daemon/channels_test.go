@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 )

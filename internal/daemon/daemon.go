@@ -8,9 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/notify/sender"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"math/big"
 	"net"
@@ -20,12 +17,14 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/chains/bitcoin"
 	"github.com/chainhound/chainhound/chains/ethereum"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
@@ -34,6 +33,7 @@ import (
 	"github.com/chainhound/chainhound/tracer/mixers/coinjoin"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ShutdownTimeout bounds a clean shutdown.
@@ -191,7 +191,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Alerts:    d.Alerts,
 		Watchlist: d.Registry,
 		Incidents: d.Incidents,
-		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine().Summary(id) }),
+		Summaries: api.SummaryFunc(func(id string) (tracer.IncidentSummary, bool) { return d.Engine().Summary(id) }),
 		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
 		Replica:   d.replicaInfo(),

@@ -31,9 +31,8 @@ func newTraceAPI(d *Daemon) *traceAPI {
 	return &traceAPI{d: d, sem: make(chan struct{}, MaxConcurrentTraces)}
 }
 
-// Trace implements api.Tracer. The result is a *tracer.FlowGraph (JSON, and
-// DOT through its DOT method).
-func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
+// Trace implements api.Tracer.
+func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (*tracer.FlowGraph, error) {
 	deps := tracer.TraceDeps{Labels: publicLabels{t.d.Registry}, Logger: t.d.log}
 	switch req.Chain {
 	case chains.Ethereum:

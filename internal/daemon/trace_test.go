@@ -3,12 +3,12 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/chainhound/chainhound/apikey"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/notify"
 	"net"
 	"net/http"
 	"net/mail"
@@ -20,7 +18,9 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/watchlists"
 )
 

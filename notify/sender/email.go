@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/notify"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/chainhound/chainhound/notify"
 )
 
 // sendMail sends m to an email channel's recipients through its SMTP

@@ -3,7 +3,6 @@ package sender_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/chainhound/chainhound/alerts/deliver"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/store/pebble"
 )

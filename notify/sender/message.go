@@ -3,7 +3,6 @@ package sender
 import (
 	"bytes"
 	"fmt"
-	"github.com/chainhound/chainhound/notify"
 	"math/big"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/notify"
 )
 
 // DefaultTemplate is the message body of a channel without a template.

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/notify/sender"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,9 +12,11 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/chainhound/chainhound/watchlists"
 )
 

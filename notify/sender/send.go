@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/alerts/deliver"
-	"github.com/chainhound/chainhound/notify"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
+	"github.com/chainhound/chainhound/notify"
 )
 
 // Request bodies of the HTTP services, as each documents them.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/chainhound/chainhound/apikey"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/cockroachdb/pebble"
 )
 

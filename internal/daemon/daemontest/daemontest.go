@@ -4,12 +4,12 @@ package daemontest
 
 import (
 	"context"
-	"github.com/chainhound/chainhound/apikey"
 	"log/slog"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
 )
