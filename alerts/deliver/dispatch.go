@@ -202,19 +202,18 @@ func (d *Dispatcher) feed() {
 			return
 		default:
 		}
-		if err != nil {
-			d.lg.Warn("webhook feed", "err", err)
-			select {
-			case <-d.stop:
-				return
-			case <-time.After(time.Second):
-			}
+		d.lg.Warn("webhook feed", "err", err)
+		select {
+		case <-d.stop:
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }
 
 // follow follows the log from the stored cursor (alerts.Log.Follow):
-// the backlog in pages, then live, one queue write per batch.
+// the backlog in pages, then live, one queue write per batch. It returns
+// only with an error (ctx's at Close).
 func (d *Dispatcher) follow() error {
 	cursor, err := d.st.DeliveryCursor(d.ctx)
 	if err != nil {
