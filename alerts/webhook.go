@@ -28,7 +28,7 @@ import (
 // de-duplicates by seq: delivery is at least once, exactly once unless the
 // daemon dies between the receiver's 2xx and recording it. Any 2xx is
 // success; anything else (including redirects) is retried with exponential
-// backoff and jitter, and dead-lettered after DispatcherConfig.MaxAttempts.
+// backoff and jitter, and dead-lettered after deliver.DispatcherConfig.MaxAttempts.
 // Deliveries to one tenant go out in seq order, one at a time.
 const (
 	HeaderTimestamp = "X-Chainhound-Timestamp"
@@ -41,7 +41,7 @@ type Webhook struct {
 	Tenant string `json:"tenant"`
 	// Key is the id of the API key that registered the webhook: it is
 	// delivered to while that key is live and of a role that may see what
-	// the webhook asks (DispatcherConfig.Authorize). Webhooks stored
+	// the webhook asks (deliver.DispatcherConfig.Authorize). Webhooks stored
 	// before keys owned them have none; see Authorize.
 	Key     string    `json:"key,omitempty"`
 	URL     string    `json:"url"`

@@ -13,7 +13,7 @@ import (
 
 // Destination is a notification channel in the delivery queue's terms:
 // a destination besides a tenant's signed webhook (Slack, email, ...;
-// package notify). Its deliveries share the webhooks' durable queue,
+// packages notify and notify/sender). Its deliveries share the webhooks' durable queue,
 // retries and dead letters, keyed by (Seq, Tenant, Channel).
 type Destination struct {
 	Tenant  string

@@ -42,7 +42,7 @@ type DispatcherConfig struct {
 	Authorize func(ctx context.Context, h alerts.Webhook) error
 
 	// Channels, if set, are the notification channels delivered to
-	// besides the webhooks, through the same queue (package notify).
+	// besides the webhooks, through the same queue (package notify/sender).
 	// Authorize is asked of each as of a webhook owned by its Key.
 	Channels ChannelSet
 }

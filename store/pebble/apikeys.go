@@ -29,7 +29,7 @@ type storedKey struct {
 	Hash string `json:"hash"`
 }
 
-// CreateKey stores k. A key with the same ID or hash is api.ErrConflict.
+// CreateKey stores k. A key with the same ID or hash is apikey.ErrConflict.
 func (s *Store) CreateKey(ctx context.Context, k apikey.Key) error {
 	if k.ID == "" || k.Hash == "" {
 		return fmt.Errorf("create key: id and hash are required")
