@@ -75,10 +75,10 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 
 func (s *Server) start() {
 	s.startOnce.Do(func() {
-		s.hub.subscribe()
+		sub := s.hub.subscribe()
 		go func() {
 			defer close(s.hubDone)
-			s.hub.run(s.hubCtx)
+			s.hub.run(s.hubCtx, sub)
 		}()
 		if s.deps.TriageBus != nil {
 			s.busDone = make(chan struct{})
