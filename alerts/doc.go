@@ -1,6 +1,8 @@
 // Package alerts turns the tracer's findings into the alerts of
-// docs/interface.md, keeps them in a durable, sequenced log and delivers them to
-// webhooks.
+// docs/interface.md and keeps them in a durable, sequenced log; it
+// declares the webhooks, their delivery queue and the Store interfaces
+// behind them. It holds no HTTP: the dispatcher that delivers to webhooks
+// and notification channels is package alerts/deliver (decision 0028).
 //
 // # The log
 //
@@ -12,9 +14,9 @@
 //
 // # Resuming without gap or duplicate
 //
-// A consumer that has delivered every alert up to N (the websocket hub
-// after `since=N`, the webhook dispatcher after its cursor) resumes like
-// this:
+// A consumer that has delivered every alert up to N (the websocket hub,
+// the webhook dispatcher after its cursor) resumes this way; Log.Follow
+// (and FollowBatches, which the dispatcher uses) is it written once:
 //
 //	sub := log.Subscribe(256)          // 1. subscribe FIRST: nothing appended from now on is missed
 //	defer sub.Close()
@@ -52,9 +54,8 @@
 // # Webhooks
 //
 // See webhook.go: per-tenant URL and secret, HMAC-SHA256 signatures
-// (Verify), a durable delivery queue with backoff, and dead letters.
-// Deliveries reach public addresses only (internal/egress, checked on the
-// address dialled; DispatcherConfig.Egress holds the operator's
-// allow-list), and only while the key that registered the webhook may
-// receive them (DispatcherConfig.Authorize).
+// (Sign, Verify), the durable delivery queue and dead letters
+// (WebhookStore). Package alerts/deliver registers webhooks and delivers
+// with backoff, to public addresses only (internal/egress), and only
+// while the key that registered the webhook may receive them.
 package alerts

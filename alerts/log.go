@@ -134,11 +134,12 @@ type Tail interface {
 	WaitAlerts(ctx context.Context, since uint64, limit int, wait time.Duration) ([]Record, error)
 }
 
-// Follow hands the alerts that other processes append to the shared
+// FollowTail hands the alerts that other processes append to the shared
 // store (other replicas on one Redis) to this log's subscribers, in seq
 // order after this log's own, and keeps Last current, until ctx is done.
 // A read error is retried after a pause (logged through onErr, if set).
-func (l *Log) Follow(ctx context.Context, t Tail, onErr func(error)) {
+// (A consumer of the log uses Follow.)
+func (l *Log) FollowTail(ctx context.Context, t Tail, onErr func(error)) {
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		recs, err := t.WaitAlerts(ctx, l.last.Load(), 1000, time.Second)

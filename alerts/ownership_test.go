@@ -135,7 +135,7 @@ func openOwnWorld(t *testing.T, dir string, blocks []*chains.Block) *ownWorld {
 		t.Fatal(err)
 	}
 	w.log = openLog(t, w.st, alerts.Retention{})
-	raiser := alerts.NewRaiser(w.log, w.st, alerts.RaiserConfig{
+	raiser, err := alerts.NewRaiser(w.log, w.st, alerts.RaiserConfig{
 		IncidentOwner: func(_ context.Context, id string) (string, error) {
 			inc, err := w.book.Get(id)
 			if err != nil {
@@ -145,7 +145,9 @@ func openOwnWorld(t *testing.T, dir string, blocks []*chains.Block) *ownWorld {
 		},
 		Logger: quiet,
 	})
-	var err error
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.engine, err = tracer.New(tracer.Config{
 		Dust:  map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1)},
 		Drain: tracer.DrainConfig{MinAmount: map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(500)}, AutoIncident: true},

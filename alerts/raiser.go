@@ -50,8 +50,9 @@ type Raiser struct {
 }
 
 // NewRaiser returns a Raiser appending to log, whose indexes live in st
-// (the log's store).
-func NewRaiser(log *Log, st Store, cfg RaiserConfig) *Raiser {
+// (the log's store). It refuses a cfg.Severity table that does not
+// validate (SeverityTable.Validate).
+func NewRaiser(log *Log, st Store, cfg RaiserConfig) (*Raiser, error) {
 	sev := cfg.Severity
 	if sev == nil {
 		d := DefaultSeverityTable()
@@ -61,13 +62,13 @@ func NewRaiser(log *Log, st Store, cfg RaiserConfig) *Raiser {
 		sev = &c
 	}
 	if err := sev.Validate(); err != nil {
-		panic(fmt.Sprintf("alerts.NewRaiser: %v", err))
+		return nil, fmt.Errorf("alerts.NewRaiser: %w", err)
 	}
 	lg := cfg.Logger
 	if lg == nil {
 		lg = slog.Default()
 	}
-	return &Raiser{log: log, st: st, cfg: cfg, sev: sev, lg: lg.With("component", "alerts"), confirmed: map[chains.Chain]chains.BlockRef{}}
+	return &Raiser{log: log, st: st, cfg: cfg, sev: sev, lg: lg.With("component", "alerts"), confirmed: map[chains.Chain]chains.BlockRef{}}, nil
 }
 
 // Raise appends one alert per finding — one per deposit: the findings of

@@ -55,10 +55,13 @@ func newRaiserStore(t *testing.T, dir string) (*pebble.Store, *alerts.Log, *aler
 	st := openStore(t, dir)
 	l := openLog(t, st, alerts.Retention{})
 	owners := map[string]string{"inc_bybit": "bybit", "inc_bybit_2": "bybit", "inc_bybit_3": "bybit", "inc_other": "acme"}
-	r := alerts.NewRaiser(l, st, alerts.RaiserConfig{
+	r, err := alerts.NewRaiser(l, st, alerts.RaiserConfig{
 		Confirmations: map[chains.Chain]int{chains.Ethereum: 12},
 		IncidentOwner: func(_ context.Context, id string) (string, error) { return owners[id], nil },
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return st, l, r
 }
 
@@ -346,5 +349,14 @@ func TestRaiseOnConfirmedBlockConfirms(t *testing.T) {
 	}
 	if got = all(t, l); len(got) != 4 || *got[3].Confirms != got[1].Seq {
 		t.Fatalf("after block 13's confirmation: %+v; want b's alert.confirmed", got)
+	}
+}
+
+func TestNewRaiserRefusesInvalidSeverityTable(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	l := openLog(t, st, alerts.Retention{})
+	r, err := alerts.NewRaiser(l, st, alerts.RaiserConfig{Severity: &alerts.SeverityTable{Base: map[string]string{"no.such.type": alerts.High}}})
+	if err == nil || r != nil || !strings.Contains(err.Error(), "no.such.type") {
+		t.Fatalf("NewRaiser with an invalid table: %v, %v; want an error naming the type", r, err)
 	}
 }

@@ -13,9 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/chainhound/chainhound/internal/egress"
-	"github.com/chainhound/chainhound/watchlists"
 )
 
 // Webhook headers. A delivery is an HTTP POST of one alert as JSON (the
@@ -31,7 +28,7 @@ import (
 // de-duplicates by seq: delivery is at least once, exactly once unless the
 // daemon dies between the receiver's 2xx and recording it. Any 2xx is
 // success; anything else (including redirects) is retried with exponential
-// backoff and jitter, and dead-lettered after DispatcherConfig.MaxAttempts.
+// backoff and jitter, and dead-lettered after deliver.DispatcherConfig.MaxAttempts.
 // Deliveries to one tenant go out in seq order, one at a time.
 const (
 	HeaderTimestamp = "X-Chainhound-Timestamp"
@@ -44,7 +41,7 @@ type Webhook struct {
 	Tenant string `json:"tenant"`
 	// Key is the id of the API key that registered the webhook: it is
 	// delivered to while that key is live and of a role that may see what
-	// the webhook asks (DispatcherConfig.Authorize). Webhooks stored
+	// the webhook asks (deliver.DispatcherConfig.Authorize). Webhooks stored
 	// before keys owned them have none; see Authorize.
 	Key     string    `json:"key,omitempty"`
 	URL     string    `json:"url"`
@@ -109,86 +106,9 @@ type WebhookStore interface {
 	DeadLetters(ctx context.Context, limit int) ([]Delivery, error)
 }
 
-// Webhooks is the per-tenant webhook registry.
-type Webhooks struct {
-	st     WebhookStore
-	egress egress.Policy
-}
-
-// NewWebhooks returns the registry kept in st. p is the egress policy
-// registration checks literal destinations against (config
-// webhooks.allow_private); the dispatcher checks the address dialled.
-func NewWebhooks(st WebhookStore, p egress.Policy) *Webhooks { return &Webhooks{st: st, egress: p} }
-
-// MinSecretLen is the shortest secret Set accepts.
-const MinSecretLen = 16
-
-// Set registers (or replaces) h.Tenant's webhook, owned by the API key
-// h.Key. h.URL must be an absolute http(s) URL without user information,
-// whose host is a name or a canonical IP address the egress policy
-// allows; h.Secret at least MinSecretLen bytes. h.All marks a tenant that
-// receives every alert. Created is set here.
-func (w *Webhooks) Set(ctx context.Context, h Webhook) (Webhook, error) {
-	if strings.TrimSpace(h.Tenant) == "" {
-		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "tenant", Err: errors.New("empty")})
-	}
-	u, err := w.checkURL(h.URL)
-	if err != nil {
-		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "url", Err: err})
-	}
-	if len(h.Secret) < MinSecretLen {
-		return Webhook{}, fmt.Errorf("field %w", &watchlists.FieldError{Field: "secret", Err: fmt.Errorf("%d bytes, want at least %d", len(h.Secret), MinSecretLen)})
-	}
-	h.URL, h.Created = u.String(), time.Now().UTC()
-	if err := w.st.PutWebhook(ctx, h); err != nil {
-		return Webhook{}, fmt.Errorf("save webhook of tenant %s: %w", h.Tenant, err)
-	}
-	return h, nil
-}
-
-// CheckURL is the check Set makes of a webhook URL, for a caller that
-// validates before storing. Its errors never repeat user information.
-func (w *Webhooks) CheckURL(raw string) error {
-	_, err := w.checkURL(raw)
-	return err
-}
-
-func (w *Webhooks) checkURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		// Not repeated: it may hold a password.
-		return nil, errors.New("not an absolute http or https URL")
-	}
-	if u.User != nil {
-		return nil, errors.New("must not hold user information (user:password@); receivers authenticate deliveries by their signature (X-Chainhound-Signature)")
-	}
-	if err := w.egress.CheckHost(u.Hostname()); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// Get returns tenant's webhook.
-func (w *Webhooks) Get(ctx context.Context, tenant string) (Webhook, bool, error) {
-	return w.st.GetWebhook(ctx, tenant)
-}
-
-// Delete removes tenant's webhook; its queued deliveries are dead-lettered
-// when their turn comes.
-func (w *Webhooks) Delete(ctx context.Context, tenant string) error {
-	return w.st.DeleteWebhook(ctx, tenant)
-}
-
-// List returns every webhook ordered by tenant.
-func (w *Webhooks) List(ctx context.Context) ([]Webhook, error) { return w.st.ListWebhooks(ctx) }
-
-// DeadLetters returns up to limit dead-lettered deliveries.
-func (w *Webhooks) DeadLetters(ctx context.Context, limit int) ([]Delivery, error) {
-	return w.st.DeadLetters(ctx, limit)
-}
-
-// wants reports whether h receives a.
-func (h Webhook) wants(a Alert) bool {
+// Wants reports whether h receives a: a is for h's tenant, or h takes
+// every alert (All).
+func (h Webhook) Wants(a Alert) bool {
 	return h.All || slices.Contains(a.Audience, h.Tenant)
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // Alert pages: DefaultLimit alerts unless limit says otherwise, at most
@@ -23,7 +24,7 @@ type alertsPage struct {
 // listAlerts answers GET /v1/alerts?since=&limit=&type=&status=: the
 // visible alerts after since, each with the caller's tenant's triage, and next, the seq to pass as since for the next
 // page (the last alert scanned, shown or not).
-func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	q := r.URL.Query()
 	f, e := ParseFilter(q, "since", "limit")
 	if e != nil {

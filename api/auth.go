@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"golang.org/x/time/rate"
 )
 
@@ -23,30 +24,30 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // authenticate returns the active key of r, or a 401.
-func (s *Server) authenticate(r *http.Request) (Key, *Error) {
+func (s *Server) authenticate(r *http.Request) (apikey.Key, *Error) {
 	secret, ok := bearer(r)
 	if !ok {
-		return Key{}, Errorf(CodeUnauthorized, "Authorization", "missing API key: send Authorization: Bearer KEY")
+		return apikey.Key{}, Errorf(CodeUnauthorized, "Authorization", "missing API key: send Authorization: Bearer KEY")
 	}
-	if !strings.HasPrefix(secret, KeyPrefix) {
-		return Key{}, Errorf(CodeUnauthorized, "Authorization", "invalid API key")
+	if !strings.HasPrefix(secret, apikey.Prefix) {
+		return apikey.Key{}, Errorf(CodeUnauthorized, "Authorization", "invalid API key")
 	}
-	k, found, err := s.deps.Keys.KeyByHash(r.Context(), HashKey(secret))
+	k, found, err := s.deps.Keys.KeyByHash(r.Context(), apikey.Hash(secret))
 	if err != nil {
 		s.log.Error("key lookup", "err", err)
-		return Key{}, Errorf(CodeInternal, "", "internal error")
+		return apikey.Key{}, Errorf(CodeInternal, "", "internal error")
 	}
 	if !found {
-		return Key{}, Errorf(CodeUnauthorized, "Authorization", "invalid API key")
+		return apikey.Key{}, Errorf(CodeUnauthorized, "Authorization", "invalid API key")
 	}
 	if !k.Active() {
-		return Key{}, Errorf(CodeUnauthorized, "Authorization", "API key %s was revoked", k.ID)
+		return apikey.Key{}, Errorf(CodeUnauthorized, "Authorization", "API key %s was revoked", k.ID)
 	}
 	return k, nil
 }
 
 // authenticated wraps h with the key check and the per-key rate limit.
-func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, Key)) http.HandlerFunc {
+func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, apikey.Key)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		src, secret := sourceOf(r), r.Header.Get("Authorization")
 		if wait, throttled := s.authLim.throttled(src, secret, time.Now()); throttled {
@@ -105,7 +106,7 @@ func (l *limiters) allow(id string) (bool, time.Duration) {
 }
 
 // forbidden is the 403 of a role that may not do what.
-func forbidden(k Key, what string) *Error {
+func forbidden(k apikey.Key, what string) *Error {
 	return Errorf(CodeForbidden, "", "%s %s key may not %s", article(string(k.Role)), k.Role, what)
 }
 
@@ -119,11 +120,11 @@ func article(word string) string {
 }
 
 // seesAllAlerts reports whether k sees every alert.
-func seesAllAlerts(k Key) bool {
-	return k.Role == RoleAdmin || k.Role == RoleInvestigator
+func seesAllAlerts(k apikey.Key) bool {
+	return k.Role == apikey.RoleAdmin || k.Role == apikey.RoleInvestigator
 }
 
 // seesAlert reports whether k may see an alert with audience aud.
-func seesAlert(k Key, aud []string) bool {
+func seesAlert(k apikey.Key, aud []string) bool {
 	return seesAllAlerts(k) || slices.Contains(aud, k.Tenant)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/gorilla/websocket"
@@ -19,9 +20,9 @@ import (
 // stored changes.
 func TestBadInput(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{MaxBodyBytes: 4096, Rate: 1000, Burst: 1000})
-	admin := e.key(api.RoleAdmin, "ops")
-	revoked := e.key(api.RoleAdmin, "ops")
-	rk, _, _ := e.store.KeyByHash(context.Background(), api.HashKey(revoked))
+	admin := e.key(apikey.RoleAdmin, "ops")
+	revoked := e.key(apikey.RoleAdmin, "ops")
+	rk, _, _ := e.store.KeyByHash(context.Background(), apikey.Hash(revoked))
 	if _, err := e.store.RevokeKey(context.Background(), rk.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +133,8 @@ func TestBadInput(t *testing.T) {
 
 func TestRateLimitPerKey(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 0.5, Burst: 3})
-	a := e.key(api.RoleAdmin, "ops")
-	b := e.key(api.RoleExchange, "binance")
+	a := e.key(apikey.RoleAdmin, "ops")
+	b := e.key(apikey.RoleExchange, "binance")
 	for i := 0; i < 3; i++ {
 		if st, body := e.do("GET", "/v1/alerts", a, ""); st != 200 {
 			t.Fatalf("request %d: %d %s", i, st, body)
@@ -167,7 +168,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if st, body := e.do("GET", "/healthz", "", ""); st != 503 || !strings.Contains(body, `"status":"degraded"`) {
 		t.Fatalf("lagging bitcoin: %d %s", st, body)
 	}
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	c := e.mustDial(key, "")
 	e.appendAlerts(3)
 	readAlerts(t, c, 3)
@@ -195,7 +196,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 // also on an open websocket at its next ping.
 func TestKeysThroughAPI(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{PingInterval: 50 * time.Millisecond})
-	admin := e.key(api.RoleAdmin, "ops")
+	admin := e.key(apikey.RoleAdmin, "ops")
 	st, body := e.do("POST", "/v1/keys", admin, `{"role":"exchange","tenant":"binance"}`)
 	if st != 201 {
 		t.Fatal(st, body)
@@ -208,7 +209,7 @@ func TestKeysThroughAPI(t *testing.T) {
 		t.Fatalf("new key: %d", st)
 	}
 	st, body = e.do("GET", "/v1/keys", admin, "")
-	if st != 200 || strings.Contains(body, ck.Secret) || strings.Contains(body, api.HashKey(ck.Secret)) || !strings.Contains(body, ck.ID) {
+	if st != 200 || strings.Contains(body, ck.Secret) || strings.Contains(body, apikey.Hash(ck.Secret)) || !strings.Contains(body, ck.ID) {
 		t.Fatalf("list shows a secret or lacks the id: %s", body)
 	}
 	c := e.mustDial(ck.Secret, "")

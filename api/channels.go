@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 )
 
 // ChannelRegistry keeps each tenant's notification channels
-// (*notify.Channels); the alerts dispatcher delivers to what it holds.
+// (*sender.Channels); the alerts dispatcher delivers to what it holds.
 type ChannelRegistry interface {
 	Add(ctx context.Context, c notify.Channel) (notify.Channel, error)
 	List(ctx context.Context, tenant string) ([]notify.Channel, error)
@@ -18,7 +20,7 @@ type ChannelRegistry interface {
 	Test(ctx context.Context, tenant, id string) error
 }
 
-var _ ChannelRegistry = (*notify.Channels)(nil)
+var _ ChannelRegistry = (*sender.Channels)(nil)
 
 // channelRequest is the body of PUT /v1/channels[/{id}].
 type channelRequest struct {
@@ -35,7 +37,7 @@ type channelRequest struct {
 // channelReady answers for a channel request that cannot go on (no
 // channels configured, a tenant the key may not name) and otherwise
 // returns the tenant it is about.
-func (s *Server) channelReady(w http.ResponseWriter, r *http.Request, k Key) (string, bool) {
+func (s *Server) channelReady(w http.ResponseWriter, r *http.Request, k apikey.Key) (string, bool) {
 	if s.deps.Channels == nil {
 		writeError(w, Errorf(CodeNotImplemented, "", "notification channels are not configured on this server"))
 		return "", false
@@ -46,7 +48,7 @@ func (s *Server) channelReady(w http.ResponseWriter, r *http.Request, k Key) (st
 		return "", false
 	}
 	if id := r.PathValue("id"); id != "" {
-		if err := notify.ValidID(id); err != nil {
+		if err := sender.ValidID(id); err != nil {
 			writeError(w, Errorf(CodeInvalid, "id", "%v", err))
 			return "", false
 		}
@@ -57,7 +59,7 @@ func (s *Server) channelReady(w http.ResponseWriter, r *http.Request, k Key) (st
 // PUT /v1/channels (a new channel, 201) and PUT /v1/channels/{id} (that
 // channel, made or replaced, 200): body {"type","target","secret","url",
 // "smtp","filter","template","all"}. The answer never holds a secret.
-func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.channelReady(w, r, k)
 	if !ok {
 		return
@@ -89,7 +91,7 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // GET /v1/channels: {"channels":[…]} of the tenant, without secrets.
-func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.channelReady(w, r, k)
 	if !ok {
 		return
@@ -107,7 +109,7 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // GET /v1/channels/{id}: one channel, without secrets.
-func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.channelReady(w, r, k)
 	if !ok {
 		return
@@ -125,7 +127,7 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // DELETE /v1/channels/{id}: 204; its queued deliveries are dead-lettered.
-func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.channelReady(w, r, k)
 	if !ok {
 		return
@@ -146,14 +148,14 @@ func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request, k Key) {
 // POST /v1/channels/{id}/test: sends a test message now; 200
 // {"delivered":true}, or 502 delivery_failed with the destination's
 // answer.
-func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.channelReady(w, r, k)
 	if !ok {
 		return
 	}
 	err := s.deps.Channels.Test(r.Context(), tenant, r.PathValue("id"))
 	switch {
-	case errors.Is(err, notify.ErrNotFound):
+	case errors.Is(err, sender.ErrNotFound):
 		writeError(w, Errorf(CodeNotFound, "id", "tenant %s has no channel %s", tenant, r.PathValue("id")))
 	case err != nil:
 		writeError(w, Errorf(CodeDeliveryFailed, "", "test message not delivered: %v", err))

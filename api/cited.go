@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -103,7 +104,7 @@ type citingAlert struct {
 
 // getCitedIncident answers an exchange key's GET /v1/incidents/{id}: the
 // cited view, or 404 when none of the alerts it may see cites it.
-func (s *Server) getCitedIncident(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) getCitedIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	id := r.PathValue("id")
 	notFound := func() { writeError(w, Errorf(CodeNotFound, "id", "no incident %q", id)) }
 	seqs, err := s.cited.citing(r.Context(), s.deps.Alerts, k.Tenant, id)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/screening"
@@ -324,22 +325,22 @@ func (c *Client) CloseIncident(ctx context.Context, id string) error {
 }
 
 // CreateKey creates a key (POST /v1/keys, admin keys).
-func (c *Client) CreateKey(ctx context.Context, role Role, tenant string) (CreatedKey, error) {
+func (c *Client) CreateKey(ctx context.Context, role apikey.Role, tenant string) (CreatedKey, error) {
 	var ck CreatedKey
 	err := c.Do(ctx, "POST", "/v1/keys", map[string]string{"role": string(role), "tenant": tenant}, &ck)
 	return ck, err
 }
 
 // Keys lists the keys, never their secrets (GET /v1/keys).
-func (c *Client) Keys(ctx context.Context) ([]Key, error) {
-	var out struct{ Keys []Key }
+func (c *Client) Keys(ctx context.Context) ([]apikey.Key, error) {
+	var out struct{ Keys []apikey.Key }
 	err := c.Do(ctx, "GET", "/v1/keys", nil, &out)
 	return out.Keys, err
 }
 
 // RevokeKey revokes key id at once (POST /v1/keys/{id}/revoke).
-func (c *Client) RevokeKey(ctx context.Context, id string) (Key, error) {
-	var k Key
+func (c *Client) RevokeKey(ctx context.Context, id string) (apikey.Key, error) {
+	var k apikey.Key
 	err := c.Do(ctx, "POST", "/v1/keys/"+url.PathEscape(id)+"/revoke", nil, &k)
 	return k, err
 }

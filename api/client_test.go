@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -22,11 +23,11 @@ const clientAddr = "0x00000000000000000000000000000000000000c1"
 func TestClientAgainstServer(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000})
 	ctx := context.Background()
-	admin := &api.Client{Base: e.ts.URL + "/", Key: e.key(api.RoleAdmin, "ops")}
+	admin := &api.Client{Base: e.ts.URL + "/", Key: e.key(apikey.RoleAdmin, "ops")}
 
 	// Keys: create, list, revoke; the new key works until revoked.
-	ck, err := admin.CreateKey(ctx, api.RoleExchange, "acme")
-	if err != nil || ck.Secret == "" || ck.Tenant != "acme" || ck.Role != api.RoleExchange {
+	ck, err := admin.CreateKey(ctx, apikey.RoleExchange, "acme")
+	if err != nil || ck.Secret == "" || ck.Tenant != "acme" || ck.Role != apikey.RoleExchange {
 		t.Fatalf("create key: %+v, %v", ck, err)
 	}
 	keys, err := admin.Keys(ctx)
@@ -109,7 +110,7 @@ func TestClientAgainstServer(t *testing.T) {
 func TestClientErrors(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000})
 	ctx := context.Background()
-	c := &api.Client{Base: e.ts.URL, Key: e.key(api.RoleAdmin, "ops")}
+	c := &api.Client{Base: e.ts.URL, Key: e.key(apikey.RoleAdmin, "ops")}
 
 	_, err := c.AddWatchlistEntry(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: "0xnope", Kind: watchlists.Exchange})
 	var re *api.ResponseError

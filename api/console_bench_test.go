@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
@@ -25,7 +26,7 @@ import (
 //	go test ./api -run '^$' -bench ConsoleAlertToRow -benchtime 200x
 func BenchmarkConsoleAlertToRow(b *testing.B) {
 	e := newEnv(b, b.TempDir(), api.Config{})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	ctx := chromiumTab(b, e.ts.URL+"/")
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS("#signin-key"), key),

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
@@ -84,7 +85,7 @@ func TestConsoleServed(t *testing.T) {
 // applies the key's tenancy; a wrong key is a 401 before any upgrade.
 func TestWebsocketKeyAsSubprotocol(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{})
-	binance := e.key(api.RoleExchange, "binance")
+	binance := e.key(apikey.RoleExchange, "binance")
 	e.appendAlerts(2, "kraken")
 	e.appendAlerts(2, "binance")
 

@@ -4,8 +4,10 @@ import (
 	"context"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/screening"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -37,16 +39,19 @@ type Incidents interface {
 var _ Incidents = (*watchlists.IncidentBook)(nil)
 
 // Summarizer gives an incident's taint summary (holders, amount still
-// tainted, where it went): tracer.Engine's Summary, adapted in cmd.
+// tainted, where it went, what the tracer is doing with it):
+// *tracer.Engine.
 type Summarizer interface {
-	Summary(id string) (any, bool)
+	Summary(id string) (tracer.IncidentSummary, bool)
 }
 
+var _ Summarizer = (*tracer.Engine)(nil)
+
 // SummaryFunc adapts a function to Summarizer.
-type SummaryFunc func(id string) (any, bool)
+type SummaryFunc func(id string) (tracer.IncidentSummary, bool)
 
 // Summary calls f.
-func (f SummaryFunc) Summary(id string) (any, bool) { return f(id) }
+func (f SummaryFunc) Summary(id string) (tracer.IncidentSummary, bool) { return f(id) }
 
 // AlertLog is the sequenced alert log (*alerts.Log).
 type AlertLog interface {
@@ -91,16 +96,16 @@ type TraceRequest struct {
 	Blocks uint64
 }
 
-// Tracer traces a transaction forward for /v1/trace. The result is sent
-// as JSON; for format=dot it must implement DOT() string.
+// Tracer traces a transaction forward for /v1/trace (internal/daemon's
+// adapter of tracer.TraceTx). The graph is sent as JSON, or as its DOT.
 type Tracer interface {
-	Trace(ctx context.Context, req TraceRequest) (any, error)
+	Trace(ctx context.Context, req TraceRequest) (*tracer.FlowGraph, error)
 }
 
 // Deps are the parts the server consumes. Keys and Alerts are required;
 // a nil Watchlist, Incidents or Tracer makes its endpoints answer 501.
 type Deps struct {
-	Keys      KeyStore
+	Keys      apikey.Store
 	Alerts    AlertLog
 	Watchlist Watchlist
 	Incidents Incidents

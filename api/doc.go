@@ -4,8 +4,10 @@
 // /metrics.
 //
 // The package consumes small interfaces it declares itself (deps.go):
-// Watchlist, Incidents, AlertLog, Health, KeyStore and the optional Tracer
-// and Summarizer. internal/daemon wires the real implementations.
+// Watchlist, Incidents, AlertLog, Health and the optional Tracer and
+// Summarizer, and the key store of package apikey (Key, Role and
+// apikey.Store live there, without HTTP, for the store backends;
+// decision 0028). internal/daemon wires the real implementations.
 //
 // The client side is here too: Client calls the REST API with typed
 // methods and one error decoder (a non-2xx answer is a *ResponseError

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 
 // keyWithID makes a key directly in the store and returns its id and
 // secret.
-func (e *env) keyWithID(role api.Role, tenant string) (id, secret string) {
+func (e *env) keyWithID(role apikey.Role, tenant string) (id, secret string) {
 	e.t.Helper()
-	secret, k, err := api.NewKey(role, tenant, time.Now())
+	secret, k, err := apikey.New(role, tenant, time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -77,8 +78,8 @@ func (e *env) metric(name string) float64 {
 func TestWebsocketCapPerKey(t *testing.T) {
 	// A request rate far above the dials, so the cap is what refuses.
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1e6, Burst: 1e6})
-	key := e.key(api.RoleExchange, "binance")
-	other := e.key(api.RoleExchange, "binance")
+	key := e.key(apikey.RoleExchange, "binance")
+	other := e.key(apikey.RoleExchange, "binance")
 	conns := make([]*websocket.Conn, 0, api.DefaultMaxWebsocketsPerKey)
 	for range api.DefaultMaxWebsocketsPerKey {
 		conns = append(conns, e.mustDial(key, ""))
@@ -110,7 +111,7 @@ func TestWebsocketCapPerKey(t *testing.T) {
 // sockets; another tenant is not affected.
 func TestWebsocketCapPerTenant(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{MaxWebsocketsPerTenant: 3})
-	k1, k2 := e.key(api.RoleCompany, "acme"), e.key(api.RoleCompany, "acme")
+	k1, k2 := e.key(apikey.RoleCompany, "acme"), e.key(apikey.RoleCompany, "acme")
 	e.mustDial(k1, "")
 	e.mustDial(k1, "")
 	e.mustDial(k2, "")
@@ -120,7 +121,7 @@ func TestWebsocketCapPerTenant(t *testing.T) {
 	if got := e.metric(`chainhound_websocket_refused_total{reason="per_tenant"}`); got != 1 {
 		t.Fatalf("refused per_tenant metric %v, want 1", got)
 	}
-	e.mustDial(e.key(api.RoleCompany, "globex"), "")
+	e.mustDial(e.key(apikey.RoleCompany, "globex"), "")
 }
 
 // Revoking a key through the API closes its open websockets at once with
@@ -128,9 +129,9 @@ func TestWebsocketCapPerTenant(t *testing.T) {
 // another key's socket stays open.
 func TestRevokeClosesWebsocket(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{PingInterval: time.Hour})
-	admin := e.key(api.RoleAdmin, "ops")
-	id, secret := e.keyWithID(api.RoleInvestigator, "sleuths")
-	keep := e.key(api.RoleInvestigator, "sleuths")
+	admin := e.key(apikey.RoleAdmin, "ops")
+	id, secret := e.keyWithID(apikey.RoleInvestigator, "sleuths")
+	keep := e.key(apikey.RoleInvestigator, "sleuths")
 	c := e.mustDial(secret, "")
 	c2 := e.mustDial(secret, "")
 	kept := e.mustDial(keep, "")
@@ -159,7 +160,7 @@ func TestRevokeClosesWebsocket(t *testing.T) {
 // the websocket and the REST list; since at the head is fine.
 func TestSinceBeyondHead(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	e.appendAlerts(3)
 
 	status, body := e.do("GET", "/v1/alerts?since=4", key, "")
@@ -183,7 +184,7 @@ func TestSinceBeyondHead(t *testing.T) {
 // error shape; an unknown path stays 404.
 func TestMethodNotAllowed(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	for _, c := range []struct{ method, path, allow string }{
 		{"POST", "/v1/alerts", "GET, HEAD"},
 		{"DELETE", "/v1/keys", "GET, HEAD, POST"},
@@ -228,8 +229,8 @@ func TestMethodNotAllowed(t *testing.T) {
 // attacker (the throttle does not look keys up).
 func TestFailedAuthThrottled(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{})
-	good := e.key(api.RoleAdmin, "ops")
-	fresh := e.key(api.RoleAdmin, "ops")
+	good := e.key(apikey.RoleAdmin, "ops")
+	fresh := e.key(apikey.RoleAdmin, "ops")
 	if status, body := e.do("GET", "/v1/keys", good, ""); status != http.StatusOK {
 		t.Fatalf("good key: %d %s", status, body)
 	}
@@ -266,7 +267,7 @@ func TestFailedAuthThrottled(t *testing.T) {
 // with an error that names the query, on every endpoint reading filters.
 func TestNamelessQueryParameter(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	for _, path := range []string{"/v1/alerts?=x", "/v1/alerts/ws?=", "/v1/watchlist?=1", "/v1/trace/ethereum/0x0000000000000000000000000000000000000000000000000000000000000001?=2"} {
 		status, body := e.do("GET", path, key, "")
 		if code, field := errorCode(t, body); status != http.StatusBadRequest || field != "query" {

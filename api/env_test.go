@@ -13,6 +13,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/gorilla/websocket"
@@ -75,9 +76,9 @@ func (e *env) stop() {
 }
 
 // key makes a key directly in the store and returns its secret.
-func (e *env) key(role api.Role, tenant string) string {
+func (e *env) key(role apikey.Role, tenant string) string {
 	e.t.Helper()
-	secret, k, err := api.NewKey(role, tenant, time.Now())
+	secret, k, err := apikey.New(role, tenant, time.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

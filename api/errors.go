@@ -3,9 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
-	"github.com/chainhound/chainhound/chains"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
+	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -38,7 +39,8 @@ const (
 // Error is the one error type of the API: a machine code, a message for
 // people, and the field (request parameter or body field) it concerns.
 // Implementations of the interfaces in deps.go may return an *Error (or wrap
-// one) to choose the status; ErrNotFound and ErrConflict are recognised too.
+// one) to choose the status; apikey.ErrNotFound and apikey.ErrConflict (404,
+// 409) are recognised too.
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
@@ -56,12 +58,6 @@ func (e *Error) Error() string {
 func Errorf(code Code, field, format string, args ...any) *Error {
 	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
-
-// Sentinels that dependencies may wrap.
-var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("already exists")
-)
 
 var statusByCode = map[Code]int{
 	CodeInvalid:        http.StatusBadRequest,
@@ -137,9 +133,9 @@ func asError(err error) (*Error, bool) {
 		return &Error{Code: CodeNotFound, Field: "seeds", Message: nf.Error()}, true
 	case errors.As(err, &fe):
 		return &Error{Code: CodeInvalid, Field: fe.Field, Message: fe.Err.Error()}, true
-	case errors.Is(err, ErrNotFound), errors.Is(err, watchlists.ErrNotFound):
+	case errors.Is(err, apikey.ErrNotFound), errors.Is(err, watchlists.ErrNotFound):
 		return &Error{Code: CodeNotFound, Message: "not found"}, true
-	case errors.Is(err, ErrConflict), errors.Is(err, watchlists.ErrVouched):
+	case errors.Is(err, apikey.ErrConflict), errors.Is(err, watchlists.ErrVouched):
 		return &Error{Code: CodeConflict, Message: err.Error()}, true
 	}
 	return &Error{Code: CodeInternal, Message: "internal error"}, false

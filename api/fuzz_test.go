@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 
@@ -18,15 +20,15 @@ import (
 // admin key and with a tenant key of a role that may use it.
 var jsonRoutes = []struct {
 	method, path string
-	role         api.Role
+	role         apikey.Role
 }{
-	{"POST", "/v1/watchlist", api.RoleAdmin},
-	{"POST", "/v1/watchlist", api.RoleExchange},
-	{"POST", "/v1/incidents", api.RoleAdmin},
-	{"POST", "/v1/incidents", api.RoleCompany},
-	{"POST", "/v1/keys", api.RoleAdmin},
-	{"PUT", "/v1/webhook", api.RoleAdmin},
-	{"PUT", "/v1/webhook", api.RoleCompany},
+	{"POST", "/v1/watchlist", apikey.RoleAdmin},
+	{"POST", "/v1/watchlist", apikey.RoleExchange},
+	{"POST", "/v1/incidents", apikey.RoleAdmin},
+	{"POST", "/v1/incidents", apikey.RoleCompany},
+	{"POST", "/v1/keys", apikey.RoleAdmin},
+	{"PUT", "/v1/webhook", apikey.RoleAdmin},
+	{"PUT", "/v1/webhook", apikey.RoleCompany},
 }
 
 // fuzzEnv is one server over a real store for a whole fuzz run, with the
@@ -35,23 +37,23 @@ var jsonRoutes = []struct {
 type fuzzEnv struct {
 	*env
 	h    http.Handler
-	keys map[api.Role]string
+	keys map[apikey.Role]string
 }
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	cfg := api.Config{Rate: 1e9, Burst: 1e9, Logger: slog.New(slog.DiscardHandler)}
 	e := newEnv(f, f.TempDir(), cfg, func(d *api.Deps) {
-		d.Webhooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
+		d.Webhooks = deliver.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
 	})
-	fe := &fuzzEnv{env: e, h: e.srv.Handler(), keys: map[api.Role]string{}}
-	for _, r := range []api.Role{api.RoleAdmin, api.RoleCompany, api.RoleExchange, api.RoleInvestigator} {
+	fe := &fuzzEnv{env: e, h: e.srv.Handler(), keys: map[apikey.Role]string{}}
+	for _, r := range []apikey.Role{apikey.RoleAdmin, apikey.RoleCompany, apikey.RoleExchange, apikey.RoleInvestigator} {
 		fe.keys[r] = e.key(r, "t"+string(r))
 	}
 	return fe
 }
 
 // serve sends one request to path with the raw query, in process.
-func (fe *fuzzEnv) serve(method, path, rawQuery string, role api.Role, body []byte) *httptest.ResponseRecorder {
+func (fe *fuzzEnv) serve(method, path, rawQuery string, role apikey.Role, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, "http://chainhound.test"+path, bytes.NewReader(body))
 	req.URL.RawQuery = rawQuery // set, not parsed from a request line: any bytes
 	req.Header.Set("Authorization", "Bearer "+fe.keys[role])
@@ -130,7 +132,7 @@ func FuzzWSQuery(f *testing.F) {
 		if len(query) > 4096 {
 			return
 		}
-		for _, role := range []api.Role{api.RoleAdmin, api.RoleCompany} {
+		for _, role := range []apikey.Role{apikey.RoleAdmin, apikey.RoleCompany} {
 			ws := fe.serve("GET", "/v1/alerts/ws", query, role, nil)
 			if ws.Code != http.StatusBadRequest {
 				t.Fatalf("ws ?%s as %s: %d %s, want 400", query, role, ws.Code, ws.Body.String())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // hubFeedBuffer is the hub's own buffer on the alert log. Should the hub
@@ -37,7 +38,7 @@ const (
 
 // subscriber is one websocket connection as the hub sees it.
 type subscriber struct {
-	key    Key
+	key    apikey.Key
 	filter Filter
 	out    *wsConn // its bounded queue and writer; the hub never blocks on it
 	// Owned by the hub goroutine.

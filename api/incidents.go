@@ -7,7 +7,9 @@ import (
 	"math/big"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -32,7 +34,7 @@ type incidentRequest struct {
 // incidentView is an incident with its taint summary.
 type incidentView struct {
 	inc     watchlists.Incident
-	summary any
+	summary *tracer.IncidentSummary // nil: none
 	// warnings: what the caller should know (an incident of the same
 	// owner already follows one of its seeds).
 	warnings []string
@@ -61,14 +63,12 @@ func (v incidentView) MarshalJSON() ([]byte, error) {
 	b = append(b[:len(b)-1], `,"summary":`...)
 	b = append(b, sum...)
 	// What the tracer is doing with it (docs/interface.md `tracking`).
-	if t, ok := v.summary.(interface{ TrackingView() any }); ok {
-		tj, err := json.Marshal(t.TrackingView())
-		if err != nil {
-			return nil, fmt.Errorf("encode tracking of %s: %w", v.inc.ID, err)
-		}
-		b = append(b, `,"tracking":`...)
-		b = append(b, tj...)
+	tj, err := json.Marshal(v.summary.Tracking)
+	if err != nil {
+		return nil, fmt.Errorf("encode tracking of %s: %w", v.inc.ID, err)
 	}
+	b = append(b, `,"tracking":`...)
+	b = append(b, tj...)
 	return append(b, '}'), nil
 }
 
@@ -82,7 +82,7 @@ func (s *Server) viewIncident(inc watchlists.Incident) incidentView {
 	v := incidentView{inc: inc}
 	if s.deps.Summaries != nil {
 		if sum, ok := s.deps.Summaries.Summary(inc.ID); ok {
-			v.summary = sum
+			v.summary = &sum
 		}
 	}
 	return v
@@ -98,18 +98,18 @@ func parseTx(field string, chain chains.Chain, tx string) (string, *Error) {
 }
 
 // seesIncident reports whether k may read inc.
-func seesIncident(k Key, inc watchlists.Incident) bool {
+func seesIncident(k apikey.Key, inc watchlists.Incident) bool {
 	switch k.Role {
-	case RoleAdmin, RoleInvestigator:
+	case apikey.RoleAdmin, apikey.RoleInvestigator:
 		return true
-	case RoleCompany:
+	case apikey.RoleCompany:
 		return inc.Owner == k.Tenant
 	}
 	return false
 }
 
-func (s *Server) incidentsReady(w http.ResponseWriter, k Key, write bool) bool {
-	if k.Role == RoleExchange || (write && k.Role == RoleInvestigator) {
+func (s *Server) incidentsReady(w http.ResponseWriter, k apikey.Key, write bool) bool {
+	if k.Role == apikey.RoleExchange || (write && k.Role == apikey.RoleInvestigator) {
 		verb := "read incidents"
 		if write {
 			verb = "open or close incidents"
@@ -124,7 +124,7 @@ func (s *Server) incidentsReady(w http.ResponseWriter, k Key, write bool) bool {
 	return true
 }
 
-func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident, *Error) {
+func (s *Server) parseIncident(req incidentRequest, k apikey.Key) (watchlists.Incident, *Error) {
 	var inc watchlists.Incident
 	chain, e := parseChain("chain", req.Chain)
 	if e != nil {
@@ -199,7 +199,7 @@ func (s *Server) parseIncident(req incidentRequest, k Key) (watchlists.Incident,
 	}, nil
 }
 
-func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.incidentsReady(w, k, true) {
 		return
 	}
@@ -225,7 +225,7 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, k Key) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.incidentsReady(w, k, false) {
 		return
 	}
@@ -240,7 +240,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // visibleIncident loads incident {id} or answers 404.
-func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k Key) (watchlists.Incident, bool) {
+func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) (watchlists.Incident, bool) {
 	id := r.PathValue("id")
 	inc, err := s.deps.Incidents.Get(id)
 	if err != nil && !errors.Is(err, watchlists.ErrNotFound) {
@@ -254,8 +254,8 @@ func (s *Server) visibleIncident(w http.ResponseWriter, r *http.Request, k Key) 
 	return inc, true
 }
 
-func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role == RoleExchange && s.deps.Incidents != nil {
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role == apikey.RoleExchange && s.deps.Incidents != nil {
 		s.getCitedIncident(w, r, k)
 		return
 	}
@@ -267,7 +267,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 }
 
-func (s *Server) closeIncident(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) closeIncident(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.incidentsReady(w, k, true) {
 		return
 	}

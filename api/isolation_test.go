@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 const (
@@ -31,12 +32,12 @@ type isolation struct {
 func newIsolation(t *testing.T) *isolation {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000})
 	w := &isolation{env: e, keys: map[string]string{}, incidents: map[string]string{}, alertTx: map[string]string{}}
-	w.keys["admin"] = e.key(api.RoleAdmin, "ops")
-	w.keys["acme"] = e.key(api.RoleCompany, "acme")
-	w.keys["globex"] = e.key(api.RoleCompany, "globex")
-	w.keys["binance"] = e.key(api.RoleExchange, "binance")
-	w.keys["kraken"] = e.key(api.RoleExchange, "kraken")
-	w.keys["investigator"] = e.key(api.RoleInvestigator, "sleuths")
+	w.keys["admin"] = e.key(apikey.RoleAdmin, "ops")
+	w.keys["acme"] = e.key(apikey.RoleCompany, "acme")
+	w.keys["globex"] = e.key(apikey.RoleCompany, "globex")
+	w.keys["binance"] = e.key(apikey.RoleExchange, "binance")
+	w.keys["kraken"] = e.key(apikey.RoleExchange, "kraken")
+	w.keys["investigator"] = e.key(apikey.RoleInvestigator, "sleuths")
 	for _, add := range []struct{ who, addr, kind string }{
 		{"acme", acmeAddr, "treasury"}, {"globex", globexAddr, "treasury"},
 		{"binance", binanceAddr, "exchange"}, {"kraken", krakenAddr, "exchange"},

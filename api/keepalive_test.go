@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestWebsocketKeepalive(t *testing.T) {
 	const ping, pongWait = 40 * time.Millisecond, 200 * time.Millisecond
 	e := newEnv(t, t.TempDir(), api.Config{PingInterval: ping, PongWait: pongWait})
-	key := e.key(api.RoleExchange, "binance")
+	key := e.key(apikey.RoleExchange, "binance")
 
 	live := e.mustDial(key, "")
 	var pings atomic.Int64

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"time"
+
+	"github.com/chainhound/chainhound/apikey"
 )
 
 type keyRequest struct {
@@ -13,12 +15,12 @@ type keyRequest struct {
 // CreatedKey is the answer to POST /v1/keys: the only time the secret is
 // shown.
 type CreatedKey struct {
-	Key
+	apikey.Key
 	Secret string `json:"key"`
 }
 
-func (s *Server) createKey(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role != RoleAdmin {
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role != apikey.RoleAdmin {
 		writeError(w, forbidden(k, "manage keys"))
 		return
 	}
@@ -27,7 +29,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, e)
 		return
 	}
-	role, err := ParseRole(req.Role)
+	role, err := apikey.ParseRole(req.Role)
 	if err != nil {
 		writeError(w, Errorf(CodeInvalid, "role", "%v", err))
 		return
@@ -36,7 +38,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, k Key) {
 		writeError(w, Errorf(CodeInvalid, "tenant", "%v", err))
 		return
 	}
-	secret, nk, err := NewKey(role, req.Tenant, time.Now())
+	secret, nk, err := apikey.New(role, req.Tenant, time.Now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -49,8 +51,8 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, k Key) {
 	writeJSON(w, http.StatusCreated, CreatedKey{Key: nk, Secret: secret})
 }
 
-func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role != RoleAdmin {
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role != apikey.RoleAdmin {
 		writeError(w, forbidden(k, "manage keys"))
 		return
 	}
@@ -60,13 +62,13 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, k Key) {
 		return
 	}
 	if keys == nil {
-		keys = []Key{}
+		keys = []apikey.Key{}
 	}
-	writeJSON(w, http.StatusOK, map[string][]Key{"keys": keys})
+	writeJSON(w, http.StatusOK, map[string][]apikey.Key{"keys": keys})
 }
 
-func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role != RoleAdmin {
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role != apikey.RoleAdmin {
 		writeError(w, forbidden(k, "manage keys"))
 		return
 	}

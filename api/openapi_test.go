@@ -22,11 +22,14 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/docs"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
@@ -286,7 +289,7 @@ type chainTracer struct {
 	reg   *watchlists.Registry
 }
 
-func (ct chainTracer) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
+func (ct chainTracer) Trace(ctx context.Context, req api.TraceRequest) (*tracer.FlowGraph, error) {
 	g, err := tracer.TraceTx(ctx, tracer.TraceRequest{Chain: req.Chain, Tx: req.Tx, Hops: req.Hops, Policy: req.Policy, Blocks: req.Blocks},
 		tracer.TraceDeps{Source: ct.chain, Locator: ct.chain, Balances: ct.chain, Labels: ct.reg})
 	if errors.Is(err, tracer.ErrTxNotFound) { // as internal/daemon's adapter answers it
@@ -305,15 +308,15 @@ func TestOpenAPIConformance(t *testing.T) {
 	healthy.Store(true)
 	chain := theftChain()
 	e := newEnv(t, t.TempDir(), api.Config{Networks: map[chains.Chain]string{chains.Ethereum: "mainnet"}}, func(d *api.Deps) {
-		d.Webhooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
-		d.Channels = notify.New(d.Keys.(notify.Store), notify.Options{Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+		d.Webhooks = deliver.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
+		d.Channels = sender.New(d.Keys.(notify.Store), sender.Options{Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 		d.Health = api.HealthFunc(func() map[chains.Chain]chains.Status {
 			st := chains.Status{Network: "mainnet", Head: 100, Processed: 100, LastBlockTime: time.Now(), Connected: healthy.Load()}
 			return map[chains.Chain]chains.Status{chains.Ethereum: st, chains.Bitcoin: {Network: "mainnet", Connected: true}}
 		})
 		d.Tracer = chainTracer{chain: chain, reg: d.Watchlist.(*watchlists.Registry)}
 		d.Screener = screening.New(screening.Config{}, d.Watchlist.(*watchlists.Registry), nil, nil)
-		d.Summaries = api.SummaryFunc(func(id string) (any, bool) {
+		d.Summaries = api.SummaryFunc(func(id string) (tracer.IncidentSummary, bool) {
 			return tracer.IncidentSummary{
 				ID: id, Chain: chains.Ethereum, Policy: watchlists.Haircut,
 				Stolen:   map[string]*big.Int{"": big.NewInt(50)},
@@ -326,8 +329,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		})
 	})
 	c := newConformance(t, e)
-	admin, company := e.key(api.RoleAdmin, "ops"), e.key(api.RoleCompany, "acme")
-	exchange, investigator := e.key(api.RoleExchange, "binance"), e.key(api.RoleInvestigator, "ivy")
+	admin, company := e.key(apikey.RoleAdmin, "ops"), e.key(apikey.RoleCompany, "acme")
+	exchange, investigator := e.key(apikey.RoleExchange, "binance"), e.key(apikey.RoleInvestigator, "ivy")
 
 	// No key.
 	c.call("GET", "/healthz", "", "", 200)
@@ -460,7 +463,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("POST", "/v1/keys/key_nope/revoke", admin, "", 404)
 
 	// Webhooks.
-	secret := strings.Repeat("s", alerts.MinSecretLen)
+	secret := strings.Repeat("s", deliver.MinSecretLen)
 	c.call("PUT", "/v1/webhook", exchange, `{"url":"https://hooks.binance.example/chainhound","secret":"`+secret+`"}`, 200)
 	c.call("PUT", "/v1/webhook?tenant=acme", admin, `{"url":"https://hooks.acme.example/","secret":"`+secret+`","all":true}`, 200)
 	c.call("PUT", "/v1/webhook", exchange, `{"url":"ftp://x","secret":"`+secret+`"}`, 400)

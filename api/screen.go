@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -30,7 +31,7 @@ func (s *Server) screenReady(w http.ResponseWriter) bool {
 
 // screenOne answers GET /v1/screen/{chain}/{address}: the address's
 // exposure. Every role may screen; the answer names trusted labels only.
-func (s *Server) screenOne(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) screenOne(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.screenReady(w) {
 		return
 	}
@@ -51,7 +52,7 @@ func (s *Server) screenOne(w http.ResponseWriter, r *http.Request, k Key) {
 // screenBatch answers POST /v1/screen: up to MaxScreenBatch addresses of
 // one chain, the results in the same order. One bad address refuses the
 // batch, naming it (addresses[i]).
-func (s *Server) screenBatch(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) screenBatch(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.screenReady(w) {
 		return
 	}
@@ -94,7 +95,7 @@ func (s *Server) screenBatch(w http.ResponseWriter, r *http.Request, k Key) {
 // hideIncidents keeps another tenant's incident out of a screening: the
 // address still shows its stolen exposure (the point of screening), but
 // the incident's id and title only to a key that may read the incident.
-func (s *Server) hideIncidents(k Key, res *screening.Result) {
+func (s *Server) hideIncidents(k apikey.Key, res *screening.Result) {
 	for i := range res.Direct {
 		e := &res.Direct[i]
 		if e.Incident == "" {

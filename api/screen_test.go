@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/screening"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -16,7 +17,7 @@ func TestScreenBadInput(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000}, func(d *api.Deps) {
 		d.Screener = screening.New(screening.Config{}, d.Watchlist.(*watchlists.Registry), nil, nil)
 	})
-	k := e.key(api.RoleCompany, "acme")
+	k := e.key(apikey.RoleCompany, "acme")
 	many := make([]string, api.MaxScreenBatch+1)
 	for i := range many {
 		many[i] = fmt.Sprintf("%q", fmt.Sprintf("0x%040x", i+1))
@@ -44,7 +45,7 @@ func TestScreenBadInput(t *testing.T) {
 		})
 	}
 	plain := newEnv(t, t.TempDir(), api.Config{})
-	if st, body := plain.do("GET", "/v1/screen/ethereum/0x00000000000000000000000000000000000000a1", plain.key(api.RoleCompany, "acme"), ""); st != 501 {
+	if st, body := plain.do("GET", "/v1/screen/ethereum/0x00000000000000000000000000000000000000a1", plain.key(apikey.RoleCompany, "acme"), ""); st != 501 {
 		t.Fatalf("without a screener: %d %s", st, body)
 	}
 }

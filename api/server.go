@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // Server is chainhound's HTTP server.
@@ -166,7 +168,7 @@ func (s *Server) routes() *http.ServeMux {
 		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
-	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, Key)) {
+	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, apikey.Key)) {
 		handle(pattern, s.authenticated(h))
 	}
 	handle("GET /healthz", s.healthz)

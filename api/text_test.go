@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -15,8 +16,8 @@ import (
 // table`).
 func TestAPIRefusesControlCharactersInText(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000})
-	exchange := e.key(api.RoleExchange, "binance")
-	company := e.key(api.RoleCompany, "acme")
+	exchange := e.key(apikey.RoleExchange, "binance")
+	company := e.key(apikey.RoleCompany, "acme")
 	bad := map[string]string{
 		"ESC": "Binance 14\x1b[2K", "CR": "a\rb", "LF": "a\n9999  2026-01-01T00:00:00Z  forged", "NUL": "a\x00b",
 		"RLO": "a\u202eb", "isolate": "\u2067x\u2069", "C1 CSI": "a\u009b2J", "DEL": "a\x7f", "TAB": "a\tb",

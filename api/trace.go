@@ -5,13 +5,14 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
 // trace answers GET /v1/trace/{chain}/{tx}?hops=&policy=&format=json|dot.
-func (s *Server) trace(w http.ResponseWriter, r *http.Request, k Key) {
-	if k.Role != RoleAdmin && k.Role != RoleInvestigator {
+func (s *Server) trace(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	if k.Role != apikey.RoleAdmin && k.Role != apikey.RoleInvestigator {
 		writeError(w, forbidden(k, "trace transactions"))
 		return
 	}
@@ -73,13 +74,8 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request, k Key) {
 		return
 	}
 	if format == "dot" {
-		d, ok := g.(interface{ DOT() string })
-		if !ok {
-			writeError(w, Errorf(CodeNotImplemented, "format", "this tracer cannot render dot"))
-			return
-		}
 		w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
-		_, _ = io.WriteString(w, d.DOT())
+		_, _ = io.WriteString(w, g.DOT())
 		return
 	}
 	writeJSON(w, http.StatusOK, g)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/apikey"
 )
 
 // TriageEventType is the "type" of the websocket message that tells a
@@ -67,7 +68,7 @@ func (s *Server) triageReady(w http.ResponseWriter) bool {
 
 // visibleAlert returns the alert of the path's {seq} if k may see it,
 // else answers 400 or 404.
-func (s *Server) visibleAlert(w http.ResponseWriter, r *http.Request, k Key) (alerts.Alert, bool) {
+func (s *Server) visibleAlert(w http.ResponseWriter, r *http.Request, k apikey.Key) (alerts.Alert, bool) {
 	v := r.PathValue("seq")
 	seq, err := strconv.ParseUint(v, 10, 64)
 	if err != nil || seq == 0 {
@@ -88,7 +89,7 @@ func (s *Server) visibleAlert(w http.ResponseWriter, r *http.Request, k Key) (al
 
 // patchAlert answers PATCH /v1/alerts/{seq}: sets the caller's tenant's
 // status and assignee of the alert, and answers with its triage.
-func (s *Server) patchAlert(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) patchAlert(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.triageReady(w) {
 		return
 	}
@@ -138,7 +139,7 @@ func (s *Server) patchAlert(w http.ResponseWriter, r *http.Request, k Key) {
 
 // commentAlert answers POST /v1/alerts/{seq}/comments: 201 with the
 // caller's tenant's triage of the alert, the comment last.
-func (s *Server) commentAlert(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) commentAlert(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.triageReady(w) {
 		return
 	}
@@ -221,7 +222,7 @@ func (s *Server) followTriageBus(ctx context.Context) {
 
 // withTriage returns the views of as for k's tenant, keeping only those
 // whose triage status passes f. Without a triage store every alert is new.
-func (s *Server) withTriage(ctx context.Context, k Key, f *Filter, as []alerts.Alert) ([]alertView, error) {
+func (s *Server) withTriage(ctx context.Context, k apikey.Key, f *Filter, as []alerts.Alert) ([]alertView, error) {
 	out := make([]alertView, 0, len(as))
 	var trs map[uint64]alerts.Triage
 	if s.deps.Triage != nil && len(as) > 0 {

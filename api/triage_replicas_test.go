@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/gorilla/websocket"
@@ -36,7 +37,7 @@ func TestTriageAcrossReplicas(t *testing.T) {
 		servers[i], stores[i], logs[i] = httptest.NewServer(srv.Handler()), st, lg
 		t.Cleanup(func() { srv.Close(); servers[i].Close(); st.Close() })
 	}
-	secret, k, err := api.NewKey(api.RoleExchange, "binance", time.Now())
+	secret, k, err := apikey.New(apikey.RoleExchange, "binance", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

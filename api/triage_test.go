@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 
@@ -34,7 +35,7 @@ type alertsAnswer struct {
 // field.
 func TestTriage(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000})
-	binance, kraken := e.key(api.RoleExchange, "binance"), e.key(api.RoleExchange, "kraken")
+	binance, kraken := e.key(apikey.RoleExchange, "binance"), e.key(apikey.RoleExchange, "kraken")
 	own := e.appendAlerts(1, "binance")[0]
 	shared := e.appendAlerts(1, "binance", "kraken")[0]
 	krakens := e.appendAlerts(1, "kraken")[0]
@@ -156,7 +157,7 @@ func readFrame(t *testing.T, c *websocket.Conn) map[string]any {
 // to or from its statuses.
 func TestTriageWebsocket(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{Rate: 1000, Burst: 1000})
-	binance, kraken := e.key(api.RoleExchange, "binance"), e.key(api.RoleExchange, "kraken")
+	binance, kraken := e.key(apikey.RoleExchange, "binance"), e.key(apikey.RoleExchange, "kraken")
 	a1 := e.appendAlerts(1, "binance", "kraken")[0]
 	a2 := e.appendAlerts(1, "binance")[0]
 	if st, body := e.do("PATCH", "/v1/alerts/"+itoa(a2.Seq), binance, `{"status":"resolved"}`); st != 200 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -62,26 +63,26 @@ func checkText(field, v string) *Error {
 }
 
 // mayAddKind says which kinds a role may put on the watchlist.
-func mayAddKind(k Key, kind watchlists.Kind) bool {
+func mayAddKind(k apikey.Key, kind watchlists.Kind) bool {
 	switch k.Role {
-	case RoleAdmin:
+	case apikey.RoleAdmin:
 		return true
-	case RoleCompany:
+	case apikey.RoleCompany:
 		return kind == watchlists.Treasury
-	case RoleExchange:
+	case apikey.RoleExchange:
 		return kind == watchlists.Exchange
 	}
 	return false
 }
 
 // seesEntry reports whether k may see (and so remove) e.
-func seesEntry(k Key, e watchlists.Entry) bool {
+func seesEntry(k apikey.Key, e watchlists.Entry) bool {
 	switch k.Role {
-	case RoleAdmin:
+	case apikey.RoleAdmin:
 		return true
-	case RoleCompany:
+	case apikey.RoleCompany:
 		return e.Owner == k.Tenant && e.Kind == watchlists.Treasury
-	case RoleExchange:
+	case apikey.RoleExchange:
 		return e.Owner == k.Tenant
 	}
 	return false
@@ -89,8 +90,8 @@ func seesEntry(k Key, e watchlists.Entry) bool {
 
 // watchlistAllowed answers 403 for investigators and 501 without a
 // watchlist.
-func (s *Server) watchlistAllowed(w http.ResponseWriter, k Key, verb string) bool {
-	if k.Role == RoleInvestigator {
+func (s *Server) watchlistAllowed(w http.ResponseWriter, k apikey.Key, verb string) bool {
+	if k.Role == apikey.RoleInvestigator {
 		writeError(w, forbidden(k, verb+" the watchlist"))
 		return false
 	}
@@ -103,20 +104,20 @@ func (s *Server) watchlistAllowed(w http.ResponseWriter, k Key, verb string) boo
 
 // owner resolves an owner parameter: the caller's tenant by default; only
 // an admin may name another.
-func ownerFor(k Key, field, owner string) (string, *Error) {
+func ownerFor(k apikey.Key, field, owner string) (string, *Error) {
 	if owner == "" {
 		return k.Tenant, nil
 	}
 	if err := ValidTenant(owner); err != nil {
 		return "", Errorf(CodeInvalid, field, "%v", err)
 	}
-	if owner != k.Tenant && k.Role != RoleAdmin {
+	if owner != k.Tenant && k.Role != apikey.RoleAdmin {
 		return "", Errorf(CodeForbidden, field, "only an admin may act for another tenant")
 	}
 	return owner, nil
 }
 
-func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.watchlistAllowed(w, k, "write") {
 		return
 	}
@@ -173,7 +174,7 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	// and nothing else (docs/architecture.md, "Trust between tenants").
 	added, err := s.deps.Watchlist.Add(r.Context(), watchlists.Entry{
 		Chain: chain, Address: addr, Kind: kind, Owner: owner, Label: req.Label, Note: req.Note,
-		Source: source, Protocol: req.Protocol, Untrusted: k.Role != RoleAdmin,
+		Source: source, Protocol: req.Protocol, Untrusted: k.Role != apikey.RoleAdmin,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -183,7 +184,7 @@ func (s *Server) addEntry(w http.ResponseWriter, r *http.Request, k Key) {
 	writeJSON(w, http.StatusCreated, viewEntry(added[0]))
 }
 
-func (s *Server) listEntries(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) listEntries(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.watchlistAllowed(w, k, "read") {
 		return
 	}
@@ -218,7 +219,7 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request, k Key) {
 		}
 		f.Owner = v
 	}
-	if k.Role != RoleAdmin {
+	if k.Role != apikey.RoleAdmin {
 		if f.Owner != "" && f.Owner != k.Tenant {
 			writeJSON(w, http.StatusOK, map[string][]watchlists.Entry{"entries": {}})
 			return
@@ -250,7 +251,7 @@ func (s *Server) pathAddress(r *http.Request) (chains.Chain, string, *Error) {
 
 // removeEntry answers DELETE /v1/watchlist/{chain}/{address}: the
 // caller's entries at that address (an admin may pass ?owner= and ?kind=).
-func (s *Server) removeEntry(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) removeEntry(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	if !s.watchlistAllowed(w, k, "write") {
 		return
 	}
@@ -280,10 +281,10 @@ func (s *Server) removeEntry(w http.ResponseWriter, r *http.Request, k Key) {
 		}
 		kind = kd
 	}
-	if k.Role == RoleCompany {
+	if k.Role == apikey.RoleCompany {
 		kind = watchlists.Treasury // a company sees only its treasury entries
 	}
-	if k.Role != RoleAdmin {
+	if k.Role != apikey.RoleAdmin {
 		for _, e := range s.deps.Watchlist.Lookup(chain, addr) {
 			if e.Owner == owner && (kind == "" || e.Kind == kind) && e.Trusted() && !e.Shipped() {
 				writeError(w, Errorf(CodeConflict, "address", "%s %s (%s): %v", chain, watchlists.Display(chain, addr), e.Kind, watchlists.ErrVouched))

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
+	"github.com/chainhound/chainhound/apikey"
 )
 
-// WebhookRegistry keeps each tenant's webhook (*alerts.Webhooks); the
+// WebhookRegistry keeps each tenant's webhook (*deliver.Webhooks); the
 // alerts dispatcher delivers to what it holds.
 type WebhookRegistry interface {
 	Set(ctx context.Context, h alerts.Webhook) (alerts.Webhook, error)
@@ -17,7 +19,7 @@ type WebhookRegistry interface {
 	Delete(ctx context.Context, tenant string) error
 }
 
-var _ WebhookRegistry = (*alerts.Webhooks)(nil)
+var _ WebhookRegistry = (*deliver.Webhooks)(nil)
 
 type webhookRequest struct {
 	URL    string `json:"url"`
@@ -42,7 +44,7 @@ func viewWebhook(h alerts.Webhook) webhookView {
 // webhookReady answers for a webhook request that cannot go on (no
 // webhooks configured, a tenant the key may not name) and otherwise
 // returns the tenant it is about.
-func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k Key) (string, bool) {
+func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k apikey.Key) (string, bool) {
 	if s.deps.Webhooks == nil {
 		writeError(w, Errorf(CodeNotImplemented, "", "webhooks are not configured on this server"))
 		return "", false
@@ -58,12 +60,12 @@ func (s *Server) webhookReady(w http.ResponseWriter, r *http.Request, k Key) (st
 // requestTenant is the tenant a webhook or channel request acts for: the
 // caller's, or ?tenant= for an admin; another role naming another tenant
 // is refused, as not allowed to do what.
-func requestTenant(r *http.Request, k Key, what string) (string, *Error) {
+func requestTenant(r *http.Request, k apikey.Key, what string) (string, *Error) {
 	t := r.URL.Query().Get("tenant")
 	if t == "" || t == k.Tenant {
 		return k.Tenant, nil
 	}
-	if k.Role != RoleAdmin {
+	if k.Role != apikey.RoleAdmin {
 		return "", forbidden(k, what)
 	}
 	if err := ValidTenant(t); err != nil {
@@ -73,14 +75,14 @@ func requestTenant(r *http.Request, k Key, what string) (string, *Error) {
 }
 
 // WebhookAuthorizer is the dispatcher's check of a webhook's owner
-// (alerts.DispatcherConfig.Authorize), made before its deliveries are
+// (deliver.DispatcherConfig.Authorize), made before its deliveries are
 // queued and before each attempt: the key that registered it must exist,
 // be live, and still be of a role that may hold it (mayHoldWebhook);
-// otherwise the error wraps alerts.ErrNotAuthorized and nothing is
+// otherwise the error wraps deliver.ErrNotAuthorized and nothing is
 // delivered. A webhook stored before webhooks had owners (no Key) is
 // delivered while its tenant holds a live key that may hold it;
 // re-registering it gives it an owner.
-func WebhookAuthorizer(keys KeyStore) func(context.Context, alerts.Webhook) error {
+func WebhookAuthorizer(keys apikey.Store) func(context.Context, alerts.Webhook) error {
 	return func(ctx context.Context, h alerts.Webhook) error {
 		ks, err := keys.Keys(ctx)
 		if err != nil {
@@ -92,37 +94,37 @@ func WebhookAuthorizer(keys KeyStore) func(context.Context, alerts.Webhook) erro
 					return nil
 				}
 			}
-			return fmt.Errorf("%w: the webhook of %s has no owning key and the tenant holds no live key that may receive what it asks", alerts.ErrNotAuthorized, h.Tenant)
+			return fmt.Errorf("%w: the webhook of %s has no owning key and the tenant holds no live key that may receive what it asks", deliver.ErrNotAuthorized, h.Tenant)
 		}
 		for _, k := range ks {
 			switch {
 			case k.ID != h.Key:
 			case !k.Active():
-				return fmt.Errorf("%w: its key %s is revoked", alerts.ErrNotAuthorized, k.ID)
+				return fmt.Errorf("%w: its key %s is revoked", deliver.ErrNotAuthorized, k.ID)
 			case !mayHoldWebhook(k, h):
-				return fmt.Errorf("%w: its key %s (%s of %s) may not receive what it asks", alerts.ErrNotAuthorized, k.ID, k.Role, k.Tenant)
+				return fmt.Errorf("%w: its key %s (%s of %s) may not receive what it asks", deliver.ErrNotAuthorized, k.ID, k.Role, k.Tenant)
 			default:
 				return nil
 			}
 		}
-		return fmt.Errorf("%w: its key %s no longer exists", alerts.ErrNotAuthorized, h.Key)
+		return fmt.Errorf("%w: its key %s no longer exists", deliver.ErrNotAuthorized, h.Key)
 	}
 }
 
 // mayHoldWebhook reports whether k may own h: manage h's tenant's webhook
 // (its own, or any for an admin) and see what h asks (every alert only
 // for a role that reads every alert).
-func mayHoldWebhook(k Key, h alerts.Webhook) bool {
+func mayHoldWebhook(k apikey.Key, h alerts.Webhook) bool {
 	if h.All && !seesAllAlerts(k) {
 		return false
 	}
-	return k.Tenant == h.Tenant || k.Role == RoleAdmin
+	return k.Tenant == h.Tenant || k.Role == apikey.RoleAdmin
 }
 
 // PUT /v1/webhook: body {"url","secret","all"}; alerts the tenant may see
 // are POSTed there, signed (alerts.Sign). "all" (every alert) is for
 // roles that read every alert.
-func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.webhookReady(w, r, k)
 	if !ok {
 		return
@@ -146,7 +148,7 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // GET /v1/webhook: the tenant's webhook, without its secret.
-func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.webhookReady(w, r, k)
 	if !ok {
 		return
@@ -164,7 +166,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, k Key) {
 }
 
 // DELETE /v1/webhook: stop deliveries to the tenant.
-func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	tenant, ok := s.webhookReady(w, r, k)
 	if !ok {
 		return

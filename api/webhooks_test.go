@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 
@@ -15,13 +17,13 @@ import (
 // secret is never shown back; bad input and other tenants are refused;
 // what is stored is what the dispatcher reads.
 func TestWebhookEndpoints(t *testing.T) {
-	var hooks *alerts.Webhooks
+	var hooks *deliver.Webhooks
 	e := newEnv(t, t.TempDir(), api.Config{}, func(d *api.Deps) {
-		hooks = alerts.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
+		hooks = deliver.NewWebhooks(d.Keys.(alerts.WebhookStore), egress.Policy{})
 		d.Webhooks = hooks
 	})
-	exch, admin := e.key(api.RoleExchange, "binance"), e.key(api.RoleAdmin, "ops")
-	secret := strings.Repeat("s", alerts.MinSecretLen)
+	exch, admin := e.key(apikey.RoleExchange, "binance"), e.key(apikey.RoleAdmin, "ops")
+	secret := strings.Repeat("s", deliver.MinSecretLen)
 
 	code, body := e.do("PUT", "/v1/webhook", exch, `{"url":"https://hooks.binance.example/chainhound","secret":"`+secret+`"}`)
 	if code != http.StatusOK || strings.Contains(body, secret) {

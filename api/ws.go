@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/watchlists"
 	"github.com/gorilla/websocket"
 )
@@ -69,7 +70,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 
 // alertsWS answers GET /v1/alerts/ws: everything is checked before the
 // upgrade, so a bad request gets an HTTP error in the contract's shape.
-func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
+func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	q := r.URL.Query()
 	f, e := ParseFilter(q, "since")
 	if e != nil {
@@ -86,7 +87,7 @@ func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k Key) {
 	}
 	// An incident filter must name an incident the key can read; an
 	// exchange reads none, so its filter is only checked for form.
-	if f.Incident != "" && s.deps.Incidents != nil && k.Role != RoleExchange {
+	if f.Incident != "" && s.deps.Incidents != nil && k.Role != apikey.RoleExchange {
 		inc, err := s.deps.Incidents.Get(f.Incident)
 		if err != nil && !errors.Is(err, watchlists.ErrNotFound) {
 			s.fail(w, r, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/gorilla/websocket"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestResumeAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, dir, api.Config{})
-	key := e.key(api.RoleExchange, "binance")
+	key := e.key(apikey.RoleExchange, "binance")
 	e.appendAlerts(3, "binance")
 
 	c := e.mustDial(key, "?since=0")
@@ -51,7 +52,7 @@ func TestResumeAcrossRestart(t *testing.T) {
 // arrive exactly once, in order: the catch-up/live hand-off has no gap.
 func TestResumeWhileAppending(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{RingSize: 64})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	e.appendAlerts(1200) // a backlog of several pages
 	const extra = 600
 	var wg sync.WaitGroup
@@ -77,7 +78,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 	// A long write deadline: the slow subscriber stays unread for as long
 	// as the fast one needs (long under -race).
 	e := newEnv(t, t.TempDir(), api.Config{QueueSize: 16, WriteWait: time.Minute})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	fast := e.mustDial(key, "?since=0")
 	slow := e.mustDial(key, "?since=0")
 
@@ -174,7 +175,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 // Filters select by type, chain, min_severity and label owner.
 func TestWebsocketFilters(t *testing.T) {
 	e := newEnv(t, t.TempDir(), api.Config{})
-	key := e.key(api.RoleAdmin, "ops")
+	key := e.key(apikey.RoleAdmin, "ops")
 	a1 := testAlert("binance")
 	a2 := testAlert("kraken")
 	a2.Type, a2.Severity = alerts.TypeMixerDeposit, alerts.Medium

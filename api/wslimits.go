@@ -1,5 +1,6 @@
 package api
 
+import "github.com/chainhound/chainhound/apikey"
 import "sync"
 
 // Websocket refusal reasons, the reason label of
@@ -12,7 +13,7 @@ const (
 // wsSlot is one websocket counted against its key and tenant, from the
 // moment it is admitted (before the upgrade) until it ends.
 type wsSlot struct {
-	key     Key
+	key     apikey.Key
 	conn    *wsConn // nil until the upgrade succeeds
 	revoked bool    // the key was revoked during the handshake
 }
@@ -39,7 +40,7 @@ func newWSRegistry(perKey, perTenant int) *wsRegistry {
 
 // admit counts a new websocket of k, or refuses it with a 429 and the
 // refusal reason when k or its tenant has as many open as allowed.
-func (r *wsRegistry) admit(k Key) (*wsSlot, string, *Error) {
+func (r *wsRegistry) admit(k apikey.Key) (*wsSlot, string, *Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n := len(r.byKey[k.ID]); n >= r.perKey {

@@ -40,7 +40,7 @@ type Channel struct {
 	ID     string `json:"id"`
 	Tenant string `json:"tenant"`
 	// Key is the id of the API key that added the channel; it is
-	// delivered to while that key is live (alerts.DispatcherConfig.Authorize).
+	// delivered to while that key is live (deliver.DispatcherConfig.Authorize).
 	Key  string `json:"key,omitempty"`
 	Type string `json:"type"`
 	// Target is where alerts go: the incoming-webhook URL (slack,
@@ -100,7 +100,9 @@ func (f Filter) Match(a alerts.Alert) bool {
 	return true
 }
 
-func (f Filter) validate() error {
+// Validate checks f's types, severity, chains and incidents; its errors
+// are *watchlists.FieldError naming the filter's field.
+func (f Filter) Validate() error {
 	for i, t := range f.Types {
 		if !alerts.ValidType(t) {
 			return fieldErr(fmt.Sprintf("filter.types[%d]", i), fmt.Errorf("unknown alert type %q (want one of %s)", t, strings.Join(alerts.Types, ", ")))
@@ -154,10 +156,10 @@ type SMTPView struct {
 func (c Channel) View() View {
 	v := View{ID: c.ID, Tenant: c.Tenant, Type: c.Type, Target: c.SafeTarget(), Filter: c.Filter, Template: c.Template, All: c.All, Key: c.Key, Created: c.Created}
 	if c.URL != "" {
-		v.URL = redactURL(c.URL, c.Type == Telegram)
+		v.URL = RedactURL(c.URL, c.Type == Telegram)
 	}
 	if s := c.SMTP; s != nil {
-		v.SMTP = &SMTPView{Server: s.Server, TLS: s.tlsMode(), Username: s.Username, From: s.From}
+		v.SMTP = &SMTPView{Server: s.Server, TLS: s.TLSMode(), Username: s.Username, From: s.From}
 	}
 	return v
 }
@@ -168,9 +170,9 @@ func (c Channel) View() View {
 func (c Channel) SafeTarget() string {
 	switch c.Type {
 	case Slack, Discord, Teams:
-		return redactURL(c.Target, true)
+		return RedactURL(c.Target, true)
 	case Webhook:
-		return redactURL(c.Target, false)
+		return RedactURL(c.Target, false)
 	case PagerDuty:
 		if len(c.Target) <= 4 {
 			return "…"
@@ -180,8 +182,8 @@ func (c Channel) SafeTarget() string {
 	return c.Target
 }
 
-// redactURL drops raw's user information, query and (when path) path.
-func redactURL(raw string, path bool) string {
+// RedactURL drops raw's user information, query and (when path) path.
+func RedactURL(raw string, path bool) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "(unparsable URL)"
@@ -196,15 +198,16 @@ func redactURL(raw string, path bool) string {
 	return out + u.EscapedPath()
 }
 
-func (s *SMTP) tlsMode() string {
+// TLSMode is s.TLS, "starttls" when unset.
+func (s *SMTP) TLSMode() string {
 	if s.TLS == "" {
 		return "starttls"
 	}
 	return s.TLS
 }
 
-// recipients parses an email channel's target.
-func recipients(target string) ([]string, error) {
+// Recipients parses an email channel's target.
+func Recipients(target string) ([]string, error) {
 	var out []string
 	for _, part := range strings.Split(target, ",") {
 		part = strings.TrimSpace(part)

@@ -9,7 +9,7 @@ import (
 	"context"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/notify"
 	"github.com/chainhound/chainhound/tracer"
@@ -25,7 +25,7 @@ type Backend interface {
 	alerts.WebhookStore
 	alerts.TriageStore
 	notify.Store
-	api.KeyStore
+	apikey.Store
 	BlockWriter
 	Close() error
 }

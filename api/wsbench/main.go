@@ -28,6 +28,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store/pebble"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -102,13 +103,13 @@ func runServer(subs, tenants, admins, rate, audience int, duration time.Duration
 	// Keys: one per tenant, plus one admin.
 	secrets := make([]string, tenants)
 	for i := range secrets {
-		s, k, _ := api.NewKey(api.RoleExchange, "t"+strconv.Itoa(i), time.Now())
+		s, k, _ := apikey.New(apikey.RoleExchange, "t"+strconv.Itoa(i), time.Now())
 		if err := st.CreateKey(ctx, k); err != nil {
 			return err
 		}
 		secrets[i] = s
 	}
-	adminKey, ak, _ := api.NewKey(api.RoleAdmin, "ops", time.Now())
+	adminKey, ak, _ := apikey.New(apikey.RoleAdmin, "ops", time.Now())
 	if err := st.CreateKey(ctx, ak); err != nil {
 		return err
 	}

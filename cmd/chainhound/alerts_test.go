@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/tracer"
 )
@@ -129,7 +129,7 @@ func TestAlertsTailBadInput(t *testing.T) {
 			}
 		})
 	}
-	_ = api.KeyPrefix
+	_ = apikey.Prefix
 }
 
 // TestHumanAmount: the table's amounts are exact, in the asset's units.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/internal/config"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store"
 	"github.com/urfave/cli/v2"
 )
@@ -59,7 +60,7 @@ func withKeys(c *cli.Context, direct func(context.Context, store.Backend) error,
 }
 
 func keysCreate(c *cli.Context) error {
-	role, err := api.ParseRole(c.String("role"))
+	role, err := apikey.ParseRole(c.String("role"))
 	if err != nil {
 		return usagef("--role: %v", err)
 	}
@@ -68,7 +69,7 @@ func keysCreate(c *cli.Context) error {
 		return usagef("--tenant: %v", err)
 	}
 	return withKeys(c, func(ctx context.Context, s store.Backend) error {
-		secret, k, err := api.NewKey(role, tenant, time.Now())
+		secret, k, err := apikey.New(role, tenant, time.Now())
 		if err != nil {
 			return err
 		}
@@ -92,7 +93,7 @@ func keysLs(c *cli.Context) error {
 	if format != "table" && format != "json" {
 		return usagef("--format: unknown format %q (want table or json)", format)
 	}
-	var keys []api.Key
+	var keys []apikey.Key
 	err := withKeys(c, func(ctx context.Context, s store.Backend) error {
 		var err error
 		keys, err = s.Keys(ctx)
@@ -107,9 +108,9 @@ func keysLs(c *cli.Context) error {
 	}
 	if format == "json" {
 		if keys == nil {
-			keys = []api.Key{}
+			keys = []apikey.Key{}
 		}
-		return watchJSON(c, map[string][]api.Key{"keys": keys})
+		return watchJSON(c, map[string][]apikey.Key{"keys": keys})
 	}
 	t := newWatchTable(c.App.Writer, "ID", "ROLE", "TENANT", "CREATED", "REVOKED")
 	for _, k := range keys {
@@ -129,7 +130,7 @@ func keysRevoke(c *cli.Context) error {
 	id := c.Args().First()
 	return withKeys(c, func(ctx context.Context, s store.Backend) error {
 		k, err := s.RevokeKey(ctx, id, time.Now())
-		if errors.Is(err, api.ErrNotFound) {
+		if errors.Is(err, apikey.ErrNotFound) {
 			return usagef("keys revoke: no key %q", id)
 		}
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/store/pebble"
 )
 
@@ -73,7 +74,7 @@ func TestKeysDirectThenThroughAPI(t *testing.T) {
 		t.Fatalf("create on the data directory: %d %s", code, errLine)
 	}
 	admin := strings.TrimSuffix(out, "\n")
-	if !strings.HasPrefix(admin, api.KeyPrefix) || strings.Contains(admin, "\n") {
+	if !strings.HasPrefix(admin, apikey.Prefix) || strings.Contains(admin, "\n") {
 		t.Fatalf("create printed %q, want the key alone on one line", out)
 	}
 	for _, bad := range [][]string{
@@ -93,12 +94,12 @@ func TestKeysDirectThenThroughAPI(t *testing.T) {
 	}
 	via := []string{"--api", d.url(), "--api-key", admin}
 	out, errLine, code = runCLI(t, append(via, "keys", "create", "--role", "exchange", "--tenant", "binance")...)
-	if code != 0 || !strings.HasPrefix(out, api.KeyPrefix) {
+	if code != 0 || !strings.HasPrefix(out, apikey.Prefix) {
 		t.Fatalf("create through the API: %d %q %s", code, out, errLine)
 	}
 	exchange := strings.TrimSpace(out)
 	out, errLine, code = runCLI(t, append(via, "keys", "ls", "--format", "json")...)
-	var list struct{ Keys []api.Key }
+	var list struct{ Keys []apikey.Key }
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Keys) != 2 {
 		t.Fatalf("ls: %d %s %s", code, out, errLine)
 	}
@@ -107,7 +108,7 @@ func TestKeysDirectThenThroughAPI(t *testing.T) {
 	}
 	var exID string
 	for _, k := range list.Keys {
-		if k.Role == api.RoleExchange && k.Tenant == "binance" {
+		if k.Role == apikey.RoleExchange && k.Tenant == "binance" {
 			exID = k.ID
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/store/pebble"
@@ -48,7 +48,7 @@ func TestWatchImportRefusesControlCharacters(t *testing.T) {
 	}
 
 	d, base := daemontest.Start(t, "", nil)
-	exchange := daemontest.Key(t, d, api.RoleExchange, "binance")
+	exchange := daemontest.Key(t, d, apikey.RoleExchange, "binance")
 	_, msg, code = runCLI(t, "--data-dir", t.TempDir(), "--api", base, "--api-key", exchange, "watch", "import", file)
 	if code != 2 || !strings.Contains(msg, file+":3: label: ") {
 		t.Fatalf("through the API: exit %d, %q", code, msg)

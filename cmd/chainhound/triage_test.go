@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/store/pebble"
 )
@@ -25,8 +25,8 @@ func triageTestAlert(audience ...string) alerts.Alert {
 // status is a usage error naming --set.
 func TestAlertsTriageThroughAPI(t *testing.T) {
 	d, base := daemontest.Start(t, "", nil)
-	binance := daemontest.Key(t, d, api.RoleExchange, "binance")
-	kraken := daemontest.Key(t, d, api.RoleExchange, "kraken")
+	binance := daemontest.Key(t, d, apikey.RoleExchange, "binance")
+	kraken := daemontest.Key(t, d, apikey.RoleExchange, "kraken")
 	as, err := d.Alerts.Append(context.Background(), []alerts.Alert{triageTestAlert("binance")})
 	if err != nil {
 		t.Fatal(err)

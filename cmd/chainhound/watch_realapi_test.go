@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 )
@@ -19,7 +19,7 @@ import (
 // the data directory; the caller's own entries at the same address stay.
 func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
 	d, base := daemontest.Start(t, "", nil)
-	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
 	const addr = "0x28C6c06298d514Db089934071355E5743bf21d60"
 	cli := []string{"--data-dir", t.TempDir(), "--api", base, "--api-key", admin}
 	for _, add := range [][]string{
@@ -75,7 +75,7 @@ func TestWatchRmThroughAPIKeepsOwnerAndKind(t *testing.T) {
 
 	// A company may not act for another tenant: the server's refusal
 	// reaches the user, and nothing changes.
-	company := daemontest.Key(t, d, api.RoleCompany, "acme")
+	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	args = []string{"--data-dir", t.TempDir(), "--api", base, "--api-key", company,
 		"watch", "rm", "--chain", "ethereum", "--address", addr, "--owner", "ops"}
 	if _, msg, code := runCLI(t, args...); code == 0 || msg == "" {
@@ -94,7 +94,7 @@ func TestWatchImportThroughAPI(t *testing.T) {
 		t.Skip("waits out the API's rate limit for about a second")
 	}
 	d, base := daemontest.Start(t, "", nil)
-	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
 	const rows = 70
 	var b strings.Builder
 	b.WriteString("chain,address,kind,label,note,source\n")
@@ -186,7 +186,7 @@ func TestIncidentDefaultPolicyFromConfig(t *testing.T) {
 	})
 	t.Run("API", func(t *testing.T) {
 		d, base := daemontest.Start(t, "tracer: { policy: fifo }\n", nil)
-		admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+		admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
 		if got := open(t, "--data-dir", t.TempDir(), "--api", base, "--api-key", admin); got != "fifo" {
 			t.Errorf("without --policy: %q, want fifo", got)
 		}

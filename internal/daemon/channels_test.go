@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 )
@@ -55,8 +55,8 @@ chains:
 	if role := roleOf(t, apiB); role != "standby" {
 		t.Fatalf("B is %q beside an active A", role)
 	}
-	admin := daemontest.Key(t, a, api.RoleAdmin, "ops")
-	keyID, exch := createKey(t, apiA, admin, api.RoleExchange, "exch")
+	admin := daemontest.Key(t, a, apikey.RoleAdmin, "ops")
+	keyID, exch := createKey(t, apiA, admin, apikey.RoleExchange, "exch")
 	call := func(base, key, method, path string, body any, want int) []byte {
 		t.Helper()
 		var rd io.Reader

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"math/big"
 	"net"
@@ -18,17 +17,19 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/egress"
-	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/store/redis"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/tracer/bridges/thorchain"
 	"github.com/chainhound/chainhound/tracer/mixers/tornado"
 	"github.com/chainhound/chainhound/watchlists"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ShutdownTimeout bounds a clean shutdown.
@@ -58,7 +59,7 @@ type Daemon struct {
 	engine     *tracer.Engine
 	Alerts     *alerts.Log
 	Raiser     *alerts.Raiser
-	Dispatcher *alerts.Dispatcher
+	Dispatcher *deliver.Dispatcher
 	API        *api.Server
 
 	// backends are the followed chains, in the registration order
@@ -135,7 +136,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			confs[s.chain] = sec.Confirmations
 		}
 	}
-	d.Raiser = alerts.NewRaiser(d.Alerts, d.Store, alerts.RaiserConfig{
+	if d.Raiser, err = alerts.NewRaiser(d.Alerts, d.Store, alerts.RaiserConfig{
 		Confirmations: confs,
 		IncidentOwner: func(ctx context.Context, id string) (string, error) {
 			inc, err := d.Incidents.Get(id)
@@ -145,15 +146,17 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 			return inc.Owner, nil
 		},
 		Logger: lg,
-	})
+	}); err != nil {
+		return nil, err
+	}
 	// Webhooks reach public addresses only, but those the operator allows
 	// (checked at registration and on the address dialled), and only while
 	// the key that registered them may receive them.
 	// Notification channels (Slack, email, ...) are delivered through the
 	// same queue, under the same egress policy and owner check.
 	egressPolicy := egress.Policy{Allow: cfg.Webhooks.AllowPrivatePrefixes}
-	channels := notify.New(d.Store, notify.Options{Egress: egressPolicy, PublicURL: cfg.API.PublicURL})
-	d.Dispatcher = alerts.NewDispatcher(d.Alerts, d.Store, alerts.DispatcherConfig{
+	channels := sender.New(d.Store, sender.Options{Egress: egressPolicy, PublicURL: cfg.API.PublicURL})
+	d.Dispatcher = deliver.NewDispatcher(d.Alerts, d.Store, deliver.DispatcherConfig{
 		Logger:    lg,
 		Egress:    egressPolicy,
 		Authorize: api.WebhookAuthorizer(d.Store),
@@ -178,11 +181,11 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (_ *Daemon, err
 		Alerts:    d.Alerts,
 		Watchlist: d.Registry,
 		Incidents: d.Incidents,
-		Summaries: api.SummaryFunc(func(id string) (any, bool) { return d.Engine().Summary(id) }),
+		Summaries: api.SummaryFunc(func(id string) (tracer.IncidentSummary, bool) { return d.Engine().Summary(id) }),
 		Tracer:    newTraceAPI(d),
 		Health:    api.HealthFunc(d.ChainStatus),
 		Replica:   d.replicaInfo(),
-		Webhooks:  alerts.NewWebhooks(d.Store, egressPolicy),
+		Webhooks:  deliver.NewWebhooks(d.Store, egressPolicy),
 		Triage:    d.Store,
 		TriageBus: d.triageBus(),
 		Channels:  channels,
@@ -382,7 +385,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.Alerts.Follow(ctx, d.rs, func(err error) { d.log.Warn("follow the alert stream", "err", err) })
+			d.Alerts.FollowTail(ctx, d.rs, func(err error) { d.log.Warn("follow the alert stream", "err", err) })
 		}()
 		wg.Add(1)
 		go func() { defer wg.Done(); d.followChanges(ctx) }()
@@ -757,7 +760,7 @@ func (d *Daemon) openHistory(src tornado.HistorySource) error {
 
 // registerWebhookMetrics exposes the dispatcher's counters on the API's
 // registry.
-func registerWebhookMetrics(m *api.Metrics, disp *alerts.Dispatcher) error {
+func registerWebhookMetrics(m *api.Metrics, disp *deliver.Dispatcher) error {
 	for _, c := range disp.Collectors() {
 		if err := m.Registry.Register(c); err != nil {
 			return fmt.Errorf("register webhook metrics: %w", err)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -157,7 +157,7 @@ index: { retain: 30d }
 	}
 
 	// /v1/trace of the theft, 300 blocks back, answers from the index.
-	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
 	req, _ := http.NewRequest(http.MethodGet, base+"/v1/trace/ethereum/"+theftTx+"", nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -49,7 +49,7 @@ chains:
 	if role := roleOf(t, apiB); role != "standby" {
 		t.Fatalf("B is %q beside an active A", role)
 	}
-	key := daemontest.Key(t, a, api.RoleAdmin, "ops") // keys are read from Redis on every request
+	key := daemontest.Key(t, a, apikey.RoleAdmin, "ops") // keys are read from Redis on every request
 
 	call := func(base, method, path string, body any, want int) []byte {
 		t.Helper()

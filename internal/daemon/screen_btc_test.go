@@ -16,7 +16,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -108,7 +108,7 @@ index: { retain: 30d }
 			t.Fatal(err)
 		}
 	})
-	apiKey := daemontest.Key(t, d, api.RoleCompany, "payroll")
+	apiKey := daemontest.Key(t, d, apikey.RoleCompany, "payroll")
 
 	// The node's coin funds dprk (20 BTC), mid (1 BTC, clean) and clean
 	// (2 BTC); dprk pays payee1 5 BTC and mid 10 BTC; mid spends both its

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -53,7 +53,7 @@ index: { retain: 30d }
 			t.Fatal(err)
 		}
 	})
-	key := daemontest.Key(t, d, api.RoleCompany, "payroll")
+	key := daemontest.Key(t, d, apikey.RoleCompany, "payroll")
 	g.SendETH(t, dprk, payee1, eth(5))
 	g.SendETH(t, dprk, midAddr, eth(10))
 	paid := g.SendETH(t, mid, payee2, eth(4))
@@ -133,7 +133,7 @@ index: { retain: 30d }
 		t.Fatalf("the thief: %+v", held)
 	}
 	// Another tenant sees the stolen exposure but not whose incident.
-	other := daemontest.Key(t, d, api.RoleCompany, "other")
+	other := daemontest.Key(t, d, apikey.RoleCompany, "other")
 	req, _ := http.NewRequest("GET", base+"/v1/screen/ethereum/"+thief.Hex(), nil)
 	req.Header.Set("Authorization", "Bearer "+other)
 	resp, err := http.DefaultClient.Do(req)

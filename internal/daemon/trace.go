@@ -27,9 +27,8 @@ func newTraceAPI(d *Daemon) *traceAPI {
 	return &traceAPI{d: d, sem: make(chan struct{}, MaxConcurrentTraces)}
 }
 
-// Trace implements api.Tracer. The result is a *tracer.FlowGraph (JSON, and
-// DOT through its DOT method).
-func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (any, error) {
+// Trace implements api.Tracer.
+func (t *traceAPI) Trace(ctx context.Context, req api.TraceRequest) (*tracer.FlowGraph, error) {
 	f, ok := t.d.backend(req.Chain)
 	if !ok {
 		if specOf(req.Chain) == nil {

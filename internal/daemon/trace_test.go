@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -46,7 +46,7 @@ chains:
 			t.Fatal(err)
 		}
 	})
-	admin, exch := daemontest.Key(t, d, api.RoleAdmin, "ops"), daemontest.Key(t, d, api.RoleExchange, "ex1")
+	admin, exch := daemontest.Key(t, d, apikey.RoleAdmin, "ops"), daemontest.Key(t, d, apikey.RoleExchange, "ex1")
 
 	get := func(secret, path string) (int, string, string) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -139,7 +139,7 @@ chains:
     traces: "off"
     poll_interval: 100ms
 `, nil)
-	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
+	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
 	req, _ := http.NewRequest(http.MethodGet, base+"/v1/trace/ethereum/"+th.Tx, nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)

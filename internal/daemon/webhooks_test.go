@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 )
@@ -108,7 +108,7 @@ func apiCall(t *testing.T, base, method, path, key, body string) (int, string) {
 }
 
 // createKey makes a key through the API and returns its id and secret.
-func createKey(t *testing.T, base, admin string, role api.Role, tenant string) (id, secret string) {
+func createKey(t *testing.T, base, admin string, role apikey.Role, tenant string) (id, secret string) {
 	t.Helper()
 	code, body := apiCall(t, base, "POST", "/v1/keys", admin, fmt.Sprintf(`{"role":%q,"tenant":%q}`, role, tenant))
 	var k struct{ ID, Key string }
@@ -180,7 +180,7 @@ func TestWebhookRegistrationRefusesInternalDestinations(t *testing.T) {
 	rcv := newHookReceiver(t)
 	p := rcv.port()
 	d, base := daemontest.Start(t, "", nil)
-	company := daemontest.Key(t, d, api.RoleCompany, "acme")
+	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	for _, u := range []string{
 		"http://127.0.0.1:" + p + "/hook",
 		"http://[::1]:" + p + "/hook",
@@ -222,7 +222,7 @@ func TestWebhookRegistrationRefusesInternalDestinations(t *testing.T) {
 func TestWebhookRefusedAtDial(t *testing.T) {
 	rcv := newHookReceiver(t)
 	d, base := daemontest.Start(t, "", nil)
-	company := daemontest.Key(t, d, api.RoleCompany, "acme")
+	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	if code, body := putHook(t, base, company, "http://localhost:"+rcv.port()+"/hook", false); code != http.StatusOK {
 		t.Fatalf("register localhost: %d %s", code, body)
 	}
@@ -250,7 +250,7 @@ func TestWebhookRefusedAtDial(t *testing.T) {
 func TestWebhookAllowPrivateDelivers(t *testing.T) {
 	rcv := newHookReceiver(t)
 	d, base := daemontest.Start(t, "webhooks: { allow_private: [127.0.0.0/8] }\n", nil)
-	company := daemontest.Key(t, d, api.RoleCompany, "acme")
+	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	for _, u := range []string{"http://127.0.0.1:" + rcv.port() + "/hook", "http://localhost:" + rcv.port() + "/hook"} {
 		if code, body := putHook(t, base, company, u, false); code != http.StatusOK {
 			t.Fatalf("register %s: %d %s", u, code, body)
@@ -280,9 +280,9 @@ func TestWebhookAllowPrivateDelivers(t *testing.T) {
 func TestWebhookStopsWhenKeyRevoked(t *testing.T) {
 	revoked, control := newHookReceiver(t), newHookReceiver(t)
 	d, base := daemontest.Start(t, "webhooks: { allow_private: [127.0.0.0/8] }\n", nil)
-	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
-	invID, inv := createKey(t, base, admin, api.RoleInvestigator, "sleuths")
-	_, inv2 := createKey(t, base, admin, api.RoleInvestigator, "forensics")
+	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
+	invID, inv := createKey(t, base, admin, apikey.RoleInvestigator, "sleuths")
+	_, inv2 := createKey(t, base, admin, apikey.RoleInvestigator, "forensics")
 	if code, body := putHook(t, base, inv, revoked.srv.URL+"/hook", true); code != http.StatusOK || !strings.Contains(body, invID) {
 		t.Fatalf("register: %d %s, want the owning key %s shown", code, body, invID)
 	}
@@ -359,7 +359,7 @@ func TestWebhookUserinfoNeverShown(t *testing.T) {
 	rcv := newHookReceiver(t)
 	var logs syncBuffer
 	d, base := daemontest.StartLogged(t, "", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
-	company := daemontest.Key(t, d, api.RoleCompany, "acme")
+	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	if code, body := putHook(t, base, company, "https://newuser:n3w-pa55@hooks.example.com/hook", false); code != http.StatusBadRequest || strings.Contains(body, "n3w-pa55") {
 		t.Fatalf("register with user information: %d %s", code, body)
 	}
@@ -397,10 +397,10 @@ func TestWebhookUserinfoNeverShown(t *testing.T) {
 func TestLegacyWebhookOwnership(t *testing.T) {
 	rA, rB, rG := newHookReceiver(t), newHookReceiver(t), newHookReceiver(t)
 	d, base := daemontest.Start(t, "webhooks: { allow_private: [127.0.0.0/8] }\n", nil)
-	admin := daemontest.Key(t, d, api.RoleAdmin, "ops")
-	createKey(t, base, admin, api.RoleCompany, "acme")
-	createKey(t, base, admin, api.RoleCompany, "bigco")
-	goneID, _ := createKey(t, base, admin, api.RoleCompany, "gone")
+	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
+	createKey(t, base, admin, apikey.RoleCompany, "acme")
+	createKey(t, base, admin, apikey.RoleCompany, "bigco")
+	goneID, _ := createKey(t, base, admin, apikey.RoleCompany, "gone")
 	if code, body := apiCall(t, base, "POST", "/v1/keys/"+goneID+"/revoke", admin, ""); code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", code, body)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
@@ -160,7 +160,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	say("chainhound daemon at %s (data in %s)", base, opts.DataDir)
 
 	// An admin key, made on the store as `chainhound keys create` does.
-	secret, key, err := api.NewKey(api.RoleAdmin, "demo", time.Now())
+	secret, key, err := apikey.New(apikey.RoleAdmin, "demo", time.Now())
 	if err != nil {
 		return nil, err
 	}

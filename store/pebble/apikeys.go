@@ -8,11 +8,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/cockroachdb/pebble"
 )
 
-var _ api.KeyStore = (*Store)(nil)
+var _ apikey.Store = (*Store)(nil)
 
 // keyMu makes the check-then-write of CreateKey and RevokeKey atomic.
 var keyMu sync.Mutex
@@ -25,12 +25,12 @@ func keyIDKey(id string) []byte     { return append(append([]byte(nil), prefixKe
 func keyHashKey(hash string) []byte { return append(append([]byte(nil), prefixKey...), "h/"+hash...) }
 
 type storedKey struct {
-	api.Key
+	apikey.Key
 	Hash string `json:"hash"`
 }
 
-// CreateKey stores k. A key with the same ID or hash is api.ErrConflict.
-func (s *Store) CreateKey(ctx context.Context, k api.Key) error {
+// CreateKey stores k. A key with the same ID or hash is apikey.ErrConflict.
+func (s *Store) CreateKey(ctx context.Context, k apikey.Key) error {
 	if k.ID == "" || k.Hash == "" {
 		return fmt.Errorf("create key: id and hash are required")
 	}
@@ -40,7 +40,7 @@ func (s *Store) CreateKey(ctx context.Context, k api.Key) error {
 		if _, ok, err := s.get(key); err != nil {
 			return fmt.Errorf("create key %s: %w", k.ID, err)
 		} else if ok {
-			return fmt.Errorf("create key %s: %w", k.ID, api.ErrConflict)
+			return fmt.Errorf("create key %s: %w", k.ID, apikey.ErrConflict)
 		}
 	}
 	v, err := json.Marshal(storedKey{Key: k, Hash: k.Hash})
@@ -57,31 +57,31 @@ func (s *Store) CreateKey(ctx context.Context, k api.Key) error {
 	return nil
 }
 
-func (s *Store) keyByID(id string) (api.Key, bool, error) {
+func (s *Store) keyByID(id string) (apikey.Key, bool, error) {
 	v, ok, err := s.get(keyIDKey(id))
 	if err != nil || !ok {
-		return api.Key{}, false, err
+		return apikey.Key{}, false, err
 	}
 	var sk storedKey
 	if err := json.Unmarshal(v, &sk); err != nil {
-		return api.Key{}, false, fmt.Errorf("decode key %s: %w", id, err)
+		return apikey.Key{}, false, fmt.Errorf("decode key %s: %w", id, err)
 	}
 	sk.Key.Hash = sk.Hash
 	return sk.Key, true, nil
 }
 
 // KeyByHash returns the key whose hash is hash.
-func (s *Store) KeyByHash(ctx context.Context, hash string) (api.Key, bool, error) {
+func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, bool, error) {
 	id, ok, err := s.get(keyHashKey(hash))
 	if err != nil || !ok {
-		return api.Key{}, false, err
+		return apikey.Key{}, false, err
 	}
 	return s.keyByID(string(id))
 }
 
 // Keys returns every key, revoked ones included, oldest first.
-func (s *Store) Keys(ctx context.Context) ([]api.Key, error) {
-	var out []api.Key
+func (s *Store) Keys(ctx context.Context) ([]apikey.Key, error) {
+	var out []apikey.Key
 	err := s.scan(ctx, keyIDKey(""), func(_, val []byte) error {
 		var sk storedKey
 		if err := json.Unmarshal(val, &sk); err != nil {
@@ -104,15 +104,15 @@ func (s *Store) Keys(ctx context.Context) ([]api.Key, error) {
 }
 
 // RevokeKey marks key id revoked at t; revoking twice keeps the first time.
-func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (api.Key, error) {
+func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (apikey.Key, error) {
 	keyMu.Lock()
 	defer keyMu.Unlock()
 	k, ok, err := s.keyByID(id)
 	if err != nil {
-		return api.Key{}, err
+		return apikey.Key{}, err
 	}
 	if !ok {
-		return api.Key{}, fmt.Errorf("revoke key %s: %w", id, api.ErrNotFound)
+		return apikey.Key{}, fmt.Errorf("revoke key %s: %w", id, apikey.ErrNotFound)
 	}
 	if k.Revoked != nil {
 		return k, nil
@@ -121,10 +121,10 @@ func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (api.Key,
 	k.Revoked = &t
 	v, err := json.Marshal(storedKey{Key: k, Hash: k.Hash})
 	if err != nil {
-		return api.Key{}, err
+		return apikey.Key{}, err
 	}
 	if err := s.db.Set(keyIDKey(id), v, pebble.Sync); err != nil {
-		return api.Key{}, fmt.Errorf("revoke key %s: %w", id, err)
+		return apikey.Key{}, fmt.Errorf("revoke key %s: %w", id, err)
 	}
 	return k, nil
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/store"
 	"github.com/chainhound/chainhound/tracer"
@@ -383,12 +383,12 @@ func (s *Store) Incidents(ctx context.Context) ([]watchlists.Incident, error) {
 }
 
 type storedKey struct {
-	api.Key
+	apikey.Key
 	Hash string `json:"hash"`
 }
 
-// CreateKey stores k. A key with the same ID or hash is api.ErrConflict.
-func (s *Store) CreateKey(ctx context.Context, k api.Key) error {
+// CreateKey stores k. A key with the same ID or hash is apikey.ErrConflict.
+func (s *Store) CreateKey(ctx context.Context, k apikey.Key) error {
 	if k.ID == "" || k.Hash == "" {
 		return fmt.Errorf("create key: id and hash are required")
 	}
@@ -403,57 +403,57 @@ func (s *Store) CreateKey(ctx context.Context, k api.Key) error {
 	b.op("HS", s.keyHashKey(), k.Hash, k.ID)
 	if err := s.apply(ctx, b); err != nil {
 		if errors.Is(err, errConflict) {
-			return fmt.Errorf("create key %s: %w", k.ID, api.ErrConflict)
+			return fmt.Errorf("create key %s: %w", k.ID, apikey.ErrConflict)
 		}
 		return fmt.Errorf("create key %s: %w", k.ID, err)
 	}
 	return nil
 }
 
-func decodeKey(v string) (api.Key, error) {
+func decodeKey(v string) (apikey.Key, error) {
 	var sk storedKey
 	if err := json.Unmarshal([]byte(v), &sk); err != nil {
-		return api.Key{}, err
+		return apikey.Key{}, err
 	}
 	sk.Key.Hash = sk.Hash
 	return sk.Key, nil
 }
 
-func (s *Store) keyByID(ctx context.Context, id string) (api.Key, string, bool, error) {
+func (s *Store) keyByID(ctx context.Context, id string) (apikey.Key, string, bool, error) {
 	v, err := s.c.HGet(ctx, s.keyIDKey(), id).Result()
 	if isNil(err) {
-		return api.Key{}, "", false, nil
+		return apikey.Key{}, "", false, nil
 	}
 	if err != nil {
-		return api.Key{}, "", false, err
+		return apikey.Key{}, "", false, err
 	}
 	k, err := decodeKey(v)
 	if err != nil {
-		return api.Key{}, "", false, fmt.Errorf("decode key %s: %w", id, err)
+		return apikey.Key{}, "", false, fmt.Errorf("decode key %s: %w", id, err)
 	}
 	return k, v, true, nil
 }
 
 // KeyByHash returns the key whose hash is hash.
-func (s *Store) KeyByHash(ctx context.Context, hash string) (api.Key, bool, error) {
+func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, bool, error) {
 	id, err := s.c.HGet(ctx, s.keyHashKey(), hash).Result()
 	if isNil(err) {
-		return api.Key{}, false, nil
+		return apikey.Key{}, false, nil
 	}
 	if err != nil {
-		return api.Key{}, false, err
+		return apikey.Key{}, false, err
 	}
 	k, _, ok, err := s.keyByID(ctx, id)
 	return k, ok, err
 }
 
 // Keys returns every key, revoked ones included, oldest first.
-func (s *Store) Keys(ctx context.Context) ([]api.Key, error) {
+func (s *Store) Keys(ctx context.Context) ([]apikey.Key, error) {
 	m, err := s.hashAll(ctx, s.keyIDKey())
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
-	out := make([]api.Key, 0, len(m))
+	out := make([]apikey.Key, 0, len(m))
 	for id, v := range m {
 		k, err := decodeKey(v)
 		if err != nil {
@@ -474,16 +474,16 @@ func (s *Store) Keys(ctx context.Context) ([]api.Key, error) {
 }
 
 // RevokeKey marks key id revoked at t; revoking twice keeps the first time.
-func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (api.Key, error) {
+func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (apikey.Key, error) {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
 	for attempt := 0; ; attempt++ {
 		k, old, ok, err := s.keyByID(ctx, id)
 		if err != nil {
-			return api.Key{}, err
+			return apikey.Key{}, err
 		}
 		if !ok {
-			return api.Key{}, fmt.Errorf("revoke key %s: %w", id, api.ErrNotFound)
+			return apikey.Key{}, fmt.Errorf("revoke key %s: %w", id, apikey.ErrNotFound)
 		}
 		if k.Revoked != nil {
 			return k, nil
@@ -492,7 +492,7 @@ func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (api.Key,
 		k.Revoked = &rt
 		v, err := json.Marshal(storedKey{Key: k, Hash: k.Hash})
 		if err != nil {
-			return api.Key{}, err
+			return apikey.Key{}, err
 		}
 		b := newBatch()
 		b.op("HEQ", s.keyIDKey(), id, old) // another process's revoke wins
@@ -502,7 +502,7 @@ func (s *Store) RevokeKey(ctx context.Context, id string, t time.Time) (api.Key,
 			continue
 		}
 		if err != nil {
-			return api.Key{}, fmt.Errorf("revoke key %s: %w", id, err)
+			return apikey.Key{}, fmt.Errorf("revoke key %s: %w", id, err)
 		}
 		return k, nil
 	}

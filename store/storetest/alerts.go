@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/store"
 )
@@ -268,35 +268,35 @@ func testAPIKeys(t *testing.T, h Harness) {
 		t.Fatalf("empty store: %+v %v", ks, err)
 	}
 	now := time.Date(2025, 2, 21, 14, 0, 0, 0, time.UTC)
-	secret, k, err := api.NewKey(api.RoleExchange, "binance", now)
+	secret, k, err := apikey.New(apikey.RoleExchange, "binance", now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateKey(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateKey(ctx, k); !errors.Is(err, api.ErrConflict) {
+	if err := s.CreateKey(ctx, k); !errors.Is(err, apikey.ErrConflict) {
 		t.Fatalf("second create: %v, want ErrConflict", err)
 	}
 	sameHash := k
 	sameHash.ID = "key_other"
-	if err := s.CreateKey(ctx, sameHash); !errors.Is(err, api.ErrConflict) {
+	if err := s.CreateKey(ctx, sameHash); !errors.Is(err, apikey.ErrConflict) {
 		t.Fatalf("create with a taken hash: %v, want ErrConflict", err)
 	}
-	if err := s.CreateKey(ctx, api.Key{ID: "key_nohash"}); err == nil {
+	if err := s.CreateKey(ctx, apikey.Key{ID: "key_nohash"}); err == nil {
 		t.Fatal("a key without hash was stored")
 	}
 	// Created earlier, listed first.
-	_, k2, _ := api.NewKey(api.RoleAdmin, "ops", now.Add(-time.Second))
+	_, k2, _ := apikey.New(apikey.RoleAdmin, "ops", now.Add(-time.Second))
 	if err := s.CreateKey(ctx, k2); err != nil {
 		t.Fatal(err)
 	}
 	s = reopen(t, h, s)
-	got, ok, err := s.KeyByHash(ctx, api.HashKey(secret))
-	if err != nil || !ok || got.ID != k.ID || got.Role != api.RoleExchange || got.Tenant != "binance" || !got.Active() || got.Hash != k.Hash {
+	got, ok, err := s.KeyByHash(ctx, apikey.Hash(secret))
+	if err != nil || !ok || got.ID != k.ID || got.Role != apikey.RoleExchange || got.Tenant != "binance" || !got.Active() || got.Hash != k.Hash {
 		t.Fatalf("KeyByHash after reopen: %+v ok=%v err=%v", got, ok, err)
 	}
-	if _, ok, _ := s.KeyByHash(ctx, api.HashKey(secret+"x")); ok {
+	if _, ok, _ := s.KeyByHash(ctx, apikey.Hash(secret+"x")); ok {
 		t.Fatal("a wrong secret found a key")
 	}
 	all, err := s.Keys(ctx)
@@ -313,11 +313,11 @@ func testAPIKeys(t *testing.T, h Harness) {
 		t.Fatalf("second revoke changed the time: %+v %v", r, err)
 	}
 	s = reopen(t, h, s)
-	got, _, _ = s.KeyByHash(ctx, api.HashKey(secret))
+	got, _, _ = s.KeyByHash(ctx, apikey.Hash(secret))
 	if got.Active() || !got.Revoked.Equal(rt) {
 		t.Fatalf("revoked key after reopen: %+v", got)
 	}
-	if _, err := s.RevokeKey(ctx, "key_absent", rt); !errors.Is(err, api.ErrNotFound) {
+	if _, err := s.RevokeKey(ctx, "key_absent", rt); !errors.Is(err, apikey.ErrNotFound) {
 		t.Fatalf("revoke absent: %v", err)
 	}
 }
@@ -453,7 +453,7 @@ func testAlertSeqShared(t *testing.T, h Harness) {
 		logs[i] = l
 		if tail, ok := s.(alerts.Tail); ok {
 			subs[i] = l.Subscribe(4 * perLog)
-			go l.Follow(fctx, tail, nil)
+			go l.FollowTail(fctx, tail, nil)
 		}
 	}
 	for i := range logs {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainhound/chainhound/api"
+	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
 )
@@ -51,9 +51,9 @@ func StartLogged(tb testing.TB, configYAML string, lg *slog.Logger, before func(
 }
 
 // Key stores a new API key of role for tenant and returns its secret.
-func Key(tb testing.TB, d *daemon.Daemon, role api.Role, tenant string) string {
+func Key(tb testing.TB, d *daemon.Daemon, role apikey.Role, tenant string) string {
 	tb.Helper()
-	secret, k, err := api.NewKey(role, tenant, time.Now())
+	secret, k, err := apikey.New(role, tenant, time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}

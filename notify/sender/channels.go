@@ -1,4 +1,4 @@
-package notify
+package sender
 
 import (
 	"context"
@@ -18,7 +18,10 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/watchlists"
 )
 
 // Options configure Channels. Zero fields take the defaults in brackets.
@@ -40,19 +43,19 @@ type Options struct {
 const MaxPerTenant = 100
 
 // Channels is the channel registry of every tenant, and the sender of
-// their messages: the alerts dispatcher's alerts.ChannelSet.
+// their messages: the alerts dispatcher's deliver.ChannelSet.
 type Channels struct {
-	st        Store
+	st        notify.Store
 	egress    egress.Policy
 	client    *http.Client
 	rootCAs   *x509.CertPool
 	publicURL string
 }
 
-var _ alerts.ChannelSet = (*Channels)(nil)
+var _ deliver.ChannelSet = (*Channels)(nil)
 
 // New returns the channels kept in st.
-func New(st Store, o Options) *Channels {
+func New(st notify.Store, o Options) *Channels {
 	if o.Client == nil {
 		o.Client = o.Egress.Client()
 	}
@@ -76,30 +79,35 @@ func ValidID(id string) error {
 // Add stores c (a new channel, or one replacing the channel of c's
 // tenant with c.ID) after checking every field; an empty c.ID gets a new
 // one. A bad field is a *watchlists.FieldError naming it.
-func (r *Channels) Add(ctx context.Context, c Channel) (Channel, error) {
+func (r *Channels) Add(ctx context.Context, c notify.Channel) (notify.Channel, error) {
 	if strings.TrimSpace(c.Tenant) == "" {
-		return Channel{}, fieldErr("tenant", errors.New("empty"))
+		return notify.Channel{}, fieldErr("tenant", errors.New("empty"))
 	}
 	if c.ID == "" {
 		c.ID = newID()
 	} else if err := ValidID(c.ID); err != nil {
-		return Channel{}, fieldErr("id", err)
+		return notify.Channel{}, fieldErr("id", err)
 	}
 	if err := r.check(&c); err != nil {
-		return Channel{}, err
+		return notify.Channel{}, err
 	}
 	existing, err := r.List(ctx, c.Tenant)
 	if err != nil {
-		return Channel{}, err
+		return notify.Channel{}, err
 	}
-	if len(existing) >= MaxPerTenant && !slices.ContainsFunc(existing, func(e Channel) bool { return e.ID == c.ID }) {
-		return Channel{}, fieldErr("type", fmt.Errorf("tenant %s has %d channels already, the most allowed", c.Tenant, MaxPerTenant))
+	if len(existing) >= MaxPerTenant && !slices.ContainsFunc(existing, func(e notify.Channel) bool { return e.ID == c.ID }) {
+		return notify.Channel{}, fieldErr("type", fmt.Errorf("tenant %s has %d channels already, the most allowed", c.Tenant, MaxPerTenant))
 	}
 	c.Created = time.Now().UTC()
 	if err := r.st.PutChannel(ctx, c); err != nil {
-		return Channel{}, fmt.Errorf("save channel %s of %s: %w", c.ID, c.Tenant, err)
+		return notify.Channel{}, fmt.Errorf("save channel %s of %s: %w", c.ID, c.Tenant, err)
 	}
 	return c, nil
+}
+
+// fieldErr is a refusal of field (package notify's form).
+func fieldErr(field string, err error) error {
+	return fmt.Errorf("field %w", &watchlists.FieldError{Field: field, Err: err})
 }
 
 func newID() string {
@@ -109,10 +117,10 @@ func newID() string {
 }
 
 // check validates c's fields for its type and normalises them.
-func (r *Channels) check(c *Channel) error {
+func (r *Channels) check(c *notify.Channel) error {
 	c.Type = strings.ToLower(strings.TrimSpace(c.Type))
-	if !slices.Contains(Types, c.Type) {
-		return fieldErr("type", fmt.Errorf("unknown channel type %q (want one of %s)", c.Type, strings.Join(Types, ", ")))
+	if !slices.Contains(notify.Types, c.Type) {
+		return fieldErr("type", fmt.Errorf("unknown channel type %q (want one of %s)", c.Type, strings.Join(notify.Types, ", ")))
 	}
 	c.Target = strings.TrimSpace(c.Target)
 	if c.Target == "" {
@@ -125,36 +133,36 @@ func (r *Channels) check(c *Channel) error {
 		return nil
 	}
 	switch c.Type {
-	case Slack, Discord, Teams, Webhook:
+	case notify.Slack, notify.Discord, notify.Teams, notify.Webhook:
 		if err := r.checkURL(c.Target); err != nil {
 			return fieldErr("target", err) // not repeated: the URL is the credential
 		}
 		if err := unused("url", c.URL); err != nil {
 			return err
 		}
-		if c.Type == Webhook {
-			if len(c.Secret) < alerts.MinSecretLen {
-				return fieldErr("secret", fmt.Errorf("%d bytes, want at least %d (receivers check X-Chainhound-Signature with it)", len(c.Secret), alerts.MinSecretLen))
+		if c.Type == notify.Webhook {
+			if len(c.Secret) < deliver.MinSecretLen {
+				return fieldErr("secret", fmt.Errorf("%d bytes, want at least %d (receivers check X-Chainhound-Signature with it)", len(c.Secret), deliver.MinSecretLen))
 			}
 		} else if err := unused("secret", c.Secret); err != nil {
 			return err
 		}
-	case Telegram:
+	case notify.Telegram:
 		if strings.ContainsAny(c.Target, " \t\r\n") {
 			return fieldErr("target", errors.New("want the chat id (a number, or @channelusername)"))
 		}
 		if !botTokenPattern.MatchString(c.Secret) {
 			return fieldErr("secret", errors.New("want the bot token from @BotFather (<digits>:<letters>)"))
 		}
-	case PagerDuty:
+	case notify.PagerDuty:
 		if strings.ContainsAny(c.Target, " \t\r\n") || len(c.Target) > 128 {
 			return fieldErr("target", errors.New("want the integration's routing key (Events API v2)"))
 		}
 		if err := unused("secret", c.Secret); err != nil {
 			return err
 		}
-	case Email:
-		if _, err := recipients(c.Target); err != nil {
+	case notify.Email:
+		if _, err := notify.Recipients(c.Target); err != nil {
 			return fieldErr("target", err)
 		}
 		if err := unused("secret", c.Secret); err != nil {
@@ -167,7 +175,7 @@ func (r *Channels) check(c *Channel) error {
 			return err
 		}
 	}
-	if c.Type != Email && c.SMTP != nil {
+	if c.Type != notify.Email && c.SMTP != nil {
 		return fieldErr("smtp", fmt.Errorf("a %s channel takes none", c.Type))
 	}
 	if c.URL != "" {
@@ -175,7 +183,7 @@ func (r *Channels) check(c *Channel) error {
 			return fieldErr("url", err)
 		}
 	}
-	if err := c.Filter.validate(); err != nil {
+	if err := c.Filter.Validate(); err != nil {
 		return err
 	}
 	tmpl, err := parseTemplate(c.Template)
@@ -199,7 +207,7 @@ func (r *Channels) checkURL(raw string) error {
 	return r.egress.CheckHost(u.Hostname())
 }
 
-func (r *Channels) checkSMTP(s *SMTP) error {
+func (r *Channels) checkSMTP(s *notify.SMTP) error {
 	if s == nil {
 		return fieldErr("smtp", errors.New("an email channel needs its server: smtp.server and smtp.from"))
 	}
@@ -227,7 +235,7 @@ func (r *Channels) checkSMTP(s *SMTP) error {
 }
 
 // List returns tenant's channels ordered by id; "" lists every tenant's.
-func (r *Channels) List(ctx context.Context, tenant string) ([]Channel, error) {
+func (r *Channels) List(ctx context.Context, tenant string) ([]notify.Channel, error) {
 	all, err := r.st.ListChannels(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
@@ -235,7 +243,7 @@ func (r *Channels) List(ctx context.Context, tenant string) ([]Channel, error) {
 	if tenant == "" {
 		return all, nil
 	}
-	var out []Channel
+	var out []notify.Channel
 	for _, c := range all {
 		if c.Tenant == tenant {
 			out = append(out, c)
@@ -245,7 +253,7 @@ func (r *Channels) List(ctx context.Context, tenant string) ([]Channel, error) {
 }
 
 // Get returns tenant's channel id.
-func (r *Channels) Get(ctx context.Context, tenant, id string) (Channel, bool, error) {
+func (r *Channels) Get(ctx context.Context, tenant, id string) (notify.Channel, bool, error) {
 	return r.st.GetChannel(ctx, tenant, id)
 }
 
@@ -282,12 +290,12 @@ func (r *Channels) Test(ctx context.Context, tenant, id string) error {
 var ErrNotFound = errors.New("no such channel")
 
 // Destinations lists every channel for the dispatcher.
-func (r *Channels) Destinations(ctx context.Context) ([]alerts.Destination, error) {
+func (r *Channels) Destinations(ctx context.Context) ([]deliver.Destination, error) {
 	all, err := r.st.ListChannels(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]alerts.Destination, len(all))
+	out := make([]deliver.Destination, len(all))
 	for i, c := range all {
 		out[i] = destination(c)
 	}
@@ -295,21 +303,21 @@ func (r *Channels) Destinations(ctx context.Context) ([]alerts.Destination, erro
 }
 
 // Destination returns one channel for the dispatcher.
-func (r *Channels) Destination(ctx context.Context, tenant, id string) (alerts.Destination, bool, error) {
+func (r *Channels) Destination(ctx context.Context, tenant, id string) (deliver.Destination, bool, error) {
 	c, ok, err := r.st.GetChannel(ctx, tenant, id)
 	if err != nil || !ok {
-		return alerts.Destination{}, ok, err
+		return deliver.Destination{}, ok, err
 	}
 	return destination(c), true, nil
 }
 
-func destination(c Channel) alerts.Destination {
-	return alerts.Destination{Tenant: c.Tenant, Channel: c.ID, Key: c.Key, All: c.All, Wants: c.Filter.Match}
+func destination(c notify.Channel) deliver.Destination {
+	return deliver.Destination{Tenant: c.Tenant, Channel: c.ID, Key: c.Key, All: c.All, Wants: c.Filter.Match}
 }
 
 // Send makes one attempt of the queued delivery d to its channel, as the
 // channel's configuration stands now.
-func (r *Channels) Send(ctx context.Context, dest alerts.Destination, d alerts.Delivery) error {
+func (r *Channels) Send(ctx context.Context, dest deliver.Destination, d alerts.Delivery) error {
 	c, ok, err := r.st.GetChannel(ctx, dest.Tenant, dest.Channel)
 	if err != nil {
 		return err

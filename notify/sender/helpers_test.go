@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/store/pebble"
 )
@@ -20,7 +21,7 @@ import (
 // operator's webhooks.allow_private.
 var loopback = egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 
-var fastRetry = alerts.DispatcherConfig{MaxAttempts: 4, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond, Jitter: 0.2, Timeout: 5 * time.Second, Egress: loopback}
+var fastRetry = deliver.DispatcherConfig{MaxAttempts: 4, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond, Jitter: 0.2, Timeout: 5 * time.Second, Egress: loopback}
 
 // request is one request a receiver took.
 type request struct {

@@ -1,4 +1,4 @@
-package alerts_test
+package deliver_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 
@@ -45,7 +45,7 @@ func FuzzWebhookURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	hooks := alerts.NewWebhooks(nil, egress.Policy{})
+	hooks := deliver.NewWebhooks(nil, egress.Policy{})
 	// The fixed texts of the refusals that do not depend on the URL: user
 	// information found in them is a coincidence, not a leak.
 	fixed := hooks.CheckURL("http://someone@hooks.example.com/").Error() + hooks.CheckURL("ftp://x").Error()

@@ -1,4 +1,4 @@
-package alerts
+package deliver
 
 import (
 	"context"
@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chainhound/chainhound/alerts"
 )
 
 // Destination is a notification channel in the delivery queue's terms:
 // a destination besides a tenant's signed webhook (Slack, email, ...;
-// package notify). Its deliveries share the webhooks' durable queue,
+// packages notify and notify/sender). Its deliveries share the webhooks' durable queue,
 // retries and dead letters, keyed by (Seq, Tenant, Channel).
 type Destination struct {
 	Tenant  string
@@ -23,20 +25,20 @@ type Destination struct {
 	All bool
 	// Wants narrows the tenant's audience (the channel's filter); nil
 	// takes every alert the tenant may see.
-	Wants func(Alert) bool
+	Wants func(alerts.Alert) bool
 }
 
 // receives reports whether dest gets a.
-func (dest Destination) receives(a Alert) bool {
-	if !dest.owner().wants(a) {
+func (dest Destination) receives(a alerts.Alert) bool {
+	if !dest.owner().Wants(a) {
 		return false
 	}
 	return dest.Wants == nil || dest.Wants(a)
 }
 
 // owner is dest as the webhook Authorize checks.
-func (dest Destination) owner() Webhook {
-	return Webhook{Tenant: dest.Tenant, Key: dest.Key, All: dest.All}
+func (dest Destination) owner() alerts.Webhook {
+	return alerts.Webhook{Tenant: dest.Tenant, Key: dest.Key, All: dest.All}
 }
 
 // ChannelSet is the notification channels the dispatcher delivers to
@@ -49,7 +51,7 @@ type ChannelSet interface {
 	// Send makes one delivery attempt of d (its Body is the alert's
 	// JSON) to dest. A *RetryAfterError asks for a later retry; an
 	// error wrapping *egress.RefusedError dead-letters at once.
-	Send(ctx context.Context, dest Destination, d Delivery) error
+	Send(ctx context.Context, dest Destination, d alerts.Delivery) error
 }
 
 // RetryAfterError is a failed attempt whose receiver said when to try
@@ -115,7 +117,7 @@ func HTTPError(resp *http.Response) error {
 
 // queueKey is the sender queue a delivery belongs to: one per
 // destination, so a slow channel does not hold back the tenant's others.
-func queueKey(d Delivery) string {
+func queueKey(d alerts.Delivery) string {
 	if d.Channel == "" {
 		return d.Tenant
 	}

@@ -1,4 +1,4 @@
-package alerts
+package deliver
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -38,10 +39,10 @@ type DispatcherConfig struct {
 	// (its key revoked, or of a role that may no longer see what the
 	// webhook asks) queues nothing and dead-letters what is queued, at
 	// once; another error is retried.
-	Authorize func(ctx context.Context, h Webhook) error
+	Authorize func(ctx context.Context, h alerts.Webhook) error
 
 	// Channels, if set, are the notification channels delivered to
-	// besides the webhooks, through the same queue (package notify).
+	// besides the webhooks, through the same queue (package notify/sender).
 	// Authorize is asked of each as of a webhook owned by its Key.
 	Channels ChannelSet
 }
@@ -105,8 +106,8 @@ type DispatchStats struct {
 // its own goroutine. The pipeline never waits for it: it reads the log like
 // any subscriber and, when it falls behind, resumes from its cursor.
 type Dispatcher struct {
-	log *Log
-	st  WebhookStore
+	log *alerts.Log
+	st  alerts.WebhookStore
 	cfg DispatcherConfig
 	lg  *slog.Logger
 
@@ -122,12 +123,12 @@ type Dispatcher struct {
 
 type tenantQueue struct {
 	mu      sync.Mutex
-	pending []Delivery
+	pending []alerts.Delivery
 	wake    chan struct{}
 }
 
 // NewDispatcher returns a dispatcher of log's alerts to the webhooks in st.
-func NewDispatcher(log *Log, st WebhookStore, cfg DispatcherConfig) *Dispatcher {
+func NewDispatcher(log *alerts.Log, st alerts.WebhookStore, cfg DispatcherConfig) *Dispatcher {
 	cfg.defaults()
 	return &Dispatcher{log: log, st: st, cfg: cfg, lg: cfg.Logger.With("component", "webhooks"), queues: map[string]*tenantQueue{}}
 }
@@ -190,8 +191,8 @@ func (d *Dispatcher) Collectors() []prometheus.Collector {
 	}
 }
 
-// feed follows the log from the cursor: subscribe, page to the end, then
-// live; after a drop, again.
+// feed follows the log from the cursor until Close; after an error, again
+// from the cursor a second later.
 func (d *Dispatcher) feed() {
 	defer d.wg.Done()
 	for {
@@ -201,77 +202,33 @@ func (d *Dispatcher) feed() {
 			return
 		default:
 		}
-		if err != nil {
-			d.lg.Warn("webhook feed", "err", err)
-			select {
-			case <-d.stop:
-				return
-			case <-time.After(time.Second):
-			}
+		d.lg.Warn("webhook feed", "err", err)
+		select {
+		case <-d.stop:
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }
 
+// follow follows the log from the stored cursor (alerts.Log.Follow):
+// the backlog in pages, then live, one queue write per batch. It returns
+// only with an error (ctx's at Close).
 func (d *Dispatcher) follow() error {
-	sub := d.log.Subscribe(d.cfg.Buffer)
-	defer sub.Close()
 	cursor, err := d.st.DeliveryCursor(d.ctx)
 	if err != nil {
 		return err
 	}
-	for {
-		page, err := d.log.Since(d.ctx, cursor, 500)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			break
-		}
-		if cursor, err = d.enqueue(page, cursor); err != nil {
-			return err
-		}
-	}
-	for {
-		var batch []Alert
-		select {
-		case <-d.stop:
-			return nil
-		case a, ok := <-sub.C:
-			if !ok {
-				return nil // dropped: resume from the cursor
-			}
-			batch = append(batch, a)
-		}
-	more:
-		for len(batch) < 256 {
-			select {
-			case a, ok := <-sub.C:
-				if !ok {
-					break more
-				}
-				batch = append(batch, a)
-			default:
-				break more
-			}
-		}
-		live := batch[:0]
-		for _, a := range batch {
-			if a.Seq > cursor {
-				live = append(live, a)
-			}
-		}
-		if len(live) == 0 {
-			continue
-		}
-		if cursor, err = d.enqueue(live, cursor); err != nil {
-			return err
-		}
-	}
+	return d.log.FollowBatches(d.ctx, cursor, d.cfg.Buffer, 500, func(as []alerts.Alert) error {
+		var err error
+		cursor, err = d.enqueue(as, cursor)
+		return err
+	})
 }
 
 // enqueue stores one delivery per (alert, matching webhook) and the new
 // cursor, then hands them to the tenant queues.
-func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
+func (d *Dispatcher) enqueue(as []alerts.Alert, cursor uint64) (uint64, error) {
 	hooks, err := d.authorized()
 	if err != nil {
 		return cursor, err
@@ -281,7 +238,7 @@ func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
 		return cursor, err
 	}
 	now := time.Now().UTC()
-	var ds []Delivery
+	var ds []alerts.Delivery
 	for _, a := range as {
 		var body []byte
 		encode := func() error {
@@ -293,13 +250,13 @@ func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
 			return nil
 		}
 		for _, h := range hooks {
-			if !h.wants(a) {
+			if !h.Wants(a) {
 				continue
 			}
 			if err := encode(); err != nil {
 				return cursor, err
 			}
-			ds = append(ds, Delivery{Seq: a.Seq, Tenant: h.Tenant, Body: body, Next: now, Created: now})
+			ds = append(ds, alerts.Delivery{Seq: a.Seq, Tenant: h.Tenant, Body: body, Next: now, Created: now})
 		}
 		for _, dest := range dests {
 			if !dest.receives(a) {
@@ -308,7 +265,7 @@ func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
 			if err := encode(); err != nil {
 				return cursor, err
 			}
-			ds = append(ds, Delivery{Seq: a.Seq, Tenant: dest.Tenant, Channel: dest.Channel, Body: body, Next: now, Created: now})
+			ds = append(ds, alerts.Delivery{Seq: a.Seq, Tenant: dest.Tenant, Channel: dest.Channel, Body: body, Next: now, Created: now})
 		}
 	}
 	last := as[len(as)-1].Seq
@@ -320,7 +277,7 @@ func (d *Dispatcher) enqueue(as []Alert, cursor uint64) (uint64, error) {
 }
 
 // authorized returns the webhooks whose keys may receive deliveries.
-func (d *Dispatcher) authorized() ([]Webhook, error) {
+func (d *Dispatcher) authorized() ([]alerts.Webhook, error) {
 	hooks, err := d.st.ListWebhooks(d.ctx)
 	if err != nil || d.cfg.Authorize == nil {
 		return hooks, err
@@ -370,7 +327,7 @@ func (d *Dispatcher) authorizedChannels() ([]Destination, error) {
 
 // add appends ds to their destinations' queues, starting a sender per new
 // destination.
-func (d *Dispatcher) add(ds []Delivery) {
+func (d *Dispatcher) add(ds []alerts.Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, dl := range ds {
@@ -436,7 +393,7 @@ func (d *Dispatcher) send(q *tenantQueue) {
 
 // attempt makes one delivery attempt and records its outcome; it reports
 // whether dl left the queue.
-func (d *Dispatcher) attempt(dl *Delivery) bool {
+func (d *Dispatcher) attempt(dl *alerts.Delivery) bool {
 	ctx := context.WithoutCancel(d.ctx) // let a started attempt finish and be recorded
 	lg := d.lg.With("tenant", dl.Tenant, "seq", dl.Seq)
 	if dl.Channel != "" {
@@ -507,20 +464,20 @@ func (d *Dispatcher) attempt(dl *Delivery) bool {
 
 // destination returns who owns dl's destination (for Authorize) and a
 // function making one attempt; false when the webhook or channel is gone.
-func (d *Dispatcher) destination(ctx context.Context, dl *Delivery) (Webhook, func() error, bool, error) {
+func (d *Dispatcher) destination(ctx context.Context, dl *alerts.Delivery) (alerts.Webhook, func() error, bool, error) {
 	if dl.Channel == "" {
 		hook, ok, err := d.st.GetWebhook(ctx, dl.Tenant)
 		if err != nil || !ok {
-			return Webhook{}, nil, ok, err
+			return alerts.Webhook{}, nil, ok, err
 		}
 		return hook, func() error { return d.post(ctx, hook, dl) }, true, nil
 	}
 	if d.cfg.Channels == nil {
-		return Webhook{}, nil, false, nil
+		return alerts.Webhook{}, nil, false, nil
 	}
 	dest, ok, err := d.cfg.Channels.Destination(ctx, dl.Tenant, dl.Channel)
 	if err != nil || !ok {
-		return Webhook{}, nil, ok, err
+		return alerts.Webhook{}, nil, ok, err
 	}
 	return dest.owner(), func() error {
 		ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
@@ -529,7 +486,7 @@ func (d *Dispatcher) destination(ctx context.Context, dl *Delivery) (Webhook, fu
 	}, true, nil
 }
 
-func (d *Dispatcher) finish(ctx context.Context, lg *slog.Logger, dl *Delivery, dead bool) {
+func (d *Dispatcher) finish(ctx context.Context, lg *slog.Logger, dl *alerts.Delivery, dead bool) {
 	if dead {
 		dl.Dead = time.Now().UTC()
 	}
@@ -545,7 +502,7 @@ func (d *Dispatcher) finish(ctx context.Context, lg *slog.Logger, dl *Delivery, 
 	}
 }
 
-func (d *Dispatcher) post(ctx context.Context, h Webhook, dl *Delivery) error {
+func (d *Dispatcher) post(ctx context.Context, h alerts.Webhook, dl *alerts.Delivery) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(dl.Body))
@@ -555,9 +512,9 @@ func (d *Dispatcher) post(ctx context.Context, h Webhook, dl *Delivery) error {
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "chainhound-webhook")
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, dl.Body))
-	req.Header.Set(HeaderSeq, strconv.FormatUint(dl.Seq, 10))
+	req.Header.Set(alerts.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(alerts.HeaderSignature, alerts.Sign(h.Secret, ts, dl.Body))
+	req.Header.Set(alerts.HeaderSeq, strconv.FormatUint(dl.Seq, 10))
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("post to %s: %w", h.SafeURL(), bareURLError(err))

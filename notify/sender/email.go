@@ -1,4 +1,4 @@
-package notify
+package sender
 
 import (
 	"bytes"
@@ -13,17 +13,19 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/chainhound/chainhound/notify"
 )
 
 // sendMail sends m to an email channel's recipients through its SMTP
 // server: STARTTLS (required unless the connection is TLS from the
 // start), then AUTH PLAIN (or LOGIN) when a username is set.
-func (r *Channels) sendMail(ctx context.Context, c Channel, m Message) error {
+func (r *Channels) sendMail(ctx context.Context, c notify.Channel, m Message) error {
 	s := c.SMTP
 	if s == nil {
 		return fmt.Errorf("channel %s: no smtp server", c.ID)
 	}
-	to, err := recipients(c.Target)
+	to, err := notify.Recipients(c.Target)
 	if err != nil {
 		return fmt.Errorf("channel %s: target: %w", c.ID, err)
 	}
@@ -42,7 +44,7 @@ func (r *Channels) sendMail(ctx context.Context, c Channel, m Message) error {
 	defer conn.Close()
 	conn.SetDeadline(deadline)
 	tlsCfg := &tls.Config{ServerName: host, RootCAs: r.rootCAs, MinVersion: tls.VersionTLS12}
-	if s.tlsMode() == "tls" {
+	if s.TLSMode() == "tls" {
 		tc := tls.Client(conn, tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fmt.Errorf("smtp %s: tls: %w", s.Server, err)
@@ -57,7 +59,7 @@ func (r *Channels) sendMail(ctx context.Context, c Channel, m Message) error {
 	if err := cl.Hello("chainhound"); err != nil {
 		return fmt.Errorf("smtp %s: EHLO: %w", s.Server, err)
 	}
-	if s.tlsMode() == "starttls" {
+	if s.TLSMode() == "starttls" {
 		if ok, _ := cl.Extension("STARTTLS"); !ok {
 			return fmt.Errorf("smtp %s: the server does not offer STARTTLS (smtp.tls starttls); not sending in clear", s.Server)
 		}

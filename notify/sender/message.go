@@ -1,4 +1,4 @@
-package notify
+package sender
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/notify"
 )
 
 // DefaultTemplate is the message body of a channel without a template.
@@ -69,7 +70,7 @@ func newMessage(a alerts.Alert, tmpl *template.Template, publicURL string) (Mess
 }
 
 // testAlert is the alert a test message shows.
-func testAlert(c Channel) alerts.Alert {
+func testAlert(c notify.Channel) alerts.Alert {
 	sym := "ETH"
 	return alerts.Alert{
 		Type: "test", Severity: alerts.Info, Chain: "ethereum", Tx: "0x0000000000000000000000000000000000000000000000000000000000000000",

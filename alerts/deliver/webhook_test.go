@@ -1,4 +1,4 @@
-package alerts_test
+package deliver_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 )
 
@@ -96,11 +97,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // operator's webhooks.allow_private.
 var loopback = egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 
-var fastRetry = alerts.DispatcherConfig{MaxAttempts: 4, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond, Jitter: 0.2, Timeout: 5 * time.Second, Egress: loopback}
+var fastRetry = deliver.DispatcherConfig{MaxAttempts: 4, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond, Jitter: 0.2, Timeout: 5 * time.Second, Egress: loopback}
 
-func startDispatcher(t *testing.T, l *alerts.Log, st alerts.WebhookStore, cfg alerts.DispatcherConfig) *alerts.Dispatcher {
+func startDispatcher(t *testing.T, l *alerts.Log, st alerts.WebhookStore, cfg deliver.DispatcherConfig) *deliver.Dispatcher {
 	t.Helper()
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestWebhookSignedDeliveryToAudience(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
 	l := openLog(t, st, alerts.Retention{})
-	hooks := alerts.NewWebhooks(st, loopback)
+	hooks := deliver.NewWebhooks(st, loopback)
 	exch, admin, other := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
 	for _, h := range []struct {
 		tenant string
@@ -183,7 +184,7 @@ func TestVerify(t *testing.T) {
 func TestWebhookSetRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
-	hooks := alerts.NewWebhooks(st, loopback)
+	hooks := deliver.NewWebhooks(st, loopback)
 	if _, err := hooks.Set(ctx, alerts.Webhook{Tenant: "binance", URL: "https://hooks.binance.example/chainhound", Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestWebhookRetriesAfter500sThenSucceeds(t *testing.T) {
 		}
 		return http.StatusNoContent
 	})
-	if _, err := alerts.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
+	if _, err := deliver.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	d := startDispatcher(t, l, st, fastRetry)
@@ -275,7 +276,7 @@ func TestWebhookDeadLetterAfterLimit(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	hooks := alerts.NewWebhooks(st, loopback)
+	hooks := deliver.NewWebhooks(st, loopback)
 	if _, err := hooks.Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
@@ -322,12 +323,12 @@ func TestWebhookRestartLosesNothing(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	if _, err := alerts.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
+	if _, err := deliver.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := fastRetry
 	cfg.MaxAttempts = 1000 // never dead-letter here
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -374,10 +375,10 @@ func TestWebhookStartAfterClose(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	l := openLog(t, st, alerts.Retention{})
 	rcv := newReceiver(t, nil)
-	if _, err := alerts.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
+	if _, err := deliver.NewWebhooks(st, loopback).Set(ctx, alerts.Webhook{Tenant: "binance", URL: rcv.srv.URL, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
-	d := alerts.NewDispatcher(l, st, fastRetry)
+	d := deliver.NewDispatcher(l, st, fastRetry)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -405,16 +406,16 @@ func TestParseRetryAfter(t *testing.T) {
 		"1":                             time.Second,
 		"0.5":                           500 * time.Millisecond,
 		"120":                           2 * time.Minute,
-		"999999":                        alerts.MaxRetryAfter,
+		"999999":                        deliver.MaxRetryAfter,
 		"Mon, 07 Dec 2026 01:00:30 GMT": 30 * time.Second,
 		"Mon, 07 Dec 2026 00:59:00 GMT": 0,
 	} {
-		if got, ok := alerts.ParseRetryAfter(h, now); !ok || got != want {
+		if got, ok := deliver.ParseRetryAfter(h, now); !ok || got != want {
 			t.Errorf("ParseRetryAfter(%q) = %s %v, want %s", h, got, ok, want)
 		}
 	}
 	for _, h := range []string{"", "soon", "-1", "NaN"} {
-		if got, ok := alerts.ParseRetryAfter(h, now); ok {
+		if got, ok := deliver.ParseRetryAfter(h, now); ok {
 			t.Errorf("ParseRetryAfter(%q) = %s, want unreadable", h, got)
 		}
 	}

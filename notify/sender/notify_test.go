@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"context"
@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/notify"
+	"github.com/chainhound/chainhound/notify/sender"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -33,7 +35,7 @@ func TestChannelsDeliverEachServiceShape(t *testing.T) {
 	st := openStore(t)
 	l := openLog(t, st)
 	mailSrv := testnodes.StartSMTP(t, testnodes.SMTPOptions{})
-	ch := notify.New(st, notify.Options{Egress: loopback, PublicURL: console, RootCAs: mailSrv.CertPool})
+	ch := sender.New(st, sender.Options{Egress: loopback, PublicURL: console, RootCAs: mailSrv.CertPool})
 
 	recv := map[string]*receiver{}
 	for _, typ := range []string{notify.Slack, notify.Discord, notify.Teams, notify.Telegram, notify.PagerDuty, notify.Webhook, "other"} {
@@ -61,7 +63,7 @@ func TestChannelsDeliverEachServiceShape(t *testing.T) {
 
 	cfg := fastRetry
 	cfg.Channels = ch
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,7 @@ func TestChannelRetriesAndDeadLetters(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	l := openLog(t, st)
-	ch := notify.New(st, notify.Options{Egress: loopback})
+	ch := sender.New(st, sender.Options{Egress: loopback})
 	flaky := newReceiver(t, func(n int, w http.ResponseWriter) {
 		switch n {
 		case 0:
@@ -187,7 +189,7 @@ func TestChannelRetriesAndDeadLetters(t *testing.T) {
 	}
 	cfg := fastRetry
 	cfg.Channels = ch
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +227,7 @@ func TestRemovedChannelDeadLetters(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	l := openLog(t, st)
-	ch := notify.New(st, notify.Options{Egress: loopback})
+	ch := sender.New(st, sender.Options{Egress: loopback})
 	r := newReceiver(t, func(n int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
 	if _, err := ch.Add(ctx, notify.Channel{ID: "gone", Tenant: "binance", Type: notify.Slack, Target: r.srv.URL + "/s"}); err != nil {
 		t.Fatal(err)
@@ -233,7 +235,7 @@ func TestRemovedChannelDeadLetters(t *testing.T) {
 	cfg := fastRetry
 	cfg.MaxAttempts, cfg.InitialBackoff, cfg.MaxBackoff = 100, 200*time.Millisecond, 200*time.Millisecond
 	cfg.Channels = ch
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +273,7 @@ func TestEmailSTARTTLSAndAuth(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			srv := testnodes.StartSMTP(t, testnodes.SMTPOptions{Mechs: c.mechs, NoTLS: !c.starttls})
 			st := openStore(t)
-			ch := notify.New(st, notify.Options{Egress: loopback, RootCAs: srv.CertPool})
+			ch := sender.New(st, sender.Options{Egress: loopback, RootCAs: srv.CertPool})
 			mc, err := ch.Add(ctx, notify.Channel{Tenant: "acme", Type: notify.Email, Target: "desk@acme.example",
 				SMTP: &notify.SMTP{Server: srv.Addr, Username: "hound", Password: c.password, From: "Chainhound <hound@acme.example>"}})
 			if err != nil {
@@ -295,7 +297,7 @@ func TestEmailSTARTTLSAndAuth(t *testing.T) {
 	}
 	// A certificate the client does not trust: refused, nothing sent.
 	srv := testnodes.StartSMTP(t, testnodes.SMTPOptions{})
-	ch := notify.New(openStore(t), notify.Options{Egress: loopback})
+	ch := sender.New(openStore(t), sender.Options{Egress: loopback})
 	mc, err := ch.Add(ctx, notify.Channel{Tenant: "acme", Type: notify.Email, Target: "desk@acme.example",
 		SMTP: &notify.SMTP{Server: srv.Addr, Username: "hound", Password: "s3cret-smtp-pass", From: "hound@acme.example"}})
 	if err != nil {
@@ -310,8 +312,8 @@ func TestEmailSTARTTLSAndAuth(t *testing.T) {
 // egress policy refuses (loopback, private) unless allowed.
 func TestAddRefuses(t *testing.T) {
 	ctx := context.Background()
-	strict := notify.New(openStore(t), notify.Options{})
-	ch := notify.New(openStore(t), notify.Options{Egress: loopback})
+	strict := sender.New(openStore(t), sender.Options{})
+	ch := sender.New(openStore(t), sender.Options{Egress: loopback})
 	smtpOK := &notify.SMTP{Server: "smtp.example.com:587", From: "a@example.com"}
 	cases := []struct {
 		name  string
@@ -374,13 +376,13 @@ func TestEgressRefusedAtDelivery(t *testing.T) {
 	l := openLog(t, st)
 	r := newReceiver(t, nil)
 	u, _ := url.Parse(r.srv.URL)
-	ch := notify.New(st, notify.Options{}) // nothing private allowed
+	ch := sender.New(st, sender.Options{}) // nothing private allowed
 	if _, err := ch.Add(ctx, notify.Channel{ID: "rebind", Tenant: "acme", Type: notify.Slack, Target: "http://localhost:" + u.Port() + "/x"}); err != nil {
 		t.Fatal(err) // a name passes registration
 	}
 	cfg := fastRetry
 	cfg.Egress, cfg.Channels = egress.Policy{}, ch
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -444,20 +446,20 @@ func TestFormatAmount(t *testing.T) {
 		{"115792089237316195423570985008687907853269984665640564039457584007913129639935", &alerts.Asset{Symbol: "X", Decimals: 0}, "ethereum", "115792089237316195423570985008687907853269984665640564039457584007913129639935 X"},
 		{"n/a", nil, "ethereum", "n/a"},
 	} {
-		if got := notify.FormatAmount(c.amount, c.asset, c.chain); got != c.want {
+		if got := sender.FormatAmount(c.amount, c.asset, c.chain); got != c.want {
 			t.Errorf("FormatAmount(%s, %s) = %q, want %q", c.amount, c.chain, got, c.want)
 		}
 	}
 }
 
-// A custom template renders over notify.Message; the filter's severity
+// A custom template renders over sender.Message; the filter's severity
 // and incidents narrow what a channel receives.
 func TestTemplateAndFilter(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	l := openLog(t, st)
 	r := newReceiver(t, nil)
-	ch := notify.New(st, notify.Options{Egress: loopback, PublicURL: console + "/"})
+	ch := sender.New(st, sender.Options{Egress: loopback, PublicURL: console + "/"})
 	if _, err := ch.Add(ctx, notify.Channel{Tenant: "acme", Type: notify.Slack, Target: r.srv.URL + "/s",
 		Template: "ALERT {{.Alert.Seq}} {{.Amount}} via {{.Path}} see {{.Link}}",
 		Filter:   notify.Filter{MinSeverity: alerts.High, Incidents: []string{"inc_b"}}}); err != nil {
@@ -465,7 +467,7 @@ func TestTemplateAndFilter(t *testing.T) {
 	}
 	cfg := fastRetry
 	cfg.Channels = ch
-	d := alerts.NewDispatcher(l, st, cfg)
+	d := deliver.NewDispatcher(l, st, cfg)
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package notify
+package sender
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/alerts/deliver"
+	"github.com/chainhound/chainhound/notify"
 )
 
 // Request bodies of the HTTP services, as each documents them.
@@ -152,30 +154,30 @@ func truncate(s string, n int) string {
 }
 
 // send makes one attempt of m to c.
-func (r *Channels) send(ctx context.Context, c Channel, m Message, raw []byte) error {
+func (r *Channels) send(ctx context.Context, c notify.Channel, m Message, raw []byte) error {
 	switch c.Type {
-	case Slack:
+	case notify.Slack:
 		return r.postJSON(ctx, c.Target, c.SafeTarget(), slackBody(m), nil)
-	case Discord:
+	case notify.Discord:
 		return r.postJSON(ctx, c.Target, c.SafeTarget(), discordBody(m), nil)
-	case Teams:
+	case notify.Teams:
 		return r.postJSON(ctx, c.Target, c.SafeTarget(), teamsBody(m), nil)
-	case Telegram:
+	case notify.Telegram:
 		base := c.URL
 		if base == "" {
-			base = TelegramAPI
+			base = notify.TelegramAPI
 		}
 		u := strings.TrimRight(base, "/") + "/bot" + c.Secret + "/sendMessage"
-		return r.postJSON(ctx, u, redactURL(base, false)+"/bot…/sendMessage", telegramBody(c.Target, m), nil)
-	case PagerDuty:
+		return r.postJSON(ctx, u, notify.RedactURL(base, false)+"/bot…/sendMessage", telegramBody(c.Target, m), nil)
+	case notify.PagerDuty:
 		u := c.URL
 		if u == "" {
-			u = PagerDutyAPI
+			u = notify.PagerDutyAPI
 		}
-		return r.postJSON(ctx, u, redactURL(u, false), pagerDutyBody(c.Target, m), nil)
-	case Webhook:
+		return r.postJSON(ctx, u, notify.RedactURL(u, false), pagerDutyBody(c.Target, m), nil)
+	case notify.Webhook:
 		return r.postWebhook(ctx, c, m, raw)
-	case Email:
+	case notify.Email:
 		return r.sendMail(ctx, c, m)
 	}
 	return fmt.Errorf("channel %s: unknown type %q", c.ID, c.Type)
@@ -207,14 +209,14 @@ func (r *Channels) post(ctx context.Context, u, safe string, body []byte, header
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("post to %s: %w", safe, alerts.HTTPError(resp))
+		return fmt.Errorf("post to %s: %w", safe, deliver.HTTPError(resp))
 	}
 	return nil
 }
 
 // postWebhook posts the alert's JSON signed as alerts.Webhook deliveries
 // are (alerts.Sign; the headers of package alerts).
-func (r *Channels) postWebhook(ctx context.Context, c Channel, m Message, raw []byte) error {
+func (r *Channels) postWebhook(ctx context.Context, c notify.Channel, m Message, raw []byte) error {
 	if raw == nil {
 		b, err := json.Marshal(m.Alert)
 		if err != nil {

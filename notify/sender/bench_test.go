@@ -1,4 +1,4 @@
-package notify
+package sender
 
 import (
 	"encoding/json"
