@@ -439,3 +439,31 @@ func triageRequest(status, assignee *string) map[string]*string {
 	}
 	return body
 }
+
+// TraceQuery are GET /v1/trace's options; zero values are the daemon's
+// defaults.
+type TraceQuery struct {
+	Hops   int               // 0: the policy's default
+	Policy watchlists.Policy // "": the daemon's default
+	Blocks *uint64           // nil: the tracer's default window
+}
+
+// Trace has the daemon trace tx forward (GET /v1/trace/{chain}/{tx}),
+// with its labels, index and nodes.
+func (c *Client) Trace(ctx context.Context, chain chains.Chain, tx string, q TraceQuery) (*tracer.FlowGraph, error) {
+	v := url.Values{"format": {"json"}}
+	if q.Hops != 0 {
+		v.Set("hops", strconv.Itoa(q.Hops))
+	}
+	if q.Policy != "" {
+		v.Set("policy", string(q.Policy))
+	}
+	if q.Blocks != nil {
+		v.Set("blocks", strconv.FormatUint(*q.Blocks, 10))
+	}
+	var g tracer.FlowGraph
+	if err := c.Do(ctx, "GET", "/v1/trace/"+string(chain)+"/"+url.PathEscape(tx)+"?"+v.Encode(), nil, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
-	"strconv"
 	"strings"
 
+	"github.com/chainhound/chainhound/api"
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
@@ -136,24 +135,18 @@ func traceAction(c *cli.Context) error {
 
 // traceViaAPI has the daemon trace tx (GET /v1/trace): its labels, index
 // and recognisers. Flags not given are left to the daemon's defaults.
-func traceViaAPI(c *cli.Context, api *watchAPI, chain chains.Chain, tx string, blocks uint64, format string) error {
-	q := url.Values{"format": {"json"}}
+func traceViaAPI(c *cli.Context, a *watchAPI, chain chains.Chain, tx string, blocks uint64, format string) error {
 	hops, policy, err := traceOverrides(c)
 	if err != nil {
 		return err
 	}
-	if hops != 0 {
-		q.Set("hops", strconv.Itoa(hops))
-	}
-	if policy != "" {
-		q.Set("policy", c.String("policy"))
-	}
+	q := api.TraceQuery{Hops: hops, Policy: policy}
 	if c.IsSet("blocks") {
-		q.Set("blocks", strconv.FormatUint(blocks, 10))
+		q.Blocks = &blocks
 	}
-	var g tracer.FlowGraph
-	if err := api.do(c.Context, "GET", "/v1/trace/"+string(chain)+"/"+url.PathEscape(tx)+"?"+q.Encode(), nil, &g); err != nil {
-		return fmt.Errorf("trace through the daemon at %s: %w", api.base, err)
+	g, err := a.Trace(c.Context, chain, tx, q)
+	if err != nil {
+		return fmt.Errorf("trace through the daemon at %s: %w", a.base, cliError(err))
 	}
 	return g.Write(c.App.Writer, format)
 }
