@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"context"
-
 	"github.com/chainhound/chainhound/api"
 	"github.com/urfave/cli/v2"
 )
@@ -22,11 +20,6 @@ type watchAPI struct {
 func newWatchAPI(c *cli.Context, key string) *watchAPI {
 	base := strings.TrimRight(apiURL(c), "/")
 	return &watchAPI{&api.Client{Base: base, Key: key}, base}
-}
-
-// do is api.Client.Do with its error as the CLI reports it.
-func (a *watchAPI) do(ctx context.Context, method, path string, body, out any) error {
-	return cliError(a.Do(ctx, method, path, body, out))
 }
 
 // cliError is an error of api.Client as the CLI reports it: a 400 answer
