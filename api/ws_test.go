@@ -238,7 +238,7 @@ func TestStuckWebsocketBlocksNothing(t *testing.T) {
 	if err := appendBig(200); err != nil { // a backlog larger than the socket buffers
 		t.Fatal(err)
 	}
-	e.mustDial(key, "?since=0")                  // stuck in its catch-up
+	e.mustDial(key, "?since=0")                   // stuck in its catch-up
 	e.mustDial(key, "?since="+itoa(e.log.Last())) // stuck on the hub's live alerts
 	done := make(chan error, 1)
 	go func() {
