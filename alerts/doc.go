@@ -15,8 +15,8 @@
 // # Resuming without gap or duplicate
 //
 // A consumer that has delivered every alert up to N (the websocket hub,
-// the webhook dispatcher after its cursor) resumes this way; Log.Follow
-// (and FollowBatches, which the dispatcher uses) is it written once:
+// the webhook dispatcher after its cursor) resumes with Log.Follow (or
+// FollowBatches), which is written once this way:
 //
 //	sub := log.Subscribe(256)          // 1. subscribe FIRST: nothing appended from now on is missed
 //	defer sub.Close()

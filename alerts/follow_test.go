@@ -148,3 +148,71 @@ func TestFollowStopsOnCancel(t *testing.T) {
 		t.Fatalf("%d subscriptions left behind", s)
 	}
 }
+
+// TestStuckFollowBlocksNoWriter: a consumer whose fn never returns (in
+// the backlog and then live) makes neither Append nor Since wait; its
+// subscription is dropped once its buffer is full, and it resumes from
+// the store without gap once fn returns.
+func TestStuckFollowBlocksNoWriter(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	l := openLog(t, st, alerts.Retention{})
+	ctx := context.Background()
+	if _, err := l.Append(ctx, samples(0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	stuck, release := make(chan struct{}), make(chan struct{})
+	var got []uint64
+	done := make(chan error, 1)
+	go func() {
+		done <- l.FollowBatches(ctx, 0, 4, 2, func(as []alerts.Alert) error {
+			for _, a := range as {
+				got = append(got, a.Seq)
+			}
+			if len(got) == 2 { // in the backlog's first page
+				close(stuck)
+				<-release
+			}
+			if got[len(got)-1] == 103 {
+				return errEnough
+			}
+			return nil
+		})
+	}()
+	<-stuck
+	wrote := make(chan error, 1)
+	go func() {
+		for i := 0; i < 100; i++ { // far past the buffer of 4
+			if _, err := l.Append(ctx, samples(3+i, 1)); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		_, err := l.Since(ctx, 0, 0)
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Append or Since waited for a stuck Follow consumer")
+	}
+	close(release)
+	select {
+	case err := <-done:
+		if !errors.Is(err, errEnough) {
+			t.Fatalf("FollowBatches returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the released consumer did not catch up")
+	}
+	for i, s := range got {
+		if s != uint64(i+1) {
+			t.Fatalf("consumer got seqs %v, want 1..103 once each in order", got)
+		}
+	}
+	if len(got) != 103 {
+		t.Fatalf("consumer got %d alerts, want 103", len(got))
+	}
+}

@@ -57,7 +57,7 @@ func (f SummaryFunc) Summary(id string) (tracer.IncidentSummary, bool) { return 
 type AlertLog interface {
 	Since(ctx context.Context, since uint64, limit int) ([]alerts.Alert, error)
 	Last() uint64
-	Subscribe(buf int) *alerts.Subscription
+	FollowBatches(ctx context.Context, after uint64, buf, max int, fn func([]alerts.Alert) error) error
 }
 
 var _ AlertLog = (*alerts.Log)(nil)

@@ -52,7 +52,9 @@
 // # Websocket
 //
 // One hub goroutine owns the subscriber set and encodes each alert once;
-// every subscriber gets the same frame bytes. A connection has a reader
+// every subscriber gets the same frame bytes. The hub reads the alert log
+// with alerts.Log.FollowBatches (backlog, then live; a drop pages the
+// store again); connections never subscribe to the log themselves. A connection has a reader
 // goroutine and a writer goroutine only while it has something to write
 // (see api/README.md). The handshake first pages the log from since=N,
 // then joins the hub, which replays from a ring of recent alerts whatever

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
@@ -12,8 +13,12 @@ import (
 
 // hubFeedBuffer is the hub's own buffer on the alert log. Should the hub
 // fall that far behind, the log drops it and the hub catches up from the
-// store: it never makes Append wait.
-const hubFeedBuffer = 8192
+// store (alerts.Log.Follow): it never makes Append wait. hubFeedBatch is
+// the most alerts handed to the hub at once.
+const (
+	hubFeedBuffer = 8192
+	hubFeedBatch  = 256
+)
 
 // fanMsg is one alert ready to send: encoded once, shared by every
 // subscriber. It is the JSON alone, not a websocket.PreparedMessage:
@@ -108,41 +113,39 @@ func newHub(log AlertLog, cfg Config, m *Metrics, logger *slog.Logger) *hub {
 	}
 }
 
-// subscribe attaches the hub to the log: subscribe first, then read
-// Last, so every alert after it arrives on the subscription (earlier ones
-// that also arrive are skipped). Called before run, synchronously.
-func (h *hub) subscribe() *alerts.Subscription {
+// subscribe places the hub on the log: it fans out every alert after
+// the log's Last now (run follows the log from there, paging what was
+// appended before it subscribes). Called before run, synchronously.
+func (h *hub) subscribe() {
 	if h.log == nil {
-		return nil
+		return
 	}
-	sub := h.log.Subscribe(hubFeedBuffer)
 	h.last = h.log.Last()
 	h.floor = h.last
-	return sub
 }
 
-// run fans alerts out from sub until ctx is done, then tells every
+// run fans alerts out from the log until ctx is done, then tells every
 // subscriber to go away.
-func (h *hub) run(ctx context.Context, sub *alerts.Subscription) {
+func (h *hub) run(ctx context.Context) {
 	defer close(h.done)
-	if sub == nil {
+	if h.log == nil {
 		<-ctx.Done()
 		return
 	}
-	defer func() { sub.Close() }()
+	feed := make(chan []alerts.Alert)
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		h.follow(ctx, h.last, feed)
+	}()
+	defer func() { <-followed }()
 	for {
 		select {
 		case <-ctx.Done():
 			h.shutdown()
 			return
-		case a, ok := <-sub.C:
-			if !ok {
-				h.logger.Warn("websocket hub fell behind the alert log; catching up from the store", "after", h.last)
-				sub = h.log.Subscribe(hubFeedBuffer)
-				h.catchUp(ctx)
-				continue
-			}
-			if a.Seq > h.last {
+		case as := <-feed:
+			for _, a := range as {
 				h.fanOut(a)
 			}
 		case j := <-h.join:
@@ -152,6 +155,36 @@ func (h *hub) run(ctx context.Context, sub *alerts.Subscription) {
 		case ev := <-h.triage:
 			h.fanTriage(ev)
 		}
+	}
+}
+
+// follow hands run the log's alerts after after, in batches, through
+// feed (alerts.Log.Follow: the stored ones, then live; a hub that fell
+// behind pages the store again). A store error is retried with backoff
+// until ctx is done.
+func (h *hub) follow(ctx context.Context, after uint64, feed chan<- []alerts.Alert) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := h.log.FollowBatches(ctx, after, hubFeedBuffer, hubFeedBatch, func(as []alerts.Alert) error {
+			select {
+			case feed <- slices.Clone(as):
+				after = as[len(as)-1].Seq
+				backoff = 100 * time.Millisecond
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		h.logger.Error("websocket hub: read alert log", "after", after, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
@@ -191,32 +224,6 @@ func (h *hub) fanTriage(ev alerts.TriageEvent) {
 	}
 	for s := range h.byTenant[ev.Triage.Tenant] {
 		offer(s)
-	}
-}
-
-// catchUp pages the stored log after h.last, retrying store errors until
-// ctx is done.
-func (h *hub) catchUp(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		page, err := h.log.Since(ctx, h.last, 1000)
-		if err != nil {
-			h.logger.Error("websocket hub: read alert log", "after", h.last, "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-			continue
-		}
-		if len(page) == 0 {
-			return
-		}
-		for _, a := range page {
-			if a.Seq > h.last {
-				h.fanOut(a)
-			}
-		}
 	}
 }
 

@@ -75,10 +75,10 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 
 func (s *Server) start() {
 	s.startOnce.Do(func() {
-		sub := s.hub.subscribe()
+		s.hub.subscribe()
 		go func() {
 			defer close(s.hubDone)
-			s.hub.run(s.hubCtx, sub)
+			s.hub.run(s.hubCtx)
 		}()
 		if s.deps.TriageBus != nil {
 			s.busDone = make(chan struct{})

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,5 +216,57 @@ func TestWebsocketFilters(t *testing.T) {
 				t.Fatalf("next frame seq %d, want %d", got[0].Seq, out[0].Seq)
 			}
 		})
+	}
+}
+
+// TestStuckWebsocketBlocksNothing: subscribers that never read — one in
+// its catch-up, one joined to the hub — make neither alert appends nor
+// API reads wait, and the hub keeps serving a subscriber that reads.
+func TestStuckWebsocketBlocksNothing(t *testing.T) {
+	e := newEnv(t, t.TempDir(), api.Config{QueueSize: 16, WriteWait: time.Minute})
+	key := e.key(apikey.RoleAdmin, "ops")
+	big := strings.Repeat("x", 16<<10)
+	appendBig := func(n int) error {
+		as := make([]alerts.Alert, n)
+		for i := range as {
+			as[i] = testAlert()
+			as[i].Label.Name = big
+		}
+		_, err := e.log.Append(t.Context(), as)
+		return err
+	}
+	if err := appendBig(200); err != nil { // a backlog larger than the socket buffers
+		t.Fatal(err)
+	}
+	e.mustDial(key, "?since=0")                   // stuck in its catch-up
+	e.mustDial(key, "?since="+itoa(e.log.Last())) // stuck on the hub's live alerts
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 50; i++ {
+			if err := appendBig(10); err != nil {
+				done <- err
+				return
+			}
+		}
+		for _, path := range []string{"/v1/alerts?since=0&limit=5", "/v1/incidents", "/metrics"} {
+			if code, body := e.do("GET", path, key, ""); code != 200 {
+				done <- fmt.Errorf("GET %s: %d %s", path, code, body)
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("appends or API reads waited for subscribers that do not read")
+	}
+	live := e.mustDial(key, "?since="+itoa(e.log.Last()))
+	want := e.appendAlerts(1)
+	if got := readAlerts(t, live, 1); got[0].Seq != want[0].Seq {
+		t.Fatalf("a reading subscriber got seq %d, want %d", got[0].Seq, want[0].Seq)
 	}
 }
