@@ -1,11 +1,9 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"strings"
@@ -53,23 +51,7 @@ chains:
 
 	call := func(base, method, path string, body any, want int) []byte {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s on %s: %d %s, want %d", method, path, base, resp.StatusCode, out, want)
-		}
-		return out
+		return mustCall(t, base, key, method, path, body, want)
 	}
 	within := func(what string, ok func() bool) {
 		t.Helper()

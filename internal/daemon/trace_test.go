@@ -140,22 +140,15 @@ chains:
     poll_interval: 100ms
 `, nil)
 	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
-	req, _ := http.NewRequest(http.MethodGet, base+"/v1/trace/ethereum/"+th.Tx, nil)
-	req.Header.Set("Authorization", "Bearer "+admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b := daemontest.Call(t, base, admin, http.MethodGet, "/v1/trace/ethereum/"+th.Tx, nil)
 	var body struct {
 		Error struct{ Code, Message, Field string } `json:"error"`
 	}
 	if err := json.Unmarshal(b, &body); err != nil {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		t.Fatalf("status %d: %s", code, b)
 	}
-	if resp.StatusCode != http.StatusUnprocessableEntity || body.Error.Code != "node_limit" || body.Error.Field != "tx" ||
+	if code != http.StatusUnprocessableEntity || body.Error.Code != "node_limit" || body.Error.Field != "tx" ||
 		!strings.Contains(body.Error.Message, "archive node") || !strings.Contains(body.Error.Message, "historical state") {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		t.Fatalf("status %d: %s", code, b)
 	}
 }

@@ -88,25 +88,6 @@ func (r *hookReceiver) setStatus(code int) {
 	r.mu.Unlock()
 }
 
-// apiCall makes one request to the daemon's API.
-func apiCall(t *testing.T, base, method, path, key, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // createKey makes a key through the API and returns its id and secret.
 func createKey(t *testing.T, base, admin string, role apikey.Role, tenant string) (id, secret string) {
 	t.Helper()
