@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/api"
-	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/apikey"
+	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/store"
 	"github.com/urfave/cli/v2"
 )
