@@ -126,3 +126,20 @@ func theft(tenant string) alerts.Alert {
 		Audience: []string{tenant},
 	}
 }
+
+// startDispatcher starts a dispatcher of l's alerts with cfg, closed when
+// the test ends, and appends as to l.
+func startDispatcher(t *testing.T, l *alerts.Log, st alerts.WebhookStore, cfg deliver.DispatcherConfig, as ...alerts.Alert) *deliver.Dispatcher {
+	t.Helper()
+	d := deliver.NewDispatcher(l, st, cfg)
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	if len(as) > 0 {
+		if _, err := l.Append(context.Background(), as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
