@@ -144,21 +144,12 @@ func TestAlertsTailTableEscapesLabels(t *testing.T) {
 	if _, err := d.log.Append(context.Background(), []alerts.Alert{a}); err != nil {
 		t.Fatal(err)
 	}
-	app := newApp()
-	out := &syncBuffer{}
-	app.Writer, app.ErrWriter = out, &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- app.RunContext(ctx, []string{"chainhound", "--api", d.url(), "--api-key", key, "--log-level", "error",
-			"alerts", "tail", "--format", "table"})
-	}()
+	out, stop := startTail(t, d.url(), key, "--format", "table")
 	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(out.String(), "(binance)") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("tail: %v", err)
 	}
 	got := out.String()

@@ -18,6 +18,7 @@ import (
 	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
+	"github.com/chainhound/chainhound/internal/testnodes"
 )
 
 const hookSecret = "0123456789abcdef-hook-secret"
@@ -314,31 +315,13 @@ func TestWebhookStopsWhenKeyRevoked(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Finding 8 (issue 13), the webhook part: user information in a webhook
 // URL is never stored, shown or logged. Registration refuses it; a webhook
 // an older version stored with it is shown, logged and dead-lettered
 // without it.
 func TestWebhookUserinfoNeverShown(t *testing.T) {
 	rcv := newHookReceiver(t)
-	var logs syncBuffer
+	var logs testnodes.SyncBuffer
 	d, base := daemontest.StartLogged(t, "", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
 	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	if code, body := putHook(t, base, company, "https://newuser:n3w-pa55@hooks.example.com/hook", false); code != http.StatusBadRequest || strings.Contains(body, "n3w-pa55") {
