@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -35,24 +34,7 @@ func TestChannelsReachEveryReplica(t *testing.T) {
 	}))
 	defer slack.Close()
 	got := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), texts...) }
-	cfg := `
-webhooks: { allow_private: [127.0.0.0/8] }
-store: { backend: redis, url: ` + r.URL + `, lease: 1s }
-chains:
-  ethereum:
-    network: dev
-    rpc: ` + g.WS + `
-    confirmations: 2
-    start_block: latest
-    traces: "off"
-    poll_interval: 100ms
-`
-	a, apiA := daemontest.Start(t, cfg, nil)
-	testnodes.WaitFor(t, 10*time.Second, "replica A active", func() bool { return a.Engine() != nil && roleOf(t, apiA) == "active" })
-	_, apiB := daemontest.Start(t, cfg, nil)
-	if role := roleOf(t, apiB); role != "standby" {
-		t.Fatalf("B is %q beside an active A", role)
-	}
+	a, apiA, apiB := startReplicas(t, g, r, "webhooks: { allow_private: [127.0.0.0/8] }\n")
 	admin := daemontest.Key(t, a, apikey.RoleAdmin, "ops")
 	keyID, exch := createKey(t, apiA, admin, apikey.RoleExchange, "exch")
 	var ch struct{ ID string }

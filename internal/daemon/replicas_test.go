@@ -30,23 +30,7 @@ func TestReplicasShareState(t *testing.T) {
 	g := testnodes.StartGeth(t)
 	r := testnodes.StartRedis(t)
 	victim := g.NewAccount(t, new(big.Int).Mul(big.NewInt(10), big.NewInt(1e18)))
-	cfg := `
-store: { backend: redis, url: ` + r.URL + `, lease: 1s }
-chains:
-  ethereum:
-    network: dev
-    rpc: ` + g.WS + `
-    confirmations: 2
-    start_block: latest
-    traces: "off"
-    poll_interval: 100ms
-`
-	a, apiA := daemontest.Start(t, cfg, nil)
-	testnodes.WaitFor(t, 10*time.Second, "replica A active", func() bool { return a.Engine() != nil && roleOf(t, apiA) == "active" })
-	_, apiB := daemontest.Start(t, cfg, nil)
-	if role := roleOf(t, apiB); role != "standby" {
-		t.Fatalf("B is %q beside an active A", role)
-	}
+	a, apiA, apiB := startReplicas(t, g, r, "")
 	key := daemontest.Key(t, a, apikey.RoleAdmin, "ops") // keys are read from Redis on every request
 
 	call := func(base, method, path string, body any, want int) []byte {
@@ -91,6 +75,30 @@ chains:
 }
 
 // roleOf reads the Ethereum chain's role from /healthz.
+// startReplicas starts two daemons on one Redis store following g, with
+// the config lines extra first: A, once it is the active replica, then B,
+// which must be the standby; it returns A and both APIs' base URLs.
+func startReplicas(t *testing.T, g *testnodes.Geth, r *testnodes.Redis, extra string) (a *daemon.Daemon, apiA, apiB string) {
+	t.Helper()
+	cfg := extra + `store: { backend: redis, url: ` + r.URL + `, lease: 1s }
+chains:
+  ethereum:
+    network: dev
+    rpc: ` + g.WS + `
+    confirmations: 2
+    start_block: latest
+    traces: "off"
+    poll_interval: 100ms
+`
+	a, apiA = daemontest.Start(t, cfg, nil)
+	testnodes.WaitFor(t, 10*time.Second, "replica A active", func() bool { return a.Engine() != nil && roleOf(t, apiA) == "active" })
+	_, apiB = daemontest.Start(t, cfg, nil)
+	if role := roleOf(t, apiB); role != "standby" {
+		t.Fatalf("B is %q beside an active A", role)
+	}
+	return a, apiA, apiB
+}
+
 func roleOf(t *testing.T, base string) string {
 	t.Helper()
 	resp, err := http.Get(base + "/healthz")
