@@ -16,6 +16,17 @@ import (
 	"github.com/chainhound/chainhound/tracer"
 )
 
+// binanceKey creates, with the CLI on the data directory dir, an exchange
+// key of tenant binance and returns its secret.
+func binanceKey(t *testing.T, dir string) string {
+	t.Helper()
+	out, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
+	if code != 0 {
+		t.Fatal(errLine)
+	}
+	return strings.TrimSpace(out)
+}
+
 // startTail runs `chainhound alerts tail args...` on the API at url
 // with key until stop, which returns what the command returned; out
 // collects what it prints.
@@ -78,11 +89,7 @@ func waitSeqs(t *testing.T, out *testnodes.SyncBuffer, n int) []uint64 {
 // in the middle (alerts appended while it is down included).
 func TestAlertsTailAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	out0, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
-	if code != 0 {
-		t.Fatal(errLine)
-	}
-	key := strings.TrimSpace(out0)
+	key := binanceKey(t, dir)
 	d := startAPIDaemon(t, dir, "127.0.0.1:0")
 	addr := d.addr
 	appendN(t, d.log, 3)

@@ -132,11 +132,7 @@ func TestTablesEscapeStoredText(t *testing.T) {
 // (stored by an older version) escaped: the forged row does not appear.
 func TestAlertsTailTableEscapesLabels(t *testing.T) {
 	dir := t.TempDir()
-	out0, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
-	if code != 0 {
-		t.Fatal(errLine)
-	}
-	key := strings.TrimSpace(out0)
+	key := binanceKey(t, dir)
 	d := startAPIDaemon(t, dir, "127.0.0.1:0")
 	a := alerts.Alert{Type: alerts.TypeExchangeDeposit, Severity: alerts.High, Chain: "ethereum", Tx: "0x" + strings.Repeat("ab", 32),
 		To: "0x28C6c06298d514Db089934071355E5743bf21d60", Tainted: "1.5 ETH", Time: time.Now().UTC(), Audience: []string{"binance"},
