@@ -14,6 +14,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
 )
 
@@ -78,13 +79,7 @@ func (r *receiver) requests() []request {
 // waitFor polls cond until it holds or 15 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testnodes.Poll(t, 15*time.Second, 5*time.Millisecond, what, cond)
 }
 
 func openStore(t *testing.T) *pebble.Store {
