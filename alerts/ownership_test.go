@@ -14,6 +14,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
@@ -90,29 +91,6 @@ func ownBlocks() []*chains.Block {
 	return out
 }
 
-// ownLedger answers BalanceAt from the scenario's blocks.
-type ownLedger struct{ blocks []*chains.Block }
-
-func (l ownLedger) BalanceAt(_ context.Context, addr string, _ chains.Asset, n uint64) (*big.Int, error) {
-	v := map[string]int64{ownV: 10_000, ownT2: 5_000}[addr]
-	for _, b := range l.blocks {
-		if b.Ref.Number > n {
-			break
-		}
-		for _, tx := range b.Txs {
-			for _, t := range tx.Transfers {
-				if t.To == addr {
-					v += t.Amount.Int64()
-				}
-				if t.From == addr {
-					v -= t.Amount.Int64()
-				}
-			}
-		}
-	}
-	return big.NewInt(v), nil
-}
-
 // ownWorld is the daemon's state-bearing parts over one data directory.
 type ownWorld struct {
 	st     *pebble.Store
@@ -151,7 +129,7 @@ func openOwnWorld(t *testing.T, dir string, blocks []*chains.Block) *ownWorld {
 	w.engine, err = tracer.New(tracer.Config{
 		Dust:  map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(1)},
 		Drain: tracer.DrainConfig{MinAmount: map[chains.Chain]*big.Int{chains.Ethereum: big.NewInt(500)}, AutoIncident: true},
-	}, tracer.Deps{Store: w.st, Labels: w.reg, Sink: raiser, Incidents: w.book, Balances: ownLedger{blocks}, Logger: quiet})
+	}, tracer.Deps{Store: w.st, Labels: w.reg, Sink: raiser, Incidents: w.book, Balances: &chainstest.Ledger{Opening: map[string]int64{ownV: 10_000, ownT2: 5_000}, Blocks: blocks}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

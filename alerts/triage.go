@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -67,6 +68,17 @@ type TriageChange struct {
 // NewTriage is the triage of an alert nobody of tenant has touched.
 func NewTriage(tenant string, seq uint64) Triage {
 	return Triage{Seq: seq, Tenant: tenant, Status: StatusNew, Comments: []Comment{}, History: []TriageChange{}}
+}
+
+// DecodeTriage decodes tenant's triage of alert seq as a store keeps it
+// (JSON, without the tenant).
+func DecodeTriage(v []byte, tenant string, seq uint64) (Triage, error) {
+	tr := NewTriage(tenant, seq)
+	if err := json.Unmarshal(v, &tr); err != nil {
+		return Triage{}, fmt.Errorf("decode triage of alert %d for %s: %w", seq, tenant, err)
+	}
+	tr.Tenant, tr.Seq = tenant, seq
+	return tr, nil
 }
 
 // ErrTriageFull is an update that would pass MaxComments or MaxHistory.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/chainhound/chainhound/alerts"
@@ -26,15 +27,7 @@ type alertsPage struct {
 // page (the last alert scanned, shown or not).
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	q := r.URL.Query()
-	f, e := ParseFilter(q, "since", "limit")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	since, e := parseSeq(q, "since")
-	if e == nil {
-		e = checkSince(since, s.deps.Alerts.Last())
-	}
+	f, since, e := s.alertsQuery(q, "limit")
 	if e != nil {
 		writeError(w, e)
 		return
@@ -83,4 +76,19 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, k apikey.Key
 		scanned += len(batch)
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// alertsQuery reads the query of a read of the alert log (a page, the
+// websocket): the filter, which may hold since and the extra parameters
+// as well, and since, at most the log's head.
+func (s *Server) alertsQuery(q url.Values, extra ...string) (Filter, uint64, *Error) {
+	f, e := ParseFilter(q, append([]string{"since"}, extra...)...)
+	if e != nil {
+		return f, 0, e
+	}
+	since, e := parseSeq(q, "since")
+	if e == nil {
+		e = checkSince(since, s.deps.Alerts.Last())
+	}
+	return f, since, e
 }

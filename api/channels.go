@@ -34,6 +34,8 @@ type channelRequest struct {
 	All      bool          `json:"all"`
 }
 
+func (c channelRequest) wantsAll() bool { return c.All }
+
 // channelReady answers for a channel request that cannot go on (no
 // channels configured, a tenant the key may not name) and otherwise
 // returns the tenant it is about.
@@ -64,13 +66,8 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, k apikey.Key
 	if !ok {
 		return
 	}
-	req, e := decodeBody[channelRequest](s, w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if req.All && !seesAllAlerts(k) {
-		writeError(w, forbidden(k, "receive every alert"))
+	req, ok := decodeSubscription[channelRequest](s, w, r, k)
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")

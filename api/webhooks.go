@@ -27,6 +27,25 @@ type webhookRequest struct {
 	All    bool   `json:"all"`
 }
 
+func (h webhookRequest) wantsAll() bool { return h.All }
+
+// decodeSubscription decodes the body of a request that has alerts sent
+// somewhere (a webhook, a channel) and answers it when it cannot go on: a
+// bad body, or one asking for every alert from a key that may not read
+// them all.
+func decodeSubscription[T interface{ wantsAll() bool }](s *Server, w http.ResponseWriter, r *http.Request, k apikey.Key) (T, bool) {
+	req, e := decodeBody[T](s, w, r)
+	if e != nil {
+		writeError(w, e)
+		return req, false
+	}
+	if req.wantsAll() && !seesAllAlerts(k) {
+		writeError(w, forbidden(k, "receive every alert"))
+		return req, false
+	}
+	return req, true
+}
+
 // webhookView is a webhook as the API shows it: never its secret, nor
 // user information in its URL.
 type webhookView struct {
@@ -129,13 +148,8 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, k apikey.Key
 	if !ok {
 		return
 	}
-	req, e := decodeBody[webhookRequest](s, w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if req.All && !seesAllAlerts(k) {
-		writeError(w, forbidden(k, "receive every alert"))
+	req, ok := decodeSubscription[webhookRequest](s, w, r, k)
+	if !ok {
 		return
 	}
 	h, err := s.deps.Webhooks.Set(r.Context(), alerts.Webhook{Tenant: tenant, Key: k.ID, URL: req.URL, Secret: req.Secret, All: req.All})

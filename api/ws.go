@@ -72,15 +72,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 // upgrade, so a bad request gets an HTTP error in the contract's shape.
 func (s *Server) alertsWS(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	q := r.URL.Query()
-	f, e := ParseFilter(q, "since")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	since, e := parseSeq(q, "since")
-	if e == nil {
-		e = checkSince(since, s.deps.Alerts.Last())
-	}
+	f, since, e := s.alertsQuery(q)
 	if e != nil {
 		writeError(w, e)
 		return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
@@ -61,13 +62,7 @@ func (c *chainLog) TxBlock(_ context.Context, h string) (chains.BlockRef, error)
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testnodes.Poll(t, 10*time.Second, 2*time.Millisecond, what, cond)
 }
 
 func findingIDs(fs []tracer.Finding, incident string) []string {

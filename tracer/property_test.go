@@ -10,53 +10,28 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/store/pebble"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
-// histBalances answers BalanceAt from the test's own ledger of blocks.
-type histBalances struct {
-	initial map[string]int64
-	blocks  []*chains.Block
-}
-
-func (h *histBalances) BalanceAt(_ context.Context, addr string, _ chains.Asset, n uint64) (*big.Int, error) {
-	v := h.initial[addr]
-	for _, b := range h.blocks {
-		if b.Ref.Number > n {
-			break
-		}
-		for _, tx := range b.Txs {
-			for _, t := range tx.Transfers {
-				if t.To == addr {
-					v += t.Amount.Int64()
-				}
-				if t.From == addr {
-					v -= t.Amount.Int64()
-				}
-			}
-		}
-	}
-	return big.NewInt(v), nil
-}
-
 // randomAccountChain makes nblocks valid blocks over a small address set:
 // block 1 holds the theft from 0xv.
-func randomAccountChain(seed int64, nblocks int) ([]*chains.Block, *histBalances) {
+func randomAccountChain(seed int64, nblocks int) ([]*chains.Block, *chainstest.Ledger) {
 	r := rand.New(rand.NewSource(seed))
 	addrs := []string{"0xv"}
 	for i := 0; i < 25; i++ {
 		addrs = append(addrs, fmt.Sprintf("0x%02x", i))
 	}
 	addrs = append(addrs, "0xex", "0xmix")
-	hist := &histBalances{initial: map[string]int64{}}
+	hist := &chainstest.Ledger{Opening: map[string]int64{}}
 	bal := map[string]int64{}
 	for _, a := range addrs {
-		hist.initial[a] = r.Int63n(5000)
-		bal[a] = hist.initial[a]
+		hist.Opening[a] = r.Int63n(5000)
+		bal[a] = hist.Opening[a]
 	}
-	hist.initial["0xv"], bal["0xv"] = 100000, 100000
+	hist.Opening["0xv"], bal["0xv"] = 100000, 100000
 	var blocks []*chains.Block
 	for n := 1; n <= nblocks; n++ {
 		var txs [][]xf
@@ -90,7 +65,7 @@ func randomAccountChain(seed int64, nblocks int) ([]*chains.Block, *histBalances
 		}
 		b := ethBlock(uint64(n), "", txs...)
 		blocks = append(blocks, b)
-		hist.blocks = append(hist.blocks, b)
+		hist.Blocks = append(hist.Blocks, b)
 	}
 	return blocks, hist
 }

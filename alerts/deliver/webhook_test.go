@@ -20,6 +20,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/internal/testnodes"
 )
 
 const secret = "0123456789abcdef-secret"
@@ -84,13 +85,7 @@ func (r *receiver) snapshot() (ok, all []uint64, bad []string) {
 // waitFor polls cond until it holds or 10 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testnodes.Poll(t, 10*time.Second, 5*time.Millisecond, what, cond)
 }
 
 // loopback lets the receivers here, on 127.0.0.1, be reached: the

@@ -6,23 +6,9 @@ import (
 	"testing"
 
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/chains/chainstest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 )
-
-// syncLog is a checkpoint store that records, by height, whether the
-// checkpoint was saved with chains.DeferSync.
-type syncLog struct {
-	chains.CheckpointStore
-	mu       sync.Mutex
-	deferred map[uint64]bool
-}
-
-func (s *syncLog) SaveCheckpoint(ctx context.Context, c chains.Chain, ref chains.BlockRef) error {
-	s.mu.Lock()
-	s.deferred[ref.Number] = chains.SyncDeferred(ctx)
-	s.mu.Unlock()
-	return s.CheckpointStore.SaveCheckpoint(ctx, c, ref)
-}
 
 // TestBackfillDefersSync (decision 0019, as on Ethereum): from genesis on
 // a real btcd with 150 blocks, a block behind the head is delivered and
@@ -35,7 +21,7 @@ func TestBackfillDefersSync(t *testing.T) {
 	node.Generate(t, 150)
 	tip, height := node.Tip(t)
 	blocks := uint64(height)
-	cp := &syncLog{CheckpointStore: openStore(t, t.TempDir()), deferred: map[uint64]bool{}}
+	cp := chainstest.NewSyncLog(openStore(t, t.TempDir()))
 	cfg := nodeConfig(t, node, cp)
 	cfg.StartBlock = "0"
 	var mu sync.Mutex
@@ -70,29 +56,9 @@ func TestBackfillDefersSync(t *testing.T) {
 	live, _ := node.Tip(t)
 	r.waitProcessed(t, live.String())
 
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
 	mu.Lock()
 	defer mu.Unlock()
-	deferred := 0
-	for n := range blocks + 2 {
-		d, ok := cp.deferred[n]
-		if !ok {
-			t.Fatalf("no checkpoint of block %d", n)
-		}
-		if handled[n] != d {
-			t.Fatalf("block %d: handler deferred %v, checkpoint deferred %v", n, handled[n], d)
-		}
-		if d {
-			deferred++
-		}
-	}
-	if cp.deferred[0] || cp.deferred[blocks] || cp.deferred[blocks+1] {
-		t.Fatalf("deferred: first block %v, head %v, live block %v; want all synced", cp.deferred[0], cp.deferred[blocks], cp.deferred[blocks+1])
-	}
-	if deferred < int(blocks/2) {
-		t.Fatalf("%d of %d backfilled blocks deferred their sync; want most", deferred, blocks)
-	}
+	cp.CheckBackfill(t, handled, 0, blocks)
 	if confirmedDeferred != 0 {
 		t.Fatalf("%d confirmations delivered with a deferred sync; want none", confirmedDeferred)
 	}

@@ -1,38 +1,48 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/chains"
+	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/tracer"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while the CLI writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// binanceKey creates, with the CLI on the data directory dir, an exchange
+// key of tenant binance and returns its secret.
+func binanceKey(t *testing.T, dir string) string {
+	t.Helper()
+	out, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
+	if code != 0 {
+		t.Fatal(errLine)
+	}
+	return strings.TrimSpace(out)
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// startTail runs `chainhound alerts tail args...` on the API at url
+// with key until stop, which returns what the command returned; out
+// collects what it prints.
+func startTail(t *testing.T, url, key string, args ...string) (out *testnodes.SyncBuffer, stop func() error) {
+	t.Helper()
+	app := newApp()
+	out = &testnodes.SyncBuffer{}
+	app.Writer, app.ErrWriter = out, &testnodes.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	argv := append([]string{"chainhound", "--api", url, "--api-key", key, "--log-level", "error", "alerts", "tail"}, args...)
+	go func() { done <- app.RunContext(ctx, argv) }()
+	return out, func() error {
+		cancel()
+		return <-done
+	}
 }
 
 func appendN(t *testing.T, lg *alerts.Log, n int) {
@@ -63,7 +73,7 @@ func printedSeqs(t *testing.T, out string) []uint64 {
 	return seqs
 }
 
-func waitSeqs(t *testing.T, out *syncBuffer, n int) []uint64 {
+func waitSeqs(t *testing.T, out *testnodes.SyncBuffer, n int) []uint64 {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -79,24 +89,12 @@ func waitSeqs(t *testing.T, out *syncBuffer, n int) []uint64 {
 // in the middle (alerts appended while it is down included).
 func TestAlertsTailAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	out0, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
-	if code != 0 {
-		t.Fatal(errLine)
-	}
-	key := strings.TrimSpace(out0)
+	key := binanceKey(t, dir)
 	d := startAPIDaemon(t, dir, "127.0.0.1:0")
 	addr := d.addr
 	appendN(t, d.log, 3)
 
-	app := newApp()
-	out := &syncBuffer{}
-	app.Writer, app.ErrWriter = out, &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- app.RunContext(ctx, []string{"chainhound", "--api", d.url(), "--api-key", key, "--log-level", "error",
-			"alerts", "tail", "--since", "1", "--type", alerts.TypeExchangeDeposit})
-	}()
+	out, stop := startTail(t, d.url(), key, "--since", "1", "--type", alerts.TypeExchangeDeposit)
 	if got := waitSeqs(t, out, 2); fmt.Sprint(got) != "[2 3]" {
 		t.Fatalf("before the restart: %v", got)
 	}
@@ -104,8 +102,7 @@ func TestAlertsTailAcrossRestart(t *testing.T) {
 	st := startAPIDaemon(t, dir, addr) // same address: the tail reconnects there
 	appendN(t, st.log, 4)
 	got := waitSeqs(t, out, 6)
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("tail: %v", err)
 	}
 	if fmt.Sprint(got) != "[2 3 4 5 6 7]" {

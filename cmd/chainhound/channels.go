@@ -175,22 +175,16 @@ func channelID(c *cli.Context) (string, error) {
 }
 
 func channelsTest(c *cli.Context) error {
-	id, err := channelID(c)
-	if err != nil {
-		return err
-	}
-	a, ctx, err := channelsAPI(c)
-	if err != nil {
-		return err
-	}
-	if err := a.TestChannel(ctx, c.String("tenant"), id); err != nil {
-		return cliError(err)
-	}
-	_, err = fmt.Fprintf(c.App.Writer, "test message delivered to %s\n", id)
-	return err
+	return onChannel(c, (*watchAPI).TestChannel, "test message delivered to %s\n")
 }
 
 func channelsRm(c *cli.Context) error {
+	return onChannel(c, (*watchAPI).RemoveChannel, "removed %s\n")
+}
+
+// onChannel calls do through the API on the channel the one argument
+// names, then prints done with its ID.
+func onChannel(c *cli.Context, do func(a *watchAPI, ctx context.Context, tenant, id string) error, done string) error {
 	id, err := channelID(c)
 	if err != nil {
 		return err
@@ -199,9 +193,9 @@ func channelsRm(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.RemoveChannel(ctx, c.String("tenant"), id); err != nil {
+	if err := do(a, ctx, c.String("tenant"), id); err != nil {
 		return cliError(err)
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "removed %s\n", id)
+	_, err = fmt.Fprintf(c.App.Writer, done, id)
 	return err
 }

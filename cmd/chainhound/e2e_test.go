@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/chainhound/chainhound/alerts"
+	"github.com/chainhound/chainhound/internal/daemon/daemontest"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/gorilla/websocket"
@@ -381,20 +381,7 @@ func (d testDaemon) key(t *testing.T, bin, role, tenant string) string {
 // the status and the body.
 func apiCall(t *testing.T, api, key, method, path string, body any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, api+path, rd)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return daemontest.CallJSON(t, api, key, method, path, body)
 }
 
 // devEthereum is the chains.ethereum section of a test daemon's config

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -118,14 +117,7 @@ func TestKeysDirectThenThroughAPI(t *testing.T) {
 	if out, errLine, code := runCLI(t, append(via, "keys", "revoke", exID)...); code != 0 || !strings.Contains(out, exID) {
 		t.Fatalf("revoke: %d %q %s", code, out, errLine)
 	}
-	req, _ := http.NewRequest("GET", d.url()+"/v1/alerts", nil)
-	req.Header.Set("Authorization", "Bearer "+exchange)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Fatalf("revoked key: %d", resp.StatusCode)
+	if code, _ := apiCall(t, d.url(), exchange, "GET", "/v1/alerts", nil); code != 401 {
+		t.Fatalf("revoked key: %d", code)
 	}
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"strings"
@@ -60,20 +57,8 @@ tracer:
 	daemon := startDaemon(t, bin, cfg, api)
 	call := func(tenant, method, path string, body any) (int, string) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, api+path, rd)
-		req.Header.Set("Authorization", "Bearer "+keys[tenant])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, b := apiCall(t, api, keys[tenant], method, path, body)
+		return code, string(b)
 	}
 	add := func(tenant, kind, address, label string) {
 		t.Helper()

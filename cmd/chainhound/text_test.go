@@ -132,11 +132,7 @@ func TestTablesEscapeStoredText(t *testing.T) {
 // (stored by an older version) escaped: the forged row does not appear.
 func TestAlertsTailTableEscapesLabels(t *testing.T) {
 	dir := t.TempDir()
-	out0, errLine, code := runCLI(t, "--data-dir", dir, "keys", "create", "--role", "exchange", "--tenant", "binance")
-	if code != 0 {
-		t.Fatal(errLine)
-	}
-	key := strings.TrimSpace(out0)
+	key := binanceKey(t, dir)
 	d := startAPIDaemon(t, dir, "127.0.0.1:0")
 	a := alerts.Alert{Type: alerts.TypeExchangeDeposit, Severity: alerts.High, Chain: "ethereum", Tx: "0x" + strings.Repeat("ab", 32),
 		To: "0x28C6c06298d514Db089934071355E5743bf21d60", Tainted: "1.5 ETH", Time: time.Now().UTC(), Audience: []string{"binance"},
@@ -144,21 +140,12 @@ func TestAlertsTailTableEscapesLabels(t *testing.T) {
 	if _, err := d.log.Append(context.Background(), []alerts.Alert{a}); err != nil {
 		t.Fatal(err)
 	}
-	app := newApp()
-	out := &syncBuffer{}
-	app.Writer, app.ErrWriter = out, &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- app.RunContext(ctx, []string{"chainhound", "--api", d.url(), "--api-key", key, "--log-level", "error",
-			"alerts", "tail", "--format", "table"})
-	}()
+	out, stop := startTail(t, d.url(), key, "--format", "table")
 	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(out.String(), "(binance)") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("tail: %v", err)
 	}
 	got := out.String()

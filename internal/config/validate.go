@@ -5,6 +5,7 @@ import (
 	"github.com/chainhound/chainhound/screening"
 	"math/big"
 	"net/netip"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -116,6 +117,22 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 		}
 		return &Error{File: file, Line: line, Key: path, Msg: fmt.Sprintf(format, args...)}
 	}
+	// nodeURL checks the network (one of networks) and the rpc (want says
+	// what it should be) of the chain section at p, and returns the rpc's
+	// URL.
+	nodeURL := func(p, chain, network string, networks []string, rpc, want string) (*url.URL, error) {
+		if !slices.Contains(networks, network) {
+			return nil, bad(p+".network", "unknown %s network %q (want %s)", chain, network, strings.Join(networks, ", "))
+		}
+		if rpc == "" {
+			return nil, bad(p, "rpc is required (%s)", want)
+		}
+		u, err := parseURL(rpc)
+		if err != nil {
+			return nil, bad(p+".rpc", "unparsable URL: %v", err)
+		}
+		return u, nil
+	}
 	switch c.Store.Backend {
 	case "pebble":
 	case "redis":
@@ -174,15 +191,9 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if e := c.Chains.Ethereum; e != nil {
 		p := "chains.ethereum"
-		if !slices.Contains(ethNetworks, e.Network) {
-			return bad(p+".network", "unknown ethereum network %q (want %s)", e.Network, strings.Join(ethNetworks, ", "))
-		}
-		if e.RPC == "" {
-			return bad(p, "rpc is required (ws://, wss://, http:// or https:// URL of the node)")
-		}
-		u, err := parseURL(e.RPC)
+		u, err := nodeURL(p, "ethereum", e.Network, ethNetworks, e.RPC, "ws://, wss://, http:// or https:// URL of the node")
 		if err != nil {
-			return bad(p+".rpc", "unparsable URL: %v", err)
+			return err
 		}
 		if !slices.Contains([]string{"ws", "wss", "http", "https"}, u.Scheme) {
 			return bad(p+".rpc", "unsupported scheme %q (want ws, wss, http or https)", u.Scheme)
@@ -199,15 +210,9 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 	if b := c.Chains.Bitcoin; b != nil {
 		p := "chains.bitcoin"
-		if !slices.Contains(btcNetworks, b.Network) {
-			return bad(p+".network", "unknown bitcoin network %q (want %s)", b.Network, strings.Join(btcNetworks, ", "))
-		}
-		if b.RPC == "" {
-			return bad(p, "rpc is required (http:// URL of bitcoind or btcd)")
-		}
-		u, err := parseURL(b.RPC)
+		u, err := nodeURL(p, "bitcoin", b.Network, btcNetworks, b.RPC, "http:// URL of bitcoind or btcd")
 		if err != nil {
-			return bad(p+".rpc", "unparsable URL: %v", err)
+			return err
 		}
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return bad(p+".rpc", "unsupported scheme %q (want http or https)", u.Scheme)

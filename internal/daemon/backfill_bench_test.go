@@ -211,18 +211,7 @@ func bareFetch(tb testing.TB, c *benchChain) time.Duration {
 // CHAINHOUND_BACKFILL_CPUPROFILE=path.prof writes a CPU profile of it.
 func daemonBackfill(tb testing.TB, c *benchChain, extra string) time.Duration {
 	tb.Helper()
-	cfg, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`data_dir: %s
-chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    start_block: %d
-    traces: "off"
-    poll_interval: 100ms
-%s`, tb.TempDir(), c.ws, c.first, extra)))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cfg := benchConfig(tb, c, extra)
 	if p := os.Getenv("CHAINHOUND_BACKFILL_CPUPROFILE"); p != "" {
 		name := strings.TrimSuffix(p, ".prof") + "-" + strings.NewReplacer(" ", "", ":", "", "{", "", "}", "", "\n", "").Replace(extra) + ".prof"
 		out, err := os.Create(name)
@@ -235,20 +224,8 @@ chains:
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
 	start := time.Now()
-	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	d, done, cancel := runBench(tb, cfg)
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -266,6 +243,46 @@ chains:
 			return time.Since(start)
 		}
 	}
+}
+
+// benchConfig is the config of a daemon on c's chain from c.first (a
+// pebble store in a new directory, traces off: the simulated backend has
+// no debug API), with the lines of extra added.
+func benchConfig(tb testing.TB, c *benchChain, extra string) *config.Config {
+	tb.Helper()
+	cfg, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`data_dir: %s
+chains:
+  ethereum:
+    network: dev
+    rpc: %s
+    start_block: %d
+    traces: "off"
+    poll_interval: 100ms
+%s`, tb.TempDir(), c.ws, c.first, extra)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+// runBench opens the daemon of cfg on a loopback port, its logs discarded,
+// and runs it: done receives what Run returns, cancel stops it.
+func runBench(tb testing.TB, cfg *config.Config) (d *daemon.Daemon, done chan error, cancel context.CancelFunc) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err = daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	done = make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	return d, done, cancel
 }
 
 // The chain is built once per test binary (-count and -benchtime reuse it)

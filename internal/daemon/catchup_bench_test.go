@@ -3,10 +3,7 @@ package daemon_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/chains"
-	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
@@ -38,31 +34,7 @@ var (
 // returned stop ends it.
 func followed(tb testing.TB, c *benchChain) (*daemon.Daemon, func()) {
 	tb.Helper()
-	cfg, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`data_dir: %s
-chains:
-  ethereum:
-    network: dev
-    rpc: %s
-    start_block: %d
-    traces: "off"
-    poll_interval: 100ms
-`, tb.TempDir(), c.ws, c.first)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.Open(ctx, cfg, daemon.Options{Listener: ln, NoShippedLabels: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	d, done, cancel := runBench(tb, benchConfig(tb, c, ""))
 	stop := func() {
 		cancel()
 		if err := <-done; err != nil {

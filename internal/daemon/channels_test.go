@@ -1,16 +1,13 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
@@ -37,49 +34,12 @@ func TestChannelsReachEveryReplica(t *testing.T) {
 	}))
 	defer slack.Close()
 	got := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), texts...) }
-	cfg := `
-webhooks: { allow_private: [127.0.0.0/8] }
-store: { backend: redis, url: ` + r.URL + `, lease: 1s }
-chains:
-  ethereum:
-    network: dev
-    rpc: ` + g.WS + `
-    confirmations: 2
-    start_block: latest
-    traces: "off"
-    poll_interval: 100ms
-`
-	a, apiA := daemontest.Start(t, cfg, nil)
-	testnodes.WaitFor(t, 10*time.Second, "replica A active", func() bool { return a.Engine() != nil && roleOf(t, apiA) == "active" })
-	_, apiB := daemontest.Start(t, cfg, nil)
-	if role := roleOf(t, apiB); role != "standby" {
-		t.Fatalf("B is %q beside an active A", role)
-	}
+	a, apiA, apiB := startReplicas(t, g, r, "webhooks: { allow_private: [127.0.0.0/8] }\n")
 	admin := daemontest.Key(t, a, apikey.RoleAdmin, "ops")
 	keyID, exch := createKey(t, apiA, admin, apikey.RoleExchange, "exch")
-	call := func(base, key, method, path string, body any, want int) []byte {
-		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s on %s: %d %s, want %d", method, path, base, resp.StatusCode, out, want)
-		}
-		return out
-	}
 	var ch struct{ ID string }
-	json.Unmarshal(call(apiB, exch, "PUT", "/v1/channels", map[string]any{"type": "slack", "target": slack.URL + "/services/T/B/x"}, 201), &ch)
-	if !strings.Contains(string(call(apiA, exch, "GET", "/v1/channels", nil, 200)), ch.ID) {
+	json.Unmarshal(mustCall(t, apiB, exch, "PUT", "/v1/channels", map[string]any{"type": "slack", "target": slack.URL + "/services/T/B/x"}, 201), &ch)
+	if !strings.Contains(string(mustCall(t, apiA, exch, "GET", "/v1/channels", nil, 200)), ch.ID) {
 		t.Fatal("the channel added through B is not listed by A")
 	}
 	first := raise(t, a, "exch")
@@ -87,7 +47,7 @@ chains:
 	if !strings.Contains(got()[0], "taint.exchange_deposit") {
 		t.Fatalf("message %q", got()[0])
 	}
-	call(apiA, admin, "POST", "/v1/keys/"+keyID+"/revoke", nil, 200)
+	mustCall(t, apiA, admin, "POST", "/v1/keys/"+keyID+"/revoke", nil, 200)
 	second := raise(t, a, "exch")
 	waitUntil(t, "the dispatcher past the second alert, its queue drained", func() bool {
 		c, err := a.Store.DeliveryCursor(context.Background())

@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"math/big"
 	"net/http"
 	"strings"
@@ -158,17 +157,10 @@ index: { retain: 30d }
 
 	// /v1/trace of the theft, 300 blocks back, answers from the index.
 	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
-	req, _ := http.NewRequest(http.MethodGet, base+"/v1/trace/ethereum/"+theftTx+"", nil)
-	req.Header.Set("Authorization", "Bearer "+admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	code, body := daemontest.Call(t, base, admin, http.MethodGet, "/v1/trace/ethereum/"+theftTx, nil)
 	var fg tracer.FlowGraph
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &fg) != nil {
-		t.Fatalf("trace: status %d: %s", resp.StatusCode, body)
+	if code != http.StatusOK || json.Unmarshal(body, &fg) != nil {
+		t.Fatalf("trace: status %d: %s", code, body)
 	}
 	if len(fg.Findings) != 1 || fg.Findings[0].Type != tracer.ExchangeDeposit || fg.Findings[0].Tainted.Big().String() != want.String() {
 		t.Fatalf("trace findings %+v, want one deposit of %s tainted", fg.Findings, want)

@@ -1,11 +1,9 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"strings"
@@ -32,44 +30,12 @@ func TestReplicasShareState(t *testing.T) {
 	g := testnodes.StartGeth(t)
 	r := testnodes.StartRedis(t)
 	victim := g.NewAccount(t, new(big.Int).Mul(big.NewInt(10), big.NewInt(1e18)))
-	cfg := `
-store: { backend: redis, url: ` + r.URL + `, lease: 1s }
-chains:
-  ethereum:
-    network: dev
-    rpc: ` + g.WS + `
-    confirmations: 2
-    start_block: latest
-    traces: "off"
-    poll_interval: 100ms
-`
-	a, apiA := daemontest.Start(t, cfg, nil)
-	testnodes.WaitFor(t, 10*time.Second, "replica A active", func() bool { return a.Engine() != nil && roleOf(t, apiA) == "active" })
-	_, apiB := daemontest.Start(t, cfg, nil)
-	if role := roleOf(t, apiB); role != "standby" {
-		t.Fatalf("B is %q beside an active A", role)
-	}
+	a, apiA, apiB := startReplicas(t, g, r, "")
 	key := daemontest.Key(t, a, apikey.RoleAdmin, "ops") // keys are read from Redis on every request
 
 	call := func(base, method, path string, body any, want int) []byte {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s on %s: %d %s, want %d", method, path, base, resp.StatusCode, out, want)
-		}
-		return out
+		return mustCall(t, base, key, method, path, body, want)
 	}
 	within := func(what string, ok func() bool) {
 		t.Helper()
@@ -109,6 +75,30 @@ chains:
 }
 
 // roleOf reads the Ethereum chain's role from /healthz.
+// startReplicas starts two daemons on one Redis store following g, with
+// the config lines extra first: A, once it is the active replica, then B,
+// which must be the standby; it returns A and both APIs' base URLs.
+func startReplicas(t *testing.T, g *testnodes.Geth, r *testnodes.Redis, extra string) (a *daemon.Daemon, apiA, apiB string) {
+	t.Helper()
+	cfg := extra + `store: { backend: redis, url: ` + r.URL + `, lease: 1s }
+chains:
+  ethereum:
+    network: dev
+    rpc: ` + g.WS + `
+    confirmations: 2
+    start_block: latest
+    traces: "off"
+    poll_interval: 100ms
+`
+	a, apiA = daemontest.Start(t, cfg, nil)
+	testnodes.WaitFor(t, 10*time.Second, "replica A active", func() bool { return a.Engine() != nil && roleOf(t, apiA) == "active" })
+	_, apiB = daemontest.Start(t, cfg, nil)
+	if role := roleOf(t, apiB); role != "standby" {
+		t.Fatalf("B is %q beside an active A", role)
+	}
+	return a, apiA, apiB
+}
+
 func roleOf(t *testing.T, base string) string {
 	t.Helper()
 	resp, err := http.Get(base + "/healthz")

@@ -7,6 +7,7 @@ import (
 	"github.com/chainhound/chainhound/chains"
 	"github.com/chainhound/chainhound/internal/config"
 	"github.com/chainhound/chainhound/screening"
+	"github.com/chainhound/chainhound/tracer"
 	"github.com/chainhound/chainhound/watchlists"
 )
 
@@ -46,6 +47,22 @@ func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holdin
 		return nil // Bitcoin's holders are outpoints: OutpointHoldings
 	}
 	var out []screening.Holding
+	h.eachHolder(eng, c, func(inc watchlists.Incident, hd tracer.Holder) {
+		if hd.Address != addr {
+			return
+		}
+		asset := chains.ETH
+		if hd.Asset != "" {
+			asset = chains.Asset{Contract: hd.Asset}
+		}
+		out = append(out, screening.Holding{Incident: inc.ID, Title: inc.Title, Asset: asset, Amount: hd.Tainted, Hops: hd.Hops})
+	})
+	return out
+}
+
+// eachHolder calls fn with every holder of taint on c of every open
+// incident of c.
+func (h daemonHoldings) eachHolder(eng *tracer.Engine, c chains.Chain, fn func(watchlists.Incident, tracer.Holder)) {
 	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
 		if inc.Chain != c {
 			continue
@@ -55,17 +72,11 @@ func (h daemonHoldings) Holdings(c chains.Chain, addr string) []screening.Holdin
 			continue
 		}
 		for _, hd := range sum.Holders {
-			if hd.Chain != c || hd.Address != addr || hd.Tainted == nil || hd.Tainted.Sign() <= 0 {
-				continue
+			if hd.Chain == c && hd.Tainted != nil && hd.Tainted.Sign() > 0 {
+				fn(inc, hd)
 			}
-			asset := chains.ETH
-			if hd.Asset != "" {
-				asset = chains.Asset{Contract: hd.Asset}
-			}
-			out = append(out, screening.Holding{Incident: inc.ID, Title: inc.Title, Asset: asset, Amount: hd.Tainted, Hops: hd.Hops})
 		}
 	}
-	return out
 }
 
 // OutpointHoldings returns the open incidents' taint held by each of
@@ -76,21 +87,11 @@ func (h daemonHoldings) OutpointHoldings(c chains.Chain, outpoints map[string]bo
 		return nil
 	}
 	out := map[string][]screening.Holding{}
-	for _, inc := range h.d.Incidents.List("*", watchlists.Open) {
-		if inc.Chain != c {
-			continue
-		}
-		sum, ok := eng.Summary(inc.ID)
-		if !ok {
-			continue
-		}
-		for _, hd := range sum.Holders {
-			if hd.Chain != c || !outpoints[hd.Address] || hd.Tainted == nil || hd.Tainted.Sign() <= 0 {
-				continue
-			}
+	h.eachHolder(eng, c, func(inc watchlists.Incident, hd tracer.Holder) {
+		if outpoints[hd.Address] {
 			out[hd.Address] = append(out[hd.Address], screening.Holding{Incident: inc.ID, Title: inc.Title, Asset: chains.BTC, Amount: hd.Tainted, Hops: hd.Hops})
 		}
-	}
+	})
 	return out
 }
 

@@ -3,9 +3,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"math/big"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -66,15 +64,7 @@ index: { retain: 30d }
 
 	get := func(method, path, body string) (int, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		return daemontest.Call(t, base, key, method, path, strings.NewReader(body))
 	}
 	screen := func(addr common.Address) screening.Result {
 		t.Helper()
@@ -134,19 +124,12 @@ index: { retain: 30d }
 	}
 	// Another tenant sees the stolen exposure but not whose incident.
 	other := daemontest.Key(t, d, apikey.RoleCompany, "other")
-	req, _ := http.NewRequest("GET", base+"/v1/screen/ethereum/"+thief.Hex(), nil)
-	req.Header.Set("Authorization", "Bearer "+other)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	code, raw := daemontest.Call(t, base, other, "GET", "/v1/screen/ethereum/"+thief.Hex(), nil)
 	var seen screening.Result
-	if resp.StatusCode != 200 || json.Unmarshal(raw, &seen) != nil || len(seen.Direct) != 1 ||
+	if code != 200 || json.Unmarshal(raw, &seen) != nil || len(seen.Direct) != 1 ||
 		seen.Direct[0].Category != screening.Stolen || seen.Direct[0].Amount != eth(6).String() ||
 		strings.Contains(string(raw), "victim drain") || seen.Direct[0].Incident != "" {
-		t.Fatalf("another tenant's screen of the thief: %d %s", resp.StatusCode, raw)
+		t.Fatalf("another tenant's screen of the thief: %d %s", code, raw)
 	}
 	if held.Direct[0].Incident == "" {
 		t.Fatalf("the owner's screen names no incident: %+v", held.Direct[0])

@@ -17,6 +17,19 @@ import (
 	"github.com/chainhound/chainhound/watchlists"
 )
 
+// traceConfig follows g from its head, without traces.
+func traceConfig(g *testnodes.Geth) string {
+	return `
+chains:
+  ethereum:
+    network: dev
+    rpc: ` + g.WS + `
+    start_block: latest
+    traces: "off"
+    poll_interval: 100ms
+`
+}
+
 // TestTraceEndpoint: GET /v1/trace through the assembled daemon on a real
 // geth --dev: a theft, a split to three addresses and a deposit to an
 // address registered as an exchange give 200 with exactly those edges
@@ -29,15 +42,7 @@ func TestTraceEndpoint(t *testing.T) {
 	th := g.PlayTheft(t)
 	theft, exchange, want := th.Tx, th.Exchange, th.Edges
 
-	d, base := daemontest.Start(t, `
-chains:
-  ethereum:
-    network: dev
-    rpc: `+g.WS+`
-    start_block: latest
-    traces: "off"
-    poll_interval: 100ms
-`, func(ctx context.Context, d *daemon.Daemon) {
+	d, base := daemontest.Start(t, traceConfig(g), func(ctx context.Context, d *daemon.Daemon) {
 		if _, err := d.Registry.Add(ctx, watchlists.Entry{Chain: chains.Ethereum, Address: exchange.Hex(), Kind: watchlists.Exchange, Label: "Dev Exchange"}); err != nil {
 			t.Fatal(err)
 		}
@@ -130,32 +135,17 @@ func TestTraceNodeLimit(t *testing.T) {
 	th := g.PlayTheft(t)
 	g.MineBlocks(t, 140)
 
-	d, base := daemontest.Start(t, `
-chains:
-  ethereum:
-    network: dev
-    rpc: `+g.WS+`
-    start_block: latest
-    traces: "off"
-    poll_interval: 100ms
-`, nil)
+	d, base := daemontest.Start(t, traceConfig(g), nil)
 	admin := daemontest.Key(t, d, apikey.RoleAdmin, "ops")
-	req, _ := http.NewRequest(http.MethodGet, base+"/v1/trace/ethereum/"+th.Tx, nil)
-	req.Header.Set("Authorization", "Bearer "+admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b := daemontest.Call(t, base, admin, http.MethodGet, "/v1/trace/ethereum/"+th.Tx, nil)
 	var body struct {
 		Error struct{ Code, Message, Field string } `json:"error"`
 	}
 	if err := json.Unmarshal(b, &body); err != nil {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		t.Fatalf("status %d: %s", code, b)
 	}
-	if resp.StatusCode != http.StatusUnprocessableEntity || body.Error.Code != "node_limit" || body.Error.Field != "tx" ||
+	if code != http.StatusUnprocessableEntity || body.Error.Code != "node_limit" || body.Error.Field != "tx" ||
 		!strings.Contains(body.Error.Message, "archive node") || !strings.Contains(body.Error.Message, "historical state") {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		t.Fatalf("status %d: %s", code, b)
 	}
 }

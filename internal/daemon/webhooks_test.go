@@ -18,6 +18,7 @@ import (
 	"github.com/chainhound/chainhound/apikey"
 	"github.com/chainhound/chainhound/internal/daemon"
 	"github.com/chainhound/chainhound/internal/daemon/daemontest"
+	"github.com/chainhound/chainhound/internal/testnodes"
 )
 
 const hookSecret = "0123456789abcdef-hook-secret"
@@ -86,25 +87,6 @@ func (r *hookReceiver) setStatus(code int) {
 	r.mu.Lock()
 	r.status = code
 	r.mu.Unlock()
-}
-
-// apiCall makes one request to the daemon's API.
-func apiCall(t *testing.T, base, method, path, key, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // createKey makes a key through the API and returns its id and secret.
@@ -333,31 +315,13 @@ func TestWebhookStopsWhenKeyRevoked(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Finding 8 (issue 13), the webhook part: user information in a webhook
 // URL is never stored, shown or logged. Registration refuses it; a webhook
 // an older version stored with it is shown, logged and dead-lettered
 // without it.
 func TestWebhookUserinfoNeverShown(t *testing.T) {
 	rcv := newHookReceiver(t)
-	var logs syncBuffer
+	var logs testnodes.SyncBuffer
 	d, base := daemontest.StartLogged(t, "", slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
 	company := daemontest.Key(t, d, apikey.RoleCompany, "acme")
 	if code, body := putHook(t, base, company, "https://newuser:n3w-pa55@hooks.example.com/hook", false); code != http.StatusBadRequest || strings.Contains(body, "n3w-pa55") {

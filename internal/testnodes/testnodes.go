@@ -109,12 +109,18 @@ func FreePort(tb testing.TB) int {
 // WaitFor polls ok every 50ms until it returns true or timeout passes.
 func WaitFor(tb testing.TB, timeout time.Duration, what string, ok func() bool) {
 	tb.Helper()
+	Poll(tb, timeout, 50*time.Millisecond, what, ok)
+}
+
+// Poll polls ok every interval until it returns true or timeout passes.
+func Poll(tb testing.TB, timeout, every time.Duration, what string, ok func() bool) {
+	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for !ok() {
 		if time.Now().After(deadline) {
 			tb.Fatalf("testnodes: timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
 

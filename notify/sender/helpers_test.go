@@ -14,6 +14,7 @@ import (
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
+	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/store/pebble"
 )
 
@@ -78,13 +79,7 @@ func (r *receiver) requests() []request {
 // waitFor polls cond until it holds or 15 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testnodes.Poll(t, 15*time.Second, 5*time.Millisecond, what, cond)
 }
 
 func openStore(t *testing.T) *pebble.Store {
@@ -125,4 +120,21 @@ func theft(tenant string) alerts.Alert {
 		Time:     time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC),
 		Audience: []string{tenant},
 	}
+}
+
+// startDispatcher starts a dispatcher of l's alerts with cfg, closed when
+// the test ends, and appends as to l.
+func startDispatcher(t *testing.T, l *alerts.Log, st alerts.WebhookStore, cfg deliver.DispatcherConfig, as ...alerts.Alert) *deliver.Dispatcher {
+	t.Helper()
+	d := deliver.NewDispatcher(l, st, cfg)
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	if len(as) > 0 {
+		if _, err := l.Append(context.Background(), as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chainhound/chainhound/alerts"
-	"github.com/chainhound/chainhound/alerts/deliver"
 	"github.com/chainhound/chainhound/internal/egress"
 	"github.com/chainhound/chainhound/internal/testnodes"
 	"github.com/chainhound/chainhound/notify"
@@ -63,14 +62,7 @@ func TestChannelsDeliverEachServiceShape(t *testing.T) {
 
 	cfg := fastRetry
 	cfg.Channels = ch
-	d := deliver.NewDispatcher(l, st, cfg)
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	if _, err := l.Append(ctx, []alerts.Alert{theft("binance")}); err != nil {
-		t.Fatal(err)
-	}
+	d := startDispatcher(t, l, st, cfg, theft("binance"))
 	for typ, r := range recv {
 		if typ != "other" {
 			waitFor(t, typ+" receives the alert", func() bool { return len(r.requests()) == 1 })
@@ -189,14 +181,7 @@ func TestChannelRetriesAndDeadLetters(t *testing.T) {
 	}
 	cfg := fastRetry
 	cfg.Channels = ch
-	d := deliver.NewDispatcher(l, st, cfg)
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	if _, err := l.Append(ctx, []alerts.Alert{theft("binance")}); err != nil {
-		t.Fatal(err)
-	}
+	startDispatcher(t, l, st, cfg, theft("binance"))
 	waitFor(t, "the flaky channel's third attempt", func() bool { return len(flaky.requests()) == 3 })
 	waitFor(t, "the dead letter", func() bool { dl, _ := st.DeadLetters(ctx, 0); return len(dl) == 1 })
 	rs := flaky.requests()
@@ -235,14 +220,7 @@ func TestRemovedChannelDeadLetters(t *testing.T) {
 	cfg := fastRetry
 	cfg.MaxAttempts, cfg.InitialBackoff, cfg.MaxBackoff = 100, 200*time.Millisecond, 200*time.Millisecond
 	cfg.Channels = ch
-	d := deliver.NewDispatcher(l, st, cfg)
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	if _, err := l.Append(ctx, []alerts.Alert{theft("binance")}); err != nil {
-		t.Fatal(err)
-	}
+	startDispatcher(t, l, st, cfg, theft("binance"))
 	waitFor(t, "a first attempt", func() bool { return len(r.requests()) >= 1 })
 	if ok, err := ch.Remove(ctx, "binance", "gone"); !ok || err != nil {
 		t.Fatalf("remove: %v %v", ok, err)
@@ -382,14 +360,7 @@ func TestEgressRefusedAtDelivery(t *testing.T) {
 	}
 	cfg := fastRetry
 	cfg.Egress, cfg.Channels = egress.Policy{}, ch
-	d := deliver.NewDispatcher(l, st, cfg)
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	if _, err := l.Append(ctx, []alerts.Alert{theft("acme")}); err != nil {
-		t.Fatal(err)
-	}
+	d := startDispatcher(t, l, st, cfg, theft("acme"))
 	waitFor(t, "the dead letter", func() bool { dl, _ := st.DeadLetters(ctx, 0); return len(dl) == 1 })
 	dl, _ := st.DeadLetters(ctx, 0)
 	if dl[0].Attempts != 1 || !strings.Contains(dl[0].LastError, "loopback") || len(r.requests()) != 0 {
@@ -467,11 +438,7 @@ func TestTemplateAndFilter(t *testing.T) {
 	}
 	cfg := fastRetry
 	cfg.Channels = ch
-	d := deliver.NewDispatcher(l, st, cfg)
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := startDispatcher(t, l, st, cfg)
 	low, other, hit := theft("acme"), theft("acme"), theft("acme")
 	low.Severity, low.Incident = alerts.Low, "inc_b"
 	other.Incident = "inc_a"

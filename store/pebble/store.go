@@ -160,7 +160,13 @@ func (s *Store) get(key []byte) (val []byte, ok bool, err error) {
 // scan calls fn for every key with prefix, in key order. fn must copy what
 // it keeps.
 func (s *Store) scan(ctx context.Context, prefix []byte, fn func(key, val []byte) error) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	return s.scanRange(ctx, prefix, prefixEnd(prefix), fn)
+}
+
+// scanRange calls fn for every key from lo up to hi (excluded), in key
+// order, checking ctx every 4096 keys. fn must copy what it keeps.
+func (s *Store) scanRange(ctx context.Context, lo, hi []byte, fn func(key, val []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}

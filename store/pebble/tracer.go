@@ -88,21 +88,7 @@ func (s *Store) ScanTracerRange(ctx context.Context, lo, hi []byte, fn func(key,
 	if hi != nil {
 		upper = tracerKey(hi)
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: tracerKey(lo), UpperBound: upper})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	n := 0
-	for it.First(); it.Valid(); it.Next() {
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := fn(it.Key()[len(prefixTracer):], it.Value()); err != nil {
-			return err
-		}
-	}
-	return it.Error()
+	return s.scanRange(ctx, tracerKey(lo), upper, func(key, val []byte) error {
+		return fn(key[len(prefixTracer):], val)
+	})
 }

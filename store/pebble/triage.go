@@ -54,16 +54,7 @@ func (s *Store) triage(k []byte, tenant string, seq uint64) (alerts.Triage, erro
 	if !ok {
 		return alerts.NewTriage(tenant, seq), nil
 	}
-	return decodeTriage(v, tenant, seq)
-}
-
-func decodeTriage(v []byte, tenant string, seq uint64) (alerts.Triage, error) {
-	tr := alerts.NewTriage(tenant, seq)
-	if err := json.Unmarshal(v, &tr); err != nil {
-		return alerts.Triage{}, fmt.Errorf("decode triage of alert %d for %s: %w", seq, tenant, err)
-	}
-	tr.Tenant, tr.Seq = tenant, seq
-	return tr, nil
+	return alerts.DecodeTriage(v, tenant, seq)
 }
 
 // Triages returns tenant's stored triage of each of seqs that has one.
@@ -77,7 +68,7 @@ func (s *Store) Triages(ctx context.Context, tenant string, seqs []uint64) (map[
 		if !ok {
 			continue
 		}
-		tr, err := decodeTriage(v, tenant, seq)
+		tr, err := alerts.DecodeTriage(v, tenant, seq)
 		if err != nil {
 			return nil, err
 		}

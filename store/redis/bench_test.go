@@ -62,18 +62,7 @@ func BenchmarkBlockWrite(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		// The script's own time inside Redis, from its command statistics.
-		info, _ := s.c.Info(ctx, "commandstats").Result()
-		for _, line := range strings.Split(info, "\n") {
-			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
-				for _, f := range strings.Split(strings.TrimSpace(rest), ",") {
-					if v, ok := strings.CutPrefix(f, "usec_per_call="); ok {
-						us, _ := strconv.ParseFloat(v, 64)
-						b.ReportMetric(us, "redis-µs/op")
-					}
-				}
-			}
-		}
+		reportScriptTime(b, s)
 	})
 	// What the write id costs inside a block's script (decision 0020):
 	// the look-up, the add and the trim of the applied set, alone.
@@ -91,17 +80,7 @@ return 'OK'`)
 			}
 		}
 		b.StopTimer()
-		info, _ := s.c.Info(ctx, "commandstats").Result()
-		for _, line := range strings.Split(info, "\n") {
-			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
-				for _, f := range strings.Split(strings.TrimSpace(rest), ",") {
-					if v, ok := strings.CutPrefix(f, "usec_per_call="); ok {
-						us, _ := strconv.ParseFloat(v, 64)
-						b.ReportMetric(us, "redis-µs/op")
-					}
-				}
-			}
-		}
+		reportScriptTime(b, s)
 	})
 	b.Run("block-three-calls", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
@@ -172,5 +151,21 @@ func BenchmarkAlertAppend(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "alerts/s")
 		})
+	}
+}
+
+// reportScriptTime reports the scripts' own time inside Redis, per call,
+// from its command statistics (reset when the benchmark began).
+func reportScriptTime(b *testing.B, s *Store) {
+	info, _ := s.c.Info(ctx, "commandstats").Result()
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:"); ok {
+			for _, f := range strings.Split(strings.TrimSpace(rest), ",") {
+				if v, ok := strings.CutPrefix(f, "usec_per_call="); ok {
+					us, _ := strconv.ParseFloat(v, 64)
+					b.ReportMetric(us, "redis-µs/op")
+				}
+			}
+		}
 	}
 }

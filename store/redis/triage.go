@@ -45,7 +45,7 @@ func (s *Store) UpdateTriage(ctx context.Context, tenant string, seq uint64, fn 
 		}
 		tr := alerts.NewTriage(tenant, seq)
 		if !absent {
-			if tr, err = decodeTriage(old, tenant, seq); err != nil {
+			if tr, err = alerts.DecodeTriage(old, tenant, seq); err != nil {
 				return alerts.Triage{}, err
 			}
 		}
@@ -74,15 +74,6 @@ func (s *Store) UpdateTriage(ctx context.Context, tenant string, seq uint64, fn 
 	}
 }
 
-func decodeTriage(v []byte, tenant string, seq uint64) (alerts.Triage, error) {
-	tr := alerts.NewTriage(tenant, seq)
-	if err := json.Unmarshal(v, &tr); err != nil {
-		return alerts.Triage{}, fmt.Errorf("decode triage of alert %d for %s: %w", seq, tenant, err)
-	}
-	tr.Tenant, tr.Seq = tenant, seq
-	return tr, nil
-}
-
 // Triages returns tenant's stored triage of each of seqs that has one.
 func (s *Store) Triages(ctx context.Context, tenant string, seqs []uint64) (map[uint64]alerts.Triage, error) {
 	out := map[uint64]alerts.Triage{}
@@ -101,7 +92,7 @@ func (s *Store) Triages(ctx context.Context, tenant string, seqs []uint64) (map[
 			if !ok {
 				continue
 			}
-			tr, err := decodeTriage([]byte(str), tenant, part[i])
+			tr, err := alerts.DecodeTriage([]byte(str), tenant, part[i])
 			if err != nil {
 				return nil, err
 			}

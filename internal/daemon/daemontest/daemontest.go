@@ -3,9 +3,13 @@
 package daemontest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -61,4 +65,39 @@ func Key(tb testing.TB, d *daemon.Daemon, role apikey.Role, tenant string) strin
 		tb.Fatal(err)
 	}
 	return secret
+}
+
+// Call makes one request to the API at base, with key (when not empty) as
+// its bearer token and body (nil: none), and returns the answer's status
+// and body.
+func Call(tb testing.TB, base, key, method, path string, body io.Reader) (int, []byte) {
+	tb.Helper()
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// CallJSON is Call with body sent as JSON (nil: no body).
+func CallJSON(tb testing.TB, base, key, method, path string, body any) (int, []byte) {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	return Call(tb, base, key, method, path, rd)
 }
