@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/apikey"
+	"github.com/chainhound/chainhound/chains"
 )
 
 // hubFeedBuffer is the hub's own buffer on the alert log. Should the hub
@@ -163,13 +164,13 @@ func (h *hub) run(ctx context.Context) {
 // behind pages the store again). A store error is retried with backoff
 // until ctx is done.
 func (h *hub) follow(ctx context.Context, after uint64, feed chan<- []alerts.Alert) {
-	backoff := 100 * time.Millisecond
+	backoff := chains.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		err := h.log.FollowBatches(ctx, after, hubFeedBuffer, hubFeedBatch, func(as []alerts.Alert) error {
 			select {
 			case feed <- slices.Clone(as):
 				after = as[len(as)-1].Seq
-				backoff = 100 * time.Millisecond
+				backoff.Reset()
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -179,12 +180,9 @@ func (h *hub) follow(ctx context.Context, after uint64, feed chan<- []alerts.Ale
 			return
 		}
 		h.logger.Error("websocket hub: read alert log", "after", after, "err", err)
-		select {
-		case <-ctx.Done():
+		if !chains.Sleep(ctx, backoff.Next()) {
 			return
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 

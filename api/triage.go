@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainhound/chainhound/alerts"
 	"github.com/chainhound/chainhound/apikey"
+	"github.com/chainhound/chainhound/chains"
 )
 
 // TriageEventType is the "type" of the websocket message that tells a
@@ -201,19 +202,15 @@ func (s *Server) publishTriage(ev alerts.TriageEvent) {
 // followTriageBus forwards the bus's events to the hub until ctx is done,
 // subscribing again after a failure.
 func (s *Server) followTriageBus(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	backoff := chains.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for ctx.Err() == nil {
 		evs, err := s.deps.TriageBus.SubscribeTriage(ctx)
 		if err != nil {
 			s.log.Warn("subscribe to triage events", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
+			chains.Sleep(ctx, backoff.Next())
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff.Reset()
 		for ev := range evs {
 			s.hub.triaged(ev)
 		}

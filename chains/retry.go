@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// Backoff is the wait between a follower's retries of a failing node
-// call: Min at first, then twice the last wait, at most Max; Reset after
-// a success starts again from Min. The zero value waits nothing; Run owns
-// a Backoff (it is not safe for concurrent use).
+// Backoff is the wait between retries of a failing call (a follower's
+// node call, the websocket hub's read of the alert log): Min at first,
+// then twice the last wait, at most Max; Reset after a success starts
+// again from Min. The zero value waits nothing; one goroutine owns a
+// Backoff (it is not safe for concurrent use).
 type Backoff struct {
 	Min, Max time.Duration
 	next     time.Duration
